@@ -1,0 +1,3 @@
+// SPDX-License-Identifier: MIT
+// Temporary entry point until app/ lands.
+int main() { return 0; }

@@ -1,0 +1,2 @@
+// SPDX-License-Identifier: MIT
+namespace concierge::config { int config_anchor = 0; }

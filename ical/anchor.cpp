@@ -1,0 +1,2 @@
+// SPDX-License-Identifier: MIT
+namespace concierge::ical { int ical_anchor = 0; }

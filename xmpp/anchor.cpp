@@ -1,0 +1,2 @@
+// SPDX-License-Identifier: MIT
+namespace concierge::xmpp { int xmpp_anchor = 0; }

@@ -1,0 +1,96 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include <xmpp/element.hpp>
+
+namespace concierge::xmpp {
+
+// Where and how to connect as an XEP-0114 component.
+struct ComponentSettings {
+  std::string host = "127.0.0.1";  // numeric address or name of the server
+  std::uint16_t port = 5347;
+  std::string domain;              // the component's JID, as registered in the server
+  std::string secret;              // shared secret; never logged
+  unsigned connect_timeout_ms = 10000;
+};
+
+// Why a stream ended or never started. `not_authorized` (wrong secret) and `host_unknown`
+// (domain not registered) are configuration faults: retrying will not help.
+enum class DisconnectCause {
+  connect_failed,   // TCP connect refused or timed out
+  not_authorized,   // <not-authorized/> stream error: wrong secret
+  host_unknown,     // <host-unknown/>: the server does not know this component domain
+  conflict,         // <conflict/>: another component holds this domain
+  stream_error,     // any other stream error
+  network,          // the stream was cut
+  closed,           // we asked for it (disconnect())
+};
+const char* to_string(DisconnectCause cause);
+
+struct Disconnect {
+  DisconnectCause cause = DisconnectCause::network;
+  std::string detail;  // server's stream error condition and text, or the OS error; no secrets
+  bool was_connected = false;  // false when the handshake never completed
+};
+
+// The component's XEP-0114 stream over libstrophe. Owns libstrophe's context and connection;
+// nothing of libstrophe shows through this header.
+//
+// It runs no loop of its own (libstrophe 0.12 cannot watch other descriptors or be woken):
+// the owner polls `socket_fd()` — for POLLOUT while `wants_write()`, for POLLIN otherwise —
+// and calls `run_once()` when it is ready, and about once a second while `connecting()` so
+// libstrophe can time the connect out.
+//
+// Handlers run inside run_once(). They may call send() and disconnect() but must not destroy
+// the connection. `this` is libstrophe's userdata: not copyable, not movable.
+class ComponentConnection {
+ public:
+  struct Handlers {
+    std::function<void()> on_connected;                      // handshake accepted
+    std::function<void(const Disconnect&)> on_disconnected;  // after every connect() attempt ends
+    std::function<void(Element&&)> on_stanza;                // every stanza, top-level xmlns removed
+    std::function<void(std::string_view)> on_log;            // libstrophe warnings and errors only
+  };
+
+  explicit ComponentConnection(Handlers handlers);
+  ~ComponentConnection();
+  ComponentConnection(const ComponentConnection&) = delete;
+  ComponentConnection& operator=(const ComponentConnection&) = delete;
+
+  // Starts a non-blocking connect (host must resolve). Returns false when it failed at once;
+  // on_disconnected has then already been called with the reason.
+  bool connect(const ComponentSettings& settings);
+  // Sends </stream:stream> and closes; on_disconnected(closed) follows in a later run_once().
+  void disconnect();
+
+  bool connecting() const;
+  bool connected() const;
+  bool disconnected() const;
+
+  int socket_fd() const;       // -1 while there is no socket
+  bool wants_write() const;    // connecting, or bytes still queued for the socket
+  std::size_t send_queue_length() const;
+
+  // One pass of libstrophe's loop with a zero timeout: reads, writes, timeouts, handlers.
+  void run_once();
+
+  // Queues a stanza (serialised here). Dropped with a log line when not connected.
+  void send(const Element& stanza);
+  void send_raw(std::string_view xml);
+
+  // Stanzas received since construction (the regression test for the libstrophe crash checks it).
+  std::uint64_t stanzas_received() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace concierge::xmpp

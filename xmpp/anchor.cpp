@@ -1,2 +1,0 @@
-// SPDX-License-Identifier: MIT
-namespace concierge::xmpp { int xmpp_anchor = 0; }

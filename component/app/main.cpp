@@ -1,3 +1,6 @@
 // SPDX-License-Identifier: MIT
-// Temporary entry point until app/ lands.
-int main() { return 0; }
+#include <iostream>
+
+#include <component/app/cli.hpp>
+
+int main(int argc, char** argv) { return concierge::app::run_cli(argc, argv, std::cout, std::cerr); }

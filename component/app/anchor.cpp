@@ -1,2 +1,0 @@
-// SPDX-License-Identifier: MIT
-namespace concierge::app { int app_anchor = 0; }

@@ -1,0 +1,96 @@
+// SPDX-License-Identifier: MIT
+#include <component/app/cli.hpp>
+
+#include <string>
+#include <string_view>
+#include <variant>
+
+#include <component/app/config_check.hpp>
+#include <component/app/logger.hpp>
+#include <component/app/service.hpp>
+#include <config/config.hpp>
+
+namespace concierge::app {
+
+// TEMPORARY until schedule_command.cpp lands.
+__attribute__((weak)) int run_schedule_command(int argc, char** argv, std::ostream& out, std::ostream& err);
+
+namespace {
+
+constexpr std::string_view kUsage =
+    "usage: concierge --config FILE          run the component (foreground, logs to stderr)\n"
+    "       concierge --check-config FILE    validate FILE and print the effective config\n"
+    "       concierge schedule FILE.ics [--zone TZ] [--kind work|personal] [--hours PATTERN]\n"
+    "                          [--from YYYY-MM-DD] [--days N] [--at TIMESTAMP]\n"
+    "                                        show what a calendar means as working time\n"
+    "       concierge --version | --help\n"
+    "\n"
+    "Signals: SIGTERM/SIGINT stop cleanly (held messages stay stored); SIGHUP reloads the\n"
+    "config's [users], [pools], [limits], [privacy], [urgent], [schedule] and [log].\n";
+
+// Reads and validates a config; prints every problem to `err`. nullopt when unusable.
+std::optional<config::Config> load(const std::string& path, std::ostream& err) {
+  auto parsed = config::parse_file(path);
+  std::vector<config::Error> errors;
+  if (auto* e = std::get_if<std::vector<config::Error>>(&parsed)) {
+    errors = std::move(*e);
+  } else {
+    errors = check_with_calendars(std::get<config::Config>(parsed));
+  }
+  if (!errors.empty()) {
+    for (const auto& e : errors) err << "concierge: " << e.to_string() << "\n";
+    err << "concierge: " << path << " is not usable (" << errors.size() << " problem"
+        << (errors.size() == 1 ? "" : "s") << ")\n";
+    return std::nullopt;
+  }
+  return std::get<config::Config>(std::move(parsed));
+}
+
+LogLevel log_level(config::LogLevel level) {
+  switch (level) {
+    case config::LogLevel::error: return LogLevel::error;
+    case config::LogLevel::warn: return LogLevel::warn;
+    case config::LogLevel::info: return LogLevel::info;
+    case config::LogLevel::debug: return LogLevel::debug;
+  }
+  return LogLevel::info;
+}
+
+}  // namespace
+
+int run_cli(int argc, char** argv, std::ostream& out, std::ostream& err) {
+  if (argc < 2) {
+    err << kUsage;
+    return 2;
+  }
+  const std::string_view command = argv[1];
+  if (command == "--help" || command == "-h") {
+    out << kUsage;
+    return 0;
+  }
+  if (command == "--version") {
+    out << "concierge " CONCIERGE_VERSION "\n";
+    return 0;
+  }
+  if (command == "schedule") {
+    if (!run_schedule_command) { err << "schedule: not built\n"; return 2; }
+    return run_schedule_command(argc - 1, argv + 1, out, err);
+  }
+  if ((command == "--config" || command == "--check-config") && argc == 3) {
+    auto config = load(argv[2], err);
+    if (!config) return 2;
+    if (command == "--check-config") {
+      out << config::to_toml(*config);
+      err << "concierge: " << argv[2] << " is valid\n";
+      return 0;
+    }
+    Service::block_signals();
+    Logger logger(log_level(config->log.level));
+    Service service(std::move(*config), argv[2], logger);
+    return service.run();
+  }
+  err << "concierge: unknown arguments\n" << kUsage;
+  return 2;
+}
+
+}  // namespace concierge::app

@@ -1,0 +1,44 @@
+// SPDX-License-Identifier: MIT
+#include <component/app/config_check.hpp>
+
+#include <filesystem>
+
+#include <ical/zone.hpp>
+
+namespace concierge::app {
+namespace {
+
+config::Error error_at(const config::Config& config, const config::User& user,
+                       const std::string& key, std::string message) {
+  config::Error e;
+  auto it = user.origins.find(key);
+  e.origin = it != user.origins.end() ? it->second : config::Origin{config.file, 0};
+  e.key = "users.\"" + user.jid + "\"." + key;
+  e.message = std::move(message);
+  return e;
+}
+
+}  // namespace
+
+std::vector<config::Error> check_with_calendars(const config::Config& config) {
+  std::vector<config::Error> errors;
+  for (const auto& user : config.users) {
+    if (!ical::is_valid_zone(user.timezone)) {
+      errors.push_back(error_at(config, user, "timezone",
+                                "unknown time zone \"" + user.timezone +
+                                    "\" (use an IANA name such as \"Europe/Berlin\")"));
+    }
+    const std::string& cal = user.calendar;
+    if (!cal.empty() && !cal.starts_with("https://") && !cal.starts_with("http://") &&
+        !cal.starts_with("webcal://")) {
+      std::error_code ec;
+      if (!std::filesystem::is_regular_file(cal, ec)) {
+        errors.push_back(
+            error_at(config, user, "calendar", "no such calendar file: " + cal));
+      }
+    }
+  }
+  return errors;
+}
+
+}  // namespace concierge::app

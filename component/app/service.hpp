@@ -1,0 +1,94 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <optional>
+#include <random>
+#include <string>
+
+#include <component/app/backoff.hpp>
+#include <component/app/logger.hpp>
+#include <component/core/outbox.hpp>
+#include <component/core/router.hpp>
+#include <config/config.hpp>
+#include <xmpp/component_connection.hpp>
+
+namespace concierge::app {
+
+// Knobs of the loop that are not part of the config contract (tests shorten them).
+struct LoopTimings {
+  std::chrono::milliseconds keepalive_after{30000};  // idle stream → send a ping to the server
+  std::chrono::milliseconds keepalive_timeout{15000};  // no answer → the stream is dead
+  std::chrono::milliseconds tick_every{60000};       // core housekeeping
+  std::chrono::milliseconds stop_grace{3000};        // SIGTERM: wait this long for </stream>
+  Backoff backoff{};
+};
+
+// Concierge's process: the loop DESIGN §8 describes. It polls the component socket, a
+// signalfd (SIGTERM/SIGINT stop, SIGHUP reloads) and an eventfd (work finished elsewhere),
+// calls libstrophe only through ComponentConnection, and keeps every timer on
+// CLOCK_MONOTONIC. The core sees each stanza with the wall-clock instant it arrived.
+//
+// Not copyable: `this` is captured by the connection's handlers.
+class Service {
+ public:
+  // `config_path` is re-read on SIGHUP. The signals must already be blocked in every thread
+  // (block_signals() before any thread starts).
+  Service(config::Config config, std::string config_path, Logger& logger,
+          LoopTimings timings = {});
+  ~Service();
+  Service(const Service&) = delete;
+  Service& operator=(const Service&) = delete;
+
+  // Runs until SIGTERM/SIGINT or request_stop(). Returns the process exit code: 0 after a
+  // clean stop, 2 when the server refuses the component's identity at startup
+  // (wrong secret, unknown domain) — retrying could not help.
+  int run();
+
+  // Thread-safe: wakes the loop through the eventfd and stops it.
+  void request_stop();
+
+  const core::RouterStats& stats() const { return router_.stats(); }
+
+  // SIGTERM, SIGINT and SIGHUP are delivered through the signalfd; SIGPIPE is ignored.
+  static void block_signals();
+
+ private:
+  void connect_now();
+  void on_connected();
+  void on_disconnected(const xmpp::Disconnect& d);
+  void on_stanza(xmpp::Element&& stanza);
+  void flush(core::Outbox& out);
+  void reload();
+  void keepalive(std::chrono::steady_clock::time_point now);
+  void drain_signals();
+  std::chrono::milliseconds poll_timeout(std::chrono::steady_clock::time_point now) const;
+
+  config::Config config_;
+  std::string config_path_;
+  Logger& log_;
+  LoopTimings timings_;
+  core::Router router_;
+  core::Outbox outbox_;
+  xmpp::ComponentConnection connection_;
+  std::mt19937_64 random_{std::random_device{}()};
+
+  int signal_fd_ = -1;
+  int wake_fd_ = -1;
+  std::atomic<bool> stop_requested_{false};
+  bool stopping_ = false;
+  bool ever_connected_ = false;
+  std::optional<int> exit_code_;
+  using SteadyTime = std::chrono::steady_clock::time_point;
+  std::optional<SteadyTime> reconnect_at_;
+  std::optional<SteadyTime> stop_deadline_;
+  SteadyTime last_received_{};
+  std::optional<SteadyTime> ping_sent_at_;
+  SteadyTime next_tick_{};
+  std::uint64_t ping_counter_ = 0;
+  // Wall-clock jump detection: the offset between system and steady clocks.
+  std::chrono::milliseconds wall_offset_{};
+};
+
+}  // namespace concierge::app

@@ -1,2 +1,0 @@
-// SPDX-License-Identifier: MIT
-namespace concierge::core { int core_anchor = 0; }

@@ -1,0 +1,39 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <string>
+
+#include <xmpp/element.hpp>
+
+namespace concierge::core {
+
+// Every reason the core turns a stanza away. Mapped to an RFC 6120 stanza error in one table
+// (refusal.cpp), so the same reason always reads the same to a user.
+enum class Refusal {
+  sender_not_served,     // sender's domain is not in served.domains
+  target_not_enrolled,   // DESIGN §2 first row
+  target_blocks_sender,  // DESIGN §2 first row
+  not_a_proxy,           // the localpart is not an escaped bare JID
+  proxy_loop,            // a proxy addressed through a proxy
+  groupchat,             // Concierge is no MUC
+  body_too_large,        // limits.max_body_bytes
+  stanza_too_large,      // the whole stanza is over the bound
+  rate_limited,          // limits.messages_per_sender_per_minute
+  feature_not_implemented,  // an iq Concierge does not serve
+  bad_request,           // an iq without the payload its type needs
+};
+
+struct StanzaError {
+  const char* type;       // cancel | modify | wait | auth
+  const char* condition;  // RFC 6120 §8.3.3 element name
+};
+
+StanzaError stanza_error_for(Refusal refusal);
+
+// The error reply to `original`: to/from swapped (`from` is set to `from_override` when given,
+// e.g. the proxy JID the sender wrote to), same id and stanza name, type="error", with an
+// <error/> holding the condition and a human text. The original payload is not echoed.
+xmpp::Element make_error_reply(const xmpp::Element& original, Refusal refusal,
+                               const std::string& text);
+
+}  // namespace concierge::core

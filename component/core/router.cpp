@@ -1,0 +1,255 @@
+// SPDX-License-Identifier: MIT
+#include <component/core/router.hpp>
+
+#include <algorithm>
+#include <cctype>
+
+#include <component/core/service_info.hpp>
+
+namespace concierge::core {
+namespace {
+
+std::string lower(std::string_view text) {
+  std::string out(text);
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return out;
+}
+
+bool has_body(const xmpp::Element& message) { return message.child("body") != nullptr; }
+
+std::size_t body_bytes(const xmpp::Element& message) {
+  std::size_t total = 0;
+  for (const auto& c : message.children) {
+    if (c.name == "body") total += c.inner_text().size();
+  }
+  return total;
+}
+
+}  // namespace
+
+std::size_t stanza_weight(const xmpp::Element& element, std::size_t max_depth, bool& too_deep) {
+  if (max_depth == 0) {
+    too_deep = true;
+    return 0;
+  }
+  std::size_t weight = element.name.size() + element.text.size();
+  for (const auto& [k, v] : element.attributes) weight += k.size() + v.size();
+  for (const auto& c : element.children) weight += stanza_weight(c, max_depth - 1, too_deep);
+  return weight;
+}
+
+Router::Router(Settings settings)
+    : settings_(std::move(settings)), limiter_(settings_.messages_per_sender_per_minute) {}
+
+void Router::reconfigure(Settings settings) {
+  settings_ = std::move(settings);
+  limiter_.set_rate(settings_.messages_per_sender_per_minute);
+}
+
+bool Router::served(const xmpp::Jid& jid) const {
+  return settings_.served_domains.count(jid.domain()) != 0;
+}
+
+bool Router::enrolled(const xmpp::Jid& jid) const {
+  return settings_.enrolled.count(lower(jid.bare_string())) != 0;
+}
+
+bool Router::wrote_recently(const std::string& writer, const std::string& reader,
+                            Instant now) const {
+  auto it = last_written_.find({writer, reader});
+  return it != last_written_.end() && now - it->second <= settings_.idle_after;
+}
+
+void Router::handle(const xmpp::Element& stanza, Instant now, Outbox& out) {
+  const bool known = stanza.name == "message" || stanza.name == "presence" || stanza.name == "iq";
+  if (!known) {
+    ++stats_.dropped;
+    out.log(LogLevel::debug, "dropped a <" + stanza.name + "> that is not a stanza");
+    return;
+  }
+  const bool is_error = stanza.attr("type") == "error";
+  bool too_deep = false;
+  if (stanza_weight(stanza, settings_.max_depth, too_deep) > settings_.max_stanza_bytes ||
+      too_deep) {
+    if (is_error || stanza.name == "presence") {
+      ++stats_.dropped;
+      out.log(LogLevel::warn, "dropped an oversized <" + stanza.name + ">");
+    } else {
+      refuse(stanza, Refusal::stanza_too_large, "This stanza is too large or too deeply nested.",
+             out);
+    }
+    return;
+  }
+  auto from = xmpp::Jid::parse(stanza.attr("from"));
+  auto to = xmpp::Jid::parse(stanza.attr("to"));
+  if (!from || !to || to->domain() != settings_.component_domain) {
+    ++stats_.dropped;
+    out.log(LogLevel::warn, "dropped a <" + stanza.name + "> with a missing or malformed address");
+    return;
+  }
+  if (from->domain() == settings_.component_domain) {
+    ++stats_.dropped;  // our own stanza routed back to us: never relay it again
+    out.log(LogLevel::warn, "dropped a <" + stanza.name + "> from the component's own domain");
+    return;
+  }
+  const Addressing a{std::move(*from), std::move(*to)};
+  if (stanza.name == "message") {
+    handle_message(stanza, a, now, out);
+  } else if (stanza.name == "iq") {
+    handle_iq(stanza, a, out);
+  } else {
+    // Presence tracking and proxy subscriptions arrive with the presence work (issue 4).
+    ++stats_.dropped;
+    out.log(LogLevel::debug, "ignored a presence from " + a.from.domain());
+  }
+}
+
+void Router::refuse(const xmpp::Element& stanza, Refusal refusal, const std::string& text,
+                    Outbox& out) {
+  ++stats_.refused;
+  out.send(make_error_reply(stanza, refusal, text));
+}
+
+void Router::handle_message(const xmpp::Element& stanza, const Addressing& a, Instant now,
+                            Outbox& out) {
+  const std::string_view type = stanza.attr("type");
+  if (type == "error") {
+    handle_bounce(stanza, a, out);
+    return;
+  }
+  // Chat states, receipts, markers and headlines are never answered with an error.
+  const bool answerable = has_body(stanza) && type != "headline";
+  auto refuse_or_drop = [&](Refusal refusal, const std::string& text) {
+    if (answerable) {
+      refuse(stanza, refusal, text, out);
+    } else {
+      ++stats_.dropped;
+    }
+  };
+
+  if (!served(a.from)) {
+    refuse_or_drop(Refusal::sender_not_served,
+                   "Concierge serves only users of its own server's domains.");
+    return;
+  }
+  if (!a.to.has_local()) {
+    handle_command(stanza, out);
+    return;
+  }
+  if (type == "groupchat") {
+    refuse_or_drop(Refusal::groupchat, "Concierge relays one-to-one chats, not group chats.");
+    return;
+  }
+  auto target = xmpp::user_from_proxy(a.to, settings_.component_domain);
+  if (!target) {
+    refuse_or_drop(Refusal::not_a_proxy,
+                   "This is not a Concierge address: write to user\\40domain@" +
+                       settings_.component_domain + ".");
+    return;
+  }
+  if (target->domain() == settings_.component_domain) {
+    refuse_or_drop(Refusal::proxy_loop, "A Concierge address cannot be reached through itself.");
+    return;
+  }
+  const std::string sender_key = lower(a.from.bare_string());
+  if (!limiter_.allow(sender_key, now)) {
+    refuse_or_drop(Refusal::rate_limited,
+                   "You are sending too fast; wait a minute and send again.");
+    return;
+  }
+  if (body_bytes(stanza) > settings_.max_body_bytes) {
+    refuse_or_drop(Refusal::body_too_large, "This message is longer than the " +
+                                                std::to_string(settings_.max_body_bytes) +
+                                                " bytes Concierge accepts.");
+    return;
+  }
+  const std::string target_key = lower(target->bare_string());
+  if (!enrolled(*target) && !wrote_recently(target_key, sender_key, now)) {
+    refuse_or_drop(Refusal::target_not_enrolled,
+                   target->bare_string() + " does not use Concierge.");
+    return;
+  }
+  last_written_[{sender_key, target_key}] = now;
+  relay(stanza, a.from, *target, out);
+}
+
+void Router::relay(const xmpp::Element& stanza, const xmpp::Jid& sender, const xmpp::Jid& target,
+                   Outbox& out) {
+  auto from_proxy = xmpp::proxy_jid(sender.bare(), settings_.component_domain);
+  if (!from_proxy) {
+    ++stats_.dropped;
+    out.log(LogLevel::warn, "dropped a message whose sender has no proxy address");
+    return;
+  }
+  xmpp::Element copy = stanza;
+  copy.set_attr("from", from_proxy->bare_string());
+  copy.set_attr("to", target.full_string());
+  ++stats_.relayed;
+  out.send(std::move(copy));
+}
+
+void Router::handle_bounce(const xmpp::Element& stanza, const Addressing& a, Outbox& out) {
+  // An error the server returned for a message we relayed: it comes from the target to the
+  // sender's proxy, and goes back to the sender from the target's proxy. Never answered.
+  auto original_sender = a.to.has_local()
+                             ? xmpp::user_from_proxy(a.to, settings_.component_domain)
+                             : std::nullopt;
+  if (!original_sender || !served(*original_sender) || !served(a.from)) {
+    ++stats_.dropped;
+    out.log(LogLevel::debug, "dropped an error message that answers nothing we relayed");
+    return;
+  }
+  relay(stanza, a.from, *original_sender, out);
+}
+
+void Router::handle_command(const xmpp::Element& stanza, Outbox& out) {
+  auto body = stanza.child_text("body");
+  if (!body) {
+    ++stats_.dropped;  // a chat state or receipt to the component itself
+    return;
+  }
+  ++stats_.answered;
+  out.send(command_reply(stanza, *body, settings_));
+}
+
+void Router::handle_iq(const xmpp::Element& stanza, const Addressing& a, Outbox& out) {
+  const std::string_view type = stanza.attr("type");
+  if (type != "get" && type != "set") {
+    ++stats_.dropped;  // results and errors for iqs we did not send, or that app/ did not claim
+    return;
+  }
+  std::optional<xmpp::Jid> target;
+  if (a.to.has_local()) {
+    if (!served(a.from)) {
+      refuse(stanza, Refusal::sender_not_served,
+             "Concierge serves only users of its own server's domains.", out);
+      return;
+    }
+    target = xmpp::user_from_proxy(a.to, settings_.component_domain);
+    if (!target || target->domain() == settings_.component_domain) {
+      refuse(stanza, Refusal::not_a_proxy, "This is not a Concierge address.", out);
+      return;
+    }
+    if (!enrolled(*target)) {
+      refuse(stanza, Refusal::target_not_enrolled,
+             target->bare_string() + " does not use Concierge.", out);
+      return;
+    }
+  }
+  IqAnswer answer = answer_iq(stanza, target ? &*target : nullptr, settings_);
+  if (answer.refusal) {
+    refuse(stanza, *answer.refusal, answer.text, out);
+    return;
+  }
+  ++stats_.answered;
+  out.send(std::move(answer.reply));
+}
+
+void Router::tick(Instant now) {
+  limiter_.prune(now);
+  std::erase_if(last_written_,
+                [&](const auto& entry) { return now - entry.second > settings_.idle_after; });
+}
+
+}  // namespace concierge::core

@@ -1,0 +1,125 @@
+// SPDX-License-Identifier: MIT
+#include <component/core/service_info.hpp>
+
+#include <algorithm>
+#include <cctype>
+
+namespace concierge::core {
+namespace {
+
+// What a proxy really supports: it relays these payloads untouched (DESIGN §7).
+constexpr std::string_view kProxyFeatures[] = {
+    kDiscoInfo,
+    kPing,
+    "http://jabber.org/protocol/chatstates",
+    "urn:xmpp:receipts",
+    "urn:xmpp:chat-markers:0",
+    "urn:xmpp:attention:0",
+};
+constexpr std::string_view kComponentFeatures[] = {kDiscoInfo, kDiscoItems, kVersion, kPing};
+
+xmpp::Element result_for(const xmpp::Element& iq) {
+  xmpp::Element reply("iq");
+  reply.set_attr("type", "result");
+  reply.set_attr("from", iq.attr("to"));
+  reply.set_attr("to", iq.attr("from"));
+  if (const auto* id = iq.find_attr("id")) reply.set_attr("id", *id);
+  return reply;
+}
+
+const xmpp::Element* payload_of(const xmpp::Element& iq) {
+  for (const auto& c : iq.children) {
+    if (!c.is_text() && c.name != "error") return &c;
+  }
+  return nullptr;
+}
+
+std::string trim_lower(std::string_view text) {
+  auto begin = text.find_first_not_of(" \t\r\n");
+  if (begin == std::string_view::npos) return {};
+  auto end = text.find_last_not_of(" \t\r\n");
+  std::string out(text.substr(begin, end - begin + 1));
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return out;
+}
+
+IqAnswer refusal(Refusal r, std::string text) { return {xmpp::Element{}, r, std::move(text)}; }
+
+}  // namespace
+
+IqAnswer answer_iq(const xmpp::Element& iq, const xmpp::Jid* proxy_target,
+                   const Settings& settings) {
+  const xmpp::Element* payload = payload_of(iq);
+  if (!payload) return refusal(Refusal::bad_request, "This iq carries no request.");
+  const std::string_view xmlns = payload->attr("xmlns");
+  const bool get = iq.attr("type") == "get";
+  xmpp::Element reply = result_for(iq);
+
+  if (get && payload->name == "query" && xmlns == kDiscoInfo) {
+    if (payload->find_attr("node")) return refusal(Refusal::feature_not_implemented, "No such node.");
+    xmpp::Element query = xmpp::make("query", {{"xmlns", std::string(kDiscoInfo)}});
+    if (proxy_target) {
+      query.add_child(xmpp::make("identity", {{"category", "client"},
+                                              {"type", "pc"},
+                                              {"name", proxy_target->bare_string() +
+                                                           " via Concierge"}}));
+      for (auto f : kProxyFeatures) query.add_child(xmpp::make("feature", {{"var", std::string(f)}}));
+    } else {
+      query.add_child(xmpp::make(
+          "identity", {{"category", "component"}, {"type", "generic"}, {"name", "Concierge"}}));
+      for (auto f : kComponentFeatures) {
+        query.add_child(xmpp::make("feature", {{"var", std::string(f)}}));
+      }
+    }
+    reply.add_child(std::move(query));
+    return {std::move(reply), std::nullopt, {}};
+  }
+  if (get && payload->name == "query" && xmlns == kDiscoItems) {
+    if (payload->find_attr("node")) return refusal(Refusal::feature_not_implemented, "No such node.");
+    reply.add_child(xmpp::make("query", {{"xmlns", std::string(kDiscoItems)}}));
+    return {std::move(reply), std::nullopt, {}};
+  }
+  if (get && payload->name == "ping" && xmlns == kPing) {
+    return {std::move(reply), std::nullopt, {}};
+  }
+  if (get && !proxy_target && payload->name == "query" && xmlns == kVersion) {
+    reply.add_child(xmpp::make("query", {{"xmlns", std::string(kVersion)}},
+                               {xmpp::make_text("name", "Concierge"),
+                                xmpp::make_text("version", settings.version)}));
+    return {std::move(reply), std::nullopt, {}};
+  }
+  return refusal(Refusal::feature_not_implemented,
+                 "Concierge does not offer this service at this address.");
+}
+
+std::string help_text(const Settings& settings) {
+  return "Concierge relays your one-to-one chats with people who publish their working time.\n"
+         "To write to bob@example.org, write to bob\\40example.org@" +
+         settings.component_domain +
+         " (the address with @ written as \\40).\n"
+         "Commands you can send here:\n"
+         "  help - this text";
+}
+
+xmpp::Element command_reply(const xmpp::Element& message, std::string_view body,
+                            const Settings& settings) {
+  const std::string command = trim_lower(body);
+  std::string text;
+  if (command == "help" || command == "?" || command.empty()) {
+    text = help_text(settings);
+  } else {
+    std::string word = command.substr(0, command.find_first_of(" \t\r\n"));
+    if (word.size() > 40) word = word.substr(0, 40) + "…";
+    text = "Unknown command \"" + word + "\". Send help to see what I can do.";
+  }
+  xmpp::Element reply("message");
+  reply.set_attr("from", settings.component_domain);
+  reply.set_attr("to", message.attr("from"));
+  reply.set_attr("type", message.attr("type") == "chat" ? "chat" : "normal");
+  if (const auto* thread = message.child("thread")) reply.add_child(*thread);
+  reply.add_child(xmpp::make_text("body", text));
+  return reply;
+}
+
+}  // namespace concierge::core

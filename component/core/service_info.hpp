@@ -1,0 +1,39 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <component/core/refusal.hpp>
+#include <component/core/settings.hpp>
+#include <xmpp/element.hpp>
+#include <xmpp/jid.hpp>
+
+namespace concierge::core {
+
+// Namespaces the component and its proxies answer for.
+inline constexpr std::string_view kDiscoInfo = "http://jabber.org/protocol/disco#info";
+inline constexpr std::string_view kDiscoItems = "http://jabber.org/protocol/disco#items";
+inline constexpr std::string_view kVersion = "jabber:iq:version";
+inline constexpr std::string_view kPing = "urn:xmpp:ping";
+
+// The answer to an iq get/set: a reply stanza, or a refusal with its text.
+struct IqAnswer {
+  xmpp::Element reply;
+  std::optional<Refusal> refusal;
+  std::string text;
+};
+
+// Disco info/items (XEP-0030), version (XEP-0092) and ping (XEP-0199), on the component
+// (`proxy_target` null) or on the proxy of an enrolled user.
+IqAnswer answer_iq(const xmpp::Element& iq, const xmpp::Jid* proxy_target,
+                   const Settings& settings);
+
+// The reply to a chat command sent to the component's bare JID ("help", …).
+xmpp::Element command_reply(const xmpp::Element& message, std::string_view body,
+                            const Settings& settings);
+
+std::string help_text(const Settings& settings);
+
+}  // namespace concierge::core

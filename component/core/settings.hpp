@@ -1,0 +1,33 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <config/config.hpp>
+
+namespace concierge::core {
+
+// What the core needs to know of the configuration, copied out of config::Config once per
+// (re)load so the hot path reads plain fields.
+struct Settings {
+  std::string component_domain;              // component.jid
+  std::set<std::string> served_domains;      // served.domains, lower-case
+  std::set<std::string> enrolled;            // bare JIDs of [users]
+  std::set<std::string> admins;              // [admin] jids
+  std::chrono::milliseconds idle_after{std::chrono::minutes(10)};
+  int messages_per_sender_per_minute = 120;
+  std::size_t max_body_bytes = 65536;
+  // Whole-stanza bound (attributes + text + names, summed): well above any body we accept,
+  // far below what would hurt. Prosody's own c2s limit is 256 KiB.
+  std::size_t max_stanza_bytes = 262144;
+  std::size_t max_depth = 32;
+  std::string version = "0";
+
+  static Settings from_config(const config::Config& config, std::string version);
+};
+
+}  // namespace concierge::core

@@ -133,7 +133,9 @@ struct Config {
   Admin admin;
   Log log;
 
+  // Both compare ASCII case-insensitively (JIDs are case-insensitive); nullptr when absent.
   const User* find_user(std::string_view bare_jid) const;
+  const Pool* find_pool(std::string_view name) const;
 };
 
 // One problem with a config file: "concierge.toml:12: limits.max_body_bytes: must be > 0".
@@ -146,17 +148,20 @@ struct Error {
 
 using ParseResult = std::variant<Config, std::vector<Error>>;
 
-// Parses and validates TOML text. `file` names the source in errors (and is used to resolve
-// `secret_file` relative paths: no, secret_file is used as given). Never throws.
+// Parses and validates TOML text. `file` names the source in errors; `secret_file` is opened
+// as given (a relative path is relative to the working directory). Never throws; returns every
+// problem found, sorted by line (problems of the file as a whole last).
 // Checks: syntax, unknown keys, types, ranges, durations ("90s", "10m", "2h", "14d"),
 // required keys, exactly one of secret/secret_file (secret_file is read here; an unreadable
 // or empty file is an error), JIDs are well-formed bare JIDs, pool members are [users].
 ParseResult parse(std::string_view text, std::string_view file);
-ParseResult parse_file(const std::string& path);
+ParseResult parse(std::istream& in, std::string_view file);
+ParseResult parse_file(const std::string& path);  // an unreadable file is an Error with line 0
 
 // Parses "90s", "10m", "2h", "14d" (a non-negative integer and one unit). nullopt otherwise.
 std::optional<std::chrono::seconds> parse_duration(std::string_view text);
-std::string format_duration(std::chrono::seconds duration);  // largest exact unit: "10m"
+// The largest unit that divides it exactly: 600 s -> "10m", 0 -> "0s" (negative: "-5s").
+std::string format_duration(std::chrono::seconds duration);
 
 // The effective configuration as TOML, every key shown with its value (defaults included),
 // the secret masked as "********" and calendar URLs reduced to scheme://host/… (URLs are secrets).
@@ -165,5 +170,7 @@ std::string to_toml(const Config& config);
 const char* to_string(LogLevel level);
 const char* to_string(PrivacyLevel level);
 const char* to_string(CalendarKind kind);
+const char* to_string(UnknownSchedule unknown);
+const char* to_string(UrgentFrom from);
 
 }  // namespace concierge::config

@@ -1,2 +1,0 @@
-// SPDX-License-Identifier: MIT
-namespace concierge::config { int config_anchor = 0; }

@@ -1,0 +1,612 @@
+// SPDX-License-Identifier: MIT
+// TOML text -> checked Config (DESIGN §12). The only translation unit that includes toml++: it
+// is slow to compile, and keeping it here keeps its types out of every other file.
+#include <config/config.hpp>
+
+#include <config/text.hpp>
+
+#include <toml++/toml.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <memory>
+#include <set>
+#include <utility>
+
+namespace concierge::config {
+namespace {
+
+using text::quote;
+
+// A string from the file with the line it stood on (array elements each have their own).
+struct Item {
+  std::string value;
+  int line = 0;
+};
+
+int line_of(const toml::source_region& region) { return static_cast<int>(region.begin.line); }
+
+std::string type_name(const toml::node& node) {
+  switch (node.type()) {
+    case toml::node_type::string: return "a string";
+    case toml::node_type::integer: return "an integer";
+    case toml::node_type::floating_point: return "a float";
+    case toml::node_type::boolean: return "a boolean";
+    case toml::node_type::date: return "a date";
+    case toml::node_type::time: return "a time";
+    case toml::node_type::date_time: return "a date-time";
+    case toml::node_type::array: return "an array";
+    case toml::node_type::table: return "a table";
+    case toml::node_type::none: break;
+  }
+  return "nothing";
+}
+
+// Collects every problem found in one file.
+class Problems {
+ public:
+  explicit Problems(std::string file) : file_(std::move(file)) {}
+  const std::string& file() const { return file_; }
+  void add(int line, std::string key, std::string message) {
+    errors_.push_back(Error{Origin{file_, line}, std::move(key), std::move(message)});
+  }
+  bool empty() const { return errors_.empty(); }
+  // In file order; problems of the file as a whole (line 0) last.
+  std::vector<Error> sorted() && {
+    std::stable_sort(errors_.begin(), errors_.end(), [](const Error& a, const Error& b) {
+      return std::pair(a.origin.line == 0, a.origin.line) <
+             std::pair(b.origin.line == 0, b.origin.line);
+    });
+    return std::move(errors_);
+  }
+
+ private:
+  std::string file_;
+  std::vector<Error> errors_;
+};
+
+// Reads the keys of one table by name. Each getter leaves `out` untouched and returns false
+// when the key is absent or its value unusable (the problem is then recorded); finish()
+// reports every key no getter asked for. A null table reads as an empty one, so an absent
+// section yields its defaults.
+class TableReader {
+ public:
+  TableReader(Problems& problems, const toml::table* table, std::string path)
+      : problems_(problems), table_(table), path_(std::move(path)) {}
+
+  // The value of `key` when it has type T; null (and a recorded problem) when it has another.
+  template <class T>
+  auto typed(std::string_view key, std::string_view expected)
+      -> decltype(std::declval<const toml::node&>().template as<T>()) {
+    const toml::node* node = find(key);
+    if (!node) return nullptr;
+    if (const auto* value = node->as<T>()) return value;
+    error(key, "expected " + std::string(expected) + ", got " + type_name(*node));
+    return nullptr;
+  }
+
+  bool present(std::string_view key) const { return table_ && table_->contains(key); }
+  std::string path(std::string_view key) const { return text::key_path(path_, key); }
+  int line() const { return table_ ? line_of(table_->source()) : 0; }
+
+  // The line of `key` itself; the table's line when the key is absent.
+  int key_line(std::string_view key) const {
+    if (table_) {
+      if (auto it = table_->find(key); it != table_->end()) return line_of(it->first.source());
+    }
+    return line();
+  }
+  void error(std::string_view key, std::string message) {
+    problems_.add(key_line(key), path(key), std::move(message));
+  }
+  void missing(std::string_view key, std::string message = "required key is missing") {
+    problems_.add(line(), path(key), std::move(message));
+  }
+
+  const toml::table* table(std::string_view key) {
+    const toml::node* node = find(key);
+    if (!node) return nullptr;
+    if (const toml::table* table = node->as_table()) return table;
+    error(key, "expected a table, got " + type_name(*node));
+    return nullptr;
+  }
+
+  bool read(std::string_view key, std::string& out) {
+    if (const auto* value = typed<std::string>(key, "a string")) {
+      out = value->get();
+      return true;
+    }
+    return false;
+  }
+
+  bool read_nonempty(std::string_view key, std::string& out) {
+    std::string value;
+    if (!read(key, value)) return false;
+    if (value.empty()) {
+      error(key, "must not be empty");
+      return false;
+    }
+    out = std::move(value);
+    return true;
+  }
+
+  bool read(std::string_view key, bool& out) {
+    if (const auto* value = typed<bool>(key, "a boolean")) {
+      out = value->get();
+      return true;
+    }
+    return false;
+  }
+
+  template <class Int>
+  bool read(std::string_view key, Int& out, std::int64_t min,
+            std::int64_t max = std::numeric_limits<Int>::max()) {
+    const auto* value = typed<std::int64_t>(key, "an integer");
+    if (!value) return false;
+    const std::int64_t number = value->get();
+    if (number < min || number > max) {
+      std::string expected;
+      if (max < std::numeric_limits<int>::max()) {  // a real range, like a port
+        expected = "must be between " + std::to_string(min) + " and " + std::to_string(max);
+      } else if (number < min) {
+        expected = min == 1 ? "must be > 0" : "must be >= " + std::to_string(min);
+      } else {
+        expected = "must be at most " + std::to_string(max);
+      }
+      error(key, expected + ", got " + std::to_string(number));
+      return false;
+    }
+    out = static_cast<Int>(number);
+    return true;
+  }
+
+  bool read(std::string_view key, std::chrono::seconds& out, bool must_be_positive) {
+    const auto* value = typed<std::string>(key, "a duration string like \"10m\"");
+    if (!value) return false;
+    const std::optional<std::chrono::seconds> duration = parse_duration(value->get());
+    if (!duration) {
+      error(key, "not a duration: " + quote(value->get()) +
+                     " (an integer and s, m, h or d, like \"90s\", \"10m\", \"2h\", \"14d\")");
+      return false;
+    }
+    if (must_be_positive && duration->count() == 0) {
+      error(key, "must be > 0, got " + quote(value->get()));
+      return false;
+    }
+    out = *duration;
+    return true;
+  }
+
+  // An array of strings, each with its own line.
+  bool read(std::string_view key, std::vector<Item>& out) {
+    const auto* array = typed<toml::array>(key, "an array of strings");
+    if (!array) return false;
+    std::vector<Item> items;
+    bool ok = true;
+    for (const toml::node& element : *array) {
+      if (const auto* value = element.as_string()) {
+        items.push_back(Item{value->get(), line_of(element.source())});
+      } else {
+        problems_.add(line_of(element.source()), path(key),
+                      "expected a string in the array, got " + type_name(element));
+        ok = false;
+      }
+    }
+    if (ok) out = std::move(items);
+    return ok;
+  }
+
+  template <class Enum>
+  bool read(std::string_view key, Enum& out,
+            std::initializer_list<std::pair<std::string_view, Enum>> choices) {
+    std::string name;
+    if (!read(key, name)) return false;
+    std::string expected = "must be ";
+    std::size_t index = 0;
+    for (const auto& [choice, value] : choices) {
+      if (choice == name) {
+        out = value;
+        return true;
+      }
+      if (index > 0) expected += index + 1 == choices.size() ? " or " : ", ";
+      expected += quote(choice);
+      ++index;
+    }
+    error(key, expected + ", got " + quote(name));
+    return false;
+  }
+
+  // Reports every key of the table that no getter asked for.
+  void finish() {
+    if (!table_) return;
+    for (const auto& [key, node] : *table_) {
+      if (known_.count(key.str())) continue;
+      const bool section = path_.empty() && node.is_table();
+      problems_.add(line_of(key.source()), path(key.str()),
+                    section ? "unknown section" : "unknown key");
+    }
+  }
+
+ private:
+  const toml::node* find(std::string_view key) {
+    known_.emplace(key);
+    return table_ ? table_->get(key) : nullptr;
+  }
+
+
+
+  Problems& problems_;
+  const toml::table* table_;
+  std::string path_;
+  std::set<std::string, std::less<>> known_;
+};
+
+// Structural checks only: xmpp/ does the real JID preparation later.
+bool has_space_or_control(std::string_view text) {
+  return std::any_of(text.begin(), text.end(), [](char c) {
+    return static_cast<unsigned char>(c) <= 0x20 || c == 0x7f;
+  });
+}
+
+bool is_domain(std::string_view text) {
+  return !text.empty() && text.find_first_of("@/") == std::string_view::npos &&
+         !has_space_or_control(text);
+}
+
+bool is_bare_jid(std::string_view text) {
+  const std::size_t at = text.find('@');
+  return at != std::string_view::npos && at > 0 && is_domain(text.substr(at + 1)) &&
+         text.find('/') == std::string_view::npos && !has_space_or_control(text);
+}
+
+// A pool name becomes a localpart; a backslash would let it collide with XEP-0106 escapes.
+bool is_localpart(std::string_view text) {
+  return !text.empty() && text.find_first_of("@/\\\"&':<>") == std::string_view::npos &&
+         !has_space_or_control(text);
+}
+
+std::string_view domain_of(std::string_view bare_jid) {
+  return bare_jid.substr(bare_jid.find('@') + 1);
+}
+
+// Checks an array of bare JIDs, keeping the good ones.
+std::vector<std::string> bare_jids(Problems& problems, const std::string& path,
+                                   const std::vector<Item>& items) {
+  std::vector<std::string> jids;
+  for (const Item& item : items) {
+    if (is_bare_jid(item.value)) {
+      jids.push_back(item.value);
+    } else {
+      problems.add(item.line, path, "not a bare JID (local@domain): " + quote(item.value));
+    }
+  }
+  return jids;
+}
+
+// A calendar is a file path or an https URL (plain http only with allow_private_urls). The
+// value is never quoted back: a URL may carry an access token.
+std::optional<std::string> calendar_problem(std::string_view calendar, bool allow_private_urls) {
+  const std::size_t scheme_end = calendar.find("://");
+  if (calendar.empty() || scheme_end == std::string_view::npos) return std::nullopt;
+  const std::string_view scheme = calendar.substr(0, scheme_end);
+  const std::string_view rest = calendar.substr(scheme_end + 3);
+  if (rest.empty() || rest.front() == '/') return "the URL has no host";
+  if (has_space_or_control(calendar)) return "the URL contains spaces or control characters";
+  if (text::iequals(scheme, "https")) return std::nullopt;
+  if (text::iequals(scheme, "http")) {
+    if (allow_private_urls) return std::nullopt;
+    return "plain http needs schedule.allow_private_urls = true; use https";
+  }
+  return "must be a file path or an https URL";
+}
+
+// The entries of [users] or [pools] in file order (toml++ keeps tables sorted by key).
+std::vector<std::pair<const toml::key*, const toml::node*>> in_file_order(const toml::table& t) {
+  std::vector<std::pair<const toml::key*, const toml::node*>> entries;
+  for (const auto& [key, node] : t) entries.emplace_back(&key, &node);
+  std::stable_sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) {
+    return line_of(a.first->source()) < line_of(b.first->source());
+  });
+  return entries;
+}
+
+std::optional<std::string> read_secret_file(const std::string& path, std::string& why) {
+  const std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "rb"),
+                                                             &std::fclose);
+  if (!file) {
+    why = std::strerror(errno);
+    return std::nullopt;
+  }
+  std::string content;
+  char buffer[4096];
+  std::size_t count = 0;
+  while ((count = std::fread(buffer, 1, sizeof buffer, file.get())) > 0) {
+    content.append(buffer, count);
+  }
+  if (std::ferror(file.get())) {
+    why = std::strerror(errno);
+    return std::nullopt;
+  }
+  while (!content.empty() && (content.back() == '\n' || content.back() == '\r')) {
+    content.pop_back();
+  }
+  return content;
+}
+
+void read_component(Problems& problems, TableReader& root, Component& out) {
+  TableReader t(problems, root.table("component"), "component");
+  if (!t.present("jid")) {
+    t.missing("jid");
+  } else if (t.read_nonempty("jid", out.jid) && !is_domain(out.jid)) {
+    t.error("jid", "not a domain (no '@' or '/'): " + quote(out.jid));
+  }
+  const bool has_secret = t.present("secret");
+  const bool has_file = t.present("secret_file");
+  t.read_nonempty("secret", out.secret);  // never quoted back in a message
+  const bool file_ok = t.read_nonempty("secret_file", out.secret_file);
+  if (has_secret && has_file) {
+    t.error("secret_file", "set only one of component.secret and component.secret_file");
+  } else if (!has_secret && !has_file) {
+    t.missing("secret", "required: set component.secret or component.secret_file");
+  } else if (has_file && file_ok) {
+    std::string why;
+    if (std::optional<std::string> secret = read_secret_file(out.secret_file, why); !secret) {
+      t.error("secret_file", "cannot read " + quote(out.secret_file) + ": " + why);
+    } else if (secret->empty()) {
+      t.error("secret_file", quote(out.secret_file) + " is empty");
+    } else {
+      out.secret = std::move(*secret);
+    }
+  }
+  if (t.read_nonempty("host", out.host) && has_space_or_control(out.host)) {
+    t.error("host", "must not contain spaces: " + quote(out.host));
+  }
+  t.read("port", out.port, 1, 65535);
+  t.finish();
+}
+
+void read_served(Problems& problems, TableReader& root, Served& out) {
+  TableReader t(problems, root.table("served"), "served");
+  std::vector<Item> domains;
+  if (!t.present("domains")) {
+    t.missing("domains");
+  } else if (t.read("domains", domains)) {
+    if (domains.empty()) t.error("domains", "must list at least one domain");
+    for (const Item& domain : domains) {
+      if (is_domain(domain.value)) {
+        out.domains.push_back(domain.value);
+      } else {
+        problems.add(domain.line, t.path("domains"), "not a domain: " + quote(domain.value));
+      }
+    }
+  }
+  t.finish();
+}
+
+void read_settings(Problems& problems, TableReader& root, Config& out) {
+  const auto section = [&](std::string_view name, auto&& read) {
+    TableReader t(problems, root.table(name), std::string(name));
+    read(t);
+    t.finish();
+  };
+  section("store", [&](TableReader& t) { t.read_nonempty("path", out.store.path); });
+  section("session", [&](TableReader& t) {
+    t.read("idle_after", out.session.idle_after, true);
+    t.read("max_concurrent", out.session.max_concurrent, 1);
+  });
+  section("notice", [&](TableReader& t) {
+    t.read("before_end", out.notice.before_end, false);
+    t.read_nonempty("language", out.notice.language);
+  });
+  section("release", [&](TableReader& t) {
+    t.read("rate", out.release.rate, 1);
+    t.read("confirm_window", out.release.confirm_window, false);
+  });
+  section("presence", [&](TableReader& t) { t.read("probe_rate", out.presence.probe_rate, 1); });
+  section("limits", [&](TableReader& t) {
+    t.read("max_hold_age", out.limits.max_hold_age, true);
+    t.read("holds_per_target", out.limits.holds_per_target, 1);
+    t.read("holds_per_sender", out.limits.holds_per_sender, 1);
+    t.read("messages_per_sender_per_minute", out.limits.messages_per_sender_per_minute, 1);
+    t.read("max_body_bytes", out.limits.max_body_bytes, 1);
+  });
+  section("schedule", [&](TableReader& t) {
+    t.read("unknown", out.schedule.unknown,
+           {{"working", UnknownSchedule::working}, {"off_hours", UnknownSchedule::off_hours}});
+    t.read("window", out.schedule.window, true);
+    t.read("refresh", out.schedule.refresh, true);
+    t.read("max_bytes", out.schedule.max_bytes, 1);
+    t.read("allow_private_urls", out.schedule.allow_private_urls);
+  });
+  section("privacy", [&](TableReader& t) {
+    t.read("default", out.privacy.default_level,
+           {{"exact", PrivacyLevel::exact}, {"wait", PrivacyLevel::wait},
+            {"none", PrivacyLevel::none}});
+  });
+  section("urgent", [&](TableReader& t) {
+    t.read_nonempty("prefix", out.urgent.prefix);
+    t.read("max_per_hour", out.urgent.max_per_hour, 1);
+  });
+}
+
+User read_user(Problems& problems, const toml::table& table, std::string path, Config& config) {
+  User user;
+  TableReader t(problems, &table, std::move(path));
+  if (!t.present("timezone")) {
+    t.missing("timezone");
+  } else {
+    t.read_nonempty("timezone", user.timezone);
+  }
+  if (t.read("calendar", user.calendar)) {
+    if (auto problem = calendar_problem(user.calendar, config.schedule.allow_private_urls)) {
+      t.error("calendar", *problem);
+    }
+  }
+  t.read("calendar_kind", user.calendar_kind,
+         {{"work", CalendarKind::work}, {"personal", CalendarKind::personal}});
+  t.read("hours", user.hours);
+  std::vector<Item> through;
+  if (t.read("always_through", through)) {
+    user.always_through = bare_jids(problems, t.path("always_through"), through);
+  }
+  t.read("urgent_from", user.urgent_from,
+         {{"always_through", UrgentFrom::always_through}, {"anyone", UrgentFrom::anyone}});
+  t.finish();
+  for (const auto& [key, node] : table) {
+    user.origins[std::string(key.str())] = Origin{problems.file(), line_of(key.source())};
+  }
+  return user;
+}
+
+void read_users(Problems& problems, TableReader& root, Config& config) {
+  const toml::table* users = root.table("users");
+  if (!users) return;
+  for (const auto& [key, node] : in_file_order(*users)) {
+    const std::string path = text::key_path("users", key->str());
+    const int line = line_of(key->source());
+    const toml::table* table = node->as_table();
+    if (!table) {
+      problems.add(line, path, "expected a table, got " + type_name(*node));
+      continue;
+    }
+    const std::string jid(key->str());
+    if (!is_bare_jid(jid)) {
+      problems.add(line, path, "not a bare JID (local@domain)");
+    } else if (!config.served.domains.empty() &&
+               std::none_of(config.served.domains.begin(), config.served.domains.end(),
+                            [&](const std::string& d) { return text::iequals(d, domain_of(jid)); })) {
+      problems.add(line, path, "domain " + quote(domain_of(jid)) + " is not in served.domains");
+    } else if (config.find_user(jid)) {
+      problems.add(line, path, "listed twice (JIDs compare case-insensitively)");
+    }
+    User user = read_user(problems, *table, path, config);
+    user.jid = jid;
+    config.users.push_back(std::move(user));
+  }
+}
+
+void read_pools(Problems& problems, TableReader& root, Config& config) {
+  const toml::table* pools = root.table("pools");
+  if (!pools) return;
+  for (const auto& [key, node] : in_file_order(*pools)) {
+    const std::string path = text::key_path("pools", key->str());
+    const int line = line_of(key->source());
+    const toml::table* table = node->as_table();
+    if (!table) {
+      problems.add(line, path, "expected a table, got " + type_name(*node));
+      continue;
+    }
+    Pool pool{std::string(key->str()), {}, Origin{problems.file(), line}};
+    if (!is_localpart(pool.name)) {
+      problems.add(line, path, "not usable as a JID localpart (no spaces, @ / \\ \" & ' : < >)");
+    }
+    TableReader t(problems, table, path);
+    std::vector<Item> members;
+    if (!t.present("members")) {
+      t.missing("members");
+    } else if (t.read("members", members)) {
+      if (members.empty()) t.error("members", "must list at least one member");
+      for (const Item& member : members) {
+        const auto listed = [&](const std::string& m) { return text::iequals(m, member.value); };
+        if (!is_bare_jid(member.value)) {
+          problems.add(member.line, t.path("members"),
+                       "not a bare JID (local@domain): " + quote(member.value));
+        } else if (!config.find_user(member.value)) {
+          problems.add(member.line, t.path("members"),
+                       quote(member.value) + " is not listed in [users]");
+        } else if (std::any_of(pool.members.begin(), pool.members.end(), listed)) {
+          problems.add(member.line, t.path("members"), quote(member.value) + " is listed twice");
+        } else {
+          pool.members.push_back(member.value);
+        }
+      }
+    }
+    t.finish();
+    config.pools.push_back(std::move(pool));
+  }
+}
+
+Config read_config(Problems& problems, const toml::table& document) {
+  Config config;
+  config.file = problems.file();
+  TableReader root(problems, &document, "");
+  read_component(problems, root, config.component);
+  read_served(problems, root, config.served);
+  read_settings(problems, root, config);
+  read_users(problems, root, config);
+  read_pools(problems, root, config);
+  {
+    TableReader t(problems, root.table("admin"), "admin");
+    std::vector<Item> jids;
+    if (t.read("jids", jids)) config.admin.jids = bare_jids(problems, t.path("jids"), jids);
+    t.finish();
+  }
+  {
+    TableReader t(problems, root.table("log"), "log");
+    t.read("level", config.log.level,
+           {{"error", LogLevel::error}, {"warn", LogLevel::warn}, {"info", LogLevel::info},
+            {"debug", LogLevel::debug}});
+    t.finish();
+  }
+  root.finish();
+  return config;
+}
+
+std::vector<Error> file_error(std::string_view file, std::string message) {
+  return {Error{Origin{std::string(file), 0}, "", std::move(message)}};
+}
+
+}  // namespace
+
+ParseResult parse(std::string_view text, std::string_view file) {
+  try {
+    Problems problems{std::string(file)};
+    toml::table document;
+    try {
+      document = toml::parse(text, std::string_view(file));
+    } catch (const toml::parse_error& e) {
+      problems.add(line_of(e.source()), "", std::string(e.description()));
+      return std::move(problems).sorted();
+    }
+    Config config = read_config(problems, document);
+    if (!problems.empty()) return std::move(problems).sorted();
+    return config;
+  } catch (const std::exception& e) {
+    return file_error(file, std::string("cannot read the config: ") + e.what());
+  } catch (...) {
+    return file_error(file, "cannot read the config");
+  }
+}
+
+ParseResult parse(std::istream& in, std::string_view file) {
+  try {
+    std::string content;
+    char buffer[4096];
+    while (in.read(buffer, sizeof buffer) || in.gcount() > 0) {
+      content.append(buffer, static_cast<std::size_t>(in.gcount()));
+    }
+    if (in.bad()) return file_error(file, "cannot read the file");
+    return parse(content, file);
+  } catch (...) {
+    return file_error(file, "cannot read the file");
+  }
+}
+
+ParseResult parse_file(const std::string& path) {
+  std::error_code ignored;
+  if (std::filesystem::is_directory(path, ignored)) return file_error(path, "is a directory");
+  errno = 0;
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return file_error(path, std::string("cannot open: ") +
+                                (errno != 0 ? std::strerror(errno) : "unknown error"));
+  }
+  return parse(in, path);
+}
+
+}  // namespace concierge::config

@@ -1,0 +1,108 @@
+// SPDX-License-Identifier: MIT
+// Config -> the effective configuration as TOML (`--check-config`). Secrets never appear: the
+// component secret is masked and schedule URLs, which may carry tokens, lose all but their host.
+#include <config/config.hpp>
+
+#include <config/text.hpp>
+
+#include <sstream>
+
+namespace concierge::config {
+namespace {
+
+using text::quote;
+
+constexpr std::string_view kMaskedSecret = "********";
+
+// "https://user:token@cal.example.org:8443/a/b.ics?key=x" -> "https://cal.example.org:8443/…";
+// a file path stays as it is.
+std::string masked_calendar(std::string_view calendar) {
+  const std::size_t scheme_end = calendar.find("://");
+  if (scheme_end == std::string_view::npos) return std::string(calendar);
+  const std::string_view scheme = calendar.substr(0, scheme_end);
+  std::string_view authority = calendar.substr(scheme_end + 3);
+  authority = authority.substr(0, authority.find_first_of("/?#"));
+  if (const std::size_t at = authority.rfind('@'); at != std::string_view::npos) {
+    authority = authority.substr(at + 1);  // user:password@
+  }
+  return std::string(scheme) + "://" + std::string(authority) + "/…";
+}
+
+std::string string_array(const std::vector<std::string>& values) {
+  std::string out = "[";
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    if (i > 0) out += ", ";
+    out += quote(values[i]);
+  }
+  return out + "]";
+}
+
+std::string duration(std::chrono::seconds value) { return quote(format_duration(value)); }
+
+std::string boolean(bool value) { return value ? "true" : "false"; }
+
+}  // namespace
+
+std::string to_toml(const Config& c) {
+  std::ostringstream out;
+  out << "# Effective configuration" << (c.file.empty() ? "" : " read from " + quote(c.file))
+      << " (secrets masked)\n";
+  out << "\n[component]\n"
+      << "jid = " << quote(c.component.jid) << "\n";
+  if (c.component.secret_file.empty()) {
+    out << "secret = " << quote(kMaskedSecret) << "\n";
+  } else {
+    out << "secret_file = " << quote(c.component.secret_file) << "  # content not shown\n";
+  }
+  out << "host = " << quote(c.component.host) << "\n"
+      << "port = " << c.component.port << "\n";
+
+  out << "\n[served]\ndomains = " << string_array(c.served.domains) << "\n";
+  out << "\n[store]\npath = " << quote(c.store.path) << "\n";
+  out << "\n[session]\n"
+      << "idle_after = " << duration(c.session.idle_after) << "\n"
+      << "max_concurrent = " << c.session.max_concurrent << "\n";
+  out << "\n[notice]\n"
+      << "before_end = " << duration(c.notice.before_end) << "\n"
+      << "language = " << quote(c.notice.language) << "\n";
+  out << "\n[release]\n"
+      << "rate = " << c.release.rate << "\n"
+      << "confirm_window = " << duration(c.release.confirm_window) << "\n";
+  out << "\n[presence]\nprobe_rate = " << c.presence.probe_rate << "\n";
+  out << "\n[limits]\n"
+      << "max_hold_age = " << duration(c.limits.max_hold_age) << "\n"
+      << "holds_per_target = " << c.limits.holds_per_target << "\n"
+      << "holds_per_sender = " << c.limits.holds_per_sender << "\n"
+      << "messages_per_sender_per_minute = " << c.limits.messages_per_sender_per_minute << "\n"
+      << "max_body_bytes = " << c.limits.max_body_bytes << "\n";
+  out << "\n[schedule]\n"
+      << "unknown = " << quote(to_string(c.schedule.unknown)) << "\n"
+      << "window = " << duration(c.schedule.window) << "\n"
+      << "refresh = " << duration(c.schedule.refresh) << "\n"
+      << "max_bytes = " << c.schedule.max_bytes << "\n"
+      << "allow_private_urls = " << boolean(c.schedule.allow_private_urls) << "\n";
+  out << "\n[privacy]\ndefault = " << quote(to_string(c.privacy.default_level)) << "\n";
+  out << "\n[urgent]\n"
+      << "prefix = " << quote(c.urgent.prefix) << "\n"
+      << "max_per_hour = " << c.urgent.max_per_hour << "\n";
+
+  for (const User& user : c.users) {
+    out << "\n[" << text::key_path("users", user.jid) << "]\n"
+        << "timezone = " << quote(user.timezone) << "\n"
+        << "calendar = " << quote(masked_calendar(user.calendar)) << "\n"
+        << "calendar_kind = " << quote(to_string(user.calendar_kind)) << "\n"
+        << "hours = " << quote(user.hours) << "\n"
+        << "always_through = " << string_array(user.always_through) << "\n"
+        << "urgent_from = " << quote(to_string(user.urgent_from)) << "\n";
+  }
+  for (const Pool& pool : c.pools) {
+    out << "\n[" << text::key_path("pools", pool.name) << "]\n"
+        << "members = " << string_array(pool.members) << "\n";
+  }
+
+  out << "\n[admin]\njids = " << string_array(c.admin.jids) << "\n";
+  out << "\n[log]\nlevel = " << quote(to_string(c.log.level)) << "\n";
+  return out.str();
+}
+
+}  // namespace concierge::config

@@ -1,0 +1,115 @@
+// SPDX-License-Identifier: MIT
+#include <component/core/session_book.hpp>
+
+namespace concierge::core {
+
+SessionBook::Key SessionBook::key_of(const std::string& a, const std::string& b) {
+  return a < b ? Key{a, b} : Key{b, a};
+}
+
+void SessionBook::touch(const Key& key, Session& s, Instant now) {
+  expiries_.erase({s.last_activity + idle_after_, key});
+  s.last_activity = std::max(s.last_activity, now);
+  expiries_.insert({s.last_activity + idle_after_, key});
+}
+
+void SessionBook::erase(const Key& key) {
+  auto it = sessions_.find(key);
+  if (it == sessions_.end()) return;
+  expiries_.erase({it->second.last_activity + idle_after_, key});
+  for (const auto* user : {&key.first, &key.second}) {
+    const std::string& peer = user == &key.first ? key.second : key.first;
+    auto p = peers_.find(*user);
+    if (p == peers_.end()) continue;
+    p->second.erase(peer);
+    if (p->second.empty()) peers_.erase(p);
+  }
+  sessions_.erase(it);
+}
+
+void SessionBook::forwarded(const std::string& from, const std::string& to, Activity activity,
+                            Instant now, bool to_available) {
+  const Key key = key_of(from, to);
+  auto it = sessions_.find(key);
+  if (it != sessions_.end() && !live(it->second, now)) {
+    erase(key);  // silent too long: what follows is a new conversation
+    it = sessions_.end();
+  }
+  if (it == sessions_.end()) {
+    if (!to_available || activity == Activity::other) return;
+    it = sessions_.emplace(key, Session{now}).first;
+    expiries_.insert({now + idle_after_, key});
+    peers_[from].insert(to);
+    peers_[to].insert(from);
+  }
+  Session& s = it->second;
+  if (activity == Activity::message || activity == Activity::composing) {
+    (from == key.first ? s.first_wrote : s.second_wrote) = true;
+  }
+  if (activity != Activity::other) touch(key, s, now);
+}
+
+void SessionBook::open_released(const std::string& sender, const std::string& target,
+                                Instant now) {
+  const Key key = key_of(sender, target);
+  auto it = sessions_.find(key);
+  if (it == sessions_.end()) {
+    it = sessions_.emplace(key, Session{now}).first;
+    expiries_.insert({now + idle_after_, key});
+    peers_[sender].insert(target);
+    peers_[target].insert(sender);
+  }
+  it->second.released = true;
+  touch(key, it->second, now);
+}
+
+bool SessionBook::end(const std::string& a, const std::string& b) {
+  const Key key = key_of(a, b);
+  if (!sessions_.count(key)) return false;
+  erase(key);
+  return true;
+}
+
+bool SessionBook::is_open(const std::string& a, const std::string& b, Instant now) const {
+  auto it = sessions_.find(key_of(a, b));
+  return it != sessions_.end() && live(it->second, now);
+}
+
+int SessionBook::counted(const std::string& user, Instant now, const std::string& except) const {
+  auto p = peers_.find(user);
+  if (p == peers_.end()) return 0;
+  int n = 0;
+  for (const auto& peer : p->second) {
+    if (peer == except) continue;
+    const Session& s = sessions_.at(key_of(user, peer));
+    if (live(s, now) && s.counts()) ++n;
+  }
+  return n;
+}
+
+std::vector<std::string> SessionBook::peers(const std::string& user, Instant now) const {
+  std::vector<std::string> out;
+  auto p = peers_.find(user);
+  if (p == peers_.end()) return out;
+  for (const auto& peer : p->second) {
+    if (live(sessions_.at(key_of(user, peer)), now)) out.push_back(peer);
+  }
+  return out;
+}
+
+std::vector<std::pair<std::string, std::string>> SessionBook::expire(Instant now) {
+  std::vector<std::pair<std::string, std::string>> ended;
+  while (!expiries_.empty() && expiries_.begin()->first <= now) {
+    const Key key = expiries_.begin()->second;
+    ended.push_back(key);
+    erase(key);
+  }
+  return ended;
+}
+
+std::optional<Instant> SessionBook::next_expiry() const {
+  if (expiries_.empty()) return std::nullopt;
+  return expiries_.begin()->first;
+}
+
+}  // namespace concierge::core

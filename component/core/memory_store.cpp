@@ -1,0 +1,64 @@
+// SPDX-License-Identifier: MIT
+#include <algorithm>
+
+#include <component/core/store_port.hpp>
+
+namespace concierge::core {
+
+std::vector<Enrolment> MemoryStore::enrolments() { return enrolments_; }
+
+std::optional<Enrolment> MemoryStore::enrolment(const std::string& jid) {
+  for (const auto& e : enrolments_) {
+    if (e.jid == jid) return e;
+  }
+  return std::nullopt;
+}
+
+void MemoryStore::put_enrolment(const Enrolment& enrolment) {
+  for (auto& e : enrolments_) {
+    if (e.jid == enrolment.jid) {
+      e = enrolment;
+      return;
+    }
+  }
+  enrolments_.push_back(enrolment);
+}
+
+void MemoryStore::remove_enrolment(const std::string& jid) {
+  std::erase_if(enrolments_, [&](const Enrolment& e) { return e.jid == jid; });
+  remove_subscription(jid);
+  std::erase_if(proxy_subscriptions_, [&](const ProxySubscription& s) { return s.target == jid; });
+}
+
+std::vector<SubscriptionState> MemoryStore::subscriptions() { return subscriptions_; }
+
+void MemoryStore::put_subscription(const SubscriptionState& state) {
+  for (auto& s : subscriptions_) {
+    if (s.jid == state.jid) {
+      s = state;
+      return;
+    }
+  }
+  subscriptions_.push_back(state);
+}
+
+void MemoryStore::remove_subscription(const std::string& jid) {
+  std::erase_if(subscriptions_, [&](const SubscriptionState& s) { return s.jid == jid; });
+}
+
+std::vector<ProxySubscription> MemoryStore::proxy_subscriptions() { return proxy_subscriptions_; }
+
+void MemoryStore::add_proxy_subscription(const ProxySubscription& s) {
+  for (const auto& p : proxy_subscriptions_) {
+    if (p.target == s.target && p.subscriber == s.subscriber) return;
+  }
+  proxy_subscriptions_.push_back(s);
+}
+
+void MemoryStore::remove_proxy_subscription(const ProxySubscription& s) {
+  std::erase_if(proxy_subscriptions_, [&](const ProxySubscription& p) {
+    return p.target == s.target && p.subscriber == s.subscriber;
+  });
+}
+
+}  // namespace concierge::core

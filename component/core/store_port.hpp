@@ -1,0 +1,89 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <component/core/time.hpp>
+
+namespace concierge::core {
+
+// A user who enrolled themselves (XEP-0077 or, later, the ad-hoc command). Users enrolled by
+// the config are not stored as enrolments (the config is their record), but their
+// subscription state is (see SubscriptionState).
+struct Enrolment {
+  std::string jid;           // bare, normalised
+  std::string timezone;      // IANA name
+  std::string calendar_url;  // https URL or empty; a secret: never logged in full
+  Instant enrolled_at{};
+};
+
+// The XEP-0100 mutual presence subscription between a user and the component's bare domain,
+// as Concierge has seen it. Remembered so that a user is asked once, not on every connect.
+struct SubscriptionState {
+  std::string jid;        // bare
+  bool asked = false;     // we sent <presence type="subscribe"/> to the user
+  bool to = false;        // the user approved: we receive their presence
+  bool from = false;      // we approved theirs: they receive ours
+};
+
+// A subscription of `subscriber` to the proxy JID of `target` (DESIGN §2, proxy presence).
+// Servers keep no roster for components, so Concierge keeps these itself.
+struct ProxySubscription {
+  std::string target;      // bare JID behind the proxy
+  std::string subscriber;  // bare JID
+};
+
+// The storage port of the core. Implementations buffer writes and make them durable in
+// commit(), which app/ calls once per loop turn (group commit, DESIGN §6); reads see every
+// write made before them, committed or not.
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  virtual std::vector<Enrolment> enrolments() = 0;
+  virtual std::optional<Enrolment> enrolment(const std::string& jid) = 0;
+  virtual void put_enrolment(const Enrolment& enrolment) = 0;  // insert or replace
+  // Removes the enrolment, its subscription state and the proxy subscriptions to it.
+  virtual void remove_enrolment(const std::string& jid) = 0;
+
+  virtual std::vector<SubscriptionState> subscriptions() = 0;
+  virtual void put_subscription(const SubscriptionState& state) = 0;
+  virtual void remove_subscription(const std::string& jid) = 0;
+
+  virtual std::vector<ProxySubscription> proxy_subscriptions() = 0;
+  virtual void add_proxy_subscription(const ProxySubscription& s) = 0;
+  virtual void remove_proxy_subscription(const ProxySubscription& s) = 0;
+
+  // Makes every write so far durable (one transaction, one fsync). Returns false and keeps
+  // the writes pending when the disk refused; the caller logs and retries next turn.
+  virtual bool commit() = 0;
+};
+
+// An in-memory Store for tests of the core (and the benchmark's fake-store baseline).
+class MemoryStore final : public Store {
+ public:
+  std::vector<Enrolment> enrolments() override;
+  std::optional<Enrolment> enrolment(const std::string& jid) override;
+  void put_enrolment(const Enrolment& enrolment) override;
+  void remove_enrolment(const std::string& jid) override;
+  std::vector<SubscriptionState> subscriptions() override;
+  void put_subscription(const SubscriptionState& state) override;
+  void remove_subscription(const std::string& jid) override;
+  std::vector<ProxySubscription> proxy_subscriptions() override;
+  void add_proxy_subscription(const ProxySubscription& s) override;
+  void remove_proxy_subscription(const ProxySubscription& s) override;
+  bool commit() override {
+    ++commits;
+    return true;
+  }
+  int commits = 0;
+
+ private:
+  std::vector<Enrolment> enrolments_;
+  std::vector<SubscriptionState> subscriptions_;
+  std::vector<ProxySubscription> proxy_subscriptions_;
+};
+
+}  // namespace concierge::core

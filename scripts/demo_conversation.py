@@ -1,0 +1,181 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: MIT
+"""A scripted conversation through Concierge between two real XMPP users, printed as a transcript.
+
+Started by scripts/demo.sh after the build. Starts a private Prosody on free loopback ports (temp
+folder), creates alice@localhost and bob@localhost, starts build/concierge (or CONCIERGE_BINARY /
+--binary) with both enrolled, logs both users in with slixmpp and plays conversation() below.
+Everything it started is stopped on exit, error or Ctrl-C. Needs root (Prosody runs as user prosody).
+
+To extend the demo, add steps to conversation(): each step sends as one user and prints what
+the other side saw.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import signal
+import sys
+import textwrap
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "support"))
+
+from prosody import Concierge, Prosody, default_binary, proxy  # noqa: E402
+from xmpp_clients import (NS_CHATSTATES, Client, bare, body, child, error_condition, error_text,  # noqa: E402
+                          message)
+
+WAIT = 10.0  # seconds for each expected stanza
+USERS = ("alice", "bob")
+CHAT_STATES = ("active", "composing", "paused", "inactive", "gone")
+
+
+class DemoFailed(Exception):
+    pass
+
+
+class Demo:
+    """The running stack and the transcript printer; conversation() calls its step methods."""
+
+    def __init__(self, server: Prosody, concierge: Concierge, clients: dict[str, Client]):
+        self.server = server
+        self.concierge = concierge
+        self.clients = clients
+        self.component = concierge.jid
+
+    # -- addresses
+    def jid(self, user: str) -> str:
+        return f"{user}@{self.server.domain}"
+
+    def proxy_of(self, user: str) -> str:
+        return proxy(self.jid(user), self.component)
+
+    # -- printing
+    @staticmethod
+    def line(who: str, arrow: str, text: str) -> None:
+        prefix = f"[{who} {arrow}] "
+        lines = text.splitlines() or [""]
+        print(prefix + lines[0])
+        for more in lines[1:]:
+            print(" " * len(prefix) + more)
+        sys.stdout.flush()
+
+    @staticmethod
+    def describe(stanza) -> str:
+        if stanza.get("type") == "error":
+            return f"(error: {error_condition(stanza)}) {error_text(stanza) or ''}".rstrip()
+        text = body(stanza)
+        states = [s for s in CHAT_STATES if child(stanza, NS_CHATSTATES, s) is not None]
+        if text is not None:
+            return text
+        return f"({states[0]}…)" if states else "(no body)"
+
+    def expect(self, user: str, frm: str, mid: str | None = None, what: str = ""):
+        """Waits until `user` received a message from `frm` (with id `mid`), prints and returns it."""
+        try:
+            got = self.clients[user].wait_for(message(frm=frm, id=mid), WAIT, what=what)
+        except AssertionError as e:
+            raise DemoFailed(f"{user} did not receive {what or 'the message'} from {frm} within {WAIT:.0f}s.\n{e}")
+        self.line(user, f"received from {bare(got.get('from'))}", self.describe(got))
+        return got
+
+    # -- steps
+    def say(self, sender: str, target: str, text: str) -> None:
+        """sender writes `text` to target's proxy JID; target sees it from sender's proxy JID."""
+        to = self.proxy_of(target)
+        mid = self.clients[sender].send_message(to, text, payload=f'<active xmlns="{NS_CHATSTATES}"/>')
+        self.line(sender, f"→ {to}", text)
+        self.expect(target, self.proxy_of(sender), mid, what=f"{sender}'s message")
+
+    def chat_state(self, sender: str, target: str, state: str = "composing") -> None:
+        """A bodiless chat-state notification (XEP-0085) through the proxy."""
+        to = self.proxy_of(target)
+        mid = self.clients[sender].send_message(to, None, payload=f'<{state} xmlns="{NS_CHATSTATES}"/>')
+        self.line(sender, f"→ {to}", f"({state}…)")
+        self.expect(target, self.proxy_of(sender), mid, what=f"{sender}'s chat state")
+
+    def ask_component(self, sender: str, command: str) -> None:
+        """A chat command to the component's bare JID (e.g. "help"); prints its answer."""
+        self.clients[sender].send_message(self.component, command)
+        self.line(sender, f"→ {self.component}", command)
+        self.expect(sender, self.component, None, what=f"the answer to '{command}'")
+
+    def note(self, text: str) -> None:
+        print(f"  -- {text}")
+        sys.stdout.flush()
+
+
+def conversation(d: Demo) -> None:
+    """The scripted conversation. Add steps here (e.g. a held-and-released message once holding lands)."""
+    d.say("alice", "bob", "Hi Bob, do you have a minute for the release notes?")
+    d.chat_state("bob", "alice", "composing")
+    d.say("bob", "alice", "Sure, send them over.")
+    d.say("alice", "bob", "Thanks! Sending now.")
+    d.note("alice asks Concierge itself what it can do")
+    d.ask_component("alice", "help")
+
+
+def run(binary: str, verbose: bool) -> int:
+    server = concierge = None
+    clients: dict[str, Client] = {}
+    try:
+        print("demo: starting a private Prosody on loopback …", flush=True)
+        server = Prosody().start()
+        print(f"demo: Prosody c2s 127.0.0.1:{server.c2s_port}, components 127.0.0.1:{server.component_port}, "
+              f"run folder {server.rundir}")
+        passwords = {u: secrets.token_hex(8) for u in USERS}
+        for u in USERS:
+            server.register(u, passwords[u])
+        print(f"demo: users {', '.join(f'{u}@{server.domain}' for u in USERS)} created")
+        concierge = Concierge(server, binary=binary, users=[f"{u}@{server.domain}" for u in USERS])
+        try:
+            concierge.start(timeout=WAIT)
+        except (RuntimeError, FileNotFoundError) as e:
+            raise DemoFailed(str(e))
+        print(f"demo: Concierge {binary} connected as {concierge.jid} (config {concierge.config_path})")
+        for u in USERS:
+            clients[u] = Client(server, u, passwords[u], resource="demo").connect(timeout=WAIT)
+        print(f"demo: {' and '.join(USERS)} logged in with slixmpp\n")
+        print("Transcript (what each user sent and saw):\n")
+        conversation(Demo(server, concierge, clients))
+        print("\ndemo: conversation done")
+        return 0
+    except DemoFailed as e:
+        print(f"\ndemo FAILED: {e}", file=sys.stderr)
+        if concierge is not None:
+            print("--- Concierge log (last lines):\n" + textwrap.indent(concierge.stderr_text()[-3000:], "  "),
+                  file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("\ndemo: interrupted", file=sys.stderr)
+        return 130
+    finally:
+        for c in clients.values():
+            c.disconnect()
+        if concierge is not None:
+            code = concierge.stop()
+            if verbose:
+                print("--- Concierge log:\n" + textwrap.indent(concierge.stderr_text(), "  "))
+            concierge.cleanup()
+            print(f"demo: stopped Concierge (exit {code})")
+        if server is not None:
+            server.stop()
+            print("demo: stopped Prosody and removed its run folder")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--binary", default=default_binary(), help="the concierge binary (default: %(default)s)")
+    ap.add_argument("-v", "--verbose", action="store_true", help="print Concierge's log at the end")
+    args = ap.parse_args()
+    # SIGTERM/SIGHUP end the demo like Ctrl-C does, so the finally-block stops what was started.
+    def interrupt(_sig, _frame):
+        raise KeyboardInterrupt
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, interrupt)
+    return run(args.binary, args.verbose)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,165 @@
+# SPDX-License-Identifier: MIT
+"""The relay scenarios every server must pass, as a mixin for unittest.TestCase classes.
+
+A subclass sets SERVER (Prosody or Ejabberd). setUpClass starts that server on free loopback
+ports, registers alice and bob, starts Concierge (CONCIERGE_BINARY or build/concierge) with
+alice@localhost and bob@localhost enrolled, and logs both users in with slixmpp.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import uuid
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+
+from prosody import Concierge, proxy  # noqa: E402
+from xmpp_clients import (CHAT_ACTIVE, CHAT_COMPOSING, NS_CHATSTATES, NS_CLIENT, NS_DISCO_INFO,  # noqa: E402
+                          NS_PING, NS_RECEIPTS, RECEIPT_REQUEST, Client, bare, body, child,
+                          error_condition, error_text, iq, message, thread, to_string)
+
+WAIT = 10.0  # seconds for any single expected stanza (loopback: normally a few milliseconds)
+PASSWORD = "pw-e2e"
+ALICE, BOB, CAROL = "alice@localhost", "bob@localhost", "carol@localhost"
+
+
+def start_stack(server_cls, users=("alice", "bob")):
+    """Server + Concierge + logged-in clients; returns (server, concierge, {user: Client}).
+    On any failure everything already started is stopped before re-raising."""
+    server = server_cls().start()
+    concierge = None
+    clients = {}
+    try:
+        for u in users:
+            server.register(u, PASSWORD)
+        concierge = Concierge(server).start(timeout=WAIT)
+        for u in users:
+            clients[u] = Client(server, u, PASSWORD).connect(timeout=WAIT)
+        return server, concierge, clients
+    except BaseException:
+        stop_stack(server, concierge, clients)
+        raise
+
+
+def stop_stack(server, concierge, clients):
+    for c in clients.values():
+        c.disconnect()
+    if concierge is not None:
+        concierge.stop()
+        concierge.cleanup()
+    server.stop()
+
+
+def unique(label: str) -> str:
+    return f"{label}-{uuid.uuid4().hex[:10]}"
+
+
+class RelayScenarios:
+    """Mixin: needs SERVER set by the concrete TestCase."""
+
+    SERVER = None
+    COMPONENT = "sched.localhost"
+
+    @classmethod
+    def setUpClass(cls):
+        cls.server, cls.concierge, clients = start_stack(cls.SERVER)
+        cls.alice, cls.bob = clients["alice"], clients["bob"]
+        cls.clients = clients
+
+    @classmethod
+    def tearDownClass(cls):
+        stop_stack(cls.server, cls.concierge, cls.clients)
+
+    def setUp(self):
+        # A crashed component makes every later wait time out; say so plainly instead.
+        if not self.concierge.running:
+            self.fail(f"Concierge is not running (exit {self.concierge.proc.poll()}); stderr:\n"
+                      + self.concierge.stderr_text()[-4000:])
+
+    def assert_from_proxy(self, stanza, user):
+        self.assertEqual(bare(stanza.get("from")), proxy(user, self.COMPONENT), to_string(stanza))
+
+    # -- relay both ways ------------------------------------------------------------------------
+    def test_relay_alice_to_bob_keeps_id_type_thread_and_payloads(self):
+        text = unique("Hi Bob")
+        mid, tid = unique("id-a2b"), unique("thread")
+        self.alice.send_message(proxy(BOB), text, id=mid, thread=tid, payload=[CHAT_ACTIVE, RECEIPT_REQUEST])
+        got = self.bob.wait_for(message(frm=proxy(ALICE), id=mid), WAIT, what=f"relayed {mid}")
+        self.assert_from_proxy(got, ALICE)
+        self.assertEqual(bare(got.get("to")), BOB, to_string(got))
+        self.assertEqual(got.get("type"), "chat", to_string(got))
+        self.assertEqual(body(got), text)
+        self.assertEqual(thread(got), tid)
+        self.assertIsNotNone(child(got, NS_CHATSTATES, "active"), to_string(got))
+        self.assertIsNotNone(child(got, NS_RECEIPTS, "request"), to_string(got))
+        self.assertNotIn(text, self.concierge.stderr_text(), "message bodies must never reach the log")
+
+    def test_relay_bob_reply_reaches_alice_from_bobs_proxy(self):
+        first = self.alice.send_message(proxy(BOB), unique("question"))
+        self.bob.wait_for(message(frm=proxy(ALICE), id=first), WAIT)
+        text = unique("Hi Alice")
+        mid, tid = unique("id-b2a"), unique("thread")
+        self.bob.send_message(proxy(ALICE), text, id=mid, thread=tid, payload=[CHAT_ACTIVE, RECEIPT_REQUEST])
+        got = self.alice.wait_for(message(frm=proxy(BOB), id=mid), WAIT, what=f"reply {mid}")
+        self.assert_from_proxy(got, BOB)
+        self.assertEqual(bare(got.get("to")), ALICE, to_string(got))
+        self.assertEqual(got.get("type"), "chat", to_string(got))
+        self.assertEqual(body(got), text)
+        self.assertEqual(thread(got), tid)
+        self.assertIsNotNone(child(got, NS_CHATSTATES, "active"), to_string(got))
+        self.assertIsNotNone(child(got, NS_RECEIPTS, "request"), to_string(got))
+
+    def test_bodiless_chat_state_is_relayed(self):
+        mid = unique("composing")
+        self.alice.send_message(proxy(BOB), None, id=mid, payload=CHAT_COMPOSING)
+        got = self.bob.wait_for(message(frm=proxy(ALICE), id=mid), WAIT, what="relayed <composing/>")
+        self.assertIsNotNone(child(got, NS_CHATSTATES, "composing"), to_string(got))
+        self.assertIsNone(body(got), to_string(got))
+        self.assertEqual(got.get("type"), "chat", to_string(got))
+
+    # -- refusals -------------------------------------------------------------------------------
+    def test_target_not_enrolled_gets_item_not_found_with_text(self):
+        mid = unique("to-carol")
+        self.alice.send_message(proxy(CAROL), "Hi Carol", id=mid)
+        err = self.alice.wait_for(message(id=mid, type="error"), WAIT, what="error for a non-enrolled target")
+        self.assertEqual(bare(err.get("from")), proxy(CAROL), to_string(err))
+        self.assertEqual(error_condition(err), "item-not-found", to_string(err))
+        self.assertTrue(error_text(err), f"the error needs a text: {to_string(err)}")
+
+    def test_groupchat_gets_bad_request_and_is_not_relayed(self):
+        mid = unique("groupchat")
+        self.alice.send_message(proxy(BOB), "to the room?", type="groupchat", id=mid)
+        err = self.alice.wait_for(message(id=mid, type="error"), WAIT, what="error for a groupchat message")
+        self.assertEqual(error_condition(err), "bad-request", to_string(err))
+        # Nothing observable says "not relayed"; a later chat message overtaking it does.
+        marker = self.alice.send_message(proxy(BOB), unique("marker"))
+        self.bob.wait_for(message(id=marker), WAIT)
+        self.assertEqual(self.bob.find(message(id=mid)), [], "a groupchat message must not be relayed")
+
+    # -- the component itself -------------------------------------------------------------------
+    def test_help_to_the_component(self):
+        self.alice.send_message(self.COMPONENT, "help")
+        got = self.alice.wait_for(message(frm=self.COMPONENT, where=lambda m: m.get("type") != "error"),
+                                  WAIT, what="help answer")
+        self.assertEqual(bare(got.get("from")), self.COMPONENT)
+        self.assertEqual(got.get("type"), "chat", to_string(got))
+        self.assertTrue((body(got) or "").strip(), f"help text must not be empty: {to_string(got)}")
+
+    def test_disco_info_on_the_component(self):
+        res = self.alice.send_iq(self.COMPONENT, f'<query xmlns="{NS_DISCO_INFO}"/>', timeout=WAIT)
+        self.assertEqual(res.get("type"), "result", to_string(res))
+        query = child(res, NS_DISCO_INFO, "query")
+        self.assertIsNotNone(query, to_string(res))
+        self.assertTrue(query.findall(f"{{{NS_DISCO_INFO}}}identity"), f"no identity: {to_string(res)}")
+        features = {f.get("var") for f in query.findall(f"{{{NS_DISCO_INFO}}}feature")}
+        self.assertIn(NS_PING, features, to_string(res))
+        self.assertIn(NS_DISCO_INFO, features, to_string(res))
+
+    def test_ping_the_component(self):
+        res = self.alice.send_iq(self.COMPONENT, f'<ping xmlns="{NS_PING}"/>', timeout=WAIT)
+        self.assertEqual(res.get("type"), "result", to_string(res))
+
+
+__all__ = ["RelayScenarios", "start_stack", "stop_stack", "unique", "WAIT", "PASSWORD", "ALICE", "BOB", "CAROL",
+           "Client", "Concierge", "proxy", "message", "iq", "NS_CLIENT"]

@@ -1,0 +1,27 @@
+# SPDX-License-Identifier: MIT
+"""The relay scenarios of test_relay.py on a real ejabberd 23.01 (a second, different server).
+
+Run: /usr/bin/python3 -m unittest -v tests/e2e/test_ejabberd.py   (as root). Skipped, saying so,
+only when ejabberd is not installed.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from relay_scenarios import RelayScenarios  # noqa: E402
+from prosody import Ejabberd  # noqa: E402  (path set up by relay_scenarios)
+
+
+@unittest.skipUnless(Ejabberd.installed(),
+                     "ejabberd is not installed (ejabberdctl not found); scripts/setup.sh installs it")
+class RelayOnEjabberd(RelayScenarios, unittest.TestCase):
+    SERVER = Ejabberd
+
+
+if __name__ == "__main__":
+    unittest.main()

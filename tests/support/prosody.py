@@ -1,0 +1,586 @@
+# SPDX-License-Identifier: MIT
+"""Real XMPP servers and the Concierge process for end-to-end tests, the demo and the benchmark.
+
+Everything here is bounded in time and cleans up after itself: every process is stopped and every
+temp folder removed by stop(), by the context managers, and at interpreter exit (atexit). Ports are
+chosen free per instance, never fixed, so several runs can share a machine.
+
+    with Prosody() as server:
+        server.register("alice", "pw")
+        with Concierge(server) as concierge:   # started, "connected to" seen
+            ...
+
+Servers are started as their own system user (Prosody 0.12 refuses root; ejabberdctl switches to
+user ejabberd) from the folders in /work/shared/stack (see STACK.md). When this process runs as
+root, children get a parent-death signal so a killed test does not leave servers behind.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import pwd
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+STACK_DIR = Path(os.environ.get("CONCIERGE_STACK_DIR", REPO_ROOT.parent / "shared" / "stack"))
+if not STACK_DIR.is_dir():
+    STACK_DIR = REPO_ROOT / "tests" / "support" / "stack"  # fallback if the examples get vendored
+
+DEFAULT_COMPONENT = "sched.localhost"
+DEFAULT_SECRET = "s3cr3t-component"
+
+START_TIMEOUT = 20.0  # seconds a server may take to accept on both ports (Prosody ~0.1 s, ejabberd ~1.5 s)
+STOP_TIMEOUT = 10.0  # seconds after SIGTERM before SIGKILL
+
+# ---------------------------------------------------------------------------------------------
+# process bookkeeping
+
+
+_live: set = set()  # objects with a stop() that must run at exit
+_live_lock = threading.Lock()
+
+
+def _track(obj) -> None:
+    with _live_lock:
+        _live.add(obj)
+
+
+def _untrack(obj) -> None:
+    with _live_lock:
+        _live.discard(obj)
+
+
+@atexit.register
+def _stop_everything() -> None:
+    with _live_lock:
+        objs = list(_live)
+    # Concierge first (it talks to the servers), then the servers.
+    objs.sort(key=lambda o: 0 if isinstance(o, Concierge) else 1)
+    for obj in objs:
+        try:
+            obj.stop()
+        except Exception:  # noqa: BLE001 - best effort at exit
+            pass
+
+
+def free_port() -> int:
+    """An unused TCP port on 127.0.0.1 (the kernel's pick; may race with other processes)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _accepts(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+def _as_user(user: str) -> list[str]:
+    """Command prefix that runs the rest as `user` (and dies with us when we are root)."""
+    if os.geteuid() != 0:
+        if pwd.getpwuid(os.geteuid()).pw_name == user:
+            return []
+        raise RuntimeError(f"must run as root or as user {user} to start the server")
+    return ["setpriv", f"--reuid={user}", f"--regid={user}", "--init-groups", "--pdeathsig", "SIGTERM", "--"]
+
+
+def _chown_tree(path: Path, user: str) -> None:
+    if os.geteuid() != 0:
+        return
+    pw = pwd.getpwnam(user)
+    for root, dirs, files in os.walk(path):
+        os.chown(root, pw.pw_uid, pw.pw_gid)
+        for name in files:
+            os.chown(os.path.join(root, name), pw.pw_uid, pw.pw_gid)
+
+
+def _terminate(proc: subprocess.Popen | None, timeout: float = STOP_TIMEOUT, group: bool = False) -> int | None:
+    """SIGTERM, wait bounded, SIGKILL. Returns the exit code (negative for a signal)."""
+    if proc is None:
+        return None
+    if proc.poll() is None:
+        try:
+            if group:
+                os.killpg(proc.pid, signal.SIGTERM)
+            else:
+                proc.send_signal(signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            try:
+                if group:
+                    os.killpg(proc.pid, signal.SIGKILL)
+                else:
+                    proc.kill()
+            except ProcessLookupError:
+                pass
+            proc.wait(5)
+    if group:  # the rest of the group (e.g. the Erlang VM after its wrapper shell exited)
+        deadline = time.monotonic() + timeout
+        while _group_alive(proc.pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+    return proc.returncode
+
+
+def _group_alive(pgid: int) -> bool:
+    """True while a live (non-zombie) process is in process group `pgid`."""
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid and fields[0] != "Z":
+            return True
+    return False
+
+
+def _lua_str(s: str) -> str:
+    return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+# ---------------------------------------------------------------------------------------------
+# servers
+
+
+class _Server:
+    """Common shape of Prosody and Ejabberd: start/register/stop/restart and the addresses."""
+
+    domain = "localhost"
+    user = ""  # system user the server runs as
+
+    def __init__(self, component_domain: str, component_secret: str, extra_components=()):
+        self.component_domain = component_domain
+        self.component_secret = component_secret
+        self.extra_components = [(d, s) for d, s in extra_components]
+        self.c2s_port = 0
+        self.component_port = 0
+        self.rundir = ""
+        self.proc: subprocess.Popen | None = None
+        self._out = None
+
+    # -- context manager
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+        return False
+
+    # -- helpers for subclasses
+    def _make_rundir(self, prefix: str) -> Path:
+        self.rundir = tempfile.mkdtemp(prefix=prefix)
+        os.chmod(self.rundir, 0o755)
+        return Path(self.rundir)
+
+    def log_text(self) -> str:
+        """Everything the server wrote to its console and its log file (for failure messages)."""
+        parts = []
+        for p in self._log_files():
+            try:
+                parts.append(f"--- {p}\n" + Path(p).read_text(errors="replace"))
+            except OSError:
+                pass
+        return "\n".join(parts)
+
+    def _log_files(self) -> list[str]:
+        return []
+
+    def _wait_ready(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(
+                    f"{type(self).__name__} exited with {self.proc.returncode} while starting:\n{self.log_text()}"
+                )
+            if _accepts(self.c2s_port) and _accepts(self.component_port):
+                return
+            time.sleep(0.05)
+        raise TimeoutError(f"{type(self).__name__} did not accept on ports {self.c2s_port}/{self.component_port} "
+                           f"within {timeout}s:\n{self.log_text()}")
+
+    def stop(self):
+        self._stop_process()
+        _untrack(self)
+        if self.rundir:
+            shutil.rmtree(self.rundir, ignore_errors=True)
+            self.rundir = ""
+
+    def restart(self) -> "_Server":
+        """Stops the server process and starts it again with the same data and ports."""
+        self._stop_process()
+        self._launch()
+        self._wait_ready(START_TIMEOUT)
+        return self
+
+    def _stop_process(self):
+        # SIGTERM to the whole process group: for ejabberd that is the ejabberdctl shell and the
+        # Erlang VM, which stops cleanly on SIGTERM (init:stop); SIGKILL after STOP_TIMEOUT.
+        _terminate(self.proc, group=True)
+        self.proc = None
+        if self._out is not None:
+            self._out.close()
+            self._out = None
+
+
+class Prosody(_Server):
+    """A private Prosody 0.12 on loopback; run folder in /tmp owned by user prosody."""
+
+    user = "prosody"
+
+    def __init__(self, component_domain: str = DEFAULT_COMPONENT, component_secret: str = DEFAULT_SECRET,
+                 extra_components=(), privilege: bool = False):
+        super().__init__(component_domain, component_secret, extra_components)
+        self.privilege = privilege
+        self.config_path = ""
+
+    def _config_text(self) -> str:
+        example = STACK_DIR / ("prosody-privilege.example.cfg.lua" if self.privilege else "prosody.example.cfg.lua")
+        text = example.read_text()
+        text = text.replace("@RUNDIR@", self.rundir)
+        text = re.sub(r"c2s_ports\s*=\s*\{[^}]*\}", f"c2s_ports = {{ {self.c2s_port} }}", text)
+        text = re.sub(r"component_ports\s*=\s*\{[^}]*\}", f"component_ports = {{ {self.component_port} }}", text)
+        text = text.replace('"sched.localhost"', _lua_str(self.component_domain))
+        text = text.replace('"s3cr3t-component"', _lua_str(self.component_secret))
+        # Global options must come before the first VirtualHost/Component section.
+        certs = f'certificates = {_lua_str(self.rundir + "/certs")}\n'
+        text = text.replace('\nVirtualHost ', "\n" + certs + "\nVirtualHost ", 1)
+        for domain, secret in self.extra_components:
+            text += f"\nComponent {_lua_str(domain)}\n  component_secret = {_lua_str(secret)}\n"
+        return text
+
+    def _log_files(self) -> list[str]:
+        return [os.path.join(self.rundir, "console.log")] + [str(p) for p in Path(self.rundir, "log").glob("*.log")]
+
+    def start(self) -> "Prosody":
+        if self.proc is not None:
+            return self
+        _track(self)
+        try:
+            for attempt in range(3):
+                rundir = self._make_rundir("concierge-prosody-")
+                for sub in ("run", "data", "log", "certs"):
+                    (rundir / sub).mkdir()
+                self.c2s_port, self.component_port = free_port(), free_port()
+                while self.component_port == self.c2s_port:
+                    self.component_port = free_port()
+                self.config_path = str(rundir / "prosody.cfg.lua")
+                Path(self.config_path).write_text(self._config_text())
+                _chown_tree(rundir, self.user)
+                self._launch()
+                self._wait_ready(START_TIMEOUT)
+                # Someone else may have taken a port between free_port() and Prosody's bind:
+                # Prosody then logs the failure and keeps running. Try other ports.
+                if "Failed to open server port" not in self.log_text():
+                    return self
+                self._stop_process()
+                shutil.rmtree(self.rundir, ignore_errors=True)
+            raise RuntimeError("Prosody could not bind free ports after 3 attempts")
+        except BaseException:
+            self.stop()
+            raise
+
+    def _launch(self) -> None:
+        self._out = open(os.path.join(self.rundir, "console.log"), "ab")
+        self.proc = subprocess.Popen(
+            _as_user(self.user) + ["prosody", "-F", "--config", self.config_path],
+            stdin=subprocess.DEVNULL, stdout=self._out, stderr=subprocess.STDOUT,
+            cwd=self.rundir, start_new_session=True,
+        )
+
+    def prosodyctl(self, *args: str, timeout: float = 30.0) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            _as_user(self.user) + ["prosodyctl", "--config", self.config_path, *args],
+            stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=timeout, cwd=self.rundir,
+        )
+
+    def register(self, user: str, password: str) -> None:
+        """Creates (or resets) user@localhost with this password."""
+        res = self.prosodyctl("register", user, self.domain, password)
+        if res.returncode != 0:
+            raise RuntimeError(f"prosodyctl register {user} failed ({res.returncode}): {res.stdout}{res.stderr}")
+
+
+class Ejabberd(_Server):
+    """A private ejabberd 23.01 on loopback: own Erlang node name and distribution port, no epmd."""
+
+    user = "ejabberd"
+
+    def __init__(self, component_domain: str = DEFAULT_COMPONENT, component_secret: str = DEFAULT_SECRET,
+                 extra_components=(), privilege: bool = False):
+        super().__init__(component_domain, component_secret, extra_components)
+        self.privilege = privilege  # ejabberd's built-in mod_privilege is always in the example config
+        self.dist_port = 0
+        self.ctl_config_path = ""
+        self.node = ""
+
+    @staticmethod
+    def installed() -> bool:
+        return shutil.which("ejabberdctl") is not None or os.path.exists("/usr/sbin/ejabberdctl")
+
+    def _yml_text(self) -> str:
+        text = (STACK_DIR / "ejabberd.example.yml").read_text().replace("@RUNDIR@", self.rundir)
+        text = re.sub(r"port: 15223\b", f"port: {self.c2s_port}", text)
+        text = re.sub(r"port: 15348\b", f"port: {self.component_port}", text)
+        text = text.replace('"s3cr3t-component"', '"' + self.component_secret + '"')
+        hosts = [(self.component_domain, "COMPONENT_SECRET")] + [
+            (d, '"' + s + '"') for d, s in self.extra_components]
+        block = "".join(f'      "{d}":\n        password: {p}\n' for d, p in hosts)
+        text = re.sub(r'(    hosts:\n)      "sched\.localhost":\n        password: COMPONENT_SECRET\n',
+                      lambda m: m.group(1) + block, text)
+        return text
+
+    def _ctl_text(self) -> str:
+        text = (STACK_DIR / "ejabberdctl.example.cfg").read_text().replace("@RUNDIR@", self.rundir)
+        text = re.sub(r"^ERLANG_NODE=.*$", f"ERLANG_NODE={self.node}", text, flags=re.M)
+        text = re.sub(r"^ERL_DIST_PORT=\d+", f"ERL_DIST_PORT={self.dist_port}", text, flags=re.M)
+        return text
+
+    def _log_files(self) -> list[str]:
+        return [os.path.join(self.rundir, "console.log")] + [str(p) for p in Path(self.rundir, "log").glob("*.log")]
+
+    def start(self) -> "Ejabberd":
+        if self.proc is not None:
+            return self
+        if not self.installed():
+            raise RuntimeError("ejabberd is not installed (ejabberdctl not found)")
+        _track(self)
+        try:
+            rundir = self._make_rundir("concierge-ejabberd-")
+            for sub in ("spool", "log", "run", "contrib", "contrib/conf", "home"):
+                (rundir / sub).mkdir()
+            ports = set()
+            while len(ports) < 3:
+                ports.add(free_port())
+            self.c2s_port, self.component_port, self.dist_port = sorted(ports)
+            self.node = f"concierge-test-{self.dist_port}@localhost"
+            (rundir / "ejabberd.yml").write_text(self._yml_text())
+            self.ctl_config_path = str(rundir / "ejabberdctl.cfg")
+            Path(self.ctl_config_path).write_text(self._ctl_text())
+            _chown_tree(rundir, self.user)
+            self._launch()
+            self._wait_ready(START_TIMEOUT)
+            return self
+        except BaseException:
+            self.stop()
+            raise
+
+    def _env(self) -> dict:
+        env = dict(os.environ)
+        env["HOME"] = os.path.join(self.rundir, "home")  # the Erlang VM wants a writable HOME
+        return env
+
+    def _launch(self) -> None:
+        self._out = open(os.path.join(self.rundir, "console.log"), "ab")
+        self.proc = subprocess.Popen(
+            _as_user(self.user) + ["ejabberdctl", "-c", self.ctl_config_path, "foreground"],
+            stdin=subprocess.DEVNULL, stdout=self._out, stderr=subprocess.STDOUT,
+            cwd=self.rundir, env=self._env(), start_new_session=True,
+        )
+
+    def ejabberdctl(self, *args: str, timeout: float = 60.0) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            _as_user(self.user) + ["ejabberdctl", "-c", self.ctl_config_path, *args],
+            stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=timeout,
+            cwd=self.rundir, env=self._env(),
+        )
+
+    def register(self, user: str, password: str) -> None:
+        # ejabberd accepts c2s connections slightly before the ctl interface answers: retry briefly.
+        deadline = time.monotonic() + 20
+        while True:
+            res = self.ejabberdctl("register", user, self.domain, password)
+            if res.returncode == 0 or "already registered" in (res.stdout + res.stderr):
+                return
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"ejabberdctl register {user} failed ({res.returncode}): {res.stdout}{res.stderr}")
+            time.sleep(0.3)
+
+
+# ---------------------------------------------------------------------------------------------
+# Concierge
+
+
+def default_binary() -> str:
+    return os.environ.get("CONCIERGE_BINARY") or str(REPO_ROOT / "build" / "concierge")
+
+
+def _toml_str(s: str) -> str:
+    return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+class Concierge:
+    """The component process, configured for `server` (a Prosody or Ejabberd)."""
+
+    def __init__(self, server, binary: str | None = None, users=("alice@localhost", "bob@localhost"),
+                 extra_config: str = "", secret: str | None = None, timezone: str = "Europe/Berlin",
+                 log_level: str | None = None):
+        self.server = server
+        self.binary = binary or default_binary()
+        self.users = list(users)
+        self.extra_config = extra_config
+        self.secret = server.component_secret if secret is None else secret
+        self.timezone = timezone
+        self.log_level = log_level
+        self.jid = server.component_domain
+        self.dir = ""
+        self.config_path = ""
+        self.stderr_path = ""
+        self.proc: subprocess.Popen | None = None
+        self._err = None
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+        self.cleanup()
+        return False
+
+    def config_text(self) -> str:
+        lines = [
+            "[component]",
+            f"jid = {_toml_str(self.jid)}",
+            f"secret = {_toml_str(self.secret)}",
+            'host = "127.0.0.1"',
+            f"port = {self.server.component_port}",
+            "",
+            "[served]",
+            f"domains = [{_toml_str(self.server.domain)}]",
+            "",
+            "[store]",
+            f"path = {_toml_str(os.path.join(self.dir, 'concierge.db'))}",
+            "",
+        ]
+        if self.log_level:
+            lines += ["[log]", f"level = {_toml_str(self.log_level)}", ""]
+        for user in self.users:
+            lines += [f"[users.{_toml_str(user)}]", f"timezone = {_toml_str(self.timezone)}", ""]
+        return "\n".join(lines) + "\n" + self.extra_config + ("\n" if self.extra_config else "")
+
+    def write_config(self) -> str:
+        if not self.dir:
+            self.dir = tempfile.mkdtemp(prefix="concierge-run-")
+        self.config_path = os.path.join(self.dir, "concierge.toml")
+        Path(self.config_path).write_text(self.config_text())
+        return self.config_path
+
+    def start(self, wait_connected: bool = True, timeout: float = 10) -> "Concierge":
+        if not os.access(self.binary, os.X_OK):
+            raise FileNotFoundError(f"Concierge binary not found or not executable: {self.binary} "
+                                    "(build it, or set CONCIERGE_BINARY)")
+        self.write_config()
+        self.stderr_path = os.path.join(self.dir, "concierge.stderr")
+        self._err = open(self.stderr_path, "ab")
+        prefix = ["setpriv", "--pdeathsig", "SIGTERM", "--"] if shutil.which("setpriv") else []
+        _track(self)
+        self.proc = subprocess.Popen(prefix + [self.binary, "--config", self.config_path],
+                                     stdin=subprocess.DEVNULL, stdout=self._err, stderr=self._err,
+                                     cwd=self.dir)
+        if wait_connected and not self.wait_log("connected to", timeout):
+            code = self.stop()
+            raise RuntimeError(f"Concierge did not log 'connected to' within {timeout}s "
+                               f"(exit {code}); stderr:\n{self.stderr_text()}")
+        return self
+
+    def stderr_text(self) -> str:
+        if not self.stderr_path:
+            return ""
+        try:
+            return Path(self.stderr_path).read_text(errors="replace")
+        except OSError:
+            return ""
+
+    def count_log(self, substring: str) -> int:
+        return self.stderr_text().count(substring)
+
+    def wait_log(self, substring: str, timeout: float, count: int = 1) -> bool:
+        """True once stderr holds `substring` at least `count` times; False on timeout or exit."""
+        deadline = time.monotonic() + timeout
+        while True:
+            if self.count_log(substring) >= count:
+                return True
+            if self.proc is None or self.proc.poll() is not None:
+                return self.count_log(substring) >= count
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.02)
+
+    def wait_exit(self, timeout: float) -> int | None:
+        """The exit code once the process ended by itself, None if still running after timeout."""
+        if self.proc is None:
+            return None
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            return None
+
+    @property
+    def running(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def stop(self, timeout: float = STOP_TIMEOUT) -> int | None:
+        """SIGTERM, bounded wait (SIGKILL after it); returns the exit code."""
+        code = _terminate(self.proc, timeout)
+        if self._err is not None:
+            self._err.close()
+            self._err = None
+        _untrack(self)
+        return code
+
+    def cleanup(self) -> None:
+        """Removes the temp folder (config, store, stderr); call after reading what you need."""
+        if self.running:
+            self.stop()
+        if self.dir:
+            shutil.rmtree(self.dir, ignore_errors=True)
+            self.dir = ""
+
+
+# ---------------------------------------------------------------------------------------------
+# addresses
+
+_ESCAPES = {" ": "\\20", '"': "\\22", "&": "\\26", "'": "\\27", "/": "\\2f", ":": "\\3a",
+            "<": "\\3c", ">": "\\3e", "@": "\\40", "\\": "\\5c"}
+
+
+def escape_node(node: str) -> str:
+    """XEP-0106 escaping of a string for use as a localpart."""
+    out = []
+    for i, ch in enumerate(node):
+        if ch == "\\":
+            # Only a backslash that starts one of the escape sequences must itself be escaped.
+            seq = node[i:i + 3].lower()
+            out.append("\\5c" if seq in _ESCAPES.values() else "\\")
+        else:
+            out.append(_ESCAPES.get(ch, ch))
+    return "".join(out)
+
+
+def unescape_node(node: str) -> str:
+    inverse = {v: k for k, v in _ESCAPES.items()}
+    return re.sub(r"\\(20|22|26|27|2f|3a|3c|3e|40|5c)", lambda m: inverse["\\" + m.group(1)], node,
+                  flags=re.I)
+
+
+def proxy(jid: str, component: str = DEFAULT_COMPONENT) -> str:
+    """The proxy JID through which one reaches bare `jid`: bob@localhost → bob\\40localhost@component."""
+    bare = jid.split("/", 1)[0]
+    return f"{escape_node(bare)}@{component}"

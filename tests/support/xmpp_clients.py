@@ -1,0 +1,351 @@
+# SPDX-License-Identifier: MIT
+"""Real XMPP clients (slixmpp) for end-to-end tests and the demo, usable from plain blocking code.
+
+All clients share one asyncio loop in a background thread. A Client records every message,
+presence and iq it receives (as xml.etree elements, namespace-qualified tags such as
+'{jabber:client}message') and lets the caller wait, bounded, for one that matches:
+
+    alice = Client(server, "alice", "pw").connect()
+    alice.send_message(proxy("bob@localhost"), "hi", id="m1", payload=[CHAT_ACTIVE])
+    msg = bob.wait_for(message(frm=proxy("alice@localhost"), id="m1"), timeout=5)
+
+slixmpp must come from /usr/bin/python3 (STACK.md); connections are plain TCP on loopback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import copy
+import itertools
+import logging
+import os
+import threading
+import time
+import xml.etree.ElementTree as ET
+from typing import Callable, Iterable
+from xml.sax.saxutils import escape, quoteattr
+
+# slixmpp warns on import and on routine events (no C stringprep, failed logins that tests cause
+# on purpose); its errors still show. XMPP_CLIENT_DEBUG=1 shows everything.
+logging.getLogger("slixmpp").setLevel(logging.DEBUG if os.environ.get("XMPP_CLIENT_DEBUG") else logging.ERROR)
+if os.environ.get("XMPP_CLIENT_DEBUG"):
+    logging.basicConfig(level=logging.DEBUG)
+
+import slixmpp  # noqa: E402
+
+NS_CLIENT = "jabber:client"
+NS_STANZAS = "urn:ietf:params:xml:ns:xmpp-stanzas"
+NS_CHATSTATES = "http://jabber.org/protocol/chatstates"
+NS_RECEIPTS = "urn:xmpp:receipts"
+NS_DISCO_INFO = "http://jabber.org/protocol/disco#info"
+NS_PING = "urn:xmpp:ping"
+
+CHAT_ACTIVE = f'<active xmlns="{NS_CHATSTATES}"/>'
+CHAT_COMPOSING = f'<composing xmlns="{NS_CHATSTATES}"/>'
+CHAT_PAUSED = f'<paused xmlns="{NS_CHATSTATES}"/>'
+RECEIPT_REQUEST = f'<request xmlns="{NS_RECEIPTS}"/>'
+
+DEFAULT_TIMEOUT = 10.0
+
+# ---------------------------------------------------------------------------------------------
+# the shared event loop
+
+
+class _LoopThread:
+    def __init__(self):
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self._run, name="xmpp-clients-loop", daemon=True)
+        self.thread.start()
+
+    def _run(self):
+        asyncio.set_event_loop(self.loop)
+        self.loop.run_forever()
+
+    def call(self, fn: Callable, *args, timeout: float = DEFAULT_TIMEOUT):
+        """Runs fn(*args) in the loop thread and returns its result (or raises its exception)."""
+        async def wrapper():
+            return fn(*args)
+        return asyncio.run_coroutine_threadsafe(wrapper(), self.loop).result(timeout)
+
+    def stop(self):
+        """Cancels what slixmpp left running (quietly) and stops the loop."""
+        async def shutdown():
+            tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            for t in tasks:
+                t.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+        if self.loop.is_running():
+            try:
+                asyncio.run_coroutine_threadsafe(shutdown(), self.loop).result(5)
+            except Exception:  # noqa: BLE001
+                pass
+            self.loop.call_soon_threadsafe(self.loop.stop)
+            self.thread.join(5)
+
+
+_loop_thread: _LoopThread | None = None
+_loop_lock = threading.Lock()
+_clients: set = set()
+
+
+def _shared_loop() -> _LoopThread:
+    global _loop_thread
+    with _loop_lock:
+        if _loop_thread is None:
+            _loop_thread = _LoopThread()
+        return _loop_thread
+
+
+@atexit.register
+def _disconnect_everyone() -> None:
+    for client in list(_clients):
+        try:
+            client.disconnect(timeout=2)
+        except Exception:  # noqa: BLE001 - best effort at exit
+            pass
+    if _loop_thread is not None:
+        _loop_thread.stop()
+
+
+# ---------------------------------------------------------------------------------------------
+# predicates and accessors on received stanzas
+
+
+def local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def bare(jid: str | None) -> str:
+    return (jid or "").split("/", 1)[0]
+
+
+def child(el: ET.Element, ns: str, name: str) -> ET.Element | None:
+    return el.find(f"{{{ns}}}{name}")
+
+
+def body(el: ET.Element) -> str | None:
+    b = child(el, NS_CLIENT, "body")
+    return None if b is None else (b.text or "")
+
+
+def thread(el: ET.Element) -> str | None:
+    t = child(el, NS_CLIENT, "thread")
+    return None if t is None else (t.text or "")
+
+
+def error_condition(el: ET.Element) -> str | None:
+    """The defined condition of a stanza error (e.g. 'item-not-found'), None without an error."""
+    err = child(el, NS_CLIENT, "error")
+    if err is None:
+        return None
+    for c in err:
+        if c.tag.startswith("{" + NS_STANZAS + "}") and local(c.tag) != "text":
+            return local(c.tag)
+    return ""
+
+
+def error_text(el: ET.Element) -> str | None:
+    err = child(el, NS_CLIENT, "error")
+    if err is None:
+        return None
+    t = err.find(f"{{{NS_STANZAS}}}text")
+    return None if t is None else (t.text or "")
+
+
+def to_string(el: ET.Element) -> str:
+    return ET.tostring(el, encoding="unicode")
+
+
+def stanza(kind: str | None = None, frm: str | None = None, id: str | None = None,
+           type: str | None = None, where: Callable[[ET.Element], bool] | None = None
+           ) -> Callable[[ET.Element], bool]:
+    """A predicate: `kind` message/presence/iq; `frm` a full JID, or a bare JID matching any resource."""
+    def match(el: ET.Element) -> bool:
+        if kind is not None and local(el.tag) != kind:
+            return False
+        if frm is not None:
+            got = el.get("from") or ""
+            if got != frm and ("/" in frm or bare(got) != frm):
+                return False
+        if id is not None and el.get("id") != id:
+            return False
+        if type is not None and (el.get("type") or ("normal" if local(el.tag) == "message" else "")) != type:
+            return False
+        return where is None or where(el)
+    return match
+
+
+def message(frm=None, id=None, type=None, where=None):
+    return stanza("message", frm, id, type, where)
+
+
+def iq(frm=None, id=None, type=None, where=None):
+    return stanza("iq", frm, id, type, where)
+
+
+# ---------------------------------------------------------------------------------------------
+# the client
+
+
+class _Xmpp(slixmpp.ClientXMPP):
+    """slixmpp client that records every stanza it receives into its owner."""
+
+    def __init__(self, owner: "Client", jid: str, password: str):
+        super().__init__(jid, password)
+        self.owner = owner
+        self.add_event_handler("session_start", lambda _e: owner._started.set())
+        self.add_event_handler("failed_auth", lambda _e: owner._set_failure("authentication failed"))
+        self.add_event_handler("connection_failed", lambda e: owner._set_failure(f"connection failed: {e}"))
+        self.add_event_handler("disconnected", lambda _e: owner._disconnected.set())
+        self.add_filter("in", self._record)
+
+    def _record(self, st):
+        if local(st.xml.tag) in ("message", "presence", "iq"):
+            self.owner._on_stanza(copy.deepcopy(st.xml))
+        return st
+
+
+class Client:
+    """One XMPP account connected to a server started by tests/support/prosody.py (or a port)."""
+
+    _ids = itertools.count(1)
+
+    def __init__(self, server, user: str, password: str, resource: str = "e2e", host: str = "127.0.0.1",
+                 port: int | None = None, domain: str | None = None):
+        self.domain = domain or getattr(server, "domain", "localhost")
+        self.port = port or server.c2s_port
+        self.host = host
+        self.bare = f"{user}@{self.domain}"
+        self.jid = f"{self.bare}/{resource}"
+        self.password = password
+        self._cond = threading.Condition()
+        self._received: list[ET.Element] = []
+        self._taken: set[int] = set()
+        self._started = threading.Event()
+        self._disconnected = threading.Event()
+        self._failure: str | None = None
+        self._xmpp: _Xmpp | None = None
+
+    # -- lifecycle
+    def __enter__(self):
+        return self.connect()
+
+    def __exit__(self, *exc):
+        self.disconnect()
+        return False
+
+    def _set_failure(self, why: str):
+        self._failure = why
+        self._started.set()
+
+    def connect(self, timeout: float = DEFAULT_TIMEOUT, presence: bool = True) -> "Client":
+        """Logs in (plain TCP, no TLS) and, with presence, sends initial presence and waits until
+        the server echoes it (so the account is available when this returns)."""
+        loop = _shared_loop()
+
+        def create():
+            self._xmpp = _Xmpp(self, self.jid, self.password)
+            self._xmpp.connect((self.host, self.port), force_starttls=False, disable_starttls=True)
+        _clients.add(self)
+        loop.call(create)
+        if not self._started.wait(timeout) or self._failure:
+            why = self._failure or f"no session within {timeout}s"
+            self.disconnect(timeout=2)
+            raise ConnectionError(f"{self.jid} could not log in to 127.0.0.1:{self.port}: {why}")
+        if presence:
+            self.send_raw("<presence/>")
+            self.wait_for(stanza("presence", frm=self.jid, where=lambda p: p.get("type") is None),
+                          timeout, what="own presence echo")
+        return self
+
+    def disconnect(self, timeout: float = 5.0) -> None:
+        _clients.discard(self)
+        xmpp, self._xmpp = self._xmpp, None
+        if xmpp is None or _loop_thread is None:
+            return
+        try:
+            _loop_thread.call(lambda: xmpp.disconnect(wait=min(timeout, 2.0)), timeout=timeout)
+            self._disconnected.wait(timeout)
+        except Exception:  # noqa: BLE001
+            pass
+        finally:
+            if not self._disconnected.is_set():
+                try:
+                    _loop_thread.call(xmpp.abort, timeout=2)
+                except Exception:  # noqa: BLE001
+                    pass
+
+    @property
+    def connected(self) -> bool:
+        return self._xmpp is not None and self._started.is_set() and not self._disconnected.is_set()
+
+    # -- receiving
+    def _on_stanza(self, el: ET.Element) -> None:
+        with self._cond:
+            self._received.append(el)
+            self._cond.notify_all()
+
+    def received(self) -> list[ET.Element]:
+        with self._cond:
+            return list(self._received)
+
+    def wait_for(self, predicate: Callable[[ET.Element], bool], timeout: float = DEFAULT_TIMEOUT,
+                 what: str = "") -> ET.Element:
+        """The first received stanza matching predicate that no earlier wait_for returned.
+        Raises AssertionError after timeout, listing what did arrive."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while True:
+                for i, el in enumerate(self._received):
+                    if i not in self._taken and predicate(el):
+                        self._taken.add(i)
+                        return el
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    seen = "\n  ".join(to_string(e) for e in self._received[-15:]) or "(nothing)"
+                    raise AssertionError(f"{self.jid}: no stanza {what or 'matching'} within {timeout}s; "
+                                         f"last received:\n  {seen}")
+                self._cond.wait(left)
+
+    def find(self, predicate: Callable[[ET.Element], bool]) -> list[ET.Element]:
+        """Every stanza received so far that matches (taken or not); no waiting."""
+        with self._cond:
+            return [el for el in self._received if predicate(el)]
+
+    # -- sending
+    def send_raw(self, xml: str) -> None:
+        if self._xmpp is None:
+            raise ConnectionError(f"{self.jid} is not connected")
+        xmpp = self._xmpp
+        _shared_loop().call(xmpp.send_raw, xml)
+
+    def next_id(self, prefix: str = "e2e") -> str:
+        return f"{prefix}-{next(self._ids)}-{int(time.time() * 1000) % 100000}"
+
+    def send_message(self, to: str, body: str | None = None, type: str | None = "chat", id: str | None = None,
+                     thread: str | None = None, subject: str | None = None,
+                     payload: Iterable[str] | str = ()) -> str:
+        """Sends a message with arbitrary extra XML payload (strings with their own xmlns); returns its id."""
+        mid = id or self.next_id("msg")
+        attrs = f" to={quoteattr(to)} id={quoteattr(mid)}"
+        if type:
+            attrs += f" type={quoteattr(type)}"
+        parts = []
+        if subject is not None:
+            parts.append(f"<subject>{escape(subject)}</subject>")
+        if body is not None:
+            parts.append(f"<body>{escape(body)}</body>")
+        if thread is not None:
+            parts.append(f"<thread>{escape(thread)}</thread>")
+        parts.extend([payload] if isinstance(payload, str) else payload)
+        self.send_raw(f"<message{attrs}>{''.join(parts)}</message>")
+        return mid
+
+    def send_iq(self, to: str, payload: str, type: str = "get", timeout: float = DEFAULT_TIMEOUT) -> ET.Element:
+        """Sends an iq and waits for its result or error (matched by id and sender)."""
+        iid = self.next_id("iq")
+        self.send_raw(f"<iq to={quoteattr(to)} id={quoteattr(iid)} type={quoteattr(type)}>{payload}</iq>")
+        return self.wait_for(stanza("iq", id=iid, where=lambda e: e.get("type") in ("result", "error")
+                                    and bare(e.get("from")) == bare(to)),
+                             timeout, what=f"answering iq {iid}")

@@ -36,11 +36,20 @@ std::optional<std::chrono::seconds> parse_duration(std::string_view text) {
   if (text.size() < 2) return std::nullopt;
   std::int64_t unit = 0;
   switch (text.back()) {
-    case 's': unit = 1; break;
-    case 'm': unit = 60; break;
-    case 'h': unit = 3600; break;
-    case 'd': unit = 86400; break;
-    default: return std::nullopt;
+    case 's':
+      unit = 1;
+      break;
+    case 'm':
+      unit = 60;
+      break;
+    case 'h':
+      unit = 3600;
+      break;
+    case 'd':
+      unit = 86400;
+      break;
+    default:
+      return std::nullopt;
   }
   std::int64_t count = 0;
   for (char c : text.substr(0, text.size() - 1)) {
@@ -64,19 +73,26 @@ std::string format_duration(std::chrono::seconds duration) {
 
 const char* to_string(LogLevel level) {
   switch (level) {
-    case LogLevel::error: return "error";
-    case LogLevel::warn: return "warn";
-    case LogLevel::info: return "info";
-    case LogLevel::debug: return "debug";
+    case LogLevel::error:
+      return "error";
+    case LogLevel::warn:
+      return "warn";
+    case LogLevel::info:
+      return "info";
+    case LogLevel::debug:
+      return "debug";
   }
   return "info";
 }
 
 const char* to_string(PrivacyLevel level) {
   switch (level) {
-    case PrivacyLevel::exact: return "exact";
-    case PrivacyLevel::wait: return "wait";
-    case PrivacyLevel::none: return "none";
+    case PrivacyLevel::exact:
+      return "exact";
+    case PrivacyLevel::wait:
+      return "wait";
+    case PrivacyLevel::none:
+      return "none";
   }
   return "exact";
 }

@@ -21,9 +21,9 @@ struct Origin {
 
 // DESIGN §12. Every field is documented with its default; required ones say so.
 struct Component {
-  std::string jid;                 // required: the component's domain as registered
-  std::string secret;              // required, or read from secret_file (never printed)
-  std::string secret_file;         // path the secret was read from, when given
+  std::string jid;          // required: the component's domain as registered
+  std::string secret;       // required, or read from secret_file (never printed)
+  std::string secret_file;  // path the secret was read from, when given
   std::string host = "127.0.0.1";
   std::uint16_t port = 5347;
 };
@@ -87,11 +87,11 @@ enum class UrgentFrom { always_through, anyone };
 
 // One [users."bare@jid"] table: a user enrolled by the admin.
 struct User {
-  std::string jid;                  // the table key, a bare JID
-  std::string timezone;             // required, an IANA name (checked by app/ through ical/)
-  std::string calendar;             // file path or https URL; empty: none
+  std::string jid;       // the table key, a bare JID
+  std::string timezone;  // required, an IANA name (checked by app/ through ical/)
+  std::string calendar;  // file path or https URL; empty: none
   CalendarKind calendar_kind = CalendarKind::work;
-  std::string hours;                // weekly hours pattern (checked by app/ through ical/); empty: none
+  std::string hours;  // weekly hours pattern (checked by app/ through ical/); empty: none
   std::vector<std::string> always_through;
   UrgentFrom urgent_from = UrgentFrom::always_through;
   // Where each key set in the file stood, by key name ("timezone", "hours", ...): lets app/
@@ -140,8 +140,8 @@ struct Config {
 
 // One problem with a config file: "concierge.toml:12: limits.max_body_bytes: must be > 0".
 struct Error {
-  Origin origin;      // line 0 when the problem is the file as a whole
-  std::string key;    // dotted key path, e.g. `users."bob@example.org".timezone`; may be empty
+  Origin origin;    // line 0 when the problem is the file as a whole
+  std::string key;  // dotted key path, e.g. `users."bob@example.org".timezone`; may be empty
   std::string message;
   std::string to_string() const;
 };
@@ -165,6 +165,8 @@ std::string format_duration(std::chrono::seconds duration);
 
 // The effective configuration as TOML, every key shown with its value (defaults included),
 // the secret masked as "********" and calendar URLs reduced to scheme://host/… (URLs are secrets).
+// A [users] key the admin did not set (absent from User::origins) is shown commented out, so
+// parse(to_toml(c)) gives back the same values and the same keys set (the secret masked).
 std::string to_toml(const Config& config);
 
 const char* to_string(LogLevel level);

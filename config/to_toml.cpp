@@ -37,9 +37,13 @@ std::string string_array(const std::vector<std::string>& values) {
   return out + "]";
 }
 
-std::string duration(std::chrono::seconds value) { return quote(format_duration(value)); }
+std::string duration(std::chrono::seconds value) {
+  return quote(format_duration(value));
+}
 
-std::string boolean(bool value) { return value ? "true" : "false"; }
+std::string boolean(bool value) {
+  return value ? "true" : "false";
+}
 
 }  // namespace
 
@@ -86,14 +90,22 @@ std::string to_toml(const Config& c) {
       << "prefix = " << quote(c.urgent.prefix) << "\n"
       << "max_per_hour = " << c.urgent.max_per_hour << "\n";
 
+  // A user key the admin did not set is shown commented out with its default: written out, it
+  // would become admin-set and lock the user's own choice (DESIGN §12). The required timezone
+  // is always written.
   for (const User& user : c.users) {
-    out << "\n[" << text::key_path("users", user.jid) << "]\n"
-        << "timezone = " << quote(user.timezone) << "\n"
-        << "calendar = " << quote(masked_calendar(user.calendar)) << "\n"
-        << "calendar_kind = " << quote(to_string(user.calendar_kind)) << "\n"
-        << "hours = " << quote(user.hours) << "\n"
-        << "always_through = " << string_array(user.always_through) << "\n"
-        << "urgent_from = " << quote(to_string(user.urgent_from)) << "\n";
+    out << "\n[" << text::key_path("users", user.jid) << "]\n";
+    const auto key = [&](std::string_view name, const std::string& value) {
+      const bool set = name == "timezone" || user.origins.count(std::string(name)) > 0;
+      out << (set ? "" : "# ") << name << " = " << value
+          << (set ? "\n" : "  # not set by the admin: the default\n");
+    };
+    key("timezone", quote(user.timezone));
+    key("calendar", quote(masked_calendar(user.calendar)));
+    key("calendar_kind", quote(to_string(user.calendar_kind)));
+    key("hours", quote(user.hours));
+    key("always_through", string_array(user.always_through));
+    key("urgent_from", quote(to_string(user.urgent_from)));
   }
   for (const Pool& pool : c.pools) {
     out << "\n[" << text::key_path("pools", pool.name) << "]\n"

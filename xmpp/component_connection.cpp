@@ -136,6 +136,10 @@ struct ComponentConnection::Impl {
   bool closing = false;           // disconnect() was called
   bool timed_out = false;         // we cut the attempt at connect_timeout_ms
   bool in_destructor = false;
+  // libstrophe writes its own bytes (stream header, handshake, </stream:stream>) at the start
+  // of the next xmpp_run_once, and xmpp_conn_send_queue_len() counts only ours: true while
+  // such bytes may wait.
+  bool flush_pending = false;
   Clock::time_point deadline{};
   std::uint64_t received = 0;
 };
@@ -195,11 +199,13 @@ void ComponentConnection::Impl::prepare_sm_state_once() {
   if (sm_state_prepared) return;
   xmpp_conn_set_sockopt_callback(conn, &Impl::refuse_socket);
   const int rc = xmpp_connect_client(conn, "127.0.0.1", 5222, &Impl::ignore_conn_event, this);
-  if (rc == XMPP_EOK) {
-    // Not expected: the callback refuses every socket. Do not leave a client attempt running.
-    log("libstrophe workaround: client connect unexpectedly started");
+  // XMPP_EINT is the expected failure (the socket was refused after the state was allocated);
+  // anything else means the state may be missing: try again before the next connect.
+  sm_state_prepared = rc == XMPP_EINT && xmpp_conn_is_disconnected(conn) != 0;
+  if (!sm_state_prepared) {
+    log("libstrophe workaround did not run as expected (xmpp_connect_client returned " +
+        std::to_string(rc) + ")");
   }
-  sm_state_prepared = xmpp_conn_is_disconnected(conn) != 0;
   xmpp_conn_set_sockopt_callback(conn, &Impl::on_socket);
 }
 
@@ -359,9 +365,9 @@ bool ComponentConnection::connect(const ComponentSettings& settings) {
     s.log("connect() ignored: the connection is not disconnected");
     return false;
   }
-  s.prepare_sm_state_once();
   xmpp_conn_set_jid(s.conn, settings.domain.c_str());
   xmpp_conn_set_pass(s.conn, settings.secret.c_str());
+  s.prepare_sm_state_once();  // needs the JID set
   s.attempt_active = true;
   s.handshake_done = false;
   s.tcp_established = false;
@@ -392,6 +398,7 @@ void ComponentConnection::disconnect() {
     shutdown(s.fd, SHUT_RDWR);
   }
   xmpp_disconnect(s.conn);
+  s.flush_pending = true;
 }
 
 bool ComponentConnection::connecting() const {
@@ -414,7 +421,7 @@ bool ComponentConnection::wants_write() const {
   // POLLOUT only while the TCP connect is pending: during the handshake the socket is always
   // writable and polling for it would spin.
   const bool tcp_pending = impl_->attempt_active && !impl_->tcp_established;
-  return tcp_pending || send_queue_length() > 0;
+  return tcp_pending || impl_->flush_pending || send_queue_length() > 0;
 }
 
 std::size_t ComponentConnection::send_queue_length() const {
@@ -441,6 +448,12 @@ void ComponentConnection::run_once() {
   }
   xmpp_run_once(s.ctx, 0);
   if (peer_known && s.attempt_active) s.tcp_established = true;
+  // During the handshake (and after disconnect()) libstrophe queues its own bytes inside the
+  // pass and sends them only at the start of the next one: run that next pass now rather than
+  // wait for the next poll timeout.
+  const bool again = s.flush_pending || (s.attempt_active && !s.handshake_done);
+  s.flush_pending = false;  // a disconnect() inside the next pass sets it again
+  if (again) xmpp_run_once(s.ctx, 0);
 }
 
 void ComponentConnection::send(const Element& stanza) {

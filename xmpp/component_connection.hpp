@@ -75,7 +75,10 @@ class ComponentConnection {
   bool disconnected() const;
 
   int socket_fd() const;       // -1 while there is no socket
-  bool wants_write() const;    // connecting, or bytes still queued for the socket
+  // The TCP connect is pending, or bytes are still queued for the socket (ours, or
+  // libstrophe's own after disconnect()). False while waiting for the server's handshake
+  // answer: the socket is writable then, and polling it for POLLOUT would spin.
+  bool wants_write() const;
   std::size_t send_queue_length() const;
 
   // One pass of libstrophe's loop with a zero timeout: reads, writes, timeouts, handlers.

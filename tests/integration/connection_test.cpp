@@ -1,0 +1,355 @@
+// SPDX-License-Identifier: MIT
+// ComponentConnection against the in-process fake XEP-0114 server, driven by a small poll loop
+// like the application's.
+#include <xmpp/component_connection.hpp>
+#include <xmpp/element.hpp>
+
+#include <tests/support/fake_server.hpp>
+
+#include <gtest/gtest.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace concierge::xmpp {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::FakeServer;
+
+constexpr auto kWait = 5000ms;
+const std::string kDomain = "concierge.localhost";
+const std::string kSecret = "s3cret-of-the-component";
+
+class Component {
+ public:
+  Component()
+      : connection_(ComponentConnection::Handlers{
+            .on_connected = [this] { ++connected_count; },
+            .on_disconnected = [this](const Disconnect& d) { disconnects.push_back(d); },
+            .on_stanza = [this](Element&& e) { stanzas.push_back(std::move(e)); },
+            .on_log = [this](std::string_view line) { logs.emplace_back(line); }}) {}
+
+  ComponentConnection& connection() { return connection_; }
+
+  bool connect(const FakeServer& server, std::string domain = kDomain,
+               std::string secret = kSecret) {
+    ComponentSettings settings;
+    settings.host = "127.0.0.1";
+    settings.port = server.port();
+    settings.domain = std::move(domain);
+    settings.secret = std::move(secret);
+    return connection_.connect(settings);
+  }
+
+  // Polls the socket like the application does and runs libstrophe until `done` or timeout.
+  bool pump_until(const std::function<bool()>& done, std::chrono::milliseconds timeout = kWait) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (!done()) {
+      if (std::chrono::steady_clock::now() >= deadline) return false;
+      const int fd = connection_.socket_fd();
+      if (fd >= 0) {
+        const short events =
+            static_cast<short>(POLLIN | (connection_.wants_write() ? POLLOUT : 0));
+        pollfd p{fd, events, 0};
+        ::poll(&p, 1, 50);  // at most 50 ms: run_once runs often enough while connecting
+      } else {
+        ::poll(nullptr, 0, 10);
+      }
+      connection_.run_once();
+    }
+    return true;
+  }
+
+  bool pump_until_connected() {
+    return pump_until([this] { return connection_.connected(); });
+  }
+  bool pump_until_disconnected(std::size_t count = 1) {
+    return pump_until([this, count] { return disconnects.size() >= count; });
+  }
+
+  int connected_count = 0;
+  std::vector<Disconnect> disconnects;
+  std::vector<Element> stanzas;
+  std::vector<std::string> logs;
+
+ private:
+  ComponentConnection connection_;
+};
+
+TEST(ComponentConnection, ReceivesStanzaAfterHandshake_LibstropheCrashRegression) {
+  FakeServer server(kDomain, kSecret);
+  Component c;
+  ASSERT_TRUE(c.connect(server));
+  EXPECT_TRUE(c.connection().connecting());
+  ASSERT_TRUE(c.pump_until_connected());
+  EXPECT_EQ(c.connected_count, 1);
+  ASSERT_TRUE(server.wait_connected(kWait));
+  EXPECT_EQ(server.last_stream_to(), kDomain);
+
+  // Without the workaround in ComponentConnection, libstrophe 0.12.2 crashes right here.
+  ASSERT_TRUE(server.send(
+      "<message from='alice@localhost/pc' to='bob\\40localhost@concierge.localhost' "
+      "type='chat' id='m1'><body>hi &amp; &lt;bye&gt;</body>"
+      "<active xmlns='http://jabber.org/protocol/chatstates'/></message>"));
+  ASSERT_TRUE(c.pump_until([&] { return c.stanzas.size() == 1; }));
+  const Element& m = c.stanzas[0];
+  EXPECT_EQ(m.name, "message");
+  EXPECT_EQ(m.find_attr("xmlns"), nullptr);  // the stream's namespace is removed
+  EXPECT_EQ(m.attr("from"), "alice@localhost/pc");
+  EXPECT_EQ(m.attr("to"), "bob\\40localhost@concierge.localhost");
+  EXPECT_EQ(m.attr("type"), "chat");
+  EXPECT_EQ(m.attr("id"), "m1");
+  EXPECT_EQ(m.child_text("body"), "hi & <bye>");
+  EXPECT_EQ(m.child("body")->find_attr("xmlns"), nullptr);  // inherited, not declared
+  EXPECT_NE(m.child("active", "http://jabber.org/protocol/chatstates"), nullptr);
+  EXPECT_EQ(c.connection().stanzas_received(), 1u);
+
+  // Nested namespaces and mixed content survive; a second stanza does not crash either.
+  ASSERT_TRUE(server.send(
+      "<message from='alice@localhost' to='concierge.localhost'><body>x</body>"
+      "<html xmlns='http://jabber.org/protocol/xhtml-im'><body "
+      "xmlns='http://www.w3.org/1999/xhtml'>a <em>b</em> c</body></html></message>"));
+  ASSERT_TRUE(c.pump_until([&] { return c.stanzas.size() == 2; }));
+  const Element* html = c.stanzas[1].child("html", "http://jabber.org/protocol/xhtml-im");
+  ASSERT_NE(html, nullptr);
+  const Element* xbody = html->child("body", "http://www.w3.org/1999/xhtml");
+  ASSERT_NE(xbody, nullptr);
+  ASSERT_EQ(xbody->children.size(), 3u);
+  EXPECT_EQ(xbody->children[0].text, "a ");
+  EXPECT_EQ(xbody->children[1].name, "em");
+  EXPECT_EQ(xbody->children[1].find_attr("xmlns"), nullptr);
+  EXPECT_EQ(xbody->children[1].inner_text(), "b");
+  EXPECT_EQ(xbody->children[2].text, " c");
+  EXPECT_EQ(c.connection().stanzas_received(), 2u);
+  EXPECT_TRUE(c.disconnects.empty());
+}
+
+TEST(ComponentConnection, SetsTcpNoDelayOnItsSocket) {
+  FakeServer server(kDomain, kSecret);
+  Component c;
+  EXPECT_EQ(c.connection().socket_fd(), -1);
+  ASSERT_TRUE(c.connect(server));
+  ASSERT_TRUE(c.pump_until_connected());
+  const int fd = c.connection().socket_fd();
+  ASSERT_GE(fd, 0);
+  int nodelay = 0;
+  socklen_t len = sizeof nodelay;
+  ASSERT_EQ(::getsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &nodelay, &len), 0);
+  EXPECT_NE(nodelay, 0);
+  EXPECT_FALSE(c.connection().wants_write());  // idle and connected: poll for input only
+}
+
+TEST(ComponentConnection, SendsStanzasIntact) {
+  FakeServer server(kDomain, kSecret);
+  Component c;
+  ASSERT_TRUE(c.connect(server));
+  ASSERT_TRUE(c.pump_until_connected());
+  ASSERT_TRUE(server.wait_connected(kWait));
+
+  const Element sent =
+      make("message",
+           {{"from", "bob\\40localhost@concierge.localhost"},
+            {"to", "alice@localhost"},
+            {"type", "chat"},
+            {"id", "x<1>&\"'"}},
+           {make_text("body", "Bob is busy & \"away\" <until> 09:00"),
+            make("no-store", {{"xmlns", "urn:xmpp:hints"}}),
+            make("delay", {{"xmlns", "urn:xmpp:delay"}, {"stamp", "2026-01-01T00:00:00Z"}})});
+  c.connection().send(sent);
+  ASSERT_TRUE(c.pump_until([&] { return !c.connection().wants_write(); }));
+  auto got = server.next_stanza(kWait);
+  ASSERT_TRUE(got);
+  EXPECT_EQ(*got, sent);
+
+  // Many small stanzas in a row arrive complete and in order.
+  for (int i = 0; i < 200; ++i) {
+    c.connection().send(make("presence", {{"to", "alice@localhost"}, {"id", std::to_string(i)}}));
+  }
+  for (int i = 0; i < 200; ++i) {
+    std::optional<Element> p;
+    ASSERT_TRUE(c.pump_until([&] { return (p = server.next_stanza(0ms)).has_value(); })) << i;
+    EXPECT_EQ(p->attr("id"), std::to_string(i));
+  }
+  EXPECT_TRUE(c.disconnects.empty());
+}
+
+TEST(ComponentConnection, FakeServerAnswersPingsToItsDomain) {
+  FakeServer server(kDomain, kSecret);
+  Component c;
+  ASSERT_TRUE(c.connect(server));
+  ASSERT_TRUE(c.pump_until_connected());
+  c.connection().send(make("iq",
+                           {{"type", "get"}, {"id", "ping1"}, {"from", kDomain}, {"to", "localhost"}},
+                           {make("ping", {{"xmlns", "urn:xmpp:ping"}})}));
+  ASSERT_TRUE(c.pump_until([&] { return !c.stanzas.empty(); }));
+  EXPECT_EQ(c.stanzas[0].name, "iq");
+  EXPECT_EQ(c.stanzas[0].attr("type"), "result");
+  EXPECT_EQ(c.stanzas[0].attr("id"), "ping1");
+  EXPECT_EQ(server.pending_stanzas(), 0u);
+}
+
+TEST(ComponentConnection, ServerDropIsNetworkAndReconnectWorks) {
+  FakeServer server(kDomain, kSecret);
+  Component c;
+  ASSERT_TRUE(c.connect(server));
+  ASSERT_TRUE(c.pump_until_connected());
+  ASSERT_TRUE(server.wait_connected(kWait));
+
+  server.drop_connection();
+  ASSERT_TRUE(c.pump_until_disconnected());
+  EXPECT_EQ(c.disconnects[0].cause, DisconnectCause::network) << c.disconnects[0].detail;
+  EXPECT_TRUE(c.disconnects[0].was_connected);
+  EXPECT_TRUE(c.connection().disconnected());
+  EXPECT_FALSE(c.connection().connected());
+  EXPECT_EQ(c.connection().socket_fd(), -1);
+  c.connection().send(make("presence"));  // dropped, with a log line
+  EXPECT_FALSE(c.logs.empty());
+
+  // The same ComponentConnection connects again and still receives stanzas.
+  ASSERT_TRUE(c.connect(server));
+  ASSERT_TRUE(c.pump_until_connected());
+  EXPECT_EQ(c.connected_count, 2);
+  ASSERT_TRUE(server.wait_connected(kWait));
+  EXPECT_EQ(server.connections(), 2);
+  EXPECT_EQ(server.handshakes_accepted(), 2);
+  ASSERT_TRUE(server.send("<presence from='alice@localhost/pc' to='concierge.localhost'/>"));
+  ASSERT_TRUE(c.pump_until([&] { return c.stanzas.size() == 1; }));
+  EXPECT_EQ(c.stanzas[0].name, "presence");
+  c.connection().send(make("presence", {{"to", "alice@localhost"}}));
+  auto got = std::optional<Element>();
+  ASSERT_TRUE(c.pump_until([&] { return (got = server.next_stanza(0ms)).has_value(); }));
+  EXPECT_EQ(got->attr("to"), "alice@localhost");
+}
+
+TEST(ComponentConnection, ServerClosingTheStreamIsNetwork) {
+  FakeServer server(kDomain, kSecret);
+  Component c;
+  ASSERT_TRUE(c.connect(server));
+  ASSERT_TRUE(c.pump_until_connected());
+  server.close_stream();
+  ASSERT_TRUE(c.pump_until_disconnected());
+  EXPECT_EQ(c.disconnects[0].cause, DisconnectCause::network) << c.disconnects[0].detail;
+  EXPECT_TRUE(c.disconnects[0].was_connected);
+}
+
+TEST(ComponentConnection, DisconnectIsClosed) {
+  FakeServer server(kDomain, kSecret);
+  Component c;
+  ASSERT_TRUE(c.connect(server));
+  ASSERT_TRUE(c.pump_until_connected());
+  c.connection().disconnect();
+  ASSERT_TRUE(c.pump_until_disconnected());
+  EXPECT_EQ(c.disconnects[0].cause, DisconnectCause::closed);
+  EXPECT_TRUE(c.disconnects[0].was_connected);
+  EXPECT_TRUE(server.wait_disconnected(kWait));
+  EXPECT_TRUE(c.connection().disconnected());
+}
+
+TEST(ComponentConnection, WrongSecretIsNotAuthorized) {
+  FakeServer server(kDomain, kSecret);
+  Component c;
+  ASSERT_TRUE(c.connect(server, kDomain, "wrong"));
+  ASSERT_TRUE(c.pump_until_disconnected());
+  EXPECT_EQ(c.disconnects[0].cause, DisconnectCause::not_authorized) << c.disconnects[0].detail;
+  EXPECT_FALSE(c.disconnects[0].was_connected);
+  EXPECT_EQ(c.connected_count, 0);
+  EXPECT_EQ(server.last_stream_error(), "not-authorized");
+  for (const std::string& line : c.logs) {
+    EXPECT_EQ(line.find(kSecret), std::string::npos) << line;
+    EXPECT_EQ(line.find("wrong"), std::string::npos) << line;
+  }
+}
+
+TEST(ComponentConnection, UnknownDomainIsHostUnknown) {
+  FakeServer server(kDomain, kSecret);
+  Component c;
+  ASSERT_TRUE(c.connect(server, "other.localhost"));
+  ASSERT_TRUE(c.pump_until_disconnected());
+  EXPECT_EQ(c.disconnects[0].cause, DisconnectCause::host_unknown) << c.disconnects[0].detail;
+  EXPECT_FALSE(c.disconnects[0].was_connected);
+  EXPECT_EQ(server.last_stream_to(), "other.localhost");
+}
+
+TEST(ComponentConnection, ConflictIsReported) {
+  FakeServer server(kDomain, kSecret);
+  server.set_mode(FakeServer::Mode::conflict);
+  Component c;
+  ASSERT_TRUE(c.connect(server));
+  ASSERT_TRUE(c.pump_until_disconnected());
+  EXPECT_EQ(c.disconnects[0].cause, DisconnectCause::conflict) << c.disconnects[0].detail;
+}
+
+TEST(ComponentConnection, NothingListeningIsConnectFailed) {
+  // A port that was free a moment ago.
+  int s = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(s, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  ASSERT_EQ(::bind(s, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(::getsockname(s, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  ::close(s);
+
+  Component c;
+  ComponentSettings settings;
+  settings.port = ntohs(addr.sin_port);
+  settings.domain = kDomain;
+  settings.secret = kSecret;
+  if (c.connection().connect(settings)) {
+    ASSERT_TRUE(c.pump_until_disconnected());
+  }
+  ASSERT_EQ(c.disconnects.size(), 1u);
+  EXPECT_EQ(c.disconnects[0].cause, DisconnectCause::connect_failed) << c.disconnects[0].detail;
+  EXPECT_FALSE(c.disconnects[0].was_connected);
+  EXPECT_TRUE(c.connection().disconnected());
+}
+
+TEST(ComponentConnection, ServerClosingBeforeHandshakeIsConnectFailedOrNetwork) {
+  FakeServer server(kDomain, kSecret);
+  server.set_mode(FakeServer::Mode::close_on_accept);
+  Component c;
+  ASSERT_TRUE(c.connect(server));
+  ASSERT_TRUE(c.pump_until_disconnected());
+  EXPECT_FALSE(c.disconnects[0].was_connected);
+  EXPECT_NE(c.disconnects[0].cause, DisconnectCause::closed);
+  EXPECT_EQ(server.connections(), 1);
+}
+
+TEST(ComponentConnection, SilentServerTimesOut) {
+  FakeServer server(kDomain, kSecret);
+  server.set_mode(FakeServer::Mode::silent);
+  Component c;
+  ComponentSettings settings;
+  settings.port = server.port();
+  settings.domain = kDomain;
+  settings.secret = kSecret;
+  settings.connect_timeout_ms = 300;
+  ASSERT_TRUE(c.connection().connect(settings));
+  ASSERT_TRUE(c.pump_until_disconnected(1));
+  EXPECT_EQ(c.disconnects[0].cause, DisconnectCause::connect_failed) << c.disconnects[0].detail;
+  EXPECT_FALSE(c.disconnects[0].was_connected);
+}
+
+TEST(ComponentConnection, DestroyWhileConnectedIsQuiet) {
+  FakeServer server(kDomain, kSecret);
+  {
+    Component c;
+    ASSERT_TRUE(c.connect(server));
+    ASSERT_TRUE(c.pump_until_connected());
+  }
+  EXPECT_TRUE(server.wait_disconnected(kWait));
+}
+
+}  // namespace
+}  // namespace concierge::xmpp

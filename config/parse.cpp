@@ -301,9 +301,15 @@ void read_pools(Problems& problems, TableReader& root, Config& config) {
         if (!is_bare_jid(member.value)) {
           problems.add(member.line, t.path("members"),
                        "not a bare JID (local@domain): " + quote(member.value));
-        } else if (!config.find_user(member.value)) {
+        } else if (!config.served.domains.empty() &&
+                   std::none_of(config.served.domains.begin(), config.served.domains.end(),
+                                [&](const std::string& d) {
+                                  return text::iequals(d, domain_of(member.value));
+                                })) {
+          // Members may be enrolled by [users] or by themselves (DESIGN §3, §4): only the
+          // domain can be checked here; app/ tells at runtime who is not enrolled (yet).
           problems.add(member.line, t.path("members"),
-                       quote(member.value) + " is not listed in [users]");
+                       "domain " + quote(domain_of(member.value)) + " is not in served.domains");
         } else if (std::any_of(pool.members.begin(), pool.members.end(), listed)) {
           problems.add(member.line, t.path("members"), quote(member.value) + " is listed twice");
         } else {

@@ -156,12 +156,19 @@ class TempFile {
   std::filesystem::path path_;
 };
 
-TEST(ConfigDesignExample, OnlyComplaintIsThePoolMemberNotListedInUsers) {
-  // §12 lists carol@example.org in a pool without a [users] entry; config/ requires one.
-  EXPECT_THAT(
-      errors_of(kDesignExample),
-      ElementsAre(at(line_of(kDesignExample, "members =")) +
-                  "pools.helpdesk.members: \"carol@example.org\" is not listed in [users]"));
+TEST(ConfigDesignExample, ParsesAsWritten) {
+  // §12's pool lists carol@example.org, who has no [users] entry: members may enrol themselves.
+  EXPECT_THAT(errors_of(kDesignExample), ElementsAre());
+}
+
+TEST(ConfigDesignExample, PoolMemberOutsideServedDomainsIsAnError) {
+  std::string text(kDesignExample);
+  const auto carol = text.find("\"carol@example.org\"]");
+  ASSERT_NE(carol, std::string::npos);
+  text.replace(carol, 19, "\"carol@elsewhere.org\"");
+  EXPECT_THAT(errors_of(text),
+              ElementsAre(at(line_of(text, "members =")) +
+                          "pools.helpdesk.members: domain \"elsewhere.org\" is not in served.domains"));
 }
 
 TEST(ConfigDesignExample, ParsesEveryValue) {
@@ -481,15 +488,15 @@ jids = ["@example.org"]
                   at(17) + "admin.jids: not a bare JID (local@domain): \"@example.org\""));
 }
 
-TEST(ConfigErrors, PoolMemberNotEnrolled) {
+TEST(ConfigErrors, PoolMemberOutsideServedDomainsAndBadPoolNames) {
   const std::string text = std::string(kMinimal) +
                            "\n[users.\"bob@example.org\"]\ntimezone = \"UTC\"\n"
                            "\n[pools.helpdesk]\nmembers = [\n  \"bob@example.org\",\n"
-                           "  \"carol@example.org\",\n]\n"
+                           "  \"carol@elsewhere.org\",\n]\n"
                            "[pools.\"front desk\"]\n";
   EXPECT_THAT(errors_of(text),
-              ElementsAre(at(14) + "pools.helpdesk.members: \"carol@example.org\" is not listed "
-                                   "in [users]",
+              ElementsAre(at(14) + "pools.helpdesk.members: domain \"elsewhere.org\" is not in "
+                                   "served.domains",
                           at(16) + "pools.\"front desk\": not usable as a JID localpart (no "
                                    "spaces, @ / \\ \" & ' : < >)",
                           at(16) + "pools.\"front desk\".members: required key is missing"));

@@ -18,12 +18,16 @@ struct Outbox {
     std::string text;
   };
   std::vector<xmpp::Element> stanzas;
+  // Stanzas that may wait: probes and announcements after connecting, sent by app/ at
+  // presence.probe_rate so a large user base does not flood the server.
+  std::vector<xmpp::Element> paced;
   std::vector<LogLine> logs;
 
   void send(xmpp::Element stanza) { stanzas.push_back(std::move(stanza)); }
   void log(LogLevel level, std::string text) { logs.push_back({level, std::move(text)}); }
   void clear() {
     stanzas.clear();
+    paced.clear();
     logs.clear();
   }
 };

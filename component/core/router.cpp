@@ -39,20 +39,30 @@ std::size_t stanza_weight(const xmpp::Element& element, std::size_t max_depth, b
   return weight;
 }
 
-Router::Router(Settings settings)
-    : settings_(std::move(settings)), limiter_(settings_.messages_per_sender_per_minute) {}
+Router::Router(Settings settings, Store& store)
+    : settings_(std::move(settings)),
+      store_(store),
+      limiter_(settings_.messages_per_sender_per_minute),
+      sessions_(settings_.idle_after) {
+  for (auto& e : store_.enrolments()) self_enrolled_.emplace(e.jid, e);
+  for (auto& s : store_.subscriptions()) subscriptions_.emplace(s.jid, s);
+  for (auto& p : store_.proxy_subscriptions()) proxy_subscribers_[p.target].insert(p.subscriber);
+}
 
 void Router::reconfigure(Settings settings) {
   settings_ = std::move(settings);
   limiter_.set_rate(settings_.messages_per_sender_per_minute);
+  sessions_.set_idle_after(settings_.idle_after);
 }
 
 bool Router::served(const xmpp::Jid& jid) const {
   return settings_.served_domains.count(jid.domain()) != 0;
 }
 
-bool Router::enrolled(const xmpp::Jid& jid) const {
-  return settings_.enrolled.count(lower(jid.bare_string())) != 0;
+bool Router::enrolled(const xmpp::Jid& jid) const { return enrolled(lower(jid.bare_string())); }
+
+bool Router::enrolled(const std::string& bare) const {
+  return settings_.enrolled.count(bare) != 0 || self_enrolled_.count(bare) != 0;
 }
 
 bool Router::wrote_recently(const std::string& writer, const std::string& reader,
@@ -97,11 +107,9 @@ void Router::handle(const xmpp::Element& stanza, Instant now, Outbox& out) {
   if (stanza.name == "message") {
     handle_message(stanza, a, now, out);
   } else if (stanza.name == "iq") {
-    handle_iq(stanza, a, out);
+    handle_iq(stanza, a, now, out);
   } else {
-    // Presence tracking and proxy subscriptions arrive with the presence work (issue 4).
-    ++stats_.dropped;
-    out.log(LogLevel::debug, "ignored a presence from " + a.from.domain());
+    handle_presence(stanza, a, now, out);
   }
 }
 
@@ -134,6 +142,13 @@ void Router::handle_message(const xmpp::Element& stanza, const Addressing& a, In
     return;
   }
   if (!a.to.has_local()) {
+    if (!a.from.has_local()) {
+      // From the server itself: XEP-0356 tells which privileges it grants us.
+      for (const auto& c : stanza.children) {
+        if (c.name == "privilege") handle_privilege(c, out);
+      }
+      return;
+    }
     handle_command(stanza, out);
     return;
   }
@@ -172,6 +187,7 @@ void Router::handle_message(const xmpp::Element& stanza, const Addressing& a, In
   }
   last_written_[{sender_key, target_key}] = now;
   relay(stanza, a.from, *target, out);
+  track_session(stanza, sender_key, target_key, now, out);
 }
 
 void Router::relay(const xmpp::Element& stanza, const xmpp::Jid& sender, const xmpp::Jid& target,
@@ -213,12 +229,14 @@ void Router::handle_command(const xmpp::Element& stanza, Outbox& out) {
   out.send(command_reply(stanza, *body, settings_));
 }
 
-void Router::handle_iq(const xmpp::Element& stanza, const Addressing& a, Outbox& out) {
+void Router::handle_iq(const xmpp::Element& stanza, const Addressing& a, Instant now,
+                       Outbox& out) {
   const std::string_view type = stanza.attr("type");
   if (type != "get" && type != "set") {
     ++stats_.dropped;  // results and errors for iqs we did not send, or that app/ did not claim
     return;
   }
+  if (!a.to.has_local() && handle_registration(stanza, a, now, out)) return;
   std::optional<xmpp::Jid> target;
   if (a.to.has_local()) {
     if (!served(a.from)) {
@@ -246,10 +264,16 @@ void Router::handle_iq(const xmpp::Element& stanza, const Addressing& a, Outbox&
   out.send(std::move(answer.reply));
 }
 
-void Router::tick(Instant now) {
+void Router::tick(Instant now, Outbox& out) {
   limiter_.prune(now);
   std::erase_if(last_written_,
                 [&](const auto& entry) { return now - entry.second > settings_.idle_after; });
+  for (const auto& [a, b] : sessions_.expire(now)) {
+    if (enrolled(a)) publish_proxy_status(a, now, out);
+    if (enrolled(b)) publish_proxy_status(b, now, out);
+  }
 }
+
+std::optional<Instant> Router::next_wake() const { return sessions_.next_expiry(); }
 
 }  // namespace concierge::core

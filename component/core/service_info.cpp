@@ -16,7 +16,9 @@ constexpr std::string_view kProxyFeatures[] = {
     "urn:xmpp:chat-markers:0",
     "urn:xmpp:attention:0",
 };
-constexpr std::string_view kComponentFeatures[] = {kDiscoInfo, kDiscoItems, kVersion, kPing};
+constexpr std::string_view kComponentFeatures[] = {
+    kDiscoInfo, kDiscoItems, kVersion, kPing, "jabber:iq:register", "jabber:iq:gateway",
+};
 
 xmpp::Element result_for(const xmpp::Element& iq) {
   xmpp::Element reply("iq");

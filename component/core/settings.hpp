@@ -19,6 +19,8 @@ struct Settings {
   std::set<std::string> enrolled;            // bare JIDs of [users]
   std::set<std::string> admins;              // [admin] jids
   std::chrono::milliseconds idle_after{std::chrono::minutes(10)};
+  int max_concurrent = 1;                    // session.max_concurrent
+  bool allow_private_urls = false;           // schedule.allow_private_urls (plain http allowed)
   int messages_per_sender_per_minute = 120;
   std::size_t max_body_bytes = 65536;
   // Whole-stanza bound (attributes + text + names, summed): well above any body we accept,

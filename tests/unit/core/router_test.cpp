@@ -28,7 +28,8 @@ xmpp::Element xml(std::string_view text) {
 
 class RouterTest : public ::testing::Test {
  protected:
-  Router router{test_settings()};
+  MemoryStore store;
+  Router router{test_settings(), store};
   Outbox out;
   Instant now{std::chrono::sys_days{std::chrono::year{2026} / 11 / 26}};
 

@@ -1,0 +1,370 @@
+// SPDX-License-Identifier: MIT
+// Router: presence of enrolled users, the XEP-0100 subscription with the component, proxy
+// presence subscriptions (DESIGN §2 last paragraph, §4) and session tracking.
+#include <algorithm>
+#include <charconv>
+
+#include <component/core/router.hpp>
+#include <component/core/timestamp.hpp>
+
+namespace concierge::core {
+namespace {
+
+constexpr std::string_view kChatStates = "http://jabber.org/protocol/chatstates";
+
+std::string lower(std::string_view text) {
+  std::string out(text);
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return out;
+}
+
+Show parse_show(const xmpp::Element& presence) {
+  const auto show = presence.child_text("show");
+  if (!show) return Show::online;
+  if (*show == "away") return Show::away;
+  if (*show == "xa") return Show::xa;
+  if (*show == "dnd") return Show::dnd;
+  return Show::online;  // "chat" or anything unknown
+}
+
+std::int8_t parse_priority(const xmpp::Element& presence) {
+  const auto text = presence.child_text("priority");
+  if (!text) return 0;
+  int value = 0;
+  auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), value);
+  if (ec != std::errc{} || end != text->data() + text->size()) return 0;
+  return static_cast<std::int8_t>(std::clamp(value, -128, 127));
+}
+
+// XEP-0319 <idle since/>, or legacy XEP-0256 <query xmlns="jabber:iq:last" seconds/>.
+std::optional<Instant> parse_idle(const xmpp::Element& presence, Instant now) {
+  if (const auto* idle = presence.child("idle", "urn:xmpp:idle:1")) {
+    auto since = parse_xmpp_datetime(idle->attr("since"));
+    if (since && *since <= now) return since;
+    return std::nullopt;
+  }
+  if (const auto* last = presence.child("query", "jabber:iq:last")) {
+    const std::string_view text = last->attr("seconds");
+    long seconds = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), seconds);
+    if (ec == std::errc{} && end == text.data() + text.size() && seconds >= 0 &&
+        seconds < 10L * 365 * 24 * 3600) {
+      return now - std::chrono::seconds(seconds);
+    }
+  }
+  return std::nullopt;
+}
+
+// The chat state a relayed message carries, and what it means for its session.
+Activity activity_of(const xmpp::Element& message, bool& gone) {
+  gone = false;
+  if (message.child("body")) return Activity::message;
+  for (const auto& c : message.children) {
+    if (c.is_text() || c.attr("xmlns") != kChatStates) continue;
+    if (c.name == "composing") return Activity::composing;
+    if (c.name == "active" || c.name == "paused") return Activity::active;
+    if (c.name == "gone") gone = true;
+  }
+  return Activity::other;
+}
+
+}  // namespace
+
+SubscriptionState& Router::subscription(const std::string& bare) {
+  auto [it, inserted] = subscriptions_.try_emplace(bare);
+  if (inserted) it->second.jid = bare;
+  return it->second;
+}
+
+bool Router::session_idle(const std::string& bare, Instant now) const {
+  return sessions_.counted(bare, now) < settings_.max_concurrent &&
+         presence_.reachability(bare) != Reachability::dnd;
+}
+
+std::size_t Router::proxy_subscribers(const std::string& target) const {
+  auto it = proxy_subscribers_.find(target);
+  return it == proxy_subscribers_.end() ? 0 : it->second.size();
+}
+
+xmpp::Element Router::component_presence(const std::string& to, std::string_view type) const {
+  xmpp::Element p("presence");
+  p.set_attr("from", settings_.component_domain);
+  p.set_attr("to", to);
+  if (!type.empty()) p.set_attr("type", type);
+  return p;
+}
+
+void Router::handle_presence(const xmpp::Element& stanza, const Addressing& a, Instant now,
+                             Outbox& out) {
+  if (!served(a.from) || !a.from.has_local()) {
+    ++stats_.dropped;
+    // Floods from elsewhere: one log line per domain, not per stanza.
+    if (logged_foreign_domains_.size() < 1000 &&
+        logged_foreign_domains_.insert(a.from.domain()).second) {
+      out.log(LogLevel::info, "ignoring presence from " + a.from.domain() +
+                                  ", which is not a served domain");
+    }
+    return;
+  }
+  if (a.to.has_local()) {
+    presence_to_proxy(stanza, a, now, out);
+  } else {
+    presence_to_component(stanza, a, now, out);
+  }
+}
+
+void Router::presence_to_component(const xmpp::Element& stanza, const Addressing& a, Instant now,
+                                   Outbox& out) {
+  const std::string bare = lower(a.from.bare_string());
+  const std::string_view type = stanza.attr("type");
+  const bool is_enrolled = enrolled(bare);
+
+  if (type.empty() || type == "unavailable") {
+    if (!is_enrolled) {
+      ++stats_.dropped;
+      return;
+    }
+    ++stats_.presences;
+    if (type.empty()) {
+      ResourceState r;
+      r.resource = a.from.resource();
+      r.show = parse_show(stanza);
+      r.priority = parse_priority(stanza);
+      r.idle_since = parse_idle(stanza, now);
+      r.updated = now;
+      // A replayed presence (XEP-0203 <delay/>, e.g. mod_privilege on connect) is still the
+      // resource's current one; the stamp only says since when.
+      if (const auto* delay = stanza.child("delay", "urn:xmpp:delay")) {
+        if (auto stamp = parse_xmpp_datetime(delay->attr("stamp")); stamp && *stamp <= now) {
+          r.updated = *stamp;
+        }
+      }
+      presence_.available(bare, std::move(r));
+    } else {
+      presence_.unavailable(bare, a.from.resource(), now);
+    }
+    publish_proxy_status(bare, now, out);
+    return;
+  }
+  if (type == "subscribe") {
+    if (!is_enrolled) {
+      // XEP-0100: register first; the subscription follows the registration.
+      out.send(component_presence(bare, "unsubscribed"));
+      return;
+    }
+    SubscriptionState& s = subscription(bare);
+    out.send(component_presence(bare, "subscribed"));
+    out.send(component_presence(a.from.full_string()));
+    if (!s.from) {
+      s.from = true;
+      store_.put_subscription(s);
+    }
+    if (!s.asked && !s.to) ask_subscription(bare, out, false);
+    return;
+  }
+  if (type == "subscribed") {
+    SubscriptionState& s = subscription(bare);
+    if (!s.to || !s.asked) {
+      s.to = true;
+      s.asked = true;
+      store_.put_subscription(s);
+    }
+    return;
+  }
+  if (type == "unsubscribe") {
+    SubscriptionState& s = subscription(bare);
+    out.send(component_presence(bare, "unsubscribed"));
+    if (s.from) {
+      s.from = false;
+      store_.put_subscription(s);
+    }
+    return;
+  }
+  if (type == "unsubscribed") {
+    // The user refused or revoked: remembered, and not asked again on every connect.
+    SubscriptionState& s = subscription(bare);
+    if (s.to || !s.asked) {
+      s.to = false;
+      s.asked = true;
+      store_.put_subscription(s);
+    }
+    return;
+  }
+  if (type == "probe") {
+    if (is_enrolled) out.send(component_presence(a.from.full_string()));
+    return;
+  }
+  ++stats_.dropped;  // presence errors (a probe that bounced, …): nothing to answer
+}
+
+void Router::presence_to_proxy(const xmpp::Element& stanza, const Addressing& a, Instant now,
+                               Outbox& out) {
+  const std::string_view type = stanza.attr("type");
+  const std::string subscriber = lower(a.from.bare_string());
+  auto target_jid = xmpp::user_from_proxy(a.to, settings_.component_domain);
+  const std::string target = target_jid ? lower(target_jid->bare_string()) : std::string();
+  const auto proxy = target_jid ? xmpp::proxy_jid(target_jid->bare(), settings_.component_domain)
+                                : std::nullopt;
+  auto reply = [&](std::string_view reply_type) {
+    xmpp::Element p("presence");
+    p.set_attr("from", proxy ? proxy->bare_string() : std::string(stanza.attr("to")));
+    p.set_attr("to", subscriber);
+    p.set_attr("type", reply_type);
+    out.send(std::move(p));
+  };
+  const bool known = target_jid && target_jid->domain() != settings_.component_domain &&
+                     enrolled(target);
+  if (type == "subscribe") {
+    // Privacy (DESIGN §7): by default only senders of the target's own domain may subscribe.
+    if (!known || target_jid->domain() != a.from.domain() || subscriber == target) {
+      reply("unsubscribed");
+      return;
+    }
+    if (proxy_subscribers_[target].insert(subscriber).second) {
+      store_.add_proxy_subscription({target, subscriber});
+    }
+    reply("subscribed");
+    const ProxyStatus status = proxy_status(target, now);
+    published_[target] = status;
+    out.send(proxy_presence(target, subscriber, status));
+    return;
+  }
+  if (type == "unsubscribe") {
+    auto it = proxy_subscribers_.find(target);
+    if (it != proxy_subscribers_.end() && it->second.erase(subscriber)) {
+      store_.remove_proxy_subscription({target, subscriber});
+      if (it->second.empty()) proxy_subscribers_.erase(it);
+    }
+    reply("unsubscribed");
+    reply("unavailable");
+    return;
+  }
+  if (type == "probe") {
+    auto it = proxy_subscribers_.find(target);
+    if (known && it != proxy_subscribers_.end() && it->second.count(subscriber)) {
+      auto status = published_.find(target);
+      out.send(proxy_presence(target, subscriber,
+                              status != published_.end() ? status->second : ProxyStatus::available));
+    } else {
+      reply("unsubscribed");
+    }
+    return;
+  }
+  ++stats_.dropped;  // directed presence, `subscribed`/`unsubscribed` to a proxy: nothing to do
+}
+
+void Router::handle_privilege(const xmpp::Element& privilege, Outbox& out) {
+  const std::string_view ns = privilege.attr("xmlns");
+  if (ns != "urn:xmpp:privilege:1" && ns != "urn:xmpp:privilege:2") return;
+  for (const auto& perm : privilege.children) {
+    if (perm.name != "perm" || perm.attr("access") != "presence") continue;
+    const bool granted = perm.attr("type") == "managed_entity" || perm.attr("type") == "roster";
+    if (granted != presence_privilege_) {
+      presence_privilege_ = granted;
+      out.log(LogLevel::info, std::string("the server ") + (granted ? "grants" : "withdraws") +
+                                  " presence access (XEP-0356, " + std::string(ns) + ")");
+    }
+  }
+}
+
+void Router::ask_subscription(const std::string& bare, Outbox& out, bool paced) {
+  SubscriptionState& s = subscription(bare);
+  s.asked = true;
+  store_.put_subscription(s);
+  xmpp::Element ask = component_presence(bare, "subscribe");
+  if (paced) {
+    out.paced.push_back(std::move(ask));
+  } else {
+    out.send(std::move(ask));
+  }
+}
+
+void Router::connected(Instant now, Outbox& out) {
+  presence_.clear();  // unknown again until the probes (or the server's replay) answer
+  std::vector<std::string> users(settings_.enrolled.begin(), settings_.enrolled.end());
+  for (const auto& [jid, e] : self_enrolled_) users.push_back(jid);
+  std::sort(users.begin(), users.end());
+  users.erase(std::unique(users.begin(), users.end()), users.end());
+  for (const auto& bare : users) {
+    const SubscriptionState& s = subscription(bare);
+    if (s.from) out.paced.push_back(component_presence(bare));
+    if (s.to) {
+      out.paced.push_back(component_presence(bare, "probe"));
+    } else if (!s.asked) {
+      ask_subscription(bare, out, true);
+    }
+  }
+  published_.clear();
+  for (const auto& [target, subscribers] : proxy_subscribers_) {
+    const ProxyStatus status = proxy_status(target, now);
+    published_[target] = status;
+    for (const auto& subscriber : subscribers) {
+      out.paced.push_back(proxy_presence(target, subscriber, status));
+    }
+  }
+}
+
+void Router::disconnecting(Outbox& out) {
+  for (const auto& [target, subscribers] : proxy_subscribers_) {
+    auto proxy = xmpp::Jid::parse(target);
+    auto from = proxy ? xmpp::proxy_jid(*proxy, settings_.component_domain) : std::nullopt;
+    if (!from) continue;
+    for (const auto& subscriber : subscribers) {
+      xmpp::Element p("presence");
+      p.set_attr("from", from->bare_string());
+      p.set_attr("to", subscriber);
+      p.set_attr("type", "unavailable");
+      out.send(std::move(p));
+    }
+  }
+  for (const auto& [bare, s] : subscriptions_) {
+    if (s.from && enrolled(bare)) out.send(component_presence(bare, "unavailable"));
+  }
+}
+
+ProxyStatus Router::proxy_status(const std::string& target, Instant now) const {
+  // Only what the schedule and the session state allow others to know (DESIGN §2): never
+  // the user's raw presence, show or idle time. dnd counts as "in a conversation" too.
+  return session_idle(target, now) ? ProxyStatus::available : ProxyStatus::in_conversation;
+}
+
+xmpp::Element Router::proxy_presence(const std::string& target, const std::string& subscriber,
+                                     ProxyStatus status) const {
+  xmpp::Element p("presence");
+  auto jid = xmpp::Jid::parse(target);
+  auto proxy = jid ? xmpp::proxy_jid(*jid, settings_.component_domain) : std::nullopt;
+  p.set_attr("from", proxy ? proxy->bare_string() : settings_.component_domain);
+  p.set_attr("to", subscriber);
+  if (status == ProxyStatus::in_conversation) {
+    p.add_child(xmpp::make_text("show", "dnd"));
+    p.add_child(xmpp::make_text("status", "in a conversation"));
+  }
+  return p;
+}
+
+void Router::publish_proxy_status(const std::string& target, Instant now, Outbox& out) {
+  auto subs = proxy_subscribers_.find(target);
+  if (subs == proxy_subscribers_.end()) return;
+  const ProxyStatus status = proxy_status(target, now);
+  auto [it, inserted] = published_.try_emplace(target, status);
+  if (!inserted && it->second == status) return;
+  it->second = status;
+  for (const auto& subscriber : subs->second) out.send(proxy_presence(target, subscriber, status));
+}
+
+void Router::track_session(const xmpp::Element& stanza, const std::string& sender,
+                           const std::string& target, Instant now, Outbox& out) {
+  bool gone = false;
+  const Activity activity = activity_of(stanza, gone);
+  if (gone) {
+    sessions_.end(sender, target);
+  } else {
+    sessions_.forwarded(sender, target, activity, now,
+                        presence_.reachability(target) == Reachability::available);
+  }
+  if (enrolled(sender)) publish_proxy_status(sender, now, out);
+  if (enrolled(target)) publish_proxy_status(target, now, out);
+}
+
+}  // namespace concierge::core

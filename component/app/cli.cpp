@@ -8,6 +8,7 @@
 #include <component/app/config_check.hpp>
 #include <component/app/logger.hpp>
 #include <component/app/service.hpp>
+#include <component/core/store_port.hpp>
 #include <config/config.hpp>
 
 namespace concierge::app {
@@ -44,6 +45,13 @@ std::optional<config::Config> load(const std::string& path, std::ostream& err) {
     return std::nullopt;
   }
   return std::get<config::Config>(std::move(parsed));
+}
+
+std::unique_ptr<core::Store> open_store(const config::Config& config, std::ostream& err) {
+  // TEMPORARY: until the SQLite store lands, enrolments live in memory.
+  (void)config;
+  (void)err;
+  return std::make_unique<core::MemoryStore>();
 }
 
 LogLevel log_level(config::LogLevel level) {
@@ -86,8 +94,12 @@ int run_cli(int argc, char** argv, std::ostream& out, std::ostream& err) {
     }
     Service::block_signals();
     Logger logger(log_level(config->log.level));
-    Service service(std::move(*config), argv[2], logger);
-    return service.run();
+    auto store = open_store(*config, err);
+    if (!store) return 2;
+    Service service(std::move(*config), argv[2], *store, logger);
+    const int code = service.run();
+    store->commit();
+    return code;
   }
   err << "concierge: unknown arguments\n" << kUsage;
   return 2;

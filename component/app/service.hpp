@@ -3,6 +3,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <deque>
 #include <optional>
 #include <random>
 #include <string>
@@ -11,6 +12,7 @@
 #include <component/app/logger.hpp>
 #include <component/core/outbox.hpp>
 #include <component/core/router.hpp>
+#include <component/core/store_port.hpp>
 #include <config/config.hpp>
 #include <xmpp/component_connection.hpp>
 
@@ -35,7 +37,8 @@ class Service {
  public:
   // `config_path` is re-read on SIGHUP. The signals must already be blocked in every thread
   // (block_signals() before any thread starts).
-  Service(config::Config config, std::string config_path, Logger& logger,
+  // `store` must outlive the service; it is committed once per loop turn (group commit).
+  Service(config::Config config, std::string config_path, core::Store& store, Logger& logger,
           LoopTimings timings = {});
   ~Service();
   Service(const Service&) = delete;
@@ -50,6 +53,7 @@ class Service {
   void request_stop();
 
   const core::RouterStats& stats() const { return router_.stats(); }
+  const core::Router& router() const { return router_; }  // only while run() is not running
 
   // SIGTERM, SIGINT and SIGHUP are delivered through the signalfd; SIGPIPE is ignored.
   static void block_signals();
@@ -62,14 +66,19 @@ class Service {
   void flush(core::Outbox& out);
   void reload();
   void keepalive(std::chrono::steady_clock::time_point now);
+  void send_paced(std::chrono::steady_clock::time_point now);
+  void run_core_timers(std::chrono::steady_clock::time_point now);
   void drain_signals();
   std::chrono::milliseconds poll_timeout(std::chrono::steady_clock::time_point now) const;
 
   config::Config config_;
   std::string config_path_;
+  core::Store& store_;
   Logger& log_;
   LoopTimings timings_;
   core::Router router_;
+  // Probes and announcements after connecting, sent at presence.probe_rate.
+  std::deque<xmpp::Element> paced_;
   core::Outbox outbox_;
   xmpp::ComponentConnection connection_;
   std::mt19937_64 random_{std::random_device{}()};
@@ -87,6 +96,8 @@ class Service {
   std::optional<SteadyTime> ping_sent_at_;
   SteadyTime next_tick_{};
   std::uint64_t ping_counter_ = 0;
+  SteadyTime next_paced_{};
+  bool commit_failed_ = false;
   // Wall-clock jump detection: the offset between system and steady clocks.
   std::chrono::milliseconds wall_offset_{};
 };

@@ -1,0 +1,257 @@
+// SPDX-License-Identifier: MIT
+// The whole component loop (Service) against the in-process fake XEP-0114 server: relay,
+// reconnect, keepalive, fatal identity errors, signals.
+#include <component/app/service.hpp>
+
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <future>
+#include <thread>
+
+#include <tests/support/fake_server.hpp>
+
+namespace concierge::app {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::FakeServer;
+
+config::Config make_config(std::uint16_t port, std::string jid = "sched.localhost") {
+  config::Config c;
+  c.file = "test.toml";
+  c.component.jid = std::move(jid);
+  c.component.secret = "s3cr3t";
+  c.component.host = "127.0.0.1";
+  c.component.port = port;
+  c.served.domains = {"localhost"};
+  for (const char* u : {"alice@localhost", "bob@localhost"}) {
+    config::User user;
+    user.jid = u;
+    user.timezone = "Europe/Berlin";
+    c.users.push_back(user);
+  }
+  return c;
+}
+
+LoopTimings fast_timings() {
+  LoopTimings t;
+  t.backoff = Backoff(50ms, 200ms);
+  t.stop_grace = 1000ms;
+  return t;
+}
+
+// Runs a Service on its own thread; its log goes to a memory stream read after it stops.
+class RunningService {
+ public:
+  RunningService(config::Config config, LoopTimings timings, std::string path = "unused.toml") {
+    sink_ = open_memstream(&log_buffer_, &log_size_);
+    logger_ = std::make_unique<Logger>(LogLevel::debug, sink_);
+    service_ = std::make_unique<Service>(std::move(config), std::move(path), store_, *logger_,
+                                         timings);
+    result_ = std::async(std::launch::async, [this] { return service_->run(); });
+  }
+  ~RunningService() {
+    if (result_.valid()) {
+      service_->request_stop();
+      result_.wait();
+    }
+    std::fclose(sink_);
+    std::free(log_buffer_);
+  }
+  // The exit code, once run() returned within `timeout`.
+  std::optional<int> wait_exit(std::chrono::milliseconds timeout) {
+    if (result_.wait_for(timeout) != std::future_status::ready) return std::nullopt;
+    return result_.get();
+  }
+  int stop() {
+    service_->request_stop();
+    return wait_exit(5s).value_or(-1);
+  }
+  std::string log() {  // only after the service stopped
+    std::fflush(sink_);
+    return std::string(log_buffer_, log_size_);
+  }
+
+ private:
+  char* log_buffer_ = nullptr;
+  std::size_t log_size_ = 0;
+  std::FILE* sink_ = nullptr;
+  core::MemoryStore store_;
+  std::unique_ptr<Logger> logger_;
+  std::unique_ptr<Service> service_;
+  std::future<int> result_;
+};
+
+class ServiceTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { Service::block_signals(); }
+  FakeServer server{"sched.localhost", "s3cr3t"};
+
+  std::optional<xmpp::Element> next_message(std::chrono::milliseconds timeout = 3s) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+      auto s = server.next_stanza(100ms);
+      if (s && s->name == "message") return s;
+    }
+    return std::nullopt;
+  }
+  bool relays_alice_to(const std::string& target_proxy, const std::string& id) {
+    server.send(R"(<message from="alice@localhost/a" to=")" + target_proxy +
+                R"(" type="chat" id=")" + id + R"("><body>hello</body></message>)");
+    auto m = next_message();
+    return m && m->attr("id") == id && m->attr("type") == "chat" &&
+           m->attr("from") == "alice\\40localhost@sched.localhost";
+  }
+};
+
+TEST_F(ServiceTest, RelaysAMessageBetweenUsers) {
+  RunningService service(make_config(server.port()), fast_timings());
+  ASSERT_TRUE(server.wait_connected(5s));
+  server.send(
+      R"(<message from="alice@localhost/a" to="bob\40localhost@sched.localhost" type="chat" id="m1"><body>hi</body><active xmlns="http://jabber.org/protocol/chatstates"/></message>)");
+  auto m = next_message();
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->attr("to"), "bob@localhost");
+  EXPECT_EQ(m->attr("from"), "alice\\40localhost@sched.localhost");
+  EXPECT_EQ(m->attr("id"), "m1");
+  EXPECT_EQ(m->child_text("body"), "hi");
+  EXPECT_NE(m->child("active", "http://jabber.org/protocol/chatstates"), nullptr);
+  EXPECT_EQ(service.stop(), 0);
+  const std::string log = service.log();
+  EXPECT_NE(log.find("connected to 127.0.0.1:"), std::string::npos) << log;
+  EXPECT_EQ(log.find(">hi<"), std::string::npos) << "a message body reached the log:\n" << log;
+}
+
+TEST_F(ServiceTest, ReconnectsAfterTheServerDropsTheStreamAndRelaysAgain) {
+  RunningService service(make_config(server.port()), fast_timings());
+  ASSERT_TRUE(server.wait_connected(5s));
+  ASSERT_TRUE(relays_alice_to("bob\\40localhost@sched.localhost", "before"));
+  server.drop_connection();
+  ASSERT_TRUE(server.wait_disconnected(2s));
+  ASSERT_TRUE(server.wait_connected(5s));
+  EXPECT_EQ(server.handshakes_accepted(), 2);
+  EXPECT_TRUE(relays_alice_to("bob\\40localhost@sched.localhost", "after"));
+  EXPECT_EQ(service.stop(), 0);
+  EXPECT_NE(service.log().find("lost the connection"), std::string::npos);
+}
+
+TEST_F(ServiceTest, KeepsRetryingWhileTheServerRefusesThenConnects) {
+  server.set_mode(FakeServer::Mode::close_on_accept);
+  RunningService service(make_config(server.port()), fast_timings());
+  const auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (server.connections() < 3 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(20ms);  // polling an observable counter, bounded
+  }
+  ASSERT_GE(server.connections(), 3);
+  server.set_mode(FakeServer::Mode::accept);
+  ASSERT_TRUE(server.wait_connected(5s));
+  EXPECT_TRUE(relays_alice_to("bob\\40localhost@sched.localhost", "x"));
+  EXPECT_EQ(service.stop(), 0);
+}
+
+TEST_F(ServiceTest, KeepaliveDetectsADeadStreamAndReconnects) {
+  server.set_auto_ping(false);  // the server stops answering: the stream looks dead
+  LoopTimings t = fast_timings();
+  t.keepalive_after = 200ms;
+  t.keepalive_timeout = 300ms;
+  RunningService service(make_config(server.port()), t);
+  ASSERT_TRUE(server.wait_connected(5s));
+  std::optional<xmpp::Element> ping;
+  for (int i = 0; i < 20 && !(ping && ping->name == "iq"); ++i) {
+    ping = server.next_stanza(3s);  // subscription requests to the config's users come first
+  }
+  ASSERT_TRUE(ping);
+  EXPECT_EQ(ping->name, "iq");
+  EXPECT_NE(ping->child("ping", "urn:xmpp:ping"), nullptr);
+  EXPECT_EQ(ping->attr("to"), "localhost");
+  ASSERT_TRUE(server.wait_disconnected(5s));
+  ASSERT_TRUE(server.wait_connected(5s));
+  EXPECT_EQ(server.handshakes_accepted(), 2);
+  EXPECT_EQ(service.stop(), 0);
+  EXPECT_NE(service.log().find("did not answer a ping"), std::string::npos);
+}
+
+TEST_F(ServiceTest, AnsweredPingsKeepTheStreamUp) {
+  LoopTimings t = fast_timings();
+  t.keepalive_after = 100ms;
+  t.keepalive_timeout = 300ms;
+  RunningService service(make_config(server.port()), t);
+  ASSERT_TRUE(server.wait_connected(5s));
+  EXPECT_FALSE(server.wait_disconnected(1500ms)) << "several keepalive rounds, all answered";
+  EXPECT_EQ(server.handshakes_accepted(), 1);
+  EXPECT_EQ(service.stop(), 0);
+}
+
+TEST_F(ServiceTest, WrongSecretAtStartupExitsWith2AndSaysWhy) {
+  config::Config c = make_config(server.port());
+  c.component.secret = "wrong";
+  RunningService service(std::move(c), fast_timings());
+  auto code = service.wait_exit(5s);
+  ASSERT_TRUE(code);
+  EXPECT_EQ(*code, 2);
+  const std::string log = service.log();
+  EXPECT_NE(log.find("not-authorized"), std::string::npos) << log;
+  EXPECT_NE(log.find("component.secret"), std::string::npos) << log;
+  EXPECT_EQ(log.find("wrong"), std::string::npos) << "the secret reached the log";
+}
+
+TEST_F(ServiceTest, UnknownComponentDomainAtStartupExitsWith2AndSaysWhy) {
+  RunningService service(make_config(server.port(), "other.localhost"), fast_timings());
+  auto code = service.wait_exit(5s);
+  ASSERT_TRUE(code);
+  EXPECT_EQ(*code, 2);
+  EXPECT_NE(service.log().find("host-unknown"), std::string::npos) << service.log();
+}
+
+TEST_F(ServiceTest, SigtermStopsCleanlyClosingTheStream) {
+  RunningService service(make_config(server.port()), fast_timings());
+  ASSERT_TRUE(server.wait_connected(5s));
+  ASSERT_EQ(::kill(::getpid(), SIGTERM), 0);
+  auto code = service.wait_exit(5s);
+  ASSERT_TRUE(code);
+  EXPECT_EQ(*code, 0);
+  EXPECT_TRUE(server.wait_disconnected(2s));
+  EXPECT_NE(service.log().find("stopping on SIGTERM"), std::string::npos);
+}
+
+TEST_F(ServiceTest, SighupReloadsEnrolledUsers) {
+  char dir_template[] = "/tmp/concierge-reload-XXXXXX";
+  ASSERT_NE(::mkdtemp(dir_template), nullptr);
+  const std::string path = std::string(dir_template) + "/concierge.toml";
+  auto write_config = [&](bool with_carol) {
+    std::ofstream f(path);
+    f << "[component]\njid = \"sched.localhost\"\nsecret = \"s3cr3t\"\nport = " << server.port()
+      << "\n[served]\ndomains = [\"localhost\"]\n"
+      << "[users.\"alice@localhost\"]\ntimezone = \"Europe/Berlin\"\n"
+      << (with_carol ? "[users.\"carol@localhost\"]\ntimezone = \"Europe/Berlin\"\n" : "");
+  };
+  write_config(false);
+  auto parsed = config::parse_file(path);
+  ASSERT_TRUE(std::holds_alternative<config::Config>(parsed));
+  RunningService service(std::get<config::Config>(parsed), fast_timings(), path);
+  ASSERT_TRUE(server.wait_connected(5s));
+  server.send(
+      R"(<message from="alice@localhost/a" to="carol\40localhost@sched.localhost" type="chat" id="c1"><body>x</body></message>)");
+  auto refused = next_message();
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->attr("type"), "error");
+
+  write_config(true);
+  ASSERT_EQ(::kill(::getpid(), SIGHUP), 0);
+  bool relayed = false;
+  for (int i = 0; i < 50 && !relayed; ++i) {  // the reload is asynchronous: retry, bounded
+    relayed = relays_alice_to("carol\\40localhost@sched.localhost", "c" + std::to_string(i + 2));
+  }
+  EXPECT_TRUE(relayed);
+  EXPECT_EQ(service.stop(), 0);
+  EXPECT_NE(service.log().find("reloaded"), std::string::npos);
+  std::remove(path.c_str());
+  ::rmdir(dir_template);
+}
+
+}  // namespace
+}  // namespace concierge::app

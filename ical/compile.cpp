@@ -1,0 +1,621 @@
+// SPDX-License-Identifier: MIT
+// The calendar compiler: libical parses; this file decides what the parts mean (DESIGN §5) and
+// compensates what libical 3.0.16 gets wrong (see recurrence.cpp and the notes below).
+#include <ical/compile.hpp>
+
+#include <algorithm>
+#include <cctype>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+
+#include <libical/ical.h>
+
+#include <ical/prescan.hpp>
+#include <ical/recurrence.hpp>
+#include <ical/spans.hpp>
+#include <ical/weekly_hours.hpp>
+#include <ical/zone.hpp>
+
+namespace concierge::ical {
+namespace {
+
+struct ComponentDeleter {
+  void operator()(icalcomponent* c) const noexcept { icalcomponent_free(c); }
+};
+using ComponentPtr = std::unique_ptr<icalcomponent, ComponentDeleter>;
+
+constexpr std::size_t kMaxWarnings = 20;
+
+// libical keeps one iteration cursor per component: any nested get_first_* on the same component
+// (icalcomponent_get_summary, …) restarts an outer loop. Collect first, then walk.
+std::vector<icalproperty*> properties(icalcomponent* c, icalproperty_kind kind) {
+  std::vector<icalproperty*> out;
+  for (icalproperty* p = icalcomponent_get_first_property(c, kind); p != nullptr;
+       p = icalcomponent_get_next_property(c, kind)) {
+    out.push_back(p);
+  }
+  return out;
+}
+
+std::vector<icalcomponent*> children(icalcomponent* c, icalcomponent_kind kind) {
+  std::vector<icalcomponent*> out;
+  for (icalcomponent* s = icalcomponent_get_first_component(c, kind); s != nullptr;
+       s = icalcomponent_get_next_component(c, kind)) {
+    out.push_back(s);
+  }
+  return out;
+}
+
+std::string lower(std::string_view s) {
+  std::string out;
+  for (char c : s) out.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+  return out;
+}
+
+std::string trim(std::string_view s) {
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
+  return std::string(s);
+}
+
+// The value of the first X- property named `name` (case-insensitive), or empty.
+std::string x_property(icalcomponent* c, std::string_view name) {
+  for (icalproperty* p : properties(c, ICAL_X_PROPERTY)) {
+    const char* n = icalproperty_get_x_name(p);
+    if (n != nullptr && lower(n) == lower(name)) {
+      const char* v = icalproperty_get_x(p);
+      return v != nullptr ? trim(v) : std::string();
+    }
+  }
+  return {};
+}
+
+bool is_cancelled(icalcomponent* c) {
+  icalproperty* p = icalcomponent_get_first_property(c, ICAL_STATUS_PROPERTY);
+  return p != nullptr && icalproperty_get_status(p) == ICAL_STATUS_CANCELLED;
+}
+
+bool is_out_of_office(icalcomponent* c) {
+  const std::string busy = lower(x_property(c, "X-MICROSOFT-CDO-BUSYSTATUS"));
+  if (busy == "oof") return true;
+  if (lower(x_property(c, "X-MICROSOFT-CDO-INTENDEDSTATUS")) == "oof") return true;
+  static const std::set<std::string> kWords = {"vacation", "holiday",       "holidays",
+                                               "out-of-office", "out of office", "ooo"};
+  for (icalproperty* p : properties(c, ICAL_CATEGORIES_PROPERTY)) {
+    const char* v = icalproperty_get_categories(p);
+    if (v == nullptr) continue;
+    std::string_view rest(v);
+    while (!rest.empty()) {
+      const std::size_t comma = rest.find(',');
+      if (kWords.count(lower(trim(rest.substr(0, comma)))) != 0) return true;
+      if (comma == std::string_view::npos) break;
+      rest.remove_prefix(comma + 1);
+    }
+  }
+  return false;
+}
+
+bool is_transparent(icalcomponent* c) {
+  if (lower(x_property(c, "X-MICROSOFT-CDO-BUSYSTATUS")) == "free") return true;
+  icalproperty* p = icalcomponent_get_first_property(c, ICAL_TRANSP_PROPERTY);
+  if (p == nullptr) return false;  // RFC 5545: OPAQUE by default
+  const icalproperty_transp t = icalproperty_get_transp(p);
+  return t == ICAL_TRANSP_TRANSPARENT || t == ICAL_TRANSP_TRANSPARENTNOCONFLICT;
+}
+
+Spans clip(Spans s, UtcSeconds from, UtcSeconds to) {
+  for (Span& x : s) {
+    x.from = std::max(x.from, from);
+    x.to = std::min(x.to, to);
+  }
+  return normalized(std::move(s));
+}
+
+class Compiler {
+ public:
+  Compiler(const CompileRequest& request, std::shared_ptr<const Zone> user_zone)
+      : request_(request), user_zone_(std::move(user_zone)), floating_zone_(user_zone_) {}
+
+  Result<Schedule> run(const Prescan& scan) {
+    auto hours = parse_hours(request_.hours);
+    if (!hours) return Error{hours.error()};
+    hours_ = std::move(hours.value());
+    if (!scan.x_wr_timezone.empty()) {
+      if (auto z = find_zone(scan.x_wr_timezone)) {
+        floating_zone_ = z;
+      } else {
+        warn("the calendar names an unknown time zone '" + scan.x_wr_timezone.substr(0, 64) +
+             "' (X-WR-TIMEZONE); all-day and floating times were read in " + user_zone_->name());
+      }
+    }
+    if (!request_.calendar.empty()) {
+      icalerror_clear_errno();
+      ComponentPtr root(icalparser_parse_string(request_.calendar.c_str()));
+      icalerror_clear_errno();
+      if (!root) return Error{"the calendar could not be read (it is incomplete or not iCalendar)"};
+      std::size_t calendars = 0;
+      if (icalcomponent_isa(root.get()) == ICAL_VCALENDAR_COMPONENT) {
+        process_calendar(root.get());
+        calendars = 1;
+      } else {
+        for (icalcomponent* c : children(root.get(), ICAL_VCALENDAR_COMPONENT)) {
+          process_calendar(c);
+          ++calendars;
+        }
+      }
+      if (calendars == 0) return Error{"this is not an iCalendar file (no VCALENDAR inside)"};
+    }
+    return assemble();
+  }
+
+ private:
+  // ---- time reading ------------------------------------------------------------------------
+  struct When {
+    LocalSeconds local = 0;
+    const Zone* zone = nullptr;
+    std::string zone_key;  // equal keys: same wall clock (nominal durations apply)
+    bool is_date = false;
+  };
+
+  const Zone* zone_for_tzid(icalcomponent* calendar, const std::string& tzid) {
+    if (auto it = tzids_.find(tzid); it != tzids_.end()) return it->second.get();
+    std::shared_ptr<const Zone> zone = find_zone(tzid);
+    if (!zone && calendar != nullptr) {
+      if (icaltimezone* own = icalcomponent_get_timezone(calendar, tzid.c_str())) {
+        // A VTIMEZONE under a name nobody knows: trust its rules around the window.
+        zone = Zone::sampled(
+            tzid, request_.window_from - 40 * kSecondsPerDay,
+            request_.window_to + 40 * kSecondsPerDay, [own](UtcSeconds t) {
+              icaltimetype u = icaltime_from_timet_with_zone(static_cast<time_t>(t), 0,
+                                                             icaltimezone_get_utc_timezone());
+              int is_daylight = 0;
+              return static_cast<std::int32_t>(
+                  icaltimezone_get_utc_offset_of_utc_time(own, &u, &is_daylight));
+            });
+      }
+    }
+    if (!zone) {
+      warn("unknown time zone '" + tzid.substr(0, 64) + "'; its times were read in " +
+           user_zone_->name());
+      zone = user_zone_;
+    }
+    return tzids_.emplace(tzid, zone).first->second.get();
+  }
+
+  std::optional<When> read_time(icalproperty* prop, const icaltimetype& t) {
+    if (icaltime_is_null_time(t) || t.year < 1 || t.year > 9999 || t.month < 1 || t.month > 12 ||
+        t.day < 1 || t.day > 31)
+      return std::nullopt;
+    When w;
+    w.is_date = t.is_date != 0;
+    w.local = seconds_from_civil(t.year, t.month, t.day, w.is_date ? 0 : t.hour,
+                                 w.is_date ? 0 : t.minute, w.is_date ? 0 : t.second);
+    icalparameter* tzid_param =
+        prop != nullptr ? icalproperty_get_first_parameter(prop, ICAL_TZID_PARAMETER) : nullptr;
+    const char* tzid = tzid_param != nullptr ? icalparameter_get_tzid(tzid_param) : nullptr;
+    if (w.is_date) {
+      // libical makes all-day events UTC-midnight spans; they are days in the user's zone.
+      w.zone = floating_zone_.get();
+      w.zone_key = "date";
+    } else if (icaltime_is_utc(t)) {
+      w.zone = Zone::utc().get();
+      w.zone_key = "UTC";
+    } else if (tzid != nullptr && *tzid != '\0') {
+      w.zone = zone_for_tzid(calendar_, tzid);
+      w.zone_key = "tz:" + w.zone->name();
+    } else {
+      w.zone = floating_zone_.get();  // floating: X-WR-TIMEZONE, else the user's zone
+      w.zone_key = "floating";
+    }
+    return w;
+  }
+
+  // ---- events --------------------------------------------------------------------------------
+  std::string describe(icalcomponent* c) const {
+    const char* s = icalcomponent_get_summary(c);
+    std::string name = s != nullptr ? trim(s) : std::string();
+    if (name.empty()) return "an event";
+    if (name.size() > 40) name = name.substr(0, 40) + "…";
+    return "'" + name + "'";
+  }
+
+  // The occurrences of one component (its RRULE/RDATE/EXDATE), minus the instants listed in
+  // `replaced` (RECURRENCE-IDs of overrides, as UTC), over the window.
+  Spans occurrences(icalcomponent* c, const std::set<UtcSeconds>& replaced) {
+    icalproperty* dtstart_p = icalcomponent_get_first_property(c, ICAL_DTSTART_PROPERTY);
+    if (dtstart_p == nullptr) return {};
+    const auto start = read_time(dtstart_p, icalproperty_get_dtstart(dtstart_p));
+    if (!start) {
+      warn(describe(c) + " has an unreadable start time and was skipped");
+      return {};
+    }
+    EventShape shape;
+    shape.start_local = start->local;
+    shape.is_date = start->is_date;
+    shape.zone = start->zone;
+    if (!read_end(c, *start, shape)) return {};
+
+    RecurrenceInput in;
+    in.window_from = request_.window_from;
+    in.window_to = request_.window_to;
+    in.limits = &request_.limits;
+    in.steps_left = &steps_left_;
+    std::vector<icalrecurrencetype> rules;
+    for (icalproperty* p : properties(c, ICAL_RRULE_PROPERTY)) {
+      rules.push_back(icalproperty_get_rrule(p));
+    }
+    for (const auto& r : rules) in.rules.push_back(&r);
+    for (icalproperty* p : properties(c, ICAL_RDATE_PROPERTY)) {
+      const icaldatetimeperiodtype rd = icalproperty_get_rdate(p);
+      if (!icaltime_is_null_time(rd.time)) {
+        if (auto w = read_time(p, rd.time)) {
+          in.rdates.push_back({w->zone->to_utc(w->local), std::nullopt});
+        }
+      } else if (!icaltime_is_null_time(rd.period.start)) {
+        // RDATE;VALUE=PERIOD — libical's iterator ignores these; each is its own span.
+        auto w = read_time(p, rd.period.start);
+        if (!w) continue;
+        const UtcSeconds from = w->zone->to_utc(w->local);
+        UtcSeconds to = from;
+        if (!icaltime_is_null_time(rd.period.end)) {
+          if (auto e = read_time(p, rd.period.end)) to = e->zone->to_utc(e->local);
+        } else {
+          const icaldurationtype d = rd.period.duration;
+          to = w->zone->to_utc(w->local + (d.weeks * 7 + d.days) * kSecondsPerDay) +
+               d.hours * 3600 + d.minutes * 60 + d.seconds;
+        }
+        in.rdates.push_back({from, to});
+      }
+    }
+    for (icalproperty* p : properties(c, ICAL_EXDATE_PROPERTY)) {
+      const icaltimetype t = icalproperty_get_exdate(p);
+      auto w = read_time(p, t);
+      if (!w) continue;
+      if (w->is_date && !shape.is_date) {
+        in.exdate_days.insert(floor_days(w->local));
+      } else {
+        in.exdates.insert(w->zone->to_utc(w->local));
+      }
+    }
+    in.replaced = &replaced;
+    RecurrenceOutput out = expand_recurrence(shape, in);
+    for (const auto& problem : out.problems) warn("the repeat rule of " + describe(c) + " " + problem);
+    if (out.spans.size() > occurrences_left_) {
+      warn("the calendar has too many occurrences; only the first " +
+           std::to_string(request_.limits.max_occurrences) + " were used");
+      out.spans.resize(occurrences_left_);
+    }
+    occurrences_left_ -= out.spans.size();
+    return out.spans;
+  }
+
+  // DTEND vs DURATION vs neither (RFC 5545 §3.6.1), nominal where the wall clock is the same.
+  bool read_end(icalcomponent* c, const When& start, EventShape& shape) {
+    if (icalproperty* p = icalcomponent_get_first_property(c, ICAL_DTEND_PROPERTY)) {
+      auto end = read_time(p, icalproperty_get_dtend(p));
+      if (!end) return false;
+      if (end->zone_key == start.zone_key) {
+        shape.nominal_seconds = end->local - start.local;
+      } else {
+        shape.nominal_seconds = 0;
+        shape.exact_seconds = end->zone->to_utc(end->local) - start.zone->to_utc(start.local);
+      }
+    } else if (icalproperty* d = icalcomponent_get_first_property(c, ICAL_DURATION_PROPERTY)) {
+      const icaldurationtype dur = icalproperty_get_duration(d);
+      if (dur.is_neg) return false;
+      shape.nominal_seconds = static_cast<std::int64_t>(dur.weeks * 7 + dur.days) * kSecondsPerDay;
+      shape.exact_seconds = static_cast<std::int64_t>(dur.hours) * 3600 + dur.minutes * 60 + dur.seconds;
+    } else {
+      shape.nominal_seconds = start.is_date ? kSecondsPerDay : 0;
+    }
+    return shape.nominal_seconds + shape.exact_seconds > 0;
+  }
+
+  void process_event(icalcomponent* master, const std::vector<icalcomponent*>& overrides) {
+    std::set<UtcSeconds> replaced;
+    for (icalcomponent* o : overrides) {
+      icalproperty* rid = icalcomponent_get_first_property(o, ICAL_RECURRENCEID_PROPERTY);
+      if (auto w = read_time(rid, icalproperty_get_recurrenceid(rid))) {
+        replaced.insert(w->zone->to_utc(w->local));
+        if (icalparameter* range = icalproperty_get_first_parameter(rid, ICAL_RANGE_PARAMETER);
+            range != nullptr && icalparameter_get_range(range) == ICAL_RANGE_THISANDFUTURE) {
+          warn("a change to " + describe(o) +
+               " applies to 'this and future' occurrences; only the one occurrence was changed");
+        }
+      }
+    }
+    static const std::set<UtcSeconds> kNone;
+    if (master != nullptr) classify(master, occurrences(master, replaced));
+    for (icalcomponent* o : overrides) classify(o, occurrences(o, kNone));  // cancelled → nothing
+  }
+
+  void classify(icalcomponent* c, Spans spans) {
+    if (spans.empty() || is_cancelled(c)) return;
+    if (is_out_of_office(c)) {  // even when TRANSPARENT, as Outlook and Google export them
+      append(away_, spans);
+      return;
+    }
+    if (is_transparent(c)) return;
+    const bool all_day = [&] {
+      icalproperty* p = icalcomponent_get_first_property(c, ICAL_DTSTART_PROPERTY);
+      return p != nullptr && icalproperty_get_dtstart(p).is_date != 0;
+    }();
+    if (request_.kind == CalendarKind::work) {
+      if (!all_day) append(working_events_, spans);  // all-day counts only as out-of-office
+    } else {
+      append(busy_events_, spans);
+    }
+  }
+
+  static void append(Spans& to, const Spans& from) { to.insert(to.end(), from.begin(), from.end()); }
+
+  // ---- VFREEBUSY and VAVAILABILITY -----------------------------------------------------------
+  void process_freebusy(icalcomponent* c) {
+    for (icalproperty* p : properties(c, ICAL_FREEBUSY_PROPERTY)) {
+      const icalperiodtype period = icalproperty_get_freebusy(p);
+      auto w = read_time(p, period.start);
+      if (!w) continue;
+      const UtcSeconds from = w->zone->to_utc(w->local);
+      UtcSeconds to = from;
+      if (!icaltime_is_null_time(period.end)) {
+        if (auto e = read_time(p, period.end)) to = e->zone->to_utc(e->local);
+      } else {
+        to = from + icaldurationtype_as_int(period.duration);
+      }
+      icalparameter* fb = icalproperty_get_first_parameter(p, ICAL_FBTYPE_PARAMETER);
+      const icalparameter_fbtype type = fb != nullptr ? icalparameter_get_fbtype(fb) : ICAL_FBTYPE_BUSY;
+      if (type == ICAL_FBTYPE_BUSYUNAVAILABLE) {
+        explicit_off_.push_back({from, to});
+      } else if (type == ICAL_FBTYPE_BUSY || type == ICAL_FBTYPE_BUSYTENTATIVE) {
+        // Busy time published as free/busy means what an opaque event means.
+        (request_.kind == CalendarKind::work ? working_events_ : busy_events_).push_back({from, to});
+      }
+    }
+  }
+
+  struct Availability {
+    int strength = 0;  // PRIORITY 1 is the strongest, 0 (undefined) the weakest
+    std::size_t order = 0;
+    Span range;
+    icalproperty_busytype busytype = ICAL_BUSYTYPE_BUSYUNAVAILABLE;
+    Spans available;
+  };
+
+  void process_availability(icalcomponent* c) {
+    Availability a;
+    a.order = availabilities_.size();
+    a.range = {request_.window_from - kSecondsPerDay, request_.window_to + kSecondsPerDay};
+    if (icalproperty* p = icalcomponent_get_first_property(c, ICAL_DTSTART_PROPERTY)) {
+      if (auto w = read_time(p, icalproperty_get_dtstart(p))) {
+        a.range.from = w->zone->to_utc(w->local);
+        EventShape shape;
+        shape.start_local = w->local;
+        shape.zone = w->zone;
+        shape.nominal_seconds = 0;
+        if (icalcomponent_get_first_property(c, ICAL_DTEND_PROPERTY) != nullptr ||
+            icalcomponent_get_first_property(c, ICAL_DURATION_PROPERTY) != nullptr) {
+          if (read_end(c, *w, shape)) {
+            a.range.to = shape.zone->to_utc(shape.start_local + shape.nominal_seconds) +
+                         shape.exact_seconds;
+          }
+        }
+      }
+    }
+    if (icalproperty* p = icalcomponent_get_first_property(c, ICAL_BUSYTYPE_PROPERTY)) {
+      a.busytype = icalproperty_get_busytype(p);
+    }
+    if (icalproperty* p = icalcomponent_get_first_property(c, ICAL_PRIORITY_PROPERTY)) {
+      const int prio = icalproperty_get_priority(p);
+      a.strength = prio >= 1 && prio <= 9 ? 10 - prio : 0;
+    }
+    std::map<std::string, std::pair<icalcomponent*, std::vector<icalcomponent*>>> by_uid;
+    std::vector<icalcomponent*> loose;
+    for (icalcomponent* s : children(c, ICAL_XAVAILABLE_COMPONENT)) {
+      group(s, by_uid, loose);
+    }
+    Spans avail;
+    auto add = [&](icalcomponent* master, const std::vector<icalcomponent*>& overrides) {
+      std::set<UtcSeconds> replaced;
+      for (icalcomponent* o : overrides) {
+        icalproperty* rid = icalcomponent_get_first_property(o, ICAL_RECURRENCEID_PROPERTY);
+        if (auto w = read_time(rid, icalproperty_get_recurrenceid(rid))) {
+          replaced.insert(w->zone->to_utc(w->local));
+        }
+      }
+      static const std::set<UtcSeconds> kNone;
+      if (master != nullptr && !is_cancelled(master)) append(avail, occurrences(master, replaced));
+      for (icalcomponent* o : overrides) {
+        if (!is_cancelled(o)) append(avail, occurrences(o, kNone));
+      }
+    };
+    for (auto& [uid, entry] : by_uid) add(entry.first, entry.second);
+    for (icalcomponent* s : loose) add(s, {});
+    a.available = intersect(normalized(std::move(avail)), Spans{a.range});
+    has_available_ = has_available_ || !a.available.empty();
+    availabilities_.push_back(std::move(a));
+  }
+
+  // Groups a component by UID into (master, overrides); components without UID stand alone.
+  static void group(icalcomponent* c,
+                    std::map<std::string, std::pair<icalcomponent*, std::vector<icalcomponent*>>>& by_uid,
+                    std::vector<icalcomponent*>& loose) {
+    const char* uid = icalcomponent_get_uid(c);
+    if (uid == nullptr || *uid == '\0') {
+      if (icalcomponent_get_first_property(c, ICAL_RECURRENCEID_PROPERTY) == nullptr) loose.push_back(c);
+      return;
+    }
+    auto& entry = by_uid[uid];
+    if (icalcomponent_get_first_property(c, ICAL_RECURRENCEID_PROPERTY) != nullptr) {
+      entry.second.push_back(c);
+    } else if (entry.first == nullptr) {
+      entry.first = c;
+    } else {
+      loose.push_back(c);  // a second master with the same UID: keep it as its own event
+    }
+  }
+
+  // ---- calendar walk -------------------------------------------------------------------------
+  void process_calendar(icalcomponent* calendar) {
+    calendar_ = calendar;
+    collect_parse_errors(calendar);
+    std::map<std::string, std::pair<icalcomponent*, std::vector<icalcomponent*>>> by_uid;
+    std::vector<icalcomponent*> loose;
+    for (icalcomponent* c : children(calendar, ICAL_VEVENT_COMPONENT)) {
+      group(c, by_uid, loose);
+    }
+    for (auto& [uid, entry] : by_uid) process_event(entry.first, entry.second);
+    for (icalcomponent* c : loose) process_event(c, {});
+    for (icalcomponent* c : children(calendar, ICAL_VFREEBUSY_COMPONENT)) {
+      process_freebusy(c);
+    }
+    for (icalcomponent* c : children(calendar, ICAL_VAVAILABILITY_COMPONENT)) {
+      process_availability(c);
+    }
+    calendar_ = nullptr;
+  }
+
+  // libical marks what it could not read with X-LIC-ERROR properties; an unreadable RRULE is
+  // removed, which silently turns a series into a single occurrence — say so.
+  void collect_parse_errors(icalcomponent* c) {
+    for (icalproperty* p : properties(c, ICAL_XLICERROR_PROPERTY)) {
+      const char* text = icalproperty_get_xlicerror(p);
+      const std::string t = text != nullptr ? text : "";
+      if (t.find("RRULE") != std::string::npos) {
+        warn("the repeat rule (RRULE) of " + describe(c) +
+             " was invalid; the event was read as a single occurrence");
+      } else {
+        warn("a line the calendar could not read was skipped (" + t.substr(0, 80) + ")");
+      }
+    }
+    for (icalcomponent* s : children(c, ICAL_ANY_COMPONENT)) {
+      collect_parse_errors(s);
+    }
+  }
+
+  // ---- weekly hours and the final timeline ---------------------------------------------------
+  Spans hours_spans() const {
+    Spans out;
+    if (hours_.empty()) return out;
+    const std::int64_t first = floor_days(user_zone_->to_local(request_.window_from)) - 1;
+    const std::int64_t last = floor_days(user_zone_->to_local(request_.window_to)) + 1;
+    for (std::int64_t day = first; day <= last; ++day) {
+      const int wd = weekday_from_days(day);
+      for (const auto& r : hours_.ranges) {
+        if (r.weekday != wd) continue;
+        const LocalSeconds base = day * kSecondsPerDay;
+        out.push_back({user_zone_->to_utc(base + r.start_minute * 60),
+                       user_zone_->to_utc(base + r.end_minute * 60)});
+      }
+    }
+    return normalized(std::move(out));
+  }
+
+  Result<Schedule> assemble() {
+    const UtcSeconds from = request_.window_from, to = request_.window_to;
+    const Spans window{{from, to}};
+    Spans away = clip(std::move(away_), from, to);
+    Spans off = clip(std::move(explicit_off_), from, to);
+    Spans busy;
+    Spans hours = clip(hours_spans(), from, to);
+
+    // Availability painted weakest first, so stronger ones overwrite (RFC 7953 PRIORITY).
+    std::stable_sort(availabilities_.begin(), availabilities_.end(),
+                     [](const Availability& a, const Availability& b) { return a.strength < b.strength; });
+    Spans covered, avail_working, avail_off, avail_busy;
+    for (const Availability& a : availabilities_) {
+      const Spans range = clip(Spans{a.range}, from, to);
+      const Spans avail = clip(a.available, from, to);
+      const Spans rest = subtract(range, avail);
+      avail_working = unite(subtract(avail_working, range), avail);
+      avail_off = subtract(avail_off, range);
+      avail_busy = subtract(avail_busy, range);
+      if (a.busytype == ICAL_BUSYTYPE_BUSY || a.busytype == ICAL_BUSYTYPE_BUSYTENTATIVE) {
+        avail_busy = unite(avail_busy, rest);
+      } else {
+        avail_off = unite(avail_off, rest);
+      }
+      covered = unite(covered, range);
+    }
+    off = unite(off, avail_off);
+
+    Spans working;
+    if (request_.kind == CalendarKind::work) {
+      working = unite(hours, clip(std::move(working_events_), from, to));
+      busy = avail_busy;
+    } else {
+      working = unite(avail_working, subtract(hours, covered));
+      const Spans events = clip(std::move(busy_events_), from, to);
+      busy = unite(working.empty() ? events : intersect(events, working), avail_busy);
+    }
+    const bool has_working = !working.empty();
+
+    const Spans away_or_off = unite(away, off);
+    const Spans blocked = unite(away_or_off, busy);
+    std::vector<std::pair<Span, Status>> labeled;
+    for (const Span& s : away) labeled.push_back({s, Status::away});
+    for (const Span& s : subtract(off, away)) labeled.push_back({s, Status::off_hours});
+    for (const Span& s : subtract(busy, away_or_off)) labeled.push_back({s, Status::busy});
+    for (const Span& s : subtract(working, blocked)) labeled.push_back({s, Status::working});
+    if (!has_working && request_.unknown_fill) {
+      for (const Span& s : subtract(window, blocked)) labeled.push_back({s, *request_.unknown_fill});
+    }
+    std::sort(labeled.begin(), labeled.end(),
+              [](const auto& a, const auto& b) { return a.first.from < b.first.from; });
+    std::vector<Schedule::Change> changes;
+    changes.reserve(labeled.size() * 2 + 1);
+    UtcSeconds cur = from;
+    for (const auto& [span, status] : labeled) {
+      if (span.from > cur) changes.push_back({cur, Status::off_hours});
+      changes.push_back({span.from, status});
+      cur = span.to;
+    }
+    if (cur < to) changes.push_back({cur, Status::off_hours});
+    if (warnings_.size() > kMaxWarnings) {
+      const std::size_t more = warnings_.size() - kMaxWarnings;
+      warnings_.resize(kMaxWarnings);
+      warnings_.push_back("… and " + std::to_string(more) + " more problems");
+    }
+    return Schedule(user_zone_->name(), from, to, std::move(changes), has_working,
+                    std::move(warnings_));
+  }
+
+  void warn(std::string text) {
+    if (warned_.insert(text).second) warnings_.push_back(std::move(text));
+  }
+
+  const CompileRequest& request_;
+  std::shared_ptr<const Zone> user_zone_;
+  std::shared_ptr<const Zone> floating_zone_;
+  icalcomponent* calendar_ = nullptr;
+  WeeklyHours hours_;
+  std::map<std::string, std::shared_ptr<const Zone>> tzids_;
+  std::size_t occurrences_left_ = request_.limits.max_occurrences;
+  std::size_t steps_left_ = request_.limits.max_total_steps;
+  Spans away_, explicit_off_, working_events_, busy_events_;
+  std::vector<Availability> availabilities_;
+  bool has_available_ = false;
+  std::vector<std::string> warnings_;
+  std::set<std::string> warned_;
+};
+
+}  // namespace
+
+Result<Schedule> compile(const CompileRequest& request) {
+  static std::once_flag once;
+  std::call_once(once, [] { icalerror_set_errors_are_fatal(0); });
+  if (request.window_to <= request.window_from) return Error{"the time window to compile is empty"};
+  std::shared_ptr<const Zone> user_zone =
+      request.zone.empty() ? Zone::utc() : find_zone(request.zone);
+  if (!user_zone) return Error{"unknown time zone '" + request.zone.substr(0, 64) + "'"};
+  Prescan scan;
+  if (!request.calendar.empty()) {
+    auto checked = prescan(request.calendar, request.limits);
+    if (!checked) return Error{checked.error()};
+    scan = checked.value();
+  }
+  return Compiler(request, std::move(user_zone)).run(scan);
+}
+
+}  // namespace concierge::ical

@@ -1,0 +1,384 @@
+// SPDX-License-Identifier: MIT
+// Hand-written calendars, one construct each, with the status expected at chosen instants.
+#include <ical/compile.hpp>
+
+#include <gtest/gtest.h>
+
+// Designated initializers of Options leave the other fields at their defaults on purpose.
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+
+namespace concierge::ical {
+namespace {
+
+UtcSeconds at(const char* iso) {
+  UtcSeconds t = 0;
+  EXPECT_TRUE(parse_iso_instant(iso, t)) << iso;
+  return t;
+}
+
+std::string calendar(const std::string& body, const std::string& header = "") {
+  return "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\n" + header + body +
+         "END:VCALENDAR\r\n";
+}
+
+struct Options {
+  std::string zone = "Europe/Berlin";
+  CalendarKind kind = CalendarKind::work;
+  std::string hours;
+  const char* from = "2026-03-01T00:00:00Z";
+  const char* to = "2026-06-01T00:00:00Z";
+  std::optional<Status> unknown_fill;
+};
+
+Schedule build(const std::string& text, const Options& o = {}) {
+  CompileRequest r;
+  r.calendar = text;
+  r.zone = o.zone;
+  r.kind = o.kind;
+  r.hours = o.hours;
+  r.window_from = at(o.from);
+  r.window_to = at(o.to);
+  r.unknown_fill = o.unknown_fill;
+  auto result = compile(r);
+  EXPECT_TRUE(result.ok()) << result.error();
+  return result.ok() ? result.value() : Schedule();
+}
+
+std::string compile_error(const std::string& text) {
+  CompileRequest r;
+  r.calendar = text;
+  r.zone = "UTC";
+  r.window_from = at("2026-03-01T00:00:00Z");
+  r.window_to = at("2026-04-01T00:00:00Z");
+  auto result = compile(r);
+  return result.ok() ? std::string() : result.error();
+}
+
+bool has_warning(const Schedule& s, const std::string& part) {
+  for (const auto& w : s.warnings()) {
+    if (w.find(part) != std::string::npos) return true;
+  }
+  return false;
+}
+
+const std::string kEvent = "BEGIN:VEVENT\r\nUID:e1\r\nDTSTAMP:20260101T000000Z\r\n";
+
+TEST(Hours, BerlinBothDstTransitions) {
+  const Schedule s = build("", {.hours = "Mon-Fri 09:00-17:00"});
+  EXPECT_EQ(s.status_at(at("2026-03-27T08:00:00Z")), Status::working);  // Fri 09:00 CET
+  EXPECT_EQ(s.status_at(at("2026-03-27T07:59:59Z")), Status::off_hours);
+  EXPECT_EQ(s.status_at(at("2026-03-30T07:00:00Z")), Status::working);  // Mon 09:00 CEST
+  EXPECT_EQ(s.status_at(at("2026-03-30T06:59:59Z")), Status::off_hours);
+  EXPECT_EQ(s.next_working_after(at("2026-03-27T16:00:00Z")), at("2026-03-30T07:00:00Z"));
+  EXPECT_TRUE(s.has_working());
+}
+
+TEST(Hours, NewYorkBothDstTransitions) {
+  Options o{.zone = "America/New_York", .hours = "Mon-Fri 09:00-17:00",
+            .to = "2026-12-01T00:00:00Z"};
+  const Schedule s = build("", o);
+  EXPECT_EQ(s.status_at(at("2026-03-06T14:00:00Z")), Status::working);   // Fri 09:00 EST
+  EXPECT_EQ(s.status_at(at("2026-03-06T13:59:00Z")), Status::off_hours);
+  EXPECT_EQ(s.status_at(at("2026-03-09T13:00:00Z")), Status::working);   // Mon 09:00 EDT
+  EXPECT_EQ(s.status_at(at("2026-10-30T13:00:00Z")), Status::working);   // Fri 09:00 EDT
+  EXPECT_EQ(s.status_at(at("2026-11-02T13:30:00Z")), Status::off_hours);  // Mon 08:30 EST
+  EXPECT_EQ(s.status_at(at("2026-11-02T14:00:00Z")), Status::working);
+}
+
+TEST(Hours, NightShiftAcrossDstEndsAtSixOnTheWallClock) {
+  const Schedule s = build("", {.hours = "Sat 22:00-06:00", .to = "2026-11-30T00:00:00Z"});
+  // Spring: Sat 22:00 CET (21:00Z) … Sun 06:00 CEST (04:00Z): 7 hours.
+  EXPECT_EQ(s.status_at(at("2026-03-28T21:00:00Z")), Status::working);
+  EXPECT_EQ(s.status_at(at("2026-03-29T03:59:59Z")), Status::working);
+  EXPECT_EQ(s.status_at(at("2026-03-29T04:00:00Z")), Status::off_hours);
+  // Autumn: Sat 22:00 CEST (20:00Z) … Sun 06:00 CET (05:00Z): 9 hours.
+  EXPECT_EQ(s.next_change_after(at("2026-10-24T21:00:00Z")), at("2026-10-25T05:00:00Z"));
+}
+
+TEST(Events, NightShiftSeriesAcrossDst) {
+  const std::string cal = calendar(kEvent +
+      "SUMMARY:Night shift\r\nDTSTART;TZID=Europe/Berlin:20260307T220000\r\n"
+      "DTEND;TZID=Europe/Berlin:20260308T060000\r\nRRULE:FREQ=WEEKLY;BYDAY=SA\r\nEND:VEVENT\r\n");
+  const Schedule s = build(cal, {.to = "2026-11-30T00:00:00Z"});
+  EXPECT_EQ(s.status_at(at("2026-03-21T21:00:00Z")), Status::working);
+  EXPECT_EQ(s.next_change_after(at("2026-03-28T22:00:00Z")), at("2026-03-29T04:00:00Z"));
+  EXPECT_EQ(s.next_change_after(at("2026-10-24T21:00:00Z")), at("2026-10-25T05:00:00Z"));
+  EXPECT_EQ(s.status_at(at("2026-03-25T12:00:00Z")), Status::off_hours);
+}
+
+TEST(Events, DstGapAndOverlapFollowRfc5545) {
+  const std::string cal = calendar(
+      kEvent + "DTSTART;TZID=Europe/Berlin:20260329T023000\r\nDURATION:PT1H\r\nEND:VEVENT\r\n" +
+      "BEGIN:VEVENT\r\nUID:e2\r\nDTSTART;TZID=Europe/Berlin:20261025T023000\r\nDURATION:PT30M\r\n"
+      "END:VEVENT\r\n");
+  const Schedule s = build(cal, {.to = "2026-11-30T00:00:00Z"});
+  EXPECT_EQ(s.status_at(at("2026-03-29T01:29:59Z")), Status::off_hours);
+  EXPECT_EQ(s.status_at(at("2026-03-29T01:30:00Z")), Status::working);  // 03:30 CEST
+  EXPECT_EQ(s.next_change_after(at("2026-03-29T01:30:00Z")), at("2026-03-29T02:30:00Z"));
+  EXPECT_EQ(s.status_at(at("2026-10-25T00:30:00Z")), Status::working);  // the first 02:30
+  EXPECT_EQ(s.status_at(at("2026-10-25T01:30:00Z")), Status::off_hours);
+}
+
+TEST(Events, NewYorkSeriesKeepsWallClockAcrossDst) {
+  const std::string cal = calendar(kEvent +
+      "DTSTART;TZID=America/New_York:20260302T090000\r\nDTEND;TZID=America/New_York:20260302T100000\r\n"
+      "RRULE:FREQ=DAILY\r\nEND:VEVENT\r\n");
+  const Schedule s = build(cal, {.zone = "America/New_York", .to = "2026-11-30T00:00:00Z"});
+  EXPECT_EQ(s.status_at(at("2026-03-06T14:00:00Z")), Status::working);
+  EXPECT_EQ(s.status_at(at("2026-03-09T13:00:00Z")), Status::working);
+  EXPECT_EQ(s.status_at(at("2026-03-09T14:00:00Z")), Status::off_hours);
+  EXPECT_EQ(s.status_at(at("2026-11-02T14:00:00Z")), Status::working);
+  EXPECT_EQ(s.status_at(at("2026-11-02T13:30:00Z")), Status::off_hours);
+}
+
+TEST(Events, OverridesCancelledOverridesAndExdates) {
+  const std::string cal = calendar(
+      kEvent + "SUMMARY:Shift\r\nDTSTART;TZID=Europe/Berlin:20260406T090000\r\n"
+               "DTEND;TZID=Europe/Berlin:20260406T170000\r\nRRULE:FREQ=DAILY;COUNT=10\r\n"
+               "EXDATE;TZID=Europe/Berlin:20260410T090000\r\nEND:VEVENT\r\n"
+               "BEGIN:VEVENT\r\nUID:e1\r\nRECURRENCE-ID;TZID=Europe/Berlin:20260408T090000\r\n"
+               "DTSTART;TZID=Europe/Berlin:20260408T120000\r\nDTEND;TZID=Europe/Berlin:20260408T200000\r\n"
+               "END:VEVENT\r\n"
+               "BEGIN:VEVENT\r\nUID:e1\r\nRECURRENCE-ID;TZID=Europe/Berlin:20260409T090000\r\n"
+               "DTSTART;TZID=Europe/Berlin:20260409T090000\r\nDTEND;TZID=Europe/Berlin:20260409T170000\r\n"
+               "STATUS:CANCELLED\r\nEND:VEVENT\r\n");
+  const Schedule s = build(cal);
+  EXPECT_EQ(s.status_at(at("2026-04-07T08:00:00Z")), Status::working);
+  EXPECT_EQ(s.status_at(at("2026-04-08T08:00:00Z")), Status::off_hours);  // moved to 12:00
+  EXPECT_EQ(s.status_at(at("2026-04-08T17:00:00Z")), Status::working);    // 19:00 local
+  EXPECT_EQ(s.status_at(at("2026-04-09T08:00:00Z")), Status::off_hours);  // cancelled
+  EXPECT_EQ(s.status_at(at("2026-04-10T08:00:00Z")), Status::off_hours);  // EXDATE
+  EXPECT_EQ(s.status_at(at("2026-04-15T08:00:00Z")), Status::working);    // 10th occurrence
+  EXPECT_EQ(s.status_at(at("2026-04-16T08:00:00Z")), Status::off_hours);  // COUNT=10 over
+}
+
+TEST(Events, VacationOverAWeekendIsAwayUntilTheNextWorkingDay) {
+  const std::string cal = calendar(
+      kEvent + "SUMMARY:Holidays\r\nDTSTART;VALUE=DATE:20260410\r\nDTEND;VALUE=DATE:20260415\r\n"
+               "TRANSP:TRANSPARENT\r\nCATEGORIES:Vacation\r\nEND:VEVENT\r\n");
+  const Schedule s = build(cal, {.hours = "Mon-Fri 09:00-17:00"});
+  EXPECT_EQ(s.status_at(at("2026-04-09T15:00:00Z")), Status::off_hours);  // Thu 17:00 local
+  EXPECT_EQ(s.status_at(at("2026-04-09T22:00:00Z")), Status::away);       // Fri 00:00 local
+  EXPECT_EQ(s.status_at(at("2026-04-14T12:00:00Z")), Status::away);       // Tue
+  EXPECT_EQ(s.next_working_after(at("2026-04-10T08:00:00Z")), at("2026-04-15T07:00:00Z"));
+  EXPECT_EQ(s.next_change_after(at("2026-04-10T08:00:00Z")), at("2026-04-14T22:00:00Z"));
+}
+
+TEST(Events, OutlookOofMarkerAndAllDayInUserZone) {
+  const std::string cal = calendar(
+      kEvent + "DTSTART;VALUE=DATE:20260401\r\nDTEND;VALUE=DATE:20260402\r\n"
+               "X-MICROSOFT-CDO-BUSYSTATUS:OOF\r\nTRANSP:TRANSPARENT\r\nEND:VEVENT\r\n"
+               "BEGIN:VEVENT\r\nUID:e2\r\nDTSTART;VALUE=DATE:20260403\r\nSUMMARY:Birthday\r\n"
+               "END:VEVENT\r\n");
+  const Schedule s = build(cal, {.zone = "America/New_York", .hours = "Mon-Fri 09:00-17:00"});
+  EXPECT_EQ(s.status_at(at("2026-04-01T03:59:00Z")), Status::off_hours);
+  EXPECT_EQ(s.status_at(at("2026-04-01T04:00:00Z")), Status::away);  // local midnight, not UTC
+  EXPECT_EQ(s.status_at(at("2026-04-02T03:59:00Z")), Status::away);
+  EXPECT_EQ(s.status_at(at("2026-04-02T04:00:00Z")), Status::off_hours);
+  // A plain all-day event does not make a work day; hours still apply.
+  EXPECT_EQ(s.status_at(at("2026-04-03T14:00:00Z")), Status::working);
+  EXPECT_EQ(s.status_at(at("2026-04-03T22:00:00Z")), Status::off_hours);
+}
+
+TEST(Events, WorkVersusPersonalMeaning) {
+  const std::string cal = calendar(
+      kEvent + "DTSTART;TZID=Europe/Berlin:20260401T100000\r\nDTEND;TZID=Europe/Berlin:20260401T110000\r\n"
+               "END:VEVENT\r\nBEGIN:VEVENT\r\nUID:e2\r\nDTSTART;TZID=Europe/Berlin:20260401T200000\r\n"
+               "DTEND;TZID=Europe/Berlin:20260401T210000\r\nEND:VEVENT\r\n"
+               "BEGIN:VEVENT\r\nUID:e3\r\nDTSTART:20260402T180000Z\r\nDTEND:20260402T190000Z\r\n"
+               "TRANSP:TRANSPARENT\r\nEND:VEVENT\r\n"
+               "BEGIN:VEVENT\r\nUID:e4\r\nDTSTART:20260402T200000Z\r\nDTEND:20260402T210000Z\r\n"
+               "STATUS:CANCELLED\r\nEND:VEVENT\r\n");
+  const Schedule work = build(cal, {.hours = "Mon-Fri 09:00-17:00"});
+  EXPECT_EQ(work.status_at(at("2026-04-01T08:30:00Z")), Status::working);
+  EXPECT_EQ(work.status_at(at("2026-04-01T18:30:00Z")), Status::working);  // a shift after hours
+  EXPECT_EQ(work.status_at(at("2026-04-02T18:30:00Z")), Status::off_hours);  // transparent
+  EXPECT_EQ(work.status_at(at("2026-04-02T20:30:00Z")), Status::off_hours);  // cancelled
+  const Schedule personal =
+      build(cal, {.kind = CalendarKind::personal, .hours = "Mon-Fri 09:00-17:00"});
+  EXPECT_EQ(personal.status_at(at("2026-04-01T08:30:00Z")), Status::busy);
+  EXPECT_EQ(personal.status_at(at("2026-04-01T09:30:00Z")), Status::working);
+  EXPECT_EQ(personal.status_at(at("2026-04-01T18:30:00Z")), Status::off_hours);  // busy ∩ working
+}
+
+TEST(Events, NextWorkingSkipsAwayAndBusyGaps) {
+  const std::string cal = calendar(
+      kEvent + "DTSTART:20260401T080000Z\r\nDTEND:20260401T090000Z\r\nCATEGORIES:Out of office\r\n"
+               "END:VEVENT\r\nBEGIN:VEVENT\r\nUID:e2\r\nDTSTART:20260401T090000Z\r\n"
+               "DTEND:20260401T100000Z\r\nEND:VEVENT\r\n");
+  const Schedule s = build(cal, {.zone = "UTC", .kind = CalendarKind::personal,
+                                 .hours = "Mon-Fri 07:00-17:00"});
+  EXPECT_EQ(s.status_at(at("2026-04-01T08:30:00Z")), Status::away);
+  EXPECT_EQ(s.next_change_after(at("2026-04-01T08:30:00Z")), at("2026-04-01T09:00:00Z"));
+  EXPECT_EQ(s.status_at(at("2026-04-01T09:30:00Z")), Status::busy);
+  EXPECT_EQ(s.next_working_after(at("2026-04-01T08:30:00Z")), at("2026-04-01T10:00:00Z"));
+}
+
+TEST(Events, WindowsZoneNamesAndUnknownZones) {
+  const std::string cal = calendar(
+      kEvent + "DTSTART;TZID=W. Europe Standard Time:20260401T090000\r\n"
+               "DTEND;TZID=W. Europe Standard Time:20260401T100000\r\nEND:VEVENT\r\n"
+               "BEGIN:VEVENT\r\nUID:e2\r\nDTSTART;TZID=Nowhere/Special:20260402T090000\r\n"
+               "DTEND;TZID=Nowhere/Special:20260402T100000\r\nEND:VEVENT\r\n");
+  const Schedule s = build(cal, {.zone = "America/New_York"});
+  EXPECT_EQ(s.status_at(at("2026-04-01T07:00:00Z")), Status::working);
+  EXPECT_EQ(s.status_at(at("2026-04-01T08:00:00Z")), Status::off_hours);
+  EXPECT_EQ(s.status_at(at("2026-04-02T13:00:00Z")), Status::working);  // read in the user's zone
+  EXPECT_TRUE(has_warning(s, "unknown time zone 'Nowhere/Special'")) << s.warnings().size();
+}
+
+TEST(Events, OwnVtimezoneWithAnUnknownName) {
+  const std::string cal = calendar(
+      "BEGIN:VTIMEZONE\r\nTZID:Company Time\r\nBEGIN:STANDARD\r\nDTSTART:19700101T000000\r\n"
+      "TZOFFSETFROM:+0300\r\nTZOFFSETTO:+0300\r\nEND:STANDARD\r\nEND:VTIMEZONE\r\n" + kEvent +
+      "DTSTART;TZID=Company Time:20260401T090000\r\nDTEND;TZID=Company Time:20260401T100000\r\n"
+      "END:VEVENT\r\n");
+  const Schedule s = build(cal);
+  EXPECT_EQ(s.status_at(at("2026-04-01T06:00:00Z")), Status::working);
+  EXPECT_EQ(s.status_at(at("2026-04-01T07:00:00Z")), Status::off_hours);
+  EXPECT_TRUE(s.warnings().empty());
+}
+
+TEST(Events, FloatingTimesUseXWrTimezoneElseTheUserZone) {
+  const std::string body =
+      kEvent + "DTSTART:20260401T090000\r\nDTEND:20260401T100000\r\nEND:VEVENT\r\n";
+  const Schedule with_hint = build(calendar(body, "X-WR-TIMEZONE:America/New_York\r\n"));
+  EXPECT_EQ(with_hint.status_at(at("2026-04-01T13:00:00Z")), Status::working);
+  const Schedule without = build(calendar(body));
+  EXPECT_EQ(without.status_at(at("2026-04-01T07:00:00Z")), Status::working);
+  const Schedule bad_hint = build(calendar(body, "X-WR-TIMEZONE:Foo/Bar\r\n"));
+  EXPECT_EQ(bad_hint.status_at(at("2026-04-01T07:00:00Z")), Status::working);
+  EXPECT_TRUE(has_warning(bad_hint, "Foo/Bar"));
+}
+
+TEST(Events, DtendDurationOrNeither) {
+  const std::string cal = calendar(
+      kEvent + "DTSTART;TZID=Europe/Berlin:20260328T220000\r\nDURATION:P1D\r\nEND:VEVENT\r\n"
+               "BEGIN:VEVENT\r\nUID:e2\r\nDTSTART:20260402T090000Z\r\nEND:VEVENT\r\n"
+               "BEGIN:VEVENT\r\nUID:e3\r\nDTSTART:20260403T090000Z\r\nDURATION:PT90M\r\nEND:VEVENT\r\n");
+  const Schedule s = build(cal);
+  // P1D is a nominal day: Sat 22:00 CET … Sun 22:00 CEST = 23 hours.
+  EXPECT_EQ(s.next_change_after(at("2026-03-28T21:00:00Z")), at("2026-03-29T20:00:00Z"));
+  EXPECT_EQ(s.status_at(at("2026-04-02T09:00:00Z")), Status::off_hours);  // no end: an instant
+  EXPECT_EQ(s.next_change_after(at("2026-04-03T09:00:00Z")), at("2026-04-03T10:30:00Z"));
+}
+
+TEST(Events, RdatePeriodsAndDates) {
+  const std::string cal = calendar(
+      kEvent + "DTSTART:20260401T080000Z\r\nDTEND:20260401T090000Z\r\n"
+               "RDATE;VALUE=PERIOD:20260402T080000Z/20260402T120000Z,20260403T080000Z/PT2H\r\n"
+               "RDATE:20260404T080000Z\r\nEND:VEVENT\r\n");
+  const Schedule s = build(cal);
+  EXPECT_EQ(s.next_change_after(at("2026-04-01T08:00:00Z")), at("2026-04-01T09:00:00Z"));
+  EXPECT_EQ(s.next_change_after(at("2026-04-02T08:00:00Z")), at("2026-04-02T12:00:00Z"));
+  EXPECT_EQ(s.next_change_after(at("2026-04-03T08:00:00Z")), at("2026-04-03T10:00:00Z"));
+  EXPECT_EQ(s.next_change_after(at("2026-04-04T08:00:00Z")), at("2026-04-04T09:00:00Z"));
+}
+
+TEST(Events, OldSeriesKeepTheirPhase) {
+  const std::string cal = calendar(
+      kEvent + "DTSTART;TZID=Europe/Berlin:20200101T090000\r\nDTEND;TZID=Europe/Berlin:20200101T100000\r\n"
+               "RRULE:FREQ=DAILY;INTERVAL=3\r\nEND:VEVENT\r\n"
+               "BEGIN:VEVENT\r\nUID:e2\r\nDTSTART:19900101T120000Z\r\nDTEND:19900101T130000Z\r\n"
+               "RRULE:FREQ=DAILY;COUNT=40000\r\nEND:VEVENT\r\n"
+               "BEGIN:VEVENT\r\nUID:e3\r\nDTSTART:20200106T150000Z\r\nDTEND:20200106T160000Z\r\n"
+               "RRULE:FREQ=WEEKLY;INTERVAL=2;BYDAY=MO;UNTIL=20260420T000000Z\r\nEND:VEVENT\r\n");
+  const Schedule s = build(cal);
+  // 2020-01-01 + 3k days: 2026-04-01 is day 2282 = 3 × 760 + 2, 2026-03-30 is day 2280.
+  EXPECT_EQ(s.status_at(at("2026-03-30T07:30:00Z")), Status::working);
+  EXPECT_EQ(s.status_at(at("2026-04-01T07:30:00Z")), Status::off_hours);
+  EXPECT_EQ(s.status_at(at("2026-04-02T07:30:00Z")), Status::working);
+  EXPECT_EQ(s.status_at(at("2026-04-01T12:30:00Z")), Status::working);  // COUNT from 1990
+  // Every other Monday from 2020-01-06: 2026-03-30 is 325 weeks later (odd), 2026-04-06 even.
+  EXPECT_EQ(s.status_at(at("2026-03-30T15:30:00Z")), Status::off_hours);
+  EXPECT_EQ(s.status_at(at("2026-04-06T15:30:00Z")), Status::working);
+  EXPECT_EQ(s.status_at(at("2026-04-20T15:30:00Z")), Status::off_hours);  // after UNTIL
+}
+
+TEST(Events, InvalidAndHostileRulesAreReportedNotFollowed) {
+  const std::string cal = calendar(
+      kEvent + "SUMMARY:Bad rule\r\nDTSTART:20260401T080000Z\r\nDTEND:20260401T090000Z\r\n"
+               "RRULE:FREQ=DAILY;BYFOO=3\r\nEND:VEVENT\r\n"
+               "BEGIN:VEVENT\r\nUID:e2\r\nSUMMARY:Feb 30\r\nDTSTART:20260402T080000Z\r\n"
+               "DTEND:20260402T090000Z\r\nRRULE:FREQ=HOURLY;BYMONTH=2;BYMONTHDAY=30\r\nEND:VEVENT\r\n"
+               "BEGIN:VEVENT\r\nUID:e3\r\nSUMMARY:Every second\r\nDTSTART:20260403T080000Z\r\n"
+               "DTEND:20260403T090000Z\r\nRRULE:FREQ=SECONDLY\r\nEND:VEVENT\r\n");
+  const Schedule s = build(cal);
+  EXPECT_EQ(s.status_at(at("2026-04-01T08:30:00Z")), Status::working);
+  EXPECT_EQ(s.status_at(at("2026-04-02T08:30:00Z")), Status::working);
+  EXPECT_EQ(s.status_at(at("2026-04-03T08:30:00Z")), Status::working);
+  EXPECT_EQ(s.status_at(at("2026-04-04T08:30:00Z")), Status::off_hours);
+  EXPECT_TRUE(has_warning(s, "'Bad rule' was invalid"));
+  EXPECT_TRUE(has_warning(s, "February 30th"));
+  EXPECT_TRUE(has_warning(s, "every second"));
+}
+
+TEST(Availability, PersonalAvailabilityWithPriorityAndFallback) {
+  const std::string cal = calendar(
+      "BEGIN:VAVAILABILITY\r\nUID:a1\r\nDTSTAMP:20260101T000000Z\r\n"
+      "DTSTART;TZID=Europe/Berlin:20260401T000000\r\nDTEND;TZID=Europe/Berlin:20260501T000000\r\n"
+      "BEGIN:AVAILABLE\r\nUID:a1-1\r\nDTSTAMP:20260101T000000Z\r\n"
+      "DTSTART;TZID=Europe/Berlin:20260330T090000\r\nDTEND;TZID=Europe/Berlin:20260330T170000\r\n"
+      "RRULE:FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR\r\nEND:AVAILABLE\r\nEND:VAVAILABILITY\r\n"
+      "BEGIN:VAVAILABILITY\r\nUID:a2\r\nDTSTAMP:20260101T000000Z\r\nPRIORITY:1\r\n"
+      "DTSTART:20260415T000000Z\r\nDTEND:20260416T000000Z\r\nEND:VAVAILABILITY\r\n" + kEvent +
+      "DTSTART:20260402T100000Z\r\nDTEND:20260402T110000Z\r\nEND:VEVENT\r\n");
+  const Schedule s = build(cal, {.kind = CalendarKind::personal, .hours = "Mon-Fri 07:00-08:00"});
+  EXPECT_EQ(s.status_at(at("2026-04-01T07:00:00Z")), Status::working);    // 09:00 CEST
+  EXPECT_EQ(s.status_at(at("2026-04-01T05:30:00Z")), Status::off_hours);  // hours do not apply here
+  EXPECT_EQ(s.status_at(at("2026-04-02T10:30:00Z")), Status::busy);
+  EXPECT_EQ(s.status_at(at("2026-04-15T10:00:00Z")), Status::off_hours);  // PRIORITY 1 wins
+  EXPECT_EQ(s.status_at(at("2026-04-16T10:00:00Z")), Status::working);
+  EXPECT_EQ(s.status_at(at("2026-05-04T05:30:00Z")), Status::working);    // outside: weekly hours
+  EXPECT_EQ(s.status_at(at("2026-05-04T10:00:00Z")), Status::off_hours);
+}
+
+TEST(Availability, FreeBusyUnavailableIsExplicitlyOff) {
+  const std::string cal = calendar(
+      "BEGIN:VFREEBUSY\r\nUID:f1\r\nDTSTAMP:20260101T000000Z\r\n"
+      "FREEBUSY;FBTYPE=BUSY-UNAVAILABLE:20260401T080000Z/20260401T100000Z\r\n"
+      "FREEBUSY:20260402T120000Z/PT1H\r\nEND:VFREEBUSY\r\n");
+  const Schedule work = build(cal, {.zone = "UTC", .hours = "Mon-Fri 07:00-17:00"});
+  EXPECT_EQ(work.status_at(at("2026-04-01T09:00:00Z")), Status::off_hours);
+  EXPECT_EQ(work.status_at(at("2026-04-01T10:00:00Z")), Status::working);
+  const Schedule personal =
+      build(cal, {.zone = "UTC", .kind = CalendarKind::personal, .hours = "Mon-Fri 07:00-17:00"});
+  EXPECT_EQ(personal.status_at(at("2026-04-02T12:30:00Z")), Status::busy);
+  // With no working time at all, `schedule.unknown` fills only what is not explicitly off.
+  const Schedule unknown = build(cal, {.zone = "UTC", .kind = CalendarKind::personal,
+                                       .unknown_fill = Status::working});
+  EXPECT_FALSE(unknown.has_working());
+  EXPECT_EQ(unknown.status_at(at("2026-04-01T09:00:00Z")), Status::off_hours);
+  EXPECT_EQ(unknown.status_at(at("2026-04-01T11:00:00Z")), Status::working);
+  EXPECT_EQ(unknown.status_at(at("2026-04-02T12:30:00Z")), Status::busy);
+}
+
+TEST(Errors, UnusableCalendarsGetAReason) {
+  EXPECT_NE(compile_error("BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:a\r\n").find("incomplete"),
+            std::string::npos);
+  EXPECT_NE(compile_error("hello world\r\n").find("not an iCalendar"), std::string::npos);
+  EXPECT_NE(compile_error("BEGIN:VCARD\r\nEND:VCARD\r\n").find("not an iCalendar"), std::string::npos);
+  std::string deep = "BEGIN:VCALENDAR\r\n";
+  for (int i = 0; i < 20; ++i) deep += "BEGIN:X\r\n";
+  EXPECT_NE(compile_error(deep).find("too deeply"), std::string::npos);
+  CompileRequest big;
+  big.calendar = calendar(std::string(100, 'X') + "\r\n");
+  big.limits.max_bytes = 50;
+  big.window_to = 10;
+  auto r = compile(big);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().find("too large"), std::string::npos);
+  CompileRequest bad_zone;
+  bad_zone.zone = "Mars/Base";
+  bad_zone.window_to = 10;
+  EXPECT_FALSE(compile(bad_zone).ok());
+}
+
+TEST(Size, SixtyDaysOfATypicalScheduleIsSmall) {
+  const Schedule s = build("", {.hours = "Mon-Fri 09:00-12:00, 13:00-17:00",
+                                .from = "2026-04-01T00:00:00Z", .to = "2026-05-31T00:00:00Z"});
+  EXPECT_LT(s.memory_bytes(), 16u * 1024u);
+}
+
+}  // namespace
+}  // namespace concierge::ical

@@ -22,10 +22,12 @@ from xmpp_clients import (CHAT_ACTIVE, CHAT_COMPOSING, NS_CHATSTATES, NS_CLIENT,
 WAIT = 10.0  # seconds for any single expected stanza (loopback: normally a few milliseconds)
 PASSWORD = "pw-e2e"
 ALICE, BOB, CAROL = "alice@localhost", "bob@localhost", "carol@localhost"
+DAVE = "dave@localhost"  # enrolled in Concierge's config but has no account on the server
 
 
-def start_stack(server_cls, users=("alice", "bob")):
+def start_stack(server_cls, users=("alice", "bob"), enrolled=(ALICE, BOB)):
     """Server + Concierge + logged-in clients; returns (server, concierge, {user: Client}).
+    `users` get accounts and log in; `enrolled` are Concierge's [users].
     On any failure everything already started is stopped before re-raising."""
     server = server_cls().start()
     concierge = None
@@ -33,7 +35,7 @@ def start_stack(server_cls, users=("alice", "bob")):
     try:
         for u in users:
             server.register(u, PASSWORD)
-        concierge = Concierge(server).start(timeout=WAIT)
+        concierge = Concierge(server, users=enrolled).start(timeout=WAIT)
         for u in users:
             clients[u] = Client(server, u, PASSWORD).connect(timeout=WAIT)
         return server, concierge, clients
@@ -61,9 +63,11 @@ class RelayScenarios:
     SERVER = None
     COMPONENT = "sched.localhost"
 
+    ENROLLED = (ALICE, BOB)
+
     @classmethod
     def setUpClass(cls):
-        cls.server, cls.concierge, clients = start_stack(cls.SERVER)
+        cls.server, cls.concierge, clients = start_stack(cls.SERVER, enrolled=cls.ENROLLED)
         cls.alice, cls.bob = clients["alice"], clients["bob"]
         cls.clients = clients
 
@@ -161,5 +165,87 @@ class RelayScenarios:
         self.assertEqual(res.get("type"), "result", to_string(res))
 
 
-__all__ = ["RelayScenarios", "start_stack", "stop_stack", "unique", "WAIT", "PASSWORD", "ALICE", "BOB", "CAROL",
+NS_MARKERS = "urn:xmpp:chat-markers:0"
+NS_OOB = "jabber:x:oob"
+NS_VERSION = "jabber:iq:version"
+XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+
+
+class RelayDetailScenarios:
+    """Mixin with more of issue 2 than the first contract: the whole stanza survives, bodiless
+    receipts, headline, loops, errors from the server, service basics on proxy JIDs. Needs the
+    stack of RelayScenarios with DAVE enrolled (ENROLLED = (ALICE, BOB, DAVE))."""
+
+    def test_relay_keeps_subject_lang_markers_and_oob_of_a_normal_message(self):
+        mid, text = unique("normal"), unique("Bonjour Bob")
+        url = "https://example.org/" + unique("file") + ".png"
+        self.alice.send_raw(
+            f"<message to='{proxy(BOB)}' id='{mid}' xml:lang='fr'><subject>Sujet</subject><body>{text}</body>"
+            f"<markable xmlns='{NS_MARKERS}'/><x xmlns='{NS_OOB}'><url>{url}</url></x></message>")
+        got = self.bob.wait_for(message(frm=proxy(ALICE), id=mid), WAIT, what="relayed normal message")
+        self.assertIn(got.get("type"), (None, "normal"), to_string(got))
+        self.assertEqual(body(got), text)
+        self.assertEqual(got.findtext(f"{{{NS_CLIENT}}}subject"), "Sujet", to_string(got))
+        self.assertEqual(got.get(XML_LANG), "fr", to_string(got))
+        self.assertIsNotNone(child(got, NS_MARKERS, "markable"), to_string(got))
+        oob = child(got, NS_OOB, "x")
+        self.assertIsNotNone(oob, to_string(got))
+        self.assertEqual(oob.findtext(f"{{{NS_OOB}}}url"), url, to_string(got))
+
+    def test_bodiless_receipt_and_displayed_marker_go_back(self):
+        first = self.alice.send_message(proxy(BOB), unique("please confirm"), payload=RECEIPT_REQUEST)
+        self.bob.wait_for(message(frm=proxy(ALICE), id=first), WAIT)
+        rid = self.bob.send_message(proxy(ALICE), None, payload=f"<received xmlns='{NS_RECEIPTS}' id='{first}'/>")
+        got = self.alice.wait_for(message(frm=proxy(BOB), id=rid), WAIT, what="relayed receipt")
+        received = child(got, NS_RECEIPTS, "received")
+        self.assertIsNotNone(received, to_string(got))
+        self.assertEqual(received.get("id"), first, to_string(got))
+        did = self.bob.send_message(proxy(ALICE), None, payload=f"<displayed xmlns='{NS_MARKERS}' id='{first}'/>")
+        got = self.alice.wait_for(message(frm=proxy(BOB), id=did), WAIT, what="relayed displayed marker")
+        self.assertIsNotNone(child(got, NS_MARKERS, "displayed"), to_string(got))
+
+    def test_headline_is_relayed(self):
+        mid, text = unique("headline"), unique("FYI")
+        self.alice.send_message(proxy(BOB), text, type="headline", id=mid)
+        got = self.bob.wait_for(message(frm=proxy(ALICE), id=mid), WAIT, what="relayed headline")
+        self.assertEqual(got.get("type"), "headline", to_string(got))
+        self.assertEqual(body(got), text)
+
+    def test_proxy_of_a_proxy_is_refused_not_relayed(self):
+        loop_target = proxy(proxy(BOB))  # bob\5c40localhost\40sched.localhost@sched.localhost
+        mid = unique("loop")
+        self.alice.send_message(loop_target, "round and round", id=mid)
+        err = self.alice.wait_for(message(id=mid, type="error"), WAIT, what="error for a proxy of a proxy")
+        self.assertTrue(error_condition(err), to_string(err))
+        marker = self.alice.send_message(proxy(BOB), unique("marker"))
+        self.bob.wait_for(message(id=marker), WAIT)
+        self.assertEqual(self.bob.find(message(id=mid)), [], "a looped message must not reach anyone")
+
+    def test_error_from_the_server_goes_back_to_the_sender_from_the_proxy(self):
+        # dave is enrolled but has no account: the server bounces the relayed message.
+        mid = unique("to-dave")
+        self.alice.send_message(proxy(DAVE), "Hi Dave", id=mid)
+        err = self.alice.wait_for(message(id=mid, type="error"), WAIT, what="the server's bounce, via Concierge")
+        self.assertEqual(bare(err.get("from")), proxy(DAVE), to_string(err))
+        self.assertTrue(error_condition(err), to_string(err))
+
+    def test_ping_and_disco_info_on_a_proxy_jid(self):
+        res = self.alice.send_iq(proxy(BOB), f'<ping xmlns="{NS_PING}"/>', timeout=WAIT)
+        self.assertEqual(res.get("type"), "result", to_string(res))
+        res = self.alice.send_iq(proxy(BOB), f'<query xmlns="{NS_DISCO_INFO}"/>', timeout=WAIT)
+        self.assertEqual(res.get("type"), "result", to_string(res))
+        query = child(res, NS_DISCO_INFO, "query")
+        self.assertIsNotNone(query, to_string(res))
+        self.assertTrue(query.findall(f"{{{NS_DISCO_INFO}}}identity"), f"no identity: {to_string(res)}")
+
+    def test_software_version_of_the_component(self):
+        res = self.alice.send_iq(self.COMPONENT, f'<query xmlns="{NS_VERSION}"/>', timeout=WAIT)
+        self.assertEqual(res.get("type"), "result", to_string(res))
+        query = child(res, NS_VERSION, "query")
+        self.assertIsNotNone(query, to_string(res))
+        self.assertTrue(query.findtext(f"{{{NS_VERSION}}}name"), to_string(res))
+        self.assertTrue(query.findtext(f"{{{NS_VERSION}}}version"), to_string(res))
+
+
+__all__ = ["RelayScenarios", "RelayDetailScenarios", "DAVE", "start_stack", "stop_stack", "unique", "WAIT", "PASSWORD", "ALICE", "BOB", "CAROL",
            "Client", "Concierge", "proxy", "message", "iq", "NS_CLIENT"]

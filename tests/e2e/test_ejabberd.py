@@ -13,14 +13,15 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from relay_scenarios import RelayScenarios  # noqa: E402
+from relay_scenarios import ALICE, BOB, DAVE, RelayDetailScenarios, RelayScenarios  # noqa: E402
 from prosody import Ejabberd  # noqa: E402  (path set up by relay_scenarios)
 
 
 @unittest.skipUnless(Ejabberd.installed(),
                      "ejabberd is not installed (ejabberdctl not found); scripts/setup.sh installs it")
-class RelayOnEjabberd(RelayScenarios, unittest.TestCase):
+class RelayOnEjabberd(RelayScenarios, RelayDetailScenarios, unittest.TestCase):
     SERVER = Ejabberd
+    ENROLLED = (ALICE, BOB, DAVE)
 
 
 if __name__ == "__main__":

@@ -14,16 +14,18 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from relay_scenarios import (ALICE, BOB, PASSWORD, WAIT, Client, Concierge, RelayScenarios,  # noqa: E402
-                             message, proxy, start_stack, stop_stack, unique)
+from relay_scenarios import (ALICE, BOB, DAVE, PASSWORD, WAIT, Client, Concierge,  # noqa: E402
+                             RelayDetailScenarios, RelayScenarios, message, proxy, start_stack, stop_stack,
+                             unique)
 from prosody import Prosody  # noqa: E402  (path set up by relay_scenarios)
 from xmpp_clients import body  # noqa: E402
 
 RECONNECT_WAIT = 45.0  # Concierge backs off 1 s .. 60 s with jitter; a Prosody restart takes ~1 s
 
 
-class RelayOnProsody(RelayScenarios, unittest.TestCase):
+class RelayOnProsody(RelayScenarios, RelayDetailScenarios, unittest.TestCase):
     SERVER = Prosody
+    ENROLLED = (ALICE, BOB, DAVE)
 
 
 class ProsodyRestart(unittest.TestCase):

@@ -10,6 +10,7 @@
 #include <array>
 #include <cerrno>
 #include <chrono>
+#include <csignal>
 #include <cstring>
 #include <mutex>
 #include <optional>
@@ -30,7 +31,10 @@ class LibraryUse {
  public:
   LibraryUse() {
     std::lock_guard lock(mutex());
-    if (count()++ == 0) xmpp_initialize();
+    if (count()++ == 0) {
+      xmpp_initialize();
+      ignore_sigpipe();
+    }
   }
   ~LibraryUse() {
     std::lock_guard lock(mutex());
@@ -40,6 +44,17 @@ class LibraryUse {
   LibraryUse& operator=(const LibraryUse&) = delete;
 
  private:
+  // libstrophe writes with plain send(): a write to a socket the server has closed raises
+  // SIGPIPE, which kills the process by default. Ignore it unless the process chose a handler.
+  static void ignore_sigpipe() {
+    struct sigaction current {};
+    if (sigaction(SIGPIPE, nullptr, &current) == 0 && current.sa_handler == SIG_DFL) {
+      struct sigaction ignore {};
+      ignore.sa_handler = SIG_IGN;
+      sigemptyset(&ignore.sa_mask);
+      sigaction(SIGPIPE, &ignore, nullptr);
+    }
+  }
   static std::mutex& mutex() {
     static std::mutex m;
     return m;
@@ -321,7 +336,8 @@ std::optional<Element> ComponentConnection::Impl::convert(xmpp_stanza_t* stanza,
         ns = value;
         if (value == parent_ns || top_level_stream_ns) continue;
       }
-      e.attributes.emplace_back(key, value);
+      // The parser also strips attribute prefixes; the one that matters in XMPP is xml:lang.
+      e.attributes.emplace_back(key == "lang" ? std::string_view("xml:lang") : key, value);
     }
   }
   for (xmpp_stanza_t* c = xmpp_stanza_get_children(stanza); c; c = xmpp_stanza_get_next(c)) {

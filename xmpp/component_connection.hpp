@@ -48,6 +48,9 @@ struct Disconnect {
 // and calls `run_once()` when it is ready, and about once a second while `connecting()` so
 // libstrophe can time the connect out.
 //
+// The first ComponentConnection of the process sets SIGPIPE to SIG_IGN if it is still SIG_DFL:
+// libstrophe writes with plain send(), and a server that went away must not kill the process.
+//
 // Handlers run inside run_once(). They may call send() and disconnect() but must not destroy
 // the connection. `this` is libstrophe's userdata: not copyable, not movable.
 class ComponentConnection {
@@ -55,8 +58,14 @@ class ComponentConnection {
   struct Handlers {
     std::function<void()> on_connected;                      // handshake accepted
     std::function<void(const Disconnect&)> on_disconnected;  // after every connect() attempt ends
-    std::function<void(Element&&)> on_stanza;                // every stanza, top-level xmlns removed
-    std::function<void(std::string_view)> on_log;            // libstrophe warnings and errors only
+    // Every stanza, top-level xmlns removed. libstrophe parses with namespaces, so only real
+    // xmlns declarations are kept (inherited ones dropped), a prefixed element arrives as its
+    // local name with its xmlns, and attribute prefixes are lost ("xml:lang" is restored).
+    // Attribute order is libstrophe's, not the wire's.
+    std::function<void(Element&&)> on_stanza;
+    // Warnings and errors only: libstrophe's, and this class's own (a stanza dropped while
+    // disconnected, an exception caught from a handler). Never a body or the secret.
+    std::function<void(std::string_view)> on_log;
   };
 
   explicit ComponentConnection(Handlers handlers);
@@ -65,7 +74,9 @@ class ComponentConnection {
   ComponentConnection& operator=(const ComponentConnection&) = delete;
 
   // Starts a non-blocking connect (host must resolve). Returns false when it failed at once;
-  // on_disconnected has then already been called with the reason.
+  // on_disconnected has then already been called with the reason. While an attempt or a
+  // stream is still running, connect() does nothing and returns false (with a log line, and
+  // no on_disconnected).
   bool connect(const ComponentSettings& settings);
   // Sends </stream:stream> and closes; on_disconnected(closed) follows in a later run_once().
   void disconnect();

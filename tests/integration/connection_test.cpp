@@ -17,6 +17,7 @@
 
 #include <chrono>
 #include <functional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -36,7 +37,11 @@ class Component {
       : connection_(ComponentConnection::Handlers{
             .on_connected = [this] { ++connected_count; },
             .on_disconnected = [this](const Disconnect& d) { disconnects.push_back(d); },
-            .on_stanza = [this](Element&& e) { stanzas.push_back(std::move(e)); },
+            .on_stanza =
+                [this](Element&& e) {
+                  stanzas.push_back(std::move(e));
+                  if (stanza_hook) stanza_hook(stanzas.back());
+                },
             .on_log = [this](std::string_view line) { logs.emplace_back(line); }}) {}
 
   ComponentConnection& connection() { return connection_; }
@@ -77,6 +82,7 @@ class Component {
     return pump_until([this, count] { return disconnects.size() >= count; });
   }
 
+  std::function<void(const Element&)> stanza_hook;  // runs inside run_once()
   int connected_count = 0;
   std::vector<Disconnect> disconnects;
   std::vector<Element> stanzas;
@@ -132,6 +138,97 @@ TEST(ComponentConnection, ReceivesStanzaAfterHandshake_LibstropheCrashRegression
   EXPECT_EQ(xbody->children[2].text, " c");
   EXPECT_EQ(c.connection().stanzas_received(), 2u);
   EXPECT_TRUE(c.disconnects.empty());
+}
+
+TEST(ComponentConnection, KeepsXmlLangAndResolvesPrefixedElements) {
+  FakeServer server(kDomain, kSecret);
+  Component c;
+  ASSERT_TRUE(c.connect(server));
+  ASSERT_TRUE(c.pump_until_connected());
+  ASSERT_TRUE(server.send(
+      "<message xml:lang='de' from='alice@localhost' to='concierge.localhost'>"
+      "<body>Hallo</body><x:x xmlns:x='jabber:x:data' type='form'/></message>"));
+  ASSERT_TRUE(c.pump_until([&] { return c.stanzas.size() == 1; }));
+  const Element& m = c.stanzas[0];
+  EXPECT_EQ(m.attr("xml:lang"), "de");
+  const Element* form = m.child("x", "jabber:x:data");
+  ASSERT_NE(form, nullptr);
+  EXPECT_EQ(form->attr("type"), "form");
+  // What the connection hands over serialises to XML the server accepts back.
+  c.connection().send(m);
+  ASSERT_TRUE(c.pump_until([&] { return !c.connection().wants_write(); }));
+  auto echoed = server.next_stanza(kWait);
+  ASSERT_TRUE(echoed);
+  EXPECT_EQ(echoed->attr("xml:lang"), "de");
+  ASSERT_NE(echoed->child("x", "jabber:x:data"), nullptr);
+  EXPECT_EQ(echoed->child_text("body"), "Hallo");
+}
+
+TEST(ComponentConnection, HandlersMayThrowAndDisconnect) {
+  FakeServer server(kDomain, kSecret);
+  Component c;
+  int seen = 0;
+  c.stanza_hook = [&](const Element&) {
+    if (++seen == 1) throw std::runtime_error("handler failure");
+    c.connection().disconnect();
+  };
+  ASSERT_TRUE(c.connect(server));
+  ASSERT_TRUE(c.pump_until_connected());
+  ASSERT_TRUE(server.send("<presence from='alice@localhost/pc' to='concierge.localhost'/>"));
+  ASSERT_TRUE(c.pump_until([&] { return seen == 1; }));
+  ASSERT_FALSE(c.logs.empty());
+  EXPECT_NE(c.logs.back().find("handler failure"), std::string::npos) << c.logs.back();
+  EXPECT_TRUE(c.connection().connected());
+  ASSERT_TRUE(server.send("<presence from='alice@localhost/pc' to='concierge.localhost'/>"));
+  ASSERT_TRUE(c.pump_until_disconnected());
+  EXPECT_EQ(c.disconnects[0].cause, DisconnectCause::closed);
+  EXPECT_TRUE(server.wait_disconnected(kWait));
+}
+
+TEST(ComponentConnection, DisconnectWhileConnectingIsClosed) {
+  FakeServer server(kDomain, kSecret);
+  server.set_mode(FakeServer::Mode::silent);
+  Component c;
+  ASSERT_TRUE(c.connect(server));
+  c.connection().disconnect();
+  ASSERT_TRUE(c.pump_until_disconnected());
+  EXPECT_EQ(c.disconnects[0].cause, DisconnectCause::closed);
+  EXPECT_FALSE(c.disconnects[0].was_connected);
+  server.set_mode(FakeServer::Mode::accept);
+  ASSERT_TRUE(c.connect(server));  // a fresh attempt is allowed again
+  ASSERT_TRUE(c.pump_until_connected());
+}
+
+TEST(ComponentConnection, ConnectWhileConnectedIsRefused) {
+  FakeServer server(kDomain, kSecret);
+  Component c;
+  ASSERT_TRUE(c.connect(server));
+  EXPECT_FALSE(c.connect(server));
+  ASSERT_TRUE(c.pump_until_connected());
+  EXPECT_FALSE(c.connect(server));
+  EXPECT_TRUE(c.disconnects.empty());
+  EXPECT_TRUE(c.connection().connected());
+}
+
+TEST(ComponentConnection, LogsCarryNeitherBodiesNorTheSecret) {
+  FakeServer server(kDomain, kSecret);
+  Component c;
+  ASSERT_TRUE(c.connect(server));
+  ASSERT_TRUE(c.pump_until_connected());
+  ASSERT_TRUE(server.send("<message from='alice@localhost' to='concierge.localhost'>"
+                          "<body>in-body-text</body></message>"));
+  ASSERT_TRUE(c.pump_until([&] { return c.stanzas.size() == 1; }));
+  c.connection().send(make("message", {{"to", "alice@localhost"}},
+                           {make_text("body", "out-body-text")}));
+  ASSERT_TRUE(c.pump_until([&] { return !c.connection().wants_write(); }));
+  ASSERT_TRUE(server.next_stanza(kWait));
+  server.drop_connection();
+  ASSERT_TRUE(c.pump_until_disconnected());
+  c.connection().send(make("message", {}, {make_text("body", "dropped-body-text")}));
+  for (const std::string& line : c.logs) {
+    EXPECT_EQ(line.find("body-text"), std::string::npos) << line;
+    EXPECT_EQ(line.find(kSecret), std::string::npos) << line;
+  }
 }
 
 TEST(ComponentConnection, SetsTcpNoDelayOnItsSocket) {

@@ -52,7 +52,7 @@ struct Disconnect {
 // libstrophe writes with plain send(), and a server that went away must not kill the process.
 //
 // Handlers run inside run_once(). They may call send() and disconnect() but must not destroy
-// the connection. `this` is libstrophe's userdata: not copyable, not movable.
+// the connection, nor call connect() (schedule the reconnect for after run_once() returns). `this` is libstrophe's userdata: not copyable, not movable.
 class ComponentConnection {
  public:
   struct Handlers {

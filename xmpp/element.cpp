@@ -14,27 +14,67 @@ bool matches(const Element& e, std::string_view name, std::string_view xmlns) {
   return xmlns.empty() || e.attr("xmlns") == xmlns;
 }
 
+// Length of the valid UTF-8 sequence at s[i] that XML 1.0 allows (no surrogates, no
+// U+FFFE/U+FFFF), or 0.
+std::size_t xml_utf8_length(std::string_view s, std::size_t i) {
+  const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
+  const unsigned char b0 = byte(i);
+  std::size_t len = 0;
+  char32_t cp = 0;
+  char32_t min = 0;
+  if ((b0 & 0xE0) == 0xC0) {
+    len = 2, cp = b0 & 0x1Fu, min = 0x80;
+  } else if ((b0 & 0xF0) == 0xE0) {
+    len = 3, cp = b0 & 0x0Fu, min = 0x800;
+  } else if ((b0 & 0xF8) == 0xF0) {
+    len = 4, cp = b0 & 0x07u, min = 0x10000;
+  } else {
+    return 0;
+  }
+  if (i + len > s.size()) return 0;
+  for (std::size_t k = 1; k < len; ++k) {
+    if ((byte(i + k) & 0xC0) != 0x80) return 0;
+    cp = (cp << 6) | (byte(i + k) & 0x3Fu);
+  }
+  if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF) || cp == 0xFFFE ||
+      cp == 0xFFFF) {
+    return 0;
+  }
+  return len;
+}
+
+// Escapes markup characters. What XML 1.0 cannot carry at all (control characters other than
+// tab, LF and CR; invalid UTF-8) would make the server close the whole stream, so it is
+// dropped or replaced by U+FFFD instead. Whitespace that parsers would normalise (CR
+// anywhere; tab and LF in attribute values) is written as a character reference.
 void append_escaped(std::string& out, std::string_view s, bool attribute) {
-  for (char c : s) {
+  for (std::size_t i = 0; i < s.size();) {
+    const char c = s[i];
+    const auto u = static_cast<unsigned char>(c);
+    if (u >= 0x80) {
+      const std::size_t len = xml_utf8_length(s, i);
+      if (len == 0) {
+        out += "\xEF\xBF\xBD";
+        ++i;
+      } else {
+        out.append(s.substr(i, len));
+        i += len;
+      }
+      continue;
+    }
+    ++i;
     switch (c) {
       case '&': out += "&amp;"; break;
       case '<': out += "&lt;"; break;
       case '>': out += "&gt;"; break;
-      case '"':
-        if (attribute) {
-          out += "&quot;";
-        } else {
-          out += c;
-        }
+      case '"': out += attribute ? "&quot;" : "\""; break;
+      case '\'': out += attribute ? "&apos;" : "'"; break;
+      case '\r': out += "&#13;"; break;
+      case '\n': out += attribute ? "&#10;" : "\n"; break;
+      case '\t': out += attribute ? "&#9;" : "\t"; break;
+      default:
+        if (u >= 0x20) out += c;  // other C0 controls cannot appear in XML 1.0
         break;
-      case '\'':
-        if (attribute) {
-          out += "&apos;";
-        } else {
-          out += c;
-        }
-        break;
-      default: out += c;
     }
   }
 }

@@ -45,7 +45,12 @@ struct Element {
   std::optional<std::string> child_text(std::string_view child_name,
                                         std::string_view xmlns = {}) const;
 
-  // Serialises to XML with &, <, >, " and ' escaped. No XML declaration.
+  // Serialises to XML with &, <, >, " and ' escaped (in text only & < > need it; quotes stay
+  // as they are there). No XML declaration. What XML 1.0 cannot carry is never written, since
+  // it would make the server close the stream: C0 controls other than tab, LF and CR are
+  // dropped, invalid UTF-8 bytes become U+FFFD. CR (and tab and LF inside attribute values)
+  // are written as character references, so a parser gives them back unchanged.
+  // Element and attribute names are written as they are.
   std::string to_xml() const;
   void append_xml(std::string& out) const;
 

@@ -339,6 +339,25 @@ TEST(ComponentConnection, ServerClosingTheStreamIsNetwork) {
   EXPECT_TRUE(c.disconnects[0].was_connected);
 }
 
+TEST(ComponentConnection, OtherStreamErrorsCarryConditionAndText) {
+  FakeServer server(kDomain, kSecret);
+  Component c;
+  ASSERT_TRUE(c.connect(server));
+  ASSERT_TRUE(c.pump_until_connected());
+  ASSERT_TRUE(server.send(
+      "<stream:error><system-shutdown xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>"
+      "<text xmlns='urn:ietf:params:xml:ns:xmpp-streams'>going down</text></stream:error>"
+      "</stream:stream>"));
+  ASSERT_TRUE(c.pump_until_disconnected());
+  EXPECT_EQ(c.disconnects[0].cause, DisconnectCause::stream_error);
+  EXPECT_TRUE(c.disconnects[0].was_connected);
+  EXPECT_NE(c.disconnects[0].detail.find("system-shutdown"), std::string::npos)
+      << c.disconnects[0].detail;
+  EXPECT_NE(c.disconnects[0].detail.find("going down"), std::string::npos);
+  EXPECT_TRUE(c.stanzas.empty());  // the stream error is not a stanza
+  EXPECT_STREQ(to_string(c.disconnects[0].cause), "stream_error");
+}
+
 TEST(ComponentConnection, DisconnectIsClosed) {
   FakeServer server(kDomain, kSecret);
   Component c;
@@ -365,6 +384,21 @@ TEST(ComponentConnection, WrongSecretIsNotAuthorized) {
     EXPECT_EQ(line.find(kSecret), std::string::npos) << line;
     EXPECT_EQ(line.find("wrong"), std::string::npos) << line;
   }
+}
+
+TEST(ComponentConnection, RetryAfterAStreamErrorStillReceives) {
+  FakeServer server(kDomain, kSecret);
+  Component c;
+  ASSERT_TRUE(c.connect(server, kDomain, "wrong"));
+  ASSERT_TRUE(c.pump_until_disconnected());
+  ASSERT_TRUE(c.connect(server, "other.localhost"));
+  ASSERT_TRUE(c.pump_until_disconnected(2));
+  EXPECT_EQ(c.disconnects[1].cause, DisconnectCause::host_unknown);
+  ASSERT_TRUE(c.connect(server));
+  ASSERT_TRUE(c.pump_until_connected());
+  ASSERT_TRUE(server.send("<message from='alice@localhost' to='concierge.localhost'/>"));
+  ASSERT_TRUE(c.pump_until([&] { return c.stanzas.size() == 1; }));
+  EXPECT_EQ(c.disconnects.size(), 2u);
 }
 
 TEST(ComponentConnection, UnknownDomainIsHostUnknown) {

@@ -61,6 +61,23 @@ TEST(Element, EscapesAttributesAndText) {
   EXPECT_EQ(*back, e);
 }
 
+TEST(Element, NeverWritesWhatXmlCannotCarry) {
+  Element e = make_text("body", std::string("a\x01" "b\x1F" "\0c\x7F", 7), {{"k", "x\x02y"}});
+  EXPECT_EQ(e.to_xml(), "<body k=\"xy\">abc\x7F</body>");
+  EXPECT_EQ(make_text("b", "ok \xC3\xA9 bad \xC3 \xFF \xED\xA0\x80 \xEF\xBF\xBF end").to_xml(),
+            "<b>ok \xC3\xA9 bad \xEF\xBF\xBD \xEF\xBF\xBD \xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD "
+            "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD end</b>");
+  EXPECT_TRUE(parse_xml(e.to_xml()));
+}
+
+TEST(Element, WhitespaceSurvivesARoundTrip) {
+  Element e = make_text("body", "line1\r\nline2\ttab", {{"a", "x\ny\tz\r"}});
+  EXPECT_EQ(e.to_xml(), "<body a=\"x&#10;y&#9;z&#13;\">line1&#13;\nline2\ttab</body>");
+  auto back = parse_xml(e.to_xml());
+  ASSERT_TRUE(back);
+  EXPECT_EQ(*back, e);
+}
+
 TEST(Element, MixedContentRoundTrip) {
   const std::string xml =
       "<html xmlns=\"http://jabber.org/protocol/xhtml-im\"><body "

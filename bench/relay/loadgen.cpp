@@ -1,0 +1,559 @@
+// SPDX-License-Identifier: MIT
+// Load generator for the relay benchmark (bench/README.md, "Relay"): a plain libstrophe client
+// that logs in as a sender and a receiver (one session when they are the same JID), writes
+// chat messages to --to and counts what reaches the receiver.
+//
+//   --saturate N          N messages, at most --window outstanding: received messages per second
+//   --rate R --duration S R*S messages paced at R/s: per-message latency p50/p99/max
+//
+// Each message carries its sequence number in its id ("lg<phase><seq>") and in its body, so a
+// relay that rewrites ids is still measured. Every phase is bounded by a stall timeout and the
+// whole run by --max-seconds (a SIGALRM watchdog backs the loop's own checks). Output: one
+// `RESULT mode=...` line per phase on stdout; exit 0 when every message arrived, 1 when some did
+// not, 2 on bad arguments, 3 when a session could not log in or nothing was relayed at all.
+//
+// libstrophe is used directly (this is a client: the component crash of STACK.md does not apply).
+// The loop is ours: ppoll on the sessions' sockets (learned in the sockopt callback, which also
+// sets TCP_NODELAY), then xmpp_run_once(ctx, 0).
+#include <strophe.h>
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <cinttypes>
+#include <csignal>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <ctime>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace {
+
+std::int64_t now_ns() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
+
+constexpr std::int64_t kNsPerMs = 1'000'000;
+constexpr std::int64_t kNsPerSec = 1'000'000'000;
+
+struct Options {
+  std::string host = "127.0.0.1";
+  unsigned port = 5222;
+  std::string sender;
+  std::string password;
+  std::string receiver;  // defaults to the sender
+  std::string receiver_password;
+  std::string to;
+  long saturate = 0;  // messages; 0 = no saturation phase
+  long window = 200;
+  long rate = 0;  // messages/s; 0 = no latency phase
+  double duration = 0;
+  long warmup = 200;
+  double max_seconds = 60;
+  double stall_seconds = 5;
+  int body_bytes = 64;
+  std::string latencies_path;  // when set: the latency phase's samples, one per line, in µs
+  bool verbose = false;
+};
+
+struct Session {
+  std::string jid;
+  std::string password;
+  xmpp_conn_t* conn = nullptr;
+  int fd = -1;
+  bool online = false;         // logged in and initial presence sent
+  bool self_presence = false;  // the server reflected our presence: we are available
+  bool ended = false;          // disconnected or failed
+  bool is_receiver = false;
+};
+
+// One phase's bookkeeping; sequence numbers index the vectors.
+struct Phase {
+  char tag = 'w';
+  std::vector<std::int64_t> sent_ns;
+  std::vector<std::int64_t> latency_ns;  // -1 until received
+  long received = 0;
+  long bounced = 0;  // came back as <message type='error'/>: will never arrive
+  std::int64_t last_receive_ns = 0;
+
+  long settled() const { return received + bounced; }
+};
+
+struct Run {
+  Options opt;
+  xmpp_ctx_t* ctx = nullptr;
+  std::vector<Session> sessions;
+  std::string to_escaped;
+  std::string padding;
+  Phase phase;
+  long errors = 0;   // <message type='error'/> seen by any session
+  long foreign = 0;  // messages that carried no sequence number of ours
+  std::int64_t deadline_ns = 0;
+};
+
+Run* g_run = nullptr;  // for the sockopt callback, which has no userdata
+
+std::string xml_escape(std::string_view in) {
+  std::string out;
+  for (char c : in) {
+    switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '\'':
+        out += "&apos;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out += c;
+    }
+  }
+  return out;
+}
+
+std::string bare(std::string_view jid) {
+  return std::string(jid.substr(0, jid.find('/')));
+}
+
+// "lg<tag><seq>" in the id, else "seq <tag><seq> " at the start of the body.
+bool parse_seq(std::string_view text, char tag, long& seq) {
+  if (text.empty() || text[0] != tag) return false;
+  const char* first = text.data() + 1;
+  const char* last = text.data() + text.size();
+  auto [ptr, ec] = std::from_chars(first, last, seq);
+  return ec == std::errc() && ptr != first;
+}
+
+void on_receive(Run& run, xmpp_stanza_t* stanza) {
+  Phase& ph = run.phase;
+  long seq = -1;
+  const char* id = xmpp_stanza_get_id(stanza);
+  bool found = id != nullptr && std::strncmp(id, "lg", 2) == 0 && parse_seq(id + 2, ph.tag, seq);
+  if (!found) {
+    char* body = xmpp_message_get_body(stanza);
+    if (body != nullptr) {
+      std::string_view b(body);
+      if (b.rfind("seq ", 0) == 0) {
+        b.remove_prefix(4);
+        found = parse_seq(b.substr(0, b.find(' ')), ph.tag, seq);
+      }
+      xmpp_free(run.ctx, body);
+    }
+  }
+  if (!found || seq < 0 || static_cast<std::size_t>(seq) >= ph.sent_ns.size() ||
+      ph.latency_ns[static_cast<std::size_t>(seq)] >= 0) {
+    ++run.foreign;  // another phase's straggler, a duplicate, or the relay's own chatter
+    return;
+  }
+  const std::int64_t t = now_ns();
+  ph.latency_ns[static_cast<std::size_t>(seq)] = t - ph.sent_ns[static_cast<std::size_t>(seq)];
+  ++ph.received;
+  ph.last_receive_ns = t;
+}
+
+int message_handler(xmpp_conn_t*, xmpp_stanza_t* stanza, void* userdata) noexcept {
+  auto* session = static_cast<Session*>(userdata);
+  const char* type = xmpp_stanza_get_type(stanza);
+  if (type != nullptr && std::strcmp(type, "error") == 0) {
+    ++g_run->errors;
+    Phase& ph = g_run->phase;
+    const char* id = xmpp_stanza_get_id(stanza);
+    long seq = -1;
+    if (id != nullptr && std::strncmp(id, "lg", 2) == 0 && parse_seq(id + 2, ph.tag, seq) &&
+        seq >= 0 && static_cast<std::size_t>(seq) < ph.sent_ns.size()) {
+      ++ph.bounced;
+      ph.last_receive_ns = now_ns();
+    }
+    if (g_run->opt.verbose || g_run->errors <= 3) {
+      char* xml = nullptr;
+      std::size_t len = 0;
+      if (xmpp_stanza_to_text(stanza, &xml, &len) == XMPP_EOK) {
+        std::fprintf(stderr, "loadgen: %s got an error: %.*s\n", session->jid.c_str(),
+                     static_cast<int>(std::min<std::size_t>(len, 600)), xml);
+        xmpp_free(g_run->ctx, xml);
+      }
+    }
+    return 1;
+  }
+  if (session->is_receiver) on_receive(*g_run, stanza);
+  return 1;
+}
+
+int presence_handler(xmpp_conn_t*, xmpp_stanza_t* stanza, void* userdata) noexcept {
+  auto* session = static_cast<Session*>(userdata);
+  const char* from = xmpp_stanza_get_from(stanza);
+  const char* type = xmpp_stanza_get_type(stanza);
+  if (from != nullptr && type == nullptr && bare(from) == bare(session->jid)) {
+    session->self_presence = true;
+  }
+  return 1;
+}
+
+int sockopt_callback(xmpp_conn_t* conn, void* sock) noexcept {
+  const int fd = *static_cast<int*>(sock);
+  const int one = 1;
+  if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) != 0) return -1;
+  for (Session& s : g_run->sessions) {
+    if (s.conn == conn) s.fd = fd;
+  }
+  return 0;
+}
+
+void conn_handler(xmpp_conn_t* conn, xmpp_conn_event_t event, int error,
+                  xmpp_stream_error_t* stream_error, void* userdata) noexcept {
+  auto* session = static_cast<Session*>(userdata);
+  if (event == XMPP_CONN_CONNECT) {
+    xmpp_handler_add(conn, message_handler, nullptr, "message", nullptr, session);
+    xmpp_handler_add(conn, presence_handler, nullptr, "presence", nullptr, session);
+    xmpp_send_raw_string(conn, "<presence/>");
+    session->online = true;
+    return;
+  }
+  if (event == XMPP_CONN_DISCONNECT || event == XMPP_CONN_FAIL) {
+    if (!session->ended && (error != 0 || stream_error != nullptr)) {
+      std::fprintf(
+          stderr, "loadgen: %s disconnected (error %d%s%s)\n", session->jid.c_str(), error,
+          stream_error != nullptr && stream_error->text != nullptr ? ": " : "",
+          stream_error != nullptr && stream_error->text != nullptr ? stream_error->text : "");
+    }
+    session->online = false;
+    session->ended = true;
+    session->fd = -1;
+  }
+}
+
+void log_handler(void*, xmpp_log_level_t level, const char* area, const char* msg) noexcept {
+  if (level >= XMPP_LEVEL_WARN) std::fprintf(stderr, "loadgen: libstrophe %s: %s\n", area, msg);
+}
+
+// One turn of the loop: wait for a socket (or until `until_ns`, at most 100 ms), then let
+// libstrophe write queued data, read and run handlers.
+void pump(Run& run, std::int64_t until_ns) {
+  pollfd fds[2];
+  nfds_t n = 0;
+  for (Session& s : run.sessions) {
+    if (s.fd < 0 || s.ended) continue;
+    short events = POLLIN;
+    if (xmpp_conn_is_connecting(s.conn) || xmpp_conn_send_queue_len(s.conn) > 0) events |= POLLOUT;
+    fds[n++] = pollfd{s.fd, events, 0};
+  }
+  std::int64_t wait = std::clamp<std::int64_t>(until_ns - now_ns(), 0, 100 * kNsPerMs);
+  timespec ts{static_cast<time_t>(wait / kNsPerSec), static_cast<long>(wait % kNsPerSec)};
+  if (n > 0) {
+    ppoll(fds, n, &ts, nullptr);
+  } else {
+    nanosleep(&ts, nullptr);
+  }
+  xmpp_run_once(run.ctx, 0);
+}
+
+bool any_ended(const Run& run) {
+  return std::any_of(run.sessions.begin(), run.sessions.end(),
+                     [](const Session& s) { return s.ended; });
+}
+
+void send_message(Run& run, long seq) {
+  char buf[1024];
+  const int len = std::snprintf(buf, sizeof buf,
+                                "<message to='%s' type='chat' id='lg%c%ld'>"
+                                "<body>seq %c%ld %s</body></message>",
+                                run.to_escaped.c_str(), run.phase.tag, seq, run.phase.tag, seq,
+                                run.padding.c_str());
+  run.phase.sent_ns[static_cast<std::size_t>(seq)] = now_ns();
+  xmpp_send_raw(run.sessions[0].conn, buf, static_cast<std::size_t>(len));
+}
+
+void start_phase(Run& run, char tag, long count) {
+  run.phase = Phase{};
+  run.phase.tag = tag;
+  run.phase.sent_ns.assign(static_cast<std::size_t>(count), 0);
+  run.phase.latency_ns.assign(static_cast<std::size_t>(count), -1);
+  run.phase.last_receive_ns = now_ns();
+}
+
+// Sends `count` messages keeping at most `window` outstanding; returns false on a stall, a lost
+// session, the global deadline or any bounce. Outstanding = sent - received - bounced, so a
+// silently lost message shrinks the window for good: the stall timeout ends such a phase.
+bool run_windowed(Run& run, long count, long window) {
+  long sent = 0;
+  const std::int64_t stall = static_cast<std::int64_t>(run.opt.stall_seconds * kNsPerSec);
+  while (run.phase.settled() < count) {
+    const std::int64_t t = now_ns();
+    if (t > run.deadline_ns || any_ended(run) || t - run.phase.last_receive_ns > stall) {
+      return false;
+    }
+    bool queued = false;
+    while (sent < count && sent - run.phase.settled() < window) {
+      send_message(run, sent++);
+      queued = true;
+    }
+    if (queued) xmpp_run_once(run.ctx, 0);  // write now rather than after the next poll
+    pump(run, t + 100 * kNsPerMs);
+  }
+  return run.phase.bounced == 0;
+}
+
+// Sends `count` messages at `rate` per second (open loop: late sends go out at once), then
+// waits for the stragglers.
+bool run_paced(Run& run, long count, long rate) {
+  const std::int64_t start = now_ns();
+  const std::int64_t stall = static_cast<std::int64_t>(run.opt.stall_seconds * kNsPerSec);
+  long sent = 0;
+  std::int64_t last_send = start;
+  while (run.phase.settled() < count) {
+    const std::int64_t t = now_ns();
+    if (t > run.deadline_ns || any_ended(run)) return false;
+    if (sent == count && t - std::max(last_send, run.phase.last_receive_ns) > stall) return false;
+    bool queued = false;
+    while (sent < count && start + sent * kNsPerSec / rate <= t) {
+      send_message(run, sent++);
+      queued = true;
+      last_send = t;
+    }
+    if (queued) xmpp_run_once(run.ctx, 0);
+    const std::int64_t next = sent < count ? start + sent * kNsPerSec / rate : t + 100 * kNsPerMs;
+    pump(run, next);
+  }
+  return run.phase.bounced == 0;
+}
+
+double percentile_ms(std::vector<std::int64_t>& sorted, double p) {
+  if (sorted.empty()) return 0;
+  const auto index = static_cast<std::size_t>(p * static_cast<double>(sorted.size() - 1) + 0.5);
+  return static_cast<double>(sorted[std::min(index, sorted.size() - 1)]) / kNsPerMs;
+}
+
+std::vector<std::int64_t> sorted_latencies(const Phase& ph) {
+  std::vector<std::int64_t> v;
+  v.reserve(static_cast<std::size_t>(ph.received));
+  for (std::int64_t l : ph.latency_ns) {
+    if (l >= 0) v.push_back(l);
+  }
+  std::sort(v.begin(), v.end());
+  return v;
+}
+
+[[noreturn]] void usage(const char* why) {
+  std::fprintf(stderr,
+               "loadgen: %s\n"
+               "usage: loadgen --host H --port P --sender JID --password PW [--receiver JID\n"
+               "       [--receiver-password PW]] --to JID [--saturate N [--window W]]\n"
+               "       [--rate R --duration S] [--warmup N] [--max-seconds S] [--stall-seconds S]\n"
+               "       [--body-bytes B] [--latencies FILE] [--verbose]\n",
+               why);
+  std::exit(2);
+}
+
+Options parse_args(int argc, char** argv) {
+  Options o;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view a = argv[i];
+    if (a == "--verbose") {
+      o.verbose = true;
+      continue;
+    }
+    if (i + 1 >= argc) usage("missing value");
+    const char* v = argv[++i];
+    char* end = nullptr;
+    auto number = [&] {
+      const double d = std::strtod(v, &end);
+      if (end == v || *end != '\0' || d < 0) usage("bad number");
+      return d;
+    };
+    if (a == "--host")
+      o.host = v;
+    else if (a == "--port")
+      o.port = static_cast<unsigned>(number());
+    else if (a == "--sender")
+      o.sender = v;
+    else if (a == "--password")
+      o.password = v;
+    else if (a == "--receiver")
+      o.receiver = v;
+    else if (a == "--receiver-password")
+      o.receiver_password = v;
+    else if (a == "--to")
+      o.to = v;
+    else if (a == "--saturate")
+      o.saturate = static_cast<long>(number());
+    else if (a == "--window")
+      o.window = static_cast<long>(number());
+    else if (a == "--rate")
+      o.rate = static_cast<long>(number());
+    else if (a == "--duration")
+      o.duration = number();
+    else if (a == "--warmup")
+      o.warmup = static_cast<long>(number());
+    else if (a == "--max-seconds")
+      o.max_seconds = number();
+    else if (a == "--stall-seconds")
+      o.stall_seconds = number();
+    else if (a == "--body-bytes")
+      o.body_bytes = static_cast<int>(number());
+    else if (a == "--latencies")
+      o.latencies_path = v;
+    else
+      usage("unknown argument");
+  }
+  if (o.sender.empty() || o.password.empty() || o.to.empty()) usage("--sender, --password, --to");
+  if (o.receiver.empty()) o.receiver = o.sender;
+  if (o.receiver_password.empty()) o.receiver_password = o.password;
+  if (o.saturate == 0 && o.rate == 0) usage("give --saturate N and/or --rate R --duration S");
+  if (o.rate > 0 && o.duration <= 0) usage("--rate needs --duration");
+  if (o.window < 1 || o.port == 0 || o.port > 65535 || o.body_bytes > 512) usage("bad value");
+  if (o.saturate > 10'000'000 || static_cast<double>(o.rate) * o.duration > 10'000'000) {
+    usage("too many messages");
+  }
+  return o;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Run run;
+  run.opt = parse_args(argc, argv);
+  g_run = &run;
+  const Options& opt = run.opt;
+  const std::int64_t t0 = now_ns();
+  run.deadline_ns = t0 + static_cast<std::int64_t>(opt.max_seconds * kNsPerSec);
+  alarm(static_cast<unsigned>(opt.max_seconds) + 10);  // watchdog: default action kills us
+  run.to_escaped = xml_escape(opt.to);
+  run.padding.assign(static_cast<std::size_t>(std::max(opt.body_bytes - 16, 0)), 'x');
+
+  xmpp_initialize();
+  xmpp_log_t log{log_handler, nullptr};  // outlives the context
+  run.ctx = xmpp_ctx_new(nullptr, &log);
+  run.sessions.reserve(2);  // Session addresses are libstrophe userdata: no reallocation
+  run.sessions.emplace_back().jid = opt.sender;
+  run.sessions.back().password = opt.password;
+  if (bare(opt.receiver) != bare(opt.sender)) {
+    run.sessions.emplace_back().jid = opt.receiver;
+    run.sessions.back().password = opt.receiver_password;
+  }
+  run.sessions.back().is_receiver = true;
+  for (Session& s : run.sessions) {
+    s.conn = xmpp_conn_new(run.ctx);
+    xmpp_conn_set_flags(s.conn, XMPP_CONN_FLAG_DISABLE_TLS | XMPP_CONN_FLAG_DISABLE_SM);
+    xmpp_conn_set_sockopt_callback(s.conn, sockopt_callback);
+    xmpp_conn_set_jid(s.conn, s.jid.c_str());
+    xmpp_conn_set_pass(s.conn, s.password.c_str());
+    if (xmpp_connect_client(s.conn, opt.host.c_str(), static_cast<unsigned short>(opt.port),
+                            conn_handler, &s) != XMPP_EOK) {
+      std::fprintf(stderr, "loadgen: cannot connect %s to %s:%u\n", s.jid.c_str(), opt.host.c_str(),
+                   opt.port);
+      return 3;
+    }
+  }
+
+  // Log in, then wait (briefly) until the server reflects our presence: from then on a message
+  // to the receiver's bare JID is delivered, not bounced.
+  int exit_code = 0;
+  const std::int64_t login_deadline = std::min(run.deadline_ns, now_ns() + 10 * kNsPerSec);
+  auto logged_in = [&] {
+    return std::all_of(run.sessions.begin(), run.sessions.end(),
+                       [](const Session& s) { return s.online; });
+  };
+  while (!logged_in() && !any_ended(run) && now_ns() < login_deadline) pump(run, login_deadline);
+  const std::int64_t presence_deadline = std::min(run.deadline_ns, now_ns() + 2 * kNsPerSec);
+  while (logged_in() && !run.sessions.back().self_presence && now_ns() < presence_deadline) {
+    pump(run, presence_deadline);
+  }
+  if (!logged_in()) {
+    std::fprintf(stderr, "loadgen: login failed\n");
+    exit_code = 3;
+  }
+
+  // Warm-up: the relay's caches, Prosody's routes, our allocations.
+  if (exit_code == 0 && opt.warmup > 0) {
+    start_phase(run, 'w', opt.warmup);
+    run_windowed(run, opt.warmup, std::min(opt.window, opt.warmup));
+    if (run.phase.received == 0) {
+      std::fprintf(stderr, "loadgen: nothing came back to %s during the warm-up\n",
+                   opt.receiver.c_str());
+      exit_code = 3;
+    }
+  }
+
+  if (exit_code == 0 && opt.saturate > 0) {
+    start_phase(run, 's', opt.saturate);
+    const std::int64_t start = now_ns();
+    const bool complete = run_windowed(run, opt.saturate, opt.window);
+    const double seconds =
+        static_cast<double>(std::max(run.phase.last_receive_ns - start, std::int64_t{1})) /
+        kNsPerSec;
+    auto lat = sorted_latencies(run.phase);
+    std::printf(
+        "RESULT mode=saturate sent=%ld received=%ld bounced=%ld window=%ld seconds=%.3f "
+        "rate=%.0f p50_ms=%.3f p99_ms=%.3f complete=%d\n",
+        opt.saturate, run.phase.received, run.phase.bounced, opt.window, seconds,
+        static_cast<double>(run.phase.received) / seconds, percentile_ms(lat, 0.5),
+        percentile_ms(lat, 0.99), complete ? 1 : 0);
+    std::fflush(stdout);
+    if (!complete) exit_code = 1;
+  }
+
+  if ((exit_code == 0 || exit_code == 1) && opt.rate > 0) {
+    const long count =
+        std::max(1L, static_cast<long>(static_cast<double>(opt.rate) * opt.duration));
+    start_phase(run, 'l', count);
+    const std::int64_t start = now_ns();
+    const bool complete = run_paced(run, count, opt.rate);
+    const double seconds = static_cast<double>(now_ns() - start) / kNsPerSec;
+    auto lat = sorted_latencies(run.phase);
+    std::printf(
+        "RESULT mode=latency rate=%ld sent=%ld received=%ld bounced=%ld seconds=%.3f "
+        "p50_ms=%.3f p99_ms=%.3f max_ms=%.3f complete=%d\n",
+        opt.rate, count, run.phase.received, run.phase.bounced, seconds, percentile_ms(lat, 0.5),
+        percentile_ms(lat, 0.99), lat.empty() ? 0.0 : percentile_ms(lat, 1.0), complete ? 1 : 0);
+    std::fflush(stdout);
+    if (!complete) exit_code = 1;
+    if (!opt.latencies_path.empty()) {
+      FILE* out = std::fopen(opt.latencies_path.c_str(), "w");
+      if (out == nullptr) {
+        std::fprintf(stderr, "loadgen: cannot write %s\n", opt.latencies_path.c_str());
+        exit_code = 1;
+      } else {
+        for (std::int64_t l : lat) std::fprintf(out, "%.1f\n", static_cast<double>(l) / 1000.0);
+        std::fclose(out);
+      }
+    }
+  }
+  if (run.errors > 0 || run.foreign > 0) {
+    std::fprintf(stderr, "loadgen: %ld error stanzas, %ld unmatched messages\n", run.errors,
+                 run.foreign);
+  }
+
+  // Leave politely, bounded.
+  for (Session& s : run.sessions) {
+    if (!s.ended) xmpp_disconnect(s.conn);
+  }
+  const std::int64_t bye = now_ns() + 1 * kNsPerSec;
+  while (now_ns() < bye && !std::all_of(run.sessions.begin(), run.sessions.end(),
+                                        [](const Session& s) { return s.ended; })) {
+    pump(run, bye);
+  }
+  for (Session& s : run.sessions) xmpp_conn_release(s.conn);
+  xmpp_ctx_free(run.ctx);
+  xmpp_shutdown();
+  return exit_code;
+}

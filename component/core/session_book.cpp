@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include <component/core/session_book.hpp>
 
+#include <algorithm>
+
 namespace concierge::core {
 
 SessionBook::Key SessionBook::key_of(const std::string& a, const std::string& b) {
@@ -8,20 +10,31 @@ SessionBook::Key SessionBook::key_of(const std::string& a, const std::string& b)
 }
 
 void SessionBook::touch(const Key& key, Session& s, Instant now) {
-  expiries_.erase({s.last_activity + idle_after_, key});
+  const Key* stable = &sessions_.find(key)->first;
+  expiries_.erase({s.last_activity + idle_after_, stable});
   s.last_activity = std::max(s.last_activity, now);
-  expiries_.insert({s.last_activity + idle_after_, key});
+  expiries_.insert({s.last_activity + idle_after_, stable});
+}
+
+std::map<SessionBook::Key, SessionBook::Session>::iterator SessionBook::open(const Key& key,
+                                                                             Instant now) {
+  auto it = sessions_.emplace(key, Session{now}).first;
+  const Key* stable = &it->first;
+  expiries_.insert({now + idle_after_, stable});
+  peers_[key.first].push_back(stable);
+  peers_[key.second].push_back(stable);
+  return it;
 }
 
 void SessionBook::erase(const Key& key) {
   auto it = sessions_.find(key);
   if (it == sessions_.end()) return;
-  expiries_.erase({it->second.last_activity + idle_after_, key});
-  for (const auto* user : {&key.first, &key.second}) {
-    const std::string& peer = user == &key.first ? key.second : key.first;
+  const Key* stable = &it->first;
+  expiries_.erase({it->second.last_activity + idle_after_, stable});
+  for (const std::string* user : {&stable->first, &stable->second}) {
     auto p = peers_.find(*user);
     if (p == peers_.end()) continue;
-    p->second.erase(peer);
+    std::erase(p->second, stable);
     if (p->second.empty()) peers_.erase(p);
   }
   sessions_.erase(it);
@@ -37,10 +50,7 @@ void SessionBook::forwarded(const std::string& from, const std::string& to, Acti
   }
   if (it == sessions_.end()) {
     if (!to_available || activity == Activity::other) return;
-    it = sessions_.emplace(key, Session{now}).first;
-    expiries_.insert({now + idle_after_, key});
-    peers_[from].insert(to);
-    peers_[to].insert(from);
+    it = open(key, now);
   }
   Session& s = it->second;
   if (activity == Activity::message || activity == Activity::composing) {
@@ -53,12 +63,7 @@ void SessionBook::open_released(const std::string& sender, const std::string& ta
                                 Instant now) {
   const Key key = key_of(sender, target);
   auto it = sessions_.find(key);
-  if (it == sessions_.end()) {
-    it = sessions_.emplace(key, Session{now}).first;
-    expiries_.insert({now + idle_after_, key});
-    peers_[sender].insert(target);
-    peers_[target].insert(sender);
-  }
+  if (it == sessions_.end()) it = open(key, now);
   it->second.released = true;
   touch(key, it->second, now);
 }
@@ -79,9 +84,9 @@ int SessionBook::counted(const std::string& user, Instant now, const std::string
   auto p = peers_.find(user);
   if (p == peers_.end()) return 0;
   int n = 0;
-  for (const auto& peer : p->second) {
-    if (peer == except) continue;
-    const Session& s = sessions_.at(key_of(user, peer));
+  for (const Key* key : p->second) {
+    if (other(*key, user) == except) continue;
+    const Session& s = sessions_.find(*key)->second;
     if (live(s, now) && s.counts()) ++n;
   }
   return n;
@@ -91,16 +96,17 @@ std::vector<std::string> SessionBook::peers(const std::string& user, Instant now
   std::vector<std::string> out;
   auto p = peers_.find(user);
   if (p == peers_.end()) return out;
-  for (const auto& peer : p->second) {
-    if (live(sessions_.at(key_of(user, peer)), now)) out.push_back(peer);
+  for (const Key* key : p->second) {
+    if (live(sessions_.find(*key)->second, now)) out.push_back(other(*key, user));
   }
+  std::sort(out.begin(), out.end());
   return out;
 }
 
 std::vector<std::pair<std::string, std::string>> SessionBook::expire(Instant now) {
   std::vector<std::pair<std::string, std::string>> ended;
   while (!expiries_.empty() && expiries_.begin()->first <= now) {
-    const Key key = expiries_.begin()->second;
+    const Key key = *expiries_.begin()->second;
     ended.push_back(key);
     erase(key);
   }

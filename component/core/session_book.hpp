@@ -67,12 +67,18 @@ class SessionBook {
   static Key key_of(const std::string& a, const std::string& b);
   void touch(const Key& key, Session& s, Instant now);
   void erase(const Key& key);
+  std::map<Key, Session>::iterator open(const Key& key, Instant now);
+  static const std::string& other(const Key& key, const std::string& user) {
+    return key.first == user ? key.second : key.first;
+  }
   bool live(const Session& s, Instant now) const { return now - s.last_activity < idle_after_; }
 
   Duration idle_after_;
+  // Map nodes never move, so the indexes below point at the keys instead of copying them
+  // (DESIGN §9: at most 1 KiB per tracked user for presence and sessions).
   std::map<Key, Session> sessions_;
-  std::set<std::pair<Instant, Key>> expiries_;  // (last_activity + idle_after, key)
-  std::unordered_map<std::string, std::set<std::string>> peers_;
+  std::set<std::pair<Instant, const Key*>> expiries_;  // (last_activity + idle_after, key)
+  std::unordered_map<std::string, std::vector<const Key*>> peers_;  // user → their sessions
 };
 
 }  // namespace concierge::core

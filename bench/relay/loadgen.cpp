@@ -5,6 +5,9 @@
 //
 //   --saturate N          N messages, at most --window outstanding: received messages per second
 //   --rate R --duration S R*S messages paced at R/s: per-message latency p50/p99/max
+//   --to2 JID [--receiver2 JID]  with --rate: a second route, interleaved message by message with
+//                         the first (each at R/s), so that both see the same machine noise;
+//                         one latency RESULT line per route (route=1, route=2)
 //
 // Each message carries its sequence number in its id ("lg<phase><seq>") and in its body, so a
 // relay that rewrites ids is still measured. Every phase is bounded by a stall timeout and the
@@ -56,6 +59,8 @@ struct Options {
   std::string receiver;  // defaults to the sender
   std::string receiver_password;
   std::string to;
+  std::string to2;  // second route of the latency phase, interleaved (empty: none)
+  std::string receiver2;
   long saturate = 0;  // messages; 0 = no saturation phase
   long window = 200;
   long rate = 0;  // messages/s; 0 = no latency phase
@@ -95,7 +100,8 @@ struct Run {
   Options opt;
   xmpp_ctx_t* ctx = nullptr;
   std::vector<Session> sessions;
-  std::string to_escaped;
+  std::string to_escaped[2];  // per route
+  int routes = 1;             // of the current phase: message `seq` goes to route seq % routes
   std::string padding;
   Phase phase;
   long errors = 0;   // <message type='error'/> seen by any session
@@ -249,7 +255,7 @@ void log_handler(void*, xmpp_log_level_t level, const char* area, const char* ms
 // One turn of the loop: wait for a socket (or until `until_ns`, at most 100 ms), then let
 // libstrophe write queued data, read and run handlers.
 void pump(Run& run, std::int64_t until_ns) {
-  pollfd fds[2];
+  pollfd fds[3];
   nfds_t n = 0;
   for (Session& s : run.sessions) {
     if (s.fd < 0 || s.ended) continue;
@@ -273,12 +279,13 @@ bool any_ended(const Run& run) {
 }
 
 void send_message(Run& run, long seq) {
+  const std::string& to = run.to_escaped[seq % run.routes];
   char buf[1024];
-  const int len = std::snprintf(buf, sizeof buf,
-                                "<message to='%s' type='chat' id='lg%c%ld'>"
-                                "<body>seq %c%ld %s</body></message>",
-                                run.to_escaped.c_str(), run.phase.tag, seq, run.phase.tag, seq,
-                                run.padding.c_str());
+  const int len =
+      std::snprintf(buf, sizeof buf,
+                    "<message to='%s' type='chat' id='lg%c%ld'>"
+                    "<body>seq %c%ld %s</body></message>",
+                    to.c_str(), run.phase.tag, seq, run.phase.tag, seq, run.padding.c_str());
   run.phase.sent_ns[static_cast<std::size_t>(seq)] = now_ns();
   xmpp_send_raw(run.sessions[0].conn, buf, static_cast<std::size_t>(len));
 }
@@ -343,11 +350,14 @@ double percentile_ms(std::vector<std::int64_t>& sorted, double p) {
   return static_cast<double>(sorted[std::min(index, sorted.size() - 1)]) / kNsPerMs;
 }
 
-std::vector<std::int64_t> sorted_latencies(const Phase& ph) {
+// The received messages' latencies, sorted; with `routes` > 1 only those of `route` (0-based).
+std::vector<std::int64_t> sorted_latencies(const Phase& ph, int routes = 1, int route = 0) {
   std::vector<std::int64_t> v;
   v.reserve(static_cast<std::size_t>(ph.received));
-  for (std::int64_t l : ph.latency_ns) {
-    if (l >= 0) v.push_back(l);
+  for (std::size_t i = 0; i < ph.latency_ns.size(); ++i) {
+    if (ph.latency_ns[i] >= 0 && static_cast<int>(i % static_cast<std::size_t>(routes)) == route) {
+      v.push_back(ph.latency_ns[i]);
+    }
   }
   std::sort(v.begin(), v.end());
   return v;
@@ -358,7 +368,8 @@ std::vector<std::int64_t> sorted_latencies(const Phase& ph) {
                "loadgen: %s\n"
                "usage: loadgen --host H --port P --sender JID --password PW [--receiver JID\n"
                "       [--receiver-password PW]] --to JID [--saturate N [--window W]]\n"
-               "       [--rate R --duration S] [--warmup N] [--max-seconds S] [--stall-seconds S]\n"
+               "       [--rate R --duration S [--to2 JID [--receiver2 JID]]] [--warmup N] "
+               "[--max-seconds S] [--stall-seconds S]\n"
                "       [--body-bytes B] [--latencies FILE] [--verbose]\n",
                why);
   std::exit(2);
@@ -394,6 +405,10 @@ Options parse_args(int argc, char** argv) {
       o.receiver_password = v;
     else if (a == "--to")
       o.to = v;
+    else if (a == "--to2")
+      o.to2 = v;
+    else if (a == "--receiver2")
+      o.receiver2 = v;
     else if (a == "--saturate")
       o.saturate = static_cast<long>(number());
     else if (a == "--window")
@@ -418,6 +433,8 @@ Options parse_args(int argc, char** argv) {
   if (o.sender.empty() || o.password.empty() || o.to.empty()) usage("--sender, --password, --to");
   if (o.receiver.empty()) o.receiver = o.sender;
   if (o.receiver_password.empty()) o.receiver_password = o.password;
+  if (o.receiver2.empty()) o.receiver2 = o.sender;
+  if (!o.to2.empty() && o.rate == 0) usage("--to2 needs --rate");
   if (o.saturate == 0 && o.rate == 0) usage("give --saturate N and/or --rate R --duration S");
   if (o.rate > 0 && o.duration <= 0) usage("--rate needs --duration");
   if (o.window < 1 || o.port == 0 || o.port > 65535 || o.body_bytes > 512) usage("bad value");
@@ -437,20 +454,29 @@ int main(int argc, char** argv) {
   const std::int64_t t0 = now_ns();
   run.deadline_ns = t0 + static_cast<std::int64_t>(opt.max_seconds * kNsPerSec);
   alarm(static_cast<unsigned>(opt.max_seconds) + 10);  // watchdog: default action kills us
-  run.to_escaped = xml_escape(opt.to);
+  run.to_escaped[0] = xml_escape(opt.to);
+  run.to_escaped[1] = xml_escape(opt.to2);
+  const int latency_routes = opt.to2.empty() ? 1 : 2;
   run.padding.assign(static_cast<std::size_t>(std::max(opt.body_bytes - 16, 0)), 'x');
 
   xmpp_initialize();
   xmpp_log_t log{log_handler, nullptr};  // outlives the context
   run.ctx = xmpp_ctx_new(nullptr, &log);
-  run.sessions.reserve(2);  // Session addresses are libstrophe userdata: no reallocation
-  run.sessions.emplace_back().jid = opt.sender;
-  run.sessions.back().password = opt.password;
-  if (bare(opt.receiver) != bare(opt.sender)) {
-    run.sessions.emplace_back().jid = opt.receiver;
-    run.sessions.back().password = opt.receiver_password;
-  }
-  run.sessions.back().is_receiver = true;
+  // One session per distinct account; sessions[0] sends. Session addresses are libstrophe
+  // userdata: reserve so that they never move.
+  run.sessions.reserve(3);
+  auto session_for = [&](const std::string& jid, const std::string& password) -> Session& {
+    for (Session& s : run.sessions) {
+      if (bare(s.jid) == bare(jid)) return s;
+    }
+    Session& s = run.sessions.emplace_back();
+    s.jid = jid;
+    s.password = password;
+    return s;
+  };
+  session_for(opt.sender, opt.password);
+  session_for(opt.receiver, opt.receiver_password).is_receiver = true;
+  if (latency_routes == 2) session_for(opt.receiver2, opt.receiver_password).is_receiver = true;
   for (Session& s : run.sessions) {
     s.conn = xmpp_conn_new(run.ctx);
     xmpp_conn_set_flags(s.conn, XMPP_CONN_FLAG_DISABLE_TLS | XMPP_CONN_FLAG_DISABLE_SM);
@@ -475,7 +501,11 @@ int main(int argc, char** argv) {
   };
   while (!logged_in() && !any_ended(run) && now_ns() < login_deadline) pump(run, login_deadline);
   const std::int64_t presence_deadline = std::min(run.deadline_ns, now_ns() + 2 * kNsPerSec);
-  while (logged_in() && !run.sessions.back().self_presence && now_ns() < presence_deadline) {
+  auto receivers_available = [&] {
+    return std::all_of(run.sessions.begin(), run.sessions.end(),
+                       [](const Session& s) { return !s.is_receiver || s.self_presence; });
+  };
+  while (logged_in() && !receivers_available() && now_ns() < presence_deadline) {
     pump(run, presence_deadline);
   }
   if (!logged_in()) {
@@ -483,9 +513,10 @@ int main(int argc, char** argv) {
     exit_code = 3;
   }
 
-  // Warm-up: the relay's caches, Prosody's routes, our allocations.
+  // Warm-up: the relays' caches, Prosody's routes, our allocations (every route of the run).
   if (exit_code == 0 && opt.warmup > 0) {
     start_phase(run, 'w', opt.warmup);
+    run.routes = latency_routes;
     run_windowed(run, opt.warmup, std::min(opt.window, opt.warmup));
     if (run.phase.received == 0) {
       std::fprintf(stderr, "loadgen: nothing came back to %s during the warm-up\n",
@@ -496,6 +527,7 @@ int main(int argc, char** argv) {
 
   if (exit_code == 0 && opt.saturate > 0) {
     start_phase(run, 's', opt.saturate);
+    run.routes = 1;
     const std::int64_t start = now_ns();
     const bool complete = run_windowed(run, opt.saturate, opt.window);
     const double seconds =
@@ -513,29 +545,39 @@ int main(int argc, char** argv) {
   }
 
   if ((exit_code == 0 || exit_code == 1) && opt.rate > 0) {
-    const long count =
+    // `rate` per route: with two routes, twice as many messages at twice the pace, alternating.
+    const long per_route =
         std::max(1L, static_cast<long>(static_cast<double>(opt.rate) * opt.duration));
+    const long count = per_route * latency_routes;
     start_phase(run, 'l', count);
+    run.routes = latency_routes;
     const std::int64_t start = now_ns();
-    const bool complete = run_paced(run, count, opt.rate);
+    const bool complete = run_paced(run, count, opt.rate * latency_routes);
     const double seconds = static_cast<double>(now_ns() - start) / kNsPerSec;
-    auto lat = sorted_latencies(run.phase);
-    std::printf(
-        "RESULT mode=latency rate=%ld sent=%ld received=%ld bounced=%ld seconds=%.3f "
-        "p50_ms=%.3f p99_ms=%.3f max_ms=%.3f complete=%d\n",
-        opt.rate, count, run.phase.received, run.phase.bounced, seconds, percentile_ms(lat, 0.5),
-        percentile_ms(lat, 0.99), lat.empty() ? 0.0 : percentile_ms(lat, 1.0), complete ? 1 : 0);
-    std::fflush(stdout);
     if (!complete) exit_code = 1;
-    if (!opt.latencies_path.empty()) {
-      FILE* out = std::fopen(opt.latencies_path.c_str(), "w");
+    for (int route = 0; route < latency_routes; ++route) {
+      auto lat = sorted_latencies(run.phase, latency_routes, route);
+      std::printf(
+          "RESULT mode=latency route=%d rate=%ld sent=%ld received=%zu seconds=%.3f p50_ms=%.3f "
+          "p99_ms=%.3f max_ms=%.3f complete=%d\n",
+          route + 1, opt.rate, per_route, lat.size(), seconds, percentile_ms(lat, 0.5),
+          percentile_ms(lat, 0.99), lat.empty() ? 0.0 : percentile_ms(lat, 1.0), complete ? 1 : 0);
+      std::fflush(stdout);
+      if (opt.latencies_path.empty()) continue;
+      // Route 1's samples go to FILE, route 2's to FILE.2: one value in µs per line.
+      const std::string path = opt.latencies_path + (route == 0 ? "" : ".2");
+      FILE* out = std::fopen(path.c_str(), "w");
       if (out == nullptr) {
-        std::fprintf(stderr, "loadgen: cannot write %s\n", opt.latencies_path.c_str());
+        std::fprintf(stderr, "loadgen: cannot write %s\n", path.c_str());
         exit_code = 1;
-      } else {
-        for (std::int64_t l : lat) std::fprintf(out, "%.1f\n", static_cast<double>(l) / 1000.0);
-        std::fclose(out);
+        continue;
       }
+      for (std::int64_t l : lat) std::fprintf(out, "%.1f\n", static_cast<double>(l) / 1000.0);
+      std::fclose(out);
+    }
+    if (run.phase.bounced > 0) {
+      std::fprintf(stderr, "loadgen: %ld messages of the latency phase bounced\n",
+                   run.phase.bounced);
     }
   }
   if (run.errors > 0 || run.foreign > 0) {

@@ -65,15 +65,30 @@ class LibraryUse {
   }
 };
 
-constexpr std::array<const char*, 24> kStreamErrorNames{
-    "bad-format",          "bad-namespace-prefix",    "conflict",
-    "connection-timeout",  "host-gone",               "host-unknown",
-    "improper-addressing", "internal-server-error",   "invalid-from",
-    "invalid-id",          "invalid-namespace",       "invalid-xml",
-    "not-authorized",      "policy-violation",        "remote-connection-failed",
-    "resource-constraint", "restricted-xml",          "see-other-host",
-    "system-shutdown",     "undefined-condition",     "unsupported-encoding",
-    "unsupported-stanza-type", "unsupported-version", "not-well-formed"};
+constexpr std::array<const char*, 24> kStreamErrorNames{"bad-format",
+                                                        "bad-namespace-prefix",
+                                                        "conflict",
+                                                        "connection-timeout",
+                                                        "host-gone",
+                                                        "host-unknown",
+                                                        "improper-addressing",
+                                                        "internal-server-error",
+                                                        "invalid-from",
+                                                        "invalid-id",
+                                                        "invalid-namespace",
+                                                        "invalid-xml",
+                                                        "not-authorized",
+                                                        "policy-violation",
+                                                        "remote-connection-failed",
+                                                        "resource-constraint",
+                                                        "restricted-xml",
+                                                        "see-other-host",
+                                                        "system-shutdown",
+                                                        "undefined-condition",
+                                                        "unsupported-encoding",
+                                                        "unsupported-stanza-type",
+                                                        "unsupported-version",
+                                                        "not-well-formed"};
 static_assert(XMPP_SE_XML_NOT_WELL_FORMED + 1 == kStreamErrorNames.size());
 
 const char* stream_error_name(xmpp_error_type_t type) {
@@ -83,10 +98,14 @@ const char* stream_error_name(xmpp_error_type_t type) {
 
 DisconnectCause cause_of(xmpp_error_type_t type) {
   switch (type) {
-    case XMPP_SE_NOT_AUTHORIZED: return DisconnectCause::not_authorized;
-    case XMPP_SE_HOST_UNKNOWN: return DisconnectCause::host_unknown;
-    case XMPP_SE_CONFLICT: return DisconnectCause::conflict;
-    default: return DisconnectCause::stream_error;
+    case XMPP_SE_NOT_AUTHORIZED:
+      return DisconnectCause::not_authorized;
+    case XMPP_SE_HOST_UNKNOWN:
+      return DisconnectCause::host_unknown;
+    case XMPP_SE_CONFLICT:
+      return DisconnectCause::conflict;
+    default:
+      return DisconnectCause::stream_error;
   }
 }
 
@@ -99,13 +118,20 @@ bool is_stream_namespace(std::string_view ns) {
 
 const char* to_string(DisconnectCause cause) {
   switch (cause) {
-    case DisconnectCause::connect_failed: return "connect_failed";
-    case DisconnectCause::not_authorized: return "not_authorized";
-    case DisconnectCause::host_unknown: return "host_unknown";
-    case DisconnectCause::conflict: return "conflict";
-    case DisconnectCause::stream_error: return "stream_error";
-    case DisconnectCause::network: return "network";
-    case DisconnectCause::closed: return "closed";
+    case DisconnectCause::connect_failed:
+      return "connect_failed";
+    case DisconnectCause::not_authorized:
+      return "not_authorized";
+    case DisconnectCause::host_unknown:
+      return "host_unknown";
+    case DisconnectCause::conflict:
+      return "conflict";
+    case DisconnectCause::stream_error:
+      return "stream_error";
+    case DisconnectCause::network:
+      return "network";
+    case DisconnectCause::closed:
+      return "closed";
   }
   return "unknown";
 }
@@ -143,13 +169,13 @@ struct ComponentConnection::Impl {
   xmpp_ctx_t* ctx = nullptr;
   xmpp_conn_t* conn = nullptr;
 
-  int fd = -1;                    // from the sockopt callback; valid while not disconnected
+  int fd = -1;                     // from the sockopt callback; valid while not disconnected
   bool sm_state_prepared = false;  // the libstrophe workaround has run on `conn`
   bool attempt_active = false;     // between connect() and its on_disconnected
   bool handshake_done = false;
-  bool tcp_established = false;   // libstrophe has completed the TCP connect
-  bool closing = false;           // disconnect() was called
-  bool timed_out = false;         // we cut the attempt at connect_timeout_ms
+  bool tcp_established = false;  // libstrophe has completed the TCP connect
+  bool closing = false;          // disconnect() was called
+  bool timed_out = false;        // we cut the attempt at connect_timeout_ms
   bool in_destructor = false;
   // libstrophe writes its own bytes (stream header, handshake, </stream:stream>) at the start
   // of the next xmpp_run_once, and xmpp_conn_send_queue_len() counts only ours: true while
@@ -224,7 +250,9 @@ void ComponentConnection::Impl::prepare_sm_state_once() {
   xmpp_conn_set_sockopt_callback(conn, &Impl::on_socket);
 }
 
-int ComponentConnection::Impl::refuse_socket(xmpp_conn_t*, void*) noexcept { return -1; }
+int ComponentConnection::Impl::refuse_socket(xmpp_conn_t*, void*) noexcept {
+  return -1;
+}
 
 int ComponentConnection::Impl::on_socket(xmpp_conn_t* c, void* sock) noexcept {
   const int s = *static_cast<int*>(sock);
@@ -489,6 +517,8 @@ void ComponentConnection::send_raw(std::string_view xml) {
   xmpp_send_raw(impl_->conn, xml.data(), xml.size());
 }
 
-std::uint64_t ComponentConnection::stanzas_received() const { return impl_->received; }
+std::uint64_t ComponentConnection::stanzas_received() const {
+  return impl_->received;
+}
 
 }  // namespace concierge::xmpp

@@ -16,21 +16,21 @@ namespace concierge::xmpp {
 struct ComponentSettings {
   std::string host = "127.0.0.1";  // numeric address or name of the server
   std::uint16_t port = 5347;
-  std::string domain;              // the component's JID, as registered in the server
-  std::string secret;              // shared secret; never logged
+  std::string domain;  // the component's JID, as registered in the server
+  std::string secret;  // shared secret; never logged
   unsigned connect_timeout_ms = 10000;
 };
 
 // Why a stream ended or never started. `not_authorized` (wrong secret) and `host_unknown`
 // (domain not registered) are configuration faults: retrying will not help.
 enum class DisconnectCause {
-  connect_failed,   // TCP connect refused or timed out
-  not_authorized,   // <not-authorized/> stream error: wrong secret
-  host_unknown,     // <host-unknown/>: the server does not know this component domain
-  conflict,         // <conflict/>: another component holds this domain
-  stream_error,     // any other stream error
-  network,          // the stream was cut
-  closed,           // we asked for it (disconnect())
+  connect_failed,  // TCP connect refused or timed out
+  not_authorized,  // <not-authorized/> stream error: wrong secret
+  host_unknown,    // <host-unknown/>: the server does not know this component domain
+  conflict,        // <conflict/>: another component holds this domain
+  stream_error,    // any other stream error
+  network,         // the stream was cut
+  closed,          // we asked for it (disconnect())
 };
 const char* to_string(DisconnectCause cause);
 
@@ -52,7 +52,8 @@ struct Disconnect {
 // libstrophe writes with plain send(), and a server that went away must not kill the process.
 //
 // Handlers run inside run_once(). They may call send() and disconnect() but must not destroy
-// the connection, nor call connect() (schedule the reconnect for after run_once() returns). `this` is libstrophe's userdata: not copyable, not movable.
+// the connection, nor call connect() (schedule the reconnect for after run_once() returns). `this`
+// is libstrophe's userdata: not copyable, not movable.
 class ComponentConnection {
  public:
   struct Handlers {
@@ -85,7 +86,7 @@ class ComponentConnection {
   bool connected() const;
   bool disconnected() const;
 
-  int socket_fd() const;       // -1 while there is no socket
+  int socket_fd() const;  // -1 while there is no socket
   // The TCP connect is pending, or bytes are still queued for the socket (ours, or
   // libstrophe's own after disconnect()). False while waiting for the server's handshake
   // answer: the socket is writable then, and polling it for POLLOUT would spin.

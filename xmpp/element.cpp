@@ -36,8 +36,7 @@ std::size_t xml_utf8_length(std::string_view s, std::size_t i) {
     if ((byte(i + k) & 0xC0) != 0x80) return 0;
     cp = (cp << 6) | (byte(i + k) & 0x3Fu);
   }
-  if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF) || cp == 0xFFFE ||
-      cp == 0xFFFF) {
+  if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF) || cp == 0xFFFE || cp == 0xFFFF) {
     return 0;
   }
   return len;
@@ -64,14 +63,30 @@ void append_escaped(std::string& out, std::string_view s, bool attribute) {
     }
     ++i;
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += attribute ? "&quot;" : "\""; break;
-      case '\'': out += attribute ? "&apos;" : "'"; break;
-      case '\r': out += "&#13;"; break;
-      case '\n': out += attribute ? "&#10;" : "\n"; break;
-      case '\t': out += attribute ? "&#9;" : "\t"; break;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += attribute ? "&quot;" : "\"";
+        break;
+      case '\'':
+        out += attribute ? "&apos;" : "'";
+        break;
+      case '\r':
+        out += "&#13;";
+        break;
+      case '\n':
+        out += attribute ? "&#10;" : "\n";
+        break;
+      case '\t':
+        out += attribute ? "&#9;" : "\t";
+        break;
       default:
         if (u >= 0x20) out += c;  // other C0 controls cannot appear in XML 1.0
         break;
@@ -133,8 +148,7 @@ Element& Element::add_child(Element child) {
 }
 
 std::size_t Element::remove_children(std::string_view child_name, std::string_view xmlns) {
-  return std::erase_if(children,
-                       [&](const Element& c) { return matches(c, child_name, xmlns); });
+  return std::erase_if(children, [&](const Element& c) { return matches(c, child_name, xmlns); });
 }
 
 std::string Element::inner_text() const {
@@ -213,7 +227,8 @@ struct TreeBuilder {
     auto* self = static_cast<TreeBuilder*>(user);
     try {
       Element e(name);
-      for (int i = 0; attrs[i] != nullptr; i += 2) e.attributes.emplace_back(attrs[i], attrs[i + 1]);
+      for (int i = 0; attrs[i] != nullptr; i += 2)
+        e.attributes.emplace_back(attrs[i], attrs[i + 1]);
       if (self->stack.empty()) {
         if (self->root) {
           self->error = "more than one root element";
@@ -243,7 +258,8 @@ struct TreeBuilder {
       if (!parent.children.empty() && parent.children.back().is_text()) {
         parent.children.back().text.append(s, static_cast<std::size_t>(len));
       } else {
-        parent.children.push_back(Element::text_node(std::string(s, static_cast<std::size_t>(len))));
+        parent.children.push_back(
+            Element::text_node(std::string(s, static_cast<std::size_t>(len))));
       }
     } catch (...) {
       self->error = "out of memory";
@@ -267,8 +283,7 @@ std::optional<Element> parse_xml(std::string_view text, std::string* error) {
   XML_SetUserData(parser, &builder);
   XML_SetElementHandler(parser, &TreeBuilder::on_start, &TreeBuilder::on_end);
   XML_SetCharacterDataHandler(parser, &TreeBuilder::on_text);
-  const XML_Status status =
-      XML_Parse(parser, text.data(), static_cast<int>(text.size()), XML_TRUE);
+  const XML_Status status = XML_Parse(parser, text.data(), static_cast<int>(text.size()), XML_TRUE);
   std::string message;
   if (status != XML_STATUS_OK) {
     message = std::string(XML_ErrorString(XML_GetErrorCode(parser))) + " at line " +

@@ -37,7 +37,9 @@ std::size_t utf8_sequence(std::string_view s, std::size_t i, char32_t& cp) {
   return len;
 }
 
-bool is_control(char32_t cp) { return cp < 0x20 || (cp >= 0x7F && cp <= 0x9F); }
+bool is_control(char32_t cp) {
+  return cp < 0x20 || (cp >= 0x7F && cp <= 0x9F);
+}
 
 // Length, UTF-8 and control characters: the checks every part shares.
 bool valid_part(std::string_view part) {
@@ -118,15 +120,15 @@ struct EscapeEntry {
   std::string_view seq;  // without the backslash
 };
 constexpr std::array<EscapeEntry, 10> kEscapes{{{' ', "20"},
-                                               {'"', "22"},
-                                               {'&', "26"},
-                                               {'\'', "27"},
-                                               {'/', "2f"},
-                                               {':', "3a"},
-                                               {'<', "3c"},
-                                               {'>', "3e"},
-                                               {'@', "40"},
-                                               {'\\', "5c"}}};
+                                                {'"', "22"},
+                                                {'&', "26"},
+                                                {'\'', "27"},
+                                                {'/', "2f"},
+                                                {':', "3a"},
+                                                {'<', "3c"},
+                                                {'>', "3e"},
+                                                {'@', "40"},
+                                                {'\\', "5c"}}};
 
 // The entry whose "\XX" starts at s[i] (s[i] being a backslash), or nullptr.
 const EscapeEntry* sequence_at(std::string_view s, std::size_t i) {

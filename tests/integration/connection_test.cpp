@@ -63,8 +63,7 @@ class Component {
       if (std::chrono::steady_clock::now() >= deadline) return false;
       const int fd = connection_.socket_fd();
       if (fd >= 0) {
-        const short events =
-            static_cast<short>(POLLIN | (connection_.wants_write() ? POLLOUT : 0));
+        const short events = static_cast<short>(POLLIN | (connection_.wants_write() ? POLLOUT : 0));
         pollfd p{fd, events, 0};
         ::poll(&p, 1, 50);  // at most 50 ms: run_once runs often enough while connecting
       } else {
@@ -103,10 +102,10 @@ TEST(ComponentConnection, ReceivesStanzaAfterHandshake_LibstropheCrashRegression
   EXPECT_EQ(server.last_stream_to(), kDomain);
 
   // Without the workaround in ComponentConnection, libstrophe 0.12.2 crashes right here.
-  ASSERT_TRUE(server.send(
-      "<message from='alice@localhost/pc' to='bob\\40localhost@concierge.localhost' "
-      "type='chat' id='m1'><body>hi &amp; &lt;bye&gt;</body>"
-      "<active xmlns='http://jabber.org/protocol/chatstates'/></message>"));
+  ASSERT_TRUE(
+      server.send("<message from='alice@localhost/pc' to='bob\\40localhost@concierge.localhost' "
+                  "type='chat' id='m1'><body>hi &amp; &lt;bye&gt;</body>"
+                  "<active xmlns='http://jabber.org/protocol/chatstates'/></message>"));
   ASSERT_TRUE(c.pump_until([&] { return c.stanzas.size() == 1; }));
   const Element& m = c.stanzas[0];
   EXPECT_EQ(m.name, "message");
@@ -121,10 +120,10 @@ TEST(ComponentConnection, ReceivesStanzaAfterHandshake_LibstropheCrashRegression
   EXPECT_EQ(c.connection().stanzas_received(), 1u);
 
   // Nested namespaces and mixed content survive; a second stanza does not crash either.
-  ASSERT_TRUE(server.send(
-      "<message from='alice@localhost' to='concierge.localhost'><body>x</body>"
-      "<html xmlns='http://jabber.org/protocol/xhtml-im'><body "
-      "xmlns='http://www.w3.org/1999/xhtml'>a <em>b</em> c</body></html></message>"));
+  ASSERT_TRUE(
+      server.send("<message from='alice@localhost' to='concierge.localhost'><body>x</body>"
+                  "<html xmlns='http://jabber.org/protocol/xhtml-im'><body "
+                  "xmlns='http://www.w3.org/1999/xhtml'>a <em>b</em> c</body></html></message>"));
   ASSERT_TRUE(c.pump_until([&] { return c.stanzas.size() == 2; }));
   const Element* html = c.stanzas[1].child("html", "http://jabber.org/protocol/xhtml-im");
   ASSERT_NE(html, nullptr);
@@ -145,9 +144,9 @@ TEST(ComponentConnection, KeepsXmlLangAndResolvesPrefixedElements) {
   Component c;
   ASSERT_TRUE(c.connect(server));
   ASSERT_TRUE(c.pump_until_connected());
-  ASSERT_TRUE(server.send(
-      "<message xml:lang='de' from='alice@localhost' to='concierge.localhost'>"
-      "<body>Hallo</body><x:x xmlns:x='jabber:x:data' type='form'/></message>"));
+  ASSERT_TRUE(
+      server.send("<message xml:lang='de' from='alice@localhost' to='concierge.localhost'>"
+                  "<body>Hallo</body><x:x xmlns:x='jabber:x:data' type='form'/></message>"));
   ASSERT_TRUE(c.pump_until([&] { return c.stanzas.size() == 1; }));
   const Element& m = c.stanzas[0];
   EXPECT_EQ(m.attr("xml:lang"), "de");
@@ -215,11 +214,12 @@ TEST(ComponentConnection, LogsCarryNeitherBodiesNorTheSecret) {
   Component c;
   ASSERT_TRUE(c.connect(server));
   ASSERT_TRUE(c.pump_until_connected());
-  ASSERT_TRUE(server.send("<message from='alice@localhost' to='concierge.localhost'>"
-                          "<body>in-body-text</body></message>"));
+  ASSERT_TRUE(
+      server.send("<message from='alice@localhost' to='concierge.localhost'>"
+                  "<body>in-body-text</body></message>"));
   ASSERT_TRUE(c.pump_until([&] { return c.stanzas.size() == 1; }));
-  c.connection().send(make("message", {{"to", "alice@localhost"}},
-                           {make_text("body", "out-body-text")}));
+  c.connection().send(
+      make("message", {{"to", "alice@localhost"}}, {make_text("body", "out-body-text")}));
   ASSERT_TRUE(c.pump_until([&] { return !c.connection().wants_write(); }));
   ASSERT_TRUE(server.next_stanza(kWait));
   server.drop_connection();
@@ -285,9 +285,9 @@ TEST(ComponentConnection, FakeServerAnswersPingsToItsDomain) {
   Component c;
   ASSERT_TRUE(c.connect(server));
   ASSERT_TRUE(c.pump_until_connected());
-  c.connection().send(make("iq",
-                           {{"type", "get"}, {"id", "ping1"}, {"from", kDomain}, {"to", "localhost"}},
-                           {make("ping", {{"xmlns", "urn:xmpp:ping"}})}));
+  c.connection().send(
+      make("iq", {{"type", "get"}, {"id", "ping1"}, {"from", kDomain}, {"to", "localhost"}},
+           {make("ping", {{"xmlns", "urn:xmpp:ping"}})}));
   ASSERT_TRUE(c.pump_until([&] { return !c.stanzas.empty(); }));
   EXPECT_EQ(c.stanzas[0].name, "iq");
   EXPECT_EQ(c.stanzas[0].attr("type"), "result");

@@ -99,9 +99,10 @@ struct FakeServer::Connection {
       if (std::string_view(attrs[i]) == "to") to = attrs[i + 1];
     }
     stream_id = new_stream_id();
-    out += "<?xml version='1.0'?><stream:stream xmlns:stream='http://etherx.jabber.org/streams' "
-           "xmlns='jabber:component:accept' from='" +
-           to + "' id='" + stream_id + "'>";
+    out +=
+        "<?xml version='1.0'?><stream:stream xmlns:stream='http://etherx.jabber.org/streams' "
+        "xmlns='jabber:component:accept' from='" +
+        to + "' id='" + stream_id + "'>";
     {
       std::lock_guard lock(server->mutex_);
       server->last_to_ = to;
@@ -116,11 +117,17 @@ struct FakeServer::Connection {
       mode = server->mode_;
     }
     switch (mode) {
-      case Mode::silent: return;
-      case Mode::not_authorized: fail("not-authorized"); return;
-      case Mode::conflict: fail("conflict"); return;
+      case Mode::silent:
+        return;
+      case Mode::not_authorized:
+        fail("not-authorized");
+        return;
+      case Mode::conflict:
+        fail("conflict");
+        return;
       case Mode::accept:
-      case Mode::close_on_accept: break;
+      case Mode::close_on_accept:
+        break;
     }
     if (e.inner_text() != sha1_hex(stream_id + server->secret_)) {
       fail("not-authorized");
@@ -246,7 +253,9 @@ FakeServer::FakeServer(std::string domain, std::string secret)
   thread_ = std::thread([this] { run(); });
 }
 
-FakeServer::~FakeServer() { stop(); }
+FakeServer::~FakeServer() {
+  stop();
+}
 
 void FakeServer::stop() {
   {

@@ -69,8 +69,8 @@ class FakeServer {
   // Sends </stream:stream> and closes once the component answers (or after ~2 s).
   void close_stream();
 
-  int connections() const;            // accepted so far
-  int handshakes_accepted() const;    // completed so far
+  int connections() const;             // accepted so far
+  int handshakes_accepted() const;     // completed so far
   std::string last_stream_to() const;  // `to` of the latest stream header
   // The first stream errors' conditions sent so far, e.g. "not-authorized".
   std::string last_stream_error() const;

@@ -62,7 +62,12 @@ TEST(Element, EscapesAttributesAndText) {
 }
 
 TEST(Element, NeverWritesWhatXmlCannotCarry) {
-  Element e = make_text("body", std::string("a\x01" "b\x1F" "\0c\x7F", 7), {{"k", "x\x02y"}});
+  Element e = make_text("body",
+                        std::string("a\x01"
+                                    "b\x1F"
+                                    "\0c\x7F",
+                                    7),
+                        {{"k", "x\x02y"}});
   EXPECT_EQ(e.to_xml(), "<body k=\"xy\">abc\x7F</body>");
   EXPECT_EQ(make_text("b", "ok \xC3\xA9 bad \xC3 \xFF \xED\xA0\x80 \xEF\xBF\xBF end").to_xml(),
             "<b>ok \xC3\xA9 bad \xEF\xBF\xBD \xEF\xBF\xBD \xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD "
@@ -113,7 +118,8 @@ TEST(Element, NamespacesStayOrdinaryAttributes) {
 }
 
 TEST(Element, ParseDecodesEntitiesAndJoinsText) {
-  auto e = parse_xml("<?xml version='1.0'?>\n<body a='&#x41;&amp;'>line1\nline2 &lt;&#233;&gt;</body>");
+  auto e =
+      parse_xml("<?xml version='1.0'?>\n<body a='&#x41;&amp;'>line1\nline2 &lt;&#233;&gt;</body>");
   ASSERT_TRUE(e);
   EXPECT_EQ(e->attr("a"), "A&");
   ASSERT_EQ(e->children.size(), 1u);

@@ -84,9 +84,9 @@ TEST(JidParse, PartLengths) {
 
 TEST(JidParse, Utf8) {
   EXPECT_TRUE(Jid::parse("j\xC3\xBCrgen@b\xC3\xBC\x63her.example/\xE2\x98\x83"));
-  EXPECT_FALSE(Jid::parse("bad\xC3@example.org"));           // truncated sequence
-  EXPECT_FALSE(Jid::parse("bad\xC0\xAF@example.org"));       // overlong '/'
-  EXPECT_FALSE(Jid::parse("bad\xED\xA0\x80@example.org"));   // surrogate
+  EXPECT_FALSE(Jid::parse("bad\xC3@example.org"));              // truncated sequence
+  EXPECT_FALSE(Jid::parse("bad\xC0\xAF@example.org"));          // overlong '/'
+  EXPECT_FALSE(Jid::parse("bad\xED\xA0\x80@example.org"));      // surrogate
   EXPECT_FALSE(Jid::parse("bad\xF4\x90\x80\x80@example.org"));  // above U+10FFFF
   EXPECT_FALSE(Jid::parse("bob@example.org/\xFF"));
 }
@@ -151,10 +151,8 @@ INSTANTIATE_TEST_SUITE_P(
                       EscapeCase{"d'artagnan", "d\\27artagnan"},
                       EscapeCase{"/.fanboy", "\\2f.fanboy"},
                       EscapeCase{"::foo::", "\\3a\\3afoo\\3a\\3a"},
-                      EscapeCase{"<foo>", "\\3cfoo\\3e"},
-                      EscapeCase{"user@host", "user\\40host"},
-                      EscapeCase{"c:\\net", "c\\3a\\net"},
-                      EscapeCase{"c:\\\\net", "c\\3a\\\\net"},
+                      EscapeCase{"<foo>", "\\3cfoo\\3e"}, EscapeCase{"user@host", "user\\40host"},
+                      EscapeCase{"c:\\net", "c\\3a\\net"}, EscapeCase{"c:\\\\net", "c\\3a\\\\net"},
                       EscapeCase{"c:\\cool stuff", "c\\3a\\cool\\20stuff"},
                       EscapeCase{"c:\\5commas", "c\\3a\\5c5commas"}));
 
@@ -216,8 +214,8 @@ TEST(ProxyJid, RefusesWhatCannotRoundTrip) {
 }
 
 TEST(ProxyJid, RoundTripsBackslashesAndUtf8) {
-  for (const char* text : {"c\\5cx@example.org", "a\\40b@example.org", "j\xC3\xBCrgen@example.org",
-                           "x\\y@[::1]"}) {
+  for (const char* text :
+       {"c\\5cx@example.org", "a\\40b@example.org", "j\xC3\xBCrgen@example.org", "x\\y@[::1]"}) {
     auto user = Jid::parse(text);
     ASSERT_TRUE(user) << text;
     auto proxy = proxy_jid(*user, "concierge.example.org");
@@ -252,13 +250,13 @@ TEST(UserFromProxy, RejectsLocalpartsThatAreNotUserJids) {
     ASSERT_TRUE(proxy) << local;
     EXPECT_FALSE(user_from_proxy(*proxy, domain)) << local;
   };
-  check("helpdesk");                      // no '@' after unescaping
-  check("\\40example.org");               // empty localpart
-  check("bob\\40");                       // empty domain
-  check("bob\\40example.org\\2fres");     // would carry a resource
-  check("b\\20ob\\40example.org");        // space in the localpart
-  check("bob\\40exa\\20mple.org");        // space in the domain
-  check("a\\40b\\40example.org");         // '@' in the localpart
+  check("helpdesk");                   // no '@' after unescaping
+  check("\\40example.org");            // empty localpart
+  check("bob\\40");                    // empty domain
+  check("bob\\40example.org\\2fres");  // would carry a resource
+  check("b\\20ob\\40example.org");     // space in the localpart
+  check("bob\\40exa\\20mple.org");     // space in the domain
+  check("a\\40b\\40example.org");      // '@' in the localpart
 }
 
 }  // namespace

@@ -81,6 +81,7 @@ int main(int argc, char** argv) {
   action.sa_handler = on_signal;  // no SA_RESTART: poll() returns EINTR and the loop sees g_stop
   sigaction(SIGTERM, &action, nullptr);
   sigaction(SIGINT, &action, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);  // a closed stream shows as a write error, not a dead process
 
   ComponentConnection* connection = nullptr;
   std::uint64_t echoed = 0;

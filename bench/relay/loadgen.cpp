@@ -454,6 +454,7 @@ int main(int argc, char** argv) {
   const std::int64_t t0 = now_ns();
   run.deadline_ns = t0 + static_cast<std::int64_t>(opt.max_seconds * kNsPerSec);
   alarm(static_cast<unsigned>(opt.max_seconds) + 10);  // watchdog: default action kills us
+  std::signal(SIGPIPE, SIG_IGN);  // a closed stream shows as a write error, not a dead process
   run.to_escaped[0] = xml_escape(opt.to);
   run.to_escaped[1] = xml_escape(opt.to2);
   const int latency_routes = opt.to2.empty() ? 1 : 2;

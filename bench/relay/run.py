@@ -294,7 +294,8 @@ def parse_args():
                     help="pin Prosody to the last CPU and everything else to the others")
     ap.add_argument("--nice", type=int, default=0,
                     help="niceness (and autogroup niceness, in a session of its own) for "
-                         "everything this run starts, e.g. -10 as root on a machine busy with builds")
+                         "everything this run starts, e.g. -10 as root on a machine busy with "
+                         "builds")
     args = ap.parse_args()
     build = Path(args.build_dir).resolve()
     args.concierge = args.concierge or str(build / "concierge")
@@ -369,6 +370,9 @@ def main() -> int:
                 for row in bench.interleaved(order[0], order[1], round_no):
                     failed |= not row["ok"]
                     print_row(row)
+    except (RuntimeError, OSError, TimeoutError) as e:  # a process that would not start
+        print(f"run.py: {e}", file=sys.stderr)
+        return 1
     finally:
         for comp in (concierge, echo2, echo):
             if comp is not None:
@@ -377,7 +381,8 @@ def main() -> int:
             complaints = [ln for ln in concierge.stderr_text().splitlines()
                           if re.search(r"\b(error|warn)", ln, re.I)]
             if complaints:
-                print(f"(Concierge logged {len(complaints)} warn/error lines, e.g. {complaints[:2]})")
+                print(f"(Concierge logged {len(complaints)} warn/error lines, "
+                      f"e.g. {complaints[:2]})")
             concierge.cleanup()
         server.stop()
         for f in Path(workdir).glob("*"):

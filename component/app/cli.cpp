@@ -7,14 +7,14 @@
 
 #include <component/app/config_check.hpp>
 #include <component/app/logger.hpp>
+#include <component/app/schedule_command.hpp>
 #include <component/app/service.hpp>
 #include <component/core/store_port.hpp>
 #include <config/config.hpp>
 
 namespace concierge::app {
 
-// TEMPORARY until schedule_command.cpp lands.
-__attribute__((weak)) int run_schedule_command(int argc, char** argv, std::ostream& out, std::ostream& err);
+
 
 namespace {
 
@@ -80,10 +80,7 @@ int run_cli(int argc, char** argv, std::ostream& out, std::ostream& err) {
     out << "concierge " CONCIERGE_VERSION "\n";
     return 0;
   }
-  if (command == "schedule") {
-    if (!run_schedule_command) { err << "schedule: not built\n"; return 2; }
-    return run_schedule_command(argc - 1, argv + 1, out, err);
-  }
+  if (command == "schedule") return run_schedule_command(argc - 1, argv + 1, out, err);
   if ((command == "--config" || command == "--check-config") && argc == 3) {
     auto config = load(argv[2], err);
     if (!config) return 2;

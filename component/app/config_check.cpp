@@ -3,6 +3,7 @@
 
 #include <filesystem>
 
+#include <ical/weekly_hours.hpp>
 #include <ical/zone.hpp>
 
 namespace concierge::app {
@@ -27,6 +28,10 @@ std::vector<config::Error> check_with_calendars(const config::Config& config) {
       errors.push_back(error_at(config, user, "timezone",
                                 "unknown time zone \"" + user.timezone +
                                     "\" (use an IANA name such as \"Europe/Berlin\")"));
+    }
+    if (!user.hours.empty()) {
+      auto hours = ical::parse_hours(user.hours);
+      if (!hours) errors.push_back(error_at(config, user, "hours", hours.error()));
     }
     const std::string& cal = user.calendar;
     if (!cal.empty() && !cal.starts_with("https://") && !cal.starts_with("http://") &&

@@ -2,6 +2,7 @@
 #include <ical/prescan.hpp>
 
 #include <cctype>
+#include <set>
 #include <vector>
 
 namespace concierge::ical {
@@ -22,6 +23,10 @@ std::string upper_trimmed(std::string_view s) {
   return out;
 }
 
+// Entries some producers write without the VCALENDAR around them.
+const std::set<std::string, std::less<>> kBareComponents = {
+    "VEVENT", "VTODO", "VJOURNAL", "VFREEBUSY", "VTIMEZONE", "VAVAILABILITY", "VALARM"};
+
 }  // namespace
 
 Result<Prescan> prescan(std::string_view text, const CompileLimits& limits) {
@@ -36,17 +41,25 @@ Result<Prescan> prescan(std::string_view text, const CompileLimits& limits) {
   std::vector<std::string> stack;
   bool saw_calendar = false;
   std::size_t pos = 0;
+  if (text.substr(0, 3) == "\xEF\xBB\xBF") pos = 3;
+  const std::size_t body_start = pos;
+  std::string calendars, bare;  // top-level pieces, when some are bare
+  std::size_t top_begin = 0;
   while (pos < text.size()) {
     std::size_t end = text.find('\n', pos);
     if (end == std::string_view::npos) end = text.size();
     std::string_view line = text.substr(pos, end - pos);
-    pos = end + 1;
+    const std::size_t line_start = pos;
+    pos = std::min(end + 1, text.size());
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     if (starts_with_ci(line, "BEGIN:")) {
       std::string name = upper_trimmed(line.substr(6));
-      if (stack.empty() && name != "VCALENDAR") {
-        return Error{"this is not an iCalendar file (it starts with BEGIN:" + name.substr(0, 20) +
-                     ", expected BEGIN:VCALENDAR)"};
+      if (stack.empty()) {
+        if (name != "VCALENDAR" && kBareComponents.count(name) == 0) {
+          return Error{"this is not an iCalendar file (it has BEGIN:" + name.substr(0, 20) +
+                       " where BEGIN:VCALENDAR was expected)"};
+        }
+        top_begin = line_start;
       }
       if (name == "VCALENDAR") saw_calendar = true;
       if (stack.size() >= limits.max_depth) {
@@ -66,6 +79,11 @@ Result<Prescan> prescan(std::string_view text, const CompileLimits& limits) {
                                     : " where END:" + stack.back() + " was expected")};
       }
       stack.pop_back();
+      if (stack.empty()) {
+        std::string& to = name == "VCALENDAR" ? calendars : bare;
+        to.append(text.substr(top_begin, pos - top_begin));
+        if (to.back() != '\n') to += "\r\n";
+      }
     } else if (stack.size() == 1 && starts_with_ci(line, "X-WR-TIMEZONE") &&
                out.x_wr_timezone.empty()) {
       const std::size_t colon = line.find(':');
@@ -76,12 +94,18 @@ Result<Prescan> prescan(std::string_view text, const CompileLimits& limits) {
       }
     }
   }
-  if (!saw_calendar) {
-    return Error{"this is not an iCalendar file (no BEGIN:VCALENDAR found)"};
-  }
   if (!stack.empty()) {
     return Error{"the calendar is incomplete: it ends inside " + stack.back() +
                  " (the file may be truncated)"};
+  }
+  if (!saw_calendar && bare.empty()) {
+    return Error{"this is not an iCalendar file (no BEGIN:VCALENDAR found)"};
+  }
+  if (!bare.empty()) {
+    out.had_bare_components = true;
+    out.rewritten = calendars + "BEGIN:VCALENDAR\r\nVERSION:2.0\r\n" + bare + "END:VCALENDAR\r\n";
+  } else if (body_start > 0) {
+    out.rewritten = std::string(text.substr(body_start));
   }
   return out;
 }

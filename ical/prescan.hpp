@@ -13,6 +13,11 @@ namespace concierge::ical {
 struct Prescan {
   std::size_t components = 0;
   std::string x_wr_timezone;
+  // Set when the text must be fixed before libical reads it: a UTF-8 byte-order mark removed,
+  // or entries found outside any VCALENDAR (libical's own test data concatenates calendars and
+  // bare VEVENTs) gathered into one extra VCALENDAR. Empty: use the text as it is.
+  std::string rewritten;
+  bool had_bare_components = false;
 };
 
 // The reason the text is unusable, or the facts found.

@@ -1,0 +1,121 @@
+// SPDX-License-Identifier: MIT
+// Real-world calendars from other projects' test suites (read in place from
+// CONCIERGE_CORPORA_DIR, never copied). Hostile files (libical-fuzz/) are covered through the
+// calendar worker in tests/unit/app, since only the worker can bound a hang inside libical.
+#include <ical/compile.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include <gtest/gtest.h>
+
+namespace concierge::ical {
+namespace {
+
+namespace fs = std::filesystem;
+
+const fs::path kCorpora = CONCIERGE_CORPORA_DIR;
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+Result<Schedule> load(const fs::path& p) {
+  CompileRequest r;
+  r.calendar = slurp(p);
+  r.zone = "Europe/Berlin";
+  set_window_around(r, 1774742400);  // 2026-03-29: a DST change inside the window
+  return compile(r);
+}
+
+std::vector<fs::path> files(const std::string& dir, const std::string& must_contain = "") {
+  std::vector<fs::path> out;
+  for (const auto& e : fs::directory_iterator(kCorpora / dir)) {
+    const std::string name = e.path().filename().string();
+    if (!e.is_regular_file() || name.rfind("LICENSE", 0) == 0) continue;
+    if (!must_contain.empty() && name.find(must_contain) == std::string::npos) continue;
+    out.push_back(e.path());
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+// A clear error names the problem in words: not empty, not a code.
+void expect_clear(const Result<Schedule>& r, const fs::path& p) {
+  if (!r.ok()) {
+    EXPECT_GT(r.error().size(), 20u) << p.filename() << ": " << r.error();
+  }
+}
+
+TEST(Corpus, Ical4jValidFilesAllLoad) {
+  const auto all = files("ical4j", "_valid_");
+  ASSERT_GT(all.size(), 50u);
+  for (const auto& p : all) {
+    auto r = load(p);
+    EXPECT_TRUE(r.ok()) << p.filename() << ": " << r.error();
+  }
+}
+
+// ical4j's "invalid" samples break its strict RFC validation (missing PRODID, lowercase names,
+// odd parameters) but most still mean something clear; Concierge is lenient and reads them, with
+// warnings where libical had to drop something. Truly broken ones get a clear error.
+TEST(Corpus, Ical4jInvalidFilesLoadWithWarningsOrGiveAClearError) {
+  const auto all = files("ical4j", "_invalid_");
+  ASSERT_GT(all.size(), 10u);
+  std::size_t errors = 0;
+  for (const auto& p : all) {
+    auto r = load(p);
+    expect_clear(r, p);
+    errors += r.ok() ? 0 : 1;
+  }
+  EXPECT_GE(errors, 1u);  // 13-MoonPhase.ics is cut off inside a VEVENT
+}
+
+// Files of the python icalendar suite that are not usable calendars, and why.
+const std::set<std::string> kIcalendarNotCalendars = {
+    // no END:VCALENDAR: indistinguishable from a truncated download, which must not replace the
+    // last good schedule
+    "src_icalendar_tests_calendars_big_bad_calendar.ics",
+    "src_icalendar_tests_calendars_small_bad_calendar.ics",
+    "src_icalendar_tests_calendars_pr_480_summary_with_colon.ics",
+    // END:VCALENDARD — malformed on purpose
+    "src_icalendar_tests_calendars_timezone_same_start_and_offset.ics",
+    // fuzzer cases and custom top-level components, not calendars
+    "src_icalendar_tests_calendars_fuzz_testcase_0_char_in_component_name.ics",
+    "src_icalendar_tests_calendars_fuzz_testcase_invalid_month.ics",
+    "src_icalendar_tests_calendars_issue_178_component_with_invalid_name_represented.ics",
+    "src_icalendar_tests_calendars_issue_178_custom_component_contains_other.ics",
+};
+
+TEST(Corpus, IcalendarFilesLoadOrAreDocumentedNonCalendars) {
+  const auto all = files("icalendar");
+  ASSERT_GT(all.size(), 100u);
+  for (const auto& p : all) {
+    auto r = load(p);
+    if (kIcalendarNotCalendars.count(p.filename().string()) != 0) {
+      EXPECT_FALSE(r.ok()) << p.filename();
+      expect_clear(r, p);
+    } else {
+      EXPECT_TRUE(r.ok()) << p.filename() << ": " << r.error();
+    }
+  }
+}
+
+TEST(Corpus, IcaljsAndLibicalFilesLoadOrGiveAClearError) {
+  for (const std::string dir : {"icaljs", "libical"}) {
+    for (const auto& p : files(dir)) expect_clear(load(p), p);
+  }
+}
+
+TEST(Corpus, RfcAvailabilityExamplesMeanSomething) {
+  auto r = load(kCorpora / "icalendar" / "src_icalendar_tests_availabilities_rfc_7953_1.ics");
+  ASSERT_TRUE(r.ok()) << r.error();
+}
+
+}  // namespace
+}  // namespace concierge::ical

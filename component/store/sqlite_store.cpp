@@ -1,0 +1,288 @@
+// SPDX-License-Identifier: MIT
+#include <component/store/sqlite_store.hpp>
+
+#include <filesystem>
+#include <system_error>
+#include <utility>
+
+#include <component/store/schema.hpp>
+
+#include <sqlite3.h>
+
+namespace concierge::store {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Indexed by SqliteStore::Sql. Parameters are ?1.. in the order the write methods pass them.
+constexpr std::array<const char*, 11> kSql = {
+    "SELECT jid, timezone, calendar_url, enrolled_at_ms FROM enrolments ORDER BY jid",
+    "SELECT jid, timezone, calendar_url, enrolled_at_ms FROM enrolments WHERE jid = ?1",
+    "INSERT INTO enrolments (jid, timezone, calendar_url, enrolled_at_ms) VALUES (?1, ?2, ?3, ?4)"
+    " ON CONFLICT (jid) DO UPDATE SET timezone = excluded.timezone,"
+    " calendar_url = excluded.calendar_url, enrolled_at_ms = excluded.enrolled_at_ms",
+    "DELETE FROM enrolments WHERE jid = ?1",
+    "SELECT jid, asked, sub_to, sub_from FROM subscriptions ORDER BY jid",
+    "INSERT INTO subscriptions (jid, asked, sub_to, sub_from) VALUES (?1, ?2, ?3, ?4)"
+    " ON CONFLICT (jid) DO UPDATE SET asked = excluded.asked, sub_to = excluded.sub_to,"
+    " sub_from = excluded.sub_from",
+    "DELETE FROM subscriptions WHERE jid = ?1",
+    "SELECT target, subscriber FROM proxy_subscriptions ORDER BY target, subscriber",
+    "INSERT INTO proxy_subscriptions (target, subscriber) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+    "DELETE FROM proxy_subscriptions WHERE target = ?1 AND subscriber = ?2",
+    "DELETE FROM proxy_subscriptions WHERE target = ?1",
+};
+
+// Failures that retrying cannot cure: the write is wrong, not the disk or a lock.
+bool refused_for_good(int code) {
+  switch (code & 0xFF) {
+    case SQLITE_CONSTRAINT:
+    case SQLITE_TOOBIG:
+    case SQLITE_MISMATCH:
+    case SQLITE_RANGE:
+      return true;
+    default:
+      return false;
+  }
+}
+
+std::string directory_of(const std::string& path) {
+  const fs::path parent = fs::path(path).parent_path();
+  return parent.empty() ? std::string(".") : parent.string();
+}
+
+// Why a file cannot be created or opened at `path`, in words an admin acts on; empty if no
+// reason is visible before trying.
+std::string obstacle_at(const std::string& path) {
+  std::error_code ec;
+  const std::string directory = directory_of(path);
+  if (!fs::exists(directory, ec)) {
+    return "the directory " + directory + " does not exist (Concierge does not create it)";
+  }
+  if (!fs::is_directory(directory, ec)) return directory + " is not a directory";
+  if (fs::is_directory(path, ec)) return "it is a directory, not a file";
+  return {};
+}
+
+std::string open_failure(sqlite3* db) {
+  std::string text = message_of(db);
+  if (const int error_number = sqlite3_system_errno(db); error_number != 0) {
+    text += " (" + std::generic_category().message(error_number) + ")";
+  }
+  return text;
+}
+
+std::int64_t to_ms(core::Instant instant) {
+  return instant.time_since_epoch().count();
+}
+
+}  // namespace
+
+std::variant<std::unique_ptr<SqliteStore>, std::string> SqliteStore::open(const std::string& path) {
+  return open(path, Options{});
+}
+
+std::variant<std::unique_ptr<SqliteStore>, std::string> SqliteStore::open(const std::string& path,
+                                                                          const Options& options) {
+  const std::string prefix = "cannot open the store " + path + ": ";
+  if (path.empty()) return std::string("cannot open the store: the path is empty");
+  if (const std::string obstacle = obstacle_at(path); !obstacle.empty()) return prefix + obstacle;
+
+  int rc = SQLITE_OK;
+  Connection db = open_connection(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, &rc);
+  if (rc != SQLITE_OK) return prefix + open_failure(db.get());
+  // SQLite silently falls back to read-only when the file is not writable.
+  if (sqlite3_db_readonly(db.get(), "main") == 1) {
+    return prefix + "the file is not writable by this user";
+  }
+  sqlite3_busy_timeout(db.get(), static_cast<int>(options.busy_timeout.count()));
+
+  // Identify the file before writing anything to it (switching to WAL writes the header).
+  std::string error;
+  if (!schema::check(db.get(), schema::migrations().size(), &error)) {
+    return prefix + error;
+  }
+  {
+    Statement journal;
+    if (!journal.prepare(db.get(), "PRAGMA journal_mode = WAL", &error)) return prefix + error;
+    Statement::Use use(journal);
+    if (use.step() != Statement::Step::kRow) return prefix + open_failure(db.get());
+    if (const std::string mode = use.column_text(0); mode != "wal") {
+      return prefix + "cannot switch to WAL journal mode (SQLite stays in \"" + mode +
+             "\" mode; is the file on a network file system?)";
+    }
+  }
+  if (!execute(db.get(), "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON", &error)) {
+    return prefix + error;
+  }
+  if (!schema::migrate(db.get(), schema::migrations(), &error)) return prefix + error;
+
+  std::unique_ptr<SqliteStore> store(new SqliteStore(std::move(db), path));
+  if (!store->prepare_all(&error)) return prefix + error;
+  return store;
+}
+
+SqliteStore::SqliteStore(Connection db, std::string path)
+    : db_(std::move(db)), path_(std::move(path)) {}
+
+int SqliteStore::latest_schema_version() {
+  return schema::latest_version();
+}
+
+bool SqliteStore::prepare_all(std::string* error) {
+  static_assert(kSql.size() == static_cast<std::size_t>(Sql::kCount));
+  for (std::size_t i = 0; i < kSql.size(); ++i) {
+    if (!statements_[i].prepare(db_.get(), kSql[i], error)) return false;
+  }
+  return true;
+}
+
+bool SqliteStore::in_transaction() const {
+  return sqlite3_get_autocommit(db_.get()) == 0;
+}
+
+int SqliteStore::run(const Write& write) {
+  Statement::Use use(statement(write.sql));
+  for (std::size_t i = 0; i < write.values.size(); ++i) {
+    use.bind(static_cast<int>(i) + 1, write.values[i]);
+  }
+  if (use.run()) return SQLITE_OK;
+  last_error_ = message_of(db_.get());
+  return sqlite3_extended_errcode(db_.get());
+}
+
+bool SqliteStore::apply_pending() {
+  for (;;) {
+    if (!in_transaction()) {
+      applied_ = 0;
+      if (pending_.empty()) return true;
+      if (!execute(db_.get(), "BEGIN IMMEDIATE", &last_error_)) return false;
+    }
+    if (applied_ == pending_.size()) return true;
+    const int code = run(pending_[applied_]);
+    if (code == SQLITE_OK) {
+      ++applied_;
+    } else if (refused_for_good(code)) {
+      pending_.erase(pending_.begin() + static_cast<std::ptrdiff_t>(applied_));
+      ++dropped_writes_;
+    } else {
+      if (!in_transaction()) applied_ = 0;
+      return false;
+    }
+  }
+}
+
+void SqliteStore::write(Sql sql, std::vector<Value> values) {
+  // While earlier writes wait for a retry, a new one only queues behind them: trying each
+  // would stall the loop busy_timeout per write, and applying it first would reorder writes.
+  const bool in_sync = applied_ == pending_.size();
+  pending_.push_back(Write{sql, std::move(values)});
+  if (in_sync) apply_pending();
+}
+
+bool SqliteStore::commit() {
+  if (pending_.empty() && !in_transaction()) return true;
+  if (!apply_pending()) return false;
+  if (!in_transaction()) return true;  // every pending write was dropped
+  if (execute(db_.get(), "COMMIT", &last_error_)) {
+    pending_.clear();
+    applied_ = 0;
+    return true;
+  }
+  if (!in_transaction()) {
+    // SQLite rolled the transaction back: re-apply now, so that reads still see the writes.
+    const std::string commit_error = last_error_;
+    apply_pending();
+    last_error_ = commit_error;
+  }
+  return false;
+}
+
+namespace {
+
+core::Enrolment enrolment_from(const Statement::Use& row) {
+  return core::Enrolment{
+      .jid = row.column_text(0),
+      .timezone = row.column_text(1),
+      .calendar_url = row.column_text(2),
+      .enrolled_at = core::Instant{core::Duration{row.column_int(3)}},
+  };
+}
+
+}  // namespace
+
+// A read that fails midway (an I/O error) returns the rows read so far and sets last_error().
+std::vector<core::Enrolment> SqliteStore::enrolments() {
+  std::vector<core::Enrolment> rows;
+  Statement::Use use(statement(Sql::kSelectEnrolments));
+  Statement::Step step;
+  while ((step = use.step()) == Statement::Step::kRow) rows.push_back(enrolment_from(use));
+  if (step == Statement::Step::kError) last_error_ = message_of(db_.get());
+  return rows;
+}
+
+std::optional<core::Enrolment> SqliteStore::enrolment(const std::string& jid) {
+  const Value key = jid;
+  Statement::Use use(statement(Sql::kSelectEnrolment));
+  use.bind(1, key);
+  const Statement::Step step = use.step();
+  if (step == Statement::Step::kRow) return enrolment_from(use);
+  if (step == Statement::Step::kError) last_error_ = message_of(db_.get());
+  return std::nullopt;
+}
+
+std::vector<core::SubscriptionState> SqliteStore::subscriptions() {
+  std::vector<core::SubscriptionState> rows;
+  Statement::Use use(statement(Sql::kSelectSubscriptions));
+  Statement::Step step;
+  while ((step = use.step()) == Statement::Step::kRow) {
+    rows.push_back(core::SubscriptionState{.jid = use.column_text(0),
+                                           .asked = use.column_int(1) != 0,
+                                           .to = use.column_int(2) != 0,
+                                           .from = use.column_int(3) != 0});
+  }
+  if (step == Statement::Step::kError) last_error_ = message_of(db_.get());
+  return rows;
+}
+
+std::vector<core::ProxySubscription> SqliteStore::proxy_subscriptions() {
+  std::vector<core::ProxySubscription> rows;
+  Statement::Use use(statement(Sql::kSelectProxySubscriptions));
+  Statement::Step step;
+  while ((step = use.step()) == Statement::Step::kRow) {
+    rows.push_back(
+        core::ProxySubscription{.target = use.column_text(0), .subscriber = use.column_text(1)});
+  }
+  if (step == Statement::Step::kError) last_error_ = message_of(db_.get());
+  return rows;
+}
+
+void SqliteStore::put_enrolment(const core::Enrolment& enrolment) {
+  write(Sql::kUpsertEnrolment,
+        {enrolment.jid, enrolment.timezone, enrolment.calendar_url, to_ms(enrolment.enrolled_at)});
+}
+
+void SqliteStore::remove_enrolment(const std::string& jid) {
+  write(Sql::kDeleteEnrolment, {jid});
+  write(Sql::kDeleteSubscription, {jid});
+  write(Sql::kDeleteProxySubscriptionsTo, {jid});
+}
+
+void SqliteStore::put_subscription(const core::SubscriptionState& state) {
+  write(Sql::kUpsertSubscription,
+        {state.jid, std::int64_t{state.asked}, std::int64_t{state.to}, std::int64_t{state.from}});
+}
+
+void SqliteStore::remove_subscription(const std::string& jid) {
+  write(Sql::kDeleteSubscription, {jid});
+}
+
+void SqliteStore::add_proxy_subscription(const core::ProxySubscription& s) {
+  write(Sql::kInsertProxySubscription, {s.target, s.subscriber});
+}
+
+void SqliteStore::remove_proxy_subscription(const core::ProxySubscription& s) {
+  write(Sql::kDeleteProxySubscription, {s.target, s.subscriber});
+}
+
+}  // namespace concierge::store

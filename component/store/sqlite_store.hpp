@@ -1,0 +1,138 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <array>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include <component/core/store_port.hpp>
+#include <component/store/sqlite_handles.hpp>
+
+namespace concierge::store {
+
+// The core's Store on one SQLite file (DESIGN §6): WAL, synchronous=FULL, foreign_keys=ON, a
+// Concierge application_id in the header and a versioned schema migrated on open.
+//
+// Group commit: the first write after a commit begins a transaction (BEGIN IMMEDIATE); later
+// writes join it; commit() ends it with one COMMIT, i.e. one fsync of the WAL. Reads run on the
+// same connection and so see the uncommitted writes.
+//
+// Every write since the last successful commit is also kept in memory (pending_writes()), so
+// that no failure loses one:
+//  - a write SQLite refuses (the file is locked by another process past busy_timeout, the disk
+//    is full, an I/O error) stays pending; later writes only queue up behind it, and each
+//    commit() re-applies what the open transaction lacks before COMMIT;
+//  - when COMMIT fails and SQLite keeps the transaction open, the next commit() retries it;
+//    when SQLite rolled the transaction back (I/O error, disk full), commit() re-applies the
+//    pending writes at once into a new transaction, so reads keep seeing them, and the next
+//    commit() commits them.
+//  Until that succeeds, reads may not show writes SQLite refused. A write SQLite would refuse
+//  every time (a constraint, a value over SQLite's size limit) is dropped rather than retried
+//  forever, and counted in dropped_writes() (commit() still returns true when all the others
+//  are durable: a retry could not help). Pending writes stay in memory for as long as the disk
+//  refuses them; the caller's log of false commits is the alarm.
+//
+// Destroying the store does NOT commit: writes not yet committed are rolled back, exactly as
+// in a crash. Call commit() first on an orderly shutdown.
+//
+// Single-threaded, like the loop that owns it. Not copyable, not movable.
+class SqliteStore final : public core::Store {
+ public:
+  struct Options {
+    // How long a write or a commit waits for a lock held by another connection (a backup
+    // tool, an admin's sqlite3 shell) before it fails and is retried at the next commit().
+    // The loop stalls for at most this long per attempt.
+    std::chrono::milliseconds busy_timeout{1000};
+  };
+
+  // Opens (or creates) the store at `path` and migrates it to latest_schema_version(). The
+  // directory must exist. Returns the store, or a sentence for the admin naming the path and
+  // the cause: missing directory, not writable, not a database, another application's
+  // database, a newer schema than this build knows, or SQLite's own message.
+  static std::variant<std::unique_ptr<SqliteStore>, std::string> open(const std::string& path);
+  static std::variant<std::unique_ptr<SqliteStore>, std::string> open(const std::string& path,
+                                                                      const Options& options);
+
+  ~SqliteStore() override = default;
+  SqliteStore(const SqliteStore&) = delete;
+  SqliteStore& operator=(const SqliteStore&) = delete;
+
+  // Rows come back sorted by JID (proxy subscriptions by target, then subscriber).
+  std::vector<core::Enrolment> enrolments() override;
+  std::optional<core::Enrolment> enrolment(const std::string& jid) override;
+  void put_enrolment(const core::Enrolment& enrolment) override;
+  void remove_enrolment(const std::string& jid) override;
+  std::vector<core::SubscriptionState> subscriptions() override;
+  void put_subscription(const core::SubscriptionState& state) override;
+  void remove_subscription(const std::string& jid) override;
+  std::vector<core::ProxySubscription> proxy_subscriptions() override;
+  void add_proxy_subscription(const core::ProxySubscription& s) override;
+  void remove_proxy_subscription(const core::ProxySubscription& s) override;
+  bool commit() override;
+
+  // Copies the committed state of the store into a new SQLite file at `path` (replacing one
+  // there) with SQLite's online backup, through a separate read-only connection: the open
+  // transaction of this store is neither included nor disturbed. Blocks until the copy is
+  // complete. On failure, false and a sentence in *error (when error is not null).
+  bool backup_to(const std::string& path, std::string* error);
+
+  // SQLite's message for the last failure of a read, write or commit; empty if none yet.
+  const std::string& last_error() const { return last_error_; }
+  // Writes made since the last successful commit().
+  std::size_t pending_writes() const { return pending_.size(); }
+  // Writes dropped because SQLite refused them for good (see the class comment).
+  std::uint64_t dropped_writes() const { return dropped_writes_; }
+
+  static int latest_schema_version();
+
+  // The connection, for tests that inject failures and for diagnostics. Beginning or ending a
+  // transaction on it breaks commit()'s bookkeeping.
+  sqlite3* native_handle() { return db_.get(); }
+
+ private:
+  // One statement per operation, prepared once in open().
+  enum class Sql : std::uint8_t {
+    kSelectEnrolments,
+    kSelectEnrolment,
+    kUpsertEnrolment,
+    kDeleteEnrolment,
+    kSelectSubscriptions,
+    kUpsertSubscription,
+    kDeleteSubscription,
+    kSelectProxySubscriptions,
+    kInsertProxySubscription,
+    kDeleteProxySubscription,
+    kDeleteProxySubscriptionsTo,
+    kCount,
+  };
+  // One execution of a write statement, kept until it is committed.
+  struct Write {
+    Sql sql;
+    std::vector<Value> values;
+  };
+
+  SqliteStore(Connection db, std::string path);
+  bool prepare_all(std::string* error);
+  Statement& statement(Sql sql) { return statements_[static_cast<std::size_t>(sql)]; }
+  void write(Sql sql, std::vector<Value> values);
+  int run(const Write& write);  // SQLITE_OK or SQLite's extended error code
+  bool apply_pending();
+  bool in_transaction() const;
+
+  Connection db_;
+  std::string path_;
+  // Declared after db_: statements are finalized before the connection closes.
+  std::array<Statement, static_cast<std::size_t>(Sql::kCount)> statements_;
+  std::vector<Write> pending_;
+  // How many of pending_, from the front, the open transaction holds.
+  std::size_t applied_ = 0;
+  std::uint64_t dropped_writes_ = 0;
+  std::string last_error_;
+};
+
+}  // namespace concierge::store

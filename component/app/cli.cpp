@@ -10,6 +10,7 @@
 #include <component/app/schedule_command.hpp>
 #include <component/app/service.hpp>
 #include <component/core/store_port.hpp>
+#include <component/store/sqlite_store.hpp>
 #include <config/config.hpp>
 
 namespace concierge::app {
@@ -48,10 +49,12 @@ std::optional<config::Config> load(const std::string& path, std::ostream& err) {
 }
 
 std::unique_ptr<core::Store> open_store(const config::Config& config, std::ostream& err) {
-  // TEMPORARY: until the SQLite store lands, enrolments live in memory.
-  (void)config;
-  (void)err;
-  return std::make_unique<core::MemoryStore>();
+  auto opened = store::SqliteStore::open(config.store.path);
+  if (auto* message = std::get_if<std::string>(&opened)) {
+    err << "concierge: store.path: " << *message << "\n";
+    return nullptr;
+  }
+  return std::get<std::unique_ptr<store::SqliteStore>>(std::move(opened));
 }
 
 LogLevel log_level(config::LogLevel level) {

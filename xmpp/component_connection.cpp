@@ -322,7 +322,8 @@ void ComponentConnection::Impl::on_conn_event(xmpp_conn_t*, xmpp_conn_event_t ev
       }
     } else if (self->timed_out) {
       d.cause = DisconnectCause::connect_failed;
-      d.detail = "no handshake within the connect timeout";
+      d.detail = self->tcp_established ? "no handshake within the connect timeout"
+                                       : "TCP connect timed out";
     } else if (!d.was_connected && (error != 0 || !self->tcp_established)) {
       d.cause = DisconnectCause::connect_failed;
       d.detail = error != 0 ? std::strerror(error) : "connection failed";

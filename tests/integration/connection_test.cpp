@@ -472,6 +472,41 @@ TEST(ComponentConnection, SilentServerTimesOut) {
   EXPECT_FALSE(c.disconnects[0].was_connected);
 }
 
+TEST(ComponentConnection, TcpConnectThatHangsTimesOut) {
+  // A listener whose accept queue is full drops further SYNs: the connect hangs.
+  const int listener = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(listener, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(::listen(listener, 0), 0);
+  ASSERT_EQ(::getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  std::vector<int> fillers;
+  for (int i = 0; i < 4; ++i) {
+    fillers.push_back(::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0));
+    ::connect(fillers.back(), reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  }
+
+  Component c;
+  ComponentSettings settings;
+  settings.port = ntohs(addr.sin_port);
+  settings.domain = kDomain;
+  settings.secret = kSecret;
+  settings.connect_timeout_ms = 300;
+  const auto start = std::chrono::steady_clock::now();
+  if (c.connection().connect(settings)) {
+    EXPECT_TRUE(c.connection().wants_write());
+    ASSERT_TRUE(c.pump_until_disconnected());
+  }
+  ASSERT_EQ(c.disconnects.size(), 1u);
+  EXPECT_EQ(c.disconnects[0].cause, DisconnectCause::connect_failed) << c.disconnects[0].detail;
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 3s);
+  for (int fd : fillers) ::close(fd);
+  ::close(listener);
+}
+
 TEST(ComponentConnection, DestroyWhileConnectedIsQuiet) {
   FakeServer server(kDomain, kSecret);
   {

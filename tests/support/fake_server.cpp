@@ -153,7 +153,7 @@ struct FakeServer::Connection {
       reply.set_attr("type", "result");
       reply.set_attr("id", e.attr("id"));
       reply.set_attr("from", server->server_domain_);
-      reply.set_attr("to", e.attr("from"));
+      if (const std::string* from = e.find_attr("from")) reply.set_attr("to", *from);
       out += reply.to_xml();
       return;
     }

@@ -419,7 +419,10 @@ bool ComponentConnection::connect(const ComponentSettings& settings) {
   s.closing = false;
   s.timed_out = false;
   s.fd = -1;
-  s.deadline = Clock::now() + std::chrono::milliseconds(settings.connect_timeout_ms);
+  // 0 means no bound of our own (libstrophe still gives up a TCP connect after 5 s).
+  s.deadline = settings.connect_timeout_ms == 0
+                   ? Clock::time_point::max()
+                   : Clock::now() + std::chrono::milliseconds(settings.connect_timeout_ms);
   const int rc = xmpp_connect_component(s.conn, settings.host.c_str(), settings.port,
                                         &Impl::on_conn_event, impl_.get());
   if (rc == XMPP_EOK) return true;

@@ -18,6 +18,8 @@ struct ComponentSettings {
   std::uint16_t port = 5347;
   std::string domain;  // the component's JID, as registered in the server
   std::string secret;  // shared secret; never logged
+  // Bounds the TCP connect and the handshake together; 0 = no bound of our own. libstrophe
+  // also gives up a TCP connect after 5 s by itself, whatever this says.
   unsigned connect_timeout_ms = 10000;
 };
 

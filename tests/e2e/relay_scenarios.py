@@ -23,13 +23,14 @@ WAIT = 10.0  # seconds for any single expected stanza (loopback: normally a few 
 PASSWORD = "pw-e2e"
 ALICE, BOB, CAROL = "alice@localhost", "bob@localhost", "carol@localhost"
 DAVE = "dave@localhost"  # enrolled in Concierge's config but has no account on the server
+OTHER_DOMAIN = "elsewhere.localhost"  # a second user domain on the server, not in served.domains
 
 
-def start_stack(server_cls, users=("alice", "bob"), enrolled=(ALICE, BOB)):
+def start_stack(server_cls, users=("alice", "bob"), enrolled=(ALICE, BOB), **server_args):
     """Server + Concierge + logged-in clients; returns (server, concierge, {user: Client}).
     `users` get accounts and log in; `enrolled` are Concierge's [users].
     On any failure everything already started is stopped before re-raising."""
-    server = server_cls().start()
+    server = server_cls(**server_args).start()
     concierge = None
     clients = {}
     try:
@@ -64,10 +65,12 @@ class RelayScenarios:
     COMPONENT = "sched.localhost"
 
     ENROLLED = (ALICE, BOB)
+    EXTRA_HOSTS = ()
 
     @classmethod
     def setUpClass(cls):
-        cls.server, cls.concierge, clients = start_stack(cls.SERVER, enrolled=cls.ENROLLED)
+        cls.server, cls.concierge, clients = start_stack(cls.SERVER, enrolled=cls.ENROLLED,
+                                                         extra_hosts=cls.EXTRA_HOSTS)
         cls.alice, cls.bob = clients["alice"], clients["bob"]
         cls.clients = clients
 
@@ -173,8 +176,25 @@ XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 
 class RelayDetailScenarios:
     """Mixin with more of issue 2 than the first contract: the whole stanza survives, bodiless
-    receipts, headline, loops, errors from the server, service basics on proxy JIDs. Needs the
-    stack of RelayScenarios with DAVE enrolled (ENROLLED = (ALICE, BOB, DAVE))."""
+    receipts, headline, loops, errors from the server, no open relay, service basics on proxy
+    JIDs. Needs the stack of RelayScenarios with ENROLLED = (ALICE, BOB, DAVE) and
+    EXTRA_HOSTS = (OTHER_DOMAIN,)."""
+
+    def test_sender_outside_served_domains_is_refused_with_text_not_relayed(self):
+        self.server.register("mallory", PASSWORD, host=OTHER_DOMAIN)
+        mallory = Client(self.server, "mallory", PASSWORD, domain=OTHER_DOMAIN).connect(timeout=WAIT)
+        try:
+            mid = unique("from-outside")
+            mallory.send_message(proxy(BOB), "let me in", id=mid)
+            err = mallory.wait_for(message(id=mid, type="error"), WAIT,
+                                   what="error for a sender outside served.domains")
+            self.assertTrue(error_condition(err), to_string(err))
+            self.assertTrue(error_text(err), f"the error needs a text: {to_string(err)}")
+        finally:
+            mallory.disconnect()
+        marker = self.alice.send_message(proxy(BOB), unique("marker"))
+        self.bob.wait_for(message(id=marker), WAIT)
+        self.assertEqual(self.bob.find(message(id=mid)), [], "no open relay: a foreign sender must not get through")
 
     def test_relay_keeps_subject_lang_markers_and_oob_of_a_normal_message(self):
         mid, text = unique("normal"), unique("Bonjour Bob")
@@ -247,5 +267,6 @@ class RelayDetailScenarios:
         self.assertTrue(query.findtext(f"{{{NS_VERSION}}}version"), to_string(res))
 
 
-__all__ = ["RelayScenarios", "RelayDetailScenarios", "DAVE", "start_stack", "stop_stack", "unique", "WAIT", "PASSWORD", "ALICE", "BOB", "CAROL",
+__all__ = ["RelayScenarios", "RelayDetailScenarios", "start_stack", "stop_stack", "unique",
+           "WAIT", "PASSWORD", "ALICE", "BOB", "CAROL", "DAVE", "OTHER_DOMAIN",
            "Client", "Concierge", "proxy", "message", "iq", "NS_CLIENT"]

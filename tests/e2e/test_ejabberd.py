@@ -13,7 +13,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from relay_scenarios import ALICE, BOB, DAVE, RelayDetailScenarios, RelayScenarios  # noqa: E402
+from relay_scenarios import ALICE, BOB, DAVE, OTHER_DOMAIN, RelayDetailScenarios, RelayScenarios  # noqa: E402
 from prosody import Ejabberd  # noqa: E402  (path set up by relay_scenarios)
 
 
@@ -22,6 +22,7 @@ from prosody import Ejabberd  # noqa: E402  (path set up by relay_scenarios)
 class RelayOnEjabberd(RelayScenarios, RelayDetailScenarios, unittest.TestCase):
     SERVER = Ejabberd
     ENROLLED = (ALICE, BOB, DAVE)
+    EXTRA_HOSTS = (OTHER_DOMAIN,)
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from relay_scenarios import (ALICE, BOB, DAVE, PASSWORD, WAIT, Client, Concierge,  # noqa: E402
+from relay_scenarios import (ALICE, BOB, DAVE, OTHER_DOMAIN, PASSWORD, WAIT, Client, Concierge,  # noqa: E402
                              RelayDetailScenarios, RelayScenarios, message, proxy, start_stack, stop_stack,
                              unique)
 from prosody import Prosody  # noqa: E402  (path set up by relay_scenarios)
@@ -26,6 +26,7 @@ RECONNECT_WAIT = 45.0  # Concierge backs off 1 s .. 60 s with jitter; a Prosody 
 class RelayOnProsody(RelayScenarios, RelayDetailScenarios, unittest.TestCase):
     SERVER = Prosody
     ENROLLED = (ALICE, BOB, DAVE)
+    EXTRA_HOSTS = (OTHER_DOMAIN,)
 
 
 class ProsodyRestart(unittest.TestCase):

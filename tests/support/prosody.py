@@ -341,10 +341,11 @@ class _Server:
     domain = "localhost"
     user = ""  # system user the server runs as
 
-    def __init__(self, component_domain: str, component_secret: str, extra_components=()):
+    def __init__(self, component_domain: str, component_secret: str, extra_components=(), extra_hosts=()):
         self.component_domain = component_domain
         self.component_secret = component_secret
         self.extra_components = [(d, s) for d, s in extra_components]
+        self.extra_hosts = list(extra_hosts)  # more user domains besides "localhost"
         self.c2s_port = 0
         self.component_port = 0
         self.rundir = ""
@@ -421,8 +422,8 @@ class Prosody(_Server):
     user = "prosody"
 
     def __init__(self, component_domain: str = DEFAULT_COMPONENT, component_secret: str = DEFAULT_SECRET,
-                 extra_components=(), privilege: bool = False):
-        super().__init__(component_domain, component_secret, extra_components)
+                 extra_components=(), privilege: bool = False, extra_hosts=()):
+        super().__init__(component_domain, component_secret, extra_components, extra_hosts)
         self.privilege = privilege
         self.config_path = ""
 
@@ -438,6 +439,8 @@ class Prosody(_Server):
         text = text.replace('\nVirtualHost ', "\n" + certs + "\nVirtualHost ", 1)
         for domain, secret in self.extra_components:
             text += f"\nComponent {_lua_str(domain)}\n  component_secret = {_lua_str(secret)}\n"
+        for host in self.extra_hosts:
+            text += f"\nVirtualHost {_lua_str(host)}\n"
         return text
 
     def _log_files(self) -> list[str]:
@@ -485,9 +488,9 @@ class Prosody(_Server):
             stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=timeout, cwd=self.rundir,
         )
 
-    def register(self, user: str, password: str) -> None:
-        """Creates (or resets) user@localhost with this password."""
-        res = self.prosodyctl("register", user, self.domain, password)
+    def register(self, user: str, password: str, host: str | None = None) -> None:
+        """Creates (or resets) user@localhost (or @host, one of extra_hosts) with this password."""
+        res = self.prosodyctl("register", user, host or self.domain, password)
         if res.returncode != 0:
             raise RuntimeError(f"prosodyctl register {user} failed ({res.returncode}): {res.stdout}{res.stderr}")
 
@@ -498,8 +501,8 @@ class Ejabberd(_Server):
     user = "ejabberd"
 
     def __init__(self, component_domain: str = DEFAULT_COMPONENT, component_secret: str = DEFAULT_SECRET,
-                 extra_components=(), privilege: bool = False):
-        super().__init__(component_domain, component_secret, extra_components)
+                 extra_components=(), privilege: bool = False, extra_hosts=()):
+        super().__init__(component_domain, component_secret, extra_components, extra_hosts)
         self.privilege = privilege  # ejabberd's built-in mod_privilege is always in the example config
         self.dist_port = 0
         self.ctl_config_path = ""
@@ -511,6 +514,8 @@ class Ejabberd(_Server):
 
     def _yml_text(self) -> str:
         text = _template("ejabberd.example.yml").replace("@RUNDIR@", self.rundir)
+        text = text.replace("hosts:\n  - localhost\n", "hosts:\n  - localhost\n"
+                            + "".join(f"  - {h}\n" for h in self.extra_hosts), 1)
         text = re.sub(r"port: 15223\b", f"port: {self.c2s_port}", text)
         text = re.sub(r"port: 15348\b", f"port: {self.component_port}", text)
         text = text.replace('"s3cr3t-component"', '"' + self.component_secret + '"')
@@ -576,11 +581,11 @@ class Ejabberd(_Server):
             cwd=self.rundir, env=self._env(),
         )
 
-    def register(self, user: str, password: str) -> None:
+    def register(self, user: str, password: str, host: str | None = None) -> None:
         # ejabberd accepts c2s connections slightly before the ctl interface answers: retry briefly.
         deadline = time.monotonic() + 20
         while True:
-            res = self.ejabberdctl("register", user, self.domain, password)
+            res = self.ejabberdctl("register", user, host or self.domain, password)
             if res.returncode == 0 or "already registered" in (res.stdout + res.stderr):
                 return
             if time.monotonic() > deadline:

@@ -135,8 +135,7 @@ class Compiler {
       if (scan.had_bare_components) {
         warn("the file has entries outside any VCALENDAR; they were read anyway");
       }
-      const std::string& text = scan.rewritten.empty() ? request_.calendar : scan.rewritten;
-      ComponentPtr root(icalparser_parse_string(text.c_str()));
+      ComponentPtr root(icalparser_parse_string(scan.rewritten.c_str()));
       icalerror_clear_errno();
       if (!root) return Error{"the calendar could not be read (it is incomplete or not iCalendar)"};
       std::size_t calendars = 0;

@@ -27,6 +27,23 @@ std::string upper_trimmed(std::string_view s) {
 const std::set<std::string, std::less<>> kBareComponents = {
     "VEVENT", "VTODO", "VJOURNAL", "VFREEBUSY", "VTIMEZONE", "VAVAILABILITY", "VALARM"};
 
+// The properties the compiler reads; libical is spared the rest (descriptions, attendees, HTML
+// bodies — most of a real calendar's bytes).
+bool is_used_property(std::string_view line) {
+  static const std::set<std::string, std::less<>> kUsed = {
+      "UID", "SUMMARY", "DTSTART", "DTEND", "DURATION", "RRULE", "RDATE", "EXDATE",
+      "RECURRENCE-ID", "STATUS", "TRANSP", "CATEGORIES", "X-MICROSOFT-CDO-BUSYSTATUS",
+      "X-MICROSOFT-CDO-INTENDEDSTATUS", "FREEBUSY", "BUSYTYPE", "PRIORITY", "TZID",
+      "TZOFFSETFROM", "TZOFFSETTO", "TZNAME", "X-WR-TIMEZONE", "VERSION"};
+  const std::size_t end = line.find_first_of(";:");
+  if (end == std::string_view::npos || end == 0 || end > 40) return false;
+  char name[41];
+  for (std::size_t i = 0; i < end; ++i) {
+    name[i] = static_cast<char>(std::toupper(static_cast<unsigned char>(line[i])));
+  }
+  return kUsed.find(std::string_view(name, end)) != kUsed.end();
+}
+
 }  // namespace
 
 Result<Prescan> prescan(std::string_view text, const CompileLimits& limits) {
@@ -42,16 +59,26 @@ Result<Prescan> prescan(std::string_view text, const CompileLimits& limits) {
   bool saw_calendar = false;
   std::size_t pos = 0;
   if (text.substr(0, 3) == "\xEF\xBB\xBF") pos = 3;
-  const std::size_t body_start = pos;
-  std::string calendars, bare;  // top-level pieces, when some are bare
-  std::size_t top_begin = 0;
+  std::string calendars, bare, current;  // kept lines: all calendars, bare entries, this entry
+  calendars.reserve(text.size() / 2);
+  std::size_t alarm_depth = 0;  // inside VALARM: nothing Concierge uses
+  bool keep_previous = false;   // for folded continuation lines
+  bool saw_bare = false;
+  auto keep = [&current](std::string_view line) {
+    current.append(line);
+    current += "\r\n";
+  };
   while (pos < text.size()) {
     std::size_t end = text.find('\n', pos);
     if (end == std::string_view::npos) end = text.size();
     std::string_view line = text.substr(pos, end - pos);
-    const std::size_t line_start = pos;
     pos = std::min(end + 1, text.size());
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (!line.empty() && (line.front() == ' ' || line.front() == '\t')) {
+      if (keep_previous) keep(line);
+      continue;
+    }
+    keep_previous = false;
     if (starts_with_ci(line, "BEGIN:")) {
       std::string name = upper_trimmed(line.substr(6));
       if (stack.empty()) {
@@ -59,7 +86,8 @@ Result<Prescan> prescan(std::string_view text, const CompileLimits& limits) {
           return Error{"this is not an iCalendar file (it has BEGIN:" + name.substr(0, 20) +
                        " where BEGIN:VCALENDAR was expected)"};
         }
-        top_begin = line_start;
+        current.clear();
+        saw_bare = saw_bare || name != "VCALENDAR";
       }
       if (name == "VCALENDAR") saw_calendar = true;
       if (stack.size() >= limits.max_depth) {
@@ -70,6 +98,8 @@ Result<Prescan> prescan(std::string_view text, const CompileLimits& limits) {
         return Error{"the calendar has too many entries (more than " +
                      std::to_string(limits.max_components) + ")"};
       }
+      if (name == "VALARM") ++alarm_depth;
+      if (alarm_depth == 0) keep(line);
       stack.push_back(std::move(name));
     } else if (starts_with_ci(line, "END:")) {
       const std::string name = upper_trimmed(line.substr(4));
@@ -78,19 +108,20 @@ Result<Prescan> prescan(std::string_view text, const CompileLimits& limits) {
                      (stack.empty() ? std::string(" without a matching BEGIN")
                                     : " where END:" + stack.back() + " was expected")};
       }
+      if (alarm_depth == 0) keep(line);
+      if (name == "VALARM") --alarm_depth;
       stack.pop_back();
-      if (stack.empty()) {
-        std::string& to = name == "VCALENDAR" ? calendars : bare;
-        to.append(text.substr(top_begin, pos - top_begin));
-        if (to.back() != '\n') to += "\r\n";
-      }
-    } else if (stack.size() == 1 && starts_with_ci(line, "X-WR-TIMEZONE") &&
-               out.x_wr_timezone.empty()) {
-      const std::size_t colon = line.find(':');
-      if (colon != std::string_view::npos) {
-        std::string_view v = line.substr(colon + 1);
-        while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
-        out.x_wr_timezone = std::string(v.substr(0, 128));
+      if (stack.empty()) (name == "VCALENDAR" ? calendars : bare).append(current);
+    } else if (!stack.empty() && alarm_depth == 0 && is_used_property(line)) {
+      keep(line);
+      keep_previous = true;
+      if (stack.size() == 1 && starts_with_ci(line, "X-WR-TIMEZONE") && out.x_wr_timezone.empty()) {
+        const std::size_t colon = line.find(':');
+        if (colon != std::string_view::npos) {
+          std::string_view v = line.substr(colon + 1);
+          while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
+          out.x_wr_timezone = std::string(v.substr(0, 128));
+        }
       }
     }
   }
@@ -98,15 +129,12 @@ Result<Prescan> prescan(std::string_view text, const CompileLimits& limits) {
     return Error{"the calendar is incomplete: it ends inside " + stack.back() +
                  " (the file may be truncated)"};
   }
-  if (!saw_calendar && bare.empty()) {
+  if (!saw_calendar && !saw_bare) {
     return Error{"this is not an iCalendar file (no BEGIN:VCALENDAR found)"};
   }
-  if (!bare.empty()) {
-    out.had_bare_components = true;
-    out.rewritten = calendars + "BEGIN:VCALENDAR\r\nVERSION:2.0\r\n" + bare + "END:VCALENDAR\r\n";
-  } else if (body_start > 0) {
-    out.rewritten = std::string(text.substr(body_start));
-  }
+  out.had_bare_components = saw_bare;
+  out.rewritten = std::move(calendars);
+  if (saw_bare) out.rewritten += "BEGIN:VCALENDAR\r\nVERSION:2.0\r\n" + bare + "END:VCALENDAR\r\n";
   return out;
 }
 

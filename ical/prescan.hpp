@@ -13,9 +13,10 @@ namespace concierge::ical {
 struct Prescan {
   std::size_t components = 0;
   std::string x_wr_timezone;
-  // Set when the text must be fixed before libical reads it: a UTF-8 byte-order mark removed,
-  // or entries found outside any VCALENDAR (libical's own test data concatenates calendars and
-  // bare VEVENTs) gathered into one extra VCALENDAR. Empty: use the text as it is.
+  // What libical gets to read: only the properties the compiler uses (no VALARM, DESCRIPTION,
+  // ATTENDEE, …), without a UTF-8 byte-order mark, and with entries found outside any VCALENDAR
+  // (libical's own test data concatenates calendars and bare VEVENTs) gathered into one extra
+  // VCALENDAR.
   std::string rewritten;
   bool had_bare_components = false;
 };

@@ -681,6 +681,27 @@ class Concierge:
                                f"(exit {code}); stderr:\n{self.stderr_text()}")
         return self
 
+    def reload(self, users=None, extra_config: str | None = None) -> None:
+        """Rewrites the config (new [users] and/or extra_config) and sends SIGHUP. The reload is
+        asynchronous: wait for its observable effect."""
+        if users is not None:
+            self.users = list(users)
+        if extra_config is not None:
+            self.extra_config = extra_config
+        tmp = self.config_path + ".new"
+        Path(tmp).write_text(self.config_text())
+        os.replace(tmp, self.config_path)  # never let the process read a half-written file
+        if not self.running:
+            raise RuntimeError("Concierge is not running")
+        self.proc.send_signal(signal.SIGHUP)
+
+    def check_config(self, path: str | None = None, timeout: float = 30) -> subprocess.CompletedProcess:
+        """Runs `concierge --check-config` on `path` (default: this instance's config, written first)."""
+        if path is None:
+            path = self.write_config()
+        return subprocess.run([self.binary, "--check-config", path], stdin=subprocess.DEVNULL,
+                              capture_output=True, text=True, timeout=timeout)
+
     def stderr_text(self) -> str:
         if not self.stderr_path:
             return ""

@@ -308,6 +308,15 @@ class Client:
                                          f"last received:\n  {seen}")
                 self._cond.wait(left)
 
+    def take(self, predicate: Callable[[ET.Element], bool]) -> ET.Element | None:
+        """Like wait_for without waiting: the first untaken match, marked taken, or None."""
+        with self._cond:
+            for i, el in enumerate(self._received):
+                if i not in self._taken and predicate(el):
+                    self._taken.add(i)
+                    return el
+        return None
+
     def find(self, predicate: Callable[[ET.Element], bool]) -> list[ET.Element]:
         """Every stanza received so far that matches (taken or not); no waiting."""
         with self._cond:
@@ -349,3 +358,19 @@ class Client:
         return self.wait_for(stanza("iq", id=iid, where=lambda e: e.get("type") in ("result", "error")
                                     and bare(e.get("from")) == bare(to)),
                              timeout, what=f"answering iq {iid}")
+
+
+def wait_any(waits: list[tuple["Client", Callable[[ET.Element], bool]]], timeout: float = DEFAULT_TIMEOUT,
+             what: str = "") -> tuple[int, ET.Element]:
+    """Waits until one of several clients receives a stanza matching its predicate (one that no
+    wait_for/wait_any returned before); returns (index into waits, stanza). AssertionError on timeout."""
+    deadline = time.monotonic() + timeout
+    while True:
+        for i, (client, predicate) in enumerate(waits):
+            el = client.take(predicate)
+            if el is not None:
+                return i, el
+        if time.monotonic() > deadline:
+            raise AssertionError(f"none of {[c.jid for c, _ in waits]} received {what or 'a matching stanza'} "
+                                 f"within {timeout}s")
+        time.sleep(0.01)

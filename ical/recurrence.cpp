@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: MIT
 #include <ical/recurrence.hpp>
 
+#include <algorithm>
+#include <iterator>
+
 #include <libical/ical.h>
 
 namespace concierge::ical {
@@ -42,6 +45,71 @@ bool all_in(const short (&values)[N], int lo, int hi, bool allow_negative) {
 template <std::size_t N>
 bool present(const short (&values)[N]) {
   return N > 0 && values[0] != ICAL_RECURRENCE_ARRAY_MAX;
+}
+
+// libical's weekday enum (1 = Sunday … 7 = Saturday) → 0 = Monday … 6 = Sunday.
+int to_monday_based(int ical_weekday) { return (ical_weekday + 5) % 7; }
+
+// Occurrence starts (wall clock) of a plain DAILY or WEEKLY rule: no BY-parts other than BYDAY
+// without positions. Returns false when the rule is not that simple (then libical iterates).
+bool expand_simple(const icalrecurrencetype& r, const EventShape& shape, LocalSeconds lo_local,
+                   LocalSeconds hi_local, const std::optional<UtcSeconds>& until,
+                   const RecurrenceInput& in, std::set<LocalSeconds>& starts,
+                   std::vector<std::string>& problems) {
+  if (r.freq != ICAL_DAILY_RECURRENCE && r.freq != ICAL_WEEKLY_RECURRENCE) return false;
+  if (present(r.by_second) || present(r.by_minute) || present(r.by_hour) ||
+      present(r.by_month_day) || present(r.by_year_day) || present(r.by_week_no) ||
+      present(r.by_month) || present(r.by_set_pos)) {
+    return false;
+  }
+  bool days[7] = {false, false, false, false, false, false, false};
+  bool any_day = false;
+  for (std::size_t i = 0; i < ICAL_BY_DAY_SIZE && r.by_day[i] != ICAL_RECURRENCE_ARRAY_MAX; ++i) {
+    if (icalrecurrencetype_day_position(r.by_day[i]) != 0) return false;
+    days[to_monday_based(icalrecurrencetype_day_day_of_week(r.by_day[i]))] = true;
+    any_day = true;
+  }
+  const std::int64_t start_day = floor_days(shape.start_local);
+  const LocalSeconds time_of_day = shape.start_local - start_day * kSecondsPerDay;
+  if (!any_day) {
+    if (r.freq == ICAL_DAILY_RECURRENCE) {
+      std::fill(std::begin(days), std::end(days), true);
+    } else {
+      days[weekday_from_days(start_day)] = true;
+    }
+  }
+  const std::int64_t interval = r.interval;
+  const std::int64_t period = r.freq == ICAL_DAILY_RECURRENCE ? interval : 7 * interval;
+  // The first day of the period holding DTSTART (WKST-aligned weeks for WEEKLY).
+  std::int64_t base = start_day;
+  if (r.freq == ICAL_WEEKLY_RECURRENCE) {
+    const int wkst = r.week_start == ICAL_NO_WEEKDAY ? 0 : to_monday_based(r.week_start);
+    base = start_day - (weekday_from_days(start_day) - wkst + 7) % 7;
+  }
+  const std::int64_t span = r.freq == ICAL_DAILY_RECURRENCE ? 1 : 7;
+  std::int64_t k = 0;
+  const std::int64_t lo_day = floor_days(lo_local);
+  if (r.count == 0 && lo_day > base) k = (lo_day - base) / period;  // skip ahead: no COUNT
+  int produced = 0;
+  std::size_t steps = 0;
+  for (;; ++k) {
+    const std::int64_t first = base + k * period;
+    if (first * kSecondsPerDay > hi_local) return true;
+    for (std::int64_t d = 0; d < span; ++d) {
+      const std::int64_t day = first + d;
+      if (day < start_day || !days[weekday_from_days(day)]) continue;
+      if (++steps > in.limits->max_steps_per_rule || *in.steps_left == 0) {
+        problems.push_back("has too many occurrences to follow; later ones were not used");
+        return true;
+      }
+      --*in.steps_left;
+      const LocalSeconds l = day * kSecondsPerDay + time_of_day;
+      if (r.count > 0 && ++produced > r.count) return true;
+      if (l > hi_local) return true;
+      if (until && shape.zone->to_utc(l) > *until) return true;
+      if (l >= lo_local) starts.insert(l);
+    }
+  }
 }
 
 constexpr int kMaxDaysInMonth[13] = {0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
@@ -120,6 +188,10 @@ RecurrenceOutput expand_recurrence(const EventShape& shape, const RecurrenceInpu
       }
       r.until = icaltime_null_time();
       if (*until < in.window_from - length - kSecondsPerDay) continue;  // over before the window
+    }
+    if (in.fast_path &&
+        expand_simple(r, shape, lo_local, hi_local, until, in, starts, out.problems)) {
+      continue;
     }
     icalrecur_iterator* it = icalrecur_iterator_new(r, to_ical(shape.start_local, shape.is_date));
     if (it == nullptr) {

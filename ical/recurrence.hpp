@@ -39,6 +39,9 @@ struct RecurrenceInput {
   UtcSeconds window_to = 0;
   const CompileLimits* limits = nullptr;
   std::size_t* steps_left = nullptr;  // shared budget over the whole calendar
+  // Plain DAILY/WEEKLY rules are expanded by arithmetic here (libical's iterator goes through ICU
+  // calendars and costs microseconds per step); tests turn this off to compare both ways.
+  bool fast_path = true;
 };
 
 struct RecurrenceOutput {

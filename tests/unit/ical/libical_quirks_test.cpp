@@ -4,6 +4,7 @@
 // fails after an upgrade, the workaround in ical/ may now be unnecessary (or wrong): look again.
 #include <ical/compile.hpp>
 #include <ical/recurrence.hpp>
+#include <ical/zone.hpp>
 
 #include <libical/ical.h>
 
@@ -173,6 +174,51 @@ TEST(LibicalQuirks, CountRulesCannotSkipAhead) {
   ASSERT_NE(it, nullptr);
   EXPECT_EQ(icalrecur_iterator_set_start(it, icaltime_from_string("20260103T090000")), 0);
   icalrecur_iterator_free(it);
+}
+
+// The arithmetic fast path for plain DAILY/WEEKLY rules must agree with libical's iterator.
+TEST(LibicalQuirks, FastPathAgreesWithLibicalIterator) {
+  auto berlin = find_zone("Europe/Berlin");
+  ASSERT_TRUE(berlin);
+  const char* rules[] = {"FREQ=DAILY",
+                         "FREQ=DAILY;INTERVAL=3",
+                         "FREQ=DAILY;BYDAY=MO,WE,FR",
+                         "FREQ=DAILY;COUNT=400",
+                         "FREQ=WEEKLY",
+                         "FREQ=WEEKLY;INTERVAL=2;BYDAY=TU,TH",
+                         "FREQ=WEEKLY;INTERVAL=3;BYDAY=SU,MO;WKST=SU",
+                         "FREQ=WEEKLY;INTERVAL=2;BYDAY=SU,MO;WKST=MO",
+                         "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR;COUNT=300",
+                         "FREQ=WEEKLY;INTERVAL=2;UNTIL=20260415T000000Z",
+                         "FREQ=DAILY;UNTIL=20260410"};
+  for (const char* text : rules) {
+    for (const LocalSeconds start : {seconds_from_civil(2025, 1, 1, 9, 30, 0),     // Wednesday
+                                     seconds_from_civil(2025, 6, 15, 22, 0, 0),    // Sunday
+                                     seconds_from_civil(2026, 3, 29, 2, 30, 0)}) {  // DST gap
+      icalrecurrencetype rule = icalrecurrencetype_from_string(text);
+      EventShape shape;
+      shape.start_local = start;
+      shape.zone = berlin.get();
+      shape.nominal_seconds = 3600;
+      CompileLimits limits;
+      std::size_t steps_fast = 1'000'000, steps_slow = 1'000'000;
+      RecurrenceInput in;
+      in.rules = {&rule};
+      in.window_from = at("2026-03-01T00:00:00Z");
+      in.window_to = at("2026-06-01T00:00:00Z");
+      in.limits = &limits;
+      in.steps_left = &steps_fast;
+      const RecurrenceOutput fast = expand_recurrence(shape, in);
+      in.fast_path = false;
+      in.steps_left = &steps_slow;
+      const RecurrenceOutput slow = expand_recurrence(shape, in);
+      ASSERT_EQ(fast.spans.size(), slow.spans.size()) << text << " from " << format_local(start);
+      for (std::size_t i = 0; i < fast.spans.size(); ++i) {
+        EXPECT_EQ(fast.spans[i].from, slow.spans[i].from) << text << " #" << i;
+        EXPECT_EQ(fast.spans[i].to, slow.spans[i].to) << text << " #" << i;
+      }
+    }
+  }
 }
 
 }  // namespace

@@ -81,12 +81,15 @@ class Demo:
         return got
 
     # -- steps
-    def say(self, sender: str, target: str, text: str) -> None:
-        """sender writes `text` to target's proxy JID; target sees it from sender's proxy JID."""
+    def say(self, sender: str, target: str, text: str, delivered: bool = True) -> str:
+        """sender writes `text` to target's proxy JID; with `delivered`, waits until target sees it
+        from sender's proxy JID. Returns the message id (to expect() it later, e.g. once released)."""
         to = self.proxy_of(target)
         mid = self.clients[sender].send_message(to, text, payload=f'<active xmlns="{NS_CHATSTATES}"/>')
         self.line(sender, f"→ {to}", text)
-        self.expect(target, self.proxy_of(sender), mid, what=f"{sender}'s message")
+        if delivered:
+            self.expect(target, self.proxy_of(sender), mid, what=f"{sender}'s message")
+        return mid
 
     def chat_state(self, sender: str, target: str, state: str = "composing") -> None:
         """A bodiless chat-state notification (XEP-0085) through the proxy."""
@@ -107,7 +110,12 @@ class Demo:
 
 
 def conversation(d: Demo) -> None:
-    """The scripted conversation. Add steps here (e.g. a held-and-released message once holding lands)."""
+    """The scripted conversation. Add steps here. A held-and-released message, once holding lands:
+        mid = d.say("alice", "bob", "...", delivered=False)     # bob is off: nothing arrives yet
+        d.expect("alice", d.proxy_of("bob"), what="the hold notice")
+        ...make bob free...
+        d.expect("bob", d.proxy_of("alice"), mid, what="the released message")
+    """
     d.say("alice", "bob", "Hi Bob, do you have a minute for the release notes?")
     d.chat_state("bob", "alice", "composing")
     d.say("bob", "alice", "Sure, send them over.")

@@ -10,9 +10,15 @@ chosen free per instance, never fixed, so several runs can share a machine.
         with Concierge(server) as concierge:   # started, "connected to" seen
             ...
 
-Servers are started as their own system user (Prosody 0.12 refuses root; ejabberdctl switches to
-user ejabberd) from the folders in /work/shared/stack (see STACK.md). When this process runs as
-root, children get a parent-death signal so a killed test does not leave servers behind.
+Servers are started as their own system user (Prosody 0.12 refuses root; ejabberd runs as user
+ejabberd) from the loopback configs of STACK.md (../shared/stack next to the repository, else the
+copies embedded below), so starting a server needs root (or being that user).
+
+Children get a parent-death signal (SIGTERM) so a killed test leaves no server behind. Linux sends
+it when the *thread* that started the child exits: start servers and Concierge from a thread that
+outlives them (the main thread), not from a short-lived worker thread.
+
+Environment: CONCIERGE_BINARY (default build/concierge), CONCIERGE_STACK_DIR, CONCIERGE_KEEP_TMP.
 """
 
 from __future__ import annotations

@@ -90,7 +90,7 @@ struct FakeServer::Connection {
     out += stream_error(condition);
     close_after_flush = true;
     std::lock_guard lock(server->mutex_);
-    if (server->last_error_.empty()) server->last_error_ = condition;
+    server->last_error_ = condition;
   }
 
   void open_stream(const XML_Char** attrs) {

@@ -72,7 +72,7 @@ class FakeServer {
   int connections() const;             // accepted so far
   int handshakes_accepted() const;     // completed so far
   std::string last_stream_to() const;  // `to` of the latest stream header
-  // The first stream errors' conditions sent so far, e.g. "not-authorized".
+  // The condition of the latest stream error sent, e.g. "not-authorized"; empty when none.
   std::string last_stream_error() const;
 
   // Stops the thread and closes every socket; idempotent.

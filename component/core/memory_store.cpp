@@ -61,4 +61,15 @@ void MemoryStore::remove_proxy_subscription(const ProxySubscription& s) {
   });
 }
 
+std::vector<Hold> MemoryStore::holds() {
+  std::vector<Hold> out;
+  out.reserve(holds_.size());
+  for (const auto& [id, h] : holds_) out.push_back(h);
+  return out;
+}
+
+void MemoryStore::put_hold(const Hold& hold) { holds_[hold.id] = hold; }
+
+void MemoryStore::remove_hold(std::int64_t id) { holds_.erase(id); }
+
 }  // namespace concierge::core

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -35,6 +37,26 @@ struct ProxySubscription {
   std::string subscriber;  // bare JID
 };
 
+// Why a message is held (DESIGN §2). Stored as its numeric value.
+enum class HoldReason : std::uint8_t { off_hours = 0, away = 1, busy = 2, offline = 3, queue = 4 };
+// `held` waits for its target; `sent` went out and waits for the confirm window (DESIGN §6).
+enum class HoldState : std::uint8_t { held = 0, sent = 1 };
+
+// A message Concierge holds for its target. The core assigns `id` (unique, increasing: the
+// arrival order). `stanza` is the message as it will be relayed (from the sender's proxy to the
+// target), serialised; `stanza_id` its id attribute, for matching bounces.
+struct Hold {
+  std::int64_t id = 0;
+  std::string sender;  // bare JID
+  std::string target;  // bare JID of the target (a pool member once assigned; else the pool)
+  std::string stanza;
+  std::string stanza_id;
+  Instant received{};  // when Concierge received it: the XEP-0203 stamp on release
+  HoldReason reason = HoldReason::queue;
+  HoldState state = HoldState::held;
+  Instant sent_at{};  // when it was released (state sent)
+};
+
 // The storage port of the core. Implementations buffer writes and make them durable in
 // commit(), which app/ calls once per loop turn (group commit, DESIGN §6); reads see every
 // write made before them, committed or not.
@@ -56,6 +78,11 @@ class Store {
   virtual void add_proxy_subscription(const ProxySubscription& s) = 0;
   virtual void remove_proxy_subscription(const ProxySubscription& s) = 0;
 
+  // Held messages, in id order. put_hold inserts or replaces (by id).
+  virtual std::vector<Hold> holds() = 0;
+  virtual void put_hold(const Hold& hold) = 0;
+  virtual void remove_hold(std::int64_t id) = 0;
+
   // Makes every write so far durable (one transaction, one fsync). Returns false and keeps
   // the writes pending when the disk refused; the caller logs and retries next turn.
   virtual bool commit() = 0;
@@ -74,6 +101,9 @@ class MemoryStore final : public Store {
   std::vector<ProxySubscription> proxy_subscriptions() override;
   void add_proxy_subscription(const ProxySubscription& s) override;
   void remove_proxy_subscription(const ProxySubscription& s) override;
+  std::vector<Hold> holds() override;
+  void put_hold(const Hold& hold) override;
+  void remove_hold(std::int64_t id) override;
   bool commit() override {
     ++commits;
     return true;
@@ -84,6 +114,7 @@ class MemoryStore final : public Store {
   std::vector<Enrolment> enrolments_;
   std::vector<SubscriptionState> subscriptions_;
   std::vector<ProxySubscription> proxy_subscriptions_;
+  std::map<std::int64_t, Hold> holds_;
 };
 
 }  // namespace concierge::core

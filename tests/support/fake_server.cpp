@@ -211,7 +211,7 @@ struct FakeServer::Connection {
     const ssize_t n = ::recv(fd, buf.data(), buf.size(), 0);
     if (n < 0 && (errno == EAGAIN || errno == EINTR)) return true;
     if (n <= 0) return false;
-    if (write_shut) return true;  // draining until the component closes
+    if (write_shut || close_after_flush) return true;  // closing: ignore what still comes
     if (XML_Parse(parser, buf.data(), static_cast<int>(n), XML_FALSE) != XML_STATUS_OK) {
       fail("not-well-formed");
     }

@@ -4,7 +4,12 @@
 // and sends every message back to its sender with `from` and `to` swapped. Error messages are
 // dropped, never echoed (two echoes would bounce an error forever). Everything else is ignored.
 //
+// With --forward it is instead the most trivial relay: a message to bob\40localhost@DOMAIN goes
+// to bob@localhost from alice\40localhost@DOMAIN (Concierge's addressing without any of its
+// logic), so that the baseline can also take the same path through the server as Concierge.
+//
 // Usage: echo_component --host 127.0.0.1 --port 5347 --domain echo.localhost --secret S
+//        [--forward]
 // Runs until SIGTERM/SIGINT (exit 0) or until the stream ends (exit 1; 2 for a wrong secret or
 // an unknown domain). Prints how many messages it echoed to stderr on exit.
 #include <poll.h>
@@ -20,6 +25,7 @@
 
 #include <xmpp/component_connection.hpp>
 #include <xmpp/element.hpp>
+#include <xmpp/jid.hpp>
 
 namespace {
 
@@ -32,15 +38,19 @@ extern "C" void on_signal(int) {
 [[noreturn]] void usage(const char* why) {
   std::fprintf(stderr,
                "echo_component: %s\n"
-               "usage: echo_component --host H --port P --domain D --secret S\n",
+               "usage: echo_component --host H --port P --domain D --secret S [--forward]\n",
                why);
   std::exit(2);
 }
 
-concierge::xmpp::ComponentSettings parse_args(int argc, char** argv) {
+concierge::xmpp::ComponentSettings parse_args(int argc, char** argv, bool& forward) {
   concierge::xmpp::ComponentSettings settings;
   for (int i = 1; i < argc; ++i) {
     const std::string_view arg = argv[i];
+    if (arg == "--forward") {
+      forward = true;
+      continue;
+    }
     if (i + 1 >= argc) usage("missing value");
     const char* value = argv[++i];
     if (arg == "--host") {
@@ -75,7 +85,8 @@ int main(int argc, char** argv) {
   using concierge::xmpp::DisconnectCause;
   using concierge::xmpp::Element;
 
-  const concierge::xmpp::ComponentSettings settings = parse_args(argc, argv);
+  bool forward = false;
+  const concierge::xmpp::ComponentSettings settings = parse_args(argc, argv, forward);
 
   struct sigaction action {};
   action.sa_handler = on_signal;  // no SA_RESTART: poll() returns EINTR and the loop sees g_stop
@@ -105,8 +116,20 @@ int main(int argc, char** argv) {
     std::string from(stanza.attr("from"));
     std::string to(stanza.attr("to"));
     if (from.empty() || to.empty()) return;
-    stanza.set_attr("from", to);
-    stanza.set_attr("to", from);
+    if (forward) {
+      using concierge::xmpp::Jid;
+      const auto sender = Jid::parse(from);
+      const auto proxy = Jid::parse(to);
+      const auto target = proxy ? user_from_proxy(*proxy, settings.domain) : std::nullopt;
+      const auto via = sender ? proxy_jid(sender->bare(), settings.domain) : std::nullopt;
+      if (!target || !via) return;
+      from = via->bare_string();
+      to = target->full_string();
+    } else {
+      std::swap(from, to);
+    }
+    stanza.set_attr("from", from);
+    stanza.set_attr("to", to);
     connection->send(stanza);
     ++echoed;
   };

@@ -5,9 +5,12 @@
 //
 //   --saturate N          N messages, at most --window outstanding: received messages per second
 //   --rate R --duration S R*S messages paced at R/s: per-message latency p50/p99/max
-//   --to2 JID [--receiver2 JID]  with --rate: a second route, interleaved message by message with
-//                         the first (each at R/s), so that both see the same machine noise;
-//                         one latency RESULT line per route (route=1, route=2)
+//   --to2 JID [--receiver2 JID]  a second route, interleaved with the first so that both see
+//                         the same machine noise: paced messages alternate one by one (each
+//                         route at R/s); saturation alternates chunks of --chunk messages with the
+//                         window kept full, and each received message is charged the time since
+//                         the previous arrival, so a route's rate = its messages / its time.
+//                         One RESULT line per route (route=1, route=2).
 //
 // Each message carries its sequence number in its id ("lg<phase><seq>") and in its body, so a
 // relay that rewrites ids is still measured. Every phase is bounded by a stall timeout and the
@@ -63,7 +66,8 @@ struct Options {
   std::string receiver2;
   long saturate = 0;  // messages; 0 = no saturation phase
   long window = 200;
-  long rate = 0;  // messages/s; 0 = no latency phase
+  long chunk = 500;  // saturation with two routes: messages per route before switching
+  long rate = 0;     // messages/s; 0 = no latency phase
   double duration = 0;
   long warmup = 200;
   double max_seconds = 60;
@@ -87,6 +91,10 @@ struct Session {
 // One phase's bookkeeping; sequence numbers index the vectors.
 struct Phase {
   char tag = 'w';
+  int routes = 1;  // message `seq` goes to route (seq / chunk) % routes
+  long chunk = 1;
+  std::int64_t charged_ns[2] = {0, 0};  // per route: arrival gaps of its messages
+  long route_received[2] = {0, 0};
   std::vector<std::int64_t> sent_ns;
   std::vector<std::int64_t> latency_ns;  // -1 until received
   long received = 0;
@@ -94,6 +102,7 @@ struct Phase {
   std::int64_t last_receive_ns = 0;
 
   long settled() const { return received + bounced; }
+  int route_of(long seq) const { return static_cast<int>((seq / chunk) % routes); }
 };
 
 struct Run {
@@ -101,7 +110,6 @@ struct Run {
   xmpp_ctx_t* ctx = nullptr;
   std::vector<Session> sessions;
   std::string to_escaped[2];  // per route
-  int routes = 1;             // of the current phase: message `seq` goes to route seq % routes
   std::string padding;
   Phase phase;
   long errors = 0;   // <message type='error'/> seen by any session
@@ -174,6 +182,9 @@ void on_receive(Run& run, xmpp_stanza_t* stanza) {
   const std::int64_t t = now_ns();
   ph.latency_ns[static_cast<std::size_t>(seq)] = t - ph.sent_ns[static_cast<std::size_t>(seq)];
   ++ph.received;
+  const int route = ph.route_of(seq);
+  ph.charged_ns[route] += t - ph.last_receive_ns;
+  ++ph.route_received[route];
   ph.last_receive_ns = t;
 }
 
@@ -279,7 +290,7 @@ bool any_ended(const Run& run) {
 }
 
 void send_message(Run& run, long seq) {
-  const std::string& to = run.to_escaped[seq % run.routes];
+  const std::string& to = run.to_escaped[run.phase.route_of(seq)];
   char buf[1024];
   const int len =
       std::snprintf(buf, sizeof buf,
@@ -290,9 +301,11 @@ void send_message(Run& run, long seq) {
   xmpp_send_raw(run.sessions[0].conn, buf, static_cast<std::size_t>(len));
 }
 
-void start_phase(Run& run, char tag, long count) {
+void start_phase(Run& run, char tag, long count, int routes = 1, long chunk = 1) {
   run.phase = Phase{};
   run.phase.tag = tag;
+  run.phase.routes = routes;
+  run.phase.chunk = std::max(1L, chunk);
   run.phase.sent_ns.assign(static_cast<std::size_t>(count), 0);
   run.phase.latency_ns.assign(static_cast<std::size_t>(count), -1);
   run.phase.last_receive_ns = now_ns();
@@ -344,18 +357,18 @@ bool run_paced(Run& run, long count, long rate) {
   return run.phase.bounced == 0;
 }
 
-double percentile_ms(std::vector<std::int64_t>& sorted, double p) {
+double percentile_ms(const std::vector<std::int64_t>& sorted, double p) {
   if (sorted.empty()) return 0;
   const auto index = static_cast<std::size_t>(p * static_cast<double>(sorted.size() - 1) + 0.5);
   return static_cast<double>(sorted[std::min(index, sorted.size() - 1)]) / kNsPerMs;
 }
 
-// The received messages' latencies, sorted; with `routes` > 1 only those of `route` (0-based).
-std::vector<std::int64_t> sorted_latencies(const Phase& ph, int routes = 1, int route = 0) {
+// The latencies of the messages of `route` (0-based) that arrived, sorted.
+std::vector<std::int64_t> sorted_latencies(const Phase& ph, int route) {
   std::vector<std::int64_t> v;
   v.reserve(static_cast<std::size_t>(ph.received));
   for (std::size_t i = 0; i < ph.latency_ns.size(); ++i) {
-    if (ph.latency_ns[i] >= 0 && static_cast<int>(i % static_cast<std::size_t>(routes)) == route) {
+    if (ph.latency_ns[i] >= 0 && ph.route_of(static_cast<long>(i)) == route) {
       v.push_back(ph.latency_ns[i]);
     }
   }
@@ -366,11 +379,11 @@ std::vector<std::int64_t> sorted_latencies(const Phase& ph, int routes = 1, int 
 [[noreturn]] void usage(const char* why) {
   std::fprintf(stderr,
                "loadgen: %s\n"
-               "usage: loadgen --host H --port P --sender JID --password PW [--receiver JID\n"
-               "       [--receiver-password PW]] --to JID [--saturate N [--window W]]\n"
-               "       [--rate R --duration S [--to2 JID [--receiver2 JID]]] [--warmup N] "
-               "[--max-seconds S] [--stall-seconds S]\n"
-               "       [--body-bytes B] [--latencies FILE] [--verbose]\n",
+               "usage: loadgen --host H --port P --sender JID --password PW\n"
+               "       [--receiver JID] [--receiver-password PW] --to JID\n"
+               "       [--to2 JID [--receiver2 JID]] [--saturate N [--window W] [--chunk C]]\n"
+               "       [--rate R --duration S [--latencies FILE]] [--warmup N]\n"
+               "       [--max-seconds S] [--stall-seconds S] [--body-bytes B] [--verbose]\n",
                why);
   std::exit(2);
 }
@@ -413,6 +426,8 @@ Options parse_args(int argc, char** argv) {
       o.saturate = static_cast<long>(number());
     else if (a == "--window")
       o.window = static_cast<long>(number());
+    else if (a == "--chunk")
+      o.chunk = static_cast<long>(number());
     else if (a == "--rate")
       o.rate = static_cast<long>(number());
     else if (a == "--duration")
@@ -434,7 +449,6 @@ Options parse_args(int argc, char** argv) {
   if (o.receiver.empty()) o.receiver = o.sender;
   if (o.receiver_password.empty()) o.receiver_password = o.password;
   if (o.receiver2.empty()) o.receiver2 = o.sender;
-  if (!o.to2.empty() && o.rate == 0) usage("--to2 needs --rate");
   if (o.saturate == 0 && o.rate == 0) usage("give --saturate N and/or --rate R --duration S");
   if (o.rate > 0 && o.duration <= 0) usage("--rate needs --duration");
   if (o.window < 1 || o.port == 0 || o.port > 65535 || o.body_bytes > 512) usage("bad value");
@@ -457,7 +471,7 @@ int main(int argc, char** argv) {
   std::signal(SIGPIPE, SIG_IGN);  // a closed stream shows as a write error, not a dead process
   run.to_escaped[0] = xml_escape(opt.to);
   run.to_escaped[1] = xml_escape(opt.to2);
-  const int latency_routes = opt.to2.empty() ? 1 : 2;
+  const int routes = opt.to2.empty() ? 1 : 2;
   run.padding.assign(static_cast<std::size_t>(std::max(opt.body_bytes - 16, 0)), 'x');
 
   xmpp_initialize();
@@ -477,7 +491,7 @@ int main(int argc, char** argv) {
   };
   session_for(opt.sender, opt.password);
   session_for(opt.receiver, opt.receiver_password).is_receiver = true;
-  if (latency_routes == 2) session_for(opt.receiver2, opt.receiver_password).is_receiver = true;
+  if (routes == 2) session_for(opt.receiver2, opt.receiver_password).is_receiver = true;
   for (Session& s : run.sessions) {
     s.conn = xmpp_conn_new(run.ctx);
     xmpp_conn_set_flags(s.conn, XMPP_CONN_FLAG_DISABLE_TLS | XMPP_CONN_FLAG_DISABLE_SM);
@@ -516,31 +530,29 @@ int main(int argc, char** argv) {
 
   // Warm-up: the relays' caches, Prosody's routes, our allocations (every route of the run).
   if (exit_code == 0 && opt.warmup > 0) {
-    start_phase(run, 'w', opt.warmup);
-    run.routes = latency_routes;
+    start_phase(run, 'w', opt.warmup, routes);
     run_windowed(run, opt.warmup, std::min(opt.window, opt.warmup));
     if (run.phase.received == 0) {
-      std::fprintf(stderr, "loadgen: nothing came back to %s during the warm-up\n",
-                   opt.receiver.c_str());
+      std::fprintf(stderr, "loadgen: nothing came back during the warm-up\n");
       exit_code = 3;
     }
   }
 
   if (exit_code == 0 && opt.saturate > 0) {
-    start_phase(run, 's', opt.saturate);
-    run.routes = 1;
-    const std::int64_t start = now_ns();
-    const bool complete = run_windowed(run, opt.saturate, opt.window);
-    const double seconds =
-        static_cast<double>(std::max(run.phase.last_receive_ns - start, std::int64_t{1})) /
-        kNsPerSec;
-    auto lat = sorted_latencies(run.phase);
-    std::printf(
-        "RESULT mode=saturate sent=%ld received=%ld bounced=%ld window=%ld seconds=%.3f "
-        "rate=%.0f p50_ms=%.3f p99_ms=%.3f complete=%d\n",
-        opt.saturate, run.phase.received, run.phase.bounced, opt.window, seconds,
-        static_cast<double>(run.phase.received) / seconds, percentile_ms(lat, 0.5),
-        percentile_ms(lat, 0.99), complete ? 1 : 0);
+    // --saturate N per route; with two routes in chunks, the window never drains in between.
+    start_phase(run, 's', opt.saturate * routes, routes, routes == 1 ? 1 : opt.chunk);
+    const bool complete = run_windowed(run, opt.saturate * routes, opt.window);
+    for (int route = 0; route < routes; ++route) {
+      const auto lat = sorted_latencies(run.phase, route);
+      const double seconds =
+          static_cast<double>(std::max(run.phase.charged_ns[route], std::int64_t{1})) / kNsPerSec;
+      std::printf(
+          "RESULT mode=saturate route=%d sent=%ld received=%ld bounced=%ld window=%ld "
+          "seconds=%.3f rate=%.0f p50_ms=%.3f p99_ms=%.3f complete=%d\n",
+          route + 1, opt.saturate, run.phase.route_received[route], run.phase.bounced, opt.window,
+          seconds, static_cast<double>(run.phase.route_received[route]) / seconds,
+          percentile_ms(lat, 0.5), percentile_ms(lat, 0.99), complete ? 1 : 0);
+    }
     std::fflush(stdout);
     if (!complete) exit_code = 1;
   }
@@ -549,15 +561,13 @@ int main(int argc, char** argv) {
     // `rate` per route: with two routes, twice as many messages at twice the pace, alternating.
     const long per_route =
         std::max(1L, static_cast<long>(static_cast<double>(opt.rate) * opt.duration));
-    const long count = per_route * latency_routes;
-    start_phase(run, 'l', count);
-    run.routes = latency_routes;
+    start_phase(run, 'l', per_route * routes, routes);
     const std::int64_t start = now_ns();
-    const bool complete = run_paced(run, count, opt.rate * latency_routes);
+    const bool complete = run_paced(run, per_route * routes, opt.rate * routes);
     const double seconds = static_cast<double>(now_ns() - start) / kNsPerSec;
     if (!complete) exit_code = 1;
-    for (int route = 0; route < latency_routes; ++route) {
-      auto lat = sorted_latencies(run.phase, latency_routes, route);
+    for (int route = 0; route < routes; ++route) {
+      const auto lat = sorted_latencies(run.phase, route);
       std::printf(
           "RESULT mode=latency route=%d rate=%ld sent=%ld received=%zu seconds=%.3f p50_ms=%.3f "
           "p99_ms=%.3f max_ms=%.3f complete=%d\n",
@@ -575,10 +585,6 @@ int main(int argc, char** argv) {
       }
       for (std::int64_t l : lat) std::fprintf(out, "%.1f\n", static_cast<double>(l) / 1000.0);
       std::fclose(out);
-    }
-    if (run.phase.bounced > 0) {
-      std::fprintf(stderr, "loadgen: %ld messages of the latency phase bounced\n",
-                   run.phase.bounced);
     }
   }
   if (run.errors > 0 || run.foreign > 0) {

@@ -6,17 +6,22 @@
 
 One Prosody on free loopback ports serves both components: Concierge as sched.localhost and the
 echo component (bench/relay/echo_component) as echo.localhost. The same load generator
-(bench/relay/loadgen, a libstrophe client) measures each path, alternating per round (echo then
-concierge, then concierge then echo, ...) so that both share the machine's noise:
+(bench/relay/loadgen, a libstrophe client) drives both routes:
 
   echo:       alice -> bob\\40localhost@echo.localhost  -> echo component -> alice
   concierge:  alice -> bob\\40localhost@sched.localhost -> Concierge      -> bob
 
-Per path and round: throughput at saturation (--saturate messages, --window outstanding) and
-latency at --rate msg/s for --duration s, plus the CPU time the component and Prosody spent per
-relayed message (utime+stime from /proc/PID/stat, clock-tick resolution). The summary gives the
-median of the rounds' throughputs and the latency percentiles of all rounds' samples pooled;
-the last line is machine-readable (SUMMARY ...).
+Each round measures the routes in two ways, so that both share the machine's noise:
+  - back to back (echo then Concierge, then the other way round in the next round): a saturation
+    run (--saturate messages, --window outstanding) and a latency run (--rate msg/s for
+    --duration s) per route, with the CPU time the component and Prosody spent per message
+    (utime+stime from /proc/PID/stat, clock-tick resolution);
+  - interleaved, in one loadgen run: saturation alternating chunks of messages between the routes
+    with the window kept full (each arrival is charged the gap since the previous one), then a
+    paced run alternating message by message (each route at --rate). A stall of the machine then
+    hits both routes alike: these runs give the ratios that count.
+Summary: throughput per route = all its messages / all its charged time over the rounds; latency
+percentiles of all samples pooled. The last line is machine-readable (SUMMARY ...).
 
 --candidate echo replaces Concierge by a second echo component (echo2.localhost): a harness check
 whose ratios should be ~1.0 within the noise. Everything is bounded: the loadgen has a hard
@@ -79,22 +84,31 @@ def boost_autogroup(pid: int, nice: int) -> None:
         print(f"run.py: cannot set the autogroup niceness of {pid}: {e}", file=sys.stderr)
 
 
-def percentile(sorted_values: list[float], p: float) -> float:
+def percentile(sorted_values: list[float], p: float) -> float | None:
     if not sorted_values:
-        return float("nan")
+        return None
     return sorted_values[min(len(sorted_values) - 1, round(p * (len(sorted_values) - 1)))]
+
+
+def read_samples(path: str) -> list[float]:
+    """A loadgen --latencies file (µs per line) in ms; empty when missing."""
+    try:
+        return [float(x) / 1000 for x in Path(path).read_text().split()]
+    except OSError:
+        return []
 
 
 class EchoComponent:
     """bench/relay/echo_component as a child process, connected before the constructor returns."""
 
-    def __init__(self, binary: str, server: Prosody, domain: str, secret: str, logdir: str):
+    def __init__(self, binary: str, server: Prosody, domain: str, secret: str, logdir: str,
+                 forward: bool = False):
         self.domain = domain
         self.log_path = os.path.join(logdir, f"{domain}.stderr")
         self._log = open(self.log_path, "wb")
         self.proc = subprocess.Popen(
             [binary, "--host", "127.0.0.1", "--port", str(server.component_port),
-             "--domain", domain, "--secret", secret],
+             "--domain", domain, "--secret", secret] + (["--forward"] if forward else []),
             stdin=subprocess.DEVNULL, stdout=self._log, stderr=self._log)
         deadline = time.monotonic() + 10
         while "connected as" not in self.log_text():
@@ -118,117 +132,105 @@ class EchoComponent:
 
 
 class Route:
-    """One measured path: where the loadgen writes, who receives, which process relays."""
+    """One measured path and everything measured on it."""
 
     def __init__(self, name: str, proc: subprocess.Popen, receiver: str, to: str):
         self.name, self.proc, self.receiver, self.to = name, proc, receiver, to
-        self.rows: list[dict] = []
-        self.latencies_ms: list[float] = []  # every round's samples, pooled
-        self.mixed_ms: list[float] = []  # samples of the interleaved runs, pooled
-        self.sat_msgs = self.sat_comp_s = self.sat_srv_s = 0.0
-        self.lat_msgs = self.lat_comp_s = 0.0
+        self.rates: list[float] = []        # back-to-back saturation runs
+        self.samples_ms: list[float] = []   # back-to-back latency runs, pooled
+        self.mixed_msgs = 0                 # interleaved saturation: messages and charged time
+        self.mixed_seconds = 0.0
+        self.mixed_rates: list[float] = []
+        self.mixed_ms: list[float] = []     # interleaved latency runs, pooled
+        self.sat_msgs = self.sat_comp_s = self.sat_srv_s = 0.0  # CPU, back-to-back saturation
+        self.lat_msgs = self.lat_comp_s = 0.0                   # CPU, back-to-back paced
 
 
 class Bench:
     def __init__(self, args, server: Prosody, workdir: str):
         self.args, self.server, self.workdir = args, server, workdir
+        self.failed = False
 
     def loadgen(self, route: Route, mode_args: list[str], route2: Route | None = None):
+        """Runs the loadgen; returns {(mode, route number): RESULT fields}, or None on failure
+        (then reported)."""
         a = self.args
         cmd = [a.loadgen, "--host", "127.0.0.1", "--port", str(self.server.c2s_port),
                "--sender", "alice@localhost", "--password", PASSWORD,
                "--receiver", route.receiver, "--to", route.to, "--warmup", str(a.warmup),
-               "--max-seconds", str(a.max_seconds), *mode_args]
+               "--window", str(a.window), "--max-seconds", str(a.max_seconds), *mode_args]
         if route2 is not None:
-            cmd += ["--receiver2", route2.receiver, "--to2", route2.to]
+            cmd += ["--receiver2", route2.receiver, "--to2", route2.to, "--chunk", str(a.chunk)]
         try:
             res = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, text=True,
                                  timeout=a.max_seconds + 20)
         except subprocess.TimeoutExpired:
-            return None, "loadgen did not exit in time"
-        return res, res.stderr.strip()
+            print("       ! loadgen did not exit in time", flush=True)
+            self.failed = True
+            return None
+        results = {}
+        for line in res.stdout.splitlines():
+            if line.startswith("RESULT "):
+                f = dict(kv.split("=", 1) for kv in line.split()[1:])
+                results[(f["mode"], int(f.get("route", "1")))] = f
+        if res.returncode != 0:
+            self.failed = True
+            print(f"       ! loadgen exit {res.returncode}: {res.stderr.strip()[-400:]}", flush=True)
+        for r in (route, route2):
+            if r is not None and r.proc.poll() is not None:
+                self.failed = True
+                print(f"       ! {r.name} exited with {r.proc.returncode}", flush=True)
+        return results
 
-    @staticmethod
-    def result(res, mode: str, route: int = 1) -> dict | None:
-        for line in (res.stdout if res else "").splitlines():
-            if not line.startswith("RESULT "):
-                continue
-            fields = dict(kv.split("=", 1) for kv in line.split()[1:])
-            if fields.get("mode") == mode and int(fields.get("route", "1")) == route:
-                return fields
-        return None
-
-    def interleaved(self, first: Route, second: Route, round_no: int) -> list[dict]:
-        """One latency run whose messages alternate between the two routes (each at --rate):
-        a stall of the machine then hits both alike, unlike in back-to-back runs."""
+    def back_to_back(self, route: Route, round_no: int) -> None:
         a = self.args
-        samples = os.path.join(self.workdir, f"mixed-{round_no}.txt")
-        res, err = self.loadgen(first, ["--rate", str(a.rate), "--duration", str(a.duration),
-                                        "--latencies", samples], route2=second)
-        rows = []
-        for n, (route, path) in enumerate(((first, samples), (second, samples + ".2")), start=1):
-            row = {"round": round_no, "path": f"{route.name}*", "ok": True, "notes": []}
-            lat = self.result(res, "latency", n)
-            if lat is None or res.returncode != 0:
-                row["ok"] = False
-                row["notes"].append(f"interleaved: exit {res.returncode if res else '-'}: "
-                                    f"{err[-400:]}")
-            if lat:
-                row.update(p50=float(lat["p50_ms"]), p99=float(lat["p99_ms"]),
-                           max=float(lat["max_ms"]))
-                try:
-                    route.mixed_ms += [float(x) / 1000 for x in Path(path).read_text().split()]
-                except OSError:
-                    pass
-            rows.append(row)
-        return rows
-
-    def measure(self, route: Route, round_no: int) -> dict:
-        """One saturation run and one latency run of one route; CPU deltas around each."""
-        a = self.args
-        row = {"round": round_no, "path": route.name, "ok": True, "notes": []}
         srv = self.server.proc.pid
-
         c0, s0 = cpu_seconds(route.proc.pid), cpu_seconds(srv)
-        res, err = self.loadgen(route, ["--saturate", str(a.saturate), "--window", str(a.window)])
+        res = self.loadgen(route, ["--saturate", str(a.saturate)]) or {}
         c1, s1 = cpu_seconds(route.proc.pid), cpu_seconds(srv)
-        sat = self.result(res, "saturate")
-        if sat is None or res.returncode != 0:
-            row["ok"] = False
-            row["notes"].append(f"saturate: exit {res.returncode if res else '-'}: {err[-400:]}")
+        sat = res.get(("saturate", 1))
+        rate = comp_us = srv_us = None
         if sat:
             relayed = int(sat["received"]) + a.warmup
-            row["rate"] = float(sat["rate"])
-            row["comp_us"] = (c1 - c0) / relayed * 1e6
-            row["srv_us"] = (s1 - s0) / relayed * 1e6
+            rate = float(sat["rate"])
+            route.rates.append(rate)
+            comp_us, srv_us = (c1 - c0) / relayed * 1e6, (s1 - s0) / relayed * 1e6
             route.sat_msgs += relayed
             route.sat_comp_s += c1 - c0
             route.sat_srv_s += s1 - s0
 
         samples = os.path.join(self.workdir, f"lat-{route.name}-{round_no}.txt")
-        c0, t0 = cpu_seconds(route.proc.pid), time.monotonic()
-        res, err = self.loadgen(route, ["--rate", str(a.rate), "--duration", str(a.duration),
-                                        "--latencies", samples])
-        c1, t1 = cpu_seconds(route.proc.pid), time.monotonic()
-        lat = self.result(res, "latency")
-        if lat is None or res.returncode != 0:
-            row["ok"] = False
-            row["notes"].append(f"latency: exit {res.returncode if res else '-'}: {err[-400:]}")
+        c0 = cpu_seconds(route.proc.pid)
+        res = self.loadgen(route, ["--rate", str(a.rate), "--duration", str(a.duration),
+                                   "--latencies", samples]) or {}
+        c1 = cpu_seconds(route.proc.pid)
+        lat = res.get(("latency", 1))
+        paced_us = None
         if lat:
-            row.update(p50=float(lat["p50_ms"]), p99=float(lat["p99_ms"]),
-                       max=float(lat["max_ms"]))
-            row["comp_pct"] = (c1 - c0) / (t1 - t0) * 100
-            route.lat_msgs += int(lat["received"]) + a.warmup
+            route.samples_ms += read_samples(samples)
+            paced = int(lat["received"]) + a.warmup
+            paced_us = (c1 - c0) / paced * 1e6
+            route.lat_msgs += paced
             route.lat_comp_s += c1 - c0
-            try:
-                route.latencies_ms += [float(x) / 1000 for x in Path(samples).read_text().split()]
-            except OSError:
-                pass
-        if route.proc.poll() is not None:
-            row["ok"] = False
-            row["notes"].append(f"{route.name} exited with {route.proc.returncode}")
-        route.rows.append(row)
-        return row
+        print_row(round_no, route.name, rate, lat, comp_us, srv_us, paced_us)
+
+    def interleaved(self, first: Route, second: Route, round_no: int) -> None:
+        a = self.args
+        samples = os.path.join(self.workdir, f"mixed-{round_no}.txt")
+        res = self.loadgen(first, ["--saturate", str(a.saturate), "--rate", str(a.rate),
+                                   "--duration", str(a.duration), "--latencies", samples],
+                           route2=second) or {}
+        for n, (route, path) in enumerate(((first, samples), (second, samples + ".2")), start=1):
+            sat, lat = res.get(("saturate", n)), res.get(("latency", n))
+            rate = None
+            if sat:
+                rate = float(sat["rate"])
+                route.mixed_rates.append(rate)
+                route.mixed_msgs += int(sat["received"])
+                route.mixed_seconds += float(sat["seconds"])
+            if lat:
+                route.mixed_ms += read_samples(path)
+            print_row(round_no, route.name + "*", rate, lat, None, None, None)
 
 
 def fmt(value, spec: str) -> str:
@@ -238,35 +240,25 @@ def fmt(value, spec: str) -> str:
     return format("-", f">{width}") if width else "-"
 
 
-def print_row(row: dict) -> None:
-    g = row.get
-    print(f"{row['round']:>5}  {row['path']:<10} {fmt(g('rate'), '>9.0f')}  "
-          f"{fmt(g('p50'), '>7.3f')} {fmt(g('p99'), '>7.3f')} {fmt(g('max'), '>7.2f')}   "
-          f"{fmt(g('comp_us'), '>7.1f')} {fmt(g('srv_us'), '>8.1f')}  {fmt(g('comp_pct'), '>8.1f')}"
-          f"  {'ok' if row['ok'] else 'FAILED'}", flush=True)
-    for note in row["notes"]:
-        print(f"       ! {note}", flush=True)
+def print_row(round_no, name, rate, lat, comp_us, srv_us, paced_us) -> None:
+    p = (lambda k: float(lat[k])) if lat else (lambda k: None)
+    print(f"{round_no:>5}  {name:<11} {fmt(rate, '>9.0f')}  {fmt(p('p50_ms'), '>7.3f')} "
+          f"{fmt(p('p99_ms'), '>7.3f')} {fmt(p('max_ms'), '>7.2f')}   {fmt(comp_us, '>7.1f')} "
+          f"{fmt(srv_us, '>8.1f')}  {fmt(paced_us, '>8.1f')}", flush=True)
 
 
 def summarize(route: Route) -> dict:
-    rates = [r["rate"] for r in route.rows if "rate" in r]
-    lat = sorted(route.latencies_ms)
-    mixed = sorted(route.mixed_ms)
+    back, mixed = sorted(route.samples_ms), sorted(route.mixed_ms)
     return {
-        "mixed_p50": percentile(mixed, 0.5) if mixed else None,
-        "mixed_p99": percentile(mixed, 0.99) if mixed else None,
+        "rate": statistics.median(route.rates) if route.rates else None,
+        "mixed_rate": route.mixed_msgs / route.mixed_seconds if route.mixed_seconds else None,
+        "p50": percentile(back, 0.5), "p99": percentile(back, 0.99),
+        "max": back[-1] if back else None,
+        "mixed_p50": percentile(mixed, 0.5), "mixed_p99": percentile(mixed, 0.99),
         "mixed_max": mixed[-1] if mixed else None,
-        "mixed_samples": len(mixed),
-        "rate": statistics.median(rates) if rates else None,
-        "rate_min": min(rates) if rates else None,
-        "rate_max": max(rates) if rates else None,
-        "p50": percentile(lat, 0.5) if lat else None,
-        "p99": percentile(lat, 0.99) if lat else None,
-        "max": lat[-1] if lat else None,
-        "samples": len(lat),
         "comp_us": route.sat_comp_s / route.sat_msgs * 1e6 if route.sat_msgs else None,
         "srv_us": route.sat_srv_s / route.sat_msgs * 1e6 if route.sat_msgs else None,
-        "comp_us_at_rate": route.lat_comp_s / route.lat_msgs * 1e6 if route.lat_msgs else None,
+        "paced_us": route.lat_comp_s / route.lat_msgs * 1e6 if route.lat_msgs else None,
     }
 
 
@@ -279,16 +271,20 @@ def parse_args():
     ap.add_argument("--loadgen", help="binary (default BUILD/bench/relay/loadgen)")
     ap.add_argument("--candidate", choices=["concierge", "echo"], default="concierge",
                     help="what to compare with the echo baseline (echo: harness check, ratio ~1)")
-    ap.add_argument("--rounds", type=int, default=6)
-    ap.add_argument("--saturate", type=int, default=10000, help="messages per saturation run")
+    ap.add_argument("--baseline", choices=["echo", "forward"], default="echo",
+                    help="echo: the component sends each message back to its sender; forward: "
+                         "it relays alice -> bob like Concierge (same server path, no logic)")
+    ap.add_argument("--rounds", type=int, default=8)
+    ap.add_argument("--saturate", type=int, default=6000, help="messages per saturation run "
+                    "(per route in the interleaved run)")
     ap.add_argument("--window", type=int, default=50, help="outstanding messages at saturation")
-    ap.add_argument("--rate", type=int, default=1000, help="msg/s of the latency run")
-    ap.add_argument("--duration", type=float, default=3.0, help="seconds of one latency run")
+    ap.add_argument("--chunk", type=int, default=500,
+                    help="interleaved saturation: messages per route before switching")
+    ap.add_argument("--rate", type=int, default=1000, help="msg/s of the latency runs")
+    ap.add_argument("--duration", type=float, default=2.0, help="seconds of one latency run")
     ap.add_argument("--warmup", type=int, default=200, help="messages before each measured run")
     ap.add_argument("--max-seconds", type=float, default=30.0, help="cap of one loadgen run")
     ap.add_argument("--budget", type=float, default=150.0, help="no round starts after this (s)")
-    ap.add_argument("--no-interleave", action="store_true",
-                    help="skip the latency runs that interleave both routes message by message")
     ap.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
     ap.add_argument("--pin", action="store_true",
                     help="pin Prosody to the last CPU and everything else to the others")
@@ -302,6 +298,54 @@ def parse_args():
     args.echo = args.echo or str(build / "bench" / "relay" / "echo_component")
     args.loadgen = args.loadgen or str(build / "bench" / "relay" / "loadgen")
     return args
+
+
+def report(args, baseline: Route, candidate: Route, failed: bool, started: float) -> bool:
+    """Prints the summary; returns whether a target was missed."""
+    b, c = summarize(baseline), summarize(candidate)
+
+    def num(v, spec=".3f"):
+        return "nan" if v is None else format(v, spec)
+
+    def ratio(key):
+        return c[key] / b[key] if b[key] and c[key] else None
+
+    def diff(key):
+        return None if b[key] is None or c[key] is None else c[key] - b[key]
+
+    print(f"loadavg at the end: {loadavg()}\n")
+    print("               sat msg/s                latency ms p50 / p99 / max (pooled)"
+          "                   CPU us/msg")
+    print("route        interleaved  back-to-back  interleaved              back-to-back"
+          "             comp sat; comp paced; Prosody sat")
+    for route, s in ((baseline, b), (candidate, c)):
+        print(f"{route.name:<11} {fmt(s['mixed_rate'], '>9.0f')}     {fmt(s['rate'], '>9.0f')}  "
+              f"{fmt(s['mixed_p50'], '.3f')} / {fmt(s['mixed_p99'], '.3f')} / "
+              f"{fmt(s['mixed_max'], '.1f')}   {fmt(s['p50'], '.3f')} / {fmt(s['p99'], '.3f')} / "
+              f"{fmt(s['max'], '.1f')}   {fmt(s['comp_us'], '.1f')}; {fmt(s['paced_us'], '.1f')}; "
+              f"{fmt(s['srv_us'], '.1f')}")
+    mixed_ratio, back_ratio = ratio("mixed_rate"), ratio("rate")
+    paired = [y / x for x, y in zip(baseline.mixed_rates, candidate.mixed_rates) if x > 0]
+    print(f"throughput {candidate.name}/{baseline.name}: interleaved {num(mixed_ratio)} (rounds: "
+          f"{', '.join(f'{r:.2f}' for r in paired)}); back-to-back medians {num(back_ratio)}; "
+          f"target >= 0.9")
+    added_p50, added_p99 = diff("mixed_p50"), diff("mixed_p99")
+    print(f"added latency at {args.rate} msg/s, interleaved: p50 {num(added_p50, '+.3f')} ms, "
+          f"p99 {num(added_p99, '+.3f')} ms (target: p99 < +1 ms); back-to-back: p50 "
+          f"{num(diff('p50'), '+.3f')} ms, p99 {num(diff('p99'), '+.3f')} ms")
+    if b["mixed_p99"] is not None and b["mixed_p99"] > 5:
+        print(f"note: the {baseline.name} route's own p99 is {b['mixed_p99']:.1f} ms (about 1.5 ms on an idle "
+              "machine): scheduling stalls of a busy machine dominate the tail")
+    missed = mixed_ratio is None or mixed_ratio < 0.9 or added_p99 is None or added_p99 >= 1.0
+    print(f"SUMMARY baseline={baseline.name} candidate={candidate.name} echo_rate={num(b['mixed_rate'], '.0f')} "
+          f"candidate_rate={num(c['mixed_rate'], '.0f')} ratio={num(mixed_ratio)} "
+          f"ratio_back_to_back={num(back_ratio)} "
+          f"echo_p50_ms={num(b['mixed_p50'])} echo_p99_ms={num(b['mixed_p99'])} "
+          f"candidate_p50_ms={num(c['mixed_p50'])} candidate_p99_ms={num(c['mixed_p99'])} "
+          f"added_p99_ms={num(added_p99)} echo_cpu_us={num(b['comp_us'], '.1f')} "
+          f"candidate_cpu_us={num(c['comp_us'], '.1f')} complete={0 if failed else 1} "
+          f"targets_met={0 if missed else 1} seconds={time.monotonic() - started:.0f}")
+    return missed
 
 
 def main() -> int:
@@ -334,15 +378,18 @@ def main() -> int:
         os.sched_setaffinity(server.proc.pid, {cpus[-1]})
     workdir = tempfile.mkdtemp(prefix="concierge-bench-")
     echo = echo2 = concierge = None
-    failed = False
     try:
         server.register("alice", PASSWORD)
         server.register("bob", PASSWORD)
-        echo = EchoComponent(args.echo, server, ECHO, ECHO_SECRET, workdir)
-        baseline = Route("echo", echo.proc, "alice@localhost", proxy("bob@localhost", ECHO))
+        # The echo route's receiver is the sender itself; the forwarding one delivers to bob.
+        forward = args.baseline == "forward"
+        receiver = "bob@localhost" if forward else "alice@localhost"
+        echo = EchoComponent(args.echo, server, ECHO, ECHO_SECRET, workdir, forward)
+        baseline = Route(args.baseline, echo.proc, receiver, proxy("bob@localhost", ECHO))
         if args.candidate == "echo":
-            echo2 = EchoComponent(args.echo, server, ECHO2, ECHO2_SECRET, workdir)
-            candidate = Route("echo2", echo2.proc, "alice@localhost", proxy("bob@localhost", ECHO2))
+            echo2 = EchoComponent(args.echo, server, ECHO2, ECHO2_SECRET, workdir, forward)
+            candidate = Route(args.baseline + "2", echo2.proc, receiver,
+                              proxy("bob@localhost", ECHO2))
         else:
             concierge = Concierge(server, binary=args.concierge,
                                   users=("alice@localhost", "bob@localhost"),
@@ -353,23 +400,18 @@ def main() -> int:
 
         print(f"relay benchmark {time.strftime('%Y-%m-%d %H:%M:%SZ', time.gmtime())}, "
               f"{os.cpu_count()} CPUs, loadavg {loadavg()}, nice {os.nice(0)}, pinned {args.pin}; "
-              f"saturate {args.saturate} msgs (window {args.window}); "
+              f"saturate {args.saturate} msgs (window {args.window}, chunks {args.chunk}); "
               f"latency {args.rate} msg/s x {args.duration:g} s; 64-byte bodies")
-        print("round  path        sat msg/s  p50 ms  p99 ms  max ms   comp us  srv us   comp %"
-              "      (us = CPU us per msg at saturation; % = CPU at the paced rate)")
+        print("round  route        sat msg/s  p50 ms  p99 ms  max ms   comp us  srv us  paced us"
+              "   (* = interleaved run; us = CPU per message)")
         for round_no in range(1, args.rounds + 1):
             if time.monotonic() - started > args.budget:
                 print(f"(budget of {args.budget:.0f} s used: stopped after {round_no - 1} rounds)")
                 break
             order = [baseline, candidate] if round_no % 2 else [candidate, baseline]
             for route in order:
-                row = bench.measure(route, round_no)
-                failed |= not row["ok"]
-                print_row(row)
-            if not args.no_interleave:
-                for row in bench.interleaved(order[0], order[1], round_no):
-                    failed |= not row["ok"]
-                    print_row(row)
+                bench.back_to_back(route, round_no)
+            bench.interleaved(order[0], order[1], round_no)
     except (RuntimeError, OSError, TimeoutError) as e:  # a process that would not start
         print(f"run.py: {e}", file=sys.stderr)
         return 1
@@ -389,54 +431,8 @@ def main() -> int:
             f.unlink()
         os.rmdir(workdir)
 
-    b, c = summarize(baseline), summarize(candidate)
-    print(f"loadavg at the end: {loadavg()}\n")
-
-    def num(v, spec=".3f"):
-        return "nan" if v is None else format(v, spec)
-
-    def diff(key):
-        return None if b[key] is None or c[key] is None else c[key] - b[key]
-
-    print("path        sat msg/s median (min-max)   latency p50 / p99 / max ms, pooled: "
-          "back-to-back runs | interleaved runs   CPU us/msg: comp, Prosody (saturation); "
-          "comp (paced)")
-    for route, s in ((baseline, b), (candidate, c)):
-        print(f"{route.name:<10} {fmt(s['rate'], '>8.0f')} ({fmt(s['rate_min'], '.0f')}-"
-              f"{fmt(s['rate_max'], '.0f')})      {fmt(s['p50'], '.3f')} / {fmt(s['p99'], '.3f')}"
-              f" / {fmt(s['max'], '.1f')} | {fmt(s['mixed_p50'], '.3f')} / "
-              f"{fmt(s['mixed_p99'], '.3f')} / {fmt(s['mixed_max'], '.1f')}      "
-              f"{fmt(s['comp_us'], '.1f')}, {fmt(s['srv_us'], '.1f')}; "
-              f"{fmt(s['comp_us_at_rate'], '.1f')}")
-    ratio = c["rate"] / b["rate"] if b["rate"] and c["rate"] else None
-    paired = [y["rate"] / x["rate"] for x, y in zip(baseline.rows, candidate.rows)
-              if "rate" in x and "rate" in y and x["rate"] > 0]
-    if ratio is not None:
-        print(f"throughput {candidate.name}/echo = {ratio:.3f} (medians; target >= 0.9); "
-              f"per round: {', '.join(f'{r:.2f}' for r in paired)}")
-    # The interleaved runs are the fair latency comparison (same stalls for both routes); the
-    # back-to-back ones are shown for the record and used when interleaving was skipped.
-    added_p50, added_p99 = diff("mixed_p50"), diff("mixed_p99")
-    source = "interleaved"
-    if added_p99 is None:
-        added_p50, added_p99, source = diff("p50"), diff("p99"), "back-to-back"
-    if added_p99 is not None:
-        print(f"added latency at {args.rate} msg/s ({source}): p50 {added_p50:+.3f} ms, "
-              f"p99 {added_p99:+.3f} ms (target: p99 < +1 ms); back-to-back: p50 "
-              f"{num(diff('p50'), '+.3f')} ms, p99 {num(diff('p99'), '+.3f')} ms")
-    if b["mixed_p99"] is not None and b["mixed_p99"] > 5:
-        print(f"note: the echo path's own p99 is {b['mixed_p99']:.1f} ms (about 1.5 ms on an idle "
-              "machine): scheduling stalls of a busy machine dominate the tail")
-    missed = ratio is None or ratio < 0.9 or added_p99 is None or added_p99 >= 1.0
-    print(f"SUMMARY candidate={candidate.name} echo_rate={num(b['rate'], '.0f')} "
-          f"candidate_rate={num(c['rate'], '.0f')} ratio={num(ratio)} "
-          f"echo_p50_ms={num(b['mixed_p50'])} echo_p99_ms={num(b['mixed_p99'])} "
-          f"candidate_p50_ms={num(c['mixed_p50'])} candidate_p99_ms={num(c['mixed_p99'])} "
-          f"added_p99_ms={num(added_p99)} latency_from={source} "
-          f"echo_cpu_us={num(b['comp_us'], '.1f')} candidate_cpu_us={num(c['comp_us'], '.1f')} "
-          f"complete={0 if failed else 1} targets_met={0 if missed else 1} "
-          f"seconds={time.monotonic() - started:.0f}")
-    if failed:
+    missed = report(args, baseline, candidate, bench.failed, started)
+    if bench.failed:
         return 1
     return 1 if (args.check and missed) else 0
 

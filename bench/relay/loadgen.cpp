@@ -15,8 +15,8 @@
 // Each message carries its sequence number in its id ("lg<phase><seq>") and in its body, so a
 // relay that rewrites ids is still measured. Every phase is bounded by a stall timeout and the
 // whole run by --max-seconds (a SIGALRM watchdog backs the loop's own checks). Output: one
-// `RESULT mode=...` line per phase on stdout; exit 0 when every message arrived, 1 when some did
-// not, 2 on bad arguments, 3 when a session could not log in or nothing was relayed at all.
+// `RESULT mode=...` line per phase and route on stdout; exit 0 when every message arrived, 1 when
+// some did not, 2 on bad arguments, 3 when a session could not log in or nothing was relayed.
 //
 // libstrophe is used directly (this is a client: the component crash of STACK.md does not apply).
 // The loop is ours: ppoll on the sessions' sockets (learned in the sockopt callback, which also

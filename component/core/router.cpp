@@ -18,6 +18,9 @@ std::string lower(std::string_view text) {
 
 bool has_body(const xmpp::Element& message) { return message.child("body") != nullptr; }
 
+// Bound on remembered senders of relayed ids (a flood cannot grow it without limit).
+constexpr std::size_t kMaxRemembered = 200000;
+
 std::size_t body_bytes(const xmpp::Element& message) {
   std::size_t total = 0;
   for (const auto& c : message.children) {
@@ -123,7 +126,7 @@ void Router::handle_message(const xmpp::Element& stanza, const Addressing& a, In
                             Outbox& out) {
   const std::string_view type = stanza.attr("type");
   if (type == "error") {
-    handle_bounce(stanza, a, out);
+    handle_bounce(stanza, a, now, out);
     return;
   }
   // Chat states, receipts, markers and headlines are never answered with an error.
@@ -186,12 +189,12 @@ void Router::handle_message(const xmpp::Element& stanza, const Addressing& a, In
     return;
   }
   last_written_[{sender_key, target_key}] = now;
-  relay(stanza, a.from, *target, out);
+  relay(stanza, a.from, *target, out, now);
   track_session(stanza, sender_key, target_key, now, out);
 }
 
 void Router::relay(const xmpp::Element& stanza, const xmpp::Jid& sender, const xmpp::Jid& target,
-                   Outbox& out) {
+                   Outbox& out, Instant now) {
   auto from_proxy = xmpp::proxy_jid(sender.bare(), settings_.component_domain);
   if (!from_proxy) {
     ++stats_.dropped;
@@ -201,11 +204,18 @@ void Router::relay(const xmpp::Element& stanza, const xmpp::Jid& sender, const x
   xmpp::Element copy = stanza;
   copy.set_attr("from", from_proxy->bare_string());
   copy.set_attr("to", target.full_string());
+  const std::string_view id = stanza.attr("id");
+  if (!id.empty() && sender.has_resource() && stanza.attr("type") != "error" &&
+      sent_by_.size() < kMaxRemembered) {
+    sent_by_[lower(target.bare_string()) + '\n' + lower(sender.bare_string()) + '\n' +
+             std::string(id)] = {sender.full_string(), now};
+  }
   ++stats_.relayed;
   out.send(std::move(copy));
 }
 
-void Router::handle_bounce(const xmpp::Element& stanza, const Addressing& a, Outbox& out) {
+void Router::handle_bounce(const xmpp::Element& stanza, const Addressing& a, Instant now,
+                           Outbox& out) {
   // An error the server returned for a message we relayed: it comes from the target to the
   // sender's proxy, and goes back to the sender from the target's proxy. Never answered.
   auto original_sender = a.to.has_local()
@@ -216,7 +226,13 @@ void Router::handle_bounce(const xmpp::Element& stanza, const Addressing& a, Out
     out.log(LogLevel::debug, "dropped an error message that answers nothing we relayed");
     return;
   }
-  relay(stanza, a.from, *original_sender, out);
+  auto it = sent_by_.find(lower(a.from.bare_string()) + '\n' +
+                          lower(original_sender->bare_string()) + '\n' +
+                          std::string(stanza.attr("id")));
+  if (it != sent_by_.end() && !original_sender->has_resource()) {
+    if (auto full = xmpp::Jid::parse(it->second.full_jid)) original_sender = std::move(full);
+  }
+  relay(stanza, a.from, *original_sender, out, now);
 }
 
 void Router::handle_command(const xmpp::Element& stanza, Outbox& out) {
@@ -268,6 +284,8 @@ void Router::tick(Instant now, Outbox& out) {
   limiter_.prune(now);
   std::erase_if(last_written_,
                 [&](const auto& entry) { return now - entry.second > settings_.idle_after; });
+  std::erase_if(sent_by_,
+                [&](const auto& entry) { return now - entry.second.at > settings_.idle_after; });
   for (const auto& [a, b] : sessions_.expire(now)) {
     if (enrolled(a)) publish_proxy_status(a, now, out);
     if (enrolled(b)) publish_proxy_status(b, now, out);

@@ -82,7 +82,7 @@ class Router {
   };
 
   void handle_message(const xmpp::Element& stanza, const Addressing& a, Instant now, Outbox& out);
-  void handle_bounce(const xmpp::Element& stanza, const Addressing& a, Outbox& out);
+  void handle_bounce(const xmpp::Element& stanza, const Addressing& a, Instant now, Outbox& out);
   void handle_command(const xmpp::Element& stanza, Outbox& out);
   void handle_iq(const xmpp::Element& stanza, const Addressing& a, Instant now, Outbox& out);
   void handle_presence(const xmpp::Element& stanza, const Addressing& a, Instant now, Outbox& out);
@@ -107,7 +107,7 @@ class Router {
   SubscriptionState& subscription(const std::string& bare);
   void refuse(const xmpp::Element& stanza, Refusal refusal, const std::string& text, Outbox& out);
   void relay(const xmpp::Element& stanza, const xmpp::Jid& sender, const xmpp::Jid& target,
-             Outbox& out);
+             Outbox& out, Instant now);
 
   bool served(const xmpp::Jid& jid) const;
   bool enrolled(const xmpp::Jid& jid) const;
@@ -128,6 +128,14 @@ class Router {
   std::set<std::string> logged_foreign_domains_;  // presence floods from elsewhere: log once
   // (writer, reader) bare JIDs → when writer last wrote to reader through Concierge.
   std::map<std::pair<std::string, std::string>, Instant> last_written_;
+  // "target\nsender\nid" → the sender's full JID, for messages relayed with an id: a server
+  // bounce comes back to the sender's bare proxy and must reach the resource that sent it
+  // (servers drop errors addressed to a bare JID). Forgotten after idle_after.
+  struct SentBy {
+    std::string full_jid;
+    Instant at;
+  };
+  std::unordered_map<std::string, SentBy> sent_by_;
   RouterStats stats_;
 };
 

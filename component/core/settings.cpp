@@ -28,6 +28,24 @@ Settings Settings::from_config(const config::Config& config, std::string version
   s.max_body_bytes = static_cast<std::size_t>(config.limits.max_body_bytes);
   s.max_stanza_bytes = std::max<std::size_t>(262144, 2 * s.max_body_bytes + 65536);
   s.version = std::move(version);
+  s.unknown_is_working = config.schedule.unknown == config::UnknownSchedule::working;
+  s.notice_before_end = config.notice.before_end;
+  s.confirm_window = config.release.confirm_window;
+  s.max_hold_age = config.limits.max_hold_age;
+  s.holds_per_target = static_cast<std::size_t>(config.limits.holds_per_target);
+  s.holds_per_sender = static_cast<std::size_t>(config.limits.holds_per_sender);
+  s.urgent_prefix = config.urgent.prefix;
+  s.urgent_max_per_hour = config.urgent.max_per_hour;
+  s.privacy_default = config.privacy.default_level == config::PrivacyLevel::exact ? Privacy::exact
+                      : config.privacy.default_level == config::PrivacyLevel::wait ? Privacy::wait
+                                                                                   : Privacy::none;
+  for (const auto& u : config.users) {
+    User user;
+    user.timezone = u.timezone;
+    for (const auto& a : u.always_through) user.always_through.insert(lower(a));
+    user.urgent_from_anyone = u.urgent_from == config::UrgentFrom::anyone;
+    s.users[lower(u.jid)] = std::move(user);
+  }
   return s;
 }
 

@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -28,6 +29,25 @@ struct Settings {
   std::size_t max_stanza_bytes = 262144;
   std::size_t max_depth = 32;
   std::string version = "0";
+
+  // The scheduler (DESIGN §2, §6, §12).
+  bool unknown_is_working = true;                          // schedule.unknown
+  std::chrono::milliseconds notice_before_end{std::chrono::minutes(15)};
+  std::chrono::milliseconds confirm_window{std::chrono::minutes(15)};
+  std::chrono::milliseconds max_hold_age{std::chrono::hours(14 * 24)};
+  std::size_t holds_per_target = 10000;
+  std::size_t holds_per_sender = 1000;
+  std::string urgent_prefix = "!urgent";
+  int urgent_max_per_hour = 3;
+  enum class Privacy { exact, wait, none };
+  Privacy privacy_default = Privacy::exact;                // for senders of the target's domain
+  // Per-user settings from [users] (self-enrolled users get the defaults).
+  struct User {
+    std::string timezone;                  // IANA
+    std::set<std::string> always_through;  // bare JIDs, lower-case
+    bool urgent_from_anyone = false;
+  };
+  std::map<std::string, User> users;       // by bare JID, lower-case
 
   static Settings from_config(const config::Config& config, std::string version);
 };

@@ -182,6 +182,16 @@ TEST_F(RouterTest, ErrorFromTargetGoesBackToOriginalSenderAndIsNeverAnswered) {
   EXPECT_TRUE(handle(R"(<message from="bob@example.org" to="sched.example.org" type="error"/>)").empty());
 }
 
+TEST_F(RouterTest, ServerBounceReachesTheResourceThatSentTheMessage) {
+  handle(R"(<message from="alice@example.org/phone" to="bob\40example.org@sched.example.org" type="chat" id="b1"><body>x</body></message>)");
+  auto sent = handle(
+      R"(<message from="bob@example.org" to="alice\40example.org@sched.example.org" type="error" id="b1"><error type="cancel"><service-unavailable xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"/></error></message>)");
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_EQ(sent[0].attr("to"), "alice@example.org/phone")
+      << "servers drop errors sent to a bare JID";
+  EXPECT_EQ(sent[0].attr("from"), "bob\\40example.org@sched.example.org");
+}
+
 TEST_F(RouterTest, MissingOrSpoofedFromIsDropped) {
   EXPECT_TRUE(handle(R"(<message to="bob\40example.org@sched.example.org" type="chat"><body>x</body></message>)").empty());
   EXPECT_TRUE(handle(R"(<message from="@@" to="bob\40example.org@sched.example.org" type="chat"><body>x</body></message>)").empty());

@@ -45,7 +45,29 @@ CREATE TABLE proxy_subscriptions (
 ) STRICT, WITHOUT ROWID;
 )sql";
 
-constexpr std::array<std::string_view, 1> kMigrations = {kMigration1};
+// Migration 2: the scheduler's held messages (core::Hold). The core assigns `id` (increasing:
+// the arrival order), so it is the rowid itself and holds() reads the table in rowid order with
+// no index. No secondary index: the port's only read is holds() at startup (the core keeps its
+// per-target queues in memory), so an index on target would cost every put_hold and about a
+// fifth more file for no reader; a later step can add one if a per-target query appears.
+// No CHECK on reason and state either: a write SQLite refuses for good is dropped (see
+// SqliteStore), and a held message must never be lost because the core gained an enum value.
+// Times are milliseconds since the Unix epoch (core::Instant); sent_at_ms is 0 while held.
+constexpr std::string_view kMigration2 = R"sql(
+CREATE TABLE holds (
+  id          INTEGER PRIMARY KEY NOT NULL,
+  sender      TEXT NOT NULL,
+  target      TEXT NOT NULL,
+  stanza      TEXT NOT NULL,
+  stanza_id   TEXT NOT NULL DEFAULT '',
+  received_ms INTEGER NOT NULL,
+  reason      INTEGER NOT NULL,
+  state       INTEGER NOT NULL,
+  sent_at_ms  INTEGER NOT NULL DEFAULT 0
+) STRICT;
+)sql";
+
+constexpr std::array<std::string_view, 2> kMigrations = {kMigration1, kMigration2};
 
 bool read_int(sqlite3* db, const char* sql, std::int64_t* value, std::string* error) {
   Statement statement;

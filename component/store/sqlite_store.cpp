@@ -15,7 +15,7 @@ namespace {
 namespace fs = std::filesystem;
 
 // Indexed by SqliteStore::Sql. Parameters are ?1.. in the order the write methods pass them.
-constexpr std::array<const char*, 11> kSql = {
+constexpr std::array<const char*, 14> kSql = {
     "SELECT jid, timezone, calendar_url, enrolled_at_ms FROM enrolments ORDER BY jid",
     "SELECT jid, timezone, calendar_url, enrolled_at_ms FROM enrolments WHERE jid = ?1",
     "INSERT INTO enrolments (jid, timezone, calendar_url, enrolled_at_ms) VALUES (?1, ?2, ?3, ?4)"
@@ -31,6 +31,15 @@ constexpr std::array<const char*, 11> kSql = {
     "INSERT INTO proxy_subscriptions (target, subscriber) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
     "DELETE FROM proxy_subscriptions WHERE target = ?1 AND subscriber = ?2",
     "DELETE FROM proxy_subscriptions WHERE target = ?1",
+    "SELECT id, sender, target, stanza, stanza_id, received_ms, reason, state, sent_at_ms"
+    " FROM holds ORDER BY id",
+    "INSERT INTO holds (id, sender, target, stanza, stanza_id, received_ms, reason, state,"
+    " sent_at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+    " ON CONFLICT (id) DO UPDATE SET sender = excluded.sender, target = excluded.target,"
+    " stanza = excluded.stanza, stanza_id = excluded.stanza_id,"
+    " received_ms = excluded.received_ms, reason = excluded.reason, state = excluded.state,"
+    " sent_at_ms = excluded.sent_at_ms",
+    "DELETE FROM holds WHERE id = ?1",
 };
 
 // Failures that retrying cannot cure: the write is wrong, not the disk or a lock.
@@ -255,6 +264,38 @@ std::vector<core::ProxySubscription> SqliteStore::proxy_subscriptions() {
   }
   if (step == Statement::Step::kError) last_error_ = message_of(db_.get());
   return rows;
+}
+
+std::vector<core::Hold> SqliteStore::holds() {
+  std::vector<core::Hold> rows;
+  Statement::Use use(statement(Sql::kSelectHolds));
+  Statement::Step step;
+  while ((step = use.step()) == Statement::Step::kRow) {
+    rows.push_back(core::Hold{
+        .id = use.column_int(0),
+        .sender = use.column_text(1),
+        .target = use.column_text(2),
+        .stanza = use.column_text(3),
+        .stanza_id = use.column_text(4),
+        .received = core::Instant{core::Duration{use.column_int(5)}},
+        .reason = static_cast<core::HoldReason>(use.column_int(6)),
+        .state = static_cast<core::HoldState>(use.column_int(7)),
+        .sent_at = core::Instant{core::Duration{use.column_int(8)}},
+    });
+  }
+  if (step == Statement::Step::kError) last_error_ = message_of(db_.get());
+  return rows;
+}
+
+void SqliteStore::put_hold(const core::Hold& hold) {
+  write(Sql::kUpsertHold,
+        {hold.id, hold.sender, hold.target, hold.stanza, hold.stanza_id, to_ms(hold.received),
+         std::int64_t{static_cast<std::uint8_t>(hold.reason)},
+         std::int64_t{static_cast<std::uint8_t>(hold.state)}, to_ms(hold.sent_at)});
+}
+
+void SqliteStore::remove_hold(std::int64_t id) {
+  write(Sql::kDeleteHold, {id});
 }
 
 void SqliteStore::put_enrolment(const core::Enrolment& enrolment) {

@@ -73,6 +73,11 @@ class SqliteStore final : public core::Store {
   std::vector<core::ProxySubscription> proxy_subscriptions() override;
   void add_proxy_subscription(const core::ProxySubscription& s) override;
   void remove_proxy_subscription(const core::ProxySubscription& s) override;
+  // Holds come back in id order; a reason or state this build does not name is returned as
+  // its number cast to the enum (the table does not restrict them, see schema.cpp).
+  std::vector<core::Hold> holds() override;
+  void put_hold(const core::Hold& hold) override;
+  void remove_hold(std::int64_t id) override;
   bool commit() override;
 
   // Copies the committed state of the store into a new SQLite file at `path` (replacing one
@@ -108,6 +113,9 @@ class SqliteStore final : public core::Store {
     kInsertProxySubscription,
     kDeleteProxySubscription,
     kDeleteProxySubscriptionsTo,
+    kSelectHolds,
+    kUpsertHold,
+    kDeleteHold,
     kCount,
   };
   // One execution of a write statement, kept until it is committed.

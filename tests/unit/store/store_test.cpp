@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <ostream>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -22,6 +23,18 @@ static bool operator==(const SubscriptionState& a, const SubscriptionState& b) {
 static bool operator==(const ProxySubscription& a, const ProxySubscription& b) {
   return a.target == b.target && a.subscriber == b.subscriber;
 }
+static bool operator==(const Hold& a, const Hold& b) {
+  return a.id == b.id && a.sender == b.sender && a.target == b.target && a.stanza == b.stanza &&
+         a.stanza_id == b.stanza_id && a.received == b.received && a.reason == b.reason &&
+         a.state == b.state && a.sent_at == b.sent_at;
+}
+// Printed by gtest when an expectation on holds fails.
+static void PrintTo(const Hold& h, std::ostream* os) {
+  *os << "Hold{" << h.id << ", " << h.sender << " -> " << h.target << ", stanza_id " << h.stanza_id
+      << ", received " << h.received.time_since_epoch().count() << ", reason "
+      << static_cast<int>(h.reason) << ", state " << static_cast<int>(h.state) << ", sent_at "
+      << h.sent_at.time_since_epoch().count() << ", " << h.stanza.size() << " bytes}";
+}
 }  // namespace concierge::core
 
 namespace concierge::store {
@@ -29,6 +42,9 @@ namespace {
 
 namespace fs = std::filesystem;
 using core::Enrolment;
+using core::Hold;
+using core::HoldReason;
+using core::HoldState;
 using core::Instant;
 using core::ProxySubscription;
 using core::SubscriptionState;
@@ -112,6 +128,25 @@ Enrolment bob() {
           .timezone = "America/New_York",
           .calendar_url = "",
           .enrolled_at = Instant{core::Duration{1'780'000'999'000}}};
+}
+
+// A message as the core would hold it: alice's words to bob, relayed from alice's proxy.
+Hold hold(std::int64_t id, HoldReason reason = HoldReason::queue) {
+  const std::string stanza_id = "m" + std::to_string(id);
+  return {.id = id,
+          .sender = "alice@example.org",
+          .target = "bob@example.org",
+          .stanza = "<message xmlns=\"jabber:component:accept\""
+                    " from=\"alice\\40example.org@concierge.example.org\""
+                    " to=\"bob@example.org\" type=\"chat\" id=\"" +
+                    stanza_id + "\"><body>Grüße &amp; \"quotes\" \u2014 " + std::to_string(id) +
+                    "</body><origin-id xmlns=\"urn:xmpp:sid:0\" id=\"o" + stanza_id +
+                    "\"/></message>",
+          .stanza_id = stanza_id,
+          .received = Instant{core::Duration{1'780'000'000'000 + id}},
+          .reason = reason,
+          .state = HoldState::held,
+          .sent_at = Instant{}};
 }
 
 void expect_same(const Enrolment& a, const Enrolment& b) {
@@ -225,6 +260,76 @@ TEST_F(StoreTest, RemoveEnrolmentRemovesItsSubscriptionAndTheProxySubscriptionsT
             (std::vector<ProxySubscription>{{bob().jid, alice().jid}}));
 }
 
+TEST_F(StoreTest, HoldsRoundTripEveryFieldInIdOrder) {
+  auto store = open_ok(path_);
+  ASSERT_TRUE(store);
+  EXPECT_TRUE(store->holds().empty());
+
+  const std::array reasons = {HoldReason::off_hours, HoldReason::away, HoldReason::busy,
+                              HoldReason::offline, HoldReason::queue};
+  std::vector<Hold> expected;
+  for (std::size_t i = 0; i < reasons.size(); ++i) {
+    expected.push_back(hold(static_cast<std::int64_t>(i) + 1, reasons[i]));
+  }
+  Hold sent = hold(5'000'000'000, HoldReason::busy);  // past 32 bits
+  sent.sender = "carol@other.example";
+  sent.target = "pool@example.org";
+  sent.stanza_id = "";
+  sent.state = HoldState::sent;
+  sent.sent_at = Instant{core::Duration{1'780'000'123'456}};
+  sent.received = Instant{core::Duration{-1}};  // before the epoch: still exact
+  expected.push_back(sent);
+  Hold big = hold(7);
+  big.stanza = std::string(200'000, 'x');
+  expected.insert(expected.begin() + 5, big);
+
+  for (auto it = expected.rbegin(); it != expected.rend(); ++it) store->put_hold(*it);
+  EXPECT_EQ(store->holds(), expected);  // before commit: reads see the writes
+  ASSERT_TRUE(store->commit());
+  EXPECT_EQ(store->holds(), expected);
+  EXPECT_EQ(store->dropped_writes(), 0u);
+}
+
+TEST_F(StoreTest, PutHoldWithAnExistingIdReplacesItInPlace) {
+  auto store = open_ok(path_);
+  ASSERT_TRUE(store);
+  store->put_hold(hold(1, HoldReason::busy));
+  store->put_hold(hold(2, HoldReason::busy));
+  ASSERT_TRUE(store->commit());
+
+  Hold released = hold(1, HoldReason::busy);
+  released.state = HoldState::sent;
+  released.sent_at = Instant{core::Duration{1'780'000'500'000}};
+  store->put_hold(released);
+  Hold requeued = hold(2, HoldReason::queue);  // the release found the target busy again
+  requeued.target = "carol@example.org";
+  store->put_hold(requeued);
+  EXPECT_EQ(store->holds(), (std::vector<Hold>{released, requeued}));
+  ASSERT_TRUE(store->commit());
+  EXPECT_EQ(store->holds(), (std::vector<Hold>{released, requeued}));
+
+  // A bounce inside the confirm window puts it back on hold.
+  store->put_hold(hold(1, HoldReason::offline));
+  ASSERT_TRUE(store->commit());
+  EXPECT_EQ(store->holds(), (std::vector<Hold>{hold(1, HoldReason::offline), requeued}));
+}
+
+TEST_F(StoreTest, RemoveHoldDeletesOnlyThatHold) {
+  auto store = open_ok(path_);
+  ASSERT_TRUE(store);
+  for (std::int64_t id = 1; id <= 3; ++id) store->put_hold(hold(id));
+  ASSERT_TRUE(store->commit());
+  store->remove_hold(2);
+  store->remove_hold(42);  // a no-op, not an error
+  EXPECT_EQ(store->holds(), (std::vector<Hold>{hold(1), hold(3)}));
+  ASSERT_TRUE(store->commit());
+  store->remove_hold(1);
+  store->put_hold(hold(4));
+  ASSERT_TRUE(store->commit());
+  EXPECT_EQ(store->holds(), (std::vector<Hold>{hold(3), hold(4)}));
+  EXPECT_EQ(store->dropped_writes(), 0u);
+}
+
 // --- Durability --------------------------------------------------------------------------
 
 TEST_F(StoreTest, CommittedWritesSurviveReopen) {
@@ -263,6 +368,65 @@ TEST_F(StoreTest, WritesNotCommittedAreLostWhenTheStoreIsDroppedLikeACrash) {
   ASSERT_TRUE(store);
   EXPECT_TRUE(store->enrolment(alice().jid));
   EXPECT_FALSE(store->enrolment(bob().jid));
+}
+
+TEST_F(StoreTest, CommittedHoldsSurviveReopen) {
+  Hold sent = hold(2, HoldReason::off_hours);
+  sent.state = HoldState::sent;
+  sent.sent_at = Instant{core::Duration{1'780'000'777'000}};
+  {
+    auto store = open_ok(path_);
+    ASSERT_TRUE(store);
+    store->put_hold(hold(1));
+    store->put_hold(sent);
+    store->put_hold(hold(3, HoldReason::away));
+    store->remove_hold(3);
+    EXPECT_EQ(store->pending_writes(), 4u);
+    ASSERT_TRUE(store->commit());
+  }
+  auto store = open_ok(path_);
+  ASSERT_TRUE(store);
+  EXPECT_EQ(store->holds(), (std::vector<Hold>{hold(1), sent}));
+}
+
+TEST_F(StoreTest, HoldsNotCommittedAreLostWhenTheStoreIsDroppedLikeACrash) {
+  {
+    auto store = open_ok(path_);
+    ASSERT_TRUE(store);
+    store->put_hold(hold(1));
+    store->put_hold(hold(2));
+    ASSERT_TRUE(store->commit());
+    Hold released = hold(1);
+    released.state = HoldState::sent;
+    store->put_hold(released);
+    store->remove_hold(2);
+    store->put_hold(hold(3));
+    EXPECT_EQ(store->holds(), (std::vector<Hold>{released, hold(3)}));
+  }  // destroyed without commit(): the sender of 3 was never told it is held
+  auto store = open_ok(path_);
+  ASSERT_TRUE(store);
+  EXPECT_EQ(store->holds(), (std::vector<Hold>{hold(1), hold(2)}));
+}
+
+TEST_F(StoreTest, HoldWritesRefusedUnderALockAreRetriedInOrder) {
+  auto store = open_ok(path_, {.busy_timeout = std::chrono::milliseconds(1)});
+  ASSERT_TRUE(store);
+  RawDb other(path_);
+  ASSERT_TRUE(other.exec("BEGIN IMMEDIATE"));
+  store->put_hold(hold(1));
+  store->put_hold(hold(2));
+  store->remove_hold(1);
+  Hold moved = hold(2, HoldReason::offline);
+  store->put_hold(moved);
+  EXPECT_FALSE(store->commit());
+  EXPECT_EQ(store->pending_writes(), 4u);
+
+  ASSERT_TRUE(other.exec("ROLLBACK"));
+  EXPECT_TRUE(store->commit());
+  store.reset();
+  store = open_ok(path_);
+  ASSERT_TRUE(store);
+  EXPECT_EQ(store->holds(), (std::vector<Hold>{moved}));
 }
 
 TEST_F(StoreTest, OpensWithWalFullSyncAndForeignKeys) {
@@ -403,8 +567,43 @@ TEST_F(StoreTest, AnEmptyFileAtVersionZeroIsMigratedToTheLatestSchema) {
   EXPECT_EQ(raw.text("PRAGMA user_version"), std::to_string(SqliteStore::latest_schema_version()));
   EXPECT_EQ(raw.text("SELECT group_concat(name, ',') FROM"
                      " (SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name)"),
-            "enrolments,meta,proxy_subscriptions,subscriptions");
+            "enrolments,holds,meta,proxy_subscriptions,subscriptions");
   EXPECT_EQ(raw.text("SELECT jid FROM enrolments"), alice().jid);
+}
+
+TEST_F(StoreTest, AVersion1StoreIsMigratedTo2KeepingItsData) {
+  {
+    // The file a build with only migration 1 left behind, with data in every table.
+    RawDb raw(path_);
+    ASSERT_TRUE(raw.exec("PRAGMA journal_mode = WAL"));
+    std::string error;
+    ASSERT_TRUE(schema::migrate(raw.get(), schema::migrations().first(1), &error)) << error;
+    ASSERT_TRUE(raw.exec(
+        "INSERT INTO enrolments VALUES ('alice@example.org', 'Europe/Berlin',"
+        " 'https://cal.example.org/alice.ics?token=secret', 1780000000123);"
+        "INSERT INTO subscriptions VALUES ('alice@example.org', 1, 0, 1);"
+        "INSERT INTO proxy_subscriptions VALUES ('alice@example.org', 'carol@x');"
+        "INSERT INTO meta VALUES ('marker', 'kept');"));
+    ASSERT_EQ(raw.text("PRAGMA user_version"), "1");
+  }
+  {
+    auto store = open_ok(path_);
+    ASSERT_TRUE(store);
+    ASSERT_TRUE(store->enrolment(alice().jid));
+    expect_same(*store->enrolment(alice().jid), alice());
+    EXPECT_EQ(store->subscriptions(),
+              (std::vector<SubscriptionState>{
+                  {.jid = alice().jid, .asked = true, .to = false, .from = true}}));
+    EXPECT_EQ(store->proxy_subscriptions(),
+              (std::vector<ProxySubscription>{{alice().jid, "carol@x"}}));
+    EXPECT_TRUE(store->holds().empty());
+    store->put_hold(hold(1));
+    ASSERT_TRUE(store->commit());
+  }
+  RawDb raw(path_);
+  EXPECT_EQ(raw.text("PRAGMA user_version"), "2");
+  EXPECT_EQ(raw.text("SELECT value FROM meta WHERE key = 'marker'"), "kept");
+  EXPECT_EQ(raw.text("SELECT stanza_id FROM holds"), "m1");
 }
 
 TEST_F(StoreTest, ReopeningACurrentStoreKeepsItsData) {

@@ -103,7 +103,7 @@ class FakeServer {
   int handshakes_ = 0;
   std::string last_to_;
   std::string last_error_;
-  std::string outgoing_;  // written by the server thread
+  std::string outgoing_;  // from send(), taken over by the server thread
   std::deque<xmpp::Element> received_;
 
   std::thread thread_;

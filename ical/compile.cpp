@@ -614,7 +614,7 @@ Result<Schedule> compile(const CompileRequest& request) {
   if (!user_zone) return Error{"unknown time zone '" + request.zone.substr(0, 64) + "'"};
   Prescan scan;
   if (!request.calendar.empty()) {
-    auto checked = prescan(request.calendar, request.limits);
+    auto checked = prescan(request.calendar, request.limits, request.window_from, request.window_to);
     if (!checked) return Error{checked.error()};
     scan = checked.value();
   }

@@ -2,6 +2,8 @@
 #include <ical/prescan.hpp>
 
 #include <cctype>
+#include <climits>
+#include <optional>
 #include <set>
 #include <vector>
 
@@ -46,7 +48,47 @@ bool is_used_property(std::string_view line) {
 
 }  // namespace
 
-Result<Prescan> prescan(std::string_view text, const CompileLimits& limits) {
+// The day (since 1970-01-01) of a DTSTART/DTEND line's value, if it reads as YYYYMMDD….
+bool value_day(std::string_view line, std::int64_t& day) {
+  const std::size_t colon = line.rfind(':');
+  if (colon == std::string_view::npos || line.size() < colon + 9) return false;
+  int v[8];
+  for (int i = 0; i < 8; ++i) {
+    const char c = line[colon + 1 + static_cast<std::size_t>(i)];
+    if (c < '0' || c > '9') return false;
+    v[i] = c - '0';
+  }
+  const int y = v[0] * 1000 + v[1] * 100 + v[2] * 10 + v[3];
+  const int m = v[4] * 10 + v[5];
+  const int d = v[6] * 10 + v[7];
+  if (m < 1 || m > 12 || d < 1 || d > 31) return false;
+  day = days_from_civil(y, m, d);
+  return true;
+}
+
+// What the pre-scan learns about one VEVENT to decide whether libical needs to see it.
+struct EventFacts {
+  bool active = false;
+  std::size_t mark = 0;   // where its text starts in the kept output
+  std::size_t depth = 0;  // stack depth of its own properties
+  bool repeats = false;   // RRULE, RDATE or RECURRENCE-ID
+  bool has_duration = false;
+  bool has_start = false, has_end = false;
+  std::int64_t start_day = 0, end_day = 0;
+
+  bool outside(std::int64_t from_day, std::int64_t to_day) const {
+    if (repeats || !has_start) return false;
+    if (start_day > to_day + 2) return true;
+    if (has_end) return end_day < from_day - 2;
+    return !has_duration && start_day < from_day - 2;
+  }
+};
+
+Result<Prescan> prescan(std::string_view text, const CompileLimits& limits, UtcSeconds window_from,
+                        UtcSeconds window_to) {
+  const std::int64_t from_day = window_from == INT64_MIN ? INT64_MIN / 2 : floor_days(window_from);
+  const std::int64_t to_day = window_to == INT64_MAX ? INT64_MAX / 2 : floor_days(window_to);
+  EventFacts event;
   if (text.size() > limits.max_bytes) {
     return Error{"the calendar is too large (" + std::to_string(text.size() / 1000) +
                  " kB; at most " + std::to_string(limits.max_bytes / 1000) + " kB are accepted)"};
@@ -99,6 +141,12 @@ Result<Prescan> prescan(std::string_view text, const CompileLimits& limits) {
                      std::to_string(limits.max_components) + ")"};
       }
       if (name == "VALARM") ++alarm_depth;
+      if (name == "VEVENT" && !event.active && stack.size() <= 1) {
+        event = EventFacts{};
+        event.active = true;
+        event.mark = stack.empty() ? 0 : current.size();
+        event.depth = stack.size() + 1;
+      }
       if (alarm_depth == 0) keep(line);
       stack.push_back(std::move(name));
     } else if (starts_with_ci(line, "END:")) {
@@ -110,11 +158,28 @@ Result<Prescan> prescan(std::string_view text, const CompileLimits& limits) {
       }
       if (alarm_depth == 0) keep(line);
       if (name == "VALARM") --alarm_depth;
+      if (event.active && name == "VEVENT" && stack.size() == event.depth) {
+        if (event.outside(from_day, to_day)) current.resize(event.mark);
+        event.active = false;
+      }
       stack.pop_back();
       if (stack.empty()) (name == "VCALENDAR" ? calendars : bare).append(current);
     } else if (!stack.empty() && alarm_depth == 0 && is_used_property(line)) {
       keep(line);
       keep_previous = true;
+      if (event.active && stack.size() == event.depth) {
+        if (starts_with_ci(line, "RRULE") || starts_with_ci(line, "RDATE") ||
+            starts_with_ci(line, "RECURRENCE-ID")) {
+          event.repeats = true;
+        } else if (starts_with_ci(line, "DTSTART")) {
+          event.has_start = value_day(line, event.start_day);
+        } else if (starts_with_ci(line, "DTEND")) {
+          event.has_end = value_day(line, event.end_day);
+          event.has_duration = event.has_duration || !event.has_end;  // unreadable: keep it
+        } else if (starts_with_ci(line, "DURATION")) {
+          event.has_duration = true;
+        }
+      }
       if (stack.size() == 1 && starts_with_ci(line, "X-WR-TIMEZONE") && out.x_wr_timezone.empty()) {
         const std::size_t colon = line.find(':');
         if (colon != std::string_view::npos) {

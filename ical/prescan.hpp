@@ -2,6 +2,7 @@
 #pragma once
 // Internal to ical/: a cheap pass over the raw text before libical sees it — size, nesting,
 // component count, completeness — so that hostile input is refused with a clear reason.
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -21,7 +22,10 @@ struct Prescan {
   bool had_bare_components = false;
 };
 
-// The reason the text is unusable, or the facts found.
-Result<Prescan> prescan(std::string_view text, const CompileLimits& limits);
+// The reason the text is unusable, or the facts found. Single (non-recurring, not overriding)
+// VEVENTs that lie clearly outside [window_from, window_to) are left out of `rewritten`: real
+// calendars carry years of history, and libical's parser costs microseconds per property.
+Result<Prescan> prescan(std::string_view text, const CompileLimits& limits,
+                        UtcSeconds window_from = INT64_MIN, UtcSeconds window_to = INT64_MAX);
 
 }  // namespace concierge::ical

@@ -374,6 +374,21 @@ TEST(Errors, UnusableCalendarsGetAReason) {
   EXPECT_FALSE(compile(bad_zone).ok());
 }
 
+TEST(Events, OldAndFarEventsAreSkippedButLongOnesStillCount) {
+  const std::string cal = calendar(
+      kEvent + "DTSTART:20200101T090000Z\r\nDTEND:20200101T100000Z\r\nEND:VEVENT\r\n"
+               "BEGIN:VEVENT\r\nUID:e2\r\nDTSTART;VALUE=DATE:20260201\r\nDTEND;VALUE=DATE:20260415\r\n"
+               "CATEGORIES:Vacation\r\nEND:VEVENT\r\n"
+               "BEGIN:VEVENT\r\nUID:e3\r\nDTSTART:20260101T090000Z\r\nDURATION:P120D\r\n"
+               "END:VEVENT\r\n"
+               "BEGIN:VEVENT\r\nUID:e4\r\nDTSTART:20300101T090000Z\r\nDTEND:20300101T100000Z\r\n"
+               "END:VEVENT\r\n");
+  const Schedule s = build(cal, {.from = "2026-04-01T00:00:00Z", .to = "2026-06-01T00:00:00Z"});
+  EXPECT_EQ(s.status_at(at("2026-04-10T12:00:00Z")), Status::away);
+  EXPECT_EQ(s.status_at(at("2026-04-20T12:00:00Z")), Status::working);  // inside the P120D event
+  EXPECT_EQ(s.status_at(at("2026-05-10T12:00:00Z")), Status::off_hours);
+}
+
 TEST(Size, SixtyDaysOfATypicalScheduleIsSmall) {
   const Schedule s = build("", {.hours = "Mon-Fri 09:00-12:00, 13:00-17:00",
                                 .from = "2026-04-01T00:00:00Z", .to = "2026-05-31T00:00:00Z"});

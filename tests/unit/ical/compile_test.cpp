@@ -389,6 +389,55 @@ TEST(Events, OldAndFarEventsAreSkippedButLongOnesStillCount) {
   EXPECT_EQ(s.status_at(at("2026-05-10T12:00:00Z")), Status::off_hours);
 }
 
+TEST(Events, OutlookStyleVtimezoneUnderAWindowsName) {
+  const std::string cal = calendar(
+      "BEGIN:VTIMEZONE\r\nTZID:Pacific Standard Time\r\nBEGIN:STANDARD\r\n"
+      "DTSTART:16010101T020000\r\nTZOFFSETFROM:-0700\r\nTZOFFSETTO:-0800\r\n"
+      "RRULE:FREQ=YEARLY;BYDAY=1SU;BYMONTH=11\r\nEND:STANDARD\r\nBEGIN:DAYLIGHT\r\n"
+      "DTSTART:16010101T020000\r\nTZOFFSETFROM:-0800\r\nTZOFFSETTO:-0700\r\n"
+      "RRULE:FREQ=YEARLY;BYDAY=2SU;BYMONTH=3\r\nEND:DAYLIGHT\r\nEND:VTIMEZONE\r\n" + kEvent +
+      "DTSTART;TZID=Pacific Standard Time:20260305T090000\r\n"
+      "DTEND;TZID=Pacific Standard Time:20260305T100000\r\nRRULE:FREQ=WEEKLY\r\n"
+      "X-MICROSOFT-CDO-BUSYSTATUS:BUSY\r\nEND:VEVENT\r\n");
+  const Schedule s = build(cal, {.zone = "UTC"});
+  EXPECT_EQ(s.status_at(at("2026-03-05T17:00:00Z")), Status::working);  // PST
+  EXPECT_EQ(s.status_at(at("2026-03-12T16:00:00Z")), Status::working);  // PDT
+  EXPECT_EQ(s.status_at(at("2026-03-12T17:00:00Z")), Status::off_hours);
+}
+
+TEST(Events, CustomVtimezoneWithDstIsFollowed) {
+  const std::string cal = calendar(
+      "BEGIN:VTIMEZONE\r\nTZID:Office Clock\r\nBEGIN:STANDARD\r\nDTSTART:19701025T030000\r\n"
+      "TZOFFSETFROM:+0200\r\nTZOFFSETTO:+0100\r\nRRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU\r\n"
+      "END:STANDARD\r\nBEGIN:DAYLIGHT\r\nDTSTART:19700329T020000\r\nTZOFFSETFROM:+0100\r\n"
+      "TZOFFSETTO:+0200\r\nRRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU\r\nEND:DAYLIGHT\r\n"
+      "END:VTIMEZONE\r\n" + kEvent +
+      "DTSTART;TZID=Office Clock:20260327T090000\r\nDTEND;TZID=Office Clock:20260327T100000\r\n"
+      "RRULE:FREQ=DAILY;COUNT=5\r\nEND:VEVENT\r\n");
+  const Schedule s = build(cal, {.zone = "UTC"});
+  EXPECT_EQ(s.status_at(at("2026-03-27T08:30:00Z")), Status::working);  // +01:00
+  EXPECT_EQ(s.status_at(at("2026-03-30T07:30:00Z")), Status::working);  // +02:00
+  EXPECT_EQ(s.status_at(at("2026-03-30T08:30:00Z")), Status::off_hours);
+  EXPECT_TRUE(s.warnings().empty());
+}
+
+TEST(Availability, BusyTypeBusyAndAllDayPersonalEvents) {
+  const std::string cal = calendar(
+      "BEGIN:VAVAILABILITY\r\nUID:a1\r\nDTSTAMP:20260101T000000Z\r\nBUSYTYPE:BUSY\r\n"
+      "DTSTART:20260401T000000Z\r\nDTEND:20260402T000000Z\r\n"
+      "BEGIN:AVAILABLE\r\nUID:a1-1\r\nDTSTAMP:20260101T000000Z\r\n"
+      "DTSTART:20260401T080000Z\r\nDTEND:20260401T120000Z\r\nEND:AVAILABLE\r\n"
+      "END:VAVAILABILITY\r\n" + kEvent +
+      "DTSTART;VALUE=DATE:20260403\r\nTRANSP:OPAQUE\r\nEND:VEVENT\r\n");
+  const Schedule s = build(cal, {.zone = "UTC", .kind = CalendarKind::personal,
+                                 .hours = "Mon-Fri 09:00-17:00"});
+  EXPECT_EQ(s.status_at(at("2026-04-01T09:00:00Z")), Status::working);
+  EXPECT_EQ(s.status_at(at("2026-04-01T13:00:00Z")), Status::busy);  // BUSYTYPE:BUSY
+  EXPECT_EQ(s.status_at(at("2026-04-02T10:00:00Z")), Status::working);  // outside: hours
+  EXPECT_EQ(s.status_at(at("2026-04-03T10:00:00Z")), Status::busy);    // opaque all-day
+  EXPECT_EQ(s.status_at(at("2026-04-03T18:00:00Z")), Status::off_hours);
+}
+
 TEST(Size, SixtyDaysOfATypicalScheduleIsSmall) {
   const Schedule s = build("", {.hours = "Mon-Fri 09:00-12:00, 13:00-17:00",
                                 .from = "2026-04-01T00:00:00Z", .to = "2026-05-31T00:00:00Z"});

@@ -96,6 +96,23 @@ TEST(CalendarWorker, ASlowJobIsCutAtTheWallClockLimit) {
   EXPECT_TRUE(patient.compile(request(kCalendar)).ok());
 }
 
+#ifndef CONCIERGE_SANITIZED  // ASan cannot run under an address-space limit
+TEST(CalendarWorker, AJobNeedingTooMuchMemoryFailsAndTheWorkerRecovers) {
+  std::string cal = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\n";
+  for (int i = 0; i < 20000; ++i) {
+    cal += "BEGIN:VEVENT\r\nUID:" + std::to_string(i) +
+           "\r\nDTSTART:20260401T090000Z\r\nDTEND:20260401T100000Z\r\nSUMMARY:" +
+           std::string(100, 'x') + "\r\nEND:VEVENT\r\n";
+  }
+  cal += "END:VCALENDAR\r\n";
+  CalendarWorker worker(CalendarWorkerLimits{8u << 20, 2, 5000ms});  // 8 MiB: far too little
+  auto r = worker.compile(request(cal));
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().find("memory"), std::string::npos) << r.error();
+  EXPECT_TRUE(worker.compile(request(kCalendar)).ok());
+}
+#endif
+
 TEST(CalendarWorker, RequestsRoundTrip) {
   auto r = request(kCalendar);
   r.kind = ical::CalendarKind::personal;

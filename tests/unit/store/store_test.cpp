@@ -136,12 +136,12 @@ Hold hold(std::int64_t id, HoldReason reason = HoldReason::queue) {
   return {.id = id,
           .sender = "alice@example.org",
           .target = "bob@example.org",
-          .stanza = "<message xmlns=\"jabber:component:accept\""
-                    " from=\"alice\\40example.org@concierge.example.org\""
-                    " to=\"bob@example.org\" type=\"chat\" id=\"" +
-                    stanza_id + "\"><body>Grüße &amp; \"quotes\" \u2014 " + std::to_string(id) +
-                    "</body><origin-id xmlns=\"urn:xmpp:sid:0\" id=\"o" + stanza_id +
-                    "\"/></message>",
+          .stanza =
+              "<message xmlns=\"jabber:component:accept\""
+              " from=\"alice\\40example.org@concierge.example.org\""
+              " to=\"bob@example.org\" type=\"chat\" id=\"" +
+              stanza_id + "\"><body>Grüße &amp; \"quotes\" \u2014 " + std::to_string(id) +
+              "</body><origin-id xmlns=\"urn:xmpp:sid:0\" id=\"o" + stanza_id + "\"/></message>",
           .stanza_id = stanza_id,
           .received = Instant{core::Duration{1'780'000'000'000 + id}},
           .reason = reason,
@@ -578,12 +578,12 @@ TEST_F(StoreTest, AVersion1StoreIsMigratedTo2KeepingItsData) {
     ASSERT_TRUE(raw.exec("PRAGMA journal_mode = WAL"));
     std::string error;
     ASSERT_TRUE(schema::migrate(raw.get(), schema::migrations().first(1), &error)) << error;
-    ASSERT_TRUE(raw.exec(
-        "INSERT INTO enrolments VALUES ('alice@example.org', 'Europe/Berlin',"
-        " 'https://cal.example.org/alice.ics?token=secret', 1780000000123);"
-        "INSERT INTO subscriptions VALUES ('alice@example.org', 1, 0, 1);"
-        "INSERT INTO proxy_subscriptions VALUES ('alice@example.org', 'carol@x');"
-        "INSERT INTO meta VALUES ('marker', 'kept');"));
+    ASSERT_TRUE(
+        raw.exec("INSERT INTO enrolments VALUES ('alice@example.org', 'Europe/Berlin',"
+                 " 'https://cal.example.org/alice.ics?token=secret', 1780000000123);"
+                 "INSERT INTO subscriptions VALUES ('alice@example.org', 1, 0, 1);"
+                 "INSERT INTO proxy_subscriptions VALUES ('alice@example.org', 'carol@x');"
+                 "INSERT INTO meta VALUES ('marker', 'kept');"));
     ASSERT_EQ(raw.text("PRAGMA user_version"), "1");
   }
   {

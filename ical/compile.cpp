@@ -81,7 +81,7 @@ bool is_out_of_office(icalcomponent* c) {
   const std::string busy = lower(x_property(c, "X-MICROSOFT-CDO-BUSYSTATUS"));
   if (busy == "oof") return true;
   if (lower(x_property(c, "X-MICROSOFT-CDO-INTENDEDSTATUS")) == "oof") return true;
-  static const std::set<std::string> kWords = {"vacation", "holiday",       "holidays",
+  static const std::set<std::string> kWords = {"vacation",      "holiday",       "holidays",
                                                "out-of-office", "out of office", "ooo"};
   for (icalproperty* p : properties(c, ICAL_CATEGORIES_PROPERTY)) {
     const char* v = icalproperty_get_categories(p);
@@ -168,15 +168,14 @@ class Compiler {
     if (!zone && calendar != nullptr) {
       if (icaltimezone* own = icalcomponent_get_timezone(calendar, tzid.c_str())) {
         // A VTIMEZONE under a name nobody knows: trust its rules around the window.
-        zone = Zone::sampled(
-            tzid, request_.window_from - 40 * kSecondsPerDay,
-            request_.window_to + 40 * kSecondsPerDay, [own](UtcSeconds t) {
-              icaltimetype u = icaltime_from_timet_with_zone(static_cast<time_t>(t), 0,
-                                                             icaltimezone_get_utc_timezone());
-              int is_daylight = 0;
-              return static_cast<std::int32_t>(
-                  icaltimezone_get_utc_offset_of_utc_time(own, &u, &is_daylight));
-            });
+        zone = Zone::sampled(tzid, request_.window_from - 40 * kSecondsPerDay,
+                             request_.window_to + 40 * kSecondsPerDay, [own](UtcSeconds t) {
+                               icaltimetype u = icaltime_from_timet_with_zone(
+                                   static_cast<time_t>(t), 0, icaltimezone_get_utc_timezone());
+                               int is_daylight = 0;
+                               return static_cast<std::int32_t>(
+                                   icaltimezone_get_utc_offset_of_utc_time(own, &u, &is_daylight));
+                             });
       }
     }
     if (!zone) {
@@ -284,7 +283,8 @@ class Compiler {
     }
     in.replaced = &replaced;
     RecurrenceOutput out = expand_recurrence(shape, in);
-    for (const auto& problem : out.problems) warn("the repeat rule of " + describe(c) + " " + problem);
+    for (const auto& problem : out.problems)
+      warn("the repeat rule of " + describe(c) + " " + problem);
     if (out.spans.size() > occurrences_left_) {
       warn("the calendar has too many occurrences; only the first " +
            std::to_string(request_.limits.max_occurrences) + " were used");
@@ -309,7 +309,8 @@ class Compiler {
       const icaldurationtype dur = icalproperty_get_duration(d);
       if (dur.is_neg) return false;
       shape.nominal_seconds = static_cast<std::int64_t>(dur.weeks * 7 + dur.days) * kSecondsPerDay;
-      shape.exact_seconds = static_cast<std::int64_t>(dur.hours) * 3600 + dur.minutes * 60 + dur.seconds;
+      shape.exact_seconds =
+          static_cast<std::int64_t>(dur.hours) * 3600 + dur.minutes * 60 + dur.seconds;
     } else {
       shape.nominal_seconds = start.is_date ? kSecondsPerDay : 0;
     }
@@ -352,7 +353,9 @@ class Compiler {
     }
   }
 
-  static void append(Spans& to, const Spans& from) { to.insert(to.end(), from.begin(), from.end()); }
+  static void append(Spans& to, const Spans& from) {
+    to.insert(to.end(), from.begin(), from.end());
+  }
 
   // ---- VFREEBUSY and VAVAILABILITY -----------------------------------------------------------
   void process_freebusy(icalcomponent* c) {
@@ -368,12 +371,14 @@ class Compiler {
         to = from + icaldurationtype_as_int(period.duration);
       }
       icalparameter* fb = icalproperty_get_first_parameter(p, ICAL_FBTYPE_PARAMETER);
-      const icalparameter_fbtype type = fb != nullptr ? icalparameter_get_fbtype(fb) : ICAL_FBTYPE_BUSY;
+      const icalparameter_fbtype type =
+          fb != nullptr ? icalparameter_get_fbtype(fb) : ICAL_FBTYPE_BUSY;
       if (type == ICAL_FBTYPE_BUSYUNAVAILABLE) {
         explicit_off_.push_back({from, to});
       } else if (type == ICAL_FBTYPE_BUSY || type == ICAL_FBTYPE_BUSYTENTATIVE) {
         // Busy time published as free/busy means what an opaque event means.
-        (request_.kind == CalendarKind::work ? working_events_ : busy_events_).push_back({from, to});
+        (request_.kind == CalendarKind::work ? working_events_ : busy_events_)
+            .push_back({from, to});
       }
     }
   }
@@ -400,8 +405,8 @@ class Compiler {
         if (icalcomponent_get_first_property(c, ICAL_DTEND_PROPERTY) != nullptr ||
             icalcomponent_get_first_property(c, ICAL_DURATION_PROPERTY) != nullptr) {
           if (read_end(c, *w, shape)) {
-            a.range.to = shape.zone->to_utc(shape.start_local + shape.nominal_seconds) +
-                         shape.exact_seconds;
+            a.range.to =
+                shape.zone->to_utc(shape.start_local + shape.nominal_seconds) + shape.exact_seconds;
           }
         }
       }
@@ -441,12 +446,14 @@ class Compiler {
   }
 
   // Groups a component by UID into (master, overrides); components without UID stand alone.
-  static void group(icalcomponent* c,
-                    std::map<std::string, std::pair<icalcomponent*, std::vector<icalcomponent*>>>& by_uid,
-                    std::vector<icalcomponent*>& loose) {
+  static void group(
+      icalcomponent* c,
+      std::map<std::string, std::pair<icalcomponent*, std::vector<icalcomponent*>>>& by_uid,
+      std::vector<icalcomponent*>& loose) {
     const char* uid = icalcomponent_get_uid(c);
     if (uid == nullptr || *uid == '\0') {
-      if (icalcomponent_get_first_property(c, ICAL_RECURRENCEID_PROPERTY) == nullptr) loose.push_back(c);
+      if (icalcomponent_get_first_property(c, ICAL_RECURRENCEID_PROPERTY) == nullptr)
+        loose.push_back(c);
       return;
     }
     auto& entry = by_uid[uid];
@@ -524,8 +531,9 @@ class Compiler {
     Spans hours = clip(hours_spans(), from, to);
 
     // Availability painted weakest first, so stronger ones overwrite (RFC 7953 PRIORITY).
-    std::stable_sort(availabilities_.begin(), availabilities_.end(),
-                     [](const Availability& a, const Availability& b) { return a.strength < b.strength; });
+    std::stable_sort(
+        availabilities_.begin(), availabilities_.end(),
+        [](const Availability& a, const Availability& b) { return a.strength < b.strength; });
     Spans covered, avail_working, avail_off, avail_busy;
     for (const Availability& a : availabilities_) {
       const Spans range = clip(Spans{a.range}, from, to);
@@ -562,7 +570,8 @@ class Compiler {
     for (const Span& s : subtract(busy, away_or_off)) labeled.push_back({s, Status::busy});
     for (const Span& s : subtract(working, blocked)) labeled.push_back({s, Status::working});
     if (!has_working && request_.unknown_fill) {
-      for (const Span& s : subtract(window, blocked)) labeled.push_back({s, *request_.unknown_fill});
+      for (const Span& s : subtract(window, blocked))
+        labeled.push_back({s, *request_.unknown_fill});
     }
     std::sort(labeled.begin(), labeled.end(),
               [](const auto& a, const auto& b) { return a.first.from < b.first.from; });
@@ -614,7 +623,8 @@ Result<Schedule> compile(const CompileRequest& request) {
   if (!user_zone) return Error{"unknown time zone '" + request.zone.substr(0, 64) + "'"};
   Prescan scan;
   if (!request.calendar.empty()) {
-    auto checked = prescan(request.calendar, request.limits, request.window_from, request.window_to);
+    auto checked =
+        prescan(request.calendar, request.limits, request.window_from, request.window_to);
     if (!checked) return Error{checked.error()};
     scan = checked.value();
   }

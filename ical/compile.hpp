@@ -20,17 +20,18 @@ enum class CalendarKind : std::uint8_t {
 };
 
 struct CompileLimits {
-  std::size_t max_bytes = 5'000'000;     // larger calendars are refused (`schedule.max_bytes`)
-  std::size_t max_components = 50'000;   // VEVENT + VAVAILABILITY + … in one calendar
-  std::size_t max_depth = 8;             // BEGIN nesting (VCALENDAR/VAVAILABILITY/AVAILABLE is 3)
-  std::size_t max_occurrences = 200'000; // occurrences kept over the window, all events together
-  std::size_t max_steps_per_rule = 100'000;  // recurrence steps per RRULE (COUNT rules start at DTSTART)
-  std::size_t max_total_steps = 2'000'000;   // recurrence steps for the whole calendar
+  std::size_t max_bytes = 5'000'000;      // larger calendars are refused (`schedule.max_bytes`)
+  std::size_t max_components = 50'000;    // VEVENT + VAVAILABILITY + … in one calendar
+  std::size_t max_depth = 8;              // BEGIN nesting (VCALENDAR/VAVAILABILITY/AVAILABLE is 3)
+  std::size_t max_occurrences = 200'000;  // occurrences kept over the window, all events together
+  std::size_t max_steps_per_rule =
+      100'000;  // recurrence steps per RRULE (COUNT rules start at DTSTART)
+  std::size_t max_total_steps = 2'000'000;  // recurrence steps for the whole calendar
 };
 
 struct CompileRequest {
-  std::string calendar;        // iCalendar text; may be empty (weekly hours only)
-  std::string zone;            // the user's zone of record (IANA or Windows name)
+  std::string calendar;  // iCalendar text; may be empty (weekly hours only)
+  std::string zone;      // the user's zone of record (IANA or Windows name)
   CalendarKind kind = CalendarKind::work;
   std::string hours;           // weekly hours (weekly_hours.hpp); empty = none
   UtcSeconds window_from = 0;  // compile [window_from, window_to)

@@ -32,11 +32,29 @@ const std::set<std::string, std::less<>> kBareComponents = {
 // The properties the compiler reads; libical is spared the rest (descriptions, attendees, HTML
 // bodies — most of a real calendar's bytes).
 bool is_used_property(std::string_view line) {
-  static const std::set<std::string, std::less<>> kUsed = {
-      "UID", "SUMMARY", "DTSTART", "DTEND", "DURATION", "RRULE", "RDATE", "EXDATE",
-      "RECURRENCE-ID", "STATUS", "TRANSP", "CATEGORIES", "X-MICROSOFT-CDO-BUSYSTATUS",
-      "X-MICROSOFT-CDO-INTENDEDSTATUS", "FREEBUSY", "BUSYTYPE", "PRIORITY", "TZID",
-      "TZOFFSETFROM", "TZOFFSETTO", "TZNAME", "X-WR-TIMEZONE", "VERSION"};
+  static const std::set<std::string, std::less<>> kUsed = {"UID",
+                                                           "SUMMARY",
+                                                           "DTSTART",
+                                                           "DTEND",
+                                                           "DURATION",
+                                                           "RRULE",
+                                                           "RDATE",
+                                                           "EXDATE",
+                                                           "RECURRENCE-ID",
+                                                           "STATUS",
+                                                           "TRANSP",
+                                                           "CATEGORIES",
+                                                           "X-MICROSOFT-CDO-BUSYSTATUS",
+                                                           "X-MICROSOFT-CDO-INTENDEDSTATUS",
+                                                           "FREEBUSY",
+                                                           "BUSYTYPE",
+                                                           "PRIORITY",
+                                                           "TZID",
+                                                           "TZOFFSETFROM",
+                                                           "TZOFFSETTO",
+                                                           "TZNAME",
+                                                           "X-WR-TIMEZONE",
+                                                           "VERSION"};
   const std::size_t end = line.find_first_of(";:");
   if (end == std::string_view::npos || end == 0 || end > 40) return false;
   char name[41];

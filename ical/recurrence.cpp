@@ -28,8 +28,8 @@ icaltimetype to_ical(LocalSeconds local, bool is_date) {
 }
 
 LocalSeconds from_ical(const icaltimetype& t) {
-  return seconds_from_civil(t.year, t.month, t.day, t.is_date ? 0 : t.hour, t.is_date ? 0 : t.minute,
-                            t.is_date ? 0 : t.second);
+  return seconds_from_civil(t.year, t.month, t.day, t.is_date ? 0 : t.hour,
+                            t.is_date ? 0 : t.minute, t.is_date ? 0 : t.second);
 }
 
 template <std::size_t N>
@@ -48,7 +48,9 @@ bool present(const short (&values)[N]) {
 }
 
 // libical's weekday enum (1 = Sunday … 7 = Saturday) → 0 = Monday … 6 = Sunday.
-int to_monday_based(int ical_weekday) { return (ical_weekday + 5) % 7; }
+int to_monday_based(int ical_weekday) {
+  return (ical_weekday + 5) % 7;
+}
 
 // Occurrence starts (wall clock) of a plain DAILY or WEEKLY rule: no BY-parts other than BYDAY
 // without positions. Returns false when the rule is not that simple (then libical iterates).
@@ -119,10 +121,14 @@ constexpr int kMaxDaysInMonth[13] = {0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 
 std::optional<std::string> screen_rule(const icalrecurrencetype& r) {
   if (r.rscale != nullptr) return "uses a non-Gregorian calendar (RSCALE), which is not supported";
   switch (r.freq) {
-    case ICAL_SECONDLY_RECURRENCE: return "repeats every second, which a schedule cannot use";
-    case ICAL_MINUTELY_RECURRENCE: return "repeats every minute, which a schedule cannot use";
-    case ICAL_NO_RECURRENCE: return "has no valid frequency (FREQ)";
-    default: break;
+    case ICAL_SECONDLY_RECURRENCE:
+      return "repeats every second, which a schedule cannot use";
+    case ICAL_MINUTELY_RECURRENCE:
+      return "repeats every minute, which a schedule cannot use";
+    case ICAL_NO_RECURRENCE:
+      return "has no valid frequency (FREQ)";
+    default:
+      break;
   }
   if (r.interval < 1) return "has an invalid INTERVAL";
   if (r.count < 0) return "has an invalid COUNT";
@@ -138,15 +144,18 @@ std::optional<std::string> screen_rule(const icalrecurrencetype& r) {
     const int pos = icalrecurrencetype_day_position(r.by_day[i]);
     if (dow < 1 || dow > 7 || pos < -53 || pos > 53) return "has an invalid BYDAY";
   }
-  for (std::size_t i = 0; i < ICAL_BY_MONTH_SIZE && r.by_month[i] != ICAL_RECURRENCE_ARRAY_MAX; ++i) {
-    if (icalrecurrencetype_month_is_leap(r.by_month[i])) return "uses leap months, which are not supported";
+  for (std::size_t i = 0; i < ICAL_BY_MONTH_SIZE && r.by_month[i] != ICAL_RECURRENCE_ARRAY_MAX;
+       ++i) {
+    if (icalrecurrencetype_month_is_leap(r.by_month[i]))
+      return "uses leap months, which are not supported";
     const int m = icalrecurrencetype_month_month(r.by_month[i]);
     if (m < 1 || m > 12) return "has an invalid BYMONTH";
   }
   // An impossible day (February 30th) makes libical search forever with HOURLY rules.
   if (present(r.by_month_day) && present(r.by_month)) {
     bool possible = false;
-    for (std::size_t i = 0; i < ICAL_BY_MONTH_SIZE && r.by_month[i] != ICAL_RECURRENCE_ARRAY_MAX; ++i) {
+    for (std::size_t i = 0; i < ICAL_BY_MONTH_SIZE && r.by_month[i] != ICAL_RECURRENCE_ARRAY_MAX;
+         ++i) {
       const int m = icalrecurrencetype_month_month(r.by_month[i]);
       for (std::size_t j = 0;
            j < ICAL_BY_MONTHDAY_SIZE && r.by_month_day[j] != ICAL_RECURRENCE_ARRAY_MAX; ++j) {
@@ -166,7 +175,8 @@ std::optional<std::string> screen_rule(const icalrecurrencetype& r) {
 RecurrenceOutput expand_recurrence(const EventShape& shape, const RecurrenceInput& in) {
   RecurrenceOutput out;
   const Zone& zone = *shape.zone;
-  const std::int64_t length = std::max<std::int64_t>(shape.nominal_seconds + shape.exact_seconds, 0);
+  const std::int64_t length =
+      std::max<std::int64_t>(shape.nominal_seconds + shape.exact_seconds, 0);
   const LocalSeconds lo_local = zone.to_local(in.window_from) - length - 2 * kSecondsPerDay;
   const LocalSeconds hi_local = zone.to_local(in.window_to) + 2 * kSecondsPerDay;
 
@@ -230,7 +240,8 @@ RecurrenceOutput expand_recurrence(const EventShape& shape, const RecurrenceInpu
            shape.exact_seconds;
   };
   auto push = [&](UtcSeconds start, UtcSeconds end) {
-    if (end > in.window_from && start < in.window_to && end > start) out.spans.push_back({start, end});
+    if (end > in.window_from && start < in.window_to && end > start)
+      out.spans.push_back({start, end});
   };
   for (const LocalSeconds l : starts) {
     const UtcSeconds u = zone.to_utc(l);

@@ -33,7 +33,7 @@ struct RecurrenceInput {
   std::vector<const icalrecurrencetype*> rules;
   std::vector<Extra> rdates;
   std::set<UtcSeconds> exdates;
-  std::set<std::int64_t> exdate_days;       // EXDATE;VALUE=DATE against timed events
+  std::set<std::int64_t> exdate_days;              // EXDATE;VALUE=DATE against timed events
   const std::set<UtcSeconds>* replaced = nullptr;  // RECURRENCE-IDs of overrides
   UtcSeconds window_from = 0;
   UtcSeconds window_to = 0;

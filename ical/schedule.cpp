@@ -8,10 +8,14 @@ namespace concierge::ical {
 
 std::string_view to_string(Status status) {
   switch (status) {
-    case Status::working: return "working";
-    case Status::away: return "away";
-    case Status::busy: return "busy";
-    case Status::off_hours: break;
+    case Status::working:
+      return "working";
+    case Status::away:
+      return "away";
+    case Status::busy:
+      return "busy";
+    case Status::off_hours:
+      break;
   }
   return "off_hours";
 }
@@ -90,7 +94,8 @@ std::vector<Schedule::Change> Schedule::changes_between(UtcSeconds from, UtcSeco
 
 std::size_t Schedule::memory_bytes() const {
   std::size_t n = sizeof(*this) + starts_.capacity() * sizeof(UtcSeconds) +
-                  statuses_.capacity() * sizeof(Status) + warnings_.capacity() * sizeof(std::string);
+                  statuses_.capacity() * sizeof(Status) +
+                  warnings_.capacity() * sizeof(std::string);
   if (zone_.capacity() > 15) n += zone_.capacity() + 1;
   for (const auto& w : warnings_) n += w.capacity() > 15 ? w.capacity() + 1 : 0;
   return n;

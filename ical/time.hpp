@@ -44,7 +44,8 @@ constexpr CivilDate civil_from_days(std::int64_t z) {
 
 // Floor division of seconds into days (correct for negative values).
 constexpr std::int64_t floor_days(std::int64_t seconds) {
-  return seconds >= 0 ? seconds / kSecondsPerDay : -((-seconds + kSecondsPerDay - 1) / kSecondsPerDay);
+  return seconds >= 0 ? seconds / kSecondsPerDay
+                      : -((-seconds + kSecondsPerDay - 1) / kSecondsPerDay);
 }
 
 // 0 = Monday … 6 = Sunday, for days since 1970-01-01 (a Thursday).

@@ -147,6 +147,8 @@ class Parser {
 
 }  // namespace
 
-Result<WeeklyHours> parse_hours(std::string_view text) { return Parser(text).parse(); }
+Result<WeeklyHours> parse_hours(std::string_view text) {
+  return Parser(text).parse();
+}
 
 }  // namespace concierge::ical

@@ -11,8 +11,8 @@
 namespace concierge::ical {
 namespace {
 
-constexpr UtcSeconds kTableFrom = 0;                       // 1970-01-01
-constexpr UtcSeconds kTableTo = 4102444800;                // 2100-01-01
+constexpr UtcSeconds kTableFrom = 0;         // 1970-01-01
+constexpr UtcSeconds kTableTo = 4102444800;  // 2100-01-01
 
 std::u16string to_u16(std::string_view s) {
   std::u16string out;
@@ -62,7 +62,8 @@ std::string resolve_name(std::string_view name) {
   if (name.empty()) return {};
   if (std::string id = icu_system_id(name); !id.empty()) return id;
   if (std::string id = icu_windows_id(name); !id.empty()) return id;
-  // libical and some servers prefix IANA names: "/freeassociation.sourceforge.net/Tzfile/Europe/Berlin".
+  // libical and some servers prefix IANA names:
+  // "/freeassociation.sourceforge.net/Tzfile/Europe/Berlin".
   if (name.front() == '/') {
     for (std::size_t pos = name.find('/', 1); pos != std::string_view::npos;
          pos = name.find('/', pos + 1)) {
@@ -125,13 +126,14 @@ Zone::Zone(std::string name, std::vector<UtcSeconds> transitions, std::vector<st
 }
 
 std::shared_ptr<const Zone> Zone::utc() {
-  static const auto zone = std::make_shared<const Zone>("UTC", std::vector<UtcSeconds>{},
-                                                        std::vector<std::int32_t>{0});
+  static const auto zone =
+      std::make_shared<const Zone>("UTC", std::vector<UtcSeconds>{}, std::vector<std::int32_t>{0});
   return zone;
 }
 
-std::shared_ptr<const Zone> Zone::sampled(std::string name, UtcSeconds from, UtcSeconds to,
-                                          const std::function<std::int32_t(UtcSeconds)>& offset_at) {
+std::shared_ptr<const Zone> Zone::sampled(
+    std::string name, UtcSeconds from, UtcSeconds to,
+    const std::function<std::int32_t(UtcSeconds)>& offset_at) {
   std::vector<UtcSeconds> transitions;
   std::vector<std::int32_t> offsets{offset_at(from)};
   constexpr UtcSeconds kStep = 6 * 3600;
@@ -154,7 +156,9 @@ std::size_t Zone::segment_of(UtcSeconds t) const {
                                   transitions_.begin());
 }
 
-std::int32_t Zone::offset_at(UtcSeconds t) const { return offsets_[segment_of(t)]; }
+std::int32_t Zone::offset_at(UtcSeconds t) const {
+  return offsets_[segment_of(t)];
+}
 
 UtcSeconds Zone::to_utc(LocalSeconds local) const {
   if (transitions_.empty()) return local - offsets_[0];
@@ -190,7 +194,8 @@ std::shared_ptr<const Zone> find_zone(std::string_view name) {
     std::lock_guard lock(cache_mutex());
     if (auto it = cache().find(id); it != cache().end()) zone = it->second;
   }
-  if (!id.empty() && !zone) zone = (id == "UTC" || id == "Etc/UTC") ? Zone::utc() : build_from_icu(id);
+  if (!id.empty() && !zone)
+    zone = (id == "UTC" || id == "Etc/UTC") ? Zone::utc() : build_from_icu(id);
   std::lock_guard lock(cache_mutex());
   if (cache().size() < 4096) {
     cache().emplace(std::string(name), zone);  // unknown names are cached as nullptr too
@@ -199,7 +204,9 @@ std::shared_ptr<const Zone> find_zone(std::string_view name) {
   return zone;
 }
 
-bool is_valid_zone(std::string_view name) { return find_zone(name) != nullptr; }
+bool is_valid_zone(std::string_view name) {
+  return find_zone(name) != nullptr;
+}
 
 std::string canonical_zone_name(std::string_view name) {
   auto zone = find_zone(name);

@@ -24,8 +24,9 @@ class Zone {
 
   static std::shared_ptr<const Zone> utc();
   // Samples offset_at over [from, to) (daily, refined to the second) — for VTIMEZONE definitions.
-  static std::shared_ptr<const Zone> sampled(std::string name, UtcSeconds from, UtcSeconds to,
-                                             const std::function<std::int32_t(UtcSeconds)>& offset_at);
+  static std::shared_ptr<const Zone> sampled(
+      std::string name, UtcSeconds from, UtcSeconds to,
+      const std::function<std::int32_t(UtcSeconds)>& offset_at);
 
   const std::string& name() const { return name_; }
   std::int32_t offset_at(UtcSeconds t) const;

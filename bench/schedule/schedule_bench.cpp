@@ -60,8 +60,8 @@ ical::Status naive_status(icalcomponent* calendar, ical::UtcSeconds t) {
   for (icalcomponent* e = icalcomponent_get_first_component(calendar, ICAL_VEVENT_COMPONENT);
        e != nullptr; e = icalcomponent_get_next_component(calendar, ICAL_VEVENT_COMPONENT)) {
     icalcomponent_foreach_recurrence(
-        e, start, end, [](icalcomponent*, icaltime_span*, void* d) { *static_cast<bool*>(d) = true; },
-        &busy);
+        e, start, end,
+        [](icalcomponent*, icaltime_span*, void* d) { *static_cast<bool*>(d) = true; }, &busy);
   }
   return busy ? ical::Status::working : ical::Status::off_hours;
 }
@@ -77,8 +77,8 @@ void bench_status_at() {
   std::mt19937_64 rng(7);
   std::vector<ical::UtcSeconds> queries(1 << 16);
   for (auto& q : queries) {
-    q = s.window_from() + static_cast<ical::UtcSeconds>(rng() % static_cast<std::uint64_t>(
-                                                            s.window_to() - s.window_from()));
+    q = s.window_from() + static_cast<ical::UtcSeconds>(
+                              rng() % static_cast<std::uint64_t>(s.window_to() - s.window_from()));
   }
   constexpr int kRounds = 200;
   unsigned sink = 0;
@@ -98,12 +98,14 @@ void bench_status_at() {
   icalcomponent* cal = icalparser_parse_string(request.calendar.c_str());
   constexpr std::size_t kNaive = 200;
   t0 = Clock::now();
-  for (std::size_t i = 0; i < kNaive; ++i) sink += static_cast<unsigned>(naive_status(cal, queries[i]));
+  for (std::size_t i = 0; i < kNaive; ++i)
+    sink += static_cast<unsigned>(naive_status(cal, queries[i]));
   const double naive_ns = seconds_since(t0) * 1e9 / kNaive;
   icalcomponent_free(cal);
-  std::printf("status_at: %.1f ns/op (next_working_after %.1f ns/op); naive libical expansion per "
-              "query: %.0f ns/op (%.0fx slower)  [sink %u %zu]\n",
-              fast_ns, next_ns, naive_ns, naive_ns / fast_ns, sink, next);
+  std::printf(
+      "status_at: %.1f ns/op (next_working_after %.1f ns/op); naive libical expansion per "
+      "query: %.0f ns/op (%.0fx slower)  [sink %u %zu]\n",
+      fast_ns, next_ns, naive_ns, naive_ns / fast_ns, sink, next);
   std::printf("compiled typical schedule: %zu intervals, %zu bytes\n", s.interval_count(),
               s.memory_bytes());
 }
@@ -126,10 +128,11 @@ void bench_compile(int count) {
     bytes += s->memory_bytes();
     max_bytes = std::max(max_bytes, s->memory_bytes());
   }
-  std::printf("compile in-process: %d typical calendars (avg %.1f KB) in %.2f s wall, %.2f s CPU "
-              "(%.0f us CPU each), %zu failures; schedule bytes avg %zu, max %zu\n",
-              count, total_input / 1000.0 / count, seconds, cpu, cpu * 1e6 / count, failures,
-              bytes / static_cast<std::size_t>(count), max_bytes);
+  std::printf(
+      "compile in-process: %d typical calendars (avg %.1f KB) in %.2f s wall, %.2f s CPU "
+      "(%.0f us CPU each), %zu failures; schedule bytes avg %zu, max %zu\n",
+      count, total_input / 1000.0 / count, seconds, cpu, cpu * 1e6 / count, failures,
+      bytes / static_cast<std::size_t>(count), max_bytes);
 
   app::CalendarWorker worker(app::CalendarWorkerLimits{256u << 20, 2, std::chrono::seconds(5)});
   seconds = 0;
@@ -141,9 +144,10 @@ void bench_compile(int count) {
     seconds += seconds_since(t0);
     failures += s.ok() ? 0 : 1;
   }
-  std::printf("compile via worker: %d typical calendars in %.2f s (%.0f us each), %zu failures, "
-              "%d restarts\n",
-              count, seconds, seconds * 1e6 / count, failures, worker.restarts());
+  std::printf(
+      "compile via worker: %d typical calendars in %.2f s (%.0f us each), %zu failures, "
+      "%d restarts\n",
+      count, seconds, seconds * 1e6 / count, failures, worker.restarts());
 }
 
 void bench_large() {

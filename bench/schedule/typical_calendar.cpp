@@ -29,7 +29,9 @@ std::string stamp(std::int64_t day, int minute) {
   return buf;
 }
 
-std::string date(std::int64_t day) { return stamp(day, 0).substr(0, 8); }
+std::string date(std::int64_t day) {
+  return stamp(day, 0).substr(0, 8);
+}
 
 const char* const kFiller = "Agenda: open items, decisions, next steps.";
 
@@ -40,8 +42,9 @@ std::string typical_calendar(std::uint32_t seed, std::int64_t around_day) {
   auto pick = [&](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); };
   std::string out;
   out.reserve(70000);
-  out += "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Concierge//bench//EN\r\n"
-         "X-WR-TIMEZONE:Europe/Berlin\r\n";
+  out +=
+      "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Concierge//bench//EN\r\n"
+      "X-WR-TIMEZONE:Europe/Berlin\r\n";
   out += kZones;
   static const char* const kDays[] = {"MO", "TU", "WE", "TH", "FR"};
   for (int i = 0; i < 30; ++i) {  // recurring series, each with overrides and an EXDATE
@@ -56,12 +59,14 @@ std::string typical_calendar(std::uint32_t seed, std::int64_t around_day) {
     out += std::string("DTEND;TZID=") + tz + ":" + stamp(start_day, minute + 60) + "\r\n";
     out += std::string("RRULE:FREQ=WEEKLY;BYDAY=") + kDays[pick(0, 4)] +
            (i % 4 == 0 ? ";COUNT=" + std::to_string(pick(20, 90)) : std::string()) + "\r\n";
-    out += std::string("EXDATE;TZID=") + tz + ":" + stamp(start_day + 7 * pick(1, 20), minute) + "\r\n";
+    out += std::string("EXDATE;TZID=") + tz + ":" + stamp(start_day + 7 * pick(1, 20), minute) +
+           "\r\n";
     out += "END:VEVENT\r\n";
     for (int k = 0; k < 2; ++k) {  // moved occurrences
       const std::int64_t moved = start_day + 7 * pick(1, 50);
-      out += "BEGIN:VEVENT\r\nUID:" + uid + "\r\nDTSTAMP:20260101T000000Z\r\nRECURRENCE-ID;TZID=" + tz +
-             ":" + stamp(moved, minute) + "\r\nSUMMARY:Weekly sync (moved)\r\n";
+      out += "BEGIN:VEVENT\r\nUID:" + uid +
+             "\r\nDTSTAMP:20260101T000000Z\r\nRECURRENCE-ID;TZID=" + tz + ":" +
+             stamp(moved, minute) + "\r\nSUMMARY:Weekly sync (moved)\r\n";
       out += std::string("DTSTART;TZID=") + tz + ":" + stamp(moved, minute + 120) + "\r\n";
       out += std::string("DTEND;TZID=") + tz + ":" + stamp(moved, minute + 180) + "\r\n";
       if (k == 1 && i % 5 == 0) out += "STATUS:CANCELLED\r\n";
@@ -82,8 +87,9 @@ std::string typical_calendar(std::uint32_t seed, std::int64_t around_day) {
     } else {
       const int minute = pick(14, 40) * 30;
       out += "DTSTART;TZID=Europe/Berlin:" + stamp(day, minute) + "\r\n";
-      out += kind == 2 ? "DURATION:PT45M\r\n"
-                       : "DTEND;TZID=Europe/Berlin:" + stamp(day, minute + 30 * pick(1, 6)) + "\r\n";
+      out += kind == 2
+                 ? "DURATION:PT45M\r\n"
+                 : "DTEND;TZID=Europe/Berlin:" + stamp(day, minute + 30 * pick(1, 6)) + "\r\n";
       if (kind == 3) out += "TRANSP:TRANSPARENT\r\n";
       if (kind == 4) out += "STATUS:CANCELLED\r\n";
     }

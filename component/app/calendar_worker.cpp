@@ -1,20 +1,20 @@
 // SPDX-License-Identifier: MIT
 #include <component/app/calendar_worker.hpp>
 
-#include <cerrno>
-#include <csignal>
-#include <cstdio>
-#include <cstring>
-#include <exception>
 #include <fcntl.h>
 #include <malloc.h>
-#include <new>
 #include <poll.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <cerrno>
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <exception>
+#include <new>
 
 namespace concierge::app {
 namespace {
@@ -107,8 +107,9 @@ std::size_t address_space_now() {
     if (size > kMaxFrame) _exit(3);
     std::string payload(size, '\0');
     if (!read_exact(fd, payload.data(), size)) _exit(0);
-    const rlimit cpu{static_cast<rlim_t>(cpu_seconds_used()) + static_cast<rlim_t>(limits.cpu_seconds) + 1,
-                     RLIM_INFINITY};
+    const rlimit cpu{
+        static_cast<rlim_t>(cpu_seconds_used()) + static_cast<rlim_t>(limits.cpu_seconds) + 1,
+        RLIM_INFINITY};
     setrlimit(RLIMIT_CPU, &cpu);
     std::string answer;
     if (auto request = decode_request(payload)) {
@@ -166,9 +167,13 @@ std::optional<ical::CompileRequest> decode_request(std::string_view in) {
   return r;
 }
 
-CalendarWorker::CalendarWorker(CalendarWorkerLimits limits) : limits_(limits) { spawn(); }
+CalendarWorker::CalendarWorker(CalendarWorkerLimits limits) : limits_(limits) {
+  spawn();
+}
 
-CalendarWorker::~CalendarWorker() { stop_child(); }
+CalendarWorker::~CalendarWorker() {
+  stop_child();
+}
 
 bool CalendarWorker::spawn() {
   int fds[2];
@@ -263,7 +268,8 @@ std::optional<CalendarWorker::Outcome> CalendarWorker::collect(Clock::time_point
       busy_ = false;
       inbox_.clear();
       if (!payload.empty() && payload[0] == '1') {
-        if (auto schedule = ical::decode(std::string_view(payload).substr(1))) return Outcome(*schedule);
+        if (auto schedule = ical::decode(std::string_view(payload).substr(1)))
+          return Outcome(*schedule);
         return ical::Error{"the calendar worker answered nonsense"};
       }
       return ical::Error{payload.empty() ? std::string("the calendar could not be read")
@@ -277,7 +283,7 @@ std::optional<CalendarWorker::Outcome> CalendarWorker::collect(Clock::time_point
       pid_ = -1;
       if (WIFSIGNALED(status)) {
         const int sig = WTERMSIG(status);
-        why += sig == SIGXCPU ? ": it needed too much CPU time"
+        why += sig == SIGXCPU   ? ": it needed too much CPU time"
                : sig == SIGKILL ? ": it was killed"
                                 : std::string(": signal ") + std::to_string(sig);
       } else if (WIFEXITED(status)) {
@@ -288,7 +294,8 @@ std::optional<CalendarWorker::Outcome> CalendarWorker::collect(Clock::time_point
   }
   if (now >= deadline_) {
     return fail_and_restart("the calendar takes too long to process (more than " +
-                            std::to_string(limits_.wall_timeout.count()) + " ms); it may be hostile");
+                            std::to_string(limits_.wall_timeout.count()) +
+                            " ms); it may be hostile");
   }
   return std::nullopt;
 }
@@ -298,7 +305,8 @@ CalendarWorker::Outcome CalendarWorker::compile(const ical::CompileRequest& requ
   while (true) {
     const auto now = Clock::now();
     if (auto done = collect(now)) return std::move(*done);
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline_ - now).count();
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline_ - now).count();
     pollfd p{fd_, POLLIN, 0};
     ::poll(&p, 1, static_cast<int>(std::max<long long>(1, std::min<long long>(left + 1, 1000))));
   }

@@ -19,20 +19,20 @@
 //   poll() fd() for POLLIN, with a timeout up to deadline();
 //   if (auto done = worker.collect()) …    // the outcome, once readable or past the deadline
 // Blocking use (the CLI): worker.compile(request).
+#include <sys/types.h>
 #include <chrono>
 #include <cstddef>
 #include <optional>
 #include <string>
-#include <sys/types.h>
 
 #include <ical/compile.hpp>
 
 namespace concierge::app {
 
 struct CalendarWorkerLimits {
-  std::size_t memory_bytes = 256u << 20;           // address space a job may add (256 MiB)
-  int cpu_seconds = 2;                              // CPU time per job
-  std::chrono::milliseconds wall_timeout{1000};     // wall-clock time per job
+  std::size_t memory_bytes = 256u << 20;         // address space a job may add (256 MiB)
+  int cpu_seconds = 2;                           // CPU time per job
+  std::chrono::milliseconds wall_timeout{1000};  // wall-clock time per job
 };
 
 class CalendarWorker {

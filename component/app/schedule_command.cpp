@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include <component/app/schedule_command.hpp>
 
+#include <unistd.h>
 #include <cstdlib>
 #include <ctime>
 #include <fstream>
@@ -8,7 +9,6 @@
 #include <set>
 #include <sstream>
 #include <string>
-#include <unistd.h>
 
 #include <component/app/calendar_worker.hpp>
 #include <ical/compile.hpp>
@@ -67,17 +67,20 @@ std::string parse_args(int argc, char** argv, Args& args) {
       args.hours = value;
     } else if (arg == "--from") {
       std::int64_t day = 0;
-      if (!ical::parse_iso_date(value, day)) return "--from wants a date like 2026-03-30, not '" + value + "'";
+      if (!ical::parse_iso_date(value, day))
+        return "--from wants a date like 2026-03-30, not '" + value + "'";
       args.from_day = day;
     } else if (arg == "--days") {
       char* end = nullptr;
       const long n = std::strtol(value.c_str(), &end, 10);
-      if (value.empty() || *end != '\0' || n < 1 || n > 366) return "--days wants a number from 1 to 366";
+      if (value.empty() || *end != '\0' || n < 1 || n > 366)
+        return "--days wants a number from 1 to 366";
       args.days = static_cast<int>(n);
     } else if (arg == "--at") {
       UtcSeconds t = 0;
       if (!ical::parse_iso_instant(value, t))
-        return "--at wants an ISO 8601 time with a zone, like 2026-03-29T01:30:00Z, not '" + value + "'";
+        return "--at wants an ISO 8601 time with a zone, like 2026-03-29T01:30:00Z, not '" + value +
+               "'";
       args.at = t;
     } else {
       return "unknown option " + arg;
@@ -87,7 +90,8 @@ std::string parse_args(int argc, char** argv, Args& args) {
   return {};
 }
 
-bool read_file(const std::string& path, std::size_t max_bytes, std::string& text, std::string& error) {
+bool read_file(const std::string& path, std::size_t max_bytes, std::string& text,
+               std::string& error) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     error = "cannot open " + path;
@@ -97,7 +101,8 @@ bool read_file(const std::string& path, std::size_t max_bytes, std::string& text
   in.read(text.data(), static_cast<std::streamsize>(text.size()));
   text.resize(static_cast<std::size_t>(in.gcount()));
   if (text.size() > max_bytes) {
-    error = path + ": the calendar is too large (more than " + std::to_string(max_bytes / 1000) + " kB)";
+    error = path + ": the calendar is too large (more than " + std::to_string(max_bytes / 1000) +
+            " kB)";
     return false;
   }
   return true;
@@ -105,20 +110,28 @@ bool read_file(const std::string& path, std::size_t max_bytes, std::string& text
 
 char cell(ical::Status s) {
   switch (s) {
-    case ical::Status::working: return '#';
-    case ical::Status::away: return 'A';
-    case ical::Status::busy: return 'b';
-    case ical::Status::off_hours: break;
+    case ical::Status::working:
+      return '#';
+    case ical::Status::away:
+      return 'A';
+    case ical::Status::busy:
+      return 'b';
+    case ical::Status::off_hours:
+      break;
   }
   return '.';
 }
 
 const char* colour(ical::Status s) {
   switch (s) {
-    case ical::Status::working: return "\033[42;30m";
-    case ical::Status::away: return "\033[44;37m";
-    case ical::Status::busy: return "\033[43;30m";
-    case ical::Status::off_hours: break;
+    case ical::Status::working:
+      return "\033[42;30m";
+    case ical::Status::away:
+      return "\033[44;37m";
+    case ical::Status::busy:
+      return "\033[43;30m";
+    case ical::Status::off_hours:
+      break;
   }
   return "\033[2m";
 }
@@ -156,7 +169,8 @@ class ScheduleCommand {
     zone_ = ical::find_zone(request.zone);
     if (!zone_) {
       err_ << "concierge schedule: unknown time zone '" << request.zone << "'"
-           << (args.zone.empty() ? " (from the calendar's X-WR-TIMEZONE; give --zone)" : "") << "\n";
+           << (args.zone.empty() ? " (from the calendar's X-WR-TIMEZONE; give --zone)" : "")
+           << "\n";
       return 2;
     }
     if (auto hours = ical::parse_hours(args.hours); !hours) {
@@ -169,12 +183,14 @@ class ScheduleCommand {
   }
 
  private:
-  std::optional<ical::Schedule> compile(ical::CompileRequest& request, UtcSeconds from, UtcSeconds to) {
+  std::optional<ical::Schedule> compile(ical::CompileRequest& request, UtcSeconds from,
+                                        UtcSeconds to) {
     request.window_from = from;
     request.window_to = to;
     auto result = worker_.compile(request);
     if (!result) {
-      err_ << "concierge schedule: " << "unusable calendar: " << result.error() << "\n";
+      err_ << "concierge schedule: "
+           << "unusable calendar: " << result.error() << "\n";
       return std::nullopt;
     }
     for (const auto& w : result->warnings()) {
@@ -206,8 +222,8 @@ class ScheduleCommand {
     const UtcSeconds to = zone_->to_utc(end_day * ical::kSecondsPerDay);
     auto s = compile(request, from - ical::kSecondsPerDay, to + ical::kSecondsPerDay);
     if (!s) return 2;
-    const bool colours = &out_ == &std::cout && ::isatty(STDOUT_FILENO) != 0 &&
-                         std::getenv("NO_COLOR") == nullptr;
+    const bool colours =
+        &out_ == &std::cout && ::isatty(STDOUT_FILENO) != 0 && std::getenv("NO_COLOR") == nullptr;
     out_ << "Schedule in " << zone_->name() << " ("
          << (request.kind == ical::CalendarKind::work ? "work" : "personal") << " calendar"
          << (request.hours.empty() ? "" : ", hours " + request.hours) << ")\n";
@@ -216,7 +232,8 @@ class ScheduleCommand {
     for (std::int64_t day = first_day; day < end_day; ++day) {
       const ical::CivilDate c = ical::civil_from_days(day);
       char label[32];
-      std::snprintf(label, sizeof label, "%s %04d-%02d-%02d ", weekday_name(day), c.year, c.month, c.day);
+      std::snprintf(label, sizeof label, "%s %04d-%02d-%02d ", weekday_name(day), c.year, c.month,
+                    c.day);
       out_ << label;
       for (int slot = 0; slot < 48; ++slot) {
         const UtcSeconds t = zone_->to_utc(day * ical::kSecondsPerDay + slot * 1800);
@@ -232,9 +249,9 @@ class ScheduleCommand {
     out_ << "\nChanges (local " << zone_->name() << " / UTC):\n";
     for (const auto& change : s->changes_between(from, to)) {
       const ical::LocalSeconds local = zone_->to_local(change.at);
-      out_ << "  " << weekday_name(ical::floor_days(local)) << " " << ical::format_local(local) << " "
-           << offset_text(zone_->offset_at(change.at)) << "  " << ical::format_utc_iso(change.at)
-           << "  " << ical::to_string(change.status) << "\n";
+      out_ << "  " << weekday_name(ical::floor_days(local)) << " " << ical::format_local(local)
+           << " " << offset_text(zone_->offset_at(change.at)) << "  "
+           << ical::format_utc_iso(change.at) << "  " << ical::to_string(change.status) << "\n";
     }
     if (!s->has_working()) {
       err_ << "note: the calendar and hours give no working time at all here; Concierge then "

@@ -2,12 +2,12 @@
 // The calendar worker: same answers as in-process, bounded time and memory, restarts.
 #include <component/app/calendar_worker.hpp>
 
+#include <poll.h>
 #include <chrono>
 #include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
-#include <poll.h>
 
 #include <gtest/gtest.h>
 
@@ -68,7 +68,7 @@ TEST(CalendarWorker, AKilledWorkerIsReplaced) {
   CalendarWorker worker;
   const pid_t first = worker.child_pid();
   ASSERT_TRUE(worker.start(request(kCalendar)));
-  ::kill(first, SIGKILL);  // as if libical had crashed
+  ::kill(first, SIGKILL);                       // as if libical had crashed
   auto r = worker.compile(request(kCalendar));  // refuses: still busy with the first job
   ASSERT_FALSE(r.ok());
   std::optional<CalendarWorker::Outcome> done;
@@ -82,9 +82,10 @@ TEST(CalendarWorker, ASlowJobIsCutAtTheWallClockLimit) {
   // Thousands of daily series: far more than 1 ms of work.
   std::string cal = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\n";
   for (int i = 0; i < 3000; ++i) {
-    cal += "BEGIN:VEVENT\r\nUID:" + std::to_string(i) +
-           "\r\nDTSTART:20200101T090000Z\r\nDTEND:20200101T100000Z\r\nRRULE:FREQ=DAILY;COUNT=3000\r\n"
-           "END:VEVENT\r\n";
+    cal +=
+        "BEGIN:VEVENT\r\nUID:" + std::to_string(i) +
+        "\r\nDTSTART:20200101T090000Z\r\nDTEND:20200101T100000Z\r\nRRULE:FREQ=DAILY;COUNT=3000\r\n"
+        "END:VEVENT\r\n";
   }
   cal += "END:VCALENDAR\r\n";
   CalendarWorker worker(CalendarWorkerLimits{256u << 20, 2, 1ms});

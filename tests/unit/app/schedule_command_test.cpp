@@ -55,7 +55,8 @@ TEST(ScheduleCommand, AtPrintsOneLineForScripts) {
 }
 
 TEST(ScheduleCommand, AtWorksFarFromTodayAndSaysNeverOnlyAfterLooking) {
-  const std::string file = write_file("once.ics",
+  const std::string file = write_file(
+      "once.ics",
       "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nUID:1\r\nDTSTART:20300301T090000Z\r\n"
       "DTEND:20300301T100000Z\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n");
   Outcome r = run({file, "--at", "2029-06-01T00:00:00Z"});  // ~9 months ahead: beyond 60 days
@@ -72,10 +73,12 @@ TEST(ScheduleCommand, GridAndChangeListInLocalAndUtcTime) {
   EXPECT_EQ(r.code, 0) << r.err;
   EXPECT_NE(r.out.find("Europe/Berlin"), std::string::npos);
   EXPECT_NE(r.out.find("Thu 2026-03-26 ..................################.............."),
-            std::string::npos) << r.out;
+            std::string::npos)
+      << r.out;
   EXPECT_NE(r.out.find("Wed 2026-04-01 AAAAAAAA"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("Sun 2026-03-29 06:00 +02:00  2026-03-29T04:00:00Z  off_hours"),
-            std::string::npos) << r.out;
+            std::string::npos)
+      << r.out;
   EXPECT_EQ(r.out.find("\033["), std::string::npos);  // no colours into a non-terminal
 }
 
@@ -101,7 +104,8 @@ TEST(ScheduleCommand, BadArgumentsExitTwo) {
 }
 
 TEST(ScheduleCommand, WarningsGoToStderr) {
-  const std::string file = write_file("bad-rule.ics",
+  const std::string file = write_file(
+      "bad-rule.ics",
       "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nUID:1\r\nSUMMARY:Standup\r\n"
       "DTSTART:20260401T090000Z\r\nDTEND:20260401T100000Z\r\nRRULE:FREQ=DAILY;BYFOO=1\r\n"
       "END:VEVENT\r\nEND:VCALENDAR\r\n");

@@ -74,13 +74,13 @@ TEST(Hours, BerlinBothDstTransitions) {
 }
 
 TEST(Hours, NewYorkBothDstTransitions) {
-  Options o{.zone = "America/New_York", .hours = "Mon-Fri 09:00-17:00",
-            .to = "2026-12-01T00:00:00Z"};
+  Options o{
+      .zone = "America/New_York", .hours = "Mon-Fri 09:00-17:00", .to = "2026-12-01T00:00:00Z"};
   const Schedule s = build("", o);
-  EXPECT_EQ(s.status_at(at("2026-03-06T14:00:00Z")), Status::working);   // Fri 09:00 EST
+  EXPECT_EQ(s.status_at(at("2026-03-06T14:00:00Z")), Status::working);  // Fri 09:00 EST
   EXPECT_EQ(s.status_at(at("2026-03-06T13:59:00Z")), Status::off_hours);
-  EXPECT_EQ(s.status_at(at("2026-03-09T13:00:00Z")), Status::working);   // Mon 09:00 EDT
-  EXPECT_EQ(s.status_at(at("2026-10-30T13:00:00Z")), Status::working);   // Fri 09:00 EDT
+  EXPECT_EQ(s.status_at(at("2026-03-09T13:00:00Z")), Status::working);    // Mon 09:00 EDT
+  EXPECT_EQ(s.status_at(at("2026-10-30T13:00:00Z")), Status::working);    // Fri 09:00 EDT
   EXPECT_EQ(s.status_at(at("2026-11-02T13:30:00Z")), Status::off_hours);  // Mon 08:30 EST
   EXPECT_EQ(s.status_at(at("2026-11-02T14:00:00Z")), Status::working);
 }
@@ -96,7 +96,8 @@ TEST(Hours, NightShiftAcrossDstEndsAtSixOnTheWallClock) {
 }
 
 TEST(Events, NightShiftSeriesAcrossDst) {
-  const std::string cal = calendar(kEvent +
+  const std::string cal = calendar(
+      kEvent +
       "SUMMARY:Night shift\r\nDTSTART;TZID=Europe/Berlin:20260307T220000\r\n"
       "DTEND;TZID=Europe/Berlin:20260308T060000\r\nRRULE:FREQ=WEEKLY;BYDAY=SA\r\nEND:VEVENT\r\n");
   const Schedule s = build(cal, {.to = "2026-11-30T00:00:00Z"});
@@ -120,9 +121,11 @@ TEST(Events, DstGapAndOverlapFollowRfc5545) {
 }
 
 TEST(Events, NewYorkSeriesKeepsWallClockAcrossDst) {
-  const std::string cal = calendar(kEvent +
-      "DTSTART;TZID=America/New_York:20260302T090000\r\nDTEND;TZID=America/New_York:20260302T100000\r\n"
-      "RRULE:FREQ=DAILY\r\nEND:VEVENT\r\n");
+  const std::string cal =
+      calendar(kEvent +
+               "DTSTART;TZID=America/New_York:20260302T090000\r\nDTEND;TZID=America/"
+               "New_York:20260302T100000\r\n"
+               "RRULE:FREQ=DAILY\r\nEND:VEVENT\r\n");
   const Schedule s = build(cal, {.zone = "America/New_York", .to = "2026-11-30T00:00:00Z"});
   EXPECT_EQ(s.status_at(at("2026-03-06T14:00:00Z")), Status::working);
   EXPECT_EQ(s.status_at(at("2026-03-09T13:00:00Z")), Status::working);
@@ -133,15 +136,16 @@ TEST(Events, NewYorkSeriesKeepsWallClockAcrossDst) {
 
 TEST(Events, OverridesCancelledOverridesAndExdates) {
   const std::string cal = calendar(
-      kEvent + "SUMMARY:Shift\r\nDTSTART;TZID=Europe/Berlin:20260406T090000\r\n"
-               "DTEND;TZID=Europe/Berlin:20260406T170000\r\nRRULE:FREQ=DAILY;COUNT=10\r\n"
-               "EXDATE;TZID=Europe/Berlin:20260410T090000\r\nEND:VEVENT\r\n"
-               "BEGIN:VEVENT\r\nUID:e1\r\nRECURRENCE-ID;TZID=Europe/Berlin:20260408T090000\r\n"
-               "DTSTART;TZID=Europe/Berlin:20260408T120000\r\nDTEND;TZID=Europe/Berlin:20260408T200000\r\n"
-               "END:VEVENT\r\n"
-               "BEGIN:VEVENT\r\nUID:e1\r\nRECURRENCE-ID;TZID=Europe/Berlin:20260409T090000\r\n"
-               "DTSTART;TZID=Europe/Berlin:20260409T090000\r\nDTEND;TZID=Europe/Berlin:20260409T170000\r\n"
-               "STATUS:CANCELLED\r\nEND:VEVENT\r\n");
+      kEvent +
+      "SUMMARY:Shift\r\nDTSTART;TZID=Europe/Berlin:20260406T090000\r\n"
+      "DTEND;TZID=Europe/Berlin:20260406T170000\r\nRRULE:FREQ=DAILY;COUNT=10\r\n"
+      "EXDATE;TZID=Europe/Berlin:20260410T090000\r\nEND:VEVENT\r\n"
+      "BEGIN:VEVENT\r\nUID:e1\r\nRECURRENCE-ID;TZID=Europe/Berlin:20260408T090000\r\n"
+      "DTSTART;TZID=Europe/Berlin:20260408T120000\r\nDTEND;TZID=Europe/Berlin:20260408T200000\r\n"
+      "END:VEVENT\r\n"
+      "BEGIN:VEVENT\r\nUID:e1\r\nRECURRENCE-ID;TZID=Europe/Berlin:20260409T090000\r\n"
+      "DTSTART;TZID=Europe/Berlin:20260409T090000\r\nDTEND;TZID=Europe/Berlin:20260409T170000\r\n"
+      "STATUS:CANCELLED\r\nEND:VEVENT\r\n");
   const Schedule s = build(cal);
   EXPECT_EQ(s.status_at(at("2026-04-07T08:00:00Z")), Status::working);
   EXPECT_EQ(s.status_at(at("2026-04-08T08:00:00Z")), Status::off_hours);  // moved to 12:00
@@ -153,8 +157,9 @@ TEST(Events, OverridesCancelledOverridesAndExdates) {
 }
 
 TEST(Events, VacationOverAWeekendIsAwayUntilTheNextWorkingDay) {
-  const std::string cal = calendar(
-      kEvent + "SUMMARY:Holidays\r\nDTSTART;VALUE=DATE:20260410\r\nDTEND;VALUE=DATE:20260415\r\n"
+  const std::string cal =
+      calendar(kEvent +
+               "SUMMARY:Holidays\r\nDTSTART;VALUE=DATE:20260410\r\nDTEND;VALUE=DATE:20260415\r\n"
                "TRANSP:TRANSPARENT\r\nCATEGORIES:Vacation\r\nEND:VEVENT\r\n");
   const Schedule s = build(cal, {.hours = "Mon-Fri 09:00-17:00"});
   EXPECT_EQ(s.status_at(at("2026-04-09T15:00:00Z")), Status::off_hours);  // Thu 17:00 local
@@ -165,8 +170,9 @@ TEST(Events, VacationOverAWeekendIsAwayUntilTheNextWorkingDay) {
 }
 
 TEST(Events, OutlookOofMarkerAndAllDayInUserZone) {
-  const std::string cal = calendar(
-      kEvent + "DTSTART;VALUE=DATE:20260401\r\nDTEND;VALUE=DATE:20260402\r\n"
+  const std::string cal =
+      calendar(kEvent +
+               "DTSTART;VALUE=DATE:20260401\r\nDTEND;VALUE=DATE:20260402\r\n"
                "X-MICROSOFT-CDO-BUSYSTATUS:OOF\r\nTRANSP:TRANSPARENT\r\nEND:VEVENT\r\n"
                "BEGIN:VEVENT\r\nUID:e2\r\nDTSTART;VALUE=DATE:20260403\r\nSUMMARY:Birthday\r\n"
                "END:VEVENT\r\n");
@@ -182,16 +188,17 @@ TEST(Events, OutlookOofMarkerAndAllDayInUserZone) {
 
 TEST(Events, WorkVersusPersonalMeaning) {
   const std::string cal = calendar(
-      kEvent + "DTSTART;TZID=Europe/Berlin:20260401T100000\r\nDTEND;TZID=Europe/Berlin:20260401T110000\r\n"
-               "END:VEVENT\r\nBEGIN:VEVENT\r\nUID:e2\r\nDTSTART;TZID=Europe/Berlin:20260401T200000\r\n"
-               "DTEND;TZID=Europe/Berlin:20260401T210000\r\nEND:VEVENT\r\n"
-               "BEGIN:VEVENT\r\nUID:e3\r\nDTSTART:20260402T180000Z\r\nDTEND:20260402T190000Z\r\n"
-               "TRANSP:TRANSPARENT\r\nEND:VEVENT\r\n"
-               "BEGIN:VEVENT\r\nUID:e4\r\nDTSTART:20260402T200000Z\r\nDTEND:20260402T210000Z\r\n"
-               "STATUS:CANCELLED\r\nEND:VEVENT\r\n");
+      kEvent +
+      "DTSTART;TZID=Europe/Berlin:20260401T100000\r\nDTEND;TZID=Europe/Berlin:20260401T110000\r\n"
+      "END:VEVENT\r\nBEGIN:VEVENT\r\nUID:e2\r\nDTSTART;TZID=Europe/Berlin:20260401T200000\r\n"
+      "DTEND;TZID=Europe/Berlin:20260401T210000\r\nEND:VEVENT\r\n"
+      "BEGIN:VEVENT\r\nUID:e3\r\nDTSTART:20260402T180000Z\r\nDTEND:20260402T190000Z\r\n"
+      "TRANSP:TRANSPARENT\r\nEND:VEVENT\r\n"
+      "BEGIN:VEVENT\r\nUID:e4\r\nDTSTART:20260402T200000Z\r\nDTEND:20260402T210000Z\r\n"
+      "STATUS:CANCELLED\r\nEND:VEVENT\r\n");
   const Schedule work = build(cal, {.hours = "Mon-Fri 09:00-17:00"});
   EXPECT_EQ(work.status_at(at("2026-04-01T08:30:00Z")), Status::working);
-  EXPECT_EQ(work.status_at(at("2026-04-01T18:30:00Z")), Status::working);  // a shift after hours
+  EXPECT_EQ(work.status_at(at("2026-04-01T18:30:00Z")), Status::working);    // a shift after hours
   EXPECT_EQ(work.status_at(at("2026-04-02T18:30:00Z")), Status::off_hours);  // transparent
   EXPECT_EQ(work.status_at(at("2026-04-02T20:30:00Z")), Status::off_hours);  // cancelled
   const Schedule personal =
@@ -202,12 +209,13 @@ TEST(Events, WorkVersusPersonalMeaning) {
 }
 
 TEST(Events, NextWorkingSkipsAwayAndBusyGaps) {
-  const std::string cal = calendar(
-      kEvent + "DTSTART:20260401T080000Z\r\nDTEND:20260401T090000Z\r\nCATEGORIES:Out of office\r\n"
+  const std::string cal =
+      calendar(kEvent +
+               "DTSTART:20260401T080000Z\r\nDTEND:20260401T090000Z\r\nCATEGORIES:Out of office\r\n"
                "END:VEVENT\r\nBEGIN:VEVENT\r\nUID:e2\r\nDTSTART:20260401T090000Z\r\n"
                "DTEND:20260401T100000Z\r\nEND:VEVENT\r\n");
-  const Schedule s = build(cal, {.zone = "UTC", .kind = CalendarKind::personal,
-                                 .hours = "Mon-Fri 07:00-17:00"});
+  const Schedule s =
+      build(cal, {.zone = "UTC", .kind = CalendarKind::personal, .hours = "Mon-Fri 07:00-17:00"});
   EXPECT_EQ(s.status_at(at("2026-04-01T08:30:00Z")), Status::away);
   EXPECT_EQ(s.next_change_after(at("2026-04-01T08:30:00Z")), at("2026-04-01T09:00:00Z"));
   EXPECT_EQ(s.status_at(at("2026-04-01T09:30:00Z")), Status::busy);
@@ -215,8 +223,9 @@ TEST(Events, NextWorkingSkipsAwayAndBusyGaps) {
 }
 
 TEST(Events, WindowsZoneNamesAndUnknownZones) {
-  const std::string cal = calendar(
-      kEvent + "DTSTART;TZID=W. Europe Standard Time:20260401T090000\r\n"
+  const std::string cal =
+      calendar(kEvent +
+               "DTSTART;TZID=W. Europe Standard Time:20260401T090000\r\n"
                "DTEND;TZID=W. Europe Standard Time:20260401T100000\r\nEND:VEVENT\r\n"
                "BEGIN:VEVENT\r\nUID:e2\r\nDTSTART;TZID=Nowhere/Special:20260402T090000\r\n"
                "DTEND;TZID=Nowhere/Special:20260402T100000\r\nEND:VEVENT\r\n");
@@ -230,7 +239,8 @@ TEST(Events, WindowsZoneNamesAndUnknownZones) {
 TEST(Events, OwnVtimezoneWithAnUnknownName) {
   const std::string cal = calendar(
       "BEGIN:VTIMEZONE\r\nTZID:Company Time\r\nBEGIN:STANDARD\r\nDTSTART:19700101T000000\r\n"
-      "TZOFFSETFROM:+0300\r\nTZOFFSETTO:+0300\r\nEND:STANDARD\r\nEND:VTIMEZONE\r\n" + kEvent +
+      "TZOFFSETFROM:+0300\r\nTZOFFSETTO:+0300\r\nEND:STANDARD\r\nEND:VTIMEZONE\r\n" +
+      kEvent +
       "DTSTART;TZID=Company Time:20260401T090000\r\nDTEND;TZID=Company Time:20260401T100000\r\n"
       "END:VEVENT\r\n");
   const Schedule s = build(cal);
@@ -253,9 +263,10 @@ TEST(Events, FloatingTimesUseXWrTimezoneElseTheUserZone) {
 
 TEST(Events, DtendDurationOrNeither) {
   const std::string cal = calendar(
-      kEvent + "DTSTART;TZID=Europe/Berlin:20260328T220000\r\nDURATION:P1D\r\nEND:VEVENT\r\n"
-               "BEGIN:VEVENT\r\nUID:e2\r\nDTSTART:20260402T090000Z\r\nEND:VEVENT\r\n"
-               "BEGIN:VEVENT\r\nUID:e3\r\nDTSTART:20260403T090000Z\r\nDURATION:PT90M\r\nEND:VEVENT\r\n");
+      kEvent +
+      "DTSTART;TZID=Europe/Berlin:20260328T220000\r\nDURATION:P1D\r\nEND:VEVENT\r\n"
+      "BEGIN:VEVENT\r\nUID:e2\r\nDTSTART:20260402T090000Z\r\nEND:VEVENT\r\n"
+      "BEGIN:VEVENT\r\nUID:e3\r\nDTSTART:20260403T090000Z\r\nDURATION:PT90M\r\nEND:VEVENT\r\n");
   const Schedule s = build(cal);
   // P1D is a nominal day: Sat 22:00 CET … Sun 22:00 CEST = 23 hours.
   EXPECT_EQ(s.next_change_after(at("2026-03-28T21:00:00Z")), at("2026-03-29T20:00:00Z"));
@@ -264,8 +275,9 @@ TEST(Events, DtendDurationOrNeither) {
 }
 
 TEST(Events, RdatePeriodsAndDates) {
-  const std::string cal = calendar(
-      kEvent + "DTSTART:20260401T080000Z\r\nDTEND:20260401T090000Z\r\n"
+  const std::string cal =
+      calendar(kEvent +
+               "DTSTART:20260401T080000Z\r\nDTEND:20260401T090000Z\r\n"
                "RDATE;VALUE=PERIOD:20260402T080000Z/20260402T120000Z,20260403T080000Z/PT2H\r\n"
                "RDATE:20260404T080000Z\r\nEND:VEVENT\r\n");
   const Schedule s = build(cal);
@@ -277,12 +289,13 @@ TEST(Events, RdatePeriodsAndDates) {
 
 TEST(Events, OldSeriesKeepTheirPhase) {
   const std::string cal = calendar(
-      kEvent + "DTSTART;TZID=Europe/Berlin:20200101T090000\r\nDTEND;TZID=Europe/Berlin:20200101T100000\r\n"
-               "RRULE:FREQ=DAILY;INTERVAL=3\r\nEND:VEVENT\r\n"
-               "BEGIN:VEVENT\r\nUID:e2\r\nDTSTART:19900101T120000Z\r\nDTEND:19900101T130000Z\r\n"
-               "RRULE:FREQ=DAILY;COUNT=40000\r\nEND:VEVENT\r\n"
-               "BEGIN:VEVENT\r\nUID:e3\r\nDTSTART:20200106T150000Z\r\nDTEND:20200106T160000Z\r\n"
-               "RRULE:FREQ=WEEKLY;INTERVAL=2;BYDAY=MO;UNTIL=20260420T000000Z\r\nEND:VEVENT\r\n");
+      kEvent +
+      "DTSTART;TZID=Europe/Berlin:20200101T090000\r\nDTEND;TZID=Europe/Berlin:20200101T100000\r\n"
+      "RRULE:FREQ=DAILY;INTERVAL=3\r\nEND:VEVENT\r\n"
+      "BEGIN:VEVENT\r\nUID:e2\r\nDTSTART:19900101T120000Z\r\nDTEND:19900101T130000Z\r\n"
+      "RRULE:FREQ=DAILY;COUNT=40000\r\nEND:VEVENT\r\n"
+      "BEGIN:VEVENT\r\nUID:e3\r\nDTSTART:20200106T150000Z\r\nDTEND:20200106T160000Z\r\n"
+      "RRULE:FREQ=WEEKLY;INTERVAL=2;BYDAY=MO;UNTIL=20260420T000000Z\r\nEND:VEVENT\r\n");
   const Schedule s = build(cal);
   // 2020-01-01 + 3k days: 2026-04-01 is day 2282 = 3 × 760 + 2, 2026-03-30 is day 2280.
   EXPECT_EQ(s.status_at(at("2026-03-30T07:30:00Z")), Status::working);
@@ -297,12 +310,13 @@ TEST(Events, OldSeriesKeepTheirPhase) {
 
 TEST(Events, InvalidAndHostileRulesAreReportedNotFollowed) {
   const std::string cal = calendar(
-      kEvent + "SUMMARY:Bad rule\r\nDTSTART:20260401T080000Z\r\nDTEND:20260401T090000Z\r\n"
-               "RRULE:FREQ=DAILY;BYFOO=3\r\nEND:VEVENT\r\n"
-               "BEGIN:VEVENT\r\nUID:e2\r\nSUMMARY:Feb 30\r\nDTSTART:20260402T080000Z\r\n"
-               "DTEND:20260402T090000Z\r\nRRULE:FREQ=HOURLY;BYMONTH=2;BYMONTHDAY=30\r\nEND:VEVENT\r\n"
-               "BEGIN:VEVENT\r\nUID:e3\r\nSUMMARY:Every second\r\nDTSTART:20260403T080000Z\r\n"
-               "DTEND:20260403T090000Z\r\nRRULE:FREQ=SECONDLY\r\nEND:VEVENT\r\n");
+      kEvent +
+      "SUMMARY:Bad rule\r\nDTSTART:20260401T080000Z\r\nDTEND:20260401T090000Z\r\n"
+      "RRULE:FREQ=DAILY;BYFOO=3\r\nEND:VEVENT\r\n"
+      "BEGIN:VEVENT\r\nUID:e2\r\nSUMMARY:Feb 30\r\nDTSTART:20260402T080000Z\r\n"
+      "DTEND:20260402T090000Z\r\nRRULE:FREQ=HOURLY;BYMONTH=2;BYMONTHDAY=30\r\nEND:VEVENT\r\n"
+      "BEGIN:VEVENT\r\nUID:e3\r\nSUMMARY:Every second\r\nDTSTART:20260403T080000Z\r\n"
+      "DTEND:20260403T090000Z\r\nRRULE:FREQ=SECONDLY\r\nEND:VEVENT\r\n");
   const Schedule s = build(cal);
   EXPECT_EQ(s.status_at(at("2026-04-01T08:30:00Z")), Status::working);
   EXPECT_EQ(s.status_at(at("2026-04-02T08:30:00Z")), Status::working);
@@ -321,15 +335,15 @@ TEST(Availability, PersonalAvailabilityWithPriorityAndFallback) {
       "DTSTART;TZID=Europe/Berlin:20260330T090000\r\nDTEND;TZID=Europe/Berlin:20260330T170000\r\n"
       "RRULE:FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR\r\nEND:AVAILABLE\r\nEND:VAVAILABILITY\r\n"
       "BEGIN:VAVAILABILITY\r\nUID:a2\r\nDTSTAMP:20260101T000000Z\r\nPRIORITY:1\r\n"
-      "DTSTART:20260415T000000Z\r\nDTEND:20260416T000000Z\r\nEND:VAVAILABILITY\r\n" + kEvent +
-      "DTSTART:20260402T100000Z\r\nDTEND:20260402T110000Z\r\nEND:VEVENT\r\n");
+      "DTSTART:20260415T000000Z\r\nDTEND:20260416T000000Z\r\nEND:VAVAILABILITY\r\n" +
+      kEvent + "DTSTART:20260402T100000Z\r\nDTEND:20260402T110000Z\r\nEND:VEVENT\r\n");
   const Schedule s = build(cal, {.kind = CalendarKind::personal, .hours = "Mon-Fri 07:00-08:00"});
   EXPECT_EQ(s.status_at(at("2026-04-01T07:00:00Z")), Status::working);    // 09:00 CEST
   EXPECT_EQ(s.status_at(at("2026-04-01T05:30:00Z")), Status::off_hours);  // hours do not apply here
   EXPECT_EQ(s.status_at(at("2026-04-02T10:30:00Z")), Status::busy);
   EXPECT_EQ(s.status_at(at("2026-04-15T10:00:00Z")), Status::off_hours);  // PRIORITY 1 wins
   EXPECT_EQ(s.status_at(at("2026-04-16T10:00:00Z")), Status::working);
-  EXPECT_EQ(s.status_at(at("2026-05-04T05:30:00Z")), Status::working);    // outside: weekly hours
+  EXPECT_EQ(s.status_at(at("2026-05-04T05:30:00Z")), Status::working);  // outside: weekly hours
   EXPECT_EQ(s.status_at(at("2026-05-04T10:00:00Z")), Status::off_hours);
 }
 
@@ -345,8 +359,8 @@ TEST(Availability, FreeBusyUnavailableIsExplicitlyOff) {
       build(cal, {.zone = "UTC", .kind = CalendarKind::personal, .hours = "Mon-Fri 07:00-17:00"});
   EXPECT_EQ(personal.status_at(at("2026-04-02T12:30:00Z")), Status::busy);
   // With no working time at all, `schedule.unknown` fills only what is not explicitly off.
-  const Schedule unknown = build(cal, {.zone = "UTC", .kind = CalendarKind::personal,
-                                       .unknown_fill = Status::working});
+  const Schedule unknown =
+      build(cal, {.zone = "UTC", .kind = CalendarKind::personal, .unknown_fill = Status::working});
   EXPECT_FALSE(unknown.has_working());
   EXPECT_EQ(unknown.status_at(at("2026-04-01T09:00:00Z")), Status::off_hours);
   EXPECT_EQ(unknown.status_at(at("2026-04-01T11:00:00Z")), Status::working);
@@ -357,7 +371,8 @@ TEST(Errors, UnusableCalendarsGetAReason) {
   EXPECT_NE(compile_error("BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:a\r\n").find("incomplete"),
             std::string::npos);
   EXPECT_NE(compile_error("hello world\r\n").find("not an iCalendar"), std::string::npos);
-  EXPECT_NE(compile_error("BEGIN:VCARD\r\nEND:VCARD\r\n").find("not an iCalendar"), std::string::npos);
+  EXPECT_NE(compile_error("BEGIN:VCARD\r\nEND:VCARD\r\n").find("not an iCalendar"),
+            std::string::npos);
   std::string deep = "BEGIN:VCALENDAR\r\n";
   for (int i = 0; i < 20; ++i) deep += "BEGIN:X\r\n";
   EXPECT_NE(compile_error(deep).find("too deeply"), std::string::npos);
@@ -376,13 +391,14 @@ TEST(Errors, UnusableCalendarsGetAReason) {
 
 TEST(Events, OldAndFarEventsAreSkippedButLongOnesStillCount) {
   const std::string cal = calendar(
-      kEvent + "DTSTART:20200101T090000Z\r\nDTEND:20200101T100000Z\r\nEND:VEVENT\r\n"
-               "BEGIN:VEVENT\r\nUID:e2\r\nDTSTART;VALUE=DATE:20260201\r\nDTEND;VALUE=DATE:20260415\r\n"
-               "CATEGORIES:Vacation\r\nEND:VEVENT\r\n"
-               "BEGIN:VEVENT\r\nUID:e3\r\nDTSTART:20260101T090000Z\r\nDURATION:P120D\r\n"
-               "END:VEVENT\r\n"
-               "BEGIN:VEVENT\r\nUID:e4\r\nDTSTART:20300101T090000Z\r\nDTEND:20300101T100000Z\r\n"
-               "END:VEVENT\r\n");
+      kEvent +
+      "DTSTART:20200101T090000Z\r\nDTEND:20200101T100000Z\r\nEND:VEVENT\r\n"
+      "BEGIN:VEVENT\r\nUID:e2\r\nDTSTART;VALUE=DATE:20260201\r\nDTEND;VALUE=DATE:20260415\r\n"
+      "CATEGORIES:Vacation\r\nEND:VEVENT\r\n"
+      "BEGIN:VEVENT\r\nUID:e3\r\nDTSTART:20260101T090000Z\r\nDURATION:P120D\r\n"
+      "END:VEVENT\r\n"
+      "BEGIN:VEVENT\r\nUID:e4\r\nDTSTART:20300101T090000Z\r\nDTEND:20300101T100000Z\r\n"
+      "END:VEVENT\r\n");
   const Schedule s = build(cal, {.from = "2026-04-01T00:00:00Z", .to = "2026-06-01T00:00:00Z"});
   EXPECT_EQ(s.status_at(at("2026-04-10T12:00:00Z")), Status::away);
   EXPECT_EQ(s.status_at(at("2026-04-20T12:00:00Z")), Status::working);  // inside the P120D event
@@ -395,7 +411,8 @@ TEST(Events, OutlookStyleVtimezoneUnderAWindowsName) {
       "DTSTART:16010101T020000\r\nTZOFFSETFROM:-0700\r\nTZOFFSETTO:-0800\r\n"
       "RRULE:FREQ=YEARLY;BYDAY=1SU;BYMONTH=11\r\nEND:STANDARD\r\nBEGIN:DAYLIGHT\r\n"
       "DTSTART:16010101T020000\r\nTZOFFSETFROM:-0800\r\nTZOFFSETTO:-0700\r\n"
-      "RRULE:FREQ=YEARLY;BYDAY=2SU;BYMONTH=3\r\nEND:DAYLIGHT\r\nEND:VTIMEZONE\r\n" + kEvent +
+      "RRULE:FREQ=YEARLY;BYDAY=2SU;BYMONTH=3\r\nEND:DAYLIGHT\r\nEND:VTIMEZONE\r\n" +
+      kEvent +
       "DTSTART;TZID=Pacific Standard Time:20260305T090000\r\n"
       "DTEND;TZID=Pacific Standard Time:20260305T100000\r\nRRULE:FREQ=WEEKLY\r\n"
       "X-MICROSOFT-CDO-BUSYSTATUS:BUSY\r\nEND:VEVENT\r\n");
@@ -411,7 +428,8 @@ TEST(Events, CustomVtimezoneWithDstIsFollowed) {
       "TZOFFSETFROM:+0200\r\nTZOFFSETTO:+0100\r\nRRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU\r\n"
       "END:STANDARD\r\nBEGIN:DAYLIGHT\r\nDTSTART:19700329T020000\r\nTZOFFSETFROM:+0100\r\n"
       "TZOFFSETTO:+0200\r\nRRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU\r\nEND:DAYLIGHT\r\n"
-      "END:VTIMEZONE\r\n" + kEvent +
+      "END:VTIMEZONE\r\n" +
+      kEvent +
       "DTSTART;TZID=Office Clock:20260327T090000\r\nDTEND;TZID=Office Clock:20260327T100000\r\n"
       "RRULE:FREQ=DAILY;COUNT=5\r\nEND:VEVENT\r\n");
   const Schedule s = build(cal, {.zone = "UTC"});
@@ -427,20 +445,21 @@ TEST(Availability, BusyTypeBusyAndAllDayPersonalEvents) {
       "DTSTART:20260401T000000Z\r\nDTEND:20260402T000000Z\r\n"
       "BEGIN:AVAILABLE\r\nUID:a1-1\r\nDTSTAMP:20260101T000000Z\r\n"
       "DTSTART:20260401T080000Z\r\nDTEND:20260401T120000Z\r\nEND:AVAILABLE\r\n"
-      "END:VAVAILABILITY\r\n" + kEvent +
-      "DTSTART;VALUE=DATE:20260403\r\nTRANSP:OPAQUE\r\nEND:VEVENT\r\n");
-  const Schedule s = build(cal, {.zone = "UTC", .kind = CalendarKind::personal,
-                                 .hours = "Mon-Fri 09:00-17:00"});
+      "END:VAVAILABILITY\r\n" +
+      kEvent + "DTSTART;VALUE=DATE:20260403\r\nTRANSP:OPAQUE\r\nEND:VEVENT\r\n");
+  const Schedule s =
+      build(cal, {.zone = "UTC", .kind = CalendarKind::personal, .hours = "Mon-Fri 09:00-17:00"});
   EXPECT_EQ(s.status_at(at("2026-04-01T09:00:00Z")), Status::working);
-  EXPECT_EQ(s.status_at(at("2026-04-01T13:00:00Z")), Status::busy);  // BUSYTYPE:BUSY
+  EXPECT_EQ(s.status_at(at("2026-04-01T13:00:00Z")), Status::busy);     // BUSYTYPE:BUSY
   EXPECT_EQ(s.status_at(at("2026-04-02T10:00:00Z")), Status::working);  // outside: hours
-  EXPECT_EQ(s.status_at(at("2026-04-03T10:00:00Z")), Status::busy);    // opaque all-day
+  EXPECT_EQ(s.status_at(at("2026-04-03T10:00:00Z")), Status::busy);     // opaque all-day
   EXPECT_EQ(s.status_at(at("2026-04-03T18:00:00Z")), Status::off_hours);
 }
 
 TEST(Size, SixtyDaysOfATypicalScheduleIsSmall) {
   const Schedule s = build("", {.hours = "Mon-Fri 09:00-12:00, 13:00-17:00",
-                                .from = "2026-04-01T00:00:00Z", .to = "2026-05-31T00:00:00Z"});
+                                .from = "2026-04-01T00:00:00Z",
+                                .to = "2026-05-31T00:00:00Z"});
   EXPECT_LT(s.memory_bytes(), 16u * 1024u);
 }
 

@@ -59,9 +59,10 @@ std::vector<time_t> libical_occurrences(icalcomponent* event) {
 
 TEST(LibicalQuirks, AllDayDatesBecomeUtcMidnight) {
   EXPECT_EQ(icaltime_as_timet(icaltime_from_string("20260401")), at("2026-04-01T00:00:00Z"));
-  const Schedule s = ours("BEGIN:VEVENT\r\nUID:1\r\nDTSTART;VALUE=DATE:20260401\r\n"
-                          "CATEGORIES:VACATION\r\nEND:VEVENT\r\n",
-                          "America/New_York");
+  const Schedule s = ours(
+      "BEGIN:VEVENT\r\nUID:1\r\nDTSTART;VALUE=DATE:20260401\r\n"
+      "CATEGORIES:VACATION\r\nEND:VEVENT\r\n",
+      "America/New_York");
   EXPECT_EQ(s.status_at(at("2026-04-01T02:00:00Z")), Status::off_hours);
   EXPECT_EQ(s.status_at(at("2026-04-01T04:00:00Z")), Status::away);  // New York midnight
 }
@@ -72,7 +73,8 @@ TEST(LibicalQuirks, RdatePeriodIsIgnoredByItsRecurrenceWalk) {
       "RDATE;VALUE=PERIOD:20260402T080000Z/20260402T120000Z\r\nEND:VEVENT\r\n";
   Component c = parse(kHead + event + kTail);
   ASSERT_TRUE(c);
-  const auto occ = libical_occurrences(icalcomponent_get_first_component(c.get(), ICAL_VEVENT_COMPONENT));
+  const auto occ =
+      libical_occurrences(icalcomponent_get_first_component(c.get(), ICAL_VEVENT_COMPONENT));
   EXPECT_EQ(occ.size(), 1u);  // libical still skips the PERIOD
   const Schedule s = ours(event);
   EXPECT_EQ(s.status_at(at("2026-04-02T11:00:00Z")), Status::working);
@@ -86,7 +88,8 @@ TEST(LibicalQuirks, RecurrenceIdOverridesAreNotApplied) {
       "DTEND:20260402T150000Z\r\nEND:VEVENT\r\n";
   Component c = parse(kHead + events + kTail);
   ASSERT_TRUE(c);
-  const auto occ = libical_occurrences(icalcomponent_get_first_component(c.get(), ICAL_VEVENT_COMPONENT));
+  const auto occ =
+      libical_occurrences(icalcomponent_get_first_component(c.get(), ICAL_VEVENT_COMPONENT));
   ASSERT_EQ(occ.size(), 3u);
   EXPECT_EQ(occ[1], at("2026-04-02T08:00:00Z"));  // libical still yields the replaced slot
   const Schedule s = ours(events);
@@ -95,16 +98,19 @@ TEST(LibicalQuirks, RecurrenceIdOverridesAreNotApplied) {
 }
 
 TEST(LibicalQuirks, UnknownTzidsSilentlyBecomeFloating) {
-  Component c = parse(kHead +
-                      "BEGIN:VEVENT\r\nUID:1\r\nDTSTART;TZID=W. Europe Standard Time:20260401T090000\r\n"
-                      "END:VEVENT\r\n" + kTail);
+  Component c =
+      parse(kHead +
+            "BEGIN:VEVENT\r\nUID:1\r\nDTSTART;TZID=W. Europe Standard Time:20260401T090000\r\n"
+            "END:VEVENT\r\n" +
+            kTail);
   ASSERT_TRUE(c);
   const icaltimetype t =
       icalcomponent_get_dtstart(icalcomponent_get_first_component(c.get(), ICAL_VEVENT_COMPONENT));
   EXPECT_EQ(t.zone, nullptr);  // libical still drops the zone
-  const Schedule s = ours("BEGIN:VEVENT\r\nUID:1\r\nDTSTART;TZID=W. Europe Standard Time:20260401T090000\r\n"
-                          "DURATION:PT1H\r\nEND:VEVENT\r\n",
-                          "UTC");
+  const Schedule s = ours(
+      "BEGIN:VEVENT\r\nUID:1\r\nDTSTART;TZID=W. Europe Standard Time:20260401T090000\r\n"
+      "DURATION:PT1H\r\nEND:VEVENT\r\n",
+      "UTC");
   EXPECT_EQ(s.status_at(at("2026-04-01T07:30:00Z")), Status::working);  // via ICU's Windows map
 }
 
@@ -122,8 +128,9 @@ TEST(LibicalQuirks, TruncatedInputIsNullWithoutAnError) {
 }
 
 TEST(LibicalQuirks, InvalidRruleIsDroppedSilently) {
-  const std::string event = "BEGIN:VEVENT\r\nUID:1\r\nSUMMARY:Standup\r\nDTSTART:20260401T080000Z\r\n"
-                            "DURATION:PT1H\r\nRRULE:FREQ=DAILY;COUNT=x\r\nEND:VEVENT\r\n";
+  const std::string event =
+      "BEGIN:VEVENT\r\nUID:1\r\nSUMMARY:Standup\r\nDTSTART:20260401T080000Z\r\n"
+      "DURATION:PT1H\r\nRRULE:FREQ=DAILY;COUNT=x\r\nEND:VEVENT\r\n";
   Component c = parse(kHead + event + kTail);
   ASSERT_TRUE(c);
   icalcomponent* e = icalcomponent_get_first_component(c.get(), ICAL_VEVENT_COMPONENT);
@@ -155,9 +162,9 @@ TEST(LibicalQuirks, ImpossibleRulesAreScreenedBeforeLibicalIterates) {
   // so that case is only checked by the screen, never run here.
   icalrecurrencetype yearly = icalrecurrencetype_from_string("FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30");
   EXPECT_EQ(icalrecur_iterator_new(yearly, icaltime_from_string("20260101T090000")), nullptr);
-  for (const char* rule : {"FREQ=HOURLY;BYMONTH=2;BYMONTHDAY=30", "FREQ=SECONDLY",
-                           "FREQ=MINUTELY;INTERVAL=5", "FREQ=DAILY;BYMONTH=4;BYMONTHDAY=31",
-                           "FREQ=HOURLY;BYYEARDAY=366"}) {
+  for (const char* rule :
+       {"FREQ=HOURLY;BYMONTH=2;BYMONTHDAY=30", "FREQ=SECONDLY", "FREQ=MINUTELY;INTERVAL=5",
+        "FREQ=DAILY;BYMONTH=4;BYMONTHDAY=31", "FREQ=HOURLY;BYYEARDAY=366"}) {
     icalrecurrencetype r = icalrecurrencetype_from_string(rule);
     EXPECT_TRUE(screen_rule(r).has_value()) << rule;
   }
@@ -192,8 +199,8 @@ TEST(LibicalQuirks, FastPathAgreesWithLibicalIterator) {
                          "FREQ=WEEKLY;INTERVAL=2;UNTIL=20260415T000000Z",
                          "FREQ=DAILY;UNTIL=20260410"};
   for (const char* text : rules) {
-    for (const LocalSeconds start : {seconds_from_civil(2025, 1, 1, 9, 30, 0),     // Wednesday
-                                     seconds_from_civil(2025, 6, 15, 22, 0, 0),    // Sunday
+    for (const LocalSeconds start : {seconds_from_civil(2025, 1, 1, 9, 30, 0),      // Wednesday
+                                     seconds_from_civil(2025, 6, 15, 22, 0, 0),     // Sunday
                                      seconds_from_civil(2026, 3, 29, 2, 30, 0)}) {  // DST gap
       icalrecurrencetype rule = icalrecurrencetype_from_string(text);
       EventShape shape;

@@ -48,8 +48,9 @@ TEST(Schedule, NextWorkingSkipsShortNonWorkingGaps) {
 }
 
 TEST(Schedule, MergesAdjacentEqualStatusesAndStaysSmall) {
-  const Schedule s("UTC", 0, 100, {{0, Status::working}, {10, Status::working}, {20, Status::off_hours}},
-                   true, {});
+  const Schedule s("UTC", 0, 100,
+                   {{0, Status::working}, {10, Status::working}, {20, Status::off_hours}}, true,
+                   {});
   EXPECT_EQ(s.interval_count(), 2u);
   EXPECT_EQ(s.next_change_after(5), 20);
   EXPECT_LT(s.memory_bytes(), 256u);
@@ -112,7 +113,9 @@ TEST(Zone, ResolvesIanaWindowsAndPrefixedNames) {
 TEST(Zone, FollowsRfc5545InGapsAndOverlaps) {
   auto berlin = find_zone("Europe/Berlin");
   ASSERT_TRUE(berlin);
-  const auto local = [](int y, int mo, int d, int h, int mi) { return seconds_from_civil(y, mo, d, h, mi, 0); };
+  const auto local = [](int y, int mo, int d, int h, int mi) {
+    return seconds_from_civil(y, mo, d, h, mi, 0);
+  };
   EXPECT_EQ(berlin->to_utc(local(2026, 1, 15, 9, 0)), at("2026-01-15T08:00:00Z"));
   EXPECT_EQ(berlin->to_utc(local(2026, 7, 15, 9, 0)), at("2026-07-15T07:00:00Z"));
   // 02:30 does not exist on 2026-03-29: read with the offset before the gap → 03:30 CEST.

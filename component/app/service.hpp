@@ -4,11 +4,14 @@
 #include <atomic>
 #include <chrono>
 #include <deque>
+#include <map>
+#include <memory>
 #include <optional>
 #include <random>
 #include <string>
 
 #include <component/app/backoff.hpp>
+#include <component/app/calendar_worker.hpp>
 #include <component/app/logger.hpp>
 #include <component/core/outbox.hpp>
 #include <component/core/router.hpp>
@@ -67,6 +70,11 @@ class Service {
   void reload();
   void keepalive(std::chrono::steady_clock::time_point now);
   void send_paced(std::chrono::steady_clock::time_point now);
+  void send_releases(std::chrono::steady_clock::time_point now);
+  // Schedules of the config's users: compiled in the calendar worker, one at a time.
+  void queue_schedules();
+  void compile_next();
+  void collect_schedule(std::chrono::steady_clock::time_point now);
   void run_core_timers(std::chrono::steady_clock::time_point now);
   void drain_signals();
   std::chrono::milliseconds poll_timeout(std::chrono::steady_clock::time_point now) const;
@@ -79,6 +87,17 @@ class Service {
   core::Router router_;
   // Probes and announcements after connecting, sent at presence.probe_rate.
   std::deque<xmpp::Element> paced_;
+  // Held messages going out at release.rate; a ping after each batch confirms them.
+  std::deque<core::Outbox::Release> releases_;
+  std::map<std::string, std::vector<std::int64_t>> release_pings_;  // ping id → hold ids
+  std::uint64_t release_ping_counter_ = 0;
+  std::chrono::steady_clock::time_point next_release_{};
+  // Notices that may go out only after the turn's commit (DESIGN §6).
+  std::vector<xmpp::Element> after_commit_;
+  std::unique_ptr<CalendarWorker> worker_;
+  std::deque<std::string> compile_queue_;  // bare JIDs of config users
+  std::string compiling_;                  // the user whose schedule is in the worker
+  std::chrono::steady_clock::time_point next_recompile_{};
   core::Outbox outbox_;
   xmpp::ComponentConnection connection_;
   std::mt19937_64 random_{std::random_device{}()};

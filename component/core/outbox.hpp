@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -22,6 +23,16 @@ struct Outbox {
   // presence.probe_rate so a large user base does not flood the server.
   std::vector<xmpp::Element> paced;
   std::vector<LogLine> logs;
+  // Notices that tell a sender their message is held: they may go out only once the hold is
+  // committed (DESIGN §6), so app/ sends them after the turn's commit succeeded.
+  std::vector<xmpp::Element> after_commit;
+  // Held messages going out, in order, each with its hold's id: app/ sends them at
+  // release.rate, then a ping; the answer confirms them (Router::release_confirmed).
+  struct Release {
+    std::int64_t hold_id;
+    xmpp::Element stanza;
+  };
+  std::vector<Release> releases;
 
   void send(xmpp::Element stanza) { stanzas.push_back(std::move(stanza)); }
   void log(LogLevel level, std::string text) { logs.push_back({level, std::move(text)}); }
@@ -29,6 +40,8 @@ struct Outbox {
     stanzas.clear();
     paced.clear();
     logs.clear();
+    after_commit.clear();
+    releases.clear();
   }
 };
 

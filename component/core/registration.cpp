@@ -207,6 +207,7 @@ void Router::enrol(const std::string& bare, const std::string& timezone, const s
 }
 
 void Router::unenrol(const std::string& bare, Outbox& out) {
+  bounce_holds(bare, "they no longer use Concierge.", out);
   self_enrolled_.erase(bare);
   presence_.forget(bare);
   auto subs = proxy_subscribers_.find(bare);

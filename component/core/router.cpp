@@ -47,6 +47,14 @@ Router::Router(Settings settings, Store& store)
       store_(store),
       limiter_(settings_.messages_per_sender_per_minute),
       sessions_(settings_.idle_after) {
+  for (auto& h : store_.holds()) {
+    next_hold_id_ = std::max(next_hold_id_, h.id + 1);
+    target_holds_[h.target].insert(h.id);
+    if (h.state == HoldState::held) ++sender_holds_[h.sender];
+    // A notice already went out for these (they were committed before it): no new episode.
+    if (h.state == HoldState::held) notified_[{h.sender, h.target}] = h.reason;
+    holds_.emplace(h.id, std::move(h));
+  }
   for (auto& e : store_.enrolments()) self_enrolled_.emplace(e.jid, e);
   for (auto& s : store_.subscriptions()) subscriptions_.emplace(s.jid, s);
   for (auto& p : store_.proxy_subscriptions()) proxy_subscribers_[p.target].insert(p.subscriber);
@@ -75,6 +83,8 @@ bool Router::wrote_recently(const std::string& writer, const std::string& reader
 }
 
 void Router::handle(const xmpp::Element& stanza, Instant now, Outbox& out) {
+  wake_base_ = now;
+  wake_dirty_ = true;
   const bool known = stanza.name == "message" || stanza.name == "presence" || stanza.name == "iq";
   if (!known) {
     ++stats_.dropped;
@@ -188,7 +198,18 @@ void Router::handle_message(const xmpp::Element& stanza, const Addressing& a, In
                    target->bare_string() + " does not use Concierge.");
     return;
   }
+  if (blocked_.count({target_key, sender_key})) {
+    refuse_or_drop(Refusal::target_blocks_sender,
+                   target->bare_string() + " does not accept messages from you.");
+    return;
+  }
   last_written_[{sender_key, target_key}] = now;
+  if (enrolled(target_key)) {
+    if (schedule_message(stanza, a.from, *target, now, out)) {
+      track_session(stanza, sender_key, target_key, now, out);
+    }
+    return;
+  }
   relay(stanza, a.from, *target, out, now);
   track_session(stanza, sender_key, target_key, now, out);
 }
@@ -226,6 +247,10 @@ void Router::handle_bounce(const xmpp::Element& stanza, const Addressing& a, Ins
     out.log(LogLevel::debug, "dropped an error message that answers nothing we relayed");
     return;
   }
+  if (rehold_bounce(stanza, lower(a.from.bare_string()), lower(original_sender->bare_string()), now,
+                    out)) {
+    return;  // a released message the server refused: held again, not bounced to the sender
+  }
   auto it = sent_by_.find(lower(a.from.bare_string()) + '\n' +
                           lower(original_sender->bare_string()) + '\n' +
                           std::string(stanza.attr("id")));
@@ -241,6 +266,13 @@ void Router::handle_command(const xmpp::Element& stanza, Outbox& out) {
     ++stats_.dropped;  // a chat state or receipt to the component itself
     return;
   }
+  std::string command = *body;
+  command.erase(0, command.find_first_not_of(" \t\r\n"));
+  command.erase(command.find_last_not_of(" \t\r\n") + 1);
+  std::transform(command.begin(), command.end(), command.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  auto from = xmpp::Jid::parse(stanza.attr("from"));
+  if (from && handle_hold_command(stanza, lower(from->bare_string()), command, out)) return;
   ++stats_.answered;
   out.send(command_reply(stanza, *body, settings_));
 }
@@ -281,6 +313,7 @@ void Router::handle_iq(const xmpp::Element& stanza, const Addressing& a, Instant
 }
 
 void Router::tick(Instant now, Outbox& out) {
+  wake_base_ = now;
   limiter_.prune(now);
   std::erase_if(last_written_,
                 [&](const auto& entry) { return now - entry.second > settings_.idle_after; });
@@ -290,8 +323,50 @@ void Router::tick(Instant now, Outbox& out) {
     if (enrolled(a)) publish_proxy_status(a, now, out);
     if (enrolled(b)) publish_proxy_status(b, now, out);
   }
+  expire_holds(now, out);
+  for (auto it = pauses_.begin(); it != pauses_.end();) {
+    it = it->second <= now ? pauses_.erase(it) : std::next(it);
+  }
+  // Schedule boundaries, ended sessions and pauses: re-decide every target with holds.
+  std::vector<std::string> targets;
+  targets.reserve(target_holds_.size());
+  for (const auto& [target, ids] : target_holds_) targets.push_back(target);
+  for (const auto& target : targets) try_release(target, now, out);
+  for (const auto& [target, subscribers] : proxy_subscribers_) publish_proxy_status(target, now, out);
+  wake_dirty_ = true;
 }
 
-std::optional<Instant> Router::next_wake() const { return sessions_.next_expiry(); }
+std::optional<Instant> Router::next_wake() const {
+  if (wake_dirty_) {
+    // Recomputed only after something changed: this is asked on every loop turn.
+    std::optional<Instant> next;
+    auto earlier = [&](Instant t) {
+      if (!next || t < *next) next = t;
+    };
+    for (const auto& [bare, until] : pauses_) earlier(until);
+    for (const auto& [id, h] : holds_) {
+      if (h.state == HoldState::sent) {
+        earlier(h.sent_at + settings_.confirm_window);
+      } else {
+        earlier(h.received + settings_.max_hold_age);
+      }
+    }
+    auto change_of = [&](const std::string& bare) {
+      auto s = schedules_.find(bare);
+      if (s == schedules_.end()) return;
+      const auto t = std::chrono::duration_cast<std::chrono::seconds>(
+                         wake_base_.time_since_epoch()).count();
+      if (auto c = s->second->next_change_after(t)) earlier(Instant{std::chrono::seconds(*c)});
+    };
+    for (const auto& [target, ids] : target_holds_) change_of(target);
+    for (const auto& [target, subscribers] : proxy_subscribers_) change_of(target);
+    schedule_wake_ = next;
+    wake_dirty_ = false;
+  }
+  auto sessions = sessions_.next_expiry();
+  if (!schedule_wake_) return sessions;
+  if (!sessions) return schedule_wake_;
+  return std::min(*schedule_wake_, *sessions);
+}
 
 }  // namespace concierge::core

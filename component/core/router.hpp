@@ -2,7 +2,9 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <unordered_map>
@@ -17,6 +19,7 @@
 #include <component/core/settings.hpp>
 #include <component/core/store_port.hpp>
 #include <component/core/time.hpp>
+#include <ical/schedule.hpp>
 #include <xmpp/element.hpp>
 #include <xmpp/jid.hpp>
 
@@ -29,6 +32,10 @@ struct RouterStats {
   std::uint64_t dropped = 0;        // stanzas dropped without an answer (errors, bad from, …)
   std::uint64_t answered = 0;       // iqs and commands answered by the component itself
   std::uint64_t presences = 0;      // presence updates of enrolled users taken in
+  std::uint64_t held = 0;           // messages put on hold
+  std::uint64_t released = 0;       // held messages sent to their target
+  std::uint64_t expired = 0;        // holds dropped after limits.max_hold_age
+  std::uint64_t urgent = 0;         // messages let through as urgent
 };
 
 // What subscribers of a proxy JID see (DESIGN §2, proxy presence): derived status only,
@@ -73,6 +80,26 @@ class Router {
   std::size_t proxy_subscribers(const std::string& target) const;
   bool presence_privilege() const { return presence_privilege_; }
 
+  // --- The scheduler (DESIGN §2, §5, §6) -------------------------------------------------
+  // The latest good schedule of a user (nullptr: none, `schedule.unknown` applies). Held
+  // messages are re-decided at once.
+  void set_schedule(const std::string& bare, std::shared_ptr<const ical::Schedule> schedule,
+                    Instant now, Outbox& out);
+  // "I'm busy until …": status busy until `until`; an `until` <= now ends the pause.
+  void pause(const std::string& bare, Instant until, Instant now, Outbox& out);
+  // The target's blocklist (DESIGN §4): messages from `sender` are refused.
+  void block(const std::string& target, const std::string& sender, bool blocked);
+  ical::Status status_of(const std::string& bare, Instant now) const;
+  // When `bare` is next working (now, if working); nullopt when the schedule shows none.
+  std::optional<Instant> next_working(const std::string& bare, Instant now) const;
+  // The server confirmed (ping answer) that it took these released messages.
+  void release_confirmed(const std::vector<std::int64_t>& ids, Instant now);
+  // The stream is gone: releases not yet confirmed stay held (they still are in the store).
+  void disconnected();
+  std::size_t holds_count() const { return holds_.size(); }
+  // Held (not yet confirmed) messages for `target`, in arrival order.
+  std::vector<Hold> holds_for(const std::string& target) const;
+
   const RouterStats& stats() const { return stats_; }
 
  private:
@@ -105,6 +132,41 @@ class Router {
                                ProxyStatus status) const;
   xmpp::Element component_presence(const std::string& to, std::string_view type = {}) const;
   SubscriptionState& subscription(const std::string& bare);
+
+  // Scheduler internals (scheduler.cpp).
+  struct Verdict {
+    bool hold = false;
+    HoldReason reason = HoldReason::queue;
+  };
+  Verdict decide(const std::string& sender, const std::string& target, Instant now,
+                 bool skip_queue) const;
+  bool schedule_message(const xmpp::Element& stanza, const xmpp::Jid& sender,
+                        const xmpp::Jid& target, Instant now, Outbox& out);
+  bool urgent_allowed(const xmpp::Element& stanza, const std::string& sender,
+                      const std::string& target, Instant now);
+  bool apply_to_held(const xmpp::Element& stanza, const std::string& sender,
+                     const std::string& target, Outbox& out);
+  bool rehold_bounce(const xmpp::Element& stanza, const std::string& target,
+                     const std::string& sender, Instant now, Outbox& out);
+  void hold(xmpp::Element relayed, const std::string& sender, const std::string& target,
+            HoldReason reason, Instant now, Outbox& out);
+  void try_release(const std::string& target, Instant now, Outbox& out);
+  void release(Hold& h, Instant now, Outbox& out);
+  void set_reason(const std::string& sender, const std::string& target, HoldReason reason,
+                  Instant now, Outbox& out);
+  void notify(const std::string& sender, const std::string& target, HoldReason reason,
+              Instant now, Outbox& out);
+  void reply_notice(const std::string& replier, const std::string& to, Instant now, Outbox& out);
+  void expire_holds(Instant now, Outbox& out);
+  void bounce_holds(const std::string& target, const std::string& why, Outbox& out);
+  bool handle_hold_command(const xmpp::Element& stanza, const std::string& sender,
+                           std::string_view command, Outbox& out);
+  std::size_t queue_position(const std::string& sender, const std::string& target) const;
+  std::string when_text(Instant t, const std::string& sender, const std::string& target) const;
+  std::string name_of(const std::string& bare) const;
+  xmpp::Element notice(const std::string& target, const std::string& to,
+                       const std::string& text) const;
+  void erase_hold(std::int64_t id);
   void refuse(const xmpp::Element& stanza, Refusal refusal, const std::string& text, Outbox& out);
   void relay(const xmpp::Element& stanza, const xmpp::Jid& sender, const xmpp::Jid& target,
              Outbox& out, Instant now);
@@ -125,6 +187,26 @@ class Router {
   std::map<std::string, std::set<std::string>> proxy_subscribers_;  // target → subscribers
   std::unordered_map<std::string, ProxyStatus> published_;          // last status sent
   bool presence_privilege_ = false;
+  bool online_ = false;  // between connected() and disconnected(): releases may go out
+
+  // Scheduler state.
+  std::unordered_map<std::string, std::shared_ptr<const ical::Schedule>> schedules_;
+  std::unordered_map<std::string, Instant> pauses_;               // until
+  std::set<std::pair<std::string, std::string>> blocked_;          // (target, sender)
+  std::map<std::int64_t, Hold> holds_;                             // held and sent, by id
+  std::unordered_map<std::string, std::set<std::int64_t>> target_holds_;
+  std::unordered_map<std::string, std::size_t> sender_holds_;
+  std::set<std::int64_t> in_flight_;                               // released, not confirmed
+  std::map<std::pair<std::string, std::string>, HoldReason> notified_;  // (sender, target)
+  std::map<std::pair<std::string, std::string>, Instant> reply_noticed_;  // until told
+  std::map<std::pair<std::string, std::string>, std::deque<Instant>> urgent_sent_;
+  std::int64_t next_hold_id_ = 1;
+  // "now" for formatting times relative to it (only read by when_text during one call).
+  mutable Instant now_hint_{};
+  // next_wake() cache: recomputed after any input (handle/tick/…), read on every loop turn.
+  mutable bool wake_dirty_ = true;
+  mutable std::optional<Instant> schedule_wake_;
+  Instant wake_base_{};
   std::set<std::string> logged_foreign_domains_;  // presence floods from elsewhere: log once
   // (writer, reader) bare JIDs → when writer last wrote to reader through Concierge.
   std::map<std::pair<std::string, std::string>, Instant> last_written_;

@@ -144,6 +144,7 @@ void Router::presence_to_component(const xmpp::Element& stanza, const Addressing
     } else {
       presence_.unavailable(bare, a.from.resource(), now);
     }
+    try_release(bare, now, out);
     publish_proxy_status(bare, now, out);
     return;
   }
@@ -282,6 +283,7 @@ void Router::ask_subscription(const std::string& bare, Outbox& out, bool paced) 
 
 void Router::connected(Instant now, Outbox& out) {
   presence_.clear();  // unknown again until the probes (or the server's replay) answer
+  online_ = true;
   std::vector<std::string> users(settings_.enrolled.begin(), settings_.enrolled.end());
   for (const auto& [jid, e] : self_enrolled_) users.push_back(jid);
   std::sort(users.begin(), users.end());
@@ -359,6 +361,8 @@ void Router::track_session(const xmpp::Element& stanza, const std::string& sende
   const Activity activity = activity_of(stanza, gone);
   if (gone) {
     sessions_.end(sender, target);
+    try_release(target, now, out);
+    try_release(sender, now, out);
   } else {
     sessions_.forwarded(sender, target, activity, now,
                         presence_.reachability(target) == Reachability::available);

@@ -618,6 +618,9 @@ class Concierge:
                  extra_config: str = "", secret: str | None = None, timezone: str = "Europe/Berlin",
                  log_level: str | None = None):
         self.server = server
+        # Served domains: the server's own, plus the domains of enrolled users elsewhere (e.g. a
+        # domain the server does not host, whose messages the server bounces).
+        self.served = [server.domain] + sorted({u.split("@", 1)[1] for u in users} - {server.domain})
         self.binary = binary or default_binary()
         self.users = list(users)
         self.extra_config = extra_config
@@ -648,7 +651,7 @@ class Concierge:
             f"port = {self.server.component_port}",
             "",
             "[served]",
-            f"domains = [{_toml_str(self.server.domain)}]",
+            f"domains = [{', '.join(_toml_str(d) for d in self.served)}]",
             "",
             "[store]",
             f"path = {_toml_str(os.path.join(self.dir, 'concierge.db'))}",

@@ -1,0 +1,693 @@
+// SPDX-License-Identifier: MIT
+// Router: the scheduler — DESIGN §2's decision table, holds, notices once per hold episode,
+// releases (all together after off-hours/away/offline, one conversation per free slot from the
+// queue), confirmation by ping, re-holding bounces, expiry, urgent messages, replies.
+#include <algorithm>
+#include <cstdio>
+
+#include <component/core/router.hpp>
+#include <component/core/timestamp.hpp>
+#include <ical/zone.hpp>
+
+namespace concierge::core {
+namespace {
+
+constexpr std::string_view kHints = "urn:xmpp:hints";
+constexpr std::string_view kDelay = "urn:xmpp:delay";
+
+std::string lower(std::string_view text) {
+  std::string out(text);
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return out;
+}
+
+ical::UtcSeconds to_utc_seconds(Instant t) {
+  return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
+}
+Instant from_utc_seconds(ical::UtcSeconds s) { return Instant{std::chrono::seconds(s)}; }
+
+HoldReason reason_for(ical::Status status) {
+  switch (status) {
+    case ical::Status::away: return HoldReason::away;
+    case ical::Status::busy: return HoldReason::busy;
+    default: return HoldReason::off_hours;
+  }
+}
+
+// XEP-0224 attention, or XEP-0131 Urgency: high.
+bool marked_urgent(const xmpp::Element& m) {
+  if (m.child("attention", "urn:xmpp:attention:0")) return true;
+  if (const auto* headers = m.child("headers", "http://jabber.org/protocol/shim")) {
+    for (const auto& h : headers->children) {
+      if (h.name == "header" && lower(h.attr("name")) == "urgency" &&
+          lower(h.inner_text()) == "high") {
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
+// The id a XEP-0308 correction or XEP-0424 retraction refers to, and which it is.
+std::optional<std::pair<std::string, bool>> applies_to(const xmpp::Element& m) {
+  if (const auto* r = m.child("replace", "urn:xmpp:message-correct:0")) {
+    return std::pair{std::string(r->attr("id")), false};
+  }
+  if (const auto* r = m.child("retract", "urn:xmpp:message-retract:1")) {
+    return std::pair{std::string(r->attr("id")), true};
+  }
+  if (const auto* f = m.child("apply-to", "urn:xmpp:fasten:0")) {
+    if (f->child("retract", "urn:xmpp:message-retract:0")) {
+      return std::pair{std::string(f->attr("id")), true};
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+// --- schedules, pauses, blocklists -----------------------------------------------------------
+
+void Router::set_schedule(const std::string& bare, std::shared_ptr<const ical::Schedule> schedule,
+                          Instant now, Outbox& out) {
+  if (schedule) {
+    schedules_[bare] = std::move(schedule);
+  } else {
+    schedules_.erase(bare);
+  }
+  try_release(bare, now, out);
+  publish_proxy_status(bare, now, out);
+}
+
+void Router::pause(const std::string& bare, Instant until, Instant now, Outbox& out) {
+  if (until <= now) {
+    pauses_.erase(bare);
+  } else {
+    pauses_[bare] = until;
+  }
+  try_release(bare, now, out);
+  publish_proxy_status(bare, now, out);
+}
+
+void Router::block(const std::string& target, const std::string& sender, bool blocked) {
+  if (blocked) {
+    blocked_.insert({target, sender});
+  } else {
+    blocked_.erase({target, sender});
+  }
+}
+
+ical::Status Router::status_of(const std::string& bare, Instant now) const {
+  auto pause = pauses_.find(bare);
+  if (pause != pauses_.end() && pause->second > now) return ical::Status::busy;
+  auto it = schedules_.find(bare);
+  const ical::UtcSeconds t = to_utc_seconds(now);
+  if (it == schedules_.end() || !it->second->covers(t)) {
+    return settings_.unknown_is_working ? ical::Status::working : ical::Status::off_hours;
+  }
+  return it->second->status_at(t);
+}
+
+std::optional<Instant> Router::next_working(const std::string& bare, Instant now) const {
+  Instant from = now;
+  auto pause = pauses_.find(bare);
+  if (pause != pauses_.end() && pause->second > now) from = pause->second;
+  auto it = schedules_.find(bare);
+  if (it == schedules_.end() || !it->second->covers(to_utc_seconds(from))) {
+    if (settings_.unknown_is_working) return from;
+    return std::nullopt;
+  }
+  auto t = it->second->next_working_after(to_utc_seconds(from));
+  if (!t) return std::nullopt;
+  return std::max(from, from_utc_seconds(*t));
+}
+
+// --- the decision table -------------------------------------------------------------------------
+
+Router::Verdict Router::decide(const std::string& sender, const std::string& target, Instant now,
+                               bool skip_queue) const {
+  // Rows after "not enrolled / blocked" (checked by the caller) and "urgent" (ditto).
+  if (sessions_.is_open(sender, target, now)) return {};
+  const ical::Status status = status_of(target, now);
+  if (status != ical::Status::working) return {true, reason_for(status)};
+  const Reachability reach = presence_.reachability(target);
+  if (reach == Reachability::offline) return {true, HoldReason::offline};
+  if (reach == Reachability::unknown) {
+    // Unknown presence: forward (the server's offline storage may take it) — unless others
+    // already wait in line.
+    if (!skip_queue && target_holds_.count(target)) return {true, HoldReason::queue};
+    return {};
+  }
+  const bool idle = sessions_.counted(target, now, sender) < settings_.max_concurrent &&
+                    reach != Reachability::dnd;
+  if (!idle) return {true, HoldReason::queue};
+  if (!skip_queue) {
+    auto q = target_holds_.find(target);
+    if (q != target_holds_.end() && !q->second.empty()) return {true, HoldReason::queue};
+  }
+  return {};
+}
+
+bool Router::urgent_allowed(const xmpp::Element& stanza, const std::string& sender,
+                            const std::string& target, Instant now) {
+  const auto body = stanza.child_text("body");
+  const bool prefixed = body && !settings_.urgent_prefix.empty() &&
+                        body->starts_with(settings_.urgent_prefix);
+  if (!prefixed && !marked_urgent(stanza)) return false;
+  auto user = settings_.users.find(target);
+  const bool allowed = user != settings_.users.end() &&
+                       (user->second.urgent_from_anyone || user->second.always_through.count(sender));
+  if (!allowed) return false;
+  auto& sent = urgent_sent_[{sender, target}];
+  while (!sent.empty() && now - sent.front() >= std::chrono::hours(1)) sent.pop_front();
+  if (static_cast<int>(sent.size()) >= settings_.urgent_max_per_hour) return false;
+  sent.push_back(now);
+  return true;
+}
+
+// Decides a message from `sender` to the enrolled `target` (the refusals are done). Returns
+// true when it was forwarded now.
+bool Router::schedule_message(const xmpp::Element& stanza, const xmpp::Jid& sender,
+                              const xmpp::Jid& target, Instant now, Outbox& out) {
+  const std::string from = lower(sender.bare_string());
+  const std::string to = lower(target.bare_string());
+  const bool has_body = stanza.child("body") != nullptr;
+  const bool no_store = stanza.child("no-store", kHints) != nullptr;
+  const bool never_held = !has_body || no_store || stanza.attr("type") == "headline";
+
+  if (has_body && apply_to_held(stanza, from, to, out)) return false;
+
+  if (has_body && !never_held && !sessions_.is_open(from, to, now) &&
+      urgent_allowed(stanza, from, to, now)) {
+    xmpp::Element urgent = stanza;
+    if (auto* body = urgent.child("body");
+        body && body->inner_text().starts_with(settings_.urgent_prefix)) {
+      std::string text = body->inner_text().substr(settings_.urgent_prefix.size());
+      text.erase(0, text.find_first_not_of(' '));
+      *body = xmpp::make_text("body", text);
+    }
+    if (!urgent.child("attention", "urn:xmpp:attention:0")) {
+      urgent.add_child(xmpp::make("attention", {{"xmlns", "urn:xmpp:attention:0"}}));
+    }
+    ++stats_.urgent;
+    relay(urgent, sender, target, out, now);
+    out.send(notice(to, from, "Concierge: delivered to " + name_of(to) + " as urgent."));
+    return true;
+  }
+  const Verdict v = decide(from, to, now, false);
+  if (!v.hold) {
+    relay(stanza, sender, target, out, now);
+    if (has_body) reply_notice(from, to, now, out);  // `from` replies to `to`
+    return true;
+  }
+  if (never_held) {
+    ++stats_.dropped;  // chat states, receipts, no-store: relayed only when a message would go
+    return false;
+  }
+  auto per_target = target_holds_.find(to);
+  if (per_target != target_holds_.end() && per_target->second.size() >= settings_.holds_per_target) {
+    refuse(stanza, Refusal::rate_limited,
+           name_of(to) + " has too many messages waiting; try again later.", out);
+    return false;
+  }
+  if (sender_holds_[from] >= settings_.holds_per_sender) {
+    refuse(stanza, Refusal::rate_limited,
+           "You have too many messages waiting for delivery; cancel some or wait.", out);
+    return false;
+  }
+  auto from_proxy = xmpp::proxy_jid(sender.bare(), settings_.component_domain);
+  if (!from_proxy) return false;
+  xmpp::Element relayed = stanza;
+  relayed.set_attr("from", from_proxy->bare_string());
+  relayed.set_attr("to", target.bare_string());
+  hold(std::move(relayed), from, to, v.reason, now, out);
+  return false;
+}
+
+// XEP-0308 corrections and XEP-0424 retractions of a message that is still held apply to the
+// held copy; the correction/retraction itself is then not relayed.
+bool Router::apply_to_held(const xmpp::Element& stanza, const std::string& sender,
+                           const std::string& target, Outbox& out) {
+  auto ref = applies_to(stanza);
+  if (!ref || ref->first.empty()) return false;
+  auto ids = target_holds_.find(target);
+  if (ids == target_holds_.end()) return false;
+  for (std::int64_t id : ids->second) {
+    Hold& h = holds_.at(id);
+    if (h.sender != sender || h.stanza_id != ref->first || h.state != HoldState::held ||
+        in_flight_.count(id)) {
+      continue;
+    }
+    if (ref->second) {
+      erase_hold(id);
+      out.log(LogLevel::debug, "a retraction removed a held message");
+    } else if (auto held = xmpp::parse_xml(h.stanza)) {
+      held->remove_children("body");
+      held->add_child(xmpp::make_text("body", stanza.child_text("body").value_or("")));
+      h.stanza = held->to_xml();
+      store_.put_hold(h);
+    }
+    return true;
+  }
+  return false;
+}
+
+void Router::hold(xmpp::Element relayed, const std::string& sender, const std::string& target,
+                  HoldReason reason, Instant now, Outbox& out) {
+  Hold h;
+  h.id = next_hold_id_++;
+  h.sender = sender;
+  h.target = target;
+  h.stanza_id = std::string(relayed.attr("id"));
+  h.stanza = relayed.to_xml();
+  h.received = now;
+  h.reason = reason;
+  store_.put_hold(h);
+  target_holds_[target].insert(h.id);
+  ++sender_holds_[sender];
+  holds_.emplace(h.id, std::move(h));
+  ++stats_.held;
+  notify(sender, target, reason, now, out);
+}
+
+// --- notices ---------------------------------------------------------------------------------
+
+std::string Router::name_of(const std::string& bare) const { return bare; }
+
+std::string Router::when_text(Instant t, const std::string& sender,
+                              const std::string& target) const {
+  // The sender's zone when known (they are enrolled), else the target's, named.
+  std::string zone_name;
+  bool named = false;
+  if (auto s = settings_.users.find(sender); s != settings_.users.end()) {
+    zone_name = s->second.timezone;
+  } else if (auto tz = settings_.users.find(target); tz != settings_.users.end()) {
+    zone_name = tz->second.timezone;
+    named = true;
+  } else if (auto e = self_enrolled_.find(target); e != self_enrolled_.end()) {
+    zone_name = e->second.timezone;
+    named = true;
+  }
+  if (auto e = self_enrolled_.find(sender); e != self_enrolled_.end()) {
+    zone_name = e->second.timezone;
+    named = false;
+  }
+  auto zone = zone_name.empty() ? ical::Zone::utc() : ical::find_zone(zone_name);
+  if (!zone) zone = ical::Zone::utc();
+  const ical::LocalSeconds local = zone->to_local(to_utc_seconds(t));
+  const std::int64_t days = ical::floor_days(local);
+  const ical::CivilDate d = ical::civil_from_days(days);
+  const std::int64_t secs = local - days * ical::kSecondsPerDay;
+  static constexpr const char* kDays[] = {"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"};
+  char buf[64];
+  if (t - now_hint_ < std::chrono::days(6)) {
+    std::snprintf(buf, sizeof buf, "%s %02d:%02d", kDays[ical::weekday_from_days(days)],
+                  static_cast<int>(secs / 3600), static_cast<int>(secs / 60 % 60));
+  } else {
+    std::snprintf(buf, sizeof buf, "%s %04d-%02d-%02d %02d:%02d", kDays[ical::weekday_from_days(days)],
+                  d.year, d.month, d.day, static_cast<int>(secs / 3600),
+                  static_cast<int>(secs / 60 % 60));
+  }
+  std::string text = buf;
+  if (named || zone_name.empty()) text += " (" + (zone_name.empty() ? "UTC" : zone_name) + ")";
+  return text;
+}
+
+xmpp::Element Router::notice(const std::string& target, const std::string& to,
+                             const std::string& text) const {
+  xmpp::Element m("message");
+  auto jid = xmpp::Jid::parse(target);
+  auto proxy = jid ? xmpp::proxy_jid(*jid, settings_.component_domain) : std::nullopt;
+  m.set_attr("from", proxy ? proxy->bare_string() : settings_.component_domain);
+  m.set_attr("to", to);
+  m.set_attr("type", "chat");
+  m.add_child(xmpp::make_text("body", text));
+  m.add_child(xmpp::make("no-store", {{"xmlns", std::string(kHints)}}));
+  return m;
+}
+
+std::size_t Router::queue_position(const std::string& sender, const std::string& target) const {
+  auto ids = target_holds_.find(target);
+  if (ids == target_holds_.end()) return 1;
+  std::vector<std::string> order;
+  for (std::int64_t id : ids->second) {
+    const Hold& h = holds_.at(id);
+    if (h.state != HoldState::held || h.reason != HoldReason::queue) continue;
+    if (std::find(order.begin(), order.end(), h.sender) == order.end()) order.push_back(h.sender);
+  }
+  auto it = std::find(order.begin(), order.end(), sender);
+  return static_cast<std::size_t>(it - order.begin()) + 1;
+}
+
+void Router::notify(const std::string& sender, const std::string& target, HoldReason reason,
+                    Instant now, Outbox& out) {
+  auto [it, inserted] = notified_.try_emplace({sender, target}, reason);
+  if (!inserted) {
+    if (it->second == reason) return;  // once per hold episode, again only if the reason changes
+    it->second = reason;
+  }
+  // Privacy (DESIGN §7): exact times for the target's own domain by default; others only
+  // learn that the message waits.
+  Settings::Privacy privacy = Settings::Privacy::wait;
+  auto sj = xmpp::Jid::parse(sender);
+  auto tj = xmpp::Jid::parse(target);
+  if (sj && tj && sj->domain() == tj->domain()) privacy = settings_.privacy_default;
+  const std::string who = name_of(target);
+  std::string text;
+  if (privacy == Settings::Privacy::none) {
+    text = "Concierge: your message to " + who + " will be delivered later.";
+  } else if (privacy == Settings::Privacy::wait) {
+    text = "Concierge: " + who + " can't take messages right now; your message will wait and "
+           "be delivered later.";
+  } else if (reason == HoldReason::queue) {
+    text = "Concierge: " + who + " is in another conversation; you are #" +
+           std::to_string(queue_position(sender, target)) + " in line.";
+  } else if (reason == HoldReason::offline) {
+    text = "Concierge: " + who + " is offline; your message will be delivered when they are back.";
+  } else {
+    const char* state = reason == HoldReason::away ? "away" : reason == HoldReason::busy ? "busy" : "off";
+    now_hint_ = now;
+    auto when = next_working(target, now);
+    text = "Concierge: " + who + " is " + state +
+           (when ? " until " + when_text(*when, sender, target) + "; your message will be delivered then."
+                 : " for now; your message will be delivered when they are back at work.");
+  }
+  out.after_commit.push_back(notice(target, sender, text));
+}
+
+void Router::reply_notice(const std::string& replier, const std::string& to, Instant now,
+                          Outbox& out) {
+  if (!enrolled(replier)) return;
+  // The patent's last step: B answers A outside B's working time, or shortly before it ends:
+  // A learns once when B is next available.
+  const ical::Status status = status_of(replier, now);
+  std::optional<Instant> ends;
+  if (status == ical::Status::working) {
+    auto it = schedules_.find(replier);
+    if (it == schedules_.end()) return;
+    auto change = it->second->next_change_after(to_utc_seconds(now));
+    if (!change || from_utc_seconds(*change) - now > settings_.notice_before_end) return;
+    ends = from_utc_seconds(*change);
+  }
+  auto back = next_working(replier, ends.value_or(now) + std::chrono::seconds(1));
+  if (!back) return;
+  auto& told = reply_noticed_[{to, replier}];
+  if (told == *back) return;
+  told = *back;
+  if (auto sj = xmpp::Jid::parse(to), rj = xmpp::Jid::parse(replier);
+      !sj || !rj || sj->domain() != rj->domain() ||
+      settings_.privacy_default != Settings::Privacy::exact) {
+    return;  // only exact-privacy senders learn times
+  }
+  now_hint_ = now;
+  const std::string when = when_text(*back, to, replier);
+  out.send(notice(replier, to,
+                  ends ? "Concierge: " + name_of(replier) + "'s working time ends soon; back " + when + "."
+                       : "Concierge: " + name_of(replier) + " answered outside working time; back " +
+                             when + "."));
+}
+
+// --- release ---------------------------------------------------------------------------------
+
+void Router::set_reason(const std::string& sender, const std::string& target, HoldReason reason,
+                        Instant now, Outbox& out) {
+  auto ids = target_holds_.find(target);
+  if (ids == target_holds_.end()) return;
+  for (std::int64_t id : ids->second) {
+    Hold& h = holds_.at(id);
+    if (h.sender == sender && h.state == HoldState::held && h.reason != reason) {
+      h.reason = reason;
+      store_.put_hold(h);
+    }
+  }
+  notify(sender, target, reason, now, out);
+  // The notice follows the store write: both go out after this turn's commit.
+}
+
+void Router::release(Hold& h, Instant now, Outbox& out) {
+  auto stanza = xmpp::parse_xml(h.stanza);
+  if (!stanza) {
+    out.log(LogLevel::error, "a held message could not be read back; dropped it");
+    erase_hold(h.id);
+    return;
+  }
+  stanza->add_child(xmpp::make("delay", {{"xmlns", std::string(kDelay)},
+                                         {"from", settings_.component_domain},
+                                         {"stamp", format_xmpp_datetime(h.received)}}));
+  in_flight_.insert(h.id);
+  ++stats_.released;
+  sessions_.forwarded(h.sender, h.target, Activity::message, now,
+                      presence_.reachability(h.target) == Reachability::available);
+  out.releases.push_back({h.id, std::move(*stanza)});
+}
+
+void Router::try_release(const std::string& target, Instant now, Outbox& out) {
+  if (!online_) return;
+  auto ids = target_holds_.find(target);
+  if (ids == target_holds_.end() || ids->second.empty()) return;
+  // Conversations in the order of their first held message.
+  std::vector<std::string> order;
+  std::map<std::string, HoldReason> reason_of;
+  for (std::int64_t id : ids->second) {
+    const Hold& h = holds_.at(id);
+    if (h.state != HoldState::held || in_flight_.count(id)) continue;
+    if (!reason_of.count(h.sender)) {
+      order.push_back(h.sender);
+      reason_of[h.sender] = h.reason;
+    }
+  }
+  if (order.empty()) return;
+  auto release_conversation = [&](const std::string& sender) {
+    for (std::int64_t id : ids->second) {
+      Hold& h = holds_.at(id);
+      if (h.sender == sender && h.state == HoldState::held && !in_flight_.count(id)) {
+        release(h, now, out);
+      }
+    }
+    notified_.erase({sender, target});
+  };
+
+  const ical::Status status = status_of(target, now);
+  if (status != ical::Status::working) {
+    for (const auto& sender : order) {
+      if (!sessions_.is_open(sender, target, now)) {
+        set_reason(sender, target, reason_for(status), now, out);
+      } else {
+        release_conversation(sender);
+      }
+    }
+    return;
+  }
+  const Reachability reach = presence_.reachability(target);
+  if (reach == Reachability::offline) {
+    for (const auto& sender : order) set_reason(sender, target, HoldReason::offline, now, out);
+    return;
+  }
+  const bool dnd = reach == Reachability::dnd;
+  // Off-hours / away / busy / offline holds: released together, with one summary first —
+  // when the target is free to take them.
+  std::vector<std::string> batch;
+  for (const auto& sender : order) {
+    if (reason_of[sender] != HoldReason::queue) batch.push_back(sender);
+  }
+  if (!batch.empty()) {
+    if (!dnd && sessions_.counted(target, now) < settings_.max_concurrent) {
+      std::string summary = "Concierge: while you were away, ";
+      std::size_t total = 0;
+      std::string list;
+      for (const auto& sender : batch) {
+        std::size_t n = 0;
+        Instant first{};
+        for (std::int64_t id : ids->second) {
+          const Hold& h = holds_.at(id);
+          if (h.sender == sender && h.state == HoldState::held && !in_flight_.count(id)) {
+            if (n++ == 0) first = h.received;
+          }
+        }
+        total += n;
+        now_hint_ = now;
+        list += (list.empty() ? "" : ", ") + name_of(sender) + " (" + std::to_string(n) +
+                " since " + when_text(first, target, target) + ")";
+      }
+      summary += std::to_string(batch.size()) + (batch.size() == 1 ? " person" : " people") +
+                 " wrote " + std::to_string(total) + (total == 1 ? " message: " : " messages: ") +
+                 list + ". Here they come.";
+      xmpp::Element m("message");
+      m.set_attr("from", settings_.component_domain);
+      m.set_attr("to", target);
+      m.set_attr("type", "chat");
+      m.add_child(xmpp::make_text("body", summary));
+      m.add_child(xmpp::make("no-store", {{"xmlns", std::string(kHints)}}));
+      out.send(std::move(m));
+      for (const auto& sender : batch) release_conversation(sender);
+      return;
+    }
+    for (const auto& sender : batch) set_reason(sender, target, HoldReason::queue, now, out);
+  }
+  // The queue: one conversation per free slot, first come first served; a released
+  // conversation holds its slot until its session ends.
+  int free = dnd ? 0 : settings_.max_concurrent - sessions_.counted(target, now);
+  for (const auto& sender : order) {
+    if (free <= 0) break;
+    if (reason_of[sender] != HoldReason::queue && !batch.empty()) continue;
+    release_conversation(sender);
+    sessions_.open_released(sender, target, now);
+    --free;
+  }
+}
+
+void Router::release_confirmed(const std::vector<std::int64_t>& ids, Instant now) {
+  for (std::int64_t id : ids) {
+    if (!in_flight_.erase(id)) continue;
+    auto it = holds_.find(id);
+    if (it == holds_.end()) continue;
+    it->second.state = HoldState::sent;
+    it->second.sent_at = now;
+    store_.put_hold(it->second);
+  }
+}
+
+void Router::disconnected() {
+  online_ = false;
+  in_flight_.clear();  // still `held` in the store: they go out again once conditions allow
+}
+
+bool Router::rehold_bounce(const xmpp::Element& stanza, const std::string& target,
+                           const std::string& sender, Instant now, Outbox& out) {
+  const std::string_view id = stanza.attr("id");
+  auto ids = target_holds_.find(target);
+  if (id.empty() || ids == target_holds_.end()) return false;
+  for (std::int64_t hid : ids->second) {
+    Hold& h = holds_.at(hid);
+    if (h.sender != sender || h.stanza_id != id) continue;
+    if (h.state == HoldState::sent && now - h.sent_at > settings_.confirm_window) continue;
+    if (h.state != HoldState::sent && !in_flight_.count(hid)) continue;
+    in_flight_.erase(hid);
+    h.state = HoldState::held;
+    h.reason = HoldReason::offline;
+    store_.put_hold(h);
+    out.log(LogLevel::info, "a released message bounced; it is held again");
+    return true;
+  }
+  return false;
+}
+
+void Router::erase_hold(std::int64_t id) {
+  auto it = holds_.find(id);
+  if (it == holds_.end()) return;
+  const Hold& h = it->second;
+  if (auto t = target_holds_.find(h.target); t != target_holds_.end()) {
+    t->second.erase(id);
+    if (t->second.empty()) target_holds_.erase(t);
+  }
+  if (h.state == HoldState::held) {
+    if (auto s = sender_holds_.find(h.sender); s != sender_holds_.end() && --s->second == 0) {
+      sender_holds_.erase(s);
+    }
+  }
+  const auto pair = std::pair{h.sender, h.target};
+  in_flight_.erase(id);
+  store_.remove_hold(id);
+  holds_.erase(it);
+  // The hold episode ends when none of this sender's messages to this target is held.
+  bool more = false;
+  if (auto t = target_holds_.find(pair.second); t != target_holds_.end()) {
+    for (std::int64_t other : t->second) more |= holds_.at(other).sender == pair.first;
+  }
+  if (!more) notified_.erase(pair);
+}
+
+void Router::expire_holds(Instant now, Outbox& out) {
+  std::vector<std::int64_t> done;
+  std::map<std::pair<std::string, std::string>, int> expired;
+  for (auto& [id, h] : holds_) {
+    if (h.state == HoldState::sent && now - h.sent_at >= settings_.confirm_window) {
+      done.push_back(id);
+    } else if (h.state == HoldState::held && !in_flight_.count(id) &&
+               now - h.received >= settings_.max_hold_age) {
+      done.push_back(id);
+      ++expired[{h.sender, h.target}];
+    }
+  }
+  for (std::int64_t id : done) erase_hold(id);
+  for (const auto& [pair, n] : expired) {
+    stats_.expired += static_cast<std::uint64_t>(n);
+    out.send(notice(pair.second, pair.first,
+                    "Concierge: " + std::to_string(n) + (n == 1 ? " message" : " messages") +
+                        " you sent to " + name_of(pair.second) +
+                        " waited too long and expired undelivered."));
+  }
+}
+
+void Router::bounce_holds(const std::string& target, const std::string& why, Outbox& out) {
+  auto ids = target_holds_.find(target);
+  if (ids == target_holds_.end()) return;
+  std::map<std::string, int> per_sender;
+  for (std::int64_t id : std::set<std::int64_t>(ids->second)) {
+    const Hold& h = holds_.at(id);
+    if (h.state == HoldState::held) ++per_sender[h.sender];
+    erase_hold(id);
+  }
+  for (const auto& [sender, n] : per_sender) {
+    out.send(notice(target, sender,
+                    "Concierge: " + std::to_string(n) + (n == 1 ? " message" : " messages") +
+                        " you sent to " + name_of(target) + " could not be delivered: " + why));
+  }
+}
+
+std::vector<Hold> Router::holds_for(const std::string& target) const {
+  std::vector<Hold> out;
+  auto ids = target_holds_.find(target);
+  if (ids == target_holds_.end()) return out;
+  for (std::int64_t id : ids->second) {
+    const Hold& h = holds_.at(id);
+    if (h.state == HoldState::held && !in_flight_.count(id)) out.push_back(h);
+  }
+  return out;
+}
+
+// "held" lists what the sender has waiting; "cancel [jid]" drops it (DESIGN §2).
+bool Router::handle_hold_command(const xmpp::Element& stanza, const std::string& sender,
+                                 std::string_view command, Outbox& out) {
+  const bool list = command == "held";
+  const bool cancel = command == "cancel" || command.starts_with("cancel ");
+  if (!list && !cancel) return false;
+  std::string only;
+  if (cancel && command.size() > 7) only = lower(command.substr(7));
+  std::map<std::string, std::vector<std::int64_t>> mine;
+  for (const auto& [id, h] : holds_) {
+    if (h.sender == sender && h.state == HoldState::held && !in_flight_.count(id) &&
+        (only.empty() || h.target == only)) {
+      mine[h.target].push_back(id);
+    }
+  }
+  std::string text;
+  if (mine.empty()) {
+    text = only.empty() ? "Nothing you sent is held." : "Nothing you sent to " + only + " is held.";
+  } else if (list) {
+    text = "Held for delivery:";
+    for (const auto& [target, ids] : mine) {
+      text += "\n  " + target + ": " + std::to_string(ids.size()) +
+              (ids.size() == 1 ? " message" : " messages");
+    }
+    text += "\nSend \"cancel\" (or \"cancel user@domain\") to withdraw them.";
+  } else {
+    std::size_t n = 0;
+    for (const auto& [target, ids] : mine) {
+      for (std::int64_t id : ids) erase_hold(id);
+      n += ids.size();
+    }
+    text = "Cancelled " + std::to_string(n) + (n == 1 ? " held message." : " held messages.");
+  }
+  xmpp::Element reply("message");
+  reply.set_attr("from", settings_.component_domain);
+  reply.set_attr("to", stanza.attr("from"));
+  reply.set_attr("type", "chat");
+  reply.add_child(xmpp::make_text("body", text));
+  out.send(std::move(reply));
+  ++stats_.answered;
+  return true;
+}
+
+}  // namespace concierge::core

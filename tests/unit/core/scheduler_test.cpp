@@ -1,0 +1,328 @@
+// SPDX-License-Identifier: MIT
+// The decision table of DESIGN §2, holds, notices, releases — with a fake clock.
+#include <component/core/router.hpp>
+
+#include <gtest/gtest.h>
+
+#include <ical/compile.hpp>
+
+namespace concierge::core {
+namespace {
+
+using namespace std::chrono_literals;
+
+// Mon 2026-11-30 is a Monday. Bob works Mon-Fri 09:00-17:00 Europe/Berlin (UTC+1 in winter).
+const Instant kMonday0800Utc = Instant{std::chrono::sys_days{std::chrono::year{2026} / 11 / 30}} + 8h;
+
+Settings settings() {
+  Settings s;
+  s.component_domain = "sched.example.org";
+  s.served_domains = {"example.org"};
+  s.enrolled = {"bob@example.org", "alice@example.org", "carol@example.org"};
+  for (const char* u : {"bob@example.org", "alice@example.org", "carol@example.org"}) {
+    s.users[u].timezone = "Europe/Berlin";
+  }
+  s.users["bob@example.org"].always_through = {"boss@example.org"};
+  s.enrolled.insert("boss@example.org");
+  return s;
+}
+
+std::shared_ptr<const ical::Schedule> office_hours(Instant around) {
+  ical::CompileRequest r;
+  r.zone = "Europe/Berlin";
+  r.hours = "Mon-Fri 09:00-17:00";
+  ical::set_window_around(
+      r, std::chrono::duration_cast<std::chrono::seconds>(around.time_since_epoch()).count(), 20);
+  auto s = ical::compile(r);
+  EXPECT_TRUE(s.ok()) << s.error();
+  return std::make_shared<const ical::Schedule>(s.value());
+}
+
+xmpp::Element xml(const std::string& text) {
+  std::string error;
+  auto e = xmpp::parse_xml(text, &error);
+  EXPECT_TRUE(e) << error << " in " << text;
+  return e ? *e : xmpp::Element{};
+}
+
+std::string chat(const std::string& from, const std::string& to_local, const std::string& id,
+                 const std::string& body, const std::string& extra = "") {
+  return "<message from=\"" + from + "/r\" to=\"" + to_local +
+         "\\40example.org@sched.example.org\" type=\"chat\" id=\"" + id + "\"><body>" + body +
+         "</body>" + extra + "</message>";
+}
+
+class SchedulerTest : public ::testing::Test {
+ protected:
+  MemoryStore store;
+  std::unique_ptr<Router> router = std::make_unique<Router>(settings(), store);
+  Outbox out;
+  Instant now = kMonday0800Utc + 1h;  // 10:00 Berlin: bob is working
+
+  void SetUp() override {
+    router->connected(now, out);
+    out.clear();
+    router->set_schedule("bob@example.org", office_hours(now), now, out);
+    present("bob@example.org");
+    out.clear();
+  }
+  void present(const std::string& who, const std::string& show = "") {
+    router->handle(xml("<presence from=\"" + who + "/desk\" to=\"sched.example.org\">" +
+                       (show.empty() ? "" : "<show>" + show + "</show>") + "</presence>"),
+                   now, out);
+  }
+  void gone(const std::string& who) {
+    router->handle(xml("<presence from=\"" + who + "/desk\" to=\"sched.example.org\" type=\"unavailable\"/>"),
+                   now, out);
+  }
+  void in(const std::string& text) {
+    out.clear();
+    router->handle(xml(text), now, out);
+  }
+  std::vector<std::string> bodies(const std::vector<xmpp::Element>& stanzas, const std::string& to) {
+    std::vector<std::string> b;
+    for (const auto& s : stanzas) {
+      if (s.attr("to").starts_with(to)) b.push_back(s.child_text("body").value_or("<none>"));
+    }
+    return b;
+  }
+  std::vector<std::string> released_bodies() {
+    std::vector<std::string> b;
+    for (const auto& r : out.releases) b.push_back(r.stanza.child_text("body").value_or(""));
+    return b;
+  }
+  void tick_to(Instant t) {
+    now = t;
+    out.clear();
+    router->tick(now, out);
+  }
+  void converse(const std::string& a, const std::string& b_local) {
+    in(chat(a, b_local, "x1", "hi"));
+    in(chat(b_local + "@example.org", a.substr(0, a.find('@')), "x2", "hi back"));
+  }
+};
+
+TEST_F(SchedulerTest, FreeAndWorkingTargetGetsTheMessageAtOnce) {
+  in(chat("alice@example.org", "bob", "m1", "hello"));
+  ASSERT_EQ(out.stanzas.size(), 1u);
+  EXPECT_EQ(out.stanzas[0].attr("to"), "bob@example.org");
+  EXPECT_TRUE(out.after_commit.empty()) << "no notice when nothing is held";
+}
+
+TEST_F(SchedulerTest, OffHoursHoldsWithOneNoticeAfterCommitNamingTheTime) {
+  now = kMonday0800Utc + 10h;  // 19:00 Berlin
+  in(chat("alice@example.org", "bob", "m1", "one"));
+  EXPECT_TRUE(out.stanzas.empty()) << "held, not relayed";
+  ASSERT_EQ(out.after_commit.size(), 1u) << "the notice waits for the commit";
+  const std::string notice = out.after_commit[0].child_text("body").value();
+  EXPECT_EQ(notice, "Concierge: bob@example.org is off until Tue 09:00; your message will be delivered then.");
+  EXPECT_EQ(out.after_commit[0].attr("from"), "bob\\40example.org@sched.example.org");
+  EXPECT_NE(out.after_commit[0].child("no-store", "urn:xmpp:hints"), nullptr);
+  ASSERT_EQ(store.holds().size(), 1u) << "written to the store in the same turn";
+  in(chat("alice@example.org", "bob", "m2", "two"));
+  EXPECT_TRUE(out.after_commit.empty()) << "once per hold episode, not per message";
+  EXPECT_EQ(router->holds_for("bob@example.org").size(), 2u);
+}
+
+TEST_F(SchedulerTest, ReleasedAtTheNextWorkingTimeInOrderWithSummaryAndDelayStamp) {
+  now = kMonday0800Utc + 10h;
+  in(chat("alice@example.org", "bob", "m1", "one"));
+  now += 1min;
+  in(chat("carol@example.org", "bob", "c1", "from carol"));
+  in(chat("alice@example.org", "bob", "m2", "two"));
+  ASSERT_TRUE(router->next_wake());
+  EXPECT_EQ(*router->next_wake(), kMonday0800Utc + 24h) << "Tue 09:00 Berlin = 08:00 UTC";
+  tick_to(*router->next_wake());
+  EXPECT_EQ(released_bodies(), (std::vector<std::string>{"one", "two", "from carol"}))
+      << "conversations first come first served, each in order";
+  const auto& first = out.releases[0].stanza;
+  EXPECT_EQ(first.attr("id"), "m1") << "ids preserved";
+  EXPECT_EQ(first.attr("from"), "alice\\40example.org@sched.example.org");
+  const auto* delay = first.child("delay", "urn:xmpp:delay");
+  ASSERT_NE(delay, nullptr);
+  EXPECT_EQ(delay->attr("stamp"), "2026-11-30T18:00:00Z");
+  EXPECT_EQ(delay->attr("from"), "sched.example.org");
+  auto summary = bodies(out.stanzas, "bob@example.org");
+  ASSERT_EQ(summary.size(), 1u);
+  EXPECT_NE(summary[0].find("2 people wrote 3 messages"), std::string::npos) << summary[0];
+  // Confirmed by the ping answer: kept as `sent` for the confirm window, then deleted.
+  std::vector<std::int64_t> ids;
+  for (const auto& r : out.releases) ids.push_back(r.hold_id);
+  router->release_confirmed(ids, now);
+  EXPECT_EQ(store.holds().size(), 3u);
+  EXPECT_EQ(store.holds()[0].state, HoldState::sent);
+  tick_to(now + 15min);
+  EXPECT_TRUE(store.holds().empty());
+}
+
+TEST_F(SchedulerTest, BusyInAnotherConversationQueuesWithPositionThenOneSlotAtATime) {
+  converse("carol@example.org", "bob");  // bob and carol both wrote: counts against bob
+  in(chat("alice@example.org", "bob", "m1", "queued"));
+  EXPECT_TRUE(out.stanzas.empty());
+  ASSERT_EQ(out.after_commit.size(), 1u);
+  EXPECT_EQ(out.after_commit[0].child_text("body"),
+            "Concierge: bob@example.org is in another conversation; you are #1 in line.");
+  in(chat("boss@example.org", "bob", "b1", "me too"));
+  EXPECT_EQ(out.after_commit[0].child_text("body"),
+            "Concierge: bob@example.org is in another conversation; you are #2 in line.");
+  // carol's conversation goes idle: one slot frees, alice (first come) is released alone.
+  tick_to(now + 10min);
+  EXPECT_EQ(released_bodies(), std::vector<std::string>{"queued"});
+  EXPECT_TRUE(router->session_open("alice@example.org", "bob@example.org", now))
+      << "a conversation released from the queue holds its slot";
+  EXPECT_EQ(router->holds_for("bob@example.org").size(), 1u);
+}
+
+TEST_F(SchedulerTest, KnownOfflineInWorkingTimeHoldsUntilBackThenReleases) {
+  gone("bob@example.org");
+  in(chat("alice@example.org", "bob", "m1", "are you there"));
+  ASSERT_EQ(out.after_commit.size(), 1u);
+  EXPECT_EQ(out.after_commit[0].child_text("body"),
+            "Concierge: bob@example.org is offline; your message will be delivered when they are back.");
+  out.clear();
+  present("bob@example.org");
+  EXPECT_EQ(released_bodies(), std::vector<std::string>{"are you there"});
+}
+
+TEST_F(SchedulerTest, UnknownPresenceForwardsAndDndQueues) {
+  router->handle(xml(chat("alice@example.org", "carol", "u1", "x")), now, out);
+  in(chat("alice@example.org", "carol", "u2", "unknown presence goes through"));
+  EXPECT_EQ(out.stanzas.size(), 1u);
+  present("bob@example.org", "dnd");
+  in(chat("alice@example.org", "bob", "d1", "dnd"));
+  EXPECT_TRUE(out.stanzas.empty());
+  out.clear();
+  present("bob@example.org");  // leaving dnd frees the slot
+  EXPECT_EQ(released_bodies(), std::vector<std::string>{"dnd"});
+}
+
+TEST_F(SchedulerTest, ChatStatesAreNeverHeldOnlyDropped) {
+  now = kMonday0800Utc + 10h;
+  in("<message from=\"alice@example.org/r\" to=\"bob\\40example.org@sched.example.org\" type=\"chat\">"
+     "<composing xmlns=\"http://jabber.org/protocol/chatstates\"/></message>");
+  EXPECT_TRUE(out.stanzas.empty());
+  EXPECT_TRUE(out.after_commit.empty());
+  EXPECT_TRUE(store.holds().empty());
+}
+
+TEST_F(SchedulerTest, UrgentFromAlwaysThroughGoesThroughWithinTheHourlyLimit) {
+  now = kMonday0800Utc + 10h;
+  gone("bob@example.org");  // offline: no session opens, every message is decided afresh
+  for (int i = 0; i < 3; ++i) {
+    in(chat("boss@example.org", "bob", "u" + std::to_string(i), "!urgent server down"));
+    ASSERT_EQ(out.stanzas.size(), 2u) << i;
+    EXPECT_EQ(out.stanzas[0].child_text("body"), "server down") << "prefix stripped";
+    EXPECT_NE(out.stanzas[0].child("attention", "urn:xmpp:attention:0"), nullptr);
+    EXPECT_EQ(out.stanzas[1].child_text("body"), "Concierge: delivered to bob@example.org as urgent.");
+  }
+  in(chat("boss@example.org", "bob", "u4", "!urgent again"));
+  EXPECT_TRUE(out.stanzas.empty()) << "above urgent.max_per_hour: decided as not urgent, held";
+  in(chat("alice@example.org", "bob", "a1", "!urgent me too"));
+  EXPECT_TRUE(out.stanzas.empty()) << "alice is not on bob's always-through list";
+}
+
+TEST_F(SchedulerTest, RepliesFollowTheTableForTheOtherSideAndTellWhenTheReplierIsBack) {
+  now = kMonday0800Utc + 7h + 50min;  // 16:50 Berlin: bob's day ends in 10 min
+  in(chat("bob@example.org", "alice", "r1", "sure"));
+  ASSERT_EQ(out.stanzas.size(), 2u);
+  EXPECT_EQ(out.stanzas[0].attr("to"), "alice@example.org");
+  EXPECT_EQ(out.stanzas[1].child_text("body"),
+            "Concierge: bob@example.org's working time ends soon; back Tue 09:00.");
+  in(chat("bob@example.org", "alice", "r2", "one more"));
+  EXPECT_EQ(out.stanzas.size(), 1u) << "told once";
+}
+
+TEST_F(SchedulerTest, CorrectionsAndRetractionsApplyToHeldCopies) {
+  now = kMonday0800Utc + 10h;
+  in(chat("alice@example.org", "bob", "m1", "teh typo"));
+  in(chat("alice@example.org", "bob", "m1c", "the typo", "<replace xmlns=\"urn:xmpp:message-correct:0\" id=\"m1\"/>"));
+  in(chat("alice@example.org", "bob", "m2", "never mind"));
+  in(chat("alice@example.org", "bob", "m2r", "", "<retract xmlns=\"urn:xmpp:message-retract:1\" id=\"m2\"/>"));
+  auto held = router->holds_for("bob@example.org");
+  ASSERT_EQ(held.size(), 1u);
+  EXPECT_NE(held[0].stanza.find("the typo"), std::string::npos);
+  EXPECT_EQ(held[0].stanza_id, "m1");
+}
+
+TEST_F(SchedulerTest, HoldsSurviveARestartAndAreNotAnnouncedTwice) {
+  now = kMonday0800Utc + 10h;
+  in(chat("alice@example.org", "bob", "m1", "durable"));
+  router = std::make_unique<Router>(settings(), store);  // a crash and restart
+  Outbox o;
+  router->connected(now, o);
+  router->set_schedule("bob@example.org", office_hours(now), now, o);
+  EXPECT_EQ(router->holds_for("bob@example.org").size(), 1u);
+  in(chat("alice@example.org", "bob", "m2", "again"));
+  EXPECT_TRUE(out.after_commit.empty()) << "same episode as before the restart";
+  present("bob@example.org");
+  tick_to(kMonday0800Utc + 24h);
+  EXPECT_EQ(released_bodies(), (std::vector<std::string>{"durable", "again"}));
+}
+
+TEST_F(SchedulerTest, UnconfirmedReleasesGoOutAgainAfterAReconnect) {
+  gone("bob@example.org");
+  in(chat("alice@example.org", "bob", "m1", "x"));
+  out.clear();
+  present("bob@example.org");
+  ASSERT_EQ(out.releases.size(), 1u);
+  router->disconnected();  // no ping answer came
+  out.clear();
+  router->connected(now, out);
+  present("bob@example.org");
+  EXPECT_EQ(released_bodies(), std::vector<std::string>{"x"}) << "at-least-once";
+}
+
+TEST_F(SchedulerTest, BounceInsideTheConfirmWindowHoldsAgain) {
+  gone("bob@example.org");
+  in(chat("alice@example.org", "bob", "m1", "x"));
+  out.clear();
+  present("bob@example.org");
+  router->release_confirmed({out.releases[0].hold_id}, now);
+  in("<message from=\"bob@example.org\" to=\"alice\\40example.org@sched.example.org\" type=\"error\" id=\"m1\">"
+     "<error type=\"cancel\"><service-unavailable xmlns=\"urn:ietf:params:xml:ns:xmpp-stanzas\"/></error></message>");
+  EXPECT_TRUE(out.stanzas.empty()) << "the bounce is not passed on: the message is held again";
+  ASSERT_EQ(router->holds_for("bob@example.org").size(), 1u);
+}
+
+TEST_F(SchedulerTest, HoldsExpireWithANoticeToTheSender) {
+  now = kMonday0800Utc + 10h;
+  Settings s = settings();
+  s.max_hold_age = 1h;
+  router->reconfigure(s);
+  in(chat("alice@example.org", "bob", "m1", "x"));
+  tick_to(now + 1h);
+  EXPECT_TRUE(store.holds().empty());
+  ASSERT_EQ(bodies(out.stanzas, "alice@example.org").size(), 1u);
+  EXPECT_NE(bodies(out.stanzas, "alice@example.org")[0].find("expired undelivered"), std::string::npos);
+}
+
+TEST_F(SchedulerTest, SendersCanListAndCancelWhatTheySent) {
+  now = kMonday0800Utc + 10h;
+  in(chat("alice@example.org", "bob", "m1", "x"));
+  in("<message from=\"alice@example.org/r\" to=\"sched.example.org\" type=\"chat\"><body>held</body></message>");
+  EXPECT_NE(out.stanzas[0].child_text("body")->find("bob@example.org: 1 message"), std::string::npos);
+  in("<message from=\"alice@example.org/r\" to=\"sched.example.org\" type=\"chat\"><body>cancel</body></message>");
+  EXPECT_EQ(out.stanzas[0].child_text("body"), "Cancelled 1 held message.");
+  EXPECT_TRUE(store.holds().empty());
+}
+
+TEST_F(SchedulerTest, PauseMakesBusyUntilItEnds) {
+  router->pause("bob@example.org", now + 1h, now, out);
+  in(chat("alice@example.org", "bob", "p1", "during the pause"));
+  EXPECT_TRUE(out.stanzas.empty());
+  EXPECT_NE(out.after_commit[0].child_text("body")->find("is busy until Mon 11:00"), std::string::npos)
+      << *out.after_commit[0].child_text("body");
+  tick_to(now + 1h);
+  EXPECT_EQ(released_bodies(), std::vector<std::string>{"during the pause"});
+}
+
+TEST_F(SchedulerTest, BlockedSenderIsRefused) {
+  router->block("bob@example.org", "alice@example.org", true);
+  in(chat("alice@example.org", "bob", "m1", "x"));
+  ASSERT_EQ(out.stanzas.size(), 1u);
+  EXPECT_EQ(out.stanzas[0].attr("type"), "error");
+  EXPECT_NE(out.stanzas[0].to_xml().find("not-acceptable"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace concierge::core

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -12,6 +13,7 @@
 
 #include <libical/ical.h>
 
+#include <ical/event.hpp>
 #include <ical/prescan.hpp>
 #include <ical/recurrence.hpp>
 #include <ical/spans.hpp>
@@ -138,17 +140,16 @@ class Compiler {
       ComponentPtr root(icalparser_parse_string(scan.rewritten.c_str()));
       icalerror_clear_errno();
       if (!root) return Error{"the calendar could not be read (it is incomplete or not iCalendar)"};
-      std::size_t calendars = 0;
       if (icalcomponent_isa(root.get()) == ICAL_VCALENDAR_COMPONENT) {
-        process_calendar(root.get());
-        calendars = 1;
+        calendars_.push_back(root.get());
       } else {
-        for (icalcomponent* c : children(root.get(), ICAL_VCALENDAR_COMPONENT)) {
-          process_calendar(c);
-          ++calendars;
-        }
+        calendars_ = children(root.get(), ICAL_VCALENDAR_COMPONENT);
       }
-      if (calendars == 0) return Error{"this is not an iCalendar file (no VCALENDAR inside)"};
+      if (calendars_.empty()) return Error{"this is not an iCalendar file (no VCALENDAR inside)"};
+      for (icalcomponent* c : calendars_) process_calendar(c);
+      events_.insert(events_.end(), scan.events.begin(), scan.events.end());
+      process_events();
+      calendars_.clear();
     }
     return assemble();
   }
@@ -162,11 +163,11 @@ class Compiler {
     bool is_date = false;
   };
 
-  const Zone* zone_for_tzid(icalcomponent* calendar, const std::string& tzid) {
+  const Zone* zone_for_tzid(const std::string& tzid) {
     if (auto it = tzids_.find(tzid); it != tzids_.end()) return it->second.get();
     std::shared_ptr<const Zone> zone = find_zone(tzid);
-    if (!zone && calendar != nullptr) {
-      if (icaltimezone* own = icalcomponent_get_timezone(calendar, tzid.c_str())) {
+    for (std::size_t i = 0; !zone && i < calendars_.size(); ++i) {
+      if (icaltimezone* own = icalcomponent_get_timezone(calendars_[i], tzid.c_str())) {
         // A VTIMEZONE under a name nobody knows: trust its rules around the window.
         zone = Zone::sampled(tzid, request_.window_from - 40 * kSecondsPerDay,
                              request_.window_to + 40 * kSecondsPerDay, [own](UtcSeconds t) {
@@ -186,26 +187,19 @@ class Compiler {
     return tzids_.emplace(tzid, zone).first->second.get();
   }
 
-  std::optional<When> read_time(icalproperty* prop, const icaltimetype& t) {
-    if (icaltime_is_null_time(t) || t.year < 1 || t.year > 9999 || t.month < 1 || t.month > 12 ||
-        t.day < 1 || t.day > 31)
-      return std::nullopt;
+  std::optional<When> read_time(const TimeValue& t) {
     When w;
-    w.is_date = t.is_date != 0;
-    w.local = seconds_from_civil(t.year, t.month, t.day, w.is_date ? 0 : t.hour,
-                                 w.is_date ? 0 : t.minute, w.is_date ? 0 : t.second);
-    icalparameter* tzid_param =
-        prop != nullptr ? icalproperty_get_first_parameter(prop, ICAL_TZID_PARAMETER) : nullptr;
-    const char* tzid = tzid_param != nullptr ? icalparameter_get_tzid(tzid_param) : nullptr;
-    if (w.is_date) {
+    w.is_date = t.is_date;
+    w.local = t.local;
+    if (t.is_date) {
       // libical makes all-day events UTC-midnight spans; they are days in the user's zone.
       w.zone = floating_zone_.get();
       w.zone_key = "date";
-    } else if (icaltime_is_utc(t)) {
+    } else if (t.is_utc) {
       w.zone = Zone::utc().get();
       w.zone_key = "UTC";
-    } else if (tzid != nullptr && *tzid != '\0') {
-      w.zone = zone_for_tzid(calendar_, tzid);
+    } else if (!t.tzid.empty()) {
+      w.zone = zone_for_tzid(t.tzid);
       w.zone_key = "tz:" + w.zone->name();
     } else {
       w.zone = floating_zone_.get();  // floating: X-WR-TIMEZONE, else the user's zone
@@ -214,30 +208,127 @@ class Compiler {
     return w;
   }
 
+  static std::optional<TimeValue> to_value(icalproperty* prop, const icaltimetype& t) {
+    if (icaltime_is_null_time(t) || t.year < 1 || t.year > 9999 || t.month < 1 || t.month > 12 ||
+        t.day < 1 || t.day > 31)
+      return std::nullopt;
+    TimeValue v;
+    v.is_date = t.is_date != 0;
+    v.local = seconds_from_civil(t.year, t.month, t.day, v.is_date ? 0 : t.hour,
+                                 v.is_date ? 0 : t.minute, v.is_date ? 0 : t.second);
+    v.is_utc = !v.is_date && icaltime_is_utc(t);
+    icalparameter* tzid =
+        prop != nullptr ? icalproperty_get_first_parameter(prop, ICAL_TZID_PARAMETER) : nullptr;
+    if (!v.is_utc && tzid != nullptr && icalparameter_get_tzid(tzid) != nullptr) {
+      v.tzid = icalparameter_get_tzid(tzid);
+    }
+    return v;
+  }
+
+  std::optional<When> read_time(icalproperty* prop, const icaltimetype& t) {
+    auto v = to_value(prop, t);
+    return v ? read_time(*v) : std::nullopt;
+  }
+
+  static DurationValue to_duration(const icaldurationtype& d) {
+    DurationValue v;
+    v.negative = d.is_neg != 0;
+    v.nominal_days = static_cast<std::int64_t>(d.weeks) * 7 + d.days;
+    v.exact_seconds = static_cast<std::int64_t>(d.hours) * 3600 + d.minutes * 60 + d.seconds;
+    return v;
+  }
+
+  // The libical path: what libical read, as the plain values the text reader gives.
+  static EventData convert(icalcomponent* c) {
+    EventData e;
+    if (const char* uid = icalcomponent_get_uid(c)) e.uid = uid;
+    if (const char* summary = icalcomponent_get_summary(c)) e.summary = summary;
+    if (icalproperty* p = icalcomponent_get_first_property(c, ICAL_DTSTART_PROPERTY)) {
+      if (auto v = to_value(p, icalproperty_get_dtstart(p))) {
+        e.start = *v;
+        e.has_start = true;
+      }
+    }
+    if (icalproperty* p = icalcomponent_get_first_property(c, ICAL_DTEND_PROPERTY)) {
+      if (auto v = to_value(p, icalproperty_get_dtend(p))) {
+        e.end = *v;
+        e.has_end = true;
+      } else {
+        e.has_duration = true;  // an unreadable end: the event is skipped
+        e.duration.negative = true;
+      }
+    } else if (icalproperty* d = icalcomponent_get_first_property(c, ICAL_DURATION_PROPERTY)) {
+      e.duration = to_duration(icalproperty_get_duration(d));
+      e.has_duration = true;
+    }
+    for (icalproperty* p : properties(c, ICAL_RRULE_PROPERTY)) {
+      icalrecurrencetype r = icalproperty_get_rrule(p);
+      if (char* text = icalrecurrencetype_as_string_r(&r)) {
+        e.rrules.emplace_back(text);
+        icalmemory_free_buffer(text);
+      }
+    }
+    for (icalproperty* p : properties(c, ICAL_RDATE_PROPERTY)) {
+      const icaldatetimeperiodtype rd = icalproperty_get_rdate(p);
+      EventData::Extra x;
+      if (!icaltime_is_null_time(rd.time)) {
+        if (auto v = to_value(p, rd.time)) {
+          x.start = *v;
+          e.rdates.push_back(x);
+        }
+      } else if (auto v = to_value(p, rd.period.start)) {
+        x.start = *v;
+        if (auto end = to_value(p, rd.period.end)) {
+          x.end = *end;
+          x.has_end = true;
+        } else {
+          x.duration = to_duration(rd.period.duration);
+          x.has_duration = true;
+        }
+        e.rdates.push_back(x);
+      }
+    }
+    for (icalproperty* p : properties(c, ICAL_EXDATE_PROPERTY)) {
+      if (auto v = to_value(p, icalproperty_get_exdate(p))) e.exdates.push_back(*v);
+    }
+    if (icalproperty* rid = icalcomponent_get_first_property(c, ICAL_RECURRENCEID_PROPERTY)) {
+      if (auto v = to_value(rid, icalproperty_get_recurrenceid(rid))) {
+        e.recurrence_id = *v;
+      }
+      e.has_recurrence_id = true;
+      icalparameter* range = icalproperty_get_first_parameter(rid, ICAL_RANGE_PARAMETER);
+      e.this_and_future =
+          range != nullptr && icalparameter_get_range(range) == ICAL_RANGE_THISANDFUTURE;
+    }
+    e.cancelled = is_cancelled(c);
+    e.out_of_office = is_out_of_office(c);
+    e.transparent = is_transparent(c);
+    return e;
+  }
+
   // ---- events --------------------------------------------------------------------------------
-  std::string describe(icalcomponent* c) const {
-    const char* s = icalcomponent_get_summary(c);
-    std::string name = s != nullptr ? trim(s) : std::string();
+  static std::string describe(std::string_view summary) {
+    std::string name = trim(summary);
     if (name.empty()) return "an event";
     if (name.size() > 40) name = name.substr(0, 40) + "…";
     return "'" + name + "'";
   }
+  static std::string describe(icalcomponent* c) {
+    const char* s = icalcomponent_get_summary(c);
+    return describe(s != nullptr ? std::string_view(s) : std::string_view());
+  }
 
-  // The occurrences of one component (its RRULE/RDATE/EXDATE), minus the instants listed in
+  // The occurrences of one event (its RRULE/RDATE/EXDATE), minus the instants listed in
   // `replaced` (RECURRENCE-IDs of overrides, as UTC), over the window.
-  Spans occurrences(icalcomponent* c, const std::set<UtcSeconds>& replaced) {
-    icalproperty* dtstart_p = icalcomponent_get_first_property(c, ICAL_DTSTART_PROPERTY);
-    if (dtstart_p == nullptr) return {};
-    const auto start = read_time(dtstart_p, icalproperty_get_dtstart(dtstart_p));
-    if (!start) {
-      warn(describe(c) + " has an unreadable start time and was skipped");
-      return {};
-    }
+  Spans occurrences(const EventData& e, const std::set<UtcSeconds>& replaced) {
+    if (!e.has_start) return {};
+    const auto start = read_time(e.start);
+    if (!start) return {};
     EventShape shape;
     shape.start_local = start->local;
     shape.is_date = start->is_date;
     shape.zone = start->zone;
-    if (!read_end(c, *start, shape)) return {};
+    if (!read_end(e, *start, shape)) return {};
 
     RecurrenceInput in;
     in.window_from = request_.window_from;
@@ -245,35 +336,36 @@ class Compiler {
     in.limits = &request_.limits;
     in.steps_left = &steps_left_;
     std::vector<icalrecurrencetype> rules;
-    for (icalproperty* p : properties(c, ICAL_RRULE_PROPERTY)) {
-      rules.push_back(icalproperty_get_rrule(p));
-    }
-    for (const auto& r : rules) in.rules.push_back(&r);
-    for (icalproperty* p : properties(c, ICAL_RDATE_PROPERTY)) {
-      const icaldatetimeperiodtype rd = icalproperty_get_rdate(p);
-      if (!icaltime_is_null_time(rd.time)) {
-        if (auto w = read_time(p, rd.time)) {
-          in.rdates.push_back({w->zone->to_utc(w->local), std::nullopt});
-        }
-      } else if (!icaltime_is_null_time(rd.period.start)) {
-        // RDATE;VALUE=PERIOD — libical's iterator ignores these; each is its own span.
-        auto w = read_time(p, rd.period.start);
-        if (!w) continue;
-        const UtcSeconds from = w->zone->to_utc(w->local);
-        UtcSeconds to = from;
-        if (!icaltime_is_null_time(rd.period.end)) {
-          if (auto e = read_time(p, rd.period.end)) to = e->zone->to_utc(e->local);
-        } else {
-          const icaldurationtype d = rd.period.duration;
-          to = w->zone->to_utc(w->local + (d.weeks * 7 + d.days) * kSecondsPerDay) +
-               d.hours * 3600 + d.minutes * 60 + d.seconds;
-        }
-        in.rdates.push_back({from, to});
+    for (const std::string& text : e.rrules) {
+      icalerror_clear_errno();
+      icalrecurrencetype r = icalrecurrencetype_from_string(text.c_str());
+      icalerror_clear_errno();
+      if (r.freq == ICAL_NO_RECURRENCE) {
+        warn("the repeat rule (RRULE) of " + describe(e.summary) +
+             " was invalid; the event was read as a single occurrence");
+      } else {
+        rules.push_back(r);
       }
     }
-    for (icalproperty* p : properties(c, ICAL_EXDATE_PROPERTY)) {
-      const icaltimetype t = icalproperty_get_exdate(p);
-      auto w = read_time(p, t);
+    for (const auto& r : rules) in.rules.push_back(&r);
+    for (const EventData::Extra& x : e.rdates) {
+      auto w = read_time(x.start);
+      if (!w) continue;
+      const UtcSeconds from = w->zone->to_utc(w->local);
+      if (x.has_end) {
+        // RDATE;VALUE=PERIOD — libical's iterator ignores these; each is its own span.
+        auto end = read_time(x.end);
+        in.rdates.push_back({from, end ? end->zone->to_utc(end->local) : from});
+      } else if (x.has_duration) {
+        in.rdates.push_back(
+            {from, w->zone->to_utc(w->local + x.duration.nominal_days * kSecondsPerDay) +
+                       x.duration.exact_seconds});
+      } else {
+        in.rdates.push_back({from, std::nullopt});
+      }
+    }
+    for (const TimeValue& t : e.exdates) {
+      auto w = read_time(t);
       if (!w) continue;
       if (w->is_date && !shape.is_date) {
         in.exdate_days.insert(floor_days(w->local));
@@ -283,8 +375,12 @@ class Compiler {
     }
     in.replaced = &replaced;
     RecurrenceOutput out = expand_recurrence(shape, in);
-    for (const auto& problem : out.problems)
-      warn("the repeat rule of " + describe(c) + " " + problem);
+    for (auto& r : rules) {
+      if (r.rscale != nullptr) icalmemory_free_buffer(r.rscale);
+    }
+    for (const auto& problem : out.problems) {
+      warn("the repeat rule of " + describe(e.summary) + " " + problem);
+    }
     if (out.spans.size() > occurrences_left_) {
       warn("the calendar has too many occurrences; only the first " +
            std::to_string(request_.limits.max_occurrences) + " were used");
@@ -295,9 +391,9 @@ class Compiler {
   }
 
   // DTEND vs DURATION vs neither (RFC 5545 §3.6.1), nominal where the wall clock is the same.
-  bool read_end(icalcomponent* c, const When& start, EventShape& shape) {
-    if (icalproperty* p = icalcomponent_get_first_property(c, ICAL_DTEND_PROPERTY)) {
-      auto end = read_time(p, icalproperty_get_dtend(p));
+  bool read_end(const EventData& e, const When& start, EventShape& shape) {
+    if (e.has_end) {
+      auto end = read_time(e.end);
       if (!end) return false;
       if (end->zone_key == start.zone_key) {
         shape.nominal_seconds = end->local - start.local;
@@ -305,49 +401,45 @@ class Compiler {
         shape.nominal_seconds = 0;
         shape.exact_seconds = end->zone->to_utc(end->local) - start.zone->to_utc(start.local);
       }
-    } else if (icalproperty* d = icalcomponent_get_first_property(c, ICAL_DURATION_PROPERTY)) {
-      const icaldurationtype dur = icalproperty_get_duration(d);
-      if (dur.is_neg) return false;
-      shape.nominal_seconds = static_cast<std::int64_t>(dur.weeks * 7 + dur.days) * kSecondsPerDay;
-      shape.exact_seconds =
-          static_cast<std::int64_t>(dur.hours) * 3600 + dur.minutes * 60 + dur.seconds;
+    } else if (e.has_duration) {
+      if (e.duration.negative) return false;
+      shape.nominal_seconds = e.duration.nominal_days * kSecondsPerDay;
+      shape.exact_seconds = e.duration.exact_seconds;
     } else {
       shape.nominal_seconds = start.is_date ? kSecondsPerDay : 0;
     }
     return shape.nominal_seconds + shape.exact_seconds > 0;
   }
 
-  void process_event(icalcomponent* master, const std::vector<icalcomponent*>& overrides) {
+  std::set<UtcSeconds> replaced_by(const std::vector<const EventData*>& overrides) {
     std::set<UtcSeconds> replaced;
-    for (icalcomponent* o : overrides) {
-      icalproperty* rid = icalcomponent_get_first_property(o, ICAL_RECURRENCEID_PROPERTY);
-      if (auto w = read_time(rid, icalproperty_get_recurrenceid(rid))) {
-        replaced.insert(w->zone->to_utc(w->local));
-        if (icalparameter* range = icalproperty_get_first_parameter(rid, ICAL_RANGE_PARAMETER);
-            range != nullptr && icalparameter_get_range(range) == ICAL_RANGE_THISANDFUTURE) {
-          warn("a change to " + describe(o) +
-               " applies to 'this and future' occurrences; only the one occurrence was changed");
-        }
+    for (const EventData* o : overrides) {
+      if (auto w = read_time(o->recurrence_id)) replaced.insert(w->zone->to_utc(w->local));
+    }
+    return replaced;
+  }
+
+  void process_event(const EventData* master, const std::vector<const EventData*>& overrides) {
+    for (const EventData* o : overrides) {
+      if (o->this_and_future) {
+        warn("a change to " + describe(o->summary) +
+             " applies to 'this and future' occurrences; only the one occurrence was changed");
       }
     }
     static const std::set<UtcSeconds> kNone;
-    if (master != nullptr) classify(master, occurrences(master, replaced));
-    for (icalcomponent* o : overrides) classify(o, occurrences(o, kNone));  // cancelled → nothing
+    if (master != nullptr) classify(*master, occurrences(*master, replaced_by(overrides)));
+    for (const EventData* o : overrides) classify(*o, occurrences(*o, kNone));
   }
 
-  void classify(icalcomponent* c, Spans spans) {
-    if (spans.empty() || is_cancelled(c)) return;
-    if (is_out_of_office(c)) {  // even when TRANSPARENT, as Outlook and Google export them
+  void classify(const EventData& e, Spans spans) {
+    if (spans.empty() || e.cancelled) return;
+    if (e.out_of_office) {  // even when TRANSPARENT, as Outlook and Google export them
       append(away_, spans);
       return;
     }
-    if (is_transparent(c)) return;
-    const bool all_day = [&] {
-      icalproperty* p = icalcomponent_get_first_property(c, ICAL_DTSTART_PROPERTY);
-      return p != nullptr && icalproperty_get_dtstart(p).is_date != 0;
-    }();
+    if (e.transparent) return;
     if (request_.kind == CalendarKind::work) {
-      if (!all_day) append(working_events_, spans);  // all-day counts only as out-of-office
+      if (!e.start.is_date) append(working_events_, spans);  // all-day counts only as OOF
     } else {
       append(busy_events_, spans);
     }
@@ -355,6 +447,24 @@ class Compiler {
 
   static void append(Spans& to, const Spans& from) {
     to.insert(to.end(), from.begin(), from.end());
+  }
+
+  using Groups = std::map<std::string, std::pair<const EventData*, std::vector<const EventData*>>>;
+
+  // Groups an event by UID into (master, overrides); events without UID stand alone.
+  static void group(const EventData& e, Groups& by_uid, std::vector<const EventData*>& loose) {
+    if (e.uid.empty()) {
+      if (!e.has_recurrence_id) loose.push_back(&e);
+      return;
+    }
+    auto& entry = by_uid[e.uid];
+    if (e.has_recurrence_id) {
+      entry.second.push_back(&e);
+    } else if (entry.first == nullptr) {
+      entry.first = &e;
+    } else {
+      loose.push_back(&e);  // a second master with the same UID: keep it as its own event
+    }
   }
 
   // ---- VFREEBUSY and VAVAILABILITY -----------------------------------------------------------
@@ -395,19 +505,16 @@ class Compiler {
     Availability a;
     a.order = availabilities_.size();
     a.range = {request_.window_from - kSecondsPerDay, request_.window_to + kSecondsPerDay};
-    if (icalproperty* p = icalcomponent_get_first_property(c, ICAL_DTSTART_PROPERTY)) {
-      if (auto w = read_time(p, icalproperty_get_dtstart(p))) {
+    const EventData self = convert(c);
+    if (self.has_start) {
+      if (auto w = read_time(self.start)) {
         a.range.from = w->zone->to_utc(w->local);
         EventShape shape;
         shape.start_local = w->local;
         shape.zone = w->zone;
-        shape.nominal_seconds = 0;
-        if (icalcomponent_get_first_property(c, ICAL_DTEND_PROPERTY) != nullptr ||
-            icalcomponent_get_first_property(c, ICAL_DURATION_PROPERTY) != nullptr) {
-          if (read_end(c, *w, shape)) {
-            a.range.to =
-                shape.zone->to_utc(shape.start_local + shape.nominal_seconds) + shape.exact_seconds;
-          }
+        if ((self.has_end || self.has_duration) && read_end(self, *w, shape)) {
+          a.range.to =
+              shape.zone->to_utc(shape.start_local + shape.nominal_seconds) + shape.exact_seconds;
         }
       }
     }
@@ -418,72 +525,50 @@ class Compiler {
       const int prio = icalproperty_get_priority(p);
       a.strength = prio >= 1 && prio <= 9 ? 10 - prio : 0;
     }
-    std::map<std::string, std::pair<icalcomponent*, std::vector<icalcomponent*>>> by_uid;
-    std::vector<icalcomponent*> loose;
-    for (icalcomponent* s : children(c, ICAL_XAVAILABLE_COMPONENT)) {
-      group(s, by_uid, loose);
-    }
+    std::vector<EventData> slots;
+    for (icalcomponent* s : children(c, ICAL_XAVAILABLE_COMPONENT)) slots.push_back(convert(s));
+    Groups by_uid;
+    std::vector<const EventData*> loose;
+    for (const EventData& e : slots) group(e, by_uid, loose);
     Spans avail;
-    auto add = [&](icalcomponent* master, const std::vector<icalcomponent*>& overrides) {
-      std::set<UtcSeconds> replaced;
-      for (icalcomponent* o : overrides) {
-        icalproperty* rid = icalcomponent_get_first_property(o, ICAL_RECURRENCEID_PROPERTY);
-        if (auto w = read_time(rid, icalproperty_get_recurrenceid(rid))) {
-          replaced.insert(w->zone->to_utc(w->local));
-        }
-      }
+    auto add = [&](const EventData* master, const std::vector<const EventData*>& overrides) {
       static const std::set<UtcSeconds> kNone;
-      if (master != nullptr && !is_cancelled(master)) append(avail, occurrences(master, replaced));
-      for (icalcomponent* o : overrides) {
-        if (!is_cancelled(o)) append(avail, occurrences(o, kNone));
+      if (master != nullptr && !master->cancelled) {
+        append(avail, occurrences(*master, replaced_by(overrides)));
+      }
+      for (const EventData* o : overrides) {
+        if (!o->cancelled) append(avail, occurrences(*o, kNone));
       }
     };
     for (auto& [uid, entry] : by_uid) add(entry.first, entry.second);
-    for (icalcomponent* s : loose) add(s, {});
+    for (const EventData* e : loose) add(e, {});
     a.available = intersect(normalized(std::move(avail)), Spans{a.range});
     has_available_ = has_available_ || !a.available.empty();
     availabilities_.push_back(std::move(a));
   }
 
-  // Groups a component by UID into (master, overrides); components without UID stand alone.
-  static void group(
-      icalcomponent* c,
-      std::map<std::string, std::pair<icalcomponent*, std::vector<icalcomponent*>>>& by_uid,
-      std::vector<icalcomponent*>& loose) {
-    const char* uid = icalcomponent_get_uid(c);
-    if (uid == nullptr || *uid == '\0') {
-      if (icalcomponent_get_first_property(c, ICAL_RECURRENCEID_PROPERTY) == nullptr)
-        loose.push_back(c);
-      return;
-    }
-    auto& entry = by_uid[uid];
-    if (icalcomponent_get_first_property(c, ICAL_RECURRENCEID_PROPERTY) != nullptr) {
-      entry.second.push_back(c);
-    } else if (entry.first == nullptr) {
-      entry.first = c;
-    } else {
-      loose.push_back(c);  // a second master with the same UID: keep it as its own event
-    }
-  }
-
   // ---- calendar walk -------------------------------------------------------------------------
   void process_calendar(icalcomponent* calendar) {
-    calendar_ = calendar;
     collect_parse_errors(calendar);
-    std::map<std::string, std::pair<icalcomponent*, std::vector<icalcomponent*>>> by_uid;
-    std::vector<icalcomponent*> loose;
     for (icalcomponent* c : children(calendar, ICAL_VEVENT_COMPONENT)) {
-      group(c, by_uid, loose);
+      events_.push_back(convert(c));
     }
-    for (auto& [uid, entry] : by_uid) process_event(entry.first, entry.second);
-    for (icalcomponent* c : loose) process_event(c, {});
     for (icalcomponent* c : children(calendar, ICAL_VFREEBUSY_COMPONENT)) {
       process_freebusy(c);
     }
     for (icalcomponent* c : children(calendar, ICAL_VAVAILABILITY_COMPONENT)) {
       process_availability(c);
     }
-    calendar_ = nullptr;
+  }
+
+  // All VEVENTs, from libical and from the text reader together: a series and its changed
+  // occurrences may have come through different readers.
+  void process_events() {
+    Groups by_uid;
+    std::vector<const EventData*> loose;
+    for (const EventData& e : events_) group(e, by_uid, loose);
+    for (auto& [uid, entry] : by_uid) process_event(entry.first, entry.second);
+    for (const EventData* e : loose) process_event(e, {});
   }
 
   // libical marks what it could not read with X-LIC-ERROR properties; an unreadable RRULE is
@@ -600,7 +685,8 @@ class Compiler {
   const CompileRequest& request_;
   std::shared_ptr<const Zone> user_zone_;
   std::shared_ptr<const Zone> floating_zone_;
-  icalcomponent* calendar_ = nullptr;
+  std::vector<icalcomponent*> calendars_;  // parsed, alive while events are processed
+  std::deque<EventData> events_;
   WeeklyHours hours_;
   std::map<std::string, std::shared_ptr<const Zone>> tzids_;
   std::size_t occurrences_left_ = request_.limits.max_occurrences;

@@ -27,6 +27,9 @@ struct CompileLimits {
   std::size_t max_steps_per_rule =
       100'000;  // recurrence steps per RRULE (COUNT rules start at DTSTART)
   std::size_t max_total_steps = 2'000'000;  // recurrence steps for the whole calendar
+  // Read plain VEVENTs with the fast text reader (libical reads the rest). Off only in tests
+  // that check both readers agree.
+  bool text_reader = true;
 };
 
 struct CompileRequest {

@@ -10,10 +10,15 @@
 namespace concierge::ical {
 namespace {
 
+// Property and parameter names are ASCII; std::toupper is locale-aware and slow.
+constexpr char ascii_upper(char c) {
+  return c >= 'a' && c <= 'z' ? static_cast<char>(c - 32) : c;
+}
+
 bool starts_with_ci(std::string_view s, std::string_view prefix) {
   if (s.size() < prefix.size()) return false;
   for (std::size_t i = 0; i < prefix.size(); ++i) {
-    if (std::toupper(static_cast<unsigned char>(s[i])) != prefix[i]) return false;
+    if (ascii_upper(s[i]) != prefix[i]) return false;
   }
   return true;
 }
@@ -59,7 +64,7 @@ bool is_used_property(std::string_view line) {
   if (end == std::string_view::npos || end == 0 || end > 40) return false;
   char name[41];
   for (std::size_t i = 0; i < end; ++i) {
-    name[i] = static_cast<char>(std::toupper(static_cast<unsigned char>(line[i])));
+    name[i] = ascii_upper(line[i]);
   }
   return kUsed.find(std::string_view(name, end)) != kUsed.end();
 }
@@ -87,9 +92,11 @@ bool value_day(std::string_view line, std::int64_t& day) {
 // What the pre-scan learns about one VEVENT to decide whether libical needs to see it.
 struct EventFacts {
   bool active = false;
-  std::size_t mark = 0;   // where its text starts in the kept output
-  std::size_t depth = 0;  // stack depth of its own properties
-  bool repeats = false;   // RRULE, RDATE or RECURRENCE-ID
+  bool plain = true;               // no nested component: the text reader may take it
+  std::vector<std::string> lines;  // its kept content lines, unfolded
+  std::size_t mark = 0;            // where its text starts in the kept output
+  std::size_t depth = 0;           // stack depth of its own properties
+  bool repeats = false;            // RRULE, RDATE or RECURRENCE-ID
   bool has_duration = false;
   bool has_start = false, has_end = false;
   std::int64_t start_day = 0, end_day = 0;
@@ -135,7 +142,12 @@ Result<Prescan> prescan(std::string_view text, const CompileLimits& limits, UtcS
     pos = std::min(end + 1, text.size());
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     if (!line.empty() && (line.front() == ' ' || line.front() == '\t')) {
-      if (keep_previous) keep(line);
+      if (keep_previous) {
+        keep(line);
+        if (event.active && stack.size() == event.depth && !event.lines.empty()) {
+          event.lines.back().append(line.substr(1));
+        }
+      }
       continue;
     }
     keep_previous = false;
@@ -159,6 +171,7 @@ Result<Prescan> prescan(std::string_view text, const CompileLimits& limits, UtcS
                      std::to_string(limits.max_components) + ")"};
       }
       if (name == "VALARM") ++alarm_depth;
+      if (event.active && name != "VALARM") event.plain = false;
       if (name == "VEVENT" && !event.active && stack.size() <= 1) {
         event = EventFacts{};
         event.active = true;
@@ -177,7 +190,15 @@ Result<Prescan> prescan(std::string_view text, const CompileLimits& limits, UtcS
       if (alarm_depth == 0) keep(line);
       if (name == "VALARM") --alarm_depth;
       if (event.active && name == "VEVENT" && stack.size() == event.depth) {
-        if (event.outside(from_day, to_day)) current.resize(event.mark);
+        if (event.outside(from_day, to_day)) {
+          current.resize(event.mark);
+        } else if (event.plain && limits.text_reader) {
+          EventData data;
+          if (read_event_text(event.lines, data)) {
+            out.events.push_back(std::move(data));
+            current.resize(event.mark);
+          }
+        }
         event.active = false;
       }
       stack.pop_back();
@@ -186,6 +207,7 @@ Result<Prescan> prescan(std::string_view text, const CompileLimits& limits, UtcS
       keep(line);
       keep_previous = true;
       if (event.active && stack.size() == event.depth) {
+        event.lines.emplace_back(line);
         if (starts_with_ci(line, "RRULE") || starts_with_ci(line, "RDATE") ||
             starts_with_ci(line, "RECURRENCE-ID")) {
           event.repeats = true;

@@ -6,8 +6,10 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <ical/compile.hpp>
+#include <ical/event.hpp>
 
 namespace concierge::ical {
 
@@ -20,6 +22,8 @@ struct Prescan {
   // VCALENDAR.
   std::string rewritten;
   bool had_bare_components = false;
+  // Plain VEVENTs read by the fast text reader (event.hpp) and therefore left out of `rewritten`.
+  std::vector<EventData> events;
 };
 
 // The reason the text is unusable, or the facts found. Single (non-recurring, not overriding)

@@ -112,6 +112,36 @@ TEST(Corpus, IcaljsAndLibicalFilesLoadOrGiveAClearError) {
   }
 }
 
+// The fast text reader and libical's parser must mean the same for every real-world file.
+TEST(Corpus, TextReaderAgreesWithLibical) {
+  std::size_t compared = 0;
+  for (const std::string dir : {"icalendar", "ical4j", "icaljs", "libical"}) {
+    for (const auto& p : files(dir)) {
+      // RFC examples live in 1997/98, others around 2005–2010, real ones now.
+      for (const UtcSeconds around : {874000000, 1104537600, 1262304000, 1774742400}) {
+        CompileRequest r;
+        r.calendar = slurp(p);
+        r.zone = "Europe/Berlin";
+        set_window_around(r, around, 400);
+        auto fast = compile(r);
+        r.limits.text_reader = false;
+        auto slow = compile(r);
+        ASSERT_EQ(fast.ok(), slow.ok()) << p.filename();
+        if (!fast.ok()) continue;
+        const auto a = fast->changes_between(fast->window_from(), fast->window_to());
+        const auto b = slow->changes_between(slow->window_from(), slow->window_to());
+        ASSERT_EQ(a.size(), b.size()) << p.filename();
+        for (std::size_t i = 0; i < a.size(); ++i) {
+          EXPECT_EQ(a[i].at, b[i].at) << p.filename() << " #" << i;
+          EXPECT_EQ(a[i].status, b[i].status) << p.filename() << " #" << i;
+        }
+        compared += a.size();
+      }
+    }
+  }
+  EXPECT_GT(compared, 1000u);  // changes compared
+}
+
 TEST(Corpus, RfcAvailabilityExamplesMeanSomething) {
   auto r = load(kCorpora / "icalendar" / "src_icalendar_tests_availabilities_rfc_7953_1.ics");
   ASSERT_TRUE(r.ok()) << r.error();

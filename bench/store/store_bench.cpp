@@ -1,0 +1,306 @@
+// SPDX-License-Identifier: MIT
+// Store benchmarks (DESIGN §9, bench/README.md "## Store"), on real files under a fresh
+// mkdtemp directory that is removed at the end:
+//  1. holds/s committed with group commit (one commit per --batch holds, as one loop turn)
+//     beside the baseline of one commit per hold, same run, each on a fresh file;
+//  2. --holds N holds written in batches: file size per hold, then startup = open + holds(),
+//     once after evicting the file from the page cache (posix_fadvise) and once warm.
+// Every count is bounded; the baseline also stops after --baseline-seconds.
+#include <component/store/sqlite_store.hpp>
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+namespace {
+
+namespace fs = std::filesystem;
+using concierge::core::Hold;
+using concierge::core::HoldReason;
+using concierge::core::Instant;
+using concierge::store::SqliteStore;
+using Clock = std::chrono::steady_clock;
+
+struct Options {
+  std::int64_t holds = 1'000'000;  // part 2: how many holds the store ends with
+  std::int64_t group = 50'000;     // part 1: holds written with group commit
+  std::int64_t batch = 1'000;      // holds per commit (one loop turn)
+  std::int64_t baseline = 5'000;   // part 1: at most this many holds, one commit each
+  double baseline_seconds = 10;    // ... and for at most this long
+  bool target_index = false;       // part 2: add an index on (target, id) to see its cost
+  std::string dir = "/tmp";
+};
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+// CPU time of this (single-threaded) process: on a machine shared with other work, wall time
+// also counts the time the scheduler gave to others.
+double cpu_seconds() {
+  timespec now{};
+  ::clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &now);
+  return static_cast<double>(now.tv_sec) + static_cast<double>(now.tv_nsec) / 1e9;
+}
+
+// A typical held message: a chat from one of 1 000 senders to one of 10 000 targets, relayed
+// from the sender's proxy JID, with an id, an origin-id and a body of 120 characters.
+Hold make_hold(std::int64_t id) {
+  const std::string sender = "user" + std::to_string(id % 1'000) + "@example.org";
+  const std::string target = "user" + std::to_string((id * 7) % 10'000) + "@example.org";
+  const std::string stanza_id = "bench-" + std::to_string(id) + "-a1b2c3d4";
+  std::string proxy = sender;
+  proxy.replace(proxy.find('@'), 1, "\\40");
+  return Hold{
+      .id = id,
+      .sender = sender,
+      .target = target,
+      .stanza = "<message xmlns=\"jabber:component:accept\" from=\"" + proxy +
+                "@concierge.example.org\" to=\"" + target + "\" type=\"chat\" id=\"" + stanza_id +
+                "\"><body>" + std::string(120, 'b') +
+                "</body><origin-id xmlns=\"urn:xmpp:sid:0\" id=\"o" + stanza_id + "\"/></message>",
+      .stanza_id = stanza_id,
+      .received = Instant{std::chrono::milliseconds{1'780'000'000'000 + id}},
+      .reason = static_cast<HoldReason>(id % 5),
+  };
+}
+
+std::unique_ptr<SqliteStore> open_or_exit(const std::string& path) {
+  auto opened = SqliteStore::open(path);
+  if (auto* error = std::get_if<std::string>(&opened)) {
+    std::fprintf(stderr, "store_bench: %s\n", error->c_str());
+    std::exit(1);
+  }
+  return std::move(std::get<std::unique_ptr<SqliteStore>>(opened));
+}
+
+void commit_or_exit(SqliteStore& store) {
+  if (!store.commit()) {
+    std::fprintf(stderr, "store_bench: commit failed: %s\n", store.last_error().c_str());
+    std::exit(1);
+  }
+}
+
+// Writes holds first_id.. in commits of `batch`, for at most `count` holds and `max_seconds`.
+// Returns how many it wrote.
+std::int64_t write_holds(SqliteStore& store, std::int64_t first_id, std::int64_t count,
+                         std::int64_t batch, double max_seconds, Clock::time_point start) {
+  std::int64_t written = 0;
+  while (written < count) {
+    const std::int64_t end = std::min(count, written + batch);
+    for (; written < end; ++written) store.put_hold(make_hold(first_id + written));
+    commit_or_exit(store);
+    if (seconds_since(start) > max_seconds) break;
+  }
+  return written;
+}
+
+std::uintmax_t size_or_zero(const std::string& path) {
+  std::error_code ec;
+  const auto size = fs::file_size(path, ec);
+  return ec ? 0 : size;
+}
+
+// Drops the file's clean pages from the page cache, so the next open reads from the disk.
+void evict(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY);
+  if (fd < 0) return;
+  ::fdatasync(fd);
+  ::posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+  ::close(fd);
+}
+
+struct Startup {
+  double open_s = 0;
+  double read_s = 0;
+  double cpu_s = 0;  // of open + holds()
+  std::size_t holds = 0;
+  bool in_order = true;
+};
+
+Startup startup(const std::string& path) {
+  Startup result;
+  const double cpu_start = cpu_seconds();
+  const auto start = Clock::now();
+  auto store = open_or_exit(path);
+  result.open_s = seconds_since(start);
+  const auto read_start = Clock::now();
+  const std::vector<Hold> holds = store->holds();
+  result.read_s = seconds_since(read_start);
+  result.cpu_s = cpu_seconds() - cpu_start;
+  result.holds = holds.size();
+  for (std::size_t i = 0; i < holds.size(); ++i) {
+    if (holds[i].id != static_cast<std::int64_t>(i) + 1) result.in_order = false;
+  }
+  if (!store->last_error().empty()) {
+    std::fprintf(stderr, "store_bench: reading holds: %s\n", store->last_error().c_str());
+  }
+  return result;
+}
+
+bool parse(int argc, char** argv, Options* options) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    if (arg == "--target-index") {
+      options->target_index = true;
+      continue;
+    }
+    if (i + 1 >= argc) return false;
+    const char* value = argv[++i];
+    if (arg == "--holds") {
+      options->holds = std::atoll(value);
+    } else if (arg == "--group") {
+      options->group = std::atoll(value);
+    } else if (arg == "--batch") {
+      options->batch = std::atoll(value);
+    } else if (arg == "--baseline") {
+      options->baseline = std::atoll(value);
+    } else if (arg == "--baseline-seconds") {
+      options->baseline_seconds = std::atof(value);
+    } else if (arg == "--dir") {
+      options->dir = value;
+    } else {
+      return false;
+    }
+  }
+  return options->holds >= 0 && options->group > 0 && options->batch > 0 && options->baseline > 0 &&
+         options->baseline_seconds > 0;
+}
+
+// A fresh directory, removed with everything in it (also when the benchmark exits early
+// through a failure: only then is it left behind, and its path is printed).
+class TempDir {
+ public:
+  explicit TempDir(const std::string& parent) {
+    std::string name = parent + "/concierge-store-bench-XXXXXX";
+    if (::mkdtemp(name.data()) != nullptr) path_ = name;
+  }
+  ~TempDir() {
+    std::error_code ec;
+    if (!path_.empty()) fs::remove_all(path_, ec);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options options;
+  if (!parse(argc, argv, &options)) {
+    std::fprintf(stderr,
+                 "usage: store_bench [--holds N (1000000)] [--group N (50000)] [--batch N (1000)]"
+                 " [--baseline N (5000)] [--baseline-seconds S (10)] [--target-index]"
+                 " [--dir DIR (/tmp)]\n");
+    return 2;
+  }
+  const TempDir dir(options.dir);
+  if (dir.path().empty()) {
+    std::fprintf(stderr, "store_bench: cannot create a directory under %s\n", options.dir.c_str());
+    return 1;
+  }
+  std::printf("store_bench: files under %s, SQLite %s, WAL, synchronous=FULL\n", dir.path().c_str(),
+              sqlite3_libversion());
+  const Hold sample = make_hold(1);
+  std::printf("a hold: %zu bytes of stanza, %zu of JIDs and id\n\n", sample.stanza.size(),
+              sample.sender.size() + sample.target.size() + sample.stanza_id.size());
+
+  // 1. Group commit vs one commit per hold. The baseline runs between two halves of the group
+  //    run, so that a change in the machine's load shows as a gap between the halves.
+  double group_rate[2] = {0, 0};
+  double baseline_rate = 0;
+  std::int64_t baseline_done = 0;
+  for (int half = 0; half < 3; ++half) {
+    const std::string path = dir.path() + "/part1-" + std::to_string(half) + ".db";
+    auto store = open_or_exit(path);
+    const auto start = Clock::now();
+    if (half == 1) {
+      baseline_done = write_holds(*store, 1, options.baseline, 1, options.baseline_seconds, start);
+      baseline_rate = static_cast<double>(baseline_done) / seconds_since(start);
+    } else {
+      const std::int64_t done =
+          write_holds(*store, 1, options.group / 2, options.batch, 1e9, start);
+      group_rate[half / 2] = static_cast<double>(done) / seconds_since(start);
+    }
+    store.reset();
+    fs::remove(path);
+  }
+  const double group_mean = (group_rate[0] + group_rate[1]) / 2;
+  std::printf("1. holds committed per second (each on a fresh file)\n");
+  std::printf("   group commit, %lld per commit: %.0f holds/s (halves: %.0f, %.0f)\n",
+              static_cast<long long>(options.batch), group_mean, group_rate[0], group_rate[1]);
+  std::printf("   one commit per hold (baseline, %lld holds): %.0f holds/s (%.2f ms per commit)\n",
+              static_cast<long long>(baseline_done), baseline_rate, 1e3 / baseline_rate);
+  std::printf("   ratio group/baseline: %.1fx; target >= 20000 holds/s: %s\n\n",
+              group_mean / baseline_rate, group_mean >= 20'000 ? "met" : "MISSED");
+
+  // 2. A store with --holds holds.
+  if (options.holds == 0) return 0;
+  const std::string path = dir.path() + "/large.db";
+  double fill_s = 0;
+  double fill_cpu_s = 0;
+  {
+    auto store = open_or_exit(path);
+    if (options.target_index) {
+      sqlite3_exec(store->native_handle(),
+                   "CREATE INDEX bench_holds_by_target ON holds (target, id)", nullptr, nullptr,
+                   nullptr);
+    }
+    const double cpu_start = cpu_seconds();
+    const auto start = Clock::now();
+    write_holds(*store, 1, options.holds, options.batch, 1e9, start);
+    fill_s = seconds_since(start);
+    fill_cpu_s = cpu_seconds() - cpu_start;
+  }  // closing the last connection checkpoints the WAL into the file and deletes it
+  const std::uintmax_t bytes = size_or_zero(path);
+  const std::uintmax_t wal_bytes = size_or_zero(path + "-wal");
+  const auto per_hold = [&](std::uintmax_t n) {
+    return static_cast<double>(n) / static_cast<double>(options.holds);
+  };
+  std::printf("2. %lld holds%s\n", static_cast<long long>(options.holds),
+              options.target_index ? " (with an index on target, id)" : "");
+  std::printf("   written in %.1f s, CPU %.1f s (%.0f holds/s, %lld per commit)\n", fill_s,
+              fill_cpu_s, static_cast<double>(options.holds) / fill_s,
+              static_cast<long long>(options.batch));
+  std::printf("   file: %ju bytes = %.0f bytes per hold (WAL left after close: %ju bytes)\n", bytes,
+              per_hold(bytes), wal_bytes);
+
+  evict(path);
+  const Startup cold = startup(path);
+  const Startup warm = startup(path);
+  for (const auto& [name, s] : {std::pair{"page cache evicted", cold}, std::pair{"warm", warm}}) {
+    std::printf("   startup, %s: %.3f s (open %.3f s + holds() %.3f s; CPU %.3f s), %zu holds%s\n",
+                name, s.open_s + s.read_s, s.open_s, s.read_s, s.cpu_s, s.holds,
+                s.in_order ? " in id order" : " NOT IN ID ORDER");
+  }
+  rusage usage{};
+  ::getrusage(RUSAGE_SELF, &usage);
+  std::printf("   peak RSS of this process: %.0f MiB (the vector of every hold lives at once)\n",
+              static_cast<double>(usage.ru_maxrss) / 1024);
+  const bool complete = cold.holds == static_cast<std::size_t>(options.holds) && cold.in_order &&
+                        warm.holds == cold.holds && warm.in_order;
+  std::printf(
+      "\nSUMMARY group_holds_per_s=%.0f baseline_holds_per_s=%.0f ratio=%.1f holds=%lld"
+      " bytes_per_hold=%.0f startup_cold_s=%.3f startup_warm_s=%.3f complete=%d\n",
+      group_mean, baseline_rate, group_mean / baseline_rate, static_cast<long long>(options.holds),
+      per_hold(bytes), cold.open_s + cold.read_s, warm.open_s + warm.read_s, complete ? 1 : 0);
+  return complete ? 0 : 1;
+}

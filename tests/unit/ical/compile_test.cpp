@@ -41,7 +41,20 @@ Schedule build(const std::string& text, const Options& o = {}) {
   r.unknown_fill = o.unknown_fill;
   auto result = compile(r);
   EXPECT_TRUE(result.ok()) << result.error();
-  return result.ok() ? result.value() : Schedule();
+  if (!result.ok()) return Schedule();
+  // Every fixture also goes through libical's parser alone: both readers must agree.
+  r.limits.text_reader = false;
+  auto slow = compile(r);
+  EXPECT_TRUE(slow.ok());
+  if (slow.ok()) {
+    EXPECT_EQ(encode(Schedule(slow->zone(), slow->window_from(), slow->window_to(),
+                              slow->changes_between(slow->window_from(), slow->window_to()),
+                              slow->has_working(), {})),
+              encode(Schedule(result->zone(), result->window_from(), result->window_to(),
+                              result->changes_between(result->window_from(), result->window_to()),
+                              result->has_working(), {})));
+  }
+  return result.value();
 }
 
 std::string compile_error(const std::string& text) {

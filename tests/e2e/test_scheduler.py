@@ -1,0 +1,143 @@
+# SPDX-License-Identifier: MIT
+"""End-to-end on Prosody: messages held while the target is in another conversation or outside
+working time, released later with their original time stamp; holds survive kill -9.
+
+Durations come from the config (session.idle_after = 3s) so every wait is short and bounded.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import signal
+import sys
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from relay_scenarios import (ALICE, BOB, CAROL, PASSWORD, WAIT, Client, Concierge, message, proxy,  # noqa: E402
+                             start_stack, stop_stack, unique)
+from prosody import Prosody  # noqa: E402
+from xmpp_clients import body, child, to_string  # noqa: E402
+
+NS_DELAY = "urn:xmpp:delay"
+
+
+def utc(t: dt.datetime) -> str:
+    return t.strftime("%Y%m%dT%H%M%SZ")
+
+
+def calendar_starting_in(seconds: int) -> str:
+    """A work calendar whose only working time starts `seconds` from now and lasts an hour."""
+    start = dt.datetime.now(dt.timezone.utc).replace(microsecond=0) + dt.timedelta(seconds=seconds)
+    return ("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//concierge e2e//EN\r\nBEGIN:VEVENT\r\n"
+            f"UID:shift-{unique('x')}\r\nDTSTAMP:{utc(start)}\r\nDTSTART:{utc(start)}\r\n"
+            f"DTEND:{utc(start + dt.timedelta(hours=1))}\r\nSUMMARY:Shift\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n")
+
+
+class Scheduler(unittest.TestCase):
+    def start(self, extra_config: str = "", enrolled=(ALICE, BOB, CAROL)):
+        self.server, self.concierge, self.clients = start_stack(
+            Prosody, users=("alice", "bob", "carol"), enrolled=enrolled)
+        # Restart Concierge with this test's config (start_stack's has defaults).
+        self.concierge.stop()
+        self.concierge.extra_config = extra_config
+        self.concierge.log_level = "debug"  # stanzas without bodies: lets the test see presence
+        before = self.concierge.count_log("connected to")
+        self.concierge.start(wait_connected=False)
+        self.assertTrue(self.concierge.wait_log("connected to", WAIT, count=before + 1))
+        self.alice, self.bob, self.carol = (self.clients[u] for u in ("alice", "bob", "carol"))
+
+    def wait_presence_known(self, user: str) -> None:
+        """Until Concierge has taken in a presence of `user` (its debug log shows stanzas, never
+        bodies): right after a (re)start presence is unknown, and unknown is not available."""
+        import time
+        deadline = time.monotonic() + WAIT
+        while time.monotonic() < deadline:
+            for line in self.concierge.stderr_text().splitlines():
+                if " in: <presence" in line and f'from="{user}/' in line:
+                    return
+            time.sleep(0.05)
+        self.fail(f"Concierge never saw a presence of {user}")
+
+    def tearDown(self):
+        stop_stack(self.server, self.concierge, self.clients)
+
+    def test_held_while_bob_talks_to_carol_then_released_with_its_stamp(self):
+        self.start('[session]\nidle_after = "3s"\n')
+        self.bob.send_raw("<presence/>")
+        self.wait_presence_known(BOB)
+        # bob and carol are in a conversation (both wrote): it counts against bob.
+        mid = self.carol.send_message(proxy(BOB), "carol here")
+        self.bob.wait_for(message(frm=proxy(CAROL), id=mid), WAIT)
+        mid = self.bob.send_message(proxy(CAROL), "hi carol")
+        self.carol.wait_for(message(frm=proxy(BOB), id=mid), WAIT)
+
+        mid = self.alice.send_message(proxy(BOB), "can we talk?", id=unique("held"))
+        notice = self.alice.wait_for(message(frm=proxy(BOB), where=lambda m: (body(m) or "").startswith("Concierge:")),
+                                     WAIT, what="the hold notice")
+        self.assertIn("in another conversation; you are #1 in line", body(notice))
+        self.assertIsNotNone(child(notice, "urn:xmpp:hints", "no-store"), to_string(notice))
+        self.assertEqual(self.bob.find(message(id=mid)), [], "held, not delivered while bob is busy")
+
+        # bob's conversation with carol goes idle after 3 s: alice's message is released.
+        got = self.bob.wait_for(message(frm=proxy(ALICE), id=mid), 3 + WAIT, what="the released message")
+        self.assertEqual(body(got), "can we talk?")
+        delay = child(got, NS_DELAY, "delay")
+        self.assertIsNotNone(delay, to_string(got))
+        self.assertEqual(delay.get("from"), "sched.localhost")
+        stamp = dt.datetime.strptime(delay.get("stamp")[:19], "%Y-%m-%dT%H:%M:%S").replace(tzinfo=dt.timezone.utc)
+        self.assertLess(abs((dt.datetime.now(dt.timezone.utc) - stamp).total_seconds()), 60)
+
+    def test_held_until_working_time_starts_then_delivered(self):
+        path = os.path.join(self._tmp(), "bob.ics")
+        with open(path, "w") as f:
+            f.write(calendar_starting_in(12))
+        self.start(f'[users."{BOB}"]\ntimezone = "UTC"\ncalendar = "{path}"\n', enrolled=(ALICE, CAROL))
+        self.assertTrue(self.concierge.wait_log(f"schedule of {BOB} compiled", WAIT),
+                        self.concierge.stderr_text()[-2000:])
+        mid = self.alice.send_message(proxy(BOB), "for your shift", id=unique("shift"))
+        notice = self.alice.wait_for(message(frm=proxy(BOB), where=lambda m: (body(m) or "").startswith("Concierge:")),
+                                     WAIT, what="the off-hours notice")
+        self.assertIn("is off until", body(notice))
+        self.assertEqual(self.bob.find(message(id=mid)), [])
+        got = self.bob.wait_for(message(frm=proxy(ALICE), id=mid), 12 + WAIT, what="delivery when the shift starts")
+        self.assertIsNotNone(child(got, NS_DELAY, "delay"), to_string(got))
+        summary = self.bob.wait_for(message(frm="sched.localhost"), WAIT, what="the summary before the release")
+        self.assertIn("1 person wrote 1 message", body(summary))
+
+    def test_kill_9_loses_no_held_message(self):
+        self.start()
+        self.bob.disconnect()  # bob is known offline: messages to him are held
+        ids = []
+        notice_seen = False
+        for i in range(3):
+            ids.append(self.alice.send_message(proxy(BOB), f"held {i}", id=unique(f"k{i}")))
+            if not notice_seen:
+                n = self.alice.wait_for(message(frm=proxy(BOB), where=lambda m: (body(m) or "").startswith("Concierge:")),
+                                        WAIT, what="the offline notice")
+                self.assertIn("offline", body(n))
+                notice_seen = True
+        # The last notice was sent after the commit; make sure all three are committed: a
+        # "held" command answer comes after the turn that stored them.
+        self.alice.send_message("sched.localhost", "held")
+        listing = self.alice.wait_for(message(frm="sched.localhost"), WAIT, what="held listing")
+        self.assertIn("3 messages", body(listing))
+        os.kill(self.concierge.proc.pid, signal.SIGKILL)
+        self.concierge.proc.wait(WAIT)
+        before = self.concierge.count_log("connected to")
+        self.concierge.start(wait_connected=False)
+        self.assertTrue(self.concierge.wait_log("connected to", WAIT, count=before + 1))
+        self.clients["bob"] = self.bob = Client(self.server, "bob", PASSWORD).connect(timeout=WAIT)
+        got = [self.bob.wait_for(message(frm=proxy(ALICE), id=i), WAIT, what=f"released {i}") for i in ids]
+        self.assertEqual([body(g) for g in got], ["held 0", "held 1", "held 2"])
+
+    def _tmp(self) -> str:
+        import tempfile
+        d = tempfile.mkdtemp(prefix="concierge-e2e-cal-")
+        self.addCleanup(lambda: __import__("shutil").rmtree(d, ignore_errors=True))
+        return d
+
+
+if __name__ == "__main__":
+    unittest.main()

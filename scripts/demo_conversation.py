@@ -27,7 +27,9 @@ from xmpp_clients import (NS_CHATSTATES, Client, bare, body, child, error_condit
                           message)
 
 WAIT = 10.0  # seconds for each expected stanza
-USERS = ("alice", "bob")
+USERS = ("alice", "bob", "carol", "dave")
+IDLE_AFTER = 4       # seconds of silence that end a conversation (session.idle_after)
+SHIFT_STARTS_IN = 8  # dave's calendar: his shift starts this many seconds after startup
 CHAT_STATES = ("active", "composing", "paused", "inactive", "gone")
 
 
@@ -67,6 +69,9 @@ class Demo:
             return f"(error: {error_condition(stanza)}) {error_text(stanza) or ''}".rstrip()
         text = body(stanza)
         states = [s for s in CHAT_STATES if child(stanza, NS_CHATSTATES, s) is not None]
+        delay = child(stanza, "urn:xmpp:delay", "delay")
+        if text is not None and delay is not None:
+            return f"{text}   [held by Concierge; originally sent {delay.get('stamp')}]"
         if text is not None:
             return text
         return f"({states[0]}…)" if states else "(no body)"
@@ -74,7 +79,7 @@ class Demo:
     def expect(self, user: str, frm: str, mid: str | None = None, what: str = ""):
         """Waits until `user` received a message from `frm` (with id `mid`), prints and returns it."""
         try:
-            got = self.clients[user].wait_for(message(frm=frm, id=mid), WAIT, what=what)
+            got = self.clients[user].wait_for(message(frm=frm, id=mid), WAIT + SHIFT_STARTS_IN, what=what)
         except AssertionError as e:
             raise DemoFailed(f"{user} did not receive {what or 'the message'} from {frm} within {WAIT:.0f}s.\n{e}")
         self.line(user, f"received from {bare(got.get('from'))}", self.describe(got))
@@ -109,17 +114,42 @@ class Demo:
         sys.stdout.flush()
 
 
+def shift_calendar(starts_in: int) -> str:
+    """A work calendar with one shift starting `starts_in` seconds from now (UTC)."""
+    import datetime as dt
+    start = dt.datetime.now(dt.timezone.utc).replace(microsecond=0) + dt.timedelta(seconds=starts_in)
+    end = start + dt.timedelta(hours=8)
+    fmt = "%Y%m%dT%H%M%SZ"
+    return ("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//concierge demo//EN\r\nBEGIN:VEVENT\r\n"
+            f"UID:demo-shift\r\nDTSTAMP:{start:{fmt}}\r\nDTSTART:{start:{fmt}}\r\nDTEND:{end:{fmt}}\r\n"
+            "SUMMARY:Shift\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n")
+
+
+def notice(d: Demo, user: str, about: str) -> None:
+    """Waits for the "Concierge: …" notice `user` gets from `about`'s proxy and prints it."""
+    d.expect(user, d.proxy_of(about), None, what="Concierge's notice")
+
+
 def conversation(d: Demo) -> None:
-    """The scripted conversation. Add steps here. A held-and-released message, once holding lands:
-        mid = d.say("alice", "bob", "...", delivered=False)     # bob is off: nothing arrives yet
-        d.expect("alice", d.proxy_of("bob"), what="the hold notice")
-        ...make bob free...
-        d.expect("bob", d.proxy_of("alice"), mid, what="the released message")
-    """
+    """The scripted conversation. Add steps here."""
     d.say("alice", "bob", "Hi Bob, do you have a minute for the release notes?")
     d.chat_state("bob", "alice", "composing")
     d.say("bob", "alice", "Sure, send them over.")
+
+    d.note("bob is now in a conversation with alice: carol's message waits in line")
+    mid = d.say("carol", "bob", "Bob, quick question about the budget?", delivered=False)
+    notice(d, "carol", "bob")
     d.say("alice", "bob", "Thanks! Sending now.")
+    d.note(f"alice and bob go quiet; after {IDLE_AFTER} s the conversation ends and carol's turn comes")
+    d.expect("bob", d.proxy_of("carol"), mid, what="carol's released message")
+
+    d.note("dave is off duty until his shift starts (his calendar says so)")
+    mid = d.say("alice", "dave", "Dave, please look at the ticket when you start.", delivered=False)
+    notice(d, "alice", "dave")
+    d.note("… waiting for dave's shift to start …")
+    d.expect("dave", d.component, None, what="the summary of what was held")
+    d.expect("dave", d.proxy_of("alice"), mid, what="alice's released message")
+
     d.note("alice asks Concierge itself what it can do")
     d.ask_component("alice", "help")
 
@@ -136,7 +166,15 @@ def run(binary: str, verbose: bool) -> int:
         for u in USERS:
             server.register(u, passwords[u])
         print(f"demo: users {', '.join(f'{u}@{server.domain}' for u in USERS)} created")
-        concierge = Concierge(server, binary=binary, users=[f"{u}@{server.domain}" for u in USERS])
+        import tempfile
+        calendar = os.path.join(tempfile.mkdtemp(prefix="concierge-demo-"), "dave.ics")
+        with open(calendar, "w") as f:
+            f.write(shift_calendar(SHIFT_STARTS_IN))
+        dave = f"dave@{server.domain}"
+        concierge = Concierge(server, binary=binary, users=[f"{u}@{server.domain}" for u in USERS if u != "dave"],
+                              extra_config=f'[session]\nidle_after = "{IDLE_AFTER}s"\n\n'
+                                           f'[users."{dave}"]\ntimezone = "Europe/Berlin"\n'
+                                           f'calendar = "{calendar}"\n')
         try:
             concierge.start(timeout=WAIT)
         except (RuntimeError, FileNotFoundError) as e:
@@ -144,7 +182,14 @@ def run(binary: str, verbose: bool) -> int:
         print(f"demo: Concierge {binary} connected as {concierge.jid} (config {concierge.config_path})")
         for u in USERS:
             clients[u] = Client(server, u, passwords[u], resource="demo").connect(timeout=WAIT)
-        print(f"demo: {' and '.join(USERS)} logged in with slixmpp\n")
+        print(f"demo: {', '.join(USERS)} logged in with slixmpp")
+        # Concierge learns who is online from their presence; wait until it knows bob's.
+        if not concierge.wait_log(f"schedule of {dave} compiled", WAIT):
+            raise DemoFailed("dave's calendar was not compiled")
+        clients["bob"].send_raw("<presence/>")
+        import time
+        time.sleep(0.5)
+        print()
         print("Transcript (what each user sent and saw):\n")
         conversation(Demo(server, concierge, clients))
         print("\ndemo: conversation done")

@@ -101,7 +101,9 @@ std::string help_text(const Settings& settings) {
          settings.component_domain +
          " (the address with @ written as \\40).\n"
          "Commands you can send here:\n"
-         "  help - this text";
+         "  help - this text\n"
+         "  held - what you sent that is waiting for delivery\n"
+         "  cancel [user@domain] - withdraw what you sent that is waiting";
 }
 
 xmpp::Element command_reply(const xmpp::Element& message, std::string_view body,

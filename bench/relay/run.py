@@ -138,6 +138,7 @@ class Route:
         self.name, self.proc, self.receiver, self.to = name, proc, receiver, to
         self.rates: list[float] = []        # back-to-back saturation runs
         self.samples_ms: list[float] = []   # back-to-back latency runs, pooled
+        self.samples_by_round: dict[int, list[float]] = {}
         self.mixed_msgs = 0                 # interleaved saturation: messages and charged time
         self.mixed_seconds = 0.0
         self.mixed_rates: list[float] = []
@@ -209,7 +210,9 @@ class Bench:
         lat = res.get(("latency", 1))
         paced_us = None
         if lat:
-            route.samples_ms += read_samples(samples)
+            samples_ms = read_samples(samples)
+            route.samples_ms += samples_ms
+            route.samples_by_round[round_no] = sorted(samples_ms)
             paced = int(lat["received"]) + a.warmup
             paced_us = (c1 - c0) / paced * 1e6
             route.lat_msgs += paced
@@ -340,17 +343,22 @@ def report(args, baseline: Route, candidate: Route, failed: bool, started: float
     if b["mixed_p99"] is not None and b["mixed_p99"] > 5:
         print(f"note: the {baseline.name} route's own p99 is {b['mixed_p99']:.1f} ms (about 1.5 ms "
               "on an idle machine): scheduling stalls of a busy machine dominate the tail")
-        # The rounds that escaped the stalls say more about the component's own share.
-        quiet = [r for r, v in baseline.mixed_by_round.items()
-                 if r in candidate.mixed_by_round and percentile(v, 0.99) <= 5]
-        if quiet:
-            qb = sorted(x for r in quiet for x in baseline.mixed_by_round[r])
-            qc = sorted(x for r in quiet for x in candidate.mixed_by_round[r])
+        # The runs that escaped the stalls say more about the component's own share.
+        for kind, b_runs, c_runs in (("interleaved", baseline.mixed_by_round,
+                                      candidate.mixed_by_round),
+                                     ("back-to-back", baseline.samples_by_round,
+                                      candidate.samples_by_round)):
+            quiet = sorted(r for r, v in b_runs.items() if r in c_runs and
+                           percentile(v, 0.99) <= 5 and percentile(c_runs[r], 0.99) <= 5)
+            if not quiet:
+                print(f"      no {kind} round without a stall on both routes")
+                continue
+            qb = sorted(x for r in quiet for x in b_runs[r])
+            qc = sorted(x for r in quiet for x in c_runs[r])
             b99, c99 = percentile(qb, 0.99), percentile(qc, 0.99)
-            print(f"      in the {len(quiet)} interleaved rounds where the {baseline.name} p99 "
-                  f"stayed <= 5 ms ({', '.join(map(str, sorted(quiet)))}): p50 "
-                  f"{percentile(qb, 0.5):.3f} vs {percentile(qc, 0.5):.3f} ms, p99 {b99:.3f} vs "
-                  f"{c99:.3f} ms (added {c99 - b99:+.3f} ms)")
+            print(f"      {kind} rounds with both p99 <= 5 ms ({', '.join(map(str, quiet))}): "
+                  f"p50 {percentile(qb, 0.5):.3f} vs {percentile(qc, 0.5):.3f} ms, p99 "
+                  f"{b99:.3f} vs {c99:.3f} ms (added {c99 - b99:+.3f} ms)")
     missed = mixed_ratio is None or mixed_ratio < 0.9 or added_p99 is None or added_p99 >= 1.0
     print(f"SUMMARY baseline={baseline.name} candidate={candidate.name} "
           f"echo_rate={num(b['mixed_rate'], '.0f')} candidate_rate={num(c['mixed_rate'], '.0f')} "

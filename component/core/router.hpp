@@ -40,7 +40,7 @@ struct RouterStats {
 
 // What subscribers of a proxy JID see (DESIGN §2, proxy presence): derived status only,
 // never the user's raw presence or idle time.
-enum class ProxyStatus : std::uint8_t { available, in_conversation };
+enum class ProxyStatus : std::uint8_t { available, in_conversation, off };
 
 // The decision point for every stanza that reaches the component (DESIGN §2, §7). Pure: the
 // caller passes each stanza with the instant it arrived and sends what lands in the outbox.
@@ -129,7 +129,7 @@ class Router {
   ProxyStatus proxy_status(const std::string& target, Instant now) const;
   void publish_proxy_status(const std::string& target, Instant now, Outbox& out);
   xmpp::Element proxy_presence(const std::string& target, const std::string& subscriber,
-                               ProxyStatus status) const;
+                               ProxyStatus status, Instant now) const;
   xmpp::Element component_presence(const std::string& to, std::string_view type = {}) const;
   SubscriptionState& subscription(const std::string& bare);
 

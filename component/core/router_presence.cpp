@@ -228,7 +228,7 @@ void Router::presence_to_proxy(const xmpp::Element& stanza, const Addressing& a,
     reply("subscribed");
     const ProxyStatus status = proxy_status(target, now);
     published_[target] = status;
-    out.send(proxy_presence(target, subscriber, status));
+    out.send(proxy_presence(target, subscriber, status, now));
     return;
   }
   if (type == "unsubscribe") {
@@ -246,7 +246,8 @@ void Router::presence_to_proxy(const xmpp::Element& stanza, const Addressing& a,
     if (known && it != proxy_subscribers_.end() && it->second.count(subscriber)) {
       auto status = published_.find(target);
       out.send(proxy_presence(target, subscriber,
-                              status != published_.end() ? status->second : ProxyStatus::available));
+                              status != published_.end() ? status->second : ProxyStatus::available,
+                              now));
     } else {
       reply("unsubscribed");
     }
@@ -302,7 +303,7 @@ void Router::connected(Instant now, Outbox& out) {
     const ProxyStatus status = proxy_status(target, now);
     published_[target] = status;
     for (const auto& subscriber : subscribers) {
-      out.paced.push_back(proxy_presence(target, subscriber, status));
+      out.paced.push_back(proxy_presence(target, subscriber, status, now));
     }
   }
 }
@@ -328,17 +329,25 @@ void Router::disconnecting(Outbox& out) {
 ProxyStatus Router::proxy_status(const std::string& target, Instant now) const {
   // Only what the schedule and the session state allow others to know (DESIGN §2): never
   // the user's raw presence, show or idle time. dnd counts as "in a conversation" too.
+  if (status_of(target, now) != ical::Status::working) return ProxyStatus::off;
   return session_idle(target, now) ? ProxyStatus::available : ProxyStatus::in_conversation;
 }
 
 xmpp::Element Router::proxy_presence(const std::string& target, const std::string& subscriber,
-                                     ProxyStatus status) const {
+                                     ProxyStatus status, Instant now) const {
   xmpp::Element p("presence");
   auto jid = xmpp::Jid::parse(target);
   auto proxy = jid ? xmpp::proxy_jid(*jid, settings_.component_domain) : std::nullopt;
   p.set_attr("from", proxy ? proxy->bare_string() : settings_.component_domain);
   p.set_attr("to", subscriber);
-  if (status == ProxyStatus::in_conversation) {
+  if (status == ProxyStatus::off) {
+    // xa "off until Mon 09:00", in the subscriber's zone when known (DESIGN §2).
+    p.add_child(xmpp::make_text("show", "xa"));
+    auto back = next_working(target, now);
+    now_hint_ = now;
+    p.add_child(xmpp::make_text(
+        "status", back ? "off until " + when_text(*back, subscriber, target) : "off"));
+  } else if (status == ProxyStatus::in_conversation) {
     p.add_child(xmpp::make_text("show", "dnd"));
     p.add_child(xmpp::make_text("status", "in a conversation"));
   }
@@ -352,7 +361,9 @@ void Router::publish_proxy_status(const std::string& target, Instant now, Outbox
   auto [it, inserted] = published_.try_emplace(target, status);
   if (!inserted && it->second == status) return;
   it->second = status;
-  for (const auto& subscriber : subs->second) out.send(proxy_presence(target, subscriber, status));
+  for (const auto& subscriber : subs->second) {
+    out.send(proxy_presence(target, subscriber, status, now));
+  }
 }
 
 void Router::track_session(const xmpp::Element& stanza, const std::string& sender,

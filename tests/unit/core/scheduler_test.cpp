@@ -316,6 +316,17 @@ TEST_F(SchedulerTest, PauseMakesBusyUntilItEnds) {
   EXPECT_EQ(released_bodies(), std::vector<std::string>{"during the pause"});
 }
 
+TEST_F(SchedulerTest, ProxyPresenceShowsOffUntilTheNextWorkingTime) {
+  now = kMonday0800Utc + 10h;
+  in("<presence from=\"alice@example.org/r\" to=\"bob\\40example.org@sched.example.org\" type=\"subscribe\"/>");
+  ASSERT_EQ(out.stanzas.size(), 2u);
+  EXPECT_EQ(out.stanzas[1].child_text("show"), "xa");
+  EXPECT_EQ(out.stanzas[1].child_text("status"), "off until Tue 09:00");
+  tick_to(kMonday0800Utc + 24h);  // Tue 09:00 Berlin: bob's day starts
+  ASSERT_EQ(out.stanzas.size(), 1u);
+  EXPECT_EQ(out.stanzas[0].child("show"), nullptr) << "available";
+}
+
 TEST_F(SchedulerTest, BlockedSenderIsRefused) {
   router->block("bob@example.org", "alice@example.org", true);
   in(chat("alice@example.org", "bob", "m1", "x"));

@@ -169,6 +169,27 @@ void Router::handle_message(const xmpp::Element& stanza, const Addressing& a, In
     refuse_or_drop(Refusal::groupchat, "Concierge relays one-to-one chats, not group chats.");
     return;
   }
+  // A pool (DESIGN §3): "helpdesk@component", or a member's reserved address for one sender.
+  std::string pool, pool_peer;
+  if (pool_address(a.to, pool, pool_peer)) {
+    const std::string sender_key = lower(a.from.bare_string());
+    if (!limiter_.allow(sender_key, now)) {
+      refuse_or_drop(Refusal::rate_limited, "You are sending too fast; wait a minute and send again.");
+      return;
+    }
+    if (body_bytes(stanza) > settings_.max_body_bytes) {
+      refuse_or_drop(Refusal::body_too_large, "This message is longer than the " +
+                                                  std::to_string(settings_.max_body_bytes) +
+                                                  " bytes Concierge accepts.");
+      return;
+    }
+    if (pool_peer.empty()) {
+      pool_message(stanza, a.from, pool, now, out);
+    } else {
+      pool_reply(stanza, a.from, pool, pool_peer, now, out);
+    }
+    return;
+  }
   auto target = xmpp::user_from_proxy(a.to, settings_.component_domain);
   if (!target) {
     refuse_or_drop(Refusal::not_a_proxy,

@@ -167,6 +167,22 @@ class Router {
   xmpp::Element notice(const std::string& target, const std::string& to,
                        const std::string& text) const;
   void erase_hold(std::int64_t id);
+
+  // Pools (pools.cpp, DESIGN §3).
+  // True when `to` is a pool's address (`peer` empty) or a member's reserved address for one
+  // sender of that pool (`peer` = the sender's bare JID).
+  bool pool_address(const xmpp::Jid& to, std::string& pool, std::string& peer) const;
+  std::string pool_jid(const std::string& pool) const { return pool + "@" + settings_.component_domain; }
+  // "<pool>\20<escaped sender>@component": no escaped bare JID contains \20 (JIDs have no
+  // spaces), so this can never collide with a proxy address.
+  std::string reserved_address(const std::string& pool, const std::string& sender) const;
+  void pool_message(const xmpp::Element& stanza, const xmpp::Jid& sender, const std::string& pool,
+                    Instant now, Outbox& out);
+  void pool_reply(const xmpp::Element& stanza, const xmpp::Jid& member, const std::string& pool,
+                  const std::string& peer, Instant now, Outbox& out);
+  std::optional<std::string> pick_member(const std::string& pool, Instant now) const;
+  void try_release_pool(const std::string& pool, Instant now, Outbox& out);
+  void release_pools_of(const std::string& member, Instant now, Outbox& out);
   void refuse(const xmpp::Element& stanza, Refusal refusal, const std::string& text, Outbox& out);
   void relay(const xmpp::Element& stanza, const xmpp::Jid& sender, const xmpp::Jid& target,
              Outbox& out, Instant now);
@@ -201,6 +217,12 @@ class Router {
   std::map<std::pair<std::string, std::string>, Instant> reply_noticed_;  // until told
   std::map<std::pair<std::string, std::string>, std::deque<Instant>> urgent_sent_;
   std::int64_t next_hold_id_ = 1;
+  struct PoolAssignment {
+    std::string member;
+    Instant last_activity;
+  };
+  std::map<std::pair<std::string, std::string>, PoolAssignment> pool_assigned_;  // (pool, sender)
+  std::unordered_map<std::string, Instant> member_free_since_;  // last pool session ended
   // "now" for formatting times relative to it (only read by when_text during one call).
   mutable Instant now_hint_{};
   // next_wake() cache: recomputed after any input (handle/tick/…), read on every loop turn.

@@ -444,6 +444,12 @@ void Router::release(Hold& h, Instant now, Outbox& out) {
 
 void Router::try_release(const std::string& target, Instant now, Outbox& out) {
   if (!online_) return;
+  if (target.ends_with("@" + settings_.component_domain)) {
+    try_release_pool(target.substr(0, target.find('@')), now, out);
+    return;
+  }
+  // A member who became free may take a pool's waiting conversation first.
+  if (!settings_.pools.empty()) release_pools_of(target, now, out);
   auto ids = target_holds_.find(target);
   if (ids == target_holds_.end() || ids->second.empty()) return;
   // Conversations in the order of their first held message.

@@ -39,6 +39,10 @@ Settings Settings::from_config(const config::Config& config, std::string version
   s.privacy_default = config.privacy.default_level == config::PrivacyLevel::exact ? Privacy::exact
                       : config.privacy.default_level == config::PrivacyLevel::wait ? Privacy::wait
                                                                                    : Privacy::none;
+  for (const auto& pool : config.pools) {
+    auto& members = s.pools[lower(pool.name)];
+    for (const auto& m : pool.members) members.push_back(lower(m));
+  }
   for (const auto& u : config.users) {
     User user;
     user.timezone = u.timezone;

@@ -48,6 +48,8 @@ struct Settings {
     bool urgent_from_anyone = false;
   };
   std::map<std::string, User> users;       // by bare JID, lower-case
+  // [pools]: name (lower-case) → member bare JIDs, in config order.
+  std::map<std::string, std::vector<std::string>> pools;
 
   static Settings from_config(const config::Config& config, std::string version);
 };

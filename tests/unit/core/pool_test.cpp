@@ -1,0 +1,95 @@
+// SPDX-License-Identifier: MIT
+// Pools (DESIGN §3): one address, several people; the sender never learns who answered.
+#include <component/core/router.hpp>
+
+#include <gtest/gtest.h>
+
+namespace concierge::core {
+namespace {
+
+using namespace std::chrono_literals;
+
+Settings pool_settings() {
+  Settings s;
+  s.component_domain = "sched.example.org";
+  s.served_domains = {"example.org"};
+  s.enrolled = {"bob@example.org", "carol@example.org"};
+  s.pools["helpdesk"] = {"bob@example.org", "carol@example.org"};
+  return s;
+}
+
+xmpp::Element xml(const std::string& text) { return *xmpp::parse_xml(text); }
+
+class PoolTest : public ::testing::Test {
+ protected:
+  MemoryStore store;
+  Router router{pool_settings(), store};
+  Outbox out;
+  Instant now{std::chrono::sys_days{std::chrono::year{2026} / 11 / 30} + 9h};
+
+  void SetUp() override {
+    router.connected(now, out);
+    for (const char* m : {"bob@example.org", "carol@example.org"}) {
+      router.handle(xml(std::string("<presence from=\"") + m + "/d\" to=\"sched.example.org\"/>"), now, out);
+    }
+    out.clear();
+  }
+  void in(const std::string& text) {
+    out.clear();
+    router.handle(xml(text), now, out);
+  }
+  std::string ask(const std::string& who, const std::string& id) {
+    in("<message from=\"" + who + "/r\" to=\"helpdesk@sched.example.org\" type=\"chat\" id=\"" + id +
+       "\"><body>help me</body></message>");
+    return out.stanzas.empty() ? "" : std::string(out.stanzas[0].attr("to"));
+  }
+};
+
+TEST_F(PoolTest, GoesToAFreeMemberUnderAReservedAddressAndStaysThere) {
+  const std::string member = ask("alice@example.org", "a1");
+  ASSERT_FALSE(member.empty());
+  EXPECT_EQ(out.stanzas[0].attr("from"), "helpdesk\\20alice\\40example.org@sched.example.org");
+  EXPECT_EQ(ask("alice@example.org", "a2"), member) << "the conversation stays with that member";
+  // The member answers the reserved address: alice sees only the pool.
+  in("<message from=\"" + member + "/d\" to=\"helpdesk\\20alice\\40example.org@sched.example.org\" "
+     "type=\"chat\" id=\"r1\"><body>how can I help?</body></message>");
+  ASSERT_EQ(out.stanzas.size(), 1u);
+  EXPECT_EQ(out.stanzas[0].attr("from"), "helpdesk@sched.example.org");
+  EXPECT_EQ(out.stanzas[0].attr("to"), "alice@example.org");
+  EXPECT_EQ(out.stanzas[0].to_xml().find(member), std::string::npos) << "who answered stays hidden";
+}
+
+TEST_F(PoolTest, TheSecondSenderGetsTheOtherMemberThenTheQueue) {
+  // alice's conversation with the first member counts once both wrote.
+  const std::string first = ask("alice@example.org", "a1");
+  in("<message from=\"" + first + "/d\" to=\"helpdesk\\20alice\\40example.org@sched.example.org\" "
+     "type=\"chat\"><body>yes?</body></message>");
+  const std::string second = ask("dave@example.org", "d1");
+  ASSERT_FALSE(second.empty());
+  EXPECT_NE(second, first);
+  in("<message from=\"" + second + "/d\" to=\"helpdesk\\20dave\\40example.org@sched.example.org\" "
+     "type=\"chat\"><body>yes?</body></message>");
+  EXPECT_EQ(ask("erin@example.org", "e1"), "") << "nobody free: held";
+  ASSERT_EQ(out.after_commit.size(), 1u);
+  EXPECT_EQ(out.after_commit[0].child_text("body"),
+            "Concierge: everyone at helpdesk@sched.example.org is busy; you are #1 in line.");
+  EXPECT_EQ(out.after_commit[0].attr("from"), "helpdesk@sched.example.org");
+  // A member's conversation goes idle: erin's conversation goes to that member.
+  now += 10min;
+  out.clear();
+  router.tick(now, out);
+  ASSERT_EQ(out.releases.size(), 1u);
+  EXPECT_EQ(out.releases[0].stanza.attr("from"), "helpdesk\\20erin\\40example.org@sched.example.org");
+  EXPECT_NE(out.releases[0].stanza.child("delay", "urn:xmpp:delay"), nullptr);
+}
+
+TEST_F(PoolTest, OnlyMembersMayAnswerThroughAReservedAddress) {
+  in("<message from=\"mallory@example.org/m\" to=\"helpdesk\\20alice\\40example.org@sched.example.org\" "
+     "type=\"chat\"><body>I am the helpdesk</body></message>");
+  ASSERT_EQ(out.stanzas.size(), 1u);
+  EXPECT_EQ(out.stanzas[0].attr("type"), "error");
+  EXPECT_EQ(out.stanzas[0].attr("to"), "mallory@example.org/m");
+}
+
+}  // namespace
+}  // namespace concierge::core

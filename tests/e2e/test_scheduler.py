@@ -132,6 +132,32 @@ class Scheduler(unittest.TestCase):
         got = [self.bob.wait_for(message(frm=proxy(ALICE), id=i), WAIT, what=f"released {i}") for i in ids]
         self.assertEqual([body(g) for g in got], ["held 0", "held 1", "held 2"])
 
+    def test_pool_routes_to_a_member_and_hides_who_answered(self):
+        self.start('[pools."helpdesk"]\nmembers = ["bob@localhost", "carol@localhost"]\n')
+        pool = "helpdesk@sched.localhost"
+        mid = self.alice.send_message(pool, "my printer is on fire", id=unique("pool"))
+        got = None
+        for member in (self.bob, self.carol):
+            found = member.find(message(id=mid))
+            if found:
+                got, answering = found[0], member
+        if got is None:  # not there yet: wait for either, bounded
+            import time
+            deadline = time.monotonic() + WAIT
+            while got is None and time.monotonic() < deadline:
+                for member in (self.bob, self.carol):
+                    found = member.find(message(id=mid))
+                    if found:
+                        got, answering = found[0], member
+                time.sleep(0.05)
+        self.assertIsNotNone(got, "no member received the pool message")
+        reserved = got.get("from")
+        self.assertTrue(reserved.startswith("helpdesk\\20alice\\40localhost@"), reserved)
+        rid = answering.send_message(reserved, "on my way", id=unique("answer"))
+        answer = self.alice.wait_for(message(id=rid), WAIT, what="the member's answer")
+        self.assertEqual(answer.get("from").split("/")[0], pool, "the sender only sees the pool")
+        self.assertNotIn(answering.bare, to_string(answer))
+
     def _tmp(self) -> str:
         import tempfile
         d = tempfile.mkdtemp(prefix="concierge-e2e-cal-")

@@ -77,6 +77,7 @@ double cpu_seconds_used() {
          static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
 }
 
+#ifndef CONCIERGE_SANITIZED
 std::size_t address_space_now() {
   std::FILE* f = std::fopen("/proc/self/statm", "r");
   if (f == nullptr) return 0;
@@ -85,6 +86,7 @@ std::size_t address_space_now() {
   std::fclose(f);
   return n == 1 ? pages * static_cast<std::size_t>(sysconf(_SC_PAGESIZE)) : 0;
 }
+#endif
 
 [[noreturn]] void child_main(int fd, const CalendarWorkerLimits& limits) {
   prctl(PR_SET_PDEATHSIG, SIGKILL);

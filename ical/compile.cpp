@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
-// The calendar compiler: libical parses; this file decides what the parts mean (DESIGN §5) and
-// compensates what libical 3.0.16 gets wrong (see recurrence.cpp and the notes below).
+// The calendar compiler (DESIGN §5). The pre-scan (prescan.cpp) screens the text and hands plain
+// VEVENTs to the fast text reader (event_text.cpp); libical parses the rest. This file decides
+// what the parts mean and compensates what libical 3.0.16 gets wrong (see recurrence.cpp, zone.cpp
+// and the notes below).
 #include <ical/compile.hpp>
 
 #include <algorithm>

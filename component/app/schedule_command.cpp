@@ -9,6 +9,7 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <string_view>
 
 #include <component/app/calendar_worker.hpp>
 #include <ical/compile.hpp>
@@ -223,7 +224,8 @@ class ScheduleCommand {
     auto s = compile(request, from - ical::kSecondsPerDay, to + ical::kSecondsPerDay);
     if (!s) return 2;
     const bool colours =
-        &out_ == &std::cout && ::isatty(STDOUT_FILENO) != 0 && std::getenv("NO_COLOR") == nullptr;
+        &out_ == &std::cout && ::isatty(STDOUT_FILENO) != 0 && std::getenv("NO_COLOR") == nullptr &&
+        (std::getenv("TERM") == nullptr || std::string_view(std::getenv("TERM")) != "dumb");
     out_ << "Schedule in " << zone_->name() << " ("
          << (request.kind == ical::CalendarKind::work ? "work" : "personal") << " calendar"
          << (request.hours.empty() ? "" : ", hours " + request.hours) << ")\n";

@@ -18,7 +18,7 @@ from prosody import Ejabberd  # noqa: E402  (path set up by relay_scenarios)
 
 
 @unittest.skipUnless(Ejabberd.installed(),
-                     "ejabberd is not installed (ejabberdctl not found); scripts/setup.sh installs it")
+                     "ejabberd is not installed (ejabberdctl not found); .ci/setup.sh installs it")
 class RelayOnEjabberd(RelayScenarios, RelayDetailScenarios, unittest.TestCase):
     SERVER = Ejabberd
     ENROLLED = (ALICE, BOB, DAVE)

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 """A scripted conversation through Concierge between two real XMPP users, printed as a transcript.
 
-Started by scripts/demo.sh after the build. Starts a private Prosody on free loopback ports (temp
+Started by tests/demo/demo.sh after the build. Starts a private Prosody on free loopback ports (temp
 folder), creates alice@localhost and bob@localhost, starts build/concierge (or CONCIERGE_BINARY /
 --binary) with both enrolled, logs both users in with slixmpp and plays conversation() below.
 Everything it started is stopped on exit, error or Ctrl-C. Needs root (Prosody runs as user prosody).
@@ -20,7 +20,7 @@ import signal
 import sys
 import textwrap
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "support"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
 
 from prosody import Concierge, Prosody, default_binary, proxy  # noqa: E402
 from xmpp_clients import (NS_CHATSTATES, Client, bare, body, child, error_condition, error_text,  # noqa: E402

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # Sets up, builds and runs the whole test suite — the README's test command; .ci/run calls it.
-#  1. installs the Debian packages (scripts/setup.sh, idempotent);
+#  1. installs the Debian packages (.ci/setup.sh, idempotent);
 #  2. builds with ASan + UBSan and runs the unit and integration tests under them;
 #  3. builds the release configuration with warnings as errors and runs every test
 #     (unit, integration, e2e against a real Prosody and ejabberd). Its ctest summary is last.
@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=$(nproc)
 
-bash scripts/setup.sh
+bash .ci/setup.sh
 
 if [ "${CONCIERGE_SKIP_SANITIZE:-0}" != 1 ]; then
   cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCONCIERGE_WERROR=ON \

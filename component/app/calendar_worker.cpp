@@ -94,6 +94,8 @@ std::size_t address_space_now() {
   // Keep freed memory for the next job instead of returning it to the kernel after every one.
   mallopt(M_TRIM_THRESHOLD, 64 << 20);
   mallopt(M_TOP_PAD, 16 << 20);
+  const rlimit no_core{0, 0};  // SIGXCPU would otherwise dump core
+  setrlimit(RLIMIT_CORE, &no_core);
 #ifndef CONCIERGE_SANITIZED
   if (const std::size_t base = address_space_now(); base > 0) {
     const rlimit as{base + limits.memory_bytes, base + limits.memory_bytes};
@@ -219,6 +221,11 @@ CalendarWorker::Outcome CalendarWorker::fail_and_restart(const std::string& reas
 
 bool CalendarWorker::start(const ical::CompileRequest& request) {
   if (busy_) return false;
+  if (pid_ > 0 && waitpid(pid_, nullptr, WNOHANG) == pid_) {  // died while idle: replace it
+    pid_ = -1;
+    stop_child();
+    ++restarts_;
+  }
   if (pid_ < 0 && !spawn()) return false;
   const std::string data = frame(encode_request(request));
   busy_ = true;

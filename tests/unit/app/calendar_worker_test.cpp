@@ -3,6 +3,7 @@
 #include <component/app/calendar_worker.hpp>
 
 #include <poll.h>
+#include <sys/wait.h>
 #include <chrono>
 #include <csignal>
 #include <filesystem>
@@ -76,6 +77,21 @@ TEST(CalendarWorker, AKilledWorkerIsReplaced) {
   EXPECT_GE(worker.restarts(), 0);
   EXPECT_TRUE(worker.compile(request(kCalendar)).ok());
   EXPECT_NE(worker.child_pid(), first);
+}
+
+TEST(CalendarWorker, AWorkerThatDiedWhileIdleIsReplacedBeforeTheNextJob) {
+  CalendarWorker worker;
+  const pid_t first = worker.child_pid();
+  ::kill(first, SIGKILL);
+  for (int i = 0; i < 200 && ::kill(first, 0) == 0; ++i) {
+    pollfd p{worker.fd(), POLLIN, 0};
+    ::poll(&p, 1, 5);  // wait until it is a zombie: the kernel has delivered the kill
+    int status = 0;
+    if (waitpid(first, &status, WNOHANG | WNOWAIT) == first) break;
+  }
+  auto r = worker.compile(request(kCalendar));
+  EXPECT_TRUE(r.ok()) << r.error();
+  EXPECT_EQ(worker.restarts(), 1);
 }
 
 TEST(CalendarWorker, ASlowJobIsCutAtTheWallClockLimit) {

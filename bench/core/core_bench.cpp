@@ -7,8 +7,10 @@
 //  presence:  presence updates of enrolled users taken in (parse excluded), per second.
 //  memory:    bytes per tracked user (presence of 2 resources + one open session), from
 //             mallinfo2 before/after.
+//  release:   10 000 messages held for 1 000 off-duty targets; the time to decide and queue
+//             their release when the working day starts (one tick), vs holding them.
 //
-// Usage: core_bench [--messages N] [--users N]. Bounded: N messages, N users.
+// Usage: core_bench [--messages N] [--users N] [--holds N]. Bounded: N messages, N users.
 #include <malloc.h>
 
 #include <chrono>
@@ -18,6 +20,7 @@
 #include <vector>
 
 #include <component/core/router.hpp>
+#include <ical/compile.hpp>
 
 using namespace concierge;
 using Clock = std::chrono::steady_clock;
@@ -52,9 +55,11 @@ xmpp::Element chat(int from, int to, int seq) {
 int main(int argc, char** argv) {
   int messages = 200000;
   int users = 100000;
+  int holds = 10000;
   for (int i = 1; i + 1 < argc; i += 2) {
     if (!std::strcmp(argv[i], "--messages")) messages = std::atoi(argv[i + 1]);
     if (!std::strcmp(argv[i], "--users")) users = std::atoi(argv[i + 1]);
+    if (!std::strcmp(argv[i], "--holds")) holds = std::atoi(argv[i + 1]);
   }
   const int pairs = 1000;
   std::vector<xmpp::Element> input;
@@ -119,7 +124,75 @@ int main(int argc, char** argv) {
   const std::size_t after = mallinfo2().uordblks;
   std::printf("presence  %9.0f updates/s (%zu updates)\n", presences.size() / presence_s,
               presences.size());
-  std::printf("memory    %7.0f bytes per tracked user (2 resources, 1 session, rate limiter)\n",
+  std::printf("memory    %7.0f bytes per tracked user in the whole router (2 resources, 1 session,\n"
+              "          rate limiter, reply/bounce bookkeeping of one message)\n",
               static_cast<double>(after - before) / users);
+  {
+    // DESIGN §9's measure: presence and sessions alone.
+    const std::size_t base = mallinfo2().uordblks;
+    core::PresenceBook book;
+    core::SessionBook sessions(std::chrono::minutes(10));
+    for (int i = 0; i < users; ++i) {
+      const std::string jid = "user" + std::to_string(i) + "@example.org";
+      for (const char* res : {"phone", "desk"}) {
+        core::ResourceState r;
+        r.resource = res;
+        r.show = core::Show::away;
+        r.priority = 5;
+        r.idle_since = now;
+        book.available(jid, r);
+      }
+      sessions.forwarded(jid, "user" + std::to_string((i + 1) % users) + "@example.org",
+                         core::Activity::message, now, true);
+    }
+    std::printf("memory    %7.0f bytes per tracked user for presence (2 resources) and sessions "
+                "(target <= 1024)\n",
+                static_cast<double>(mallinfo2().uordblks - base) / users);
+  }
+
+  // Release at a boundary: every target works Mon-Fri 09:00-17:00 UTC; messages arrive at
+  // 20:00 Monday and are held; Tuesday 09:00 they are all decided and queued for release.
+  const int targets = 1000;
+  core::Settings hs = settings(targets);
+  for (int i = 0; i < targets; ++i) hs.users["user" + std::to_string(i) + "@example.org"].timezone = "UTC";
+  core::MemoryStore hold_store;
+  core::Router scheduler(hs, hold_store);
+  const core::Instant monday{std::chrono::sys_days{std::chrono::year{2026} / 11 / 30}};
+  scheduler.connected(monday + std::chrono::hours(20), out);
+  ical::CompileRequest request;
+  request.zone = "UTC";
+  request.hours = "Mon-Fri 09:00-17:00";
+  ical::set_window_around(request, std::chrono::duration_cast<std::chrono::seconds>(
+                                       monday.time_since_epoch()).count(), 10);
+  auto office = std::make_shared<const ical::Schedule>(ical::compile(request).value());
+  for (int i = 0; i < targets; ++i) {
+    scheduler.set_schedule("user" + std::to_string(i) + "@example.org", office,
+                           monday + std::chrono::hours(20), out);
+  }
+  out.clear();
+  std::vector<xmpp::Element> to_hold;
+  to_hold.reserve(static_cast<std::size_t>(holds));
+  for (int i = 0; i < holds; ++i) {
+    // Senders outside the target set so they are not enrolled targets themselves.
+    auto m = chat(i % 997, i % targets, i);
+    m.set_attr("from", "sender" + std::to_string(i % 997) + "@example.org/r");
+    to_hold.push_back(std::move(m));
+  }
+  start = Clock::now();
+  for (const auto& m : to_hold) {
+    scheduler.handle(m, monday + std::chrono::hours(20), out);
+    out.clear();
+  }
+  const double hold_s = seconds_since(start);
+  start = Clock::now();
+  scheduler.tick(monday + std::chrono::hours(33), out);  // Tuesday 09:00 UTC
+  const double release_s = seconds_since(start);
+  if (out.releases.size() != static_cast<std::size_t>(holds)) {
+    std::fprintf(stderr, "released %zu of %d\n", out.releases.size(), holds);
+    return 1;
+  }
+  std::printf("release   %d holds decided in %.3f s (%.0f/s); their release decided and queued in %.3f s "
+              "(ratio %.2f)\n",
+              holds, hold_s, holds / hold_s, release_s, release_s / hold_s);
   return 0;
 }

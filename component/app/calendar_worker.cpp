@@ -221,7 +221,9 @@ CalendarWorker::Outcome CalendarWorker::fail_and_restart(const std::string& reas
 
 bool CalendarWorker::start(const ical::CompileRequest& request) {
   if (busy_) return false;
-  if (pid_ > 0 && waitpid(pid_, nullptr, WNOHANG) == pid_) {  // died while idle: replace it
+  // Died while idle: replace it. (ECHILD: already reaped, as when SIGCHLD is ignored.)
+  const pid_t gone = pid_ > 0 ? waitpid(pid_, nullptr, WNOHANG) : 0;
+  if (pid_ > 0 && (gone == pid_ || (gone < 0 && errno == ECHILD))) {
     pid_ = -1;
     stop_child();
     ++restarts_;

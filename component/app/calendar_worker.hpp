@@ -12,7 +12,9 @@
 //     under an address-space limit);
 //   - RLIMIT_CPU: `cpu_seconds` more than it had used when the job started (SIGXCPU ends it);
 //   - the wall clock: the parent kills it at deadline().
-// A child that dies or overruns is reaped and replaced; the job gets a user-readable error.
+// A child that dies or overruns is reaped and replaced; the job gets a user-readable error. A child
+// that died while idle is replaced at the next start(); one that dies just as a job is sent makes
+// that job fail with "the worker stopped" — the caller may retry once.
 //
 // Event-loop use (one job at a time):
 //   worker.start(request);                 // sends the job

@@ -83,11 +83,13 @@ TEST(CalendarWorker, AWorkerThatDiedWhileIdleIsReplacedBeforeTheNextJob) {
   CalendarWorker worker;
   const pid_t first = worker.child_pid();
   ::kill(first, SIGKILL);
-  for (int i = 0; i < 200 && ::kill(first, 0) == 0; ++i) {
-    pollfd p{worker.fd(), POLLIN, 0};
-    ::poll(&p, 1, 5);  // wait until it is a zombie: the kernel has delivered the kill
-    int status = 0;
-    if (waitpid(first, &status, WNOHANG | WNOWAIT) == first) break;
+  // Wait (bounded) until the kernel has made it a zombie, without reaping it.
+  for (int i = 0; i < 1000; ++i) {
+    siginfo_t info{};
+    if (waitid(P_PID, static_cast<id_t>(first), &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+        info.si_pid == first)
+      break;
+    ::usleep(1000);
   }
   auto r = worker.compile(request(kCalendar));
   EXPECT_TRUE(r.ok()) << r.error();

@@ -369,7 +369,8 @@ void Service::reload() {
                  : config_.log.level == config::LogLevel::warn ? LogLevel::warn
                  : config_.log.level == config::LogLevel::info ? LogLevel::info
                                                                : LogLevel::debug);
-  router_.reconfigure(core::Settings::from_config(config_, CONCIERGE_VERSION));
+  router_.reconfigure(core::Settings::from_config(config_, CONCIERGE_VERSION), wall_now(), outbox_);
+  flush(outbox_);
   queue_schedules();  // hours and calendar files may have changed
   log_.info("reloaded " + config_path_ + ": " + std::to_string(config_.users.size()) +
             " users enrolled by the config");

@@ -60,6 +60,22 @@ Router::Router(Settings settings, Store& store)
   for (auto& p : store_.proxy_subscriptions()) proxy_subscribers_[p.target].insert(p.subscriber);
 }
 
+void Router::reconfigure(Settings settings, Instant now, Outbox& out) {
+  std::vector<std::string> removed;
+  for (const auto& user : settings_.enrolled) {
+    if (!settings.enrolled.count(user) && !self_enrolled_.count(user)) removed.push_back(user);
+  }
+  reconfigure(std::move(settings));
+  for (const auto& user : removed) {
+    bounce_holds(user, "they no longer use Concierge.", out);
+    presence_.forget(user);
+    out.log(LogLevel::info, "unenrolled " + user + " (removed from [users])");
+  }
+  std::vector<std::string> targets;
+  for (const auto& [target, ids] : target_holds_) targets.push_back(target);
+  for (const auto& target : targets) try_release(target, now, out);  // limits may have changed
+}
+
 void Router::reconfigure(Settings settings) {
   settings_ = std::move(settings);
   limiter_.set_rate(settings_.messages_per_sender_per_minute);

@@ -54,6 +54,9 @@ class Router {
 
   // SIGHUP: new users, limits, … take effect for the next stanza.
   void reconfigure(Settings settings);
+  // The same, for a running component: users no longer under [users] (and not enrolled by
+  // themselves) are unenrolled — their held messages bounce to the senders with a notice.
+  void reconfigure(Settings settings, Instant now, Outbox& out);
   const Settings& settings() const { return settings_; }
 
   void handle(const xmpp::Element& stanza, Instant now, Outbox& out);

@@ -108,6 +108,12 @@ void Router::handle_presence(const xmpp::Element& stanza, const Addressing& a, I
     return;
   }
   if (a.to.has_local()) {
+    // Subscriptions and probes to proxies come from anyone of the served domains: a flood of
+    // them is limited like messages (presence of enrolled users to the component is not).
+    if (!limiter_.allow(lower(a.from.bare_string()), now)) {
+      ++stats_.dropped;
+      return;
+    }
     presence_to_proxy(stanza, a, now, out);
   } else {
     presence_to_component(stanza, a, now, out);

@@ -327,6 +327,20 @@ TEST_F(SchedulerTest, ProxyPresenceShowsOffUntilTheNextWorkingTime) {
   EXPECT_EQ(out.stanzas[0].child("show"), nullptr) << "available";
 }
 
+TEST_F(SchedulerTest, RemovedFromTheConfigMeansUnenrolledAndHoldsBounced) {
+  now = kMonday0800Utc + 10h;
+  in(chat("alice@example.org", "bob", "m1", "x"));
+  Settings s = settings();
+  s.enrolled.erase("bob@example.org");
+  out.clear();
+  router->reconfigure(s, now, out);
+  EXPECT_FALSE(router->enrolled("bob@example.org"));
+  EXPECT_TRUE(store.holds().empty());
+  auto told = bodies(out.stanzas, "alice@example.org");
+  ASSERT_EQ(told.size(), 1u);
+  EXPECT_NE(told[0].find("could not be delivered: they no longer use Concierge."), std::string::npos);
+}
+
 TEST_F(SchedulerTest, BlockedSenderIsRefused) {
   router->block("bob@example.org", "alice@example.org", true);
   in(chat("alice@example.org", "bob", "m1", "x"));

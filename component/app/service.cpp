@@ -463,8 +463,10 @@ int Service::run() {
     const auto offset = wall_minus_steady();
     if (std::chrono::abs(offset - wall_offset_) > std::chrono::seconds(5)) {
       log_.info("the wall clock jumped by " +
-                std::to_string((offset - wall_offset_).count() / 1000) + " s");
+                std::to_string((offset - wall_offset_).count() / 1000) +
+                " s: re-deciding schedule boundaries");
       wall_offset_ = offset;
+      next_tick_ = now;  // the core re-evaluates every hold against the new time below
     }
     if (reconnect_at_ && now >= *reconnect_at_ && !stopping_) connect_now();
     keepalive(now);

@@ -49,6 +49,39 @@ bool marked_urgent(const xmpp::Element& m) {
   return false;
 }
 
+std::int64_t code_points(std::string_view utf8) {
+  std::int64_t n = 0;
+  for (unsigned char c : utf8) n += (c & 0xC0) != 0x80;
+  return n;
+}
+
+// The prefix was cut from the body: XEP-0394 markup spans and XEP-0461 fallback ranges count
+// Unicode code points from the body's start, so they move left by as many (never below 0).
+void shift_offsets(xmpp::Element& message, std::int64_t removed) {
+  auto shift = [&](xmpp::Element& e, const char* key) {
+    const std::string_view value = e.attr(key);
+    if (value.empty()) return;
+    std::int64_t v = 0;
+    for (char c : value) {
+      if (c < '0' || c > '9') return;
+      v = v * 10 + (c - '0');
+    }
+    e.set_attr(key, std::to_string(std::max<std::int64_t>(0, v - removed)));
+  };
+  auto walk = [&](auto& self, xmpp::Element& e) -> void {
+    for (auto& c : e.children) {
+      if (c.is_text()) continue;
+      shift(c, "start");
+      shift(c, "end");
+      self(self, c);
+    }
+  };
+  for (auto& c : message.children) {
+    const std::string_view ns = c.attr("xmlns");
+    if (ns == "urn:xmpp:markup:0" || ns == "urn:xmpp:fallback:0") walk(walk, c);
+  }
+}
+
 // The id a XEP-0308 correction or XEP-0424 retraction refers to, and which it is.
 std::optional<std::pair<std::string, bool>> applies_to(const xmpp::Element& m) {
   if (const auto* r = m.child("replace", "urn:xmpp:message-correct:0")) {
@@ -183,9 +216,11 @@ bool Router::schedule_message(const xmpp::Element& stanza, const xmpp::Jid& send
     xmpp::Element urgent = stanza;
     if (auto* body = urgent.child("body");
         body && body->inner_text().starts_with(settings_.urgent_prefix)) {
-      std::string text = body->inner_text().substr(settings_.urgent_prefix.size());
+      const std::string original = body->inner_text();
+      std::string text = original.substr(settings_.urgent_prefix.size());
       text.erase(0, text.find_first_not_of(' '));
       *body = xmpp::make_text("body", text);
+      shift_offsets(urgent, code_points(original.substr(0, original.size() - text.size())));
     }
     if (!urgent.child("attention", "urn:xmpp:attention:0")) {
       urgent.add_child(xmpp::make("attention", {{"xmlns", "urn:xmpp:attention:0"}}));

@@ -221,6 +221,17 @@ TEST_F(SchedulerTest, UrgentFromAlwaysThroughGoesThroughWithinTheHourlyLimit) {
   EXPECT_TRUE(out.stanzas.empty()) << "alice is not on bob's always-through list";
 }
 
+TEST_F(SchedulerTest, UrgentPrefixIsStrippedAndMarkupOffsetsFollow) {
+  gone("bob@example.org");
+  in(chat("boss@example.org", "bob", "u1", "!urgent fix prod now",
+          "<markup xmlns=\"urn:xmpp:markup:0\"><span start=\"12\" end=\"16\"><emphasis/></span></markup>"));
+  ASSERT_EQ(out.stanzas.size(), 2u);
+  EXPECT_EQ(out.stanzas[0].child_text("body"), "fix prod now");
+  const auto* span = out.stanzas[0].child("markup")->child("span");
+  EXPECT_EQ(span->attr("start"), "4") << "\"prod\" still marked";
+  EXPECT_EQ(span->attr("end"), "8");
+}
+
 TEST_F(SchedulerTest, RepliesFollowTheTableForTheOtherSideAndTellWhenTheReplierIsBack) {
   now = kMonday0800Utc + 7h + 50min;  // 16:50 Berlin: bob's day ends in 10 min
   in(chat("bob@example.org", "alice", "r1", "sure"));

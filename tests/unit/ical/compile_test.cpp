@@ -469,6 +469,22 @@ TEST(Availability, BusyTypeBusyAndAllDayPersonalEvents) {
   EXPECT_EQ(s.status_at(at("2026-04-03T18:00:00Z")), Status::off_hours);
 }
 
+TEST(Window, RecompileIsDueDailyAndOutsideTheWindow) {
+  CompileRequest r;
+  r.zone = "UTC";
+  r.hours = "Mon-Fri 09:00-17:00";
+  const UtcSeconds now = at("2026-04-01T12:00:00Z");
+  set_window_around(r, now);
+  auto s = compile(r);
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(s->window_from(), now - kSecondsPerDay);
+  EXPECT_EQ(s->window_to(), now + 60 * kSecondsPerDay);
+  EXPECT_FALSE(recompile_due(*s, now));
+  EXPECT_FALSE(recompile_due(*s, now + kSecondsPerDay - 1));
+  EXPECT_TRUE(recompile_due(*s, now + kSecondsPerDay));
+  EXPECT_TRUE(recompile_due(*s, now - 2 * kSecondsPerDay));
+}
+
 TEST(Size, SixtyDaysOfATypicalScheduleIsSmall) {
   const Schedule s = build("", {.hours = "Mon-Fri 09:00-12:00, 13:00-17:00",
                                 .from = "2026-04-01T00:00:00Z",

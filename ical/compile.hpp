@@ -24,8 +24,8 @@ struct CompileLimits {
   std::size_t max_components = 50'000;    // VEVENT + VAVAILABILITY + … in one calendar
   std::size_t max_depth = 8;              // BEGIN nesting (VCALENDAR/VAVAILABILITY/AVAILABLE is 3)
   std::size_t max_occurrences = 200'000;  // occurrences kept over the window, all events together
-  std::size_t max_steps_per_rule =
-      100'000;  // recurrence steps per RRULE (COUNT rules start at DTSTART)
+  // Recurrence steps per RRULE (COUNT rules must be walked from DTSTART).
+  std::size_t max_steps_per_rule = 100'000;
   std::size_t max_total_steps = 2'000'000;  // recurrence steps for the whole calendar
   // Read plain VEVENTs with the fast text reader (libical reads the rest). Off only in tests
   // that check both readers agree.

@@ -77,6 +77,7 @@ void Router::reconfigure(Settings settings, Instant now, Outbox& out) {
 }
 
 void Router::reconfigure(Settings settings) {
+  wake_dirty_ = true;
   settings_ = std::move(settings);
   limiter_.set_rate(settings_.messages_per_sender_per_minute);
   sessions_.set_idle_after(settings_.idle_after);

@@ -291,6 +291,8 @@ void Router::ask_subscription(const std::string& bare, Outbox& out, bool paced) 
 void Router::connected(Instant now, Outbox& out) {
   presence_.clear();  // unknown again until the probes (or the server's replay) answer
   online_ = true;
+  wake_base_ = now;
+  wake_dirty_ = true;
   std::vector<std::string> users(settings_.enrolled.begin(), settings_.enrolled.end());
   for (const auto& [jid, e] : self_enrolled_) users.push_back(jid);
   std::sort(users.begin(), users.end());

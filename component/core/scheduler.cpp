@@ -104,6 +104,8 @@ std::optional<std::pair<std::string, bool>> applies_to(const xmpp::Element& m) {
 
 void Router::set_schedule(const std::string& bare, std::shared_ptr<const ical::Schedule> schedule,
                           Instant now, Outbox& out) {
+  wake_base_ = now;
+  wake_dirty_ = true;
   if (schedule) {
     schedules_[bare] = std::move(schedule);
   } else {
@@ -114,6 +116,8 @@ void Router::set_schedule(const std::string& bare, std::shared_ptr<const ical::S
 }
 
 void Router::pause(const std::string& bare, Instant until, Instant now, Outbox& out) {
+  wake_base_ = now;
+  wake_dirty_ = true;
   if (until <= now) {
     pauses_.erase(bare);
   } else {
@@ -579,6 +583,7 @@ void Router::try_release(const std::string& target, Instant now, Outbox& out) {
 }
 
 void Router::release_confirmed(const std::vector<std::int64_t>& ids, Instant now) {
+  wake_dirty_ = true;  // their confirm windows now end
   for (std::int64_t id : ids) {
     if (!in_flight_.erase(id)) continue;
     auto it = holds_.find(id);

@@ -36,9 +36,11 @@ def calendar_starting_in(seconds: int) -> str:
 
 
 class Scheduler(unittest.TestCase):
+    SERVER_ARGS: dict = {}
+
     def start(self, extra_config: str = "", enrolled=(ALICE, BOB, CAROL)):
         self.server, self.concierge, self.clients = start_stack(
-            Prosody, users=("alice", "bob", "carol"), enrolled=enrolled)
+            Prosody, users=("alice", "bob", "carol"), enrolled=enrolled, **self.SERVER_ARGS)
         # Restart Concierge with this test's config (start_stack's has defaults).
         self.concierge.stop()
         self.concierge.extra_config = extra_config
@@ -163,6 +165,33 @@ class Scheduler(unittest.TestCase):
         d = tempfile.mkdtemp(prefix="concierge-e2e-cal-")
         self.addCleanup(lambda: __import__("shutil").rmtree(d, ignore_errors=True))
         return d
+
+
+class WithOfflineStorage(unittest.TestCase):
+    """Prosody with mod_offline: a known-offline target in working time gets the held message
+    when he logs in — once, from Concierge, not also from the server's offline storage."""
+
+    def setUp(self):
+        self.server, self.concierge, self.clients = start_stack(
+            Prosody, users=("alice", "bob"), enrolled=(ALICE, BOB), offline=True)
+
+    def tearDown(self):
+        stop_stack(self.server, self.concierge, self.clients)
+
+    def test_offline_target_gets_the_hold_on_login_exactly_once(self):
+        alice = self.clients["alice"]
+        self.clients["bob"].disconnect()
+        mid = alice.send_message(proxy(BOB), "see this when you are back", id=unique("offline"))
+        n = alice.wait_for(message(frm=proxy(BOB), where=lambda m: (body(m) or "").startswith("Concierge:")),
+                           WAIT, what="the offline notice")
+        self.assertIn("is offline", body(n))
+        bob = self.clients["bob"] = Client(self.server, "bob", PASSWORD).connect(timeout=WAIT)
+        got = bob.wait_for(message(frm=proxy(ALICE), id=mid), WAIT, what="the held message on login")
+        self.assertIsNotNone(child(got, NS_DELAY, "delay"), to_string(got))
+        # A marker after it: once it arrives, a duplicate would have arrived too.
+        marker = alice.send_message(proxy(BOB), "marker", id=unique("marker"))
+        bob.wait_for(message(frm=proxy(ALICE), id=marker), WAIT)
+        self.assertEqual(len(bob.find(message(id=mid))), 1, "delivered exactly once")
 
 
 if __name__ == "__main__":

@@ -428,14 +428,17 @@ class Prosody(_Server):
     user = "prosody"
 
     def __init__(self, component_domain: str = DEFAULT_COMPONENT, component_secret: str = DEFAULT_SECRET,
-                 extra_components=(), privilege: bool = False, extra_hosts=()):
+                 extra_components=(), privilege: bool = False, extra_hosts=(), offline: bool = False):
         super().__init__(component_domain, component_secret, extra_components, extra_hosts)
         self.privilege = privilege
+        self.offline = offline  # mod_offline: store messages for offline users (the example disables it)
         self.config_path = ""
 
     def _config_text(self) -> str:
         text = _template("prosody-privilege.example.cfg.lua" if self.privilege else "prosody.example.cfg.lua")
         text = text.replace("@RUNDIR@", self.rundir)
+        if self.offline:
+            text = text.replace('modules_disabled = { "s2s"; "offline" }', 'modules_disabled = { "s2s" }')
         text = re.sub(r"c2s_ports\s*=\s*\{[^}]*\}", f"c2s_ports = {{ {self.c2s_port} }}", text)
         text = re.sub(r"component_ports\s*=\s*\{[^}]*\}", f"component_ports = {{ {self.component_port} }}", text)
         text = text.replace('"sched.localhost"', _lua_str(self.component_domain))

@@ -143,6 +143,9 @@ std::optional<std::string> screen_rule(const icalrecurrencetype& r) {
     const int dow = icalrecurrencetype_day_day_of_week(r.by_day[i]);
     const int pos = icalrecurrencetype_day_position(r.by_day[i]);
     if (dow < 1 || dow > 7 || pos < -53 || pos > 53) return "has an invalid BYDAY";
+    // RFC 5545 §3.3.10: numbered weekdays ("1MO") only with MONTHLY or YEARLY.
+    if (pos != 0 && r.freq != ICAL_MONTHLY_RECURRENCE && r.freq != ICAL_YEARLY_RECURRENCE)
+      return "numbers a weekday (like 1MO) in a rule that is not monthly or yearly";
   }
   for (std::size_t i = 0; i < ICAL_BY_MONTH_SIZE && r.by_month[i] != ICAL_RECURRENCE_ARRAY_MAX;
        ++i) {

@@ -164,7 +164,8 @@ TEST(LibicalQuirks, ImpossibleRulesAreScreenedBeforeLibicalIterates) {
   EXPECT_EQ(icalrecur_iterator_new(yearly, icaltime_from_string("20260101T090000")), nullptr);
   for (const char* rule :
        {"FREQ=HOURLY;BYMONTH=2;BYMONTHDAY=30", "FREQ=SECONDLY", "FREQ=MINUTELY;INTERVAL=5",
-        "FREQ=DAILY;BYMONTH=4;BYMONTHDAY=31", "FREQ=HOURLY;BYYEARDAY=366"}) {
+        "FREQ=DAILY;BYMONTH=4;BYMONTHDAY=31", "FREQ=HOURLY;BYYEARDAY=366", "FREQ=HOURLY;BYDAY=1MO",
+        "FREQ=WEEKLY;BYDAY=-1FR", "FREQ=HOURLY;BYMONTH=4,6;BYMONTHDAY=31"}) {
     icalrecurrencetype r = icalrecurrencetype_from_string(rule);
     EXPECT_TRUE(screen_rule(r).has_value()) << rule;
   }

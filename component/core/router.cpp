@@ -18,9 +18,6 @@ std::string lower(std::string_view text) {
 
 bool has_body(const xmpp::Element& message) { return message.child("body") != nullptr; }
 
-// Bound on remembered senders of relayed ids (a flood cannot grow it without limit).
-constexpr std::size_t kMaxRemembered = 200000;
-
 std::size_t body_bytes(const xmpp::Element& message) {
   std::size_t total = 0;
   for (const auto& c : message.children) {
@@ -95,8 +92,8 @@ bool Router::enrolled(const std::string& bare) const {
 
 bool Router::wrote_recently(const std::string& writer, const std::string& reader,
                             Instant now) const {
-  auto it = last_written_.find({writer, reader});
-  return it != last_written_.end() && now - it->second <= settings_.idle_after;
+  auto it = pairs_.find(pair_key(writer, reader));
+  return it != pairs_.end() && now - it->second.last_written <= settings_.idle_after;
 }
 
 void Router::handle(const xmpp::Element& stanza, Instant now, Outbox& out) {
@@ -241,19 +238,23 @@ void Router::handle_message(const xmpp::Element& stanza, const Addressing& a, In
                    target->bare_string() + " does not accept messages from you.");
     return;
   }
-  last_written_[{sender_key, target_key}] = now;
+  {
+    PairState& pair = pairs_[pair_key(sender_key, target_key)];
+    pair.last_written = now;
+    if (a.from.has_resource()) pair.writer_full = a.from.full_string();
+  }
   if (enrolled(target_key)) {
     if (schedule_message(stanza, a.from, *target, now, out)) {
       track_session(stanza, sender_key, target_key, now, out);
     }
     return;
   }
-  relay(stanza, a.from, *target, out, now);
+  relay(stanza, a.from, *target, out);
   track_session(stanza, sender_key, target_key, now, out);
 }
 
 void Router::relay(const xmpp::Element& stanza, const xmpp::Jid& sender, const xmpp::Jid& target,
-                   Outbox& out, Instant now) {
+                   Outbox& out) {
   auto from_proxy = xmpp::proxy_jid(sender.bare(), settings_.component_domain);
   if (!from_proxy) {
     ++stats_.dropped;
@@ -263,12 +264,6 @@ void Router::relay(const xmpp::Element& stanza, const xmpp::Jid& sender, const x
   xmpp::Element copy = stanza;
   copy.set_attr("from", from_proxy->bare_string());
   copy.set_attr("to", target.full_string());
-  const std::string_view id = stanza.attr("id");
-  if (!id.empty() && sender.has_resource() && stanza.attr("type") != "error" &&
-      sent_by_.size() < kMaxRemembered) {
-    sent_by_[lower(target.bare_string()) + '\n' + lower(sender.bare_string()) + '\n' +
-             std::string(id)] = {sender.full_string(), now};
-  }
   ++stats_.relayed;
   out.send(std::move(copy));
 }
@@ -289,13 +284,11 @@ void Router::handle_bounce(const xmpp::Element& stanza, const Addressing& a, Ins
                     out)) {
     return;  // a released message the server refused: held again, not bounced to the sender
   }
-  auto it = sent_by_.find(lower(a.from.bare_string()) + '\n' +
-                          lower(original_sender->bare_string()) + '\n' +
-                          std::string(stanza.attr("id")));
-  if (it != sent_by_.end() && !original_sender->has_resource()) {
-    if (auto full = xmpp::Jid::parse(it->second.full_jid)) original_sender = std::move(full);
+  auto it = pairs_.find(pair_key(lower(original_sender->bare_string()), lower(a.from.bare_string())));
+  if (it != pairs_.end() && !it->second.writer_full.empty() && !original_sender->has_resource()) {
+    if (auto full = xmpp::Jid::parse(it->second.writer_full)) original_sender = std::move(full);
   }
-  relay(stanza, a.from, *original_sender, out, now);
+  relay(stanza, a.from, *original_sender, out);
 }
 
 void Router::handle_command(const xmpp::Element& stanza, Outbox& out) {
@@ -353,10 +346,9 @@ void Router::handle_iq(const xmpp::Element& stanza, const Addressing& a, Instant
 void Router::tick(Instant now, Outbox& out) {
   wake_base_ = now;
   limiter_.prune(now);
-  std::erase_if(last_written_,
-                [&](const auto& entry) { return now - entry.second > settings_.idle_after; });
-  std::erase_if(sent_by_,
-                [&](const auto& entry) { return now - entry.second.at > settings_.idle_after; });
+  std::erase_if(pairs_, [&](const auto& entry) {
+    return now - entry.second.last_written > settings_.idle_after;
+  });
   for (const auto& [a, b] : sessions_.expire(now)) {
     if (enrolled(a)) publish_proxy_status(a, now, out);
     if (enrolled(b)) publish_proxy_status(b, now, out);

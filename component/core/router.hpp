@@ -188,7 +188,7 @@ class Router {
   void release_pools_of(const std::string& member, Instant now, Outbox& out);
   void refuse(const xmpp::Element& stanza, Refusal refusal, const std::string& text, Outbox& out);
   void relay(const xmpp::Element& stanza, const xmpp::Jid& sender, const xmpp::Jid& target,
-             Outbox& out, Instant now);
+             Outbox& out);
 
   bool served(const xmpp::Jid& jid) const;
   bool enrolled(const xmpp::Jid& jid) const;
@@ -233,16 +233,21 @@ class Router {
   mutable std::optional<Instant> schedule_wake_;
   Instant wake_base_{};
   std::set<std::string> logged_foreign_domains_;  // presence floods from elsewhere: log once
-  // (writer, reader) bare JIDs → when writer last wrote to reader through Concierge.
-  std::map<std::pair<std::string, std::string>, Instant> last_written_;
-  // "target\nsender\nid" → the sender's full JID, for messages relayed with an id: a server
-  // bounce comes back to the sender's bare proxy and must reach the resource that sent it
-  // (servers drop errors addressed to a bare JID). Forgotten after idle_after.
-  struct SentBy {
-    std::string full_jid;
-    Instant at;
+  // "writer\nreader" (bare JIDs) → when writer last wrote to reader through Concierge, and
+  // from which resource. The first lets a non-enrolled user be answered while the
+  // conversation lasts (DESIGN §2 first row); the second lets a server's bounce reach the
+  // resource that sent the message (servers drop errors addressed to a bare JID). One entry
+  // per pair that spoke within idle_after: bounded by conversations, not by messages.
+  struct PairState {
+    Instant last_written;
+    std::string writer_full;  // the writer's full JID, when it had a resource
   };
-  std::unordered_map<std::string, SentBy> sent_by_;
+  std::unordered_map<std::string, PairState> pairs_;
+  static std::string pair_key(const std::string& writer, const std::string& reader) {
+    std::string key;
+    key.reserve(writer.size() + reader.size() + 1);
+    return key.append(writer).append(1, '\n').append(reader);
+  }
   RouterStats stats_;
 };
 

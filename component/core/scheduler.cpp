@@ -230,13 +230,13 @@ bool Router::schedule_message(const xmpp::Element& stanza, const xmpp::Jid& send
       urgent.add_child(xmpp::make("attention", {{"xmlns", "urn:xmpp:attention:0"}}));
     }
     ++stats_.urgent;
-    relay(urgent, sender, target, out, now);
+    relay(urgent, sender, target, out);
     out.send(notice(to, from, "Concierge: delivered to " + name_of(to) + " as urgent."));
     return true;
   }
   const Verdict v = decide(from, to, now, false);
   if (!v.hold) {
-    relay(stanza, sender, target, out, now);
+    relay(stanza, sender, target, out);
     if (has_body) reply_notice(from, to, now, out);  // `from` replies to `to`
     return true;
   }

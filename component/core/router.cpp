@@ -176,7 +176,7 @@ void Router::handle_message(const xmpp::Element& stanza, const Addressing& a, In
       }
       return;
     }
-    handle_command(stanza, out);
+    handle_command(stanza, now, out);
     return;
   }
   if (type == "groupchat") {
@@ -291,7 +291,7 @@ void Router::handle_bounce(const xmpp::Element& stanza, const Addressing& a, Ins
   relay(stanza, a.from, *original_sender, out);
 }
 
-void Router::handle_command(const xmpp::Element& stanza, Outbox& out) {
+void Router::handle_command(const xmpp::Element& stanza, Instant now, Outbox& out) {
   auto body = stanza.child_text("body");
   if (!body) {
     ++stats_.dropped;  // a chat state or receipt to the component itself
@@ -304,6 +304,7 @@ void Router::handle_command(const xmpp::Element& stanza, Outbox& out) {
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   auto from = xmpp::Jid::parse(stanza.attr("from"));
   if (from && handle_hold_command(stanza, lower(from->bare_string()), command, out)) return;
+  if (from && handle_user_command(stanza, lower(from->bare_string()), command, now, out)) return;
   ++stats_.answered;
   out.send(command_reply(stanza, *body, settings_));
 }

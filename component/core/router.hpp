@@ -113,7 +113,10 @@ class Router {
 
   void handle_message(const xmpp::Element& stanza, const Addressing& a, Instant now, Outbox& out);
   void handle_bounce(const xmpp::Element& stanza, const Addressing& a, Instant now, Outbox& out);
-  void handle_command(const xmpp::Element& stanza, Outbox& out);
+  void handle_command(const xmpp::Element& stanza, Instant now, Outbox& out);
+  // status, pause <duration>, end, when <jid> (commands.cpp).
+  bool handle_user_command(const xmpp::Element& stanza, const std::string& user,
+                           std::string_view command, Instant now, Outbox& out);
   void handle_iq(const xmpp::Element& stanza, const Addressing& a, Instant now, Outbox& out);
   void handle_presence(const xmpp::Element& stanza, const Addressing& a, Instant now, Outbox& out);
   void presence_to_component(const xmpp::Element& stanza, const Addressing& a, Instant now,

@@ -102,6 +102,10 @@ std::string help_text(const Settings& settings) {
          " (the address with @ written as \\40).\n"
          "Commands you can send here:\n"
          "  help - this text\n"
+         "  status - your working status, its next change, what is held for you\n"
+         "  pause 30m - hold messages to you for a while (pause 0 ends it)\n"
+         "  end - end your pause, or your current conversations\n"
+         "  when user@domain - when that person is next free\n"
          "  held - what you sent that is waiting for delivery\n"
          "  cancel [user@domain] - withdraw what you sent that is waiting";
 }

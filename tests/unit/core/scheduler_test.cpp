@@ -352,6 +352,23 @@ TEST_F(SchedulerTest, RemovedFromTheConfigMeansUnenrolledAndHoldsBounced) {
   EXPECT_NE(told[0].find("could not be delivered: they no longer use Concierge."), std::string::npos);
 }
 
+TEST_F(SchedulerTest, ChatCommandsStatusPauseEndWhen) {
+  auto say = [&](const std::string& who, const std::string& text) {
+    in("<message from=\"" + who + "/r\" to=\"sched.example.org\" type=\"chat\"><body>" + text +
+       "</body></message>");
+    return out.stanzas.empty() ? std::string() : out.stanzas.back().child_text("body").value_or("");
+  };
+  EXPECT_EQ(say("bob@example.org", "status"), "You are working until Mon 17:00. 0 message(s) held for you.");
+  EXPECT_EQ(say("bob@example.org", "pause 30m"), "Paused until Mon 10:30: messages wait until then.");
+  EXPECT_EQ(router->status_of("bob@example.org", now), ical::Status::busy);
+  EXPECT_EQ(say("alice@example.org", "when bob@example.org"),
+            "bob@example.org is next working Mon 10:30.");
+  EXPECT_EQ(say("bob@example.org", "end"), "Pause ended: messages reach you again.");
+  EXPECT_EQ(say("alice@example.org", "when bob@example.org"), "bob@example.org is free now.");
+  EXPECT_EQ(say("alice@example.org", "when nobody@example.org"), "nobody@example.org does not use Concierge.");
+  EXPECT_NE(say("bob@example.org", "pause forever").find("Say how long"), std::string::npos);
+}
+
 TEST_F(SchedulerTest, BlockedSenderIsRefused) {
   router->block("bob@example.org", "alice@example.org", true);
   in(chat("alice@example.org", "bob", "m1", "x"));

@@ -1,0 +1,118 @@
+// SPDX-License-Identifier: MIT
+// Router: chat commands to the component's bare JID for users (DESIGN §7): status, pause,
+// end, when. (help, held and cancel are answered elsewhere.)
+#include <algorithm>
+#include <charconv>
+
+#include <component/core/router.hpp>
+
+namespace concierge::core {
+namespace {
+
+// "30m", "1h", "90s", "2d", or a bare number of minutes; nullopt otherwise.
+std::optional<Duration> parse_pause(std::string_view text) {
+  if (text.empty()) return std::nullopt;
+  long long value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc{} || value < 0 || value > 100000) return std::nullopt;
+  const std::string_view unit = text.substr(static_cast<std::size_t>(end - text.data()));
+  if (unit.empty() || unit == "m" || unit == "min") return std::chrono::minutes(value);
+  if (unit == "h") return std::chrono::hours(value);
+  if (unit == "s") return std::chrono::seconds(value);
+  if (unit == "d") return std::chrono::hours(24 * value);
+  return std::nullopt;
+}
+
+const char* status_word(ical::Status s) {
+  switch (s) {
+    case ical::Status::working: return "working";
+    case ical::Status::away: return "away";
+    case ical::Status::busy: return "busy";
+    default: return "off";
+  }
+}
+
+}  // namespace
+
+bool Router::handle_user_command(const xmpp::Element& stanza, const std::string& user,
+                                 std::string_view command, Instant now, Outbox& out) {
+  const std::string_view word = command.substr(0, command.find(' '));
+  const std::string_view arg =
+      command.find(' ') == std::string_view::npos ? std::string_view{} : command.substr(command.find(' ') + 1);
+  if (word != "status" && word != "pause" && word != "end" && word != "when") return false;
+  std::string text;
+  now_hint_ = now;
+  if (word == "when") {
+    auto jid = xmpp::Jid::parse(arg);
+    const std::string who = jid ? jid->bare_string() : std::string(arg);
+    if (!jid || !jid->has_local() || !enrolled(who)) {
+      text = who + " does not use Concierge.";
+    } else if (jid->domain() != xmpp::Jid::parse(user)->domain() ||
+               settings_.privacy_default != Settings::Privacy::exact) {
+      text = who + " shares no times with you; a message will wait until they can take it.";
+    } else if (status_of(who, now) == ical::Status::working && session_idle(who, now) &&
+               presence_.reachability(who) != Reachability::offline) {
+      text = who + " is free now.";
+    } else if (auto back = next_working(who, status_of(who, now) == ical::Status::working
+                                                 ? now + std::chrono::seconds(1)
+                                                 : now)) {
+      text = status_of(who, now) == ical::Status::working
+                 ? who + " is working but busy right now; a message will wait in line."
+                 : who + " is next working " + when_text(*back, user, who) + ".";
+    } else {
+      text = who + " has no working time in the schedule Concierge knows.";
+    }
+  } else if (!enrolled(user)) {
+    text = "You are not enrolled with Concierge: register with the component first.";
+  } else if (word == "status") {
+    const ical::Status st = status_of(user, now);
+    text = std::string("You are ") + status_word(st);
+    auto it = schedules_.find(user);
+    if (it != schedules_.end()) {
+      auto change = it->second->next_change_after(
+          std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count());
+      if (change) text += " until " + when_text(Instant{std::chrono::seconds(*change)}, user, user);
+    } else {
+      text += " (no schedule: the server's default applies)";
+    }
+    if (auto p = pauses_.find(user); p != pauses_.end() && p->second > now) {
+      text += "; paused until " + when_text(p->second, user, user);
+    }
+    const auto peers = sessions_.peers(user, now);
+    if (!peers.empty()) text += "; in a conversation with " + std::to_string(peers.size());
+    text += ". " + std::to_string(holds_for(user).size()) + " message(s) held for you.";
+  } else if (word == "pause") {
+    auto d = parse_pause(arg);
+    if (!d) {
+      text = "Say how long, e.g. \"pause 30m\", \"pause 2h\"; \"pause 0\" ends a pause.";
+    } else {
+      pause(user, now + *d, now, out);
+      text = d->count() == 0 ? "Pause ended: messages reach you again."
+                             : "Paused until " + when_text(now + *d, user, user) +
+                                   ": messages wait until then.";
+    }
+  } else {  // end: the pause if there is one, else the current conversations
+    if (auto p = pauses_.find(user); p != pauses_.end() && p->second > now) {
+      pause(user, now, now, out);
+      text = "Pause ended: messages reach you again.";
+    } else {
+      const auto peers = sessions_.peers(user, now);
+      for (const auto& peer : peers) sessions_.end(user, peer);
+      for (const auto& peer : peers) try_release(peer, now, out);
+      try_release(user, now, out);
+      publish_proxy_status(user, now, out);
+      text = peers.empty() ? "You are in no conversation."
+                           : "Ended " + std::to_string(peers.size()) + " conversation(s).";
+    }
+  }
+  xmpp::Element reply("message");
+  reply.set_attr("from", settings_.component_domain);
+  reply.set_attr("to", stanza.attr("from"));
+  reply.set_attr("type", "chat");
+  reply.add_child(xmpp::make_text("body", text));
+  out.send(std::move(reply));
+  ++stats_.answered;
+  return true;
+}
+
+}  // namespace concierge::core

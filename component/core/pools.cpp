@@ -79,7 +79,7 @@ void Router::pool_message(const xmpp::Element& stanza, const xmpp::Jid& sender,
   std::optional<std::string> member;
   if (assigned != pool_assigned_.end()) {
     member = assigned->second.member;
-  } else if (!target_holds_.count(address)) {  // first come first served: nobody waits yet
+  } else if (!has_waiting(address)) {  // first come first served: nobody waits yet
     member = pick_member(pool, now);
   }
   if (member) {
@@ -96,6 +96,14 @@ void Router::pool_message(const xmpp::Element& stanza, const xmpp::Jid& sender,
     ++stats_.dropped;
     return;
   }
+  auto per_pool = target_holds_.find(address);
+  auto per_sender = sender_holds_.find(from);
+  if ((per_pool != target_holds_.end() && per_pool->second.size() >= settings_.holds_per_target) ||
+      (per_sender != sender_holds_.end() && per_sender->second >= settings_.holds_per_sender)) {
+    refuse(stanza, Refusal::rate_limited,
+           address + " has too many messages waiting; try again later.", out);
+    return;
+  }
   xmpp::Element held = stanza;
   held.set_attr("from", reserved_address(pool, from));
   held.remove_attr("to");
@@ -109,7 +117,7 @@ void Router::pool_message(const xmpp::Element& stanza, const xmpp::Jid& sender,
   h.reason = HoldReason::queue;
   store_.put_hold(h);
   target_holds_[address].insert(h.id);
-  ++sender_holds_[from];
+  count_held(h, +1);
   holds_.emplace(h.id, std::move(h));
   ++stats_.held;
   auto [episode, fresh] = notified_.try_emplace({from, address}, HoldReason::queue);

@@ -47,9 +47,11 @@ Router::Router(Settings settings, Store& store)
   for (auto& h : store_.holds()) {
     next_hold_id_ = std::max(next_hold_id_, h.id + 1);
     target_holds_[h.target].insert(h.id);
-    if (h.state == HoldState::held) ++sender_holds_[h.sender];
-    // A notice already went out for these (they were committed before it): no new episode.
-    if (h.state == HoldState::held) notified_[{h.sender, h.target}] = h.reason;
+    if (h.state == HoldState::held) {
+      count_held(h, +1);
+      // A notice already went out for these (they were committed before it): no new episode.
+      notified_[{h.sender, h.target}] = h.reason;
+    }
     holds_.emplace(h.id, std::move(h));
   }
   for (auto& e : store_.enrolments()) self_enrolled_.emplace(e.jid, e);
@@ -272,6 +274,20 @@ void Router::handle_bounce(const xmpp::Element& stanza, const Addressing& a, Ins
                            Outbox& out) {
   // An error the server returned for a message we relayed: it comes from the target to the
   // sender's proxy, and goes back to the sender from the target's proxy. Never answered.
+  std::string pool, peer;
+  if (pool_address(a.to, pool, peer) && !peer.empty()) {
+    // A bounce for a message relayed to a pool member: held again if it was a release, else
+    // back to the sender from the pool's address (never naming the member).
+    if (served(a.from) &&
+        !rehold_bounce(stanza, pool_jid(pool), peer, now, out)) {
+      xmpp::Element copy = stanza;
+      copy.set_attr("from", pool_jid(pool));
+      copy.set_attr("to", peer);
+      ++stats_.relayed;
+      out.send(std::move(copy));
+    }
+    return;
+  }
   auto original_sender = a.to.has_local()
                              ? xmpp::user_from_proxy(a.to, settings_.component_domain)
                              : std::nullopt;
@@ -353,8 +369,22 @@ void Router::tick(Instant now, Outbox& out) {
   for (const auto& [a, b] : sessions_.expire(now)) {
     if (enrolled(a)) publish_proxy_status(a, now, out);
     if (enrolled(b)) publish_proxy_status(b, now, out);
+    member_free_since_[a] = now;  // for pools: whose last conversation ended longest ago
+    member_free_since_[b] = now;
   }
   expire_holds(now, out);
+  // Bookkeeping that only matters for a while.
+  std::erase_if(pool_assigned_, [&](const auto& entry) {
+    return now - entry.second.last_activity >= settings_.idle_after &&
+           !sessions_.is_open(entry.first.second, entry.second.member, now);
+  });
+  std::erase_if(urgent_sent_, [&](const auto& entry) {
+    return entry.second.empty() || now - entry.second.back() >= std::chrono::hours(1);
+  });
+  std::erase_if(reply_noticed_, [&](const auto& entry) { return entry.second <= now; });
+  std::erase_if(member_free_since_, [&](const auto& entry) {
+    return now - entry.second > std::chrono::hours(24 * 7);
+  });
   for (auto it = pauses_.begin(); it != pauses_.end();) {
     it = it->second <= now ? pauses_.erase(it) : std::next(it);
   }

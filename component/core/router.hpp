@@ -157,9 +157,13 @@ class Router {
   void hold(xmpp::Element relayed, const std::string& sender, const std::string& target,
             HoldReason reason, Instant now, Outbox& out);
   void try_release(const std::string& target, Instant now, Outbox& out);
-  void release(Hold& h, Instant now, Outbox& out);
-  void set_reason(const std::string& sender, const std::string& target, HoldReason reason,
-                  Instant now, Outbox& out);
+  bool release(Hold& h, Instant now, Outbox& out);  // false: unreadable, erase it afterwards
+  void set_reason(const std::vector<std::int64_t>& ids, const std::string& sender,
+                  const std::string& target, HoldReason reason, Instant now, Outbox& out);
+  // Messages for `target` still waiting (held, not on their way out).
+  bool has_waiting(const std::string& target) const;
+  // Held-state bookkeeping per sender and per (sender, target) episode.
+  void count_held(const Hold& h, int delta);
   void notify(const std::string& sender, const std::string& target, HoldReason reason,
               Instant now, Outbox& out);
   void reply_notice(const std::string& replier, const std::string& to, Instant now, Outbox& out);
@@ -217,8 +221,10 @@ class Router {
   std::set<std::pair<std::string, std::string>> blocked_;          // (target, sender)
   std::map<std::int64_t, Hold> holds_;                             // held and sent, by id
   std::unordered_map<std::string, std::set<std::int64_t>> target_holds_;
-  std::unordered_map<std::string, std::size_t> sender_holds_;
+  std::unordered_map<std::string, std::size_t> sender_holds_;     // held (not sent) per sender
+  std::map<std::pair<std::string, std::string>, int> pair_held_;   // held per (sender, target)
   std::set<std::int64_t> in_flight_;                               // released, not confirmed
+  std::unordered_map<std::int64_t, int> bounces_;                  // per hold, since startup
   std::map<std::pair<std::string, std::string>, HoldReason> notified_;  // (sender, target)
   std::map<std::pair<std::string, std::string>, Instant> reply_noticed_;  // until told
   std::map<std::pair<std::string, std::string>, std::deque<Instant>> urgent_sent_;

@@ -13,6 +13,8 @@ namespace concierge::core {
 namespace {
 
 constexpr std::string_view kHints = "urn:xmpp:hints";
+// A released message the server bounces this often is given up (see rehold_bounce).
+constexpr int kMaxBounces = 3;
 constexpr std::string_view kDelay = "urn:xmpp:delay";
 
 std::string lower(std::string_view text) {
@@ -173,16 +175,13 @@ Router::Verdict Router::decide(const std::string& sender, const std::string& tar
   if (reach == Reachability::unknown) {
     // Unknown presence: forward (the server's offline storage may take it) — unless others
     // already wait in line.
-    if (!skip_queue && target_holds_.count(target)) return {true, HoldReason::queue};
+    if (!skip_queue && has_waiting(target)) return {true, HoldReason::queue};
     return {};
   }
   const bool idle = sessions_.counted(target, now, sender) < settings_.max_concurrent &&
                     reach != Reachability::dnd;
   if (!idle) return {true, HoldReason::queue};
-  if (!skip_queue) {
-    auto q = target_holds_.find(target);
-    if (q != target_holds_.end() && !q->second.empty()) return {true, HoldReason::queue};
-  }
+  if (!skip_queue && has_waiting(target)) return {true, HoldReason::queue};
   return {};
 }
 
@@ -250,7 +249,8 @@ bool Router::schedule_message(const xmpp::Element& stanza, const xmpp::Jid& send
            name_of(to) + " has too many messages waiting; try again later.", out);
     return false;
   }
-  if (sender_holds_[from] >= settings_.holds_per_sender) {
+  if (auto held = sender_holds_.find(from);
+      held != sender_holds_.end() && held->second >= settings_.holds_per_sender) {
     refuse(stanza, Refusal::rate_limited,
            "You have too many messages waiting for delivery; cancel some or wait.", out);
     return false;
@@ -304,7 +304,7 @@ void Router::hold(xmpp::Element relayed, const std::string& sender, const std::s
   h.reason = reason;
   store_.put_hold(h);
   target_holds_[target].insert(h.id);
-  ++sender_holds_[sender];
+  count_held(h, +1);
   holds_.emplace(h.id, std::move(h));
   ++stats_.held;
   notify(sender, target, reason, now, out);
@@ -357,8 +357,9 @@ xmpp::Element Router::notice(const std::string& target, const std::string& to,
                              const std::string& text) const {
   xmpp::Element m("message");
   auto jid = xmpp::Jid::parse(target);
-  auto proxy = jid ? xmpp::proxy_jid(*jid, settings_.component_domain) : std::nullopt;
-  m.set_attr("from", proxy ? proxy->bare_string() : settings_.component_domain);
+  const bool pool = jid && jid->domain() == settings_.component_domain;  // a pool's own address
+  auto proxy = jid && !pool ? xmpp::proxy_jid(*jid, settings_.component_domain) : std::nullopt;
+  m.set_attr("from", pool ? target : proxy ? proxy->bare_string() : settings_.component_domain);
   m.set_attr("to", to);
   m.set_attr("type", "chat");
   m.add_child(xmpp::make_text("body", text));
@@ -449,27 +450,24 @@ void Router::reply_notice(const std::string& replier, const std::string& to, Ins
 
 // --- release ---------------------------------------------------------------------------------
 
-void Router::set_reason(const std::string& sender, const std::string& target, HoldReason reason,
-                        Instant now, Outbox& out) {
-  auto ids = target_holds_.find(target);
-  if (ids == target_holds_.end()) return;
-  for (std::int64_t id : ids->second) {
+void Router::set_reason(const std::vector<std::int64_t>& ids, const std::string& sender,
+                        const std::string& target, HoldReason reason, Instant now, Outbox& out) {
+  for (std::int64_t id : ids) {
     Hold& h = holds_.at(id);
-    if (h.sender == sender && h.state == HoldState::held && h.reason != reason) {
+    if (h.state == HoldState::held && h.reason != reason) {
       h.reason = reason;
       store_.put_hold(h);
     }
   }
-  notify(sender, target, reason, now, out);
   // The notice follows the store write: both go out after this turn's commit.
+  notify(sender, target, reason, now, out);
 }
 
-void Router::release(Hold& h, Instant now, Outbox& out) {
+bool Router::release(Hold& h, Instant now, Outbox& out) {
   auto stanza = xmpp::parse_xml(h.stanza);
   if (!stanza) {
     out.log(LogLevel::error, "a held message could not be read back; dropped it");
-    erase_hold(h.id);
-    return;
+    return false;  // the caller erases it once it is done iterating
   }
   stanza->add_child(xmpp::make("delay", {{"xmlns", std::string(kDelay)},
                                          {"from", settings_.component_domain},
@@ -479,6 +477,16 @@ void Router::release(Hold& h, Instant now, Outbox& out) {
   sessions_.forwarded(h.sender, h.target, Activity::message, now,
                       presence_.reachability(h.target) == Reachability::available);
   out.releases.push_back({h.id, std::move(*stanza)});
+  return true;
+}
+
+bool Router::has_waiting(const std::string& target) const {
+  auto ids = target_holds_.find(target);
+  if (ids == target_holds_.end()) return false;
+  for (std::int64_t id : ids->second) {
+    if (holds_.at(id).state == HoldState::held && !in_flight_.count(id)) return true;
+  }
+  return false;
 }
 
 void Router::try_release(const std::string& target, Instant now, Outbox& out) {
@@ -489,75 +497,74 @@ void Router::try_release(const std::string& target, Instant now, Outbox& out) {
   }
   // A member who became free may take a pool's waiting conversation first.
   if (!settings_.pools.empty()) release_pools_of(target, now, out);
-  auto ids = target_holds_.find(target);
-  if (ids == target_holds_.end() || ids->second.empty()) return;
-  // Conversations in the order of their first held message.
-  std::vector<std::string> order;
-  std::map<std::string, HoldReason> reason_of;
-  for (std::int64_t id : ids->second) {
+  auto it = target_holds_.find(target);
+  if (it == target_holds_.end() || it->second.empty()) return;
+  // Waiting conversations in the order of their first held message, each with its holds:
+  // grouped once, so every step below is linear in the target's holds.
+  struct Conversation {
+    std::string sender;
+    HoldReason reason;
+    std::vector<std::int64_t> ids;
+  };
+  std::vector<Conversation> waiting;
+  std::unordered_map<std::string, std::size_t> index;
+  for (std::int64_t id : it->second) {
     const Hold& h = holds_.at(id);
     if (h.state != HoldState::held || in_flight_.count(id)) continue;
-    if (!reason_of.count(h.sender)) {
-      order.push_back(h.sender);
-      reason_of[h.sender] = h.reason;
-    }
+    auto [pos, fresh] = index.try_emplace(h.sender, waiting.size());
+    if (fresh) waiting.push_back({h.sender, h.reason, {}});
+    waiting[pos->second].ids.push_back(id);
   }
-  if (order.empty()) return;
-  auto release_conversation = [&](const std::string& sender) {
-    for (std::int64_t id : ids->second) {
-      Hold& h = holds_.at(id);
-      if (h.sender == sender && h.state == HoldState::held && !in_flight_.count(id)) {
-        release(h, now, out);
-      }
+  if (waiting.empty()) return;
+  std::vector<std::int64_t> unreadable;
+  auto release_conversation = [&](Conversation& c) {
+    for (std::int64_t id : c.ids) {
+      if (!release(holds_.at(id), now, out)) unreadable.push_back(id);
     }
-    notified_.erase({sender, target});
+    c.ids.clear();
+    notified_.erase({c.sender, target});
+  };
+  auto finish = [&] {
+    for (std::int64_t id : unreadable) erase_hold(id);
   };
 
-  const ical::Status status = status_of(target, now);
-  if (status != ical::Status::working) {
-    for (const auto& sender : order) {
-      if (!sessions_.is_open(sender, target, now)) {
-        set_reason(sender, target, reason_for(status), now, out);
-      } else {
-        release_conversation(sender);
-      }
-    }
-    return;
+  // Row 2 of the table: a conversation that is open again goes now, whatever waits.
+  for (auto& c : waiting) {
+    if (sessions_.is_open(c.sender, target, now)) release_conversation(c);
   }
+  const ical::Status status = status_of(target, now);
   const Reachability reach = presence_.reachability(target);
-  if (reach == Reachability::offline) {
-    for (const auto& sender : order) set_reason(sender, target, HoldReason::offline, now, out);
+  if (status != ical::Status::working || reach == Reachability::offline) {
+    const HoldReason reason =
+        status != ical::Status::working ? reason_for(status) : HoldReason::offline;
+    for (auto& c : waiting) {
+      if (!c.ids.empty()) set_reason(c.ids, c.sender, target, reason, now, out);
+    }
+    finish();
     return;
   }
   const bool dnd = reach == Reachability::dnd;
   // Off-hours / away / busy / offline holds: released together, with one summary first —
   // when the target is free to take them.
-  std::vector<std::string> batch;
-  for (const auto& sender : order) {
-    if (reason_of[sender] != HoldReason::queue) batch.push_back(sender);
+  std::vector<Conversation*> batch;
+  for (auto& c : waiting) {
+    if (!c.ids.empty() && c.reason != HoldReason::queue) batch.push_back(&c);
   }
   if (!batch.empty()) {
     if (!dnd && sessions_.counted(target, now) < settings_.max_concurrent) {
-      std::string summary = "Concierge: while you were away, ";
       std::size_t total = 0;
       std::string list;
-      for (const auto& sender : batch) {
-        std::size_t n = 0;
-        Instant first{};
-        for (std::int64_t id : ids->second) {
-          const Hold& h = holds_.at(id);
-          if (h.sender == sender && h.state == HoldState::held && !in_flight_.count(id)) {
-            if (n++ == 0) first = h.received;
-          }
-        }
-        total += n;
-        now_hint_ = now;
-        list += (list.empty() ? "" : ", ") + name_of(sender) + " (" + std::to_string(n) +
-                " since " + when_text(first, target, target) + ")";
+      now_hint_ = now;
+      for (const Conversation* c : batch) {
+        total += c->ids.size();
+        list += (list.empty() ? "" : ", ") + name_of(c->sender) + " (" +
+                std::to_string(c->ids.size()) + " since " +
+                when_text(holds_.at(c->ids.front()).received, target, target) + ")";
       }
-      summary += std::to_string(batch.size()) + (batch.size() == 1 ? " person" : " people") +
-                 " wrote " + std::to_string(total) + (total == 1 ? " message: " : " messages: ") +
-                 list + ". Here they come.";
+      const std::string summary =
+          "Concierge: while you were away, " + std::to_string(batch.size()) +
+          (batch.size() == 1 ? " person" : " people") + " wrote " + std::to_string(total) +
+          (total == 1 ? " message: " : " messages: ") + list + ". Here they come.";
       xmpp::Element m("message");
       m.set_attr("from", settings_.component_domain);
       m.set_attr("to", target);
@@ -565,21 +572,26 @@ void Router::try_release(const std::string& target, Instant now, Outbox& out) {
       m.add_child(xmpp::make_text("body", summary));
       m.add_child(xmpp::make("no-store", {{"xmlns", std::string(kHints)}}));
       out.send(std::move(m));
-      for (const auto& sender : batch) release_conversation(sender);
+      for (Conversation* c : batch) release_conversation(*c);
+      finish();
       return;
     }
-    for (const auto& sender : batch) set_reason(sender, target, HoldReason::queue, now, out);
+    for (Conversation* c : batch) {
+      set_reason(c->ids, c->sender, target, HoldReason::queue, now, out);
+      c->reason = HoldReason::queue;
+    }
   }
   // The queue: one conversation per free slot, first come first served; a released
   // conversation holds its slot until its session ends.
   int free = dnd ? 0 : settings_.max_concurrent - sessions_.counted(target, now);
-  for (const auto& sender : order) {
+  for (auto& c : waiting) {
     if (free <= 0) break;
-    if (reason_of[sender] != HoldReason::queue && !batch.empty()) continue;
-    release_conversation(sender);
-    sessions_.open_released(sender, target, now);
+    if (c.ids.empty()) continue;
+    release_conversation(c);
+    sessions_.open_released(c.sender, target, now);
     --free;
   }
+  finish();
 }
 
 void Router::release_confirmed(const std::vector<std::int64_t>& ids, Instant now) {
@@ -591,6 +603,7 @@ void Router::release_confirmed(const std::vector<std::int64_t>& ids, Instant now
     it->second.state = HoldState::sent;
     it->second.sent_at = now;
     store_.put_hold(it->second);
+    count_held(it->second, -1);
   }
 }
 
@@ -610,8 +623,20 @@ bool Router::rehold_bounce(const xmpp::Element& stanza, const std::string& targe
     if (h.state == HoldState::sent && now - h.sent_at > settings_.confirm_window) continue;
     if (h.state != HoldState::sent && !in_flight_.count(hid)) continue;
     in_flight_.erase(hid);
+    if (h.state == HoldState::sent) count_held(h, +1);
     h.state = HoldState::held;
     h.reason = HoldReason::offline;
+    if (++bounces_[hid] > kMaxBounces) {
+      // The server keeps refusing it (the target blocks the proxy, the account is gone…):
+      // give up rather than retry for max_hold_age, and tell the sender.
+      const std::string to = h.sender, about = h.target;
+      bounces_.erase(hid);
+      erase_hold(hid);
+      out.send(notice(about, to,
+                      "Concierge: your message to " + name_of(about) +
+                          " could not be delivered: the server refused it."));
+      return true;
+    }
     store_.put_hold(h);
     out.log(LogLevel::info, "a released message bounced; it is held again");
     return true;
@@ -619,29 +644,33 @@ bool Router::rehold_bounce(const xmpp::Element& stanza, const std::string& targe
   return false;
 }
 
+void Router::count_held(const Hold& h, int delta) {
+  auto& per_sender = sender_holds_[h.sender];
+  per_sender = static_cast<std::size_t>(static_cast<long long>(per_sender) + delta);
+  if (per_sender == 0) sender_holds_.erase(h.sender);
+  const auto pair = std::pair{h.sender, h.target};
+  auto& per_pair = pair_held_[pair];
+  per_pair += delta;
+  if (per_pair <= 0) {
+    pair_held_.erase(pair);
+    // The hold episode ends when none of this sender's messages to this target is held.
+    notified_.erase(pair);
+  }
+}
+
 void Router::erase_hold(std::int64_t id) {
   auto it = holds_.find(id);
   if (it == holds_.end()) return;
+  bounces_.erase(id);
   const Hold& h = it->second;
   if (auto t = target_holds_.find(h.target); t != target_holds_.end()) {
     t->second.erase(id);
     if (t->second.empty()) target_holds_.erase(t);
   }
-  if (h.state == HoldState::held) {
-    if (auto s = sender_holds_.find(h.sender); s != sender_holds_.end() && --s->second == 0) {
-      sender_holds_.erase(s);
-    }
-  }
-  const auto pair = std::pair{h.sender, h.target};
+  if (h.state == HoldState::held) count_held(h, -1);
   in_flight_.erase(id);
   store_.remove_hold(id);
   holds_.erase(it);
-  // The hold episode ends when none of this sender's messages to this target is held.
-  bool more = false;
-  if (auto t = target_holds_.find(pair.second); t != target_holds_.end()) {
-    for (std::int64_t other : t->second) more |= holds_.at(other).sender == pair.first;
-  }
-  if (!more) notified_.erase(pair);
 }
 
 void Router::expire_holds(Instant now, Outbox& out) {

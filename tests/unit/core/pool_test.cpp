@@ -83,6 +83,60 @@ TEST_F(PoolTest, TheSecondSenderGetsTheOtherMemberThenTheQueue) {
   EXPECT_NE(out.releases[0].stanza.child("delay", "urn:xmpp:delay"), nullptr);
 }
 
+TEST_F(PoolTest, TheMemberWhoseLastConversationEndedLongestAgoIsPreferred) {
+  const std::string first = ask("alice@example.org", "a1");
+  in("<message from=\"" + first + "/d\" to=\"helpdesk\\20alice\\40example.org@sched.example.org\" "
+     "type=\"chat\" id=\"r1\"><body>hi</body></message>");
+  now += 11min;
+  out.clear();
+  router.tick(now, out);
+  EXPECT_NE(ask("dave@example.org", "d1"), first) << "the other member has been free longer";
+}
+
+TEST_F(PoolTest, ABounceOfAReleasedPoolMessageIsHeldAgain) {
+  for (const char* who : {"x1", "x2"}) {
+    const std::string m = ask(std::string(who) + "@example.org", "1");
+    in("<message from=\"" + m + "/d\" to=\"helpdesk\\20" + who + "\\40example.org@sched.example.org\" "
+       "type=\"chat\"><body>hi</body></message>");
+  }
+  ask("alice@example.org", "a1");
+  ASSERT_TRUE(out.stanzas.empty());
+  now += 11min;
+  out.clear();
+  router.tick(now, out);
+  ASSERT_EQ(out.releases.size(), 1u);
+  const std::string member(out.releases[0].stanza.attr("to"));
+  in("<message from=\"" + member + "\" to=\"helpdesk\\20alice\\40example.org@sched.example.org\" type=\"error\" "
+     "id=\"a1\"><error type=\"cancel\"><service-unavailable xmlns=\"urn:ietf:params:xml:ns:xmpp-stanzas\"/></error></message>");
+  EXPECT_TRUE(out.stanzas.empty()) << "held again, not passed on";
+  EXPECT_EQ(router.holds_count(), 1u);
+}
+
+TEST_F(PoolTest, ExpiryNoticesComeFromThePoolAddress) {
+  Settings s = pool_settings();
+  s.max_hold_age = 1h;
+  router.reconfigure(s);
+  for (const char* who : {"x1", "x2"}) {
+    const std::string m = ask(std::string(who) + "@example.org", "1");
+    in("<message from=\"" + m + "/d\" to=\"helpdesk\\20" + who + "\\40example.org@sched.example.org\" "
+       "type=\"chat\"><body>hi</body></message>");
+  }
+  router.handle(xml("<presence from=\"bob@example.org/d\" to=\"sched.example.org\"><show>dnd</show></presence>"), now, out);
+  router.handle(xml("<presence from=\"carol@example.org/d\" to=\"sched.example.org\"><show>dnd</show></presence>"), now, out);
+  ask("alice@example.org", "a1");
+  now += 1h;
+  out.clear();
+  router.tick(now, out);
+  bool told = false;
+  for (const auto& m : out.stanzas) {
+    if (m.attr("to") == "alice@example.org") {
+      EXPECT_EQ(m.attr("from"), "helpdesk@sched.example.org");
+      told = true;
+    }
+  }
+  EXPECT_TRUE(told);
+}
+
 TEST_F(PoolTest, OnlyMembersMayAnswerThroughAReservedAddress) {
   in("<message from=\"mallory@example.org/m\" to=\"helpdesk\\20alice\\40example.org@sched.example.org\" "
      "type=\"chat\"><body>I am the helpdesk</body></message>");

@@ -478,7 +478,7 @@ int Service::run() {
     // Group commit (DESIGN §6): everything this turn wrote, in one transaction; only then
     // may the senders be told that their messages are held.
     const bool committed = store_.commit();
-    if (committed && !after_commit_.empty()) {
+    if (committed && !after_commit_.empty() && connection_.connected()) {  // else: next stream
       for (const auto& stanza : after_commit_) connection_.send(stanza);
       after_commit_.clear();
     }

@@ -218,6 +218,41 @@ TEST_F(ServiceTest, SigtermStopsCleanlyClosingTheStream) {
   EXPECT_NE(service.log().find("stopping on SIGTERM"), std::string::npos);
 }
 
+TEST_F(ServiceTest, HeldMessagesAreReleasedInOrderPacedAtTheReleaseRate) {
+  config::Config c = make_config(server.port());
+  c.release.rate = 5;  // one every 200 ms
+  server.set_auto_ping(true);
+  RunningService service(std::move(c), fast_timings());
+  ASSERT_TRUE(server.wait_connected(5s));
+  server.send(R"(<presence from="bob@localhost/desk" to="sched.localhost" type="unavailable"/>)");
+  for (int i = 0; i < 10; ++i) {
+    server.send(R"(<message from="alice@localhost/a" to="bob\40localhost@sched.localhost" type="chat" id="p)" +
+                std::to_string(i) + R"("><body>held</body></message>)");
+  }
+  // One notice (after the commit), not ten.
+  auto notice = next_message();
+  ASSERT_TRUE(notice);
+  EXPECT_EQ(notice->attr("to"), "alice@localhost");
+  EXPECT_FALSE(next_message(300ms)) << "the hold notice goes once per episode";
+  server.send(R"(<presence from="bob@localhost/desk" to="sched.localhost"/>)");
+  std::vector<std::string> ids;
+  std::optional<std::chrono::steady_clock::time_point> first;
+  auto last = std::chrono::steady_clock::now();
+  while (ids.size() < 10) {
+    auto m = next_message(5s);
+    ASSERT_TRUE(m) << "released " << ids.size();
+    if (m->attr("to") != "bob@localhost" || m->attr("from") == "sched.localhost") continue;  // summary
+    last = std::chrono::steady_clock::now();
+    if (!first) first = last;
+    ids.emplace_back(m->attr("id"));
+    EXPECT_NE(m->child("delay", "urn:xmpp:delay"), nullptr);
+  }
+  EXPECT_EQ(ids, (std::vector<std::string>{"p0", "p1", "p2", "p3", "p4", "p5", "p6", "p7", "p8", "p9"}));
+  // A lower bound only (a slow machine can only make it longer): 9 gaps of 200 ms.
+  EXPECT_GE(last - *first, 1700ms) << "released faster than release.rate";
+  EXPECT_EQ(service.stop(), 0);
+}
+
 TEST_F(ServiceTest, SighupReloadsEnrolledUsers) {
   char dir_template[] = "/tmp/concierge-reload-XXXXXX";
   ASSERT_NE(::mkdtemp(dir_template), nullptr);

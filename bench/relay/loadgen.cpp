@@ -216,10 +216,16 @@ int message_handler(xmpp_conn_t*, xmpp_stanza_t* stanza, void* userdata) noexcep
   return 1;
 }
 
-int presence_handler(xmpp_conn_t*, xmpp_stanza_t* stanza, void* userdata) noexcept {
+int presence_handler(xmpp_conn_t* conn, xmpp_stanza_t* stanza, void* userdata) noexcept {
   auto* session = static_cast<Session*>(userdata);
   const char* from = xmpp_stanza_get_from(stanza);
   const char* type = xmpp_stanza_get_type(stanza);
+  // Approve subscription requests, as common clients do (slixmpp, Conversations' default for
+  // contacts): Concierge asks every enrolled user for their presence and holds messages for
+  // a user it knows to be offline.
+  if (from != nullptr && type != nullptr && std::strcmp(type, "subscribe") == 0) {
+    xmpp_send_raw_string(conn, "<presence to='%s' type='subscribed'/>", bare(from).c_str());
+  }
   if (from != nullptr && type == nullptr && bare(from) == bare(session->jid)) {
     session->self_presence = true;
   }

@@ -34,12 +34,12 @@ const char* status_word(ical::Status s) {
 
 }  // namespace
 
-bool Router::handle_user_command(const xmpp::Element& stanza, const std::string& user,
-                                 std::string_view command, Instant now, Outbox& out) {
+std::optional<std::string> Router::user_command(const std::string& user, std::string_view command,
+                                                Instant now, Outbox& out) {
   const std::string_view word = command.substr(0, command.find(' '));
   const std::string_view arg =
       command.find(' ') == std::string_view::npos ? std::string_view{} : command.substr(command.find(' ') + 1);
-  if (word != "status" && word != "pause" && word != "end" && word != "when") return false;
+  if (word != "status" && word != "pause" && word != "end" && word != "when") return std::nullopt;
   std::string text;
   now_hint_ = now;
   if (word == "when") {
@@ -105,14 +105,7 @@ bool Router::handle_user_command(const xmpp::Element& stanza, const std::string&
                            : "Ended " + std::to_string(peers.size()) + " conversation(s).";
     }
   }
-  xmpp::Element reply("message");
-  reply.set_attr("from", settings_.component_domain);
-  reply.set_attr("to", stanza.attr("from"));
-  reply.set_attr("type", "chat");
-  reply.add_child(xmpp::make_text("body", text));
-  out.send(std::move(reply));
-  ++stats_.answered;
-  return true;
+  return text;
 }
 
 }  // namespace concierge::core

@@ -319,8 +319,21 @@ void Router::handle_command(const xmpp::Element& stanza, Instant now, Outbox& ou
   std::transform(command.begin(), command.end(), command.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   auto from = xmpp::Jid::parse(stanza.attr("from"));
-  if (from && handle_hold_command(stanza, lower(from->bare_string()), command, out)) return;
-  if (from && handle_user_command(stanza, lower(from->bare_string()), command, now, out)) return;
+  if (from) {
+    const std::string user = lower(from->bare_string());
+    auto text = hold_command(user, command);
+    if (!text) text = user_command(user, command, now, out);
+    if (text) {
+      xmpp::Element reply("message");
+      reply.set_attr("from", settings_.component_domain);
+      reply.set_attr("to", stanza.attr("from"));
+      reply.set_attr("type", "chat");
+      reply.add_child(xmpp::make_text("body", *text));
+      out.send(std::move(reply));
+      ++stats_.answered;
+      return;
+    }
+  }
   ++stats_.answered;
   out.send(command_reply(stanza, *body, settings_));
 }
@@ -333,6 +346,7 @@ void Router::handle_iq(const xmpp::Element& stanza, const Addressing& a, Instant
     return;
   }
   if (!a.to.has_local() && handle_registration(stanza, a, now, out)) return;
+  if (!a.to.has_local() && handle_adhoc(stanza, a, now, out)) return;
   std::optional<xmpp::Jid> target;
   if (a.to.has_local()) {
     if (!served(a.from)) {

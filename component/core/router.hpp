@@ -114,9 +114,14 @@ class Router {
   void handle_message(const xmpp::Element& stanza, const Addressing& a, Instant now, Outbox& out);
   void handle_bounce(const xmpp::Element& stanza, const Addressing& a, Instant now, Outbox& out);
   void handle_command(const xmpp::Element& stanza, Instant now, Outbox& out);
-  // status, pause <duration>, end, when <jid> (commands.cpp).
-  bool handle_user_command(const xmpp::Element& stanza, const std::string& user,
-                           std::string_view command, Instant now, Outbox& out);
+  // status, pause <duration>, end, when <jid> (commands.cpp): the answer's text, or nullopt
+  // when `command` is none of them. Shared by chat commands and ad-hoc commands.
+  std::optional<std::string> user_command(const std::string& user, std::string_view command,
+                                          Instant now, Outbox& out);
+  // held, cancel [jid] (scheduler.cpp), likewise.
+  std::optional<std::string> hold_command(const std::string& sender, std::string_view command);
+  // XEP-0050 ad-hoc commands on the component (adhoc.cpp); false when `stanza` is none.
+  bool handle_adhoc(const xmpp::Element& stanza, const Addressing& a, Instant now, Outbox& out);
   void handle_iq(const xmpp::Element& stanza, const Addressing& a, Instant now, Outbox& out);
   void handle_presence(const xmpp::Element& stanza, const Addressing& a, Instant now, Outbox& out);
   void presence_to_component(const xmpp::Element& stanza, const Addressing& a, Instant now,
@@ -169,8 +174,6 @@ class Router {
   void reply_notice(const std::string& replier, const std::string& to, Instant now, Outbox& out);
   void expire_holds(Instant now, Outbox& out);
   void bounce_holds(const std::string& target, const std::string& why, Outbox& out);
-  bool handle_hold_command(const xmpp::Element& stanza, const std::string& sender,
-                           std::string_view command, Outbox& out);
   std::size_t queue_position(const std::string& sender, const std::string& target) const;
   std::string when_text(Instant t, const std::string& sender, const std::string& target) const;
   std::string name_of(const std::string& bare) const;
@@ -229,6 +232,7 @@ class Router {
   std::map<std::pair<std::string, std::string>, Instant> reply_noticed_;  // until told
   std::map<std::pair<std::string, std::string>, std::deque<Instant>> urgent_sent_;
   std::int64_t next_hold_id_ = 1;
+  std::uint64_t adhoc_sessions_ = 0;
   struct PoolAssignment {
     std::string member;
     Instant last_activity;

@@ -723,11 +723,11 @@ std::vector<Hold> Router::holds_for(const std::string& target) const {
 }
 
 // "held" lists what the sender has waiting; "cancel [jid]" drops it (DESIGN §2).
-bool Router::handle_hold_command(const xmpp::Element& stanza, const std::string& sender,
-                                 std::string_view command, Outbox& out) {
+std::optional<std::string> Router::hold_command(const std::string& sender,
+                                                std::string_view command) {
   const bool list = command == "held";
   const bool cancel = command == "cancel" || command.starts_with("cancel ");
-  if (!list && !cancel) return false;
+  if (!list && !cancel) return std::nullopt;
   std::string only;
   if (cancel && command.size() > 7) only = lower(command.substr(7));
   std::map<std::string, std::vector<std::int64_t>> mine;
@@ -755,14 +755,7 @@ bool Router::handle_hold_command(const xmpp::Element& stanza, const std::string&
     }
     text = "Cancelled " + std::to_string(n) + (n == 1 ? " held message." : " held messages.");
   }
-  xmpp::Element reply("message");
-  reply.set_attr("from", settings_.component_domain);
-  reply.set_attr("to", stanza.attr("from"));
-  reply.set_attr("type", "chat");
-  reply.add_child(xmpp::make_text("body", text));
-  out.send(std::move(reply));
-  ++stats_.answered;
-  return true;
+  return text;
 }
 
 }  // namespace concierge::core

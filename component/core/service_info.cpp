@@ -18,6 +18,7 @@ constexpr std::string_view kProxyFeatures[] = {
 };
 constexpr std::string_view kComponentFeatures[] = {
     kDiscoInfo, kDiscoItems, kVersion, kPing, "jabber:iq:register", "jabber:iq:gateway",
+    "http://jabber.org/protocol/commands",
 };
 
 xmpp::Element result_for(const xmpp::Element& iq) {

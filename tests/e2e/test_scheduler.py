@@ -160,6 +160,31 @@ class Scheduler(unittest.TestCase):
         self.assertEqual(answer.get("from").split("/")[0], pool, "the sender only sees the pool")
         self.assertNotIn(answering.bare, to_string(answer))
 
+    def test_ad_hoc_and_chat_commands_pause_a_user(self):
+        self.start()
+        NS = "http://jabber.org/protocol/commands"
+        items = self.bob.send_iq("sched.localhost",
+                                 f'<query xmlns="http://jabber.org/protocol/disco#items" node="{NS}"/>')
+        self.assertIn('node="pause"', to_string(items))
+        ask = self.bob.send_iq("sched.localhost", f'<command xmlns="{NS}" node="pause" action="execute"/>',
+                               type="set")
+        cmd = child(ask, NS, "command")
+        self.assertEqual(cmd.get("status"), "executing", to_string(ask))
+        done = self.bob.send_iq(
+            "sched.localhost",
+            f'<command xmlns="{NS}" node="pause" sessionid="{cmd.get("sessionid")}">'
+            '<x xmlns="jabber:x:data" type="submit"><field var="duration"><value>1h</value></field></x>'
+            '</command>', type="set")
+        self.assertIn("Paused until", to_string(done))
+        # While bob is paused, alice's message waits, and she is told he is busy.
+        mid = self.alice.send_message(proxy(BOB), "during the pause", id=unique("p"))
+        n = self.alice.wait_for(message(frm=proxy(BOB), where=lambda m: (body(m) or "").startswith("Concierge:")),
+                                WAIT, what="the busy notice")
+        self.assertIn("is busy until", body(n))
+        # "end" as a chat command ends the pause: the message is released.
+        self.bob.send_message("sched.localhost", "end")
+        self.bob.wait_for(message(frm=proxy(ALICE), id=mid), WAIT, what="released when the pause ends")
+
     def _tmp(self) -> str:
         import tempfile
         d = tempfile.mkdtemp(prefix="concierge-e2e-cal-")

@@ -480,6 +480,37 @@ TEST_F(SchedulerTest, ReleasingManyHoldsIsLinear) {
   EXPECT_EQ(router->holds_count(), 0u);
 }
 
+TEST_F(SchedulerTest, AdHocCommandsListExecuteAndAskForWhatTheyNeed) {
+  in("<iq type=\"get\" id=\"l\" from=\"bob@example.org/r\" to=\"sched.example.org\"><query "
+     "xmlns=\"http://jabber.org/protocol/disco#items\" node=\"http://jabber.org/protocol/commands\"/></iq>");
+  ASSERT_EQ(out.stanzas.size(), 1u);
+  EXPECT_NE(out.stanzas[0].to_xml().find("node=\"pause\""), std::string::npos);
+  in("<iq type=\"set\" id=\"s\" from=\"bob@example.org/r\" to=\"sched.example.org\"><command "
+     "xmlns=\"http://jabber.org/protocol/commands\" node=\"status\" action=\"execute\"/></iq>");
+  ASSERT_EQ(out.stanzas.size(), 1u);
+  const auto* done = out.stanzas[0].child("command");
+  ASSERT_NE(done, nullptr);
+  EXPECT_EQ(done->attr("status"), "completed");
+  EXPECT_EQ(done->child_text("note"), "You are working until Mon 17:00. 0 message(s) held for you.");
+  // pause: first a form, then the submitted value.
+  in("<iq type=\"set\" id=\"p1\" from=\"bob@example.org/r\" to=\"sched.example.org\"><command "
+     "xmlns=\"http://jabber.org/protocol/commands\" node=\"pause\" action=\"execute\"/></iq>");
+  const auto* asking = out.stanzas[0].child("command");
+  ASSERT_NE(asking, nullptr);
+  EXPECT_EQ(asking->attr("status"), "executing");
+  EXPECT_NE(asking->to_xml().find("var=\"duration\""), std::string::npos);
+  const std::string session(asking->attr("sessionid"));
+  in("<iq type=\"set\" id=\"p2\" from=\"bob@example.org/r\" to=\"sched.example.org\"><command "
+     "xmlns=\"http://jabber.org/protocol/commands\" node=\"pause\" sessionid=\"" + session +
+     "\"><x xmlns=\"jabber:x:data\" type=\"submit\"><field var=\"duration\"><value>1h</value></field></x>"
+     "</command></iq>");
+  EXPECT_EQ(out.stanzas[0].child("command")->child_text("note"), "Paused until Mon 11:00: messages wait until then.");
+  EXPECT_EQ(router->status_of("bob@example.org", now), ical::Status::busy);
+  in("<iq type=\"set\" id=\"x\" from=\"eve@evil.example/r\" to=\"sched.example.org\"><command "
+     "xmlns=\"http://jabber.org/protocol/commands\" node=\"status\" action=\"execute\"/></iq>");
+  EXPECT_EQ(out.stanzas[0].attr("type"), "error");
+}
+
 TEST_F(SchedulerTest, BlockedSenderIsRefused) {
   router->block("bob@example.org", "alice@example.org", true);
   in(chat("alice@example.org", "bob", "m1", "x"));

@@ -25,6 +25,10 @@ constexpr Command kList[] = {
     {"pause", "Pause (hold messages for a while)", "duration", "For how long (30m, 2h; 0 ends it)", true},
     {"end", "End my pause or my conversations", nullptr, nullptr, false},
     {"when", "When is someone free?", "jid", "Their address (user@domain)", true},
+    {"privacy", "What others learn of my schedule", "level", "exact, wait or none", true},
+    {"block", "Block a sender", "jid", "Their address (user@domain)", true},
+    {"unblock", "Unblock a sender", "jid", "Their address (user@domain)", true},
+    {"blocked", "Whom I block", nullptr, nullptr, false},
     {"held", "What I sent that is held", nullptr, nullptr, false},
     {"cancel", "Cancel what I sent that is held", "jid", "Only to (user@domain; empty: all)", false},
 };

@@ -3,6 +3,7 @@
 // end, when. (help, held and cancel are answered elsewhere.)
 #include <algorithm>
 #include <charconv>
+#include <map>
 
 #include <component/core/router.hpp>
 
@@ -39,7 +40,10 @@ std::optional<std::string> Router::user_command(const std::string& user, std::st
   const std::string_view word = command.substr(0, command.find(' '));
   const std::string_view arg =
       command.find(' ') == std::string_view::npos ? std::string_view{} : command.substr(command.find(' ') + 1);
-  if (word != "status" && word != "pause" && word != "end" && word != "when") return std::nullopt;
+  if (word != "status" && word != "pause" && word != "end" && word != "when" &&
+      word != "privacy" && word != "block" && word != "unblock" && word != "blocked") {
+    return std::nullopt;
+  }
   std::string text;
   now_hint_ = now;
   if (word == "when") {
@@ -47,8 +51,7 @@ std::optional<std::string> Router::user_command(const std::string& user, std::st
     const std::string who = jid ? jid->bare_string() : std::string(arg);
     if (!jid || !jid->has_local() || !enrolled(who)) {
       text = who + " does not use Concierge.";
-    } else if (jid->domain() != xmpp::Jid::parse(user)->domain() ||
-               settings_.privacy_default != Settings::Privacy::exact) {
+    } else if (privacy_for(who, user) != Settings::Privacy::exact) {
       text = who + " shares no times with you; a message will wait until they can take it.";
     } else if (status_of(who, now) == ical::Status::working && session_idle(who, now) &&
                presence_.reachability(who) != Reachability::offline) {
@@ -64,6 +67,40 @@ std::optional<std::string> Router::user_command(const std::string& user, std::st
     }
   } else if (!enrolled(user)) {
     text = "You are not enrolled with Concierge: register with the component first.";
+  } else if (word == "privacy") {
+    static const std::map<std::string_view, Settings::Privacy> kLevels = {
+        {"exact", Settings::Privacy::exact}, {"wait", Settings::Privacy::wait},
+        {"none", Settings::Privacy::none}};
+    auto level = kLevels.find(arg);
+    if (level == kLevels.end()) {
+      text = "Say \"privacy exact\" (senders of your domain see when you are back), \"privacy "
+             "wait\" (only that a message will wait) or \"privacy none\" (nothing).";
+    } else {
+      privacy_[user] = level->second;
+      store_.put_setting({user, "privacy", std::string(arg)});
+      text = "Privacy set to " + std::string(arg) + ".";
+    }
+  } else if (word == "block" || word == "unblock") {
+    auto jid = xmpp::Jid::parse(arg);
+    if (!jid || !jid->has_local() || jid->has_resource()) {
+      text = "Say \"" + std::string(word) + " user@domain\".";
+    } else {
+      const std::string who = jid->bare_string();
+      block(user, who, word == "block");
+      if (word == "block") {
+        store_.put_setting({user, "block:" + who, "1"});
+        text = "Blocked " + who + ": their messages to you are refused.";
+      } else {
+        store_.remove_setting(user, "block:" + who);
+        text = "Unblocked " + who + ".";
+      }
+    }
+  } else if (word == "blocked") {
+    std::string list;
+    for (const auto& [target, sender] : blocked_) {
+      if (target == user) list += "\n  " + sender;
+    }
+    text = list.empty() ? "You block nobody." : "You block:" + list;
   } else if (word == "status") {
     const ical::Status st = status_of(user, now);
     text = std::string("You are ") + status_word(st);

@@ -24,8 +24,18 @@ void MemoryStore::put_enrolment(const Enrolment& enrolment) {
   enrolments_.push_back(enrolment);
 }
 
+void MemoryStore::put_setting(const UserSetting& setting) {
+  remove_setting(setting.jid, setting.key);
+  settings_.push_back(setting);
+}
+
+void MemoryStore::remove_setting(const std::string& jid, const std::string& key) {
+  std::erase_if(settings_, [&](const UserSetting& s) { return s.jid == jid && s.key == key; });
+}
+
 void MemoryStore::remove_enrolment(const std::string& jid) {
   std::erase_if(enrolments_, [&](const Enrolment& e) { return e.jid == jid; });
+  std::erase_if(settings_, [&](const UserSetting& s) { return s.jid == jid; });
   remove_subscription(jid);
   std::erase_if(proxy_subscriptions_, [&](const ProxySubscription& s) { return s.target == jid; });
 }

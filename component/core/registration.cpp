@@ -209,6 +209,8 @@ void Router::enrol(const std::string& bare, const std::string& timezone, const s
 void Router::unenrol(const std::string& bare, Outbox& out) {
   bounce_holds(bare, "they no longer use Concierge.", out);
   self_enrolled_.erase(bare);
+  privacy_.erase(bare);
+  std::erase_if(blocked_, [&](const auto& entry) { return entry.first == bare; });
   presence_.forget(bare);
   auto subs = proxy_subscribers_.find(bare);
   if (subs != proxy_subscribers_.end()) {

@@ -55,6 +55,15 @@ Router::Router(Settings settings, Store& store)
     holds_.emplace(h.id, std::move(h));
   }
   for (auto& e : store_.enrolments()) self_enrolled_.emplace(e.jid, e);
+  for (const auto& setting : store_.settings()) {
+    if (setting.key == "privacy") {
+      privacy_[setting.jid] = setting.value == "exact"  ? Settings::Privacy::exact
+                              : setting.value == "none" ? Settings::Privacy::none
+                                                        : Settings::Privacy::wait;
+    } else if (setting.key.starts_with("block:")) {
+      blocked_.insert({setting.jid, setting.key.substr(6)});
+    }
+  }
   for (auto& s : store_.subscriptions()) subscriptions_.emplace(s.jid, s);
   for (auto& p : store_.proxy_subscriptions()) proxy_subscribers_[p.target].insert(p.subscriber);
 }

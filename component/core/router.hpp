@@ -176,6 +176,8 @@ class Router {
   void bounce_holds(const std::string& target, const std::string& why, Outbox& out);
   std::size_t queue_position(const std::string& sender, const std::string& target) const;
   std::string when_text(Instant t, const std::string& sender, const std::string& target) const;
+  // What `sender` may learn of `target`'s schedule (DESIGN §7).
+  Settings::Privacy privacy_for(const std::string& target, const std::string& sender) const;
   std::string name_of(const std::string& bare) const;
   xmpp::Element notice(const std::string& target, const std::string& to,
                        const std::string& text) const;
@@ -222,6 +224,7 @@ class Router {
   std::unordered_map<std::string, std::shared_ptr<const ical::Schedule>> schedules_;
   std::unordered_map<std::string, Instant> pauses_;               // until
   std::set<std::pair<std::string, std::string>> blocked_;          // (target, sender)
+  std::unordered_map<std::string, Settings::Privacy> privacy_;     // users' own choice
   std::map<std::int64_t, Hold> holds_;                             // held and sent, by id
   std::unordered_map<std::string, std::set<std::int64_t>> target_holds_;
   std::unordered_map<std::string, std::size_t> sender_holds_;     // held (not sent) per sender

@@ -312,6 +312,18 @@ void Router::hold(xmpp::Element relayed, const std::string& sender, const std::s
 
 // --- notices ---------------------------------------------------------------------------------
 
+Settings::Privacy Router::privacy_for(const std::string& target, const std::string& sender) const {
+  // DESIGN §7: the target's choice (else privacy.default) for senders of the target's own
+  // domain; at most "wait" for senders of other served domains.
+  auto chosen = privacy_.find(target);
+  const Settings::Privacy own =
+      chosen != privacy_.end() ? chosen->second : settings_.privacy_default;
+  auto sj = xmpp::Jid::parse(sender);
+  auto tj = xmpp::Jid::parse(target);
+  if (sj && tj && sj->domain() == tj->domain()) return own;
+  return own == Settings::Privacy::none ? Settings::Privacy::none : Settings::Privacy::wait;
+}
+
 std::string Router::name_of(const std::string& bare) const { return bare; }
 
 std::string Router::when_text(Instant t, const std::string& sender,
@@ -389,10 +401,7 @@ void Router::notify(const std::string& sender, const std::string& target, HoldRe
   }
   // Privacy (DESIGN §7): exact times for the target's own domain by default; others only
   // learn that the message waits.
-  Settings::Privacy privacy = Settings::Privacy::wait;
-  auto sj = xmpp::Jid::parse(sender);
-  auto tj = xmpp::Jid::parse(target);
-  if (sj && tj && sj->domain() == tj->domain()) privacy = settings_.privacy_default;
+  const Settings::Privacy privacy = privacy_for(target, sender);
   const std::string who = name_of(target);
   std::string text;
   if (privacy == Settings::Privacy::none) {
@@ -435,11 +444,7 @@ void Router::reply_notice(const std::string& replier, const std::string& to, Ins
   auto& told = reply_noticed_[{to, replier}];
   if (told == *back) return;
   told = *back;
-  if (auto sj = xmpp::Jid::parse(to), rj = xmpp::Jid::parse(replier);
-      !sj || !rj || sj->domain() != rj->domain() ||
-      settings_.privacy_default != Settings::Privacy::exact) {
-    return;  // only exact-privacy senders learn times
-  }
+  if (privacy_for(replier, to) != Settings::Privacy::exact) return;  // times only if allowed
   now_hint_ = now;
   const std::string when = when_text(*back, to, replier);
   out.send(notice(replier, to,

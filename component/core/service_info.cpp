@@ -107,6 +107,8 @@ std::string help_text(const Settings& settings) {
          "  pause 30m - hold messages to you for a while (pause 0 ends it)\n"
          "  end - end your pause, or your current conversations\n"
          "  when user@domain - when that person is next free\n"
+         "  privacy exact|wait|none - what senders learn of your schedule\n"
+         "  block user@domain / unblock user@domain / blocked - your blocklist\n"
          "  held - what you sent that is waiting for delivery\n"
          "  cancel [user@domain] - withdraw what you sent that is waiting";
 }

@@ -37,6 +37,14 @@ struct ProxySubscription {
   std::string subscriber;  // bare JID
 };
 
+// One setting a user chose for themselves (DESIGN §7): privacy, blocklist, … as text.
+// Keys: "privacy" (exact|wait|none), "block:<bare jid>" (value "1").
+struct UserSetting {
+  std::string jid;  // bare
+  std::string key;
+  std::string value;
+};
+
 // Why a message is held (DESIGN §2). Stored as its numeric value.
 enum class HoldReason : std::uint8_t { off_hours = 0, away = 1, busy = 2, offline = 3, queue = 4 };
 // `held` waits for its target; `sent` went out and waits for the confirm window (DESIGN §6).
@@ -78,6 +86,12 @@ class Store {
   virtual void add_proxy_subscription(const ProxySubscription& s) = 0;
   virtual void remove_proxy_subscription(const ProxySubscription& s) = 0;
 
+  // Users' own settings. put_setting inserts or replaces (jid, key); remove_enrolment removes
+  // the user's settings too.
+  virtual std::vector<UserSetting> settings() = 0;
+  virtual void put_setting(const UserSetting& setting) = 0;
+  virtual void remove_setting(const std::string& jid, const std::string& key) = 0;
+
   // Held messages, in id order. put_hold inserts or replaces (by id).
   virtual std::vector<Hold> holds() = 0;
   virtual void put_hold(const Hold& hold) = 0;
@@ -101,6 +115,9 @@ class MemoryStore final : public Store {
   std::vector<ProxySubscription> proxy_subscriptions() override;
   void add_proxy_subscription(const ProxySubscription& s) override;
   void remove_proxy_subscription(const ProxySubscription& s) override;
+  std::vector<UserSetting> settings() override { return settings_; }
+  void put_setting(const UserSetting& setting) override;
+  void remove_setting(const std::string& jid, const std::string& key) override;
   std::vector<Hold> holds() override;
   void put_hold(const Hold& hold) override;
   void remove_hold(std::int64_t id) override;
@@ -115,6 +132,7 @@ class MemoryStore final : public Store {
   std::vector<SubscriptionState> subscriptions_;
   std::vector<ProxySubscription> proxy_subscriptions_;
   std::map<std::int64_t, Hold> holds_;
+  std::vector<UserSetting> settings_;
 };
 
 }  // namespace concierge::core

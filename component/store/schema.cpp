@@ -68,7 +68,17 @@ CREATE TABLE holds (
 ) STRICT;
 )sql";
 
-constexpr std::array<std::string_view, 2> kMigrations = {kMigration1, kMigration2};
+// Migration 3: settings users choose for themselves (core::UserSetting): one row per key.
+constexpr std::string_view kMigration3 = R"sql(
+CREATE TABLE user_settings (
+  jid   TEXT NOT NULL,
+  key   TEXT NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (jid, key)
+) STRICT, WITHOUT ROWID;
+)sql";
+
+constexpr std::array<std::string_view, 3> kMigrations = {kMigration1, kMigration2, kMigration3};
 
 bool read_int(sqlite3* db, const char* sql, std::int64_t* value, std::string* error) {
   Statement statement;

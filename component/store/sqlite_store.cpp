@@ -15,7 +15,7 @@ namespace {
 namespace fs = std::filesystem;
 
 // Indexed by SqliteStore::Sql. Parameters are ?1.. in the order the write methods pass them.
-constexpr std::array<const char*, 14> kSql = {
+constexpr std::array<const char*, 18> kSql = {
     "SELECT jid, timezone, calendar_url, enrolled_at_ms FROM enrolments ORDER BY jid",
     "SELECT jid, timezone, calendar_url, enrolled_at_ms FROM enrolments WHERE jid = ?1",
     "INSERT INTO enrolments (jid, timezone, calendar_url, enrolled_at_ms) VALUES (?1, ?2, ?3, ?4)"
@@ -40,6 +40,11 @@ constexpr std::array<const char*, 14> kSql = {
     " received_ms = excluded.received_ms, reason = excluded.reason, state = excluded.state,"
     " sent_at_ms = excluded.sent_at_ms",
     "DELETE FROM holds WHERE id = ?1",
+    "SELECT jid, key, value FROM user_settings ORDER BY jid, key",
+    "INSERT INTO user_settings (jid, key, value) VALUES (?1, ?2, ?3)"
+    " ON CONFLICT (jid, key) DO UPDATE SET value = excluded.value",
+    "DELETE FROM user_settings WHERE jid = ?1 AND key = ?2",
+    "DELETE FROM user_settings WHERE jid = ?1",
 };
 
 // Failures that retrying cannot cure: the write is wrong, not the disk or a lock.
@@ -298,6 +303,27 @@ void SqliteStore::remove_hold(std::int64_t id) {
   write(Sql::kDeleteHold, {id});
 }
 
+std::vector<core::UserSetting> SqliteStore::settings() {
+  std::vector<core::UserSetting> rows;
+  Statement::Use use(statement(Sql::kSelectSettings));
+  Statement::Step step;
+  while ((step = use.step()) == Statement::Step::kRow) {
+    rows.push_back(core::UserSetting{.jid = use.column_text(0),
+                                     .key = use.column_text(1),
+                                     .value = use.column_text(2)});
+  }
+  if (step == Statement::Step::kError) last_error_ = message_of(db_.get());
+  return rows;
+}
+
+void SqliteStore::put_setting(const core::UserSetting& setting) {
+  write(Sql::kUpsertSetting, {setting.jid, setting.key, setting.value});
+}
+
+void SqliteStore::remove_setting(const std::string& jid, const std::string& key) {
+  write(Sql::kDeleteSetting, {jid, key});
+}
+
 void SqliteStore::put_enrolment(const core::Enrolment& enrolment) {
   write(Sql::kUpsertEnrolment,
         {enrolment.jid, enrolment.timezone, enrolment.calendar_url, to_ms(enrolment.enrolled_at)});
@@ -305,6 +331,7 @@ void SqliteStore::put_enrolment(const core::Enrolment& enrolment) {
 
 void SqliteStore::remove_enrolment(const std::string& jid) {
   write(Sql::kDeleteEnrolment, {jid});
+  write(Sql::kDeleteSettingsOf, {jid});
   write(Sql::kDeleteSubscription, {jid});
   write(Sql::kDeleteProxySubscriptionsTo, {jid});
 }

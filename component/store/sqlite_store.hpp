@@ -67,6 +67,9 @@ class SqliteStore final : public core::Store {
   std::optional<core::Enrolment> enrolment(const std::string& jid) override;
   void put_enrolment(const core::Enrolment& enrolment) override;
   void remove_enrolment(const std::string& jid) override;
+  std::vector<core::UserSetting> settings() override;
+  void put_setting(const core::UserSetting& setting) override;
+  void remove_setting(const std::string& jid, const std::string& key) override;
   std::vector<core::SubscriptionState> subscriptions() override;
   void put_subscription(const core::SubscriptionState& state) override;
   void remove_subscription(const std::string& jid) override;
@@ -116,6 +119,10 @@ class SqliteStore final : public core::Store {
     kSelectHolds,
     kUpsertHold,
     kDeleteHold,
+    kSelectSettings,
+    kUpsertSetting,
+    kDeleteSetting,
+    kDeleteSettingsOf,
     kCount,
   };
   // One execution of a write statement, kept until it is committed.

@@ -511,6 +511,36 @@ TEST_F(SchedulerTest, AdHocCommandsListExecuteAndAskForWhatTheyNeed) {
   EXPECT_EQ(out.stanzas[0].attr("type"), "error");
 }
 
+TEST_F(SchedulerTest, UsersChooseTheirPrivacyAndBlocklistAndItIsRemembered) {
+  auto say = [&](const std::string& who, const std::string& text) {
+    in("<message from=\"" + who + "/r\" to=\"sched.example.org\" type=\"chat\"><body>" + text +
+       "</body></message>");
+    return out.stanzas.empty() ? std::string() : out.stanzas.back().child_text("body").value_or("");
+  };
+  EXPECT_EQ(say("bob@example.org", "privacy wait"), "Privacy set to wait.");
+  EXPECT_EQ(say("bob@example.org", "block carol@example.org"),
+            "Blocked carol@example.org: their messages to you are refused.");
+  now = kMonday0800Utc + 10h;
+  in(chat("alice@example.org", "bob", "m1", "x"));
+  ASSERT_EQ(out.after_commit.size(), 1u);
+  EXPECT_EQ(out.after_commit[0].child_text("body"),
+            "Concierge: bob@example.org can't take messages right now; your message will wait and be "
+            "delivered later.")
+      << "no times with privacy wait";
+  in(chat("carol@example.org", "bob", "c1", "x"));
+  ASSERT_EQ(out.stanzas.size(), 1u);
+  EXPECT_EQ(out.stanzas[0].attr("type"), "error");
+  // Remembered across a restart.
+  router = std::make_unique<Router>(settings(), store);
+  in(chat("carol@example.org", "bob", "c2", "x"));
+  EXPECT_EQ(out.stanzas[0].attr("type"), "error");
+  EXPECT_EQ(say("alice@example.org", "when bob@example.org"),
+            "bob@example.org shares no times with you; a message will wait until they can take it.");
+  EXPECT_EQ(say("bob@example.org", "privacy none"), "Privacy set to none.");
+  EXPECT_EQ(say("bob@example.org", "unblock carol@example.org"), "Unblocked carol@example.org.");
+  EXPECT_EQ(say("bob@example.org", "blocked"), "You block nobody.");
+}
+
 TEST_F(SchedulerTest, BlockedSenderIsRefused) {
   router->block("bob@example.org", "alice@example.org", true);
   in(chat("alice@example.org", "bob", "m1", "x"));

@@ -457,11 +457,11 @@ TEST_F(StoreTest, WritesRefusedWhileAnotherConnectionHoldsTheLockAreRetriedAtCom
 
   store->put_enrolment(alice());  // BEGIN IMMEDIATE fails: database is locked
   store->put_enrolment(bob());
-  store->remove_enrolment(bob().jid);  // order must survive the retry
-  EXPECT_EQ(store->pending_writes(), 5u);
+  store->remove_enrolment(bob().jid);  // order must survive the retry (4 writes: + settings)
+  EXPECT_EQ(store->pending_writes(), 6u);
   EXPECT_FALSE(store->commit());
   EXPECT_NE(store->last_error().find("locked"), std::string::npos) << store->last_error();
-  EXPECT_EQ(store->pending_writes(), 5u);
+  EXPECT_EQ(store->pending_writes(), 6u);
 
   ASSERT_TRUE(other.exec("ROLLBACK"));
   EXPECT_TRUE(store->commit());  // the next turn
@@ -567,11 +567,11 @@ TEST_F(StoreTest, AnEmptyFileAtVersionZeroIsMigratedToTheLatestSchema) {
   EXPECT_EQ(raw.text("PRAGMA user_version"), std::to_string(SqliteStore::latest_schema_version()));
   EXPECT_EQ(raw.text("SELECT group_concat(name, ',') FROM"
                      " (SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name)"),
-            "enrolments,holds,meta,proxy_subscriptions,subscriptions");
+            "enrolments,holds,meta,proxy_subscriptions,subscriptions,user_settings");
   EXPECT_EQ(raw.text("SELECT jid FROM enrolments"), alice().jid);
 }
 
-TEST_F(StoreTest, AVersion1StoreIsMigratedTo2KeepingItsData) {
+TEST_F(StoreTest, AVersion1StoreIsMigratedToTheLatestKeepingItsData) {
   {
     // The file a build with only migration 1 left behind, with data in every table.
     RawDb raw(path_);
@@ -601,7 +601,7 @@ TEST_F(StoreTest, AVersion1StoreIsMigratedTo2KeepingItsData) {
     ASSERT_TRUE(store->commit());
   }
   RawDb raw(path_);
-  EXPECT_EQ(raw.text("PRAGMA user_version"), "2");
+  EXPECT_EQ(raw.text("PRAGMA user_version"), std::to_string(SqliteStore::latest_schema_version()));
   EXPECT_EQ(raw.text("SELECT value FROM meta WHERE key = 'marker'"), "kept");
   EXPECT_EQ(raw.text("SELECT stanza_id FROM holds"), "m1");
 }
@@ -754,6 +754,45 @@ TEST_F(StoreTest, BackupToAnUnusablePathFailsWithAMessage) {
   EXPECT_FALSE(store->backup_to(path_, &error));
   EXPECT_NE(error.find("the store itself"), std::string::npos) << error;
   EXPECT_FALSE(store->backup_to(dir_.path(), nullptr));
+}
+
+}  // namespace
+}  // namespace concierge::store
+
+namespace concierge::store {
+namespace {
+
+TEST(StoreSettings, UsersOwnSettingsRoundTripAndGoWithTheEnrolment) {
+  char dir[] = "/tmp/concierge-settings-XXXXXX";
+  ASSERT_NE(::mkdtemp(dir), nullptr);
+  const std::string path = std::string(dir) + "/c.db";
+  {
+    auto opened = SqliteStore::open(path);
+    auto& store = *std::get<std::unique_ptr<SqliteStore>>(opened);
+    store.put_setting({"bob@x", "privacy", "wait"});
+    store.put_setting({"bob@x", "block:eve@x", "1"});
+    store.put_setting({"bob@x", "privacy", "none"});  // replaces
+    store.put_setting({"carol@x", "privacy", "exact"});
+    ASSERT_TRUE(store.commit());
+  }
+  {
+    auto opened = SqliteStore::open(path);
+    auto& store = *std::get<std::unique_ptr<SqliteStore>>(opened);
+    auto all = store.settings();
+    ASSERT_EQ(all.size(), 3u);
+    EXPECT_EQ(all[0].key, "block:eve@x");
+    EXPECT_EQ(all[1].value, "none");
+    store.remove_setting("bob@x", "block:eve@x");
+    store.remove_enrolment("carol@x");
+    ASSERT_TRUE(store.commit());
+    all = store.settings();
+    ASSERT_EQ(all.size(), 1u);
+    EXPECT_EQ(all[0].jid, "bob@x");
+  }
+  std::remove(path.c_str());
+  std::remove((path + "-wal").c_str());
+  std::remove((path + "-shm").c_str());
+  ::rmdir(dir);
 }
 
 }  // namespace

@@ -1,0 +1,505 @@
+// SPDX-License-Identifier: MIT
+#include <component/app/schedule_fetcher.hpp>
+
+#include <arpa/inet.h>
+#include <curl/curl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <cstdint>
+#include <cstring>
+#include <ctime>
+#include <mutex>
+#include <stdexcept>
+
+namespace concierge::app {
+
+namespace {
+
+using namespace std::chrono_literals;
+
+struct EasyDeleter {
+  void operator()(CURL* easy) const noexcept { curl_easy_cleanup(easy); }
+};
+struct SlistDeleter {
+  void operator()(curl_slist* list) const noexcept { curl_slist_free_all(list); }
+};
+struct UrlDeleter {
+  void operator()(CURLU* url) const noexcept { curl_url_cleanup(url); }
+};
+
+void global_init_once() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+      throw std::runtime_error("libcurl could not be initialised");
+    }
+  });
+}
+
+bool ipv4_is_public(std::uint32_t a) {  // a in host order
+  auto in = [a](std::uint32_t net, int bits) {
+    const std::uint32_t mask = bits == 0 ? 0 : ~std::uint32_t{0} << (32 - bits);
+    return (a & mask) == net;
+  };
+  return !(in(0x00000000, 8)       // "this network", 0.0.0.0
+           || in(0x0A000000, 8)    // 10/8
+           || in(0x64400000, 10)   // 100.64/10 CGNAT
+           || in(0x7F000000, 8)    // loopback
+           || in(0xA9FE0000, 16)   // link-local, cloud metadata 169.254.169.254
+           || in(0xAC100000, 12)   // 172.16/12
+           || in(0xC0000000, 24)   // 192.0.0/24 IETF protocol assignments
+           || in(0xC0A80000, 16)   // 192.168/16
+           || in(0xC6120000, 15)   // 198.18/15 benchmarking
+           || in(0xE0000000, 4)    // multicast
+           || in(0xF0000000, 4));  // reserved, broadcast
+}
+
+std::uint32_t v4_at(const std::uint8_t* p) {
+  return (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) | (std::uint32_t{p[2]} << 8) |
+         std::uint32_t{p[3]};
+}
+
+bool ipv6_is_public(const std::uint8_t (&b)[16]) {
+  static constexpr std::uint8_t kZero[12] = {};
+  static constexpr std::uint8_t kMapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+  static constexpr std::uint8_t kNat64[12] = {0x00, 0x64, 0xff, 0x9b};
+  if (std::memcmp(b, kZero, 12) == 0) return false;  // ::, ::1, IPv4-compatible (deprecated)
+  if (std::memcmp(b, kMapped, 12) == 0 || std::memcmp(b, kNat64, 12) == 0) {
+    return ipv4_is_public(v4_at(b + 12));
+  }
+  if (b[0] == 0x20 && b[1] == 0x02) return ipv4_is_public(v4_at(b + 2));  // 6to4
+  if ((b[0] & 0xfe) == 0xfc) return false;                                // ULA fc00::/7
+  if (b[0] == 0xfe && (b[1] & 0xc0) == 0x80) return false;                // link-local fe80::/10
+  if (b[0] == 0xfe && (b[1] & 0xc0) == 0xc0) return false;                // site-local fec0::/10
+  if (b[0] == 0xff) return false;                                         // multicast
+  return true;
+}
+
+// "scheme://host/…": all of a URL that may be shown or logged.
+std::string display_url(const std::string& scheme, const std::string& host) {
+  return scheme + "://" + host + "/…";
+}
+
+std::string trim(std::string s) {
+  const auto not_space = [](unsigned char c) { return !std::isspace(c); };
+  s.erase(s.begin(), std::find_if(s.begin(), s.end(), not_space));
+  s.erase(std::find_if(s.rbegin(), s.rend(), not_space).base(), s.end());
+  return s;
+}
+
+std::optional<std::string> header(CURL* easy, const char* name) {
+  curl_header* h = nullptr;
+  if (curl_easy_header(easy, name, 0, CURLH_HEADER, -1, &h) != CURLHE_OK || h == nullptr) {
+    return std::nullopt;
+  }
+  return trim(h->value);
+}
+
+std::optional<std::chrono::seconds> parse_retry_after(const std::string& value) {
+  if (value.empty()) return std::nullopt;
+  if (std::all_of(value.begin(), value.end(), [](unsigned char c) { return std::isdigit(c); })) {
+    if (value.size() > 9) return std::chrono::seconds{86'400};
+    return std::chrono::seconds{std::min(std::stol(value), 86'400L)};
+  }
+  const std::time_t at = curl_getdate(value.c_str(), nullptr);
+  if (at < 0) return std::nullopt;
+  const std::time_t now = std::time(nullptr);
+  return std::chrono::seconds{std::clamp<long>(static_cast<long>(at - now), 0, 86'400)};
+}
+
+// An RFC 5545 DURATION of the dur-day/dur-time/dur-week forms ("P1D", "PT6H", "P1W", "PT30M").
+std::optional<std::chrono::seconds> parse_duration(const std::string& text) {
+  std::size_t i = 0;
+  if (i < text.size() && text[i] == '+') ++i;
+  if (i >= text.size() || text[i] != 'P') return std::nullopt;
+  ++i;
+  long total = 0;
+  bool in_time = false, any = false;
+  while (i < text.size()) {
+    if (text[i] == 'T') {
+      in_time = true;
+      ++i;
+      continue;
+    }
+    long n = 0;
+    std::size_t digits = 0;
+    while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i])) && digits < 7) {
+      n = n * 10 + (text[i] - '0');
+      ++i;
+      ++digits;
+    }
+    if (digits == 0 || i >= text.size()) return std::nullopt;
+    const char unit = text[i++];
+    if (unit == 'W' && !in_time)
+      total += n * 604'800;
+    else if (unit == 'D' && !in_time)
+      total += n * 86'400;
+    else if (unit == 'H' && in_time)
+      total += n * 3'600;
+    else if (unit == 'M' && in_time)
+      total += n * 60;
+    else if (unit == 'S' && in_time)
+      total += n;
+    else
+      return std::nullopt;
+    any = true;
+  }
+  if (!any) return std::nullopt;
+  return std::chrono::seconds{total};
+}
+
+// REFRESH-INTERVAL (RFC 7986) or X-PUBLISHED-TTL, clamped to [15 min, 24 h]. Only the calendar's
+// own properties count, so the search stops at the first component inside VCALENDAR.
+std::optional<std::chrono::seconds> refresh_hint(const std::string& body) {
+  std::size_t pos = 0;
+  while (pos < body.size()) {
+    std::size_t end = body.find('\n', pos);
+    if (end == std::string::npos) end = body.size();
+    std::string line = trim(body.substr(pos, end - pos));
+    pos = end + 1;
+    std::string upper = line;
+    std::transform(upper.begin(), upper.end(), upper.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+    if (upper.starts_with("BEGIN:") && upper != "BEGIN:VCALENDAR") break;
+    if (!upper.starts_with("REFRESH-INTERVAL") && !upper.starts_with("X-PUBLISHED-TTL")) continue;
+    const auto colon = upper.find(':');
+    if (colon == std::string::npos) continue;
+    if (auto d = parse_duration(upper.substr(colon + 1))) {
+      return std::clamp<std::chrono::seconds>(*d, 15min, 24h);
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+struct ScheduleFetcher::Transfer {
+  ScheduleFetcher* owner = nullptr;
+  std::string key;
+  std::string shown_url;  // scheme://host/…
+  std::string host;
+  std::unique_ptr<CURL, EasyDeleter> easy;
+  std::unique_ptr<curl_slist, SlistDeleter> headers;
+  std::string body;
+  bool too_big = false;
+  bool address_refused = false;
+};
+
+// The C trampolines: noexcept, and nothing thrown crosses into libcurl.
+struct FetcherCallbacks {
+  static int on_socket(CURL*, curl_socket_t s, int what, void* userp, void*) noexcept {
+    try {
+      auto* self = static_cast<ScheduleFetcher*>(userp);
+      switch (what) {
+        case CURL_POLL_IN:
+          self->sockets_[s] = POLLIN;
+          break;
+        case CURL_POLL_OUT:
+          self->sockets_[s] = POLLOUT;
+          break;
+        case CURL_POLL_INOUT:
+          self->sockets_[s] = POLLIN | POLLOUT;
+          break;
+        default:
+          self->sockets_.erase(s);
+          break;
+      }
+      return 0;
+    } catch (...) {
+      return -1;
+    }
+  }
+
+  static int on_timer(CURLM*, long timeout_ms, void* userp) noexcept {
+    auto* self = static_cast<ScheduleFetcher*>(userp);
+    if (timeout_ms < 0) {
+      self->deadline_.reset();
+    } else {
+      self->deadline_ = std::chrono::steady_clock::now() + std::chrono::milliseconds{timeout_ms};
+    }
+    return 0;
+  }
+
+  static std::size_t on_write(char* data, std::size_t size, std::size_t count,
+                              void* userp) noexcept {
+    auto* t = static_cast<ScheduleFetcher::Transfer*>(userp);
+    const std::size_t n = size * count;
+    if (t->body.size() + n > t->owner->limits_.max_bytes) {
+      t->too_big = true;
+      return 0;  // CURLE_WRITE_ERROR: the transfer stops here
+    }
+    try {
+      t->body.append(data, n);
+    } catch (...) {
+      return 0;
+    }
+    return n;
+  }
+
+  static curl_socket_t on_open_socket(void* userp, curlsocktype, curl_sockaddr* address) noexcept {
+    auto* t = static_cast<ScheduleFetcher::Transfer*>(userp);
+    if (!t->owner->limits_.allow_private) {
+      const bool ok = (address->family == AF_INET || address->family == AF_INET6) &&
+                      is_public_address(&address->addr);
+      if (!ok) {
+        t->address_refused = true;
+        return CURL_SOCKET_BAD;
+      }
+    }
+    return ::socket(address->family, address->socktype, address->protocol);
+  }
+};
+
+bool is_public_address(const sockaddr* address) {
+  if (address == nullptr) return false;
+  if (address->sa_family == AF_INET) {
+    sockaddr_in in{};
+    std::memcpy(&in, address, sizeof in);
+    return ipv4_is_public(ntohl(in.sin_addr.s_addr));
+  }
+  if (address->sa_family == AF_INET6) {
+    sockaddr_in6 in6{};
+    std::memcpy(&in6, address, sizeof in6);
+    std::uint8_t bytes[16];
+    std::memcpy(bytes, &in6.sin6_addr, 16);
+    return ipv6_is_public(bytes);
+  }
+  return false;
+}
+
+void ScheduleFetcher::MultiDeleter::operator()(void* multi) const noexcept {
+  curl_multi_cleanup(static_cast<CURLM*>(multi));
+}
+
+ScheduleFetcher::ScheduleFetcher(FetchLimits limits) : limits_(limits) {
+  global_init_once();
+  multi_.reset(curl_multi_init());
+  if (!multi_) throw std::runtime_error("libcurl: could not create a multi handle");
+  CURLM* m = multi_.get();
+  curl_multi_setopt(m, CURLMOPT_SOCKETFUNCTION, &FetcherCallbacks::on_socket);
+  curl_multi_setopt(m, CURLMOPT_SOCKETDATA, static_cast<void*>(this));
+  curl_multi_setopt(m, CURLMOPT_TIMERFUNCTION, &FetcherCallbacks::on_timer);
+  curl_multi_setopt(m, CURLMOPT_TIMERDATA, static_cast<void*>(this));
+}
+
+ScheduleFetcher::~ScheduleFetcher() {
+  for (auto& [key, transfer] : transfers_)
+    curl_multi_remove_handle(multi_.get(), transfer->easy.get());
+  transfers_.clear();
+}
+
+void ScheduleFetcher::cancel(const std::string& key) {
+  auto it = transfers_.find(key);
+  if (it == transfers_.end()) return;
+  curl_multi_remove_handle(multi_.get(), it->second->easy.get());
+  transfers_.erase(it);
+}
+
+void ScheduleFetcher::fetch(std::string key, std::string url, std::optional<Validators> cached) {
+  cancel(key);
+  auto refuse = [&](std::string message) {
+    done_.push_back({std::move(key), FetchError{std::move(message), false, std::nullopt}});
+  };
+
+  // Parse before curl sees it: the scheme decides what is allowed, the host is what may be shown.
+  std::unique_ptr<CURLU, UrlDeleter> parsed(curl_url());
+  if (!parsed || curl_url_set(parsed.get(), CURLUPART_URL, url.c_str(), CURLU_NON_SUPPORT_SCHEME) !=
+                     CURLUE_OK) {
+    return refuse("the schedule address is not a valid URL");
+  }
+  auto part = [&](CURLUPart which) -> std::string {
+    char* text = nullptr;
+    if (curl_url_get(parsed.get(), which, &text, 0) != CURLUE_OK || text == nullptr) return {};
+    std::string copy = text;
+    curl_free(text);
+    return copy;
+  };
+  std::string scheme = part(CURLUPART_SCHEME);
+  std::transform(scheme.begin(), scheme.end(), scheme.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  const std::string host = part(CURLUPART_HOST);
+  if (scheme == "webcal" || scheme == "webcals") {
+    scheme = "https";
+    curl_url_set(parsed.get(), CURLUPART_SCHEME, "https", 0);
+  }
+  if (scheme != "https" && !(scheme == "http" && limits_.allow_private)) {
+    return refuse(scheme == "http" ? "only https calendar addresses are allowed (" +
+                                         display_url(scheme, host) + ")"
+                                   : "only https calendar addresses are allowed");
+  }
+  if (host.empty()) return refuse("the schedule address has no host");
+  const std::string final_url = part(CURLUPART_URL);
+
+  auto t = std::make_unique<Transfer>();
+  t->owner = this;
+  t->key = key;
+  t->host = host;
+  t->shown_url = display_url(scheme, host);
+  t->easy.reset(curl_easy_init());
+  if (!t->easy) return refuse("the calendar could not be fetched (out of resources)");
+  CURL* e = t->easy.get();
+  const char* protocols = limits_.allow_private ? "http,https" : "https";
+  curl_easy_setopt(e, CURLOPT_URL, final_url.c_str());
+  curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, protocols);
+  curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, protocols);
+  curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);
+  curl_easy_setopt(e, CURLOPT_MAXREDIRS, limits_.max_redirects);
+  curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
+                   static_cast<long>(limits_.connect_timeout.count()));
+  curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, static_cast<long>(limits_.total_timeout.count()));
+  curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(limits_.max_bytes));
+  curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");  // curl decompresses; the cap sees the result
+  curl_easy_setopt(e, CURLOPT_PROXY, "");            // the proxy environment is ignored
+  curl_easy_setopt(e, CURLOPT_NOPROXY, "*");
+  curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(e, CURLOPT_USERAGENT, "Concierge schedule fetcher");
+  curl_easy_setopt(e, CURLOPT_PRIVATE, static_cast<void*>(t.get()));
+  curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, &FetcherCallbacks::on_write);
+  curl_easy_setopt(e, CURLOPT_WRITEDATA, static_cast<void*>(t.get()));
+  curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, &FetcherCallbacks::on_open_socket);
+  curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, static_cast<void*>(t.get()));
+  if (cached) {
+    curl_slist* list = nullptr;
+    auto add = [&list](const std::string& line) {
+      if (line.find_first_of("\r\n") != std::string::npos) return;  // no header injection
+      if (curl_slist* grown = curl_slist_append(list, line.c_str())) list = grown;
+    };
+    if (!cached->etag.empty()) add("If-None-Match: " + cached->etag);
+    if (!cached->last_modified.empty()) add("If-Modified-Since: " + cached->last_modified);
+    t->headers.reset(list);
+    curl_easy_setopt(e, CURLOPT_HTTPHEADER, list);
+  }
+  if (curl_multi_add_handle(multi_.get(), e) != CURLM_OK) {
+    return refuse("the calendar could not be fetched (out of resources)");
+  }
+  transfers_[key] = std::move(t);
+}
+
+std::vector<PollFd> ScheduleFetcher::fds() const {
+  std::vector<PollFd> out;
+  out.reserve(sockets_.size());
+  for (const auto& [fd, events] : sockets_) out.push_back({fd, events});
+  return out;
+}
+
+std::optional<std::chrono::milliseconds> ScheduleFetcher::timeout() const {
+  if (!done_.empty()) return std::chrono::milliseconds{0};
+  if (!deadline_) return std::nullopt;
+  const auto left = *deadline_ - std::chrono::steady_clock::now();
+  // Round up, so a loop that sleeps this long does not wake a millisecond early and spin.
+  const auto ms = std::chrono::ceil<std::chrono::milliseconds>(left);
+  return std::max(ms, std::chrono::milliseconds{0});
+}
+
+void ScheduleFetcher::on_ready(int fd, short revents) {
+  int mask = 0;
+  if (revents & POLLIN) mask |= CURL_CSELECT_IN;
+  if (revents & POLLOUT) mask |= CURL_CSELECT_OUT;
+  if (revents & (POLLERR | POLLHUP | POLLNVAL)) mask |= CURL_CSELECT_ERR;
+  int running = 0;
+  curl_multi_socket_action(multi_.get(), fd, mask, &running);
+  collect_finished();
+}
+
+void ScheduleFetcher::on_timeout() {
+  int running = 0;
+  curl_multi_socket_action(multi_.get(), CURL_SOCKET_TIMEOUT, 0, &running);
+  collect_finished();
+}
+
+std::vector<FetchResult> ScheduleFetcher::take_done() {
+  std::vector<FetchResult> out;
+  out.swap(done_);
+  return out;
+}
+
+void ScheduleFetcher::collect_finished() {
+  int left = 0;
+  while (CURLMsg* msg = curl_multi_info_read(multi_.get(), &left)) {
+    if (msg->msg != CURLMSG_DONE) continue;
+    void* data = nullptr;
+    curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &data);
+    auto* transfer = static_cast<Transfer*>(data);
+    const int code = msg->data.result;
+    curl_multi_remove_handle(multi_.get(), msg->easy_handle);
+    if (transfer == nullptr) continue;
+    finish(*transfer, code);
+    transfers_.erase(transfer->key);  // destroys transfer and its easy handle
+  }
+}
+
+void ScheduleFetcher::finish(Transfer& t, int curl_code) {
+  const auto code = static_cast<CURLcode>(curl_code);
+  const std::string& where = t.shown_url;
+  auto error = [&](std::string message, bool retryable,
+                   std::optional<std::chrono::seconds> retry_after = std::nullopt) {
+    done_.push_back({t.key, FetchError{std::move(message), retryable, retry_after}});
+  };
+  if (t.address_refused) {
+    return error("the calendar's address (" + t.host +
+                     ") is not allowed: it points to a local or private network",
+                 false);
+  }
+  if (t.too_big || code == CURLE_FILESIZE_EXCEEDED) {
+    return error("the calendar at " + where + " is larger than the limit of " +
+                     std::to_string(limits_.max_bytes) + " bytes",
+                 false);
+  }
+  switch (code) {
+    case CURLE_OK:
+      break;
+    case CURLE_TOO_MANY_REDIRECTS:
+      return error("the calendar at " + where + " redirects more than " +
+                       std::to_string(limits_.max_redirects) + " times",
+                   false);
+    case CURLE_UNSUPPORTED_PROTOCOL:
+      return error("the calendar at " + where + " redirects to an address that is not https",
+                   false);
+    case CURLE_OPERATION_TIMEDOUT:
+      return error("the calendar at " + where + " took too long to answer", true);
+    case CURLE_COULDNT_RESOLVE_HOST:
+      return error("the calendar's host (" + t.host + ") was not found", true);
+    case CURLE_COULDNT_CONNECT:
+      return error("could not connect to the calendar at " + where, true);
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_SSL_CACERT_BADFILE:
+      return error("no secure connection to the calendar at " + where +
+                       " (TLS failed or the certificate is not trusted)",
+                   false);
+    default:
+      // curl_easy_strerror describes the code only; it never contains the URL.
+      return error(
+          "the calendar at " + where + " could not be fetched: " + curl_easy_strerror(code), true);
+  }
+  long status = 0;
+  curl_easy_getinfo(t.easy.get(), CURLINFO_RESPONSE_CODE, &status);
+  if (status == 304) {
+    done_.push_back({t.key, FetchNotModified{}});
+    return;
+  }
+  if (status == 429 || status >= 500) {
+    const auto retry_after = parse_retry_after(header(t.easy.get(), "Retry-After").value_or(""));
+    return error("the calendar at " + where + " is unavailable for now (HTTP " +
+                     std::to_string(status) + ")",
+                 true, retry_after);
+  }
+  if (status < 200 || status >= 300) {
+    return error("the calendar at " + where + " was refused by its server (HTTP " +
+                     std::to_string(status) + ")",
+                 false);
+  }
+  FetchOk ok;
+  ok.validators.etag = header(t.easy.get(), "ETag").value_or("");
+  ok.validators.last_modified = header(t.easy.get(), "Last-Modified").value_or("");
+  ok.refresh_hint = refresh_hint(t.body);
+  ok.body = std::move(t.body);
+  done_.push_back({t.key, std::move(ok)});
+}
+
+}  // namespace concierge::app

@@ -170,11 +170,32 @@ void Service::flush(core::Outbox& out) {
     for (auto& stanza : out.paced) paced_.push_back(std::move(stanza));
   }
   for (auto& stanza : out.after_commit) after_commit_.push_back(std::move(stanza));
+  std::vector<core::Outbox::AdminRequest> admin = std::move(out.admin);
   if (!out.releases.empty()) {
     if (releases_.empty()) next_release_ = Clock::now();
     for (auto& r : out.releases) releases_.push_back(std::move(r));
   }
   out.clear();
+  for (const auto& request : admin) {
+    std::string text;
+    if (request.kind == core::Outbox::AdminRequest::Kind::reload) {
+      text = reload();
+    } else {
+      store_.commit();
+      const auto stamp = std::chrono::duration_cast<std::chrono::seconds>(
+                             std::chrono::system_clock::now().time_since_epoch()).count();
+      const std::string path = config_.store.path + ".backup-" + std::to_string(stamp);
+      std::string error;
+      text = store_.backup_to(path, &error) ? "Backed up the store to " + path + "."
+                                            : "The backup failed: " + error;
+      log_.info(text);
+    }
+    xmpp::Element m = xmpp::make("message", {{"from", config_.component.jid},
+                                             {"to", request.reply_to},
+                                             {"type", "chat"}});
+    m.add_child(xmpp::make_text("body", text));
+    connection_.send(m);
+  }
 }
 
 void Service::send_releases(Clock::time_point now) {
@@ -324,12 +345,13 @@ void Service::keepalive(Clock::time_point now) {
   }
 }
 
-void Service::reload() {
+std::string Service::reload() {
   auto parsed = config::parse_file(config_path_);
   if (auto* errors = std::get_if<std::vector<config::Error>>(&parsed)) {
     for (const auto& e : *errors) log_.error("reload: " + e.to_string());
     log_.error("reload failed: the previous configuration stays in force");
-    return;
+    return "Reload failed (" + std::to_string(errors->size()) +
+           " problem(s), see the log): the previous configuration stays in force.";
   }
   config::Config next = std::get<config::Config>(std::move(parsed));
   std::vector<std::string> restart_only;
@@ -374,13 +396,15 @@ void Service::reload() {
   queue_schedules();  // hours and calendar files may have changed
   log_.info("reloaded " + config_path_ + ": " + std::to_string(config_.users.size()) +
             " users enrolled by the config");
+  return "Reloaded: " + std::to_string(config_.users.size()) + " users enrolled by the config" +
+         (restart_only.empty() ? "." : "; some changes need a restart (see the log).");
 }
 
 void Service::drain_signals() {
   signalfd_siginfo info;
   while (::read(signal_fd_, &info, sizeof info) == static_cast<ssize_t>(sizeof info)) {
     if (info.ssi_signo == SIGHUP) {
-      reload();
+      (void)reload();
     } else {
       log_.info(std::string("stopping on ") + (info.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM"));
       stop_requested_.store(true);

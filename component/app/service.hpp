@@ -67,7 +67,8 @@ class Service {
   void on_disconnected(const xmpp::Disconnect& d);
   void on_stanza(xmpp::Element&& stanza);
   void flush(core::Outbox& out);
-  void reload();
+  // Re-reads the config (SIGHUP, or the admin's reload); returns what happened, in words.
+  std::string reload();
   void keepalive(std::chrono::steady_clock::time_point now);
   void send_paced(std::chrono::steady_clock::time_point now);
   void send_releases(std::chrono::steady_clock::time_point now);

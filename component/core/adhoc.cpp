@@ -30,6 +30,10 @@ constexpr Command kList[] = {
     {"unblock", "Unblock a sender", "jid", "Their address (user@domain)", true},
     {"blocked", "Whom I block", nullptr, nullptr, false},
     {"held", "What I sent that is held", nullptr, nullptr, false},
+    {"stats", "Admin: statistics", nullptr, nullptr, false},
+    {"queues", "Admin: held messages per target", nullptr, nullptr, false},
+    {"reload", "Admin: reload config and schedules", nullptr, nullptr, false},
+    {"backup", "Admin: back up the store", nullptr, nullptr, false},
     {"cancel", "Cancel what I sent that is held", "jid", "Only to (user@domain; empty: all)", false},
 };
 
@@ -148,6 +152,7 @@ bool Router::handle_adhoc(const xmpp::Element& stanza, const Addressing& a, Inst
   }();
   auto text = hold_command(user, line);
   if (!text) text = user_command(user, line, now, out);
+  if (!text) text = admin_command(user, a.from.full_string(), line, now, out);
   result.set_attr("status", "completed");
   result.add_child(xmpp::make_text("note", text.value_or("Done."), {{"type", "info"}}));
   reply.add_child(std::move(result));

@@ -33,6 +33,13 @@ struct Outbox {
     xmpp::Element stanza;
   };
   std::vector<Release> releases;
+  // What only app/ can do, asked for by an admin command: re-read the config and schedules
+  // (as SIGHUP), or back the store up. `reply_to` gets a chat message with the outcome.
+  struct AdminRequest {
+    enum class Kind { reload, backup } kind;
+    std::string reply_to;
+  };
+  std::vector<AdminRequest> admin;
 
   void send(xmpp::Element stanza) { stanzas.push_back(std::move(stanza)); }
   void log(LogLevel level, std::string text) { logs.push_back({level, std::move(text)}); }
@@ -42,6 +49,7 @@ struct Outbox {
     logs.clear();
     after_commit.clear();
     releases.clear();
+    admin.clear();
   }
 };
 

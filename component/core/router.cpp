@@ -332,6 +332,7 @@ void Router::handle_command(const xmpp::Element& stanza, Instant now, Outbox& ou
     const std::string user = lower(from->bare_string());
     auto text = hold_command(user, command);
     if (!text) text = user_command(user, command, now, out);
+    if (!text) text = admin_command(user, from->full_string(), command, now, out);
     if (text) {
       xmpp::Element reply("message");
       reply.set_attr("from", settings_.component_domain);

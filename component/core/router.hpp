@@ -120,6 +120,9 @@ class Router {
                                           Instant now, Outbox& out);
   // held, cancel [jid] (scheduler.cpp), likewise.
   std::optional<std::string> hold_command(const std::string& sender, std::string_view command);
+  // stats, queues, reload, backup, flush|drop <jid> [confirm] (admin.cpp): for [admin] jids.
+  std::optional<std::string> admin_command(const std::string& admin, const std::string& full,
+                                           std::string_view command, Instant now, Outbox& out);
   // XEP-0050 ad-hoc commands on the component (adhoc.cpp); false when `stanza` is none.
   bool handle_adhoc(const xmpp::Element& stanza, const Addressing& a, Instant now, Outbox& out);
   void handle_iq(const xmpp::Element& stanza, const Addressing& a, Instant now, Outbox& out);

@@ -97,6 +97,14 @@ class Store {
   virtual void put_hold(const Hold& hold) = 0;
   virtual void remove_hold(std::int64_t id) = 0;
 
+  // An online copy of what is committed, to `path` (the admin's backup command). Stores
+  // that cannot do it say so.
+  virtual bool backup_to(const std::string& path, std::string* error) {
+    if (error) *error = "this store cannot be backed up";
+    (void)path;
+    return false;
+  }
+
   // Makes every write so far durable (one transaction, one fsync). Returns false and keeps
   // the writes pending when the disk refused; the caller logs and retries next turn.
   virtual bool commit() = 0;

@@ -87,7 +87,7 @@ class SqliteStore final : public core::Store {
   // there) with SQLite's online backup, through a separate read-only connection: the open
   // transaction of this store is neither included nor disturbed. Blocks until the copy is
   // complete. On failure, false and a sentence in *error (when error is not null).
-  bool backup_to(const std::string& path, std::string* error);
+  bool backup_to(const std::string& path, std::string* error) override;
 
   // SQLite's message for the last failure of a read, write or commit; empty if none yet.
   const std::string& last_error() const { return last_error_; }

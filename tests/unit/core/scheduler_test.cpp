@@ -541,6 +541,33 @@ TEST_F(SchedulerTest, UsersChooseTheirPrivacyAndBlocklistAndItIsRemembered) {
   EXPECT_EQ(say("bob@example.org", "blocked"), "You block nobody.");
 }
 
+TEST_F(SchedulerTest, AdminCommandsOnlyForAdminsAndDestructiveOnesNeedConfirmation) {
+  Settings s = settings();
+  s.admins = {"boss@example.org"};
+  router->reconfigure(s);
+  auto say = [&](const std::string& who, const std::string& text) {
+    in("<message from=\"" + who + "/r\" to=\"sched.example.org\" type=\"chat\"><body>" + text +
+       "</body></message>");
+    return out.stanzas.empty() ? std::string() : out.stanzas.front().child_text("body").value_or("");
+  };
+  EXPECT_EQ(say("alice@example.org", "stats"), "Only Concierge's admins may use \"stats\".");
+  now = kMonday0800Utc + 10h;
+  in(chat("alice@example.org", "bob", "m1", "x"));
+  EXPECT_NE(say("boss@example.org", "stats").find("Held: 1"), std::string::npos);
+  EXPECT_EQ(say("boss@example.org", "queues"), "Held per target:\n  bob@example.org: 1");
+  EXPECT_NE(say("boss@example.org", "flush bob@example.org").find("send \"flush bob@example.org confirm\""),
+            std::string::npos);
+  EXPECT_EQ(router->holds_for("bob@example.org").size(), 1u) << "not without confirmation";
+  say("boss@example.org", "flush bob@example.org confirm");
+  EXPECT_EQ(released_bodies(), std::vector<std::string>{"x"});
+  say("boss@example.org", "reload");
+  ASSERT_EQ(out.admin.size(), 1u);
+  EXPECT_EQ(out.admin[0].kind, Outbox::AdminRequest::Kind::reload);
+  EXPECT_EQ(out.admin[0].reply_to, "boss@example.org/r");
+  say("alice@example.org", "backup");
+  EXPECT_TRUE(out.admin.empty()) << "refused for a non-admin";
+}
+
 TEST_F(SchedulerTest, BlockedSenderIsRefused) {
   router->block("bob@example.org", "alice@example.org", true);
   in(chat("alice@example.org", "bob", "m1", "x"));

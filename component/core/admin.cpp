@@ -1,0 +1,93 @@
+// SPDX-License-Identifier: MIT
+// Router: admin commands (DESIGN §7), only for [admin] jids: stats, queues, reload, backup, and
+// flushing or dropping a target's holds (with confirmation: the command is repeated with
+// "confirm").
+#include <algorithm>
+
+#include <component/core/router.hpp>
+
+namespace concierge::core {
+
+std::optional<std::string> Router::admin_command(const std::string& admin, const std::string& full,
+                                                 std::string_view command, Instant now,
+                                                 Outbox& out) {
+  const std::string_view word = command.substr(0, command.find(' '));
+  if (word != "stats" && word != "queues" && word != "reload" && word != "backup" &&
+      word != "flush" && word != "drop") {
+    return std::nullopt;
+  }
+  if (!settings_.admins.count(admin)) return "Only Concierge's admins may use \"" + std::string(word) + "\".";
+  std::string arg = command.find(' ') == std::string_view::npos
+                        ? std::string()
+                        : std::string(command.substr(command.find(' ') + 1));
+  if (word == "stats") {
+    std::size_t held = 0, sent = 0;
+    std::optional<Instant> oldest;
+    for (const auto& [id, h] : holds_) {
+      if (h.state == HoldState::held) {
+        ++held;
+        if (!oldest || h.received < *oldest) oldest = h.received;
+      } else {
+        ++sent;
+      }
+    }
+    std::string text = "Enrolled: " + std::to_string(settings_.enrolled.size()) + " by the config, " +
+                       std::to_string(self_enrolled_.size()) + " by themselves. Sessions: " +
+                       std::to_string(sessions_.size()) + ". Held: " + std::to_string(held) +
+                       " (awaiting confirmation: " + std::to_string(sent) + ")";
+    if (oldest) {
+      const auto age = std::chrono::duration_cast<std::chrono::minutes>(now - *oldest).count();
+      text += ", oldest " + std::to_string(age) + " min";
+    }
+    text += ". Since start: relayed " + std::to_string(stats_.relayed) + ", held " +
+            std::to_string(stats_.held) + ", released " + std::to_string(stats_.released) +
+            ", refused " + std::to_string(stats_.refused) + ", expired " +
+            std::to_string(stats_.expired) + ".";
+    return text;
+  }
+  if (word == "queues") {
+    std::vector<std::pair<std::size_t, std::string>> sizes;
+    for (const auto& [target, ids] : target_holds_) sizes.emplace_back(holds_for(target).size(), target);
+    std::sort(sizes.rbegin(), sizes.rend());
+    if (sizes.empty()) return "Nothing is held.";
+    std::string text = "Held per target:";
+    for (std::size_t i = 0; i < sizes.size() && i < 20; ++i) {
+      text += "\n  " + sizes[i].second + ": " + std::to_string(sizes[i].first);
+    }
+    return text;
+  }
+  if (word == "reload" || word == "backup") {
+    out.admin.push_back({word == "reload" ? Outbox::AdminRequest::Kind::reload
+                                          : Outbox::AdminRequest::Kind::backup,
+                         full});
+    return word == "reload" ? "Reloading the config and schedules…" : "Backing up the store…";
+  }
+  // flush / drop <target> [confirm]
+  const bool confirmed = arg.ends_with(" confirm");
+  if (confirmed) arg.resize(arg.size() - 8);
+  if (arg.empty()) return "Say \"" + std::string(word) + " user@domain\".";
+  const std::size_t n = holds_for(arg).size();
+  if (n == 0) return "Nothing is held for " + arg + ".";
+  if (!confirmed) {
+    return std::to_string(n) + " message(s) are held for " + arg + ". To " +
+           (word == "flush" ? "deliver them now" : "drop them (their senders are told)") +
+           ", send \"" + std::string(word) + " " + arg + " confirm\".";
+  }
+  if (word == "drop") {
+    bounce_holds(arg, "an admin dropped them.", out);
+    return "Dropped " + std::to_string(n) + " held message(s) for " + arg + ".";
+  }
+  // flush: out now, whatever the schedule says (the admin's call).
+  auto ids = target_holds_.find(arg);
+  std::vector<std::int64_t> unreadable;
+  for (std::int64_t id : std::vector<std::int64_t>(ids->second.begin(), ids->second.end())) {
+    Hold& h = holds_.at(id);
+    if (h.state == HoldState::held && !in_flight_.count(id) && !release(h, now, out)) {
+      unreadable.push_back(id);
+    }
+  }
+  for (std::int64_t id : unreadable) erase_hold(id);
+  return "Flushed " + std::to_string(n) + " held message(s) to " + arg + ".";
+}
+
+}  // namespace concierge::core

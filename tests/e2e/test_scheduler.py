@@ -185,6 +185,25 @@ class Scheduler(unittest.TestCase):
         self.bob.send_message("sched.localhost", "end")
         self.bob.wait_for(message(frm=proxy(ALICE), id=mid), WAIT, what="released when the pause ends")
 
+    def test_admin_backup_and_stats_and_refusal_for_others(self):
+        self.start('[admin]\njids = ["alice@localhost"]\n')
+        self.bob.send_message("sched.localhost", "stats")
+        no = self.bob.wait_for(message(frm="sched.localhost"), WAIT, what="refusal")
+        self.assertIn("Only Concierge's admins", body(no))
+        self.alice.send_message("sched.localhost", "backup")
+        self.alice.wait_for(message(frm="sched.localhost", where=lambda m: "Backing up" in (body(m) or "")), WAIT)
+        done = self.alice.wait_for(message(frm="sched.localhost", where=lambda m: "Backed up" in (body(m) or "")),
+                                   WAIT, what="the backup's outcome")
+        path = body(done).split(" to ", 1)[1].rstrip(".")
+        self.assertTrue(os.path.getsize(path) > 0, path)
+        import sqlite3
+        with sqlite3.connect(path) as db:
+            tables = {r[0] for r in db.execute("SELECT name FROM sqlite_schema WHERE type='table'")}
+        self.assertIn("holds", tables)
+        self.alice.send_message("sched.localhost", "stats")
+        stats = self.alice.wait_for(message(frm="sched.localhost", where=lambda m: "Enrolled" in (body(m) or "")), WAIT)
+        self.assertIn("3 by the config", body(stats))
+
     def _tmp(self) -> str:
         import tempfile
         d = tempfile.mkdtemp(prefix="concierge-e2e-cal-")

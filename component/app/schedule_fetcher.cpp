@@ -80,6 +80,20 @@ bool ipv6_is_public(const std::uint8_t (&b)[16]) {
   return true;
 }
 
+std::string address_text(const sockaddr* address) {
+  char text[INET6_ADDRSTRLEN] = "?";
+  if (address->sa_family == AF_INET) {
+    sockaddr_in in{};
+    std::memcpy(&in, address, sizeof in);
+    ::inet_ntop(AF_INET, &in.sin_addr, text, sizeof text);
+  } else if (address->sa_family == AF_INET6) {
+    sockaddr_in6 in6{};
+    std::memcpy(&in6, address, sizeof in6);
+    ::inet_ntop(AF_INET6, &in6.sin6_addr, text, sizeof text);
+  }
+  return text;
+}
+
 // "scheme://host/…": all of a URL that may be shown or logged.
 std::string display_url(const std::string& scheme, const std::string& host) {
   return scheme + "://" + host + "/…";
@@ -187,7 +201,7 @@ struct ScheduleFetcher::Transfer {
   std::unique_ptr<curl_slist, SlistDeleter> headers;
   std::string body;
   bool too_big = false;
-  bool address_refused = false;
+  std::string refused_address;  // the last address the SSRF guard refused, as text
 };
 
 // The C trampolines: noexcept, and nothing thrown crosses into libcurl.
@@ -244,14 +258,20 @@ struct FetcherCallbacks {
   static curl_socket_t on_open_socket(void* userp, curlsocktype, curl_sockaddr* address) noexcept {
     auto* t = static_cast<ScheduleFetcher::Transfer*>(userp);
     if (!t->owner->limits_.allow_private) {
-      const bool ok = (address->family == AF_INET || address->family == AF_INET6) &&
-                      is_public_address(&address->addr);
-      if (!ok) {
-        t->address_refused = true;
-        return CURL_SOCKET_BAD;
+      const bool complete =
+          (address->family == AF_INET && address->addrlen >= sizeof(sockaddr_in)) ||
+          (address->family == AF_INET6 && address->addrlen >= sizeof(sockaddr_in6));
+      if (!complete || !is_public_address(&address->addr)) {
+        try {
+          t->refused_address = complete ? address_text(&address->addr) : "?";
+        } catch (...) {
+          t->refused_address = "?";
+        }
+        return CURL_SOCKET_BAD;  // curl never connects; the transfer fails with COULDNT_CONNECT
       }
     }
-    return ::socket(address->family, address->socktype, address->protocol);
+    // CLOEXEC: the calendar worker is a child process and must not inherit these sockets.
+    return ::socket(address->family, address->socktype | SOCK_CLOEXEC, address->protocol);
   }
 };
 
@@ -291,6 +311,8 @@ ScheduleFetcher::~ScheduleFetcher() {
   for (auto& [key, transfer] : transfers_)
     curl_multi_remove_handle(multi_.get(), transfer->easy.get());
   transfers_.clear();
+  // Closing cached connections calls on_socket, which touches sockets_: clean up while it lives.
+  multi_.reset();
 }
 
 void ScheduleFetcher::cancel(const std::string& key) {
@@ -440,10 +462,12 @@ void ScheduleFetcher::finish(Transfer& t, int curl_code) {
                    std::optional<std::chrono::seconds> retry_after = std::nullopt) {
     done_.push_back({t.key, FetchError{std::move(message), retryable, retry_after}});
   };
-  if (t.address_refused) {
-    return error("the calendar's address (" + t.host +
-                     ") is not allowed: it points to a local or private network",
-                 false);
+  // With several addresses (IPv4 and IPv6, happy eyeballs) one may be refused while another
+  // connects: only a failed transfer is blamed on the guard.
+  if (!t.refused_address.empty() && code != CURLE_OK) {
+    std::string message = "the calendar's address (" + t.host + ") is not allowed: it";
+    if (t.refused_address != t.host) message += " leads to " + t.refused_address + ",";
+    return error(message + " a local or private network address", false);
   }
   if (t.too_big || code == CURLE_FILESIZE_EXCEEDED) {
     return error("the calendar at " + where + " is larger than the limit of " +

@@ -11,8 +11,10 @@
 
 #include <atomic>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -383,8 +385,39 @@ TEST(ScheduleFetcher, LoopbackRefusedBySsrfGuardWithoutAnyConnection) {
       std::nullopt);
   done = drive(fetcher);
   ASSERT_EQ(done.size(), 1u);
-  EXPECT_FALSE(std::holds_alternative<FetchOk>(done[0].outcome));
+  ASSERT_TRUE(std::holds_alternative<FetchError>(done[0].outcome));
+  EXPECT_NE(error_of(done[0]).message.find("(localhost) is not allowed: it leads to"),
+            std::string::npos)
+      << error_of(done[0]).message;
   EXPECT_EQ(server.connections(), 0);
+}
+
+TEST(ScheduleFetcher, ProxyEnvironmentIsIgnored) {
+  ScriptedServer server(
+      [](const std::string&, const std::string&) { return Reply{response(200, "OK", kCalendar)}; });
+  // A proxy that does not exist: honouring it would fail the fetch.
+  ::setenv("http_proxy", "http://127.0.0.1:1", 1);
+  ::setenv("HTTPS_PROXY", "http://127.0.0.1:1", 1);
+  ::setenv("ALL_PROXY", "http://127.0.0.1:1", 1);
+  ScheduleFetcher fetcher(local_limits());
+  fetcher.fetch("nina@example.org", server.url("/cal.ics"), std::nullopt);
+  auto done = drive(fetcher);
+  ::unsetenv("http_proxy");
+  ::unsetenv("HTTPS_PROXY");
+  ::unsetenv("ALL_PROXY");
+  ASSERT_EQ(done.size(), 1u);
+  EXPECT_TRUE(std::holds_alternative<FetchOk>(done[0].outcome));
+  EXPECT_EQ(server.connections(), 1);
+}
+
+TEST(ScheduleFetcher, DestroyedWithTransfersInFlight) {
+  ScriptedServer server([](const std::string&, const std::string&) {
+    return Reply{"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nBEGIN:", true};
+  });
+  auto fetcher = std::make_unique<ScheduleFetcher>(local_limits());
+  fetcher->fetch("olga@example.org", server.url("/slow"), std::nullopt);
+  EXPECT_TRUE(drive(*fetcher, 200ms).empty());  // connected and waiting for the rest
+  fetcher.reset();                              // must not touch freed state (ASan)
 }
 
 TEST(ScheduleFetcher, PlainHttpRefusedUnlessPrivateAllowed) {

@@ -78,7 +78,8 @@ class ScheduleFetcher {
 
   // Starts fetching url for key (the user's bare JID). webcal:// is fetched as https://; http://
   // only with allow_private. A second fetch for a key still in flight replaces the first (whose
-  // result is dropped). A URL refused at once yields its error through take_done().
+  // result is dropped; one already waiting in take_done() stays). A URL refused at once yields
+  // its error through take_done().
   void fetch(std::string key, std::string url, std::optional<Validators> cached);
   // Abandons key's fetch, if any; no result is reported for it.
   void cancel(const std::string& key);
@@ -94,9 +95,9 @@ class ScheduleFetcher {
   std::vector<FetchResult> take_done();
   std::size_t in_flight() const { return transfers_.size(); }
 
+ private:
   struct Transfer;  // one easy handle with its buffers (defined in the .cpp)
 
- private:
   struct MultiDeleter {
     void operator()(void* multi) const noexcept;
   };

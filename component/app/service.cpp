@@ -70,6 +70,8 @@ Service::Service(config::Config config, std::string config_path, core::Store& st
       log_(logger),
       timings_(timings),
       router_(core::Settings::from_config(config_, CONCIERGE_VERSION), store),
+      fetcher_(FetchLimits{.max_bytes = static_cast<std::size_t>(config_.schedule.max_bytes),
+                           .allow_private = config_.schedule.allow_private_urls}),
       connection_(xmpp::ComponentConnection::Handlers{
           [this] { on_connected(); },
           [this](const xmpp::Disconnect& d) { on_disconnected(d); },
@@ -171,11 +173,13 @@ void Service::flush(core::Outbox& out) {
   }
   for (auto& stanza : out.after_commit) after_commit_.push_back(std::move(stanza));
   std::vector<core::Outbox::AdminRequest> admin = std::move(out.admin);
+  std::vector<std::string> changed = std::move(out.schedule_changed);
   if (!out.releases.empty()) {
     if (releases_.empty()) next_release_ = Clock::now();
     for (auto& r : out.releases) releases_.push_back(std::move(r));
   }
   out.clear();
+  for (const auto& jid : changed) fetch_schedule(jid);
   for (const auto& request : admin) {
     std::string text;
     if (request.kind == core::Outbox::AdminRequest::Kind::reload) {
@@ -226,25 +230,92 @@ void Service::send_releases(Clock::time_point now) {
   release_pings_[id] = std::move(batch);
 }
 
+std::string Service::calendar_url_of(const std::string& jid) const {
+  if (const config::User* user = config_.find_user(jid)) {
+    return user->calendar.find("://") != std::string::npos ? user->calendar : std::string();
+  }
+  for (const auto& e : router_.self_enrolments()) {
+    if (e.jid == jid) return e.calendar_url;
+  }
+  return {};
+}
+
+void Service::fetch_schedule(const std::string& jid) {
+  const std::string url = calendar_url_of(jid);
+  if (url.empty()) {
+    compile_queue_.push_back(jid);
+    return;
+  }
+  auto cached = validators_.find(jid);
+  fetcher_.fetch(jid, url, cached != validators_.end() && fetched_.count(jid)
+                               ? std::optional<Validators>(cached->second)
+                               : std::nullopt);
+}
+
+void Service::collect_fetches() {
+  for (auto& result : fetcher_.take_done()) {
+    const std::string& jid = result.key;
+    if (auto* ok = std::get_if<FetchOk>(&result.outcome)) {
+      fetched_[jid] = std::move(ok->body);
+      validators_[jid] = ok->validators;
+      fetch_error_told_.erase(jid);
+      compile_queue_.push_back(jid);
+    } else if (std::holds_alternative<FetchNotModified>(result.outcome)) {
+      log_.debug("schedule of " + jid + ": calendar not modified");
+    } else {
+      const auto& error = std::get<FetchError>(result.outcome);
+      log_.warn("schedule of " + jid + ": " + error.message +
+                "; the previous schedule stays in force");
+      // Tell the user once per distinct problem (DESIGN §5: keep the last good schedule).
+      if (fetch_error_told_[jid] != error.message && connection_.connected()) {
+        fetch_error_told_[jid] = error.message;
+        xmpp::Element m = xmpp::make("message", {{"from", config_.component.jid},
+                                                 {"to", jid},
+                                                 {"type", "chat"}});
+        m.add_child(xmpp::make_text("body", "Concierge: your calendar could not be fetched: " +
+                                                error.message +
+                                                ". Your previous schedule stays in force."));
+        connection_.send(m);
+      }
+    }
+  }
+}
+
 void Service::queue_schedules() {
   compile_queue_.clear();
   for (const auto& user : config_.users) {
-    if (!user.hours.empty() || !user.calendar.empty()) compile_queue_.push_back(user.jid);
+    if (!user.hours.empty() || !user.calendar.empty()) fetch_schedule(user.jid);
   }
-  next_recompile_ = Clock::now() + std::chrono::hours(24);  // the window rolls daily
+  for (const auto& e : router_.self_enrolments()) {
+    if (!e.calendar_url.empty()) fetch_schedule(e.jid);
+  }
+  // The window rolls daily; URLs are fetched again every schedule.refresh.
+  next_recompile_ = Clock::now() + std::min<Clock::duration>(std::chrono::hours(24),
+                                                             config_.schedule.refresh);
 }
 
 void Service::compile_next() {
   if (compiling_.size() || compile_queue_.empty()) return;
   const std::string jid = compile_queue_.front();
   compile_queue_.pop_front();
-  const config::User* user = config_.find_user(jid);
-  if (!user) return;
   ical::CompileRequest request;
-  request.zone = user->timezone;
-  request.hours = user->hours;
-  request.kind = user->calendar_kind == config::CalendarKind::personal ? ical::CalendarKind::personal
-                                                                      : ical::CalendarKind::work;
+  const config::User* user = config_.find_user(jid);
+  if (user) {
+    request.zone = user->timezone;
+    request.hours = user->hours;
+    request.kind = user->calendar_kind == config::CalendarKind::personal
+                       ? ical::CalendarKind::personal
+                       : ical::CalendarKind::work;
+  } else {
+    bool found = false;
+    for (const auto& e : router_.self_enrolments()) {
+      if (e.jid == jid) {
+        request.zone = e.timezone;
+        found = true;
+      }
+    }
+    if (!found) return;  // unenrolled meanwhile
+  }
   if (config_.schedule.unknown == config::UnknownSchedule::working) {
     request.unknown_fill = ical::Status::working;
   }
@@ -252,26 +323,26 @@ void Service::compile_next() {
                          std::chrono::system_clock::now().time_since_epoch()).count();
   ical::set_window_around(request, now_s,
                           static_cast<int>(config_.schedule.window / std::chrono::hours(24)));
-  if (!user->calendar.empty()) {
-    if (user->calendar.find("://") != std::string::npos) {
-      // Fetching URLs comes with the users/admins work (issue 6); hours alone apply meanwhile.
-      log_.warn("schedule of " + jid + ": calendar URLs are not fetched yet; using its hours");
-    } else {
-      std::ifstream in(user->calendar, std::ios::binary);
-      std::ostringstream text;
-      text << in.rdbuf();
-      if (!in && !in.eof()) {
-        log_.error("schedule of " + jid + ": cannot read " + user->calendar +
-                   "; the previous schedule stays in force");
-        return;
-      }
-      if (static_cast<std::int64_t>(text.str().size()) > config_.schedule.max_bytes) {
-        log_.error("schedule of " + jid + ": " + user->calendar + " is larger than schedule.max_bytes"
-                   "; the previous schedule stays in force");
-        return;
-      }
-      request.calendar = text.str();
+  if (auto text = fetched_.find(jid); text != fetched_.end()) {
+    request.calendar = text->second;
+  } else if (user && !user->calendar.empty() && user->calendar.find("://") == std::string::npos) {
+    // A file path: admins only (DESIGN §11).
+    std::ifstream in(user->calendar, std::ios::binary);
+    std::ostringstream text_in;
+    text_in << in.rdbuf();
+    if (!in && !in.eof()) {
+      log_.error("schedule of " + jid + ": cannot read " + user->calendar +
+                 "; the previous schedule stays in force");
+      return;
     }
+    if (static_cast<std::int64_t>(text_in.str().size()) > config_.schedule.max_bytes) {
+      log_.error("schedule of " + jid + ": " + user->calendar +
+                 " is larger than schedule.max_bytes; the previous schedule stays in force");
+      return;
+    }
+    request.calendar = text_in.str();
+  } else if (request.hours.empty()) {
+    return;  // a URL not fetched (yet): nothing to compile
   }
   if (!worker_) worker_ = std::make_unique<CalendarWorker>();
   if (worker_->start(request)) compiling_ = jid;
@@ -458,7 +529,8 @@ int Service::run() {
     if (stopping_ && (connection_.disconnected() || Clock::now() >= *stop_deadline_)) break;
 
     compile_next();
-    pollfd fds[4];
+    const auto fetch_fds = fetcher_.fds();
+    std::vector<pollfd> fds(4 + fetch_fds.size());
     nfds_t count = 0;
     fds[count++] = {signal_fd_, POLLIN, 0};
     fds[count++] = {wake_fd_, POLLIN, 0};
@@ -469,8 +541,11 @@ int Service::run() {
     if (sock >= 0) {
       fds[count++] = {sock, static_cast<short>(POLLIN | (connection_.wants_write() ? POLLOUT : 0)), 0};
     }
-    const int timeout = static_cast<int>(poll_timeout(Clock::now()).count());
-    const int ready = ::poll(fds, count, timeout);
+    const nfds_t first_fetch = count;
+    for (const auto& f : fetch_fds) fds[count++] = {f.fd, f.events, 0};
+    int timeout = static_cast<int>(poll_timeout(Clock::now()).count());
+    if (auto t = fetcher_.timeout()) timeout = std::min(timeout, static_cast<int>(t->count()));
+    const int ready = ::poll(fds.data(), count, timeout);
     if (ready < 0 && errno != EINTR) {
       log_.error(std::string("poll failed: ") + std::strerror(errno));
       return 1;
@@ -482,6 +557,12 @@ int Service::run() {
     }
     // libstrophe reads, writes and runs its connect/disconnect timeouts in here.
     if (!connection_.disconnected()) connection_.run_once();
+    // libcurl: the ready sockets, then its timers; results go to the calendar worker.
+    for (nfds_t i = first_fetch; i < count; ++i) {
+      if (fds[i].revents) fetcher_.on_ready(fds[i].fd, fds[i].revents);
+    }
+    if (auto t = fetcher_.timeout(); t && t->count() <= 0) fetcher_.on_timeout();
+    collect_fetches();
 
     const auto now = Clock::now();
     const auto offset = wall_minus_steady();

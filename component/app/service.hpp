@@ -12,6 +12,7 @@
 
 #include <component/app/backoff.hpp>
 #include <component/app/calendar_worker.hpp>
+#include <component/app/schedule_fetcher.hpp>
 #include <component/app/logger.hpp>
 #include <component/core/outbox.hpp>
 #include <component/core/router.hpp>
@@ -76,6 +77,10 @@ class Service {
   void queue_schedules();
   void compile_next();
   void collect_schedule(std::chrono::steady_clock::time_point now);
+  // Schedule URLs (config users' https calendars, users' own): fetched, then compiled.
+  void fetch_schedule(const std::string& jid);
+  void collect_fetches();
+  std::string calendar_url_of(const std::string& jid) const;
   void run_core_timers(std::chrono::steady_clock::time_point now);
   void drain_signals();
   std::chrono::milliseconds poll_timeout(std::chrono::steady_clock::time_point now) const;
@@ -96,6 +101,10 @@ class Service {
   // Notices that may go out only after the turn's commit (DESIGN §6).
   std::vector<xmpp::Element> after_commit_;
   std::unique_ptr<CalendarWorker> worker_;
+  ScheduleFetcher fetcher_;
+  std::map<std::string, std::string> fetched_;         // jid → last good calendar text
+  std::map<std::string, Validators> validators_;       // jid → ETag / Last-Modified
+  std::map<std::string, std::string> fetch_error_told_;  // jid → the error the user was told
   std::deque<std::string> compile_queue_;  // bare JIDs of config users
   std::string compiling_;                  // the user whose schedule is in the worker
   std::chrono::steady_clock::time_point next_recompile_{};

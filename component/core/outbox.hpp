@@ -40,6 +40,9 @@ struct Outbox {
     std::string reply_to;
   };
   std::vector<AdminRequest> admin;
+  // Users whose calendar source changed (enrolled with a URL, or updated it): fetch and
+  // compile their schedule again.
+  std::vector<std::string> schedule_changed;
 
   void send(xmpp::Element stanza) { stanzas.push_back(std::move(stanza)); }
   void log(LogLevel level, std::string text) { logs.push_back({level, std::move(text)}); }
@@ -50,6 +53,7 @@ struct Outbox {
     after_commit.clear();
     releases.clear();
     admin.clear();
+    schedule_changed.clear();
   }
 };
 

@@ -200,10 +200,18 @@ void Router::enrol(const std::string& bare, const std::string& timezone, const s
   e.calendar_url = url;
   if (inserted) e.enrolled_at = now;
   store_.put_enrolment(e);
+  out.schedule_changed.push_back(bare);
   out.log(LogLevel::info, std::string(inserted ? "enrolled " : "updated the enrolment of ") + bare);
   // XEP-0100: the gateway asks for the user's presence once registration succeeds.
   const SubscriptionState& s = subscription(bare);
   if (!s.to) ask_subscription(bare, out, false);
+}
+
+std::vector<Enrolment> Router::self_enrolments() const {
+  std::vector<Enrolment> out;
+  out.reserve(self_enrolled_.size());
+  for (const auto& [jid, e] : self_enrolled_) out.push_back(e);
+  return out;
 }
 
 void Router::unenrol(const std::string& bare, Outbox& out) {

@@ -204,6 +204,49 @@ class Scheduler(unittest.TestCase):
         stats = self.alice.wait_for(message(frm="sched.localhost", where=lambda m: "Enrolled" in (body(m) or "")), WAIT)
         self.assertIn("3 by the config", body(stats))
 
+    def test_calendar_url_is_fetched_and_followed(self):
+        import http.server
+        import threading
+        calendar = calendar_starting_in(12).encode()
+        hits = []
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):  # noqa: N802
+                hits.append(self.path)
+                self.send_response(200)
+                self.send_header("Content-Type", "text/calendar")
+                self.send_header("ETag", '"v1"')
+                self.send_header("Content-Length", str(len(calendar)))
+                self.end_headers()
+                self.wfile.write(calendar)
+
+            def log_message(self, *args):
+                pass
+
+        httpd = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=httpd.serve_forever, daemon=True).start()
+        self.addCleanup(httpd.shutdown)
+        url = f"http://127.0.0.1:{httpd.server_port}/bob.ics"
+        # Loopback and plain http are allowed only with schedule.allow_private_urls (tests).
+        self.start(f'[schedule]\nallow_private_urls = true\n\n[users."{BOB}"]\ntimezone = "UTC"\n'
+                   f'calendar = "{url}"\n', enrolled=(ALICE, CAROL))
+        self.assertTrue(self.concierge.wait_log(f"schedule of {BOB} compiled", WAIT),
+                        self.concierge.stderr_text()[-2000:])
+        self.assertEqual(hits, ["/bob.ics"])
+        self.assertNotIn(url, self.concierge.stderr_text(), "URLs are secrets: never in the log")
+        mid = self.alice.send_message(proxy(BOB), "when your shift starts", id=unique("url"))
+        n = self.alice.wait_for(message(frm=proxy(BOB), where=lambda m: (body(m) or "").startswith("Concierge:")),
+                                WAIT, what="the off-hours notice")
+        self.assertIn("is off until", body(n))
+        self.bob.wait_for(message(frm=proxy(ALICE), id=mid), 12 + WAIT, what="delivery when the shift starts")
+
+    def test_calendar_url_on_loopback_is_refused_without_allow_private(self):
+        self.start(f'[users."{BOB}"]\ntimezone = "UTC"\ncalendar = "https://127.0.0.1:9/bob.ics"\n',
+                   enrolled=(ALICE, CAROL))
+        self.assertTrue(self.concierge.wait_log("previous schedule stays in force", WAIT),
+                        self.concierge.stderr_text()[-2000:])
+        self.assertIn("not allowed", self.concierge.stderr_text())
+
     def _tmp(self) -> str:
         import tempfile
         d = tempfile.mkdtemp(prefix="concierge-e2e-cal-")

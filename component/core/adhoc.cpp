@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include <component/core/router.hpp>
+#include <component/core/text.hpp>
 
 namespace concierge::core {
 namespace {
@@ -51,11 +52,6 @@ std::string form_value(const xmpp::Element& form, std::string_view var) {
   return {};
 }
 
-std::string trim(std::string text) {
-  const auto b = text.find_first_not_of(" \t\r\n");
-  if (b == std::string::npos) return {};
-  return text.substr(b, text.find_last_not_of(" \t\r\n") - b + 1);
-}
 
 }  // namespace
 

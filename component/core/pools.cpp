@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include <component/core/router.hpp>
+#include <component/core/text.hpp>
 #include <component/core/timestamp.hpp>
 
 namespace concierge::core {
@@ -13,12 +14,6 @@ namespace {
 
 constexpr std::string_view kSeparator = "\\20";
 
-std::string lower(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
 
 }  // namespace
 

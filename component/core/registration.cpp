@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include <component/core/router.hpp>
+#include <component/core/text.hpp>
 #include <ical/zone.hpp>
 
 namespace concierge::core {
@@ -14,12 +15,6 @@ constexpr std::string_view kGateway = "jabber:iq:gateway";
 constexpr std::string_view kData = "jabber:x:data";
 constexpr std::size_t kMaxUrlBytes = 2048;
 
-std::string lower(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
 
 xmpp::Element result_for(const xmpp::Element& iq) {
   xmpp::Element reply("iq");
@@ -47,12 +42,6 @@ std::string form_value(const xmpp::Element& form, std::string_view var) {
   return {};
 }
 
-std::string trim(std::string text) {
-  const auto b = text.find_first_not_of(" \t\r\n");
-  if (b == std::string::npos) return {};
-  const auto e = text.find_last_not_of(" \t\r\n");
-  return text.substr(b, e - b + 1);
-}
 
 // A user may give a schedule only as an https URL (webcal is https); plain http only where
 // the admin allows private URLs (tests, intranets). DESIGN §11.

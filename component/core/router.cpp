@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include <component/core/router.hpp>
+#include <component/core/text.hpp>
 
 #include <algorithm>
 #include <cctype>
@@ -9,12 +10,6 @@
 namespace concierge::core {
 namespace {
 
-std::string lower(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
 
 bool has_body(const xmpp::Element& message) { return message.child("body") != nullptr; }
 

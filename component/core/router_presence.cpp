@@ -5,6 +5,7 @@
 #include <charconv>
 
 #include <component/core/router.hpp>
+#include <component/core/text.hpp>
 #include <component/core/timestamp.hpp>
 
 namespace concierge::core {
@@ -12,12 +13,6 @@ namespace {
 
 constexpr std::string_view kChatStates = "http://jabber.org/protocol/chatstates";
 
-std::string lower(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
 
 Show parse_show(const xmpp::Element& presence) {
   const auto show = presence.child_text("show");

@@ -6,6 +6,7 @@
 #include <cstdio>
 
 #include <component/core/router.hpp>
+#include <component/core/text.hpp>
 #include <component/core/timestamp.hpp>
 #include <ical/zone.hpp>
 
@@ -17,12 +18,6 @@ constexpr std::string_view kHints = "urn:xmpp:hints";
 constexpr int kMaxBounces = 3;
 constexpr std::string_view kDelay = "urn:xmpp:delay";
 
-std::string lower(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
 
 ical::UtcSeconds to_utc_seconds(Instant t) {
   return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include <component/core/settings.hpp>
+#include <component/core/text.hpp>
 
 #include <algorithm>
 #include <cctype>
@@ -7,11 +8,6 @@
 namespace concierge::core {
 namespace {
 
-std::string lower(std::string text) {
-  std::transform(text.begin(), text.end(), text.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return text;
-}
 
 }  // namespace
 

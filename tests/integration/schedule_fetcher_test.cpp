@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -349,6 +350,25 @@ TEST(ScheduleFetcher, ServiceUnavailableIsRetryableWithRetryAfter) {
   ASSERT_EQ(done.size(), 1u);
   EXPECT_TRUE(error_of(done[0]).retryable);
   EXPECT_EQ(error_of(done[0]).retry_after, std::chrono::seconds{120});
+}
+
+TEST(ScheduleFetcher, RetryAfterAsHttpDate) {
+  const std::time_t in_a_minute = std::time(nullptr) + 60;
+  std::tm utc{};
+  ::gmtime_r(&in_a_minute, &utc);
+  char date[64];
+  std::strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", &utc);
+  ScriptedServer server([&](const std::string&, const std::string&) {
+    return Reply{
+        response(503, "Service Unavailable", "", "Retry-After: " + std::string(date) + "\r\n")};
+  });
+  ScheduleFetcher fetcher(local_limits());
+  fetcher.fetch("pia@example.org", server.url("/down"), std::nullopt);
+  auto done = drive(fetcher);
+  ASSERT_EQ(done.size(), 1u);
+  ASSERT_TRUE(error_of(done[0]).retry_after);
+  EXPECT_GE(*error_of(done[0]).retry_after, std::chrono::seconds{55});
+  EXPECT_LE(*error_of(done[0]).retry_after, std::chrono::seconds{60});
 }
 
 TEST(ScheduleFetcher, NotFoundIsNotRetryable) {

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include <xmpp/element.hpp>
+#include <xmpp/utf8.hpp>
 
 #include <expat.h>
 
@@ -17,29 +18,9 @@ bool matches(const Element& e, std::string_view name, std::string_view xmlns) {
 // Length of the valid UTF-8 sequence at s[i] that XML 1.0 allows (no surrogates, no
 // U+FFFE/U+FFFF), or 0.
 std::size_t xml_utf8_length(std::string_view s, std::size_t i) {
-  const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
-  const unsigned char b0 = byte(i);
-  std::size_t len = 0;
   char32_t cp = 0;
-  char32_t min = 0;
-  if ((b0 & 0xE0) == 0xC0) {
-    len = 2, cp = b0 & 0x1Fu, min = 0x80;
-  } else if ((b0 & 0xF0) == 0xE0) {
-    len = 3, cp = b0 & 0x0Fu, min = 0x800;
-  } else if ((b0 & 0xF8) == 0xF0) {
-    len = 4, cp = b0 & 0x07u, min = 0x10000;
-  } else {
-    return 0;
-  }
-  if (i + len > s.size()) return 0;
-  for (std::size_t k = 1; k < len; ++k) {
-    if ((byte(i + k) & 0xC0) != 0x80) return 0;
-    cp = (cp << 6) | (byte(i + k) & 0x3Fu);
-  }
-  if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF) || cp == 0xFFFE || cp == 0xFFFF) {
-    return 0;
-  }
-  return len;
+  const std::size_t len = utf8::decode(s, i, cp);
+  return len == 0 || cp == 0xFFFE || cp == 0xFFFF ? 0 : len;
 }
 
 // Escapes markup characters. What XML 1.0 cannot carry at all (control characters other than

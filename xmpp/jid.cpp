@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include <xmpp/jid.hpp>
+#include <xmpp/utf8.hpp>
 
 #include <array>
 #include <cstdint>
@@ -9,32 +10,8 @@ namespace {
 
 constexpr std::size_t kMaxPartBytes = 1023;  // RFC 7622 §3.1
 
-// Decodes one UTF-8 sequence at s[i]; returns its length or 0 when invalid (overlong forms,
-// surrogates and code points above U+10FFFF are invalid).
 std::size_t utf8_sequence(std::string_view s, std::size_t i, char32_t& cp) {
-  const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
-  const unsigned char b0 = byte(i);
-  std::size_t len = 0;
-  char32_t min = 0;
-  if (b0 < 0x80) {
-    cp = b0;
-    return 1;
-  } else if ((b0 & 0xE0) == 0xC0) {
-    len = 2, cp = b0 & 0x1Fu, min = 0x80;
-  } else if ((b0 & 0xF0) == 0xE0) {
-    len = 3, cp = b0 & 0x0Fu, min = 0x800;
-  } else if ((b0 & 0xF8) == 0xF0) {
-    len = 4, cp = b0 & 0x07u, min = 0x10000;
-  } else {
-    return 0;
-  }
-  if (i + len > s.size()) return 0;
-  for (std::size_t k = 1; k < len; ++k) {
-    if ((byte(i + k) & 0xC0) != 0x80) return 0;
-    cp = (cp << 6) | (byte(i + k) & 0x3Fu);
-  }
-  if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
-  return len;
+  return utf8::decode(s, i, cp);
 }
 
 bool is_control(char32_t cp) {

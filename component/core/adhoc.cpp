@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include <component/core/router.hpp>
+#include <component/core/service_info.hpp>
 #include <component/core/text.hpp>
 
 namespace concierge::core {
@@ -73,11 +74,7 @@ bool Router::handle_adhoc(const xmpp::Element& stanza, const Addressing& a, Inst
            "Concierge serves only users of its own server's domains.", out);
     return true;
   }
-  xmpp::Element reply("iq");
-  reply.set_attr("type", "result");
-  reply.set_attr("from", stanza.attr("to"));
-  reply.set_attr("to", stanza.attr("from"));
-  if (const auto* id = stanza.find_attr("id")) reply.set_attr("id", *id);
+  xmpp::Element reply = iq_result(stanza);
   ++stats_.answered;
 
   if (listing) {  // XEP-0050 §2.2: the commands, as disco items of their node

@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include <component/core/router.hpp>
+#include <component/core/service_info.hpp>
 #include <component/core/text.hpp>
 #include <ical/zone.hpp>
 
@@ -15,15 +16,6 @@ constexpr std::string_view kGateway = "jabber:iq:gateway";
 constexpr std::string_view kData = "jabber:x:data";
 constexpr std::size_t kMaxUrlBytes = 2048;
 
-
-xmpp::Element result_for(const xmpp::Element& iq) {
-  xmpp::Element reply("iq");
-  reply.set_attr("type", "result");
-  reply.set_attr("from", iq.attr("to"));
-  reply.set_attr("to", iq.attr("from"));
-  if (const auto* id = iq.find_attr("id")) reply.set_attr("id", *id);
-  return reply;
-}
 
 xmpp::Element field(std::string var, std::string type, std::string label, std::string value,
                     bool required) {
@@ -82,7 +74,7 @@ bool Router::handle_registration(const xmpp::Element& stanza, const Addressing& 
   const std::string bare = lower(a.from.bare_string());
 
   if (query->attr("xmlns") == kGateway) {
-    xmpp::Element reply = result_for(stanza);
+    xmpp::Element reply = iq_result(stanza);
     xmpp::Element q = xmpp::make("query", {{"xmlns", std::string(kGateway)}});
     if (get) {
       q.add_child(xmpp::make_text(
@@ -109,7 +101,7 @@ bool Router::handle_registration(const xmpp::Element& stanza, const Addressing& 
   const bool by_config = config_user(bare);
   auto self = self_enrolled_.find(bare);
   if (get) {
-    xmpp::Element reply = result_for(stanza);
+    xmpp::Element reply = iq_result(stanza);
     xmpp::Element q = xmpp::make("query", {{"xmlns", std::string(kRegister)}});
     std::string timezone = self != self_enrolled_.end() ? self->second.timezone : "";
     std::string url = self != self_enrolled_.end() ? self->second.calendar_url : "";
@@ -145,7 +137,7 @@ bool Router::handle_registration(const xmpp::Element& stanza, const Addressing& 
       return true;
     }
     ++stats_.answered;
-    out.send(result_for(stanza));
+    out.send(iq_result(stanza));
     unenrol(bare, out);
     return true;
   }
@@ -175,7 +167,7 @@ bool Router::handle_registration(const xmpp::Element& stanza, const Addressing& 
     return true;
   }
   ++stats_.answered;
-  out.send(result_for(stanza));
+  out.send(iq_result(stanza));
   enrol(bare, timezone, url, now, out);
   return true;
 }

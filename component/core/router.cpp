@@ -190,19 +190,20 @@ void Router::handle_message(const xmpp::Element& stanza, const Addressing& a, In
     return;
   }
   // A pool (DESIGN §3): "helpdesk@component", or a member's reserved address for one sender.
+  // Limits first: a flood is refused whatever it is addressed to.
+  const std::string sender_key = lower(a.from.bare_string());
+  if (!limiter_.allow(sender_key, now)) {
+    refuse_or_drop(Refusal::rate_limited, "You are sending too fast; wait a minute and send again.");
+    return;
+  }
+  if (body_bytes(stanza) > settings_.max_body_bytes) {
+    refuse_or_drop(Refusal::body_too_large, "This message is longer than the " +
+                                                std::to_string(settings_.max_body_bytes) +
+                                                " bytes Concierge accepts.");
+    return;
+  }
   std::string pool, pool_peer;
   if (pool_address(a.to, pool, pool_peer)) {
-    const std::string sender_key = lower(a.from.bare_string());
-    if (!limiter_.allow(sender_key, now)) {
-      refuse_or_drop(Refusal::rate_limited, "You are sending too fast; wait a minute and send again.");
-      return;
-    }
-    if (body_bytes(stanza) > settings_.max_body_bytes) {
-      refuse_or_drop(Refusal::body_too_large, "This message is longer than the " +
-                                                  std::to_string(settings_.max_body_bytes) +
-                                                  " bytes Concierge accepts.");
-      return;
-    }
     if (pool_peer.empty()) {
       pool_message(stanza, a.from, pool, now, out);
     } else {
@@ -219,18 +220,6 @@ void Router::handle_message(const xmpp::Element& stanza, const Addressing& a, In
   }
   if (target->domain() == settings_.component_domain) {
     refuse_or_drop(Refusal::proxy_loop, "A Concierge address cannot be reached through itself.");
-    return;
-  }
-  const std::string sender_key = lower(a.from.bare_string());
-  if (!limiter_.allow(sender_key, now)) {
-    refuse_or_drop(Refusal::rate_limited,
-                   "You are sending too fast; wait a minute and send again.");
-    return;
-  }
-  if (body_bytes(stanza) > settings_.max_body_bytes) {
-    refuse_or_drop(Refusal::body_too_large, "This message is longer than the " +
-                                                std::to_string(settings_.max_body_bytes) +
-                                                " bytes Concierge accepts.");
     return;
   }
   const std::string target_key = lower(target->bare_string());

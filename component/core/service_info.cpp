@@ -21,15 +21,6 @@ constexpr std::string_view kComponentFeatures[] = {
     "http://jabber.org/protocol/commands",
 };
 
-xmpp::Element result_for(const xmpp::Element& iq) {
-  xmpp::Element reply("iq");
-  reply.set_attr("type", "result");
-  reply.set_attr("from", iq.attr("to"));
-  reply.set_attr("to", iq.attr("from"));
-  if (const auto* id = iq.find_attr("id")) reply.set_attr("id", *id);
-  return reply;
-}
-
 const xmpp::Element* payload_of(const xmpp::Element& iq) {
   for (const auto& c : iq.children) {
     if (!c.is_text() && c.name != "error") return &c;
@@ -51,13 +42,22 @@ IqAnswer refusal(Refusal r, std::string text) { return {xmpp::Element{}, r, std:
 
 }  // namespace
 
+xmpp::Element iq_result(const xmpp::Element& iq) {
+  xmpp::Element reply("iq");
+  reply.set_attr("type", "result");
+  reply.set_attr("from", iq.attr("to"));
+  reply.set_attr("to", iq.attr("from"));
+  if (const auto* id = iq.find_attr("id")) reply.set_attr("id", *id);
+  return reply;
+}
+
 IqAnswer answer_iq(const xmpp::Element& iq, const xmpp::Jid* proxy_target,
                    const Settings& settings) {
   const xmpp::Element* payload = payload_of(iq);
   if (!payload) return refusal(Refusal::bad_request, "This iq carries no request.");
   const std::string_view xmlns = payload->attr("xmlns");
   const bool get = iq.attr("type") == "get";
-  xmpp::Element reply = result_for(iq);
+  xmpp::Element reply = iq_result(iq);
 
   if (get && payload->name == "query" && xmlns == kDiscoInfo) {
     if (payload->find_attr("node")) return refusal(Refusal::feature_not_implemented, "No such node.");

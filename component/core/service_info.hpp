@@ -30,6 +30,9 @@ struct IqAnswer {
 IqAnswer answer_iq(const xmpp::Element& iq, const xmpp::Jid* proxy_target,
                    const Settings& settings);
 
+// An empty iq result answering `iq`: addresses swapped, same id.
+xmpp::Element iq_result(const xmpp::Element& iq);
+
 // The reply to a chat command sent to the component's bare JID ("help", …).
 xmpp::Element command_reply(const xmpp::Element& message, std::string_view body,
                             const Settings& settings);

@@ -103,8 +103,9 @@ bool Router::wrote_recently(const std::string& writer, const std::string& reader
 }
 
 void Router::handle(const xmpp::Element& stanza, Instant now, Outbox& out) {
+  // Not marking the wake-up dirty here: most stanzas change no timer, and next_wake() is asked
+  // every loop turn. Holds, schedules, pauses and proxy subscriptions mark it where they change.
   wake_base_ = now;
-  wake_dirty_ = true;
   const bool known = stanza.name == "message" || stanza.name == "presence" || stanza.name == "iq";
   if (!known) {
     ++stats_.dropped;

@@ -249,7 +249,8 @@ class Router {
   std::unordered_map<std::string, Instant> member_free_since_;  // last pool session ended
   // "now" for formatting times relative to it (only read by when_text during one call).
   mutable Instant now_hint_{};
-  // next_wake() cache: recomputed after any input (handle/tick/…), read on every loop turn.
+  // next_wake() cache, read on every loop turn: recomputed only after holds, schedules,
+  // pauses or proxy subscriptions changed (they mark it dirty), or a tick.
   mutable bool wake_dirty_ = true;
   mutable std::optional<Instant> schedule_wake_;
   Instant wake_base_{};

@@ -225,6 +225,7 @@ void Router::presence_to_proxy(const xmpp::Element& stanza, const Addressing& a,
     }
     if (proxy_subscribers_[target].insert(subscriber).second) {
       store_.add_proxy_subscription({target, subscriber});
+      wake_dirty_ = true;  // the target's schedule changes now matter (proxy presence)
     }
     reply("subscribed");
     const ProxyStatus status = proxy_status(target, now);

@@ -645,6 +645,7 @@ bool Router::rehold_bounce(const xmpp::Element& stanza, const std::string& targe
 }
 
 void Router::count_held(const Hold& h, int delta) {
+  wake_dirty_ = true;  // a hold appeared, changed state or went: its expiry timer with it
   auto& per_sender = sender_holds_[h.sender];
   per_sender = static_cast<std::size_t>(static_cast<long long>(per_sender) + delta);
   if (per_sender == 0) sender_holds_.erase(h.sender);
@@ -661,6 +662,7 @@ void Router::count_held(const Hold& h, int delta) {
 void Router::erase_hold(std::int64_t id) {
   auto it = holds_.find(id);
   if (it == holds_.end()) return;
+  wake_dirty_ = true;
   bounces_.erase(id);
   const Hold& h = it->second;
   if (auto t = target_holds_.find(h.target); t != target_holds_.end()) {

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <tests/unit/core/xml.hpp>
+
 namespace concierge::core {
 namespace {
 
@@ -17,12 +19,7 @@ Settings settings() {
   return s;
 }
 
-xmpp::Element xml(std::string_view text) {
-  std::string error;
-  auto e = xmpp::parse_xml(text, &error);
-  EXPECT_TRUE(e) << error << " in " << text;
-  return e ? *e : xmpp::Element{};
-}
+using testing::xml;
 
 class EnrolmentTest : public ::testing::Test {
  protected:

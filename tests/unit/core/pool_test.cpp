@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <tests/unit/core/xml.hpp>
+
 namespace concierge::core {
 namespace {
 
@@ -18,7 +20,7 @@ Settings pool_settings() {
   return s;
 }
 
-xmpp::Element xml(const std::string& text) { return *xmpp::parse_xml(text); }
+using testing::xml;
 
 class PoolTest : public ::testing::Test {
  protected:

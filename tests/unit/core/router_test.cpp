@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <tests/unit/core/xml.hpp>
+
 namespace concierge::core {
 namespace {
 
@@ -19,12 +21,7 @@ Settings test_settings() {
   return s;
 }
 
-xmpp::Element xml(std::string_view text) {
-  std::string error;
-  auto e = xmpp::parse_xml(text, &error);
-  EXPECT_TRUE(e) << error << " in " << text;
-  return e ? *e : xmpp::Element{};
-}
+using testing::xml;
 
 class RouterTest : public ::testing::Test {
  protected:

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <tests/unit/core/xml.hpp>
+
 #include <ical/compile.hpp>
 
 namespace concierge::core {
@@ -38,12 +40,7 @@ std::shared_ptr<const ical::Schedule> office_hours(Instant around) {
   return std::make_shared<const ical::Schedule>(s.value());
 }
 
-xmpp::Element xml(const std::string& text) {
-  std::string error;
-  auto e = xmpp::parse_xml(text, &error);
-  EXPECT_TRUE(e) << error << " in " << text;
-  return e ? *e : xmpp::Element{};
-}
+using testing::xml;
 
 std::string chat(const std::string& from, const std::string& to_local, const std::string& id,
                  const std::string& body, const std::string& extra = "") {

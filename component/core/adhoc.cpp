@@ -1,10 +1,9 @@
 // SPDX-License-Identifier: MIT
 // Router: XEP-0050 ad-hoc commands on the component's bare JID, with XEP-0004 forms — the same
-// commands as the chat ones (status, pause, end, when, held, cancel), for clients that offer a
-// command menu. Stateless: a command that needs input answers with a form, and the submitted
-// form carries everything (the session id is only echoed).
-#include <algorithm>
-
+// commands as the chat ones, for clients that offer a command menu. Stateless: a command that
+// needs input answers with a form, and the submitted form carries everything (the session id
+// is only echoed). A submitted form becomes the chat command line ("hours Mon-Fri 09:00-17:00")
+// and runs through the same code, so a form and its chat twin cannot disagree.
 #include <component/core/router.hpp>
 #include <component/core/service_info.hpp>
 #include <component/core/text.hpp>
@@ -15,44 +14,149 @@ namespace {
 constexpr std::string_view kCommands = "http://jabber.org/protocol/commands";
 constexpr std::string_view kData = "jabber:x:data";
 
+struct Field {
+  const char* var;
+  const char* type;   // XEP-0004 field type
+  const char* label;
+  bool required;
+  const char* options = nullptr;  // list-single: the choices, separated by '|'
+};
+
 struct Command {
   const char* node;
   const char* name;
-  const char* field;  // the one form field it asks for, or nullptr
-  const char* label;
-  bool required;
-};
-constexpr Command kList[] = {
-    {"status", "My status and next change", nullptr, nullptr, false},
-    {"pause", "Pause (hold messages for a while)", "duration", "For how long (30m, 2h; 0 ends it)", true},
-    {"end", "End my pause or my conversations", nullptr, nullptr, false},
-    {"when", "When is someone free?", "jid", "Their address (user@domain)", true},
-    {"privacy", "What others learn of my schedule", "level", "exact, wait or none", true},
-    {"block", "Block a sender", "jid", "Their address (user@domain)", true},
-    {"unblock", "Unblock a sender", "jid", "Their address (user@domain)", true},
-    {"blocked", "Whom I block", nullptr, nullptr, false},
-    {"held", "What I sent that is held", nullptr, nullptr, false},
-    {"stats", "Admin: statistics", nullptr, nullptr, false},
-    {"queues", "Admin: held messages per target", nullptr, nullptr, false},
-    {"reload", "Admin: reload config and schedules", nullptr, nullptr, false},
-    {"backup", "Admin: back up the store", nullptr, nullptr, false},
-    {"cancel", "Cancel what I sent that is held", "jid", "Only to (user@domain; empty: all)", false},
+  const char* line;  // the chat command it runs (the node when null)
+  std::vector<Field> fields;
+  bool admin = false;
 };
 
+const std::vector<Command>& commands() {
+  static const std::vector<Command> kList = {
+      {"enrol", "Enrol with Concierge", nullptr,
+       {{"timezone", "text-single", "Time zone (IANA, e.g. Europe/Berlin)", true},
+        {"calendar_url", "text-single", "Calendar (https URL of an .ics; optional)", false}}},
+      {"unenrol", "Unenrol (held messages go back to their senders)", nullptr, {}},
+      {"status", "My status, next change and week", nullptr, {}},
+      {"settings", "My settings", nullptr, {}},
+      {"timezone", "Set my time zone", nullptr,
+       {{"timezone", "text-single", "Time zone (IANA, e.g. Europe/Berlin)", true}}},
+      {"calendar", "Set my calendar URL", nullptr,
+       {{"url", "text-single", "https URL of your .ics (none: remove it)", true}}},
+      {"upload", "Upload my calendar (.ics)", nullptr,
+       {{"ics", "text-multi", "Paste the .ics text", true}}},
+      {"hours", "Set my weekly hours", nullptr,
+       {{"hours", "text-single", "e.g. Mon-Fri 09:00-17:00; Sat 10:00-12:00 (none: remove)", true}}},
+      {"kind", "What my calendar means", nullptr,
+       {{"kind", "list-single", "work: it lists working time; personal: appointments", true,
+         "work|personal"}}},
+      {"through", "Who may always reach me (urgent)", nullptr,
+       {{"jids", "jid-multi", "Addresses (none: nobody)", true}}},
+      {"urgent", "Who may send me urgent messages", nullptr,
+       {{"from", "list-single", "Who may send urgent", true, "always_through|anyone"}}},
+      {"subscribers", "Who may see my status", nullptr,
+       {{"who", "text-single", "domain, served, nobody, or addresses", true}}},
+      {"privacy", "What others learn of my schedule", nullptr,
+       {{"level", "list-single", "exact times, only that it will wait, or nothing", true,
+         "exact|wait|none"}}},
+      {"pause", "Pause (hold messages for a while)", nullptr,
+       {{"duration", "text-single", "For how long (30m, 2h; 0 ends it)", true}}},
+      {"end", "End my pause or my conversations", nullptr, {}},
+      {"when", "When is someone free?", nullptr,
+       {{"jid", "jid-single", "Their address (user@domain)", true}}},
+      {"block", "Block a sender", nullptr, {{"jid", "jid-single", "Their address (user@domain)", true}}},
+      {"unblock", "Unblock a sender", nullptr,
+       {{"jid", "jid-single", "Their address (user@domain)", true}}},
+      {"blocked", "Whom I block", nullptr, {}},
+      {"waiting", "What is held for me", nullptr, {}},
+      {"held", "What I sent that is held", nullptr, {}},
+      {"cancel", "Cancel what I sent that is held", nullptr,
+       {{"jid", "jid-single", "Only to (user@domain; empty: all)", false}}},
+      {"stats", "Admin: statistics", nullptr, {}, true},
+      {"queues", "Admin: held messages per target", nullptr, {}, true},
+      {"reload", "Admin: reload config and schedules", nullptr, {}, true},
+      {"backup", "Admin: back up the store", nullptr, {}, true},
+      {"flush", "Admin: deliver a target's held messages now", nullptr,
+       {{"jid", "jid-single", "The target (user@domain)", true},
+        {"confirm", "boolean", "Yes, deliver them now", false}},
+       true},
+      {"drop", "Admin: drop a target's held messages", nullptr,
+       {{"jid", "jid-single", "The target (user@domain)", true},
+        {"confirm", "boolean", "Yes, drop them (their senders are told)", false}},
+       true},
+  };
+  return kList;
+}
+
 const Command* find_command(std::string_view node) {
-  for (const auto& c : kList) {
+  for (const auto& c : commands()) {
     if (node == c.node) return &c;
   }
   return nullptr;
 }
 
-std::string form_value(const xmpp::Element& form, std::string_view var) {
+// A field's values: one for most types, one per line or address for the -multi ones.
+std::vector<std::string> form_values(const xmpp::Element& form, std::string_view var) {
+  std::vector<std::string> values;
   for (const auto& f : form.children) {
-    if (f.name == "field" && f.attr("var") == var) return f.child_text("value").value_or("");
+    if (f.name != "field" || f.attr("var") != var) continue;
+    for (const auto& v : f.children) {
+      if (v.name == "value") values.push_back(v.inner_text());
+    }
   }
-  return {};
+  return values;
 }
 
+xmpp::Element make_form(const Command& command) {
+  xmpp::Element x = xmpp::make("x", {{"xmlns", std::string(kData)}, {"type", "form"}});
+  x.add_child(xmpp::make_text("title", command.name));
+  for (const Field& field : command.fields) {
+    xmpp::Element f =
+        xmpp::make("field", {{"var", field.var}, {"type", field.type}, {"label", field.label}});
+    if (field.required) f.add_child(xmpp::Element("required"));
+    if (field.options) {
+      std::string_view options = field.options;
+      while (!options.empty()) {
+        const std::string_view option = options.substr(0, options.find('|'));
+        xmpp::Element o = xmpp::make("option", {{"label", std::string(option)}});
+        o.add_child(xmpp::make_text("value", std::string(option)));
+        f.add_child(std::move(o));
+        options.remove_prefix(std::min(options.size(), option.size() + 1));
+      }
+    }
+    x.add_child(std::move(f));
+  }
+  return x;
+}
+
+// The chat command line a submitted form stands for; nullopt names a missing required field.
+std::optional<std::string> command_line(const Command& command, const xmpp::Element& form,
+                                        std::string& missing) {
+  std::string line = command.line ? command.line : command.node;
+  for (const Field& field : command.fields) {
+    const auto values = form_values(form, field.var);
+    std::string value;
+    const std::string_view type = field.type;
+    for (const auto& v : values) {
+      const std::string t = type == "text-multi" ? v : trim(v);
+      if (t.empty() && type != "text-multi") continue;
+      value += value.empty() ? "" : type == "text-multi" ? "\n" : ", ";
+      value += t;
+    }
+    if (type == "boolean") {
+      if (value == "1" || value == "true") line += std::string(" ") + field.var;
+      continue;
+    }
+    if (trim(value).empty()) {
+      if (field.required) {
+        missing = field.label;
+        return std::nullopt;
+      }
+      continue;
+    }
+    line += (type == "text-multi" ? "\n" : " ") + value;
+  }
+  return line;
+}
 
 }  // namespace
 
@@ -74,13 +178,16 @@ bool Router::handle_adhoc(const xmpp::Element& stanza, const Addressing& a, Inst
            "Concierge serves only users of its own server's domains.", out);
     return true;
   }
+  const std::string user = lower(a.from.bare_string());
+  const bool admin = settings_.admins.count(user) != 0;
   xmpp::Element reply = iq_result(stanza);
   ++stats_.answered;
 
-  if (listing) {  // XEP-0050 §2.2: the commands, as disco items of their node
+  if (listing) {  // XEP-0050 §2.2: the commands this requester may run, as disco items
     xmpp::Element items = xmpp::make("query", {{"xmlns", "http://jabber.org/protocol/disco#items"},
                                                {"node", std::string(kCommands)}});
-    for (const auto& c : kList) {
+    for (const auto& c : commands()) {
+      if (c.admin && !admin) continue;
       items.add_child(xmpp::make("item", {{"jid", settings_.component_domain},
                                           {"node", c.node},
                                           {"name", c.name}}));
@@ -98,6 +205,10 @@ bool Router::handle_adhoc(const xmpp::Element& stanza, const Addressing& a, Inst
     refuse(stanza, Refusal::target_not_enrolled, "No such command.", out);
     return true;
   }
+  if (command->admin && !admin) {
+    refuse(stanza, Refusal::admins_only, "Only Concierge's admins may use this command.", out);
+    return true;
+  }
   const std::string session = query->find_attr("sessionid")
                                   ? std::string(query->attr("sessionid"))
                                   : std::string(command->node) + "-" + std::to_string(++adhoc_sessions_);
@@ -111,41 +222,27 @@ bool Router::handle_adhoc(const xmpp::Element& stanza, const Addressing& a, Inst
     return true;
   }
   const xmpp::Element* form = query->child("x", kData);
-  if (command->field && (!form || form->attr("type") != "submit")) {
-    // Ask for the one value the command needs.
+  std::string missing;
+  std::optional<std::string> line = std::string(command->node);
+  if (!command->fields.empty()) {
+    line = form && form->attr("type") == "submit" ? command_line(*command, *form, missing)
+                                                  : std::nullopt;
+  }
+  if (!line) {
+    // Ask for what the command needs (again, naming what was missing).
     result.set_attr("status", "executing");
     xmpp::Element actions = xmpp::make("actions", {{"execute", "complete"}});
     actions.add_child(xmpp::Element("complete"));
     result.add_child(std::move(actions));
-    xmpp::Element x = xmpp::make("x", {{"xmlns", std::string(kData)}, {"type", "form"}});
-    x.add_child(xmpp::make_text("title", command->name));
-    xmpp::Element f = xmpp::make("field", {{"var", command->field},
-                                           {"type", std::string(command->field) == "jid" ? "jid-single"
-                                                                                        : "text-single"},
-                                           {"label", command->label}});
-    if (command->required) f.add_child(xmpp::Element("required"));
-    x.add_child(std::move(f));
-    result.add_child(std::move(x));
+    if (!missing.empty()) {
+      result.add_child(xmpp::make_text("note", "Please fill in: " + missing, {{"type", "warn"}}));
+    }
+    result.add_child(make_form(*command));
     reply.add_child(std::move(result));
     out.send(std::move(reply));
     return true;
   }
-  std::string line = command->node;
-  if (command->field) {
-    std::string value = trim(form_value(*form, command->field));
-    std::transform(value.begin(), value.end(), value.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    if (!value.empty()) line += " " + value;
-  }
-  const std::string user = [&] {
-    std::string b = a.from.bare_string();
-    std::transform(b.begin(), b.end(), b.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    return b;
-  }();
-  auto text = hold_command(user, line);
-  if (!text) text = user_command(user, line, now, out);
-  if (!text) text = admin_command(user, a.from.full_string(), line, now, out);
+  auto text = run_command(user, a.from.full_string(), *line, now, out);
   result.set_attr("status", "completed");
   result.add_child(xmpp::make_text("note", text.value_or("Done."), {{"type", "info"}}));
   reply.add_child(std::move(result));

@@ -6,6 +6,7 @@
 #include <map>
 
 #include <component/core/router.hpp>
+#include <ical/zone.hpp>
 
 namespace concierge::core {
 namespace {
@@ -41,7 +42,8 @@ std::optional<std::string> Router::user_command(const std::string& user, std::st
   const std::string_view arg =
       command.find(' ') == std::string_view::npos ? std::string_view{} : command.substr(command.find(' ') + 1);
   if (word != "status" && word != "pause" && word != "end" && word != "when" &&
-      word != "privacy" && word != "block" && word != "unblock" && word != "blocked") {
+      word != "privacy" && word != "block" && word != "unblock" && word != "blocked" &&
+      word != "waiting" && command != "held for me") {
     return std::nullopt;
   }
   std::string text;
@@ -102,22 +104,14 @@ std::optional<std::string> Router::user_command(const std::string& user, std::st
     }
     text = list.empty() ? "You block nobody." : "You block:" + list;
   } else if (word == "status") {
-    const ical::Status st = status_of(user, now);
-    text = std::string("You are ") + status_word(st);
-    auto it = schedules_.find(user);
-    if (it != schedules_.end()) {
-      auto change = it->second->next_change_after(
-          std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count());
-      if (change) text += " until " + when_text(Instant{std::chrono::seconds(*change)}, user, user);
-    } else {
-      text += " (no schedule: the server's default applies)";
-    }
-    if (auto p = pauses_.find(user); p != pauses_.end() && p->second > now) {
-      text += "; paused until " + when_text(p->second, user, user);
-    }
+    text = status_line(user, now);
     const auto peers = sessions_.peers(user, now);
-    if (!peers.empty()) text += "; in a conversation with " + std::to_string(peers.size());
-    text += ". " + std::to_string(holds_for(user).size()) + " message(s) held for you.";
+    if (!peers.empty()) text += " In a conversation with " + std::to_string(peers.size()) + ".";
+    text += " " + std::to_string(holds_for(user).size()) + " message(s) held for you.";
+    const std::string week = week_view(user, now);
+    if (!week.empty()) text += "\n" + week;
+  } else if (word == "waiting" || command == "held for me") {
+    text = held_for_text(user, now);
   } else if (word == "pause") {
     auto d = parse_pause(arg);
     if (!d) {
@@ -143,6 +137,99 @@ std::optional<std::string> Router::user_command(const std::string& user, std::st
     }
   }
   return text;
+}
+
+std::string Router::status_line(const std::string& user, Instant now) const {
+  now_hint_ = now;
+  std::string text = std::string("You are ") + status_word(status_of(user, now));
+  if (auto p = pauses_.find(user); p != pauses_.end() && p->second > now) {
+    text = "You are paused until " + when_text(p->second, user, user);
+  } else if (auto it = schedules_.find(user); it != schedules_.end()) {
+    auto change = it->second->next_change_after(to_utc_seconds(now));
+    if (change) text += " until " + when_text(Instant{std::chrono::seconds(*change)}, user, user);
+  } else {
+    text += std::string(" (no schedule: Concierge treats you as ") +
+            (settings_.unknown_is_working ? "always working" : "off") + ")";
+  }
+  return text + ".";
+}
+
+std::string Router::week_view(const std::string& user, Instant now) const {
+  auto it = schedules_.find(user);
+  if (it == schedules_.end()) return {};
+  const ical::Schedule& schedule = *it->second;
+  auto zone = ical::find_zone(zone_of(user));
+  if (!zone) zone = ical::Zone::utc();
+  static constexpr const char* kDays[] = {"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"};
+  auto hhmm = [](ical::LocalSeconds local) {
+    const std::int64_t secs = local - ical::floor_days(local) * ical::kSecondsPerDay;
+    char buf[8];
+    std::snprintf(buf, sizeof buf, "%02d:%02d", static_cast<int>(secs / 3600),
+                  static_cast<int>(secs / 60 % 60));
+    return std::string(buf);
+  };
+  std::string text = "Working time this week (" + zone->name() + "):";
+  const std::int64_t today = ical::floor_days(zone->to_local(to_utc_seconds(now)));
+  for (std::int64_t day = today; day < today + 7; ++day) {
+    const ical::UtcSeconds from = zone->to_utc(day * ical::kSecondsPerDay);
+    const ical::UtcSeconds to = zone->to_utc((day + 1) * ical::kSecondsPerDay);
+    std::string ranges;
+    bool away = false;
+    std::optional<ical::UtcSeconds> start;
+    ical::Status current = schedule.status_at(from);
+    if (current == ical::Status::working) start = from;
+    away = current == ical::Status::away;
+    for (const auto& change : schedule.changes_between(from + 1, to)) {
+      if (change.status == ical::Status::working && !start) start = change.at;
+      if (change.status != ical::Status::working && start) {
+        ranges += (ranges.empty() ? " " : ", ") + hhmm(zone->to_local(*start)) + "-" +
+                  hhmm(zone->to_local(change.at));
+        start.reset();
+      }
+      away = away || change.status == ical::Status::away;
+    }
+    if (start) {
+      ranges += (ranges.empty() ? " " : ", ") + hhmm(zone->to_local(*start)) + "-24:00";
+    }
+    const ical::CivilDate d = ical::civil_from_days(day);
+    static constexpr const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                              "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+    char head[32];
+    std::snprintf(head, sizeof head, "\n  %s %2d %s:", kDays[ical::weekday_from_days(day)],
+                  static_cast<int>(d.day), kMonths[(d.month - 1) % 12]);
+    text += head + (ranges.empty() ? std::string(away ? " away" : " off") : ranges);
+    if (!ranges.empty() && away) text += " (away part of the day)";
+  }
+  return text;
+}
+
+std::string Router::held_for_text(const std::string& target, Instant now) const {
+  struct Seen {
+    std::size_t count = 0;
+    Instant oldest{};
+  };
+  std::map<std::string, Seen> senders;
+  for (const auto& h : holds_for(target)) {
+    Seen& s = senders[h.sender];
+    if (s.count++ == 0 || h.received < s.oldest) s.oldest = h.received;
+  }
+  if (senders.empty()) return "Nothing is held for you.";
+  std::string text = "Held for you:";
+  for (const auto& [sender, seen] : senders) {
+    text += "\n  " + sender + ": " + std::to_string(seen.count) +
+            (seen.count == 1 ? " message" : " messages") + ", oldest " + age_text(now - seen.oldest) +
+            " old";
+  }
+  return text + "\nThey come to you when you are free and working (\"pause 0\" or \"end\" "
+                "if you are paused).";
+}
+
+std::string age_text(Duration age) {
+  const auto minutes = std::chrono::duration_cast<std::chrono::minutes>(age).count();
+  if (minutes < 1) return "under a minute";
+  if (minutes < 120) return std::to_string(minutes) + " min";
+  if (minutes < 48 * 60) return std::to_string(minutes / 60) + " h";
+  return std::to_string(minutes / (24 * 60)) + " days";
 }
 
 }  // namespace concierge::core

@@ -16,6 +16,7 @@ StanzaError stanza_error_for(Refusal refusal) {
     case Refusal::rate_limited: return {"wait", "resource-constraint"};
     case Refusal::feature_not_implemented: return {"cancel", "service-unavailable"};
     case Refusal::bad_request: return {"modify", "bad-request"};
+    case Refusal::admins_only: return {"auth", "forbidden"};
   }
   return {"cancel", "undefined-condition"};
 }

@@ -21,6 +21,7 @@ enum class Refusal {
   rate_limited,          // limits.messages_per_sender_per_minute
   feature_not_implemented,  // an iq Concierge does not serve
   bad_request,           // an iq without the payload its type needs
+  admins_only,           // an admin command from someone not in [admin] jids
 };
 
 struct StanzaError {

@@ -37,7 +37,9 @@ std::string form_value(const xmpp::Element& form, std::string_view var) {
 
 // A user may give a schedule only as an https URL (webcal is https); plain http only where
 // the admin allows private URLs (tests, intranets). DESIGN §11.
-std::optional<std::string> check_url(const std::string& url, bool allow_http) {
+}  // namespace
+
+std::optional<std::string> check_calendar_url(const std::string& url, bool allow_http) {
   if (url.empty()) return std::nullopt;
   if (url.size() > kMaxUrlBytes) return "The calendar URL is too long.";
   for (unsigned char c : url) {
@@ -52,8 +54,6 @@ std::optional<std::string> check_url(const std::string& url, bool allow_http) {
   if (scheme == "http" && allow_http) return std::nullopt;
   return "The calendar must be an https:// (or webcal://) URL.";
 }
-
-}  // namespace
 
 bool Router::handle_registration(const xmpp::Element& stanza, const Addressing& a, Instant now,
                                  Outbox& out) {
@@ -162,7 +162,7 @@ bool Router::handle_registration(const xmpp::Element& stanza, const Addressing& 
            out);
     return true;
   }
-  if (auto problem = check_url(url, settings_.allow_private_urls)) {
+  if (auto problem = check_calendar_url(url, settings_.allow_private_urls)) {
     refuse(stanza, Refusal::bad_request, *problem, out);
     return true;
   }
@@ -199,6 +199,12 @@ void Router::unenrol(const std::string& bare, Outbox& out) {
   bounce_holds(bare, "they no longer use Concierge.", out);
   self_enrolled_.erase(bare);
   privacy_.erase(bare);
+  own_.erase(bare);
+  pending_calendar_.erase(bare);
+  awaiting_schedule_.erase(bare);
+  schedule_error_told_.erase(bare);
+  schedules_.erase(bare);
+  pauses_.erase(bare);
   std::erase_if(blocked_, [&](const auto& entry) { return entry.first == bare; });
   presence_.forget(bare);
   auto subs = proxy_subscribers_.find(bare);

@@ -50,15 +50,7 @@ Router::Router(Settings settings, Store& store)
     holds_.emplace(h.id, std::move(h));
   }
   for (auto& e : store_.enrolments()) self_enrolled_.emplace(e.jid, e);
-  for (const auto& setting : store_.settings()) {
-    if (setting.key == "privacy") {
-      privacy_[setting.jid] = setting.value == "exact"  ? Settings::Privacy::exact
-                              : setting.value == "none" ? Settings::Privacy::none
-                                                        : Settings::Privacy::wait;
-    } else if (setting.key.starts_with("block:")) {
-      blocked_.insert({setting.jid, setting.key.substr(6)});
-    }
-  }
+  for (const auto& setting : store_.settings()) load_own_setting(setting);
   for (auto& s : store_.subscriptions()) subscriptions_.emplace(s.jid, s);
   for (auto& p : store_.proxy_subscriptions()) proxy_subscribers_[p.target].insert(p.subscriber);
 }
@@ -307,17 +299,10 @@ void Router::handle_command(const xmpp::Element& stanza, Instant now, Outbox& ou
     ++stats_.dropped;  // a chat state or receipt to the component itself
     return;
   }
-  std::string command = *body;
-  command.erase(0, command.find_first_not_of(" \t\r\n"));
-  command.erase(command.find_last_not_of(" \t\r\n") + 1);
-  std::transform(command.begin(), command.end(), command.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   auto from = xmpp::Jid::parse(stanza.attr("from"));
   if (from) {
     const std::string user = lower(from->bare_string());
-    auto text = hold_command(user, command);
-    if (!text) text = user_command(user, command, now, out);
-    if (!text) text = admin_command(user, from->full_string(), command, now, out);
+    auto text = run_command(user, from->full_string(), *body, now, out);
     if (text) {
       xmpp::Element reply("message");
       reply.set_attr("from", settings_.component_domain);
@@ -331,6 +316,20 @@ void Router::handle_command(const xmpp::Element& stanza, Instant now, Outbox& ou
   }
   ++stats_.answered;
   out.send(command_reply(stanza, *body, settings_));
+}
+
+std::optional<std::string> Router::run_command(const std::string& user, const std::string& full,
+                                               std::string_view text, Instant now, Outbox& out) {
+  // Settings keep the case of what follows the word (URLs, zones, an .ics); the other
+  // commands take addresses and words, which compare in lower case.
+  const std::string command = trim(text);
+  auto answer = profile_command(user, command, now, out);
+  if (answer) return answer;
+  const std::string lowered = lower(command);
+  answer = hold_command(user, lowered, now);
+  if (!answer) answer = user_command(user, lowered, now, out);
+  if (!answer) answer = admin_command(user, full, lowered, now, out);
+  return answer;
 }
 
 void Router::handle_iq(const xmpp::Element& stanza, const Addressing& a, Instant now,

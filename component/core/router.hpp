@@ -42,6 +42,25 @@ struct RouterStats {
 // never the user's raw presence or idle time.
 enum class ProxyStatus : std::uint8_t { available, in_conversation, off };
 
+// What a user's schedule is compiled from (DESIGN §5), as in force: the config's [users] keys
+// win, then what the user set themselves, then their enrolment. At most one calendar source
+// (url, path or upload) is set.
+struct ScheduleSource {
+  std::string zone;     // IANA
+  std::string hours;    // weekly hours; empty: none
+  bool personal = false;
+  std::string url;      // https (webcal, or http where allowed); a secret
+  std::string path;     // a file path from the config (admins only)
+  std::string upload;   // an uploaded calendar's text
+  // A calendar the user just gave: it replaces the one in force only once it compiles.
+  bool pending = false;
+  bool has_calendar() const { return !url.empty() || !path.empty() || !upload.empty(); }
+};
+
+// Why a calendar URL a user gives is refused (DESIGN §11: https or webcal; plain http only with
+// `allow_http`), or nullopt when it is acceptable (an empty URL is: none).
+std::optional<std::string> check_calendar_url(const std::string& url, bool allow_http);
+
 // The decision point for every stanza that reaches the component (DESIGN §2, §7). Pure: the
 // caller passes each stanza with the instant it arrived and sends what lands in the outbox.
 //
@@ -105,6 +124,26 @@ class Router {
   // Held (not yet confirmed) messages for `target`, in arrival order.
   std::vector<Hold> holds_for(const std::string& target) const;
 
+  // --- Users' own settings (profile.cpp) -------------------------------------------------
+  // What `bare`'s schedule is compiled from; nullopt when not enrolled.
+  std::optional<ScheduleSource> schedule_source(const std::string& bare) const;
+  // Enrolled users with something to compile (a calendar or weekly hours).
+  std::vector<std::string> schedule_users() const;
+  // app/ compiled `used` for `bare`: a null schedule means nothing to compile (no calendar, no
+  // hours: schedule.unknown applies). A pending calendar becomes the one of record; a user
+  // who changed a setting is told that the schedule is in force.
+  void schedule_compiled(const std::string& bare, const ScheduleSource& used,
+                         std::shared_ptr<const ical::Schedule> schedule, Instant now, Outbox& out);
+  // `used` could not be fetched or compiled: the previous schedule stays; the user is told
+  // why (always for a new calendar; once per distinct problem for the one in force).
+  void schedule_failed(const std::string& bare, const ScheduleSource& used,
+                       const std::string& why, Instant now, Outbox& out);
+  std::string zone_of(const std::string& bare) const;  // IANA; empty: not enrolled
+  std::set<std::string> always_through(const std::string& target) const;
+  bool urgent_from_anyone(const std::string& target) const;
+  // Whether `subscriber` may subscribe to `target`'s proxy presence (DESIGN §7).
+  bool may_subscribe(const std::string& target, const std::string& subscriber) const;
+
   const RouterStats& stats() const { return stats_; }
 
  private:
@@ -121,7 +160,26 @@ class Router {
   std::optional<std::string> user_command(const std::string& user, std::string_view command,
                                           Instant now, Outbox& out);
   // held, cancel [jid] (scheduler.cpp), likewise.
-  std::optional<std::string> hold_command(const std::string& sender, std::string_view command);
+  std::optional<std::string> hold_command(const std::string& sender, std::string_view command,
+                                          Instant now);
+  // enrol, unenrol, timezone, calendar, upload (or a pasted .ics), hours, kind, through,
+  // urgent, subscribers, settings (profile.cpp). `command` keeps its case (URLs, zones, .ics).
+  std::optional<std::string> profile_command(const std::string& user, std::string_view command,
+                                             Instant now, Outbox& out);
+  // Every command a user can send, as chat text or an ad-hoc command line: the answer, or
+  // nullopt when it is none of them.
+  std::optional<std::string> run_command(const std::string& user, const std::string& full,
+                                         std::string_view text, Instant now, Outbox& out);
+  void load_own_setting(const UserSetting& setting);
+  bool admin_set(const std::string& bare, const std::string& key) const;
+  const std::string* own_value(const std::string& bare, const std::string& key) const;
+  void set_own(const std::string& bare, const std::string& key, const std::string& value);
+  xmpp::Element component_message(const std::string& to, const std::string& text) const;
+  // "You are working until Tue 17:00 …" and the week view (commands.cpp).
+  std::string status_line(const std::string& user, Instant now) const;
+  std::string week_view(const std::string& user, Instant now) const;
+  // What is held for `target`: counts per sender and ages, never bodies (commands.cpp).
+  std::string held_for_text(const std::string& target, Instant now) const;
   // stats, queues, reload, backup, flush|drop <jid> [confirm] (admin.cpp): for [admin] jids.
   std::optional<std::string> admin_command(const std::string& admin, const std::string& full,
                                            std::string_view command, Instant now, Outbox& out);
@@ -230,6 +288,15 @@ class Router {
   std::unordered_map<std::string, Instant> pauses_;               // until
   std::set<std::pair<std::string, std::string>> blocked_;          // (target, sender)
   std::unordered_map<std::string, Settings::Privacy> privacy_;     // users' own choice
+  // Other own settings, by user then key (UserSetting keys; see profile.cpp).
+  std::unordered_map<std::string, std::map<std::string, std::string>> own_;
+  struct PendingCalendar {
+    std::string url;
+    std::string upload;
+  };
+  std::unordered_map<std::string, PendingCalendar> pending_calendar_;
+  std::set<std::string> awaiting_schedule_;  // told when their next compile ends
+  std::unordered_map<std::string, std::string> schedule_error_told_;
   std::map<std::int64_t, Hold> holds_;                             // held and sent, by id
   std::unordered_map<std::string, std::set<std::int64_t>> target_holds_;
   std::unordered_map<std::string, std::size_t> sender_holds_;     // held (not sent) per sender
@@ -272,6 +339,9 @@ class Router {
   }
   RouterStats stats_;
 };
+
+// An age in words for users: "under a minute", "42 min", "5 h", "3 days".
+std::string age_text(Duration age);
 
 // Size of a stanza as the bound sees it: names, attributes and text summed; and its depth.
 std::size_t stanza_weight(const xmpp::Element& element, std::size_t max_depth, bool& too_deep);

@@ -218,8 +218,9 @@ void Router::presence_to_proxy(const xmpp::Element& stanza, const Addressing& a,
   const bool known = target_jid && target_jid->domain() != settings_.component_domain &&
                      enrolled(target);
   if (type == "subscribe") {
-    // Privacy (DESIGN §7): by default only senders of the target's own domain may subscribe.
-    if (!known || target_jid->domain() != a.from.domain() || subscriber == target) {
+    // Privacy (DESIGN §7): by default only senders of the target's own domain may subscribe;
+    // the target may widen or narrow that ("subscribers …").
+    if (!known || !may_subscribe(target, subscriber)) {
       reply("unsubscribed");
       return;
     }

@@ -19,10 +19,6 @@ constexpr int kMaxBounces = 3;
 constexpr std::string_view kDelay = "urn:xmpp:delay";
 
 
-ical::UtcSeconds to_utc_seconds(Instant t) {
-  return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
-}
-Instant from_utc_seconds(ical::UtcSeconds s) { return Instant{std::chrono::seconds(s)}; }
 
 HoldReason reason_for(ical::Status status) {
   switch (status) {
@@ -186,9 +182,7 @@ bool Router::urgent_allowed(const xmpp::Element& stanza, const std::string& send
   const bool prefixed = body && !settings_.urgent_prefix.empty() &&
                         body->starts_with(settings_.urgent_prefix);
   if (!prefixed && !marked_urgent(stanza)) return false;
-  auto user = settings_.users.find(target);
-  const bool allowed = user != settings_.users.end() &&
-                       (user->second.urgent_from_anyone || user->second.always_through.count(sender));
+  const bool allowed = urgent_from_anyone(target) || always_through(target).count(sender);
   if (!allowed) return false;
   auto& sent = urgent_sent_[{sender, target}];
   while (!sent.empty() && now - sent.front() >= std::chrono::hours(1)) sent.pop_front();
@@ -326,18 +320,10 @@ std::string Router::when_text(Instant t, const std::string& sender,
   // The sender's zone when known (they are enrolled), else the target's, named.
   std::string zone_name;
   bool named = false;
-  if (auto s = settings_.users.find(sender); s != settings_.users.end()) {
-    zone_name = s->second.timezone;
-  } else if (auto tz = settings_.users.find(target); tz != settings_.users.end()) {
-    zone_name = tz->second.timezone;
+  zone_name = zone_of(sender);
+  if (zone_name.empty()) {
+    zone_name = zone_of(target);
     named = true;
-  } else if (auto e = self_enrolled_.find(target); e != self_enrolled_.end()) {
-    zone_name = e->second.timezone;
-    named = true;
-  }
-  if (auto e = self_enrolled_.find(sender); e != self_enrolled_.end()) {
-    zone_name = e->second.timezone;
-    named = false;
   }
   auto zone = zone_name.empty() ? ical::Zone::utc() : ical::find_zone(zone_name);
   if (!zone) zone = ical::Zone::utc();
@@ -726,16 +712,18 @@ std::vector<Hold> Router::holds_for(const std::string& target) const {
 
 // "held" lists what the sender has waiting; "cancel [jid]" drops it (DESIGN §2).
 std::optional<std::string> Router::hold_command(const std::string& sender,
-                                                std::string_view command) {
+                                                std::string_view command, Instant now) {
   const bool list = command == "held";
   const bool cancel = command == "cancel" || command.starts_with("cancel ");
   if (!list && !cancel) return std::nullopt;
   std::string only;
   if (cancel && command.size() > 7) only = lower(command.substr(7));
   std::map<std::string, std::vector<std::int64_t>> mine;
+  std::map<std::string, Instant> oldest;
   for (const auto& [id, h] : holds_) {
     if (h.sender == sender && h.state == HoldState::held && !in_flight_.count(id) &&
         (only.empty() || h.target == only)) {
+      if (mine[h.target].empty()) oldest[h.target] = h.received;  // ids rise with arrival
       mine[h.target].push_back(id);
     }
   }
@@ -746,7 +734,8 @@ std::optional<std::string> Router::hold_command(const std::string& sender,
     text = "Held for delivery:";
     for (const auto& [target, ids] : mine) {
       text += "\n  " + target + ": " + std::to_string(ids.size()) +
-              (ids.size() == 1 ? " message" : " messages");
+              (ids.size() == 1 ? " message" : " messages") + ", oldest " +
+              age_text(now - oldest[target]) + " old";
     }
     text += "\nSend \"cancel\" (or \"cancel user@domain\") to withdraw them.";
   } else {

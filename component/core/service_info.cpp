@@ -101,14 +101,24 @@ std::string help_text(const Settings& settings) {
          "To write to bob@example.org, write to bob\\40example.org@" +
          settings.component_domain +
          " (the address with @ written as \\40).\n"
-         "Commands you can send here:\n"
+         "Commands you can send here (your client's command menu has the same, as forms):\n"
          "  help - this text\n"
-         "  status - your working status, its next change, what is held for you\n"
+         "  enrol Europe/Berlin [https://…/work.ics] - start using Concierge; unenrol - stop\n"
+         "  status - your status, its next change and your week; settings - what you set\n"
+         "  timezone Europe/Berlin - your time zone\n"
+         "  calendar https://…/work.ics - your calendar's address (calendar none removes it);\n"
+         "    or paste the .ics text itself as a message\n"
+         "  hours Mon-Fri 09:00-17:00 - your weekly hours (hours none removes them)\n"
+         "  kind work|personal - your calendar lists working time, or appointments\n"
+         "  through a@example.org, b@example.org - who may send you urgent messages\n"
+         "  urgent always_through|anyone - who may send you urgent messages\n"
+         "  subscribers domain|served|nobody|a@example.org - who may see your status\n"
+         "  privacy exact|wait|none - what senders learn of your schedule\n"
          "  pause 30m - hold messages to you for a while (pause 0 ends it)\n"
          "  end - end your pause, or your current conversations\n"
          "  when user@domain - when that person is next free\n"
-         "  privacy exact|wait|none - what senders learn of your schedule\n"
          "  block user@domain / unblock user@domain / blocked - your blocklist\n"
+         "  waiting - what is held for you (who sent it, how long ago)\n"
          "  held - what you sent that is waiting for delivery\n"
          "  cancel [user@domain] - withdraw what you sent that is waiting";
 }

@@ -42,6 +42,10 @@ Settings Settings::from_config(const config::Config& config, std::string version
   for (const auto& u : config.users) {
     User user;
     user.timezone = u.timezone;
+    user.calendar = u.calendar;
+    user.hours = u.hours;
+    user.personal = u.calendar_kind == config::CalendarKind::personal;
+    for (const auto& [key, origin] : u.origins) user.admin_keys.insert(key);
     for (const auto& a : u.always_through) user.always_through.insert(lower(a));
     user.urgent_from_anyone = u.urgent_from == config::UrgentFrom::anyone;
     s.users[lower(u.jid)] = std::move(user);

@@ -44,8 +44,14 @@ struct Settings {
   // Per-user settings from [users] (self-enrolled users get the defaults).
   struct User {
     std::string timezone;                  // IANA
+    std::string calendar;                  // a file path (admins only) or a URL; empty: none
+    std::string hours;                     // weekly hours (DESIGN §5 grammar); empty: none
+    bool personal = false;                 // calendar_kind = "personal"
     std::set<std::string> always_through;  // bare JIDs, lower-case
     bool urgent_from_anyone = false;
+    // The keys the admin set in the file ("timezone", "calendar", "hours", "calendar_kind",
+    // "always_through", "urgent_from"): a user command that would change one is refused.
+    std::set<std::string> admin_keys;
   };
   std::map<std::string, User> users;       // by bare JID, lower-case
   // [pools]: name (lower-case) → member bare JIDs, in config order.

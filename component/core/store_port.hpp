@@ -38,7 +38,10 @@ struct ProxySubscription {
 };
 
 // One setting a user chose for themselves (DESIGN §7): privacy, blocklist, … as text.
-// Keys: "privacy" (exact|wait|none), "block:<bare jid>" (value "1").
+// Keys: "privacy" (exact|wait|none), "block:<bare jid>" (value "1"), "timezone", "hours",
+// "calendar_kind" (work|personal), "calendar_url", "calendar_upload" (the .ics text),
+// "always_through" (comma-separated bare JIDs), "urgent_from" (always_through|anyone),
+// "subscribers" (served|nobody|comma-separated bare JIDs; absent: the user's own domain).
 struct UserSetting {
   std::string jid;  // bare
   std::string key;

@@ -375,7 +375,7 @@ TEST_F(SchedulerTest, ChatCommandsStatusPauseEndWhen) {
        "</body></message>");
     return out.stanzas.empty() ? std::string() : out.stanzas.back().child_text("body").value_or("");
   };
-  EXPECT_EQ(say("bob@example.org", "status"), "You are working until Mon 17:00. 0 message(s) held for you.");
+  EXPECT_EQ(say("bob@example.org", "status"), "You are working until Mon 17:00. 0 message(s) held for you.\nWorking time this week (Europe/Berlin):\n  Mon 30 Nov: 09:00-17:00\n  Tue  1 Dec: 09:00-17:00\n  Wed  2 Dec: 09:00-17:00\n  Thu  3 Dec: 09:00-17:00\n  Fri  4 Dec: 09:00-17:00\n  Sat  5 Dec: off\n  Sun  6 Dec: off");
   EXPECT_EQ(say("bob@example.org", "pause 30m"), "Paused until Mon 10:30: messages wait until then.");
   EXPECT_EQ(router->status_of("bob@example.org", now), ical::Status::busy);
   EXPECT_EQ(say("alice@example.org", "when bob@example.org"),
@@ -488,7 +488,7 @@ TEST_F(SchedulerTest, AdHocCommandsListExecuteAndAskForWhatTheyNeed) {
   const auto* done = out.stanzas[0].child("command");
   ASSERT_NE(done, nullptr);
   EXPECT_EQ(done->attr("status"), "completed");
-  EXPECT_EQ(done->child_text("note"), "You are working until Mon 17:00. 0 message(s) held for you.");
+  EXPECT_EQ(done->child_text("note"), "You are working until Mon 17:00. 0 message(s) held for you.\nWorking time this week (Europe/Berlin):\n  Mon 30 Nov: 09:00-17:00\n  Tue  1 Dec: 09:00-17:00\n  Wed  2 Dec: 09:00-17:00\n  Thu  3 Dec: 09:00-17:00\n  Fri  4 Dec: 09:00-17:00\n  Sat  5 Dec: off\n  Sun  6 Dec: off");
   // pause: first a form, then the submitted value.
   in("<iq type=\"set\" id=\"p1\" from=\"bob@example.org/r\" to=\"sched.example.org\"><command "
      "xmlns=\"http://jabber.org/protocol/commands\" node=\"pause\" action=\"execute\"/></iq>");

@@ -9,6 +9,7 @@
 #include <csignal>
 #include <cstring>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include <component/app/redact.hpp>
@@ -230,92 +231,117 @@ void Service::send_releases(Clock::time_point now) {
   release_pings_[id] = std::move(batch);
 }
 
-std::string Service::calendar_url_of(const std::string& jid) const {
-  if (const config::User* user = config_.find_user(jid)) {
-    return user->calendar.find("://") != std::string::npos ? user->calendar : std::string();
-  }
-  for (const auto& e : router_.self_enrolments()) {
-    if (e.jid == jid) return e.calendar_url;
-  }
-  return {};
-}
-
 void Service::fetch_schedule(const std::string& jid) {
-  const std::string url = calendar_url_of(jid);
-  if (url.empty()) {
+  const auto source = router_.schedule_source(jid);
+  if (!source) {
+    calendars_.erase(jid);
+    fetcher_.cancel(jid);
+    return;
+  }
+  if (source->url.empty()) {
+    calendars_.erase(jid);
+    fetcher_.cancel(jid);
     compile_queue_.push_back(jid);
     return;
   }
-  auto cached = validators_.find(jid);
-  fetcher_.fetch(jid, url, cached != validators_.end() && fetched_.count(jid)
-                               ? std::optional<Validators>(cached->second)
-                               : std::nullopt);
+  CalendarState& state = calendars_[jid];
+  state.fetching = source->url;
+  state.next_fetch = Clock::time_point::max();  // set again when the result is in
+  const bool conditional = state.url == source->url && !state.text.empty();
+  fetcher_.fetch(jid, source->url,
+                 conditional ? std::optional<Validators>(state.validators) : std::nullopt);
 }
 
-void Service::collect_fetches() {
+void Service::fetch_due(Clock::time_point now) {
+  if (now < next_fetch_scan_) return;
+  next_fetch_scan_ = now + std::chrono::seconds(1);
+  std::vector<std::string> due;
+  for (const auto& [jid, state] : calendars_) {
+    if (now >= state.next_fetch) due.push_back(jid);
+  }
+  for (const auto& jid : due) fetch_schedule(jid);
+}
+
+void Service::collect_fetches(Clock::time_point now) {
   for (auto& result : fetcher_.take_done()) {
     const std::string& jid = result.key;
+    auto it = calendars_.find(jid);
+    if (it == calendars_.end()) continue;  // unenrolled, or no URL any more
+    CalendarState& state = it->second;
+    const std::string url = std::exchange(state.fetching, std::string());
+    RefetchInput plan{.outcome = RefetchInput::Outcome::fresh,
+                      .hint = state.hint,
+                      .retry_after = std::nullopt,
+                      .failures = 0,
+                      .refresh = std::chrono::duration_cast<std::chrono::seconds>(config_.schedule.refresh)};
     if (auto* ok = std::get_if<FetchOk>(&result.outcome)) {
-      fetched_[jid] = std::move(ok->body);
-      validators_[jid] = ok->validators;
-      fetch_error_told_.erase(jid);
+      state.url = url;
+      state.text = std::move(ok->body);
+      state.validators = ok->validators;
+      state.hint = ok->refresh_hint;
+      plan.hint = state.hint;
+      state.failures = 0;
       compile_queue_.push_back(jid);
     } else if (std::holds_alternative<FetchNotModified>(result.outcome)) {
+      plan.outcome = RefetchInput::Outcome::not_modified;
+      state.failures = 0;
       log_.debug("schedule of " + jid + ": calendar not modified");
     } else {
       const auto& error = std::get<FetchError>(result.outcome);
+      plan.outcome = error.retryable ? RefetchInput::Outcome::failed_for_now
+                                     : RefetchInput::Outcome::failed;
+      plan.retry_after = error.retry_after;
+      plan.failures = ++state.failures;
       log_.warn("schedule of " + jid + ": " + error.message +
                 "; the previous schedule stays in force");
-      // Tell the user once per distinct problem (DESIGN §5: keep the last good schedule).
-      if (fetch_error_told_[jid] != error.message && connection_.connected()) {
-        fetch_error_told_[jid] = error.message;
-        xmpp::Element m = xmpp::make("message", {{"from", config_.component.jid},
-                                                 {"to", jid},
-                                                 {"type", "chat"}});
-        m.add_child(xmpp::make_text("body", "Concierge: your calendar could not be fetched: " +
-                                                error.message +
-                                                ". Your previous schedule stays in force."));
-        connection_.send(m);
+      // The user hears of it (a new calendar: always; the one in force: once per problem).
+      auto source = router_.schedule_source(jid);
+      if (source && source->url == url) {
+        router_.schedule_failed(jid, *source, "it could not be fetched: " + error.message,
+                                wall_now(), outbox_);
+        flush(outbox_);
       }
     }
+    const auto delay = refetch_delay(plan, std::uniform_real_distribution<double>(0, 1)(random_));
+    state.next_fetch = now + delay;
+    log_.debug("schedule of " + jid + ": next fetch in " + std::to_string(delay.count()) + " s");
   }
 }
 
-void Service::queue_schedules() {
+void Service::queue_schedules(bool refetch) {
   compile_queue_.clear();
-  for (const auto& user : config_.users) {
-    if (!user.hours.empty() || !user.calendar.empty()) fetch_schedule(user.jid);
+  std::set<std::string> users;
+  for (const auto& jid : router_.schedule_users()) users.insert(jid);
+  for (auto it = calendars_.begin(); it != calendars_.end();) {
+    if (!users.count(it->first)) {
+      fetcher_.cancel(it->first);
+      it = calendars_.erase(it);
+    } else {
+      ++it;
+    }
   }
-  for (const auto& e : router_.self_enrolments()) {
-    if (!e.calendar_url.empty()) fetch_schedule(e.jid);
+  for (const auto& jid : users) {
+    auto state = calendars_.find(jid);
+    const auto source = router_.schedule_source(jid);
+    if (refetch || state == calendars_.end() || !source || state->second.url != source->url) {
+      fetch_schedule(jid);  // compiles at once when there is no URL
+    } else if (!state->second.text.empty()) {
+      compile_queue_.push_back(jid);  // the window rolls daily: recompile what we have
+    }
   }
-  // The window rolls daily; URLs are fetched again every schedule.refresh.
-  next_recompile_ = Clock::now() + std::min<Clock::duration>(std::chrono::hours(24),
-                                                             config_.schedule.refresh);
+  next_recompile_ = Clock::now() + std::chrono::hours(24);
 }
 
 void Service::compile_next() {
   if (compiling_.size() || compile_queue_.empty()) return;
   const std::string jid = compile_queue_.front();
   compile_queue_.pop_front();
+  const auto source = router_.schedule_source(jid);
+  if (!source) return;  // unenrolled meanwhile
   ical::CompileRequest request;
-  const config::User* user = config_.find_user(jid);
-  if (user) {
-    request.zone = user->timezone;
-    request.hours = user->hours;
-    request.kind = user->calendar_kind == config::CalendarKind::personal
-                       ? ical::CalendarKind::personal
-                       : ical::CalendarKind::work;
-  } else {
-    bool found = false;
-    for (const auto& e : router_.self_enrolments()) {
-      if (e.jid == jid) {
-        request.zone = e.timezone;
-        found = true;
-      }
-    }
-    if (!found) return;  // unenrolled meanwhile
-  }
+  request.zone = source->zone;
+  request.hours = source->hours;
+  request.kind = source->personal ? ical::CalendarKind::personal : ical::CalendarKind::work;
   if (config_.schedule.unknown == config::UnknownSchedule::working) {
     request.unknown_fill = ical::Status::working;
   }
@@ -323,29 +349,44 @@ void Service::compile_next() {
                          std::chrono::system_clock::now().time_since_epoch()).count();
   ical::set_window_around(request, now_s,
                           static_cast<int>(config_.schedule.window / std::chrono::hours(24)));
-  if (auto text = fetched_.find(jid); text != fetched_.end()) {
-    request.calendar = text->second;
-  } else if (user && !user->calendar.empty() && user->calendar.find("://") == std::string::npos) {
+  auto fail = [&](const std::string& why) {
+    log_.error("schedule of " + jid + ": " + why + "; the previous schedule stays in force");
+    router_.schedule_failed(jid, *source, why, wall_now(), outbox_);
+    flush(outbox_);
+  };
+  if (!source->upload.empty()) {
+    if (static_cast<std::int64_t>(source->upload.size()) > config_.schedule.max_bytes) {
+      return fail("the uploaded calendar is larger than " +
+                  std::to_string(config_.schedule.max_bytes) + " bytes");
+    }
+    request.calendar = source->upload;
+  } else if (!source->url.empty()) {
+    auto state = calendars_.find(jid);
+    if (state == calendars_.end() || state->second.url != source->url || state->second.text.empty()) {
+      return;  // not fetched (yet): the fetch's result brings it back here
+    }
+    request.calendar = state->second.text;
+  } else if (!source->path.empty()) {
     // A file path: admins only (DESIGN §11).
-    std::ifstream in(user->calendar, std::ios::binary);
+    std::ifstream in(source->path, std::ios::binary);
     std::ostringstream text_in;
     text_in << in.rdbuf();
-    if (!in && !in.eof()) {
-      log_.error("schedule of " + jid + ": cannot read " + user->calendar +
-                 "; the previous schedule stays in force");
-      return;
-    }
+    if (!in && !in.eof()) return fail("cannot read " + source->path);
     if (static_cast<std::int64_t>(text_in.str().size()) > config_.schedule.max_bytes) {
-      log_.error("schedule of " + jid + ": " + user->calendar +
-                 " is larger than schedule.max_bytes; the previous schedule stays in force");
-      return;
+      return fail(source->path + " is larger than schedule.max_bytes");
     }
     request.calendar = text_in.str();
   } else if (request.hours.empty()) {
-    return;  // a URL not fetched (yet): nothing to compile
+    // Nothing to compile: no schedule (schedule.unknown applies).
+    router_.schedule_compiled(jid, *source, nullptr, wall_now(), outbox_);
+    flush(outbox_);
+    return;
   }
   if (!worker_) worker_ = std::make_unique<CalendarWorker>();
-  if (worker_->start(request)) compiling_ = jid;
+  if (worker_->start(request)) {
+    compiling_ = jid;
+    compiling_source_ = *source;
+  }
 }
 
 void Service::collect_schedule(Clock::time_point now) {
@@ -353,16 +394,20 @@ void Service::collect_schedule(Clock::time_point now) {
   auto outcome = worker_->collect(now);
   if (!outcome) return;
   const std::string jid = std::exchange(compiling_, std::string());
+  const core::ScheduleSource source = std::move(compiling_source_);
   if (!outcome->ok()) {
     log_.error("schedule of " + jid + " is unusable: " + outcome->error() +
                "; the previous schedule stays in force");
+    router_.schedule_failed(jid, source, outcome->error(), wall_now(), outbox_);
+    flush(outbox_);
     return;
   }
   for (const auto& w : outcome->value().warnings()) log_.warn("schedule of " + jid + ": " + w);
   log_.info("schedule of " + jid + " compiled: " +
             std::to_string(outcome->value().interval_count()) + " changes in the window");
-  router_.set_schedule(jid, std::make_shared<const ical::Schedule>(std::move(*outcome).value()),
-                       wall_now(), outbox_);
+  router_.schedule_compiled(jid, source,
+                            std::make_shared<const ical::Schedule>(std::move(*outcome).value()),
+                            wall_now(), outbox_);
   flush(outbox_);
 }
 
@@ -464,7 +509,7 @@ std::string Service::reload() {
                                                                : LogLevel::debug);
   router_.reconfigure(core::Settings::from_config(config_, CONCIERGE_VERSION), wall_now(), outbox_);
   flush(outbox_);
-  queue_schedules();  // hours and calendar files may have changed
+  queue_schedules(true);  // hours, calendar files and URLs may have changed
   log_.info("reloaded " + config_path_ + ": " + std::to_string(config_.users.size()) +
             " users enrolled by the config");
   return "Reloaded: " + std::to_string(config_.users.size()) + " users enrolled by the config" +
@@ -512,7 +557,7 @@ int Service::run() {
             std::to_string(config_.served.domains.size()) + " served domain(s), " +
             std::to_string(config_.users.size()) + " user(s) from the config");
   next_tick_ = Clock::now() + timings_.tick_every;
-  queue_schedules();
+  queue_schedules(true);
   connect_now();
   while (!exit_code_) {
     if (stop_requested_.load() && !stopping_) {
@@ -562,7 +607,7 @@ int Service::run() {
       if (fds[i].revents) fetcher_.on_ready(fds[i].fd, fds[i].revents);
     }
     if (auto t = fetcher_.timeout(); t && t->count() <= 0) fetcher_.on_timeout();
-    collect_fetches();
+    collect_fetches(Clock::now());
 
     const auto now = Clock::now();
     const auto offset = wall_minus_steady();
@@ -577,7 +622,8 @@ int Service::run() {
     keepalive(now);
     send_paced(now);
     collect_schedule(now);
-    if (now >= next_recompile_ && compile_queue_.empty()) queue_schedules();
+    if (now >= next_recompile_ && compile_queue_.empty()) queue_schedules(false);
+    fetch_due(now);
     run_core_timers(now);
     send_releases(now);
     // Group commit (DESIGN §6): everything this turn wrote, in one transaction; only then

@@ -73,14 +73,16 @@ class Service {
   void keepalive(std::chrono::steady_clock::time_point now);
   void send_paced(std::chrono::steady_clock::time_point now);
   void send_releases(std::chrono::steady_clock::time_point now);
-  // Schedules of the config's users: compiled in the calendar worker, one at a time.
-  void queue_schedules();
+  // Users' schedules: compiled in the calendar worker, one at a time. `refetch`: fetch every
+  // schedule URL again now (startup, reload) rather than when each is due.
+  void queue_schedules(bool refetch);
   void compile_next();
   void collect_schedule(std::chrono::steady_clock::time_point now);
-  // Schedule URLs (config users' https calendars, users' own): fetched, then compiled.
+  // Schedule URLs (config users' https calendars, users' own): fetched, then compiled. A user
+  // without a URL is compiled straight away.
   void fetch_schedule(const std::string& jid);
-  void collect_fetches();
-  std::string calendar_url_of(const std::string& jid) const;
+  void collect_fetches(std::chrono::steady_clock::time_point now);
+  void fetch_due(std::chrono::steady_clock::time_point now);
   void run_core_timers(std::chrono::steady_clock::time_point now);
   void drain_signals();
   std::chrono::milliseconds poll_timeout(std::chrono::steady_clock::time_point now) const;
@@ -102,11 +104,21 @@ class Service {
   std::vector<xmpp::Element> after_commit_;
   std::unique_ptr<CalendarWorker> worker_;
   ScheduleFetcher fetcher_;
-  std::map<std::string, std::string> fetched_;         // jid → last good calendar text
-  std::map<std::string, Validators> validators_;       // jid → ETag / Last-Modified
-  std::map<std::string, std::string> fetch_error_told_;  // jid → the error the user was told
-  std::deque<std::string> compile_queue_;  // bare JIDs of config users
+  // What Concierge knows of each user's schedule URL.
+  struct CalendarState {
+    std::string url;       // the URL `text` came from
+    std::string text;      // its last good body
+    Validators validators;
+    std::string fetching;  // the URL in flight, if any
+    std::optional<std::chrono::seconds> hint;
+    int failures = 0;      // consecutive
+    std::chrono::steady_clock::time_point next_fetch{};
+  };
+  std::map<std::string, CalendarState> calendars_;  // by bare JID
+  std::chrono::steady_clock::time_point next_fetch_scan_{};
+  std::deque<std::string> compile_queue_;  // bare JIDs
   std::string compiling_;                  // the user whose schedule is in the worker
+  core::ScheduleSource compiling_source_;  // what it was compiled from
   std::chrono::steady_clock::time_point next_recompile_{};
   core::Outbox outbox_;
   xmpp::ComponentConnection connection_;

@@ -7,7 +7,7 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config ninja-build
   libstrophe-dev libical-dev libicu-dev libsqlite3-dev libssl-dev libexpat1-dev
-  libcurl4-openssl-dev libtomlplusplus-dev libgtest-dev libgmock-dev
+  libcurl4-openssl-dev libtomlplusplus-dev libgtest-dev libgmock-dev libsystemd-dev
   prosody prosody-modules lua-unbound ejabberd
   python3-slixmpp
   procps util-linux

@@ -116,6 +116,14 @@ void Service::on_connected() {
             std::to_string(config_.component.port) + " as " + config_.component.jid);
   router_.connected(wall_now(), outbox_);
   flush(outbox_);
+  const std::string status = "connected to " + config_.component.host + ":" +
+                             std::to_string(config_.component.port) + " as " + config_.component.jid;
+  if (!told_ready_) {
+    told_ready_ = true;
+    systemd_.ready(status);
+  } else {
+    systemd_.status(status);
+  }
 }
 
 void Service::on_disconnected(const xmpp::Disconnect& d) {
@@ -138,6 +146,13 @@ void Service::on_disconnected(const xmpp::Disconnect& d) {
   if (!d.detail.empty() && fatal.empty()) why += " (" + d.detail + ")";
   log_.warn((d.was_connected ? "lost the connection: " : "could not connect: ") + why +
             "; retrying in " + std::to_string(delay.count()) + " ms");
+  const std::string status = "not connected (" + why + "); retrying";
+  if (!told_ready_) {
+    told_ready_ = true;
+    systemd_.ready(status);
+  } else {
+    systemd_.status(status);
+  }
   reconnect_at_ = Clock::now() + delay;
 }
 
@@ -462,6 +477,14 @@ void Service::keepalive(Clock::time_point now) {
 }
 
 std::string Service::reload() {
+  if (told_ready_) systemd_.reloading();
+  struct ReadyAgain {
+    SystemdNotifier& systemd;
+    bool told;
+    ~ReadyAgain() {
+      if (told) systemd.ready("reloaded the config");
+    }
+  } ready_again{systemd_, told_ready_};
   auto parsed = config::parse_file(config_path_);
   if (auto* errors = std::get_if<std::vector<config::Error>>(&parsed)) {
     for (const auto& e : *errors) log_.error("reload: " + e.to_string());
@@ -538,6 +561,7 @@ milliseconds Service::poll_timeout(Clock::time_point now) const {
                           : last_received_ + timings_.keepalive_after);
   }
   earlier(next_tick_);
+  if (systemd_.watchdog_every()) earlier(next_watchdog_);
   if (!paced_.empty() && connection_.connected()) earlier(next_paced_);
   if (!releases_.empty() && connection_.connected()) earlier(next_release_);
   if (!compiling_.empty() && worker_) earlier(worker_->deadline());
@@ -562,6 +586,7 @@ int Service::run() {
   while (!exit_code_) {
     if (stop_requested_.load() && !stopping_) {
       stopping_ = true;
+      systemd_.stopping();
       reconnect_at_.reset();
       if (connection_.disconnected()) break;
       if (connection_.connected()) {
@@ -620,6 +645,10 @@ int Service::run() {
     }
     if (reconnect_at_ && now >= *reconnect_at_ && !stopping_) connect_now();
     keepalive(now);
+    if (systemd_.watchdog_every() && now >= next_watchdog_) {
+      systemd_.watchdog();  // the loop turns: Concierge is alive
+      next_watchdog_ = now + *systemd_.watchdog_every();
+    }
     send_paced(now);
     collect_schedule(now);
     if (now >= next_recompile_ && compile_queue_.empty()) queue_schedules(false);

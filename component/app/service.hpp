@@ -13,6 +13,7 @@
 #include <component/app/backoff.hpp>
 #include <component/app/calendar_worker.hpp>
 #include <component/app/schedule_fetcher.hpp>
+#include <component/app/systemd.hpp>
 #include <component/app/logger.hpp>
 #include <component/core/outbox.hpp>
 #include <component/core/router.hpp>
@@ -121,6 +122,12 @@ class Service {
   core::ScheduleSource compiling_source_;  // what it was compiled from
   std::chrono::steady_clock::time_point next_recompile_{};
   core::Outbox outbox_;
+  // systemd (Type=notify): READY=1 once the first connection attempt ended either way (a
+  // server that is down must not hold up boot: Concierge reconnects by itself), STATUS= for
+  // the connection, WATCHDOG=1 from the loop.
+  SystemdNotifier systemd_;
+  bool told_ready_ = false;
+  std::chrono::steady_clock::time_point next_watchdog_{};
   xmpp::ComponentConnection connection_;
   std::mt19937_64 random_{std::random_device{}()};
 

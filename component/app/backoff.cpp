@@ -24,7 +24,8 @@ std::chrono::seconds refetch_delay(const RefetchInput& in, double uniform01) {
   using std::chrono::seconds;
   const double u = std::clamp(uniform01, 0.0, 1.0);
   const seconds day = std::chrono::hours(24);
-  const seconds refresh = std::max(seconds(60), in.refresh);
+  // The admin's refresh as given (tests use seconds); backing off starts at a minute, though.
+  const seconds refresh = std::max(seconds(1), in.refresh);
   double delay = 0;
   switch (in.outcome) {
     case RefetchInput::Outcome::fresh:
@@ -36,7 +37,8 @@ std::chrono::seconds refetch_delay(const RefetchInput& in, double uniform01) {
         delay = static_cast<double>(std::max(seconds(30), *in.retry_after).count());
       } else {
         const int shift = std::clamp(in.failures - 1, 0, 20);
-        const double base = std::min(static_cast<double>(refresh.count()), 60.0 * (1 << shift));
+        const double base =
+            std::min(std::max(60.0, static_cast<double>(refresh.count())), 60.0 * (1 << shift));
         delay = base * (0.75 + 0.5 * u);
       }
       break;

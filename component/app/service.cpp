@@ -262,7 +262,8 @@ void Service::fetch_schedule(const std::string& jid) {
   CalendarState& state = calendars_[jid];
   state.fetching = source->url;
   state.next_fetch = Clock::time_point::max();  // set again when the result is in
-  const bool conditional = state.url == source->url && !state.text.empty();
+  // A calendar the user just gave is fetched whole: it must be compiled to be accepted.
+  const bool conditional = state.url == source->url && !state.text.empty() && !source->pending;
   fetcher_.fetch(jid, source->url,
                  conditional ? std::optional<Validators>(state.validators) : std::nullopt);
 }

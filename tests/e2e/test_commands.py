@@ -1,0 +1,343 @@
+# SPDX-License-Identifier: MIT
+"""End-to-end on Prosody: what a user sets up from an XMPP client (DESIGN §7, issue #6).
+
+Every user command through its XEP-0050 form and through its chat twin, with the same answer;
+admin commands refused to others; schedule URLs fetched from a local HTTP server (ETag and 304,
+a bad calendar that keeps the old schedule, the size cap, the redirect cap) and the same URL
+refused without schedule.allow_private_urls.
+"""
+
+from __future__ import annotations
+
+import http.server
+import os
+import sys
+import threading
+import time
+import unittest
+from xml.sax.saxutils import escape
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from relay_scenarios import (ALICE, BOB, CAROL, PASSWORD, WAIT, Client, message, proxy,  # noqa: E402
+                             start_stack, stop_stack, unique)
+from prosody import Prosody  # noqa: E402
+from xmpp_clients import body, child, error_condition, to_string  # noqa: E402
+
+NS = "http://jabber.org/protocol/commands"
+COMPONENT = "sched.localhost"
+DAVE = "dave@localhost"  # enrols himself, from his client
+
+
+def calendar(label: str) -> str:
+    """A work calendar: working every day, all day (so status reads "working")."""
+    return ("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//concierge e2e//EN\r\nBEGIN:VEVENT\r\n"
+            f"UID:{label}\r\nDTSTAMP:20260101T000000Z\r\nDTSTART:20260101T000000Z\r\n"
+            "DTEND:20260101T235900Z\r\nRRULE:FREQ=DAILY\r\nSUMMARY:On duty\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n")
+
+
+class CalendarServer:
+    """A local HTTP server whose answer for each path the test sets; records every request."""
+
+    def __init__(self):
+        self.answers: dict[str, tuple[int, dict, bytes]] = {}
+        self.requests: list[tuple[str, dict]] = []
+        owner = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):  # noqa: N802
+                owner.requests.append((self.path, dict(self.headers)))
+                status, headers, payload = owner.answers.get(self.path, (404, {}, b"no such calendar"))
+                if status == 200 and headers.get("ETag") and self.headers.get("If-None-Match") == headers["ETag"]:
+                    status, payload = 304, b""
+                self.send_response(status)
+                for k, v in headers.items():
+                    self.send_header(k, v)
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def url(self, path: str, scheme: str = "http") -> str:
+        return f"{scheme}://127.0.0.1:{self.httpd.server_port}{path}"
+
+    def hits(self, path: str) -> list[dict]:
+        return [h for p, h in self.requests if p == path]
+
+    def stop(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+class CommandsBase(unittest.TestCase):
+    CONFIG = ""
+
+    def setUp(self):
+        self.server, self.concierge, self.clients = start_stack(
+            Prosody, users=("alice", "bob", "carol", "dave"), enrolled=(ALICE, BOB, CAROL))
+        self.concierge.stop()
+        self.concierge.extra_config = self.CONFIG
+        self.concierge.log_level = "debug"
+        before = self.concierge.count_log("connected to")
+        self.concierge.start(wait_connected=False)
+        self.assertTrue(self.concierge.wait_log("connected to", WAIT, count=before + 1))
+        self.alice, self.bob, self.carol, self.dave = (self.clients[u] for u in ("alice", "bob", "carol", "dave"))
+
+    def tearDown(self):
+        stop_stack(self.server, self.concierge, self.clients)
+
+    # -- the two ways of saying the same thing --------------------------------------------------
+
+    def form(self, client: Client, node: str, fields: dict | None = None) -> str:
+        """Runs ad-hoc command `node`: execute, fill in the form it returns, submit. The note of the
+        completed command."""
+        ask = client.send_iq(COMPONENT, f'<command xmlns="{NS}" node="{node}" action="execute"/>', type="set")
+        cmd = child(ask, NS, "command")
+        self.assertIsNotNone(cmd, to_string(ask))
+        if cmd.get("status") != "completed":
+            self.assertEqual(cmd.get("status"), "executing", to_string(ask))
+            offered = {f.get("var") for f in cmd.iter("{jabber:x:data}field")}
+            for var in (fields or {}):
+                self.assertIn(var, offered, f"the {node} form has no field {var}: {to_string(ask)}")
+            submitted = ""
+            for var, value in (fields or {}).items():
+                values = value if isinstance(value, list) else [value]
+                submitted += f'<field var="{var}">' + "".join(f"<value>{escape(v)}</value>" for v in values) + "</field>"
+            done = client.send_iq(
+                COMPONENT,
+                f'<command xmlns="{NS}" node="{node}" sessionid="{cmd.get("sessionid")}">'
+                f'<x xmlns="jabber:x:data" type="submit">{submitted}</x></command>', type="set")
+            cmd = child(done, NS, "command")
+            self.assertIsNotNone(cmd, to_string(done))
+            self.assertEqual(cmd.get("status"), "completed", to_string(done))
+        note = child(cmd, NS, "note")
+        self.assertIsNotNone(note, to_string(cmd))
+        return note.text or ""
+
+    def chat(self, client: Client, text: str) -> str:
+        """Sends `text` to the component's bare JID; its answer (not a later notice)."""
+        client.send_message(COMPONENT, text)
+        answer = client.wait_for(message(frm=COMPONENT, where=lambda m: not (body(m) or "").startswith("Concierge:")),
+                                 WAIT, what=f"the answer to {text[:30]!r}")
+        return body(answer) or ""
+
+    def wait_settings(self, client: Client, contains: str) -> str:
+        """Asks for the settings until they show `contains` (a calendar is read asynchronously)."""
+        deadline = time.monotonic() + WAIT
+        while True:
+            settings = self.chat(client, "settings")
+            if contains in settings or time.monotonic() > deadline:
+                self.assertIn(contains, settings)
+                return settings
+            time.sleep(0.1)
+
+    def notice(self, client: Client, starts: str, timeout: float = WAIT) -> str:
+        """The next message from the component starting with `starts` (what Concierge says by
+        itself: a schedule in force, a calendar that cannot be used)."""
+        m = client.wait_for(message(frm=COMPONENT, where=lambda m: (body(m) or "").startswith(starts)),
+                            timeout, what=f"a message starting {starts!r}")
+        return body(m) or ""
+
+
+class Commands(CommandsBase):
+    CONFIG = '[admin]\njids = ["alice@localhost"]\n\n[schedule]\nallow_private_urls = true\n'
+
+    def test_every_user_command_through_its_form_and_its_chat_twin(self):
+        help_text = self.chat(self.dave, "help")
+        for word in ("enrol", "timezone", "calendar", "hours", "kind", "through", "urgent", "subscribers",
+                     "privacy", "pause", "end", "when", "block", "waiting", "held", "cancel", "status"):
+            self.assertIn(f"  {word}", help_text)
+
+        # Enrolment: the form, then the chat twin updates it.
+        self.assertIn("not enrolled", self.chat(self.dave, "hours Mon-Fri 09:00-17:00"))
+        self.assertEqual(self.form(self.dave, "enrol", {"timezone": "UTC"}),
+                         "You are enrolled (time zone UTC). Others now reach you through "
+                         "dave\\40localhost@sched.localhost; send \"help\" for your settings.")
+        self.assertEqual(self.chat(self.dave, "enrol UTC"),
+                         "Your enrolment is updated (time zone UTC). Others now reach you through "
+                         "dave\\40localhost@sched.localhost; send \"help\" for your settings.")
+
+        # Each setting: its form and its chat twin answer alike.
+        twins = [
+            ("timezone", {"timezone": "Europe/Berlin"}, "timezone Europe/Berlin", "Time zone set to Europe/Berlin."),
+            ("hours", {"hours": "Mon-Sun 00:00-24:00"}, "hours Mon-Sun 00:00-24:00",
+             "Your weekly hours are Mon-Sun 00:00-24:00."),
+            ("kind", {"kind": "work"}, "kind work", "Your calendar now counts as a work calendar."),
+            ("through", {"jids": [ALICE, CAROL]}, f"through {ALICE}, {CAROL}",
+             f"Always through: {ALICE}, {CAROL}."),
+            ("urgent", {"from": "anyone"}, "urgent anyone",
+             "Anyone may now send you urgent messages (at most 3 an hour each)."),
+            ("subscribers", {"who": "served"}, "subscribers served", "Who may see your status: served."),
+            ("privacy", {"level": "wait"}, "privacy wait", "Privacy set to wait."),
+            ("block", {"jid": CAROL}, f"block {CAROL}", f"Blocked {CAROL}: their messages to you are refused."),
+            ("blocked", None, "blocked", f"You block:\n  {CAROL}"),
+            ("unblock", {"jid": CAROL}, f"unblock {CAROL}", f"Unblocked {CAROL}."),
+            ("waiting", None, "waiting", "Nothing is held for you."),
+            ("held", None, "held", "Nothing you sent is held."),
+            ("cancel", None, "cancel", "Nothing you sent is held."),
+            ("when", {"jid": "nobody@localhost"}, "when nobody@localhost", "nobody@localhost does not use Concierge."),
+        ]
+        for node, fields, line, expected in twins:
+            with self.subTest(command=node):
+                self.assertEqual(self.form(self.dave, node, fields), expected, "the form")
+                self.assertEqual(self.chat(self.dave, line), expected, "the chat twin")
+        # Settings changes that touch the schedule end in "in force" messages (one per change).
+        self.notice(self.dave, "Concierge: your schedule is in force.")
+
+        settings = self.form(self.dave, "settings")
+        self.assertEqual(settings, self.chat(self.dave, "settings"))
+        for line in ("time zone: Europe/Berlin", "hours: Mon-Sun 00:00-24:00", "kind: work",
+                     f"always through: {ALICE}, {CAROL}", "urgent from: anyone", "proxy subscribers: served"):
+            self.assertIn(line, settings)
+
+        status = self.form(self.dave, "status")
+        self.assertTrue(status.startswith("You are working"), status)
+        self.assertIn("Working time this week (Europe/Berlin):", status)
+        self.assertEqual(self.chat(self.dave, "status").split("\n")[1:], status.split("\n")[1:])
+
+        # pause and end, each way.
+        for way in ("form", "chat"):
+            paused = self.form(self.dave, "pause", {"duration": "1h"}) if way == "form" else self.chat(self.dave, "pause 1h")
+            self.assertTrue(paused.startswith("Paused until"), paused)
+            ended = self.form(self.dave, "end") if way == "form" else self.chat(self.dave, "end")
+            self.assertEqual(ended, "Pause ended: messages reach you again.", way)
+
+        # What is held for dave, while he pauses: who sent it and how long ago, never the text.
+        self.chat(self.dave, "pause 1h")
+        mid = self.alice.send_message(proxy(DAVE), "the secret plan", id=unique("held"))
+        self.alice.wait_for(message(frm=proxy(DAVE), where=lambda m: (body(m) or "").startswith("Concierge:")),
+                            WAIT, what="the hold notice")
+        waiting = self.form(self.dave, "waiting")
+        self.assertTrue(waiting.startswith(f"Held for you:\n  {ALICE}: 1 message, oldest under a minute old"), waiting)
+        self.assertNotIn("secret", waiting)
+        self.assertEqual(self.chat(self.dave, "held for me"), waiting)
+        self.assertIn(f"{DAVE}: 1 message", self.form(self.alice, "held"))
+        self.assertEqual(self.chat(self.dave, "end"), "Pause ended: messages reach you again.")
+        self.dave.wait_for(message(frm=proxy(ALICE), id=mid), WAIT, what="the held message once the pause ends")
+
+        # A calendar by URL and by upload, each way; each ends in an "in force" message.
+        cal = CalendarServer()
+        self.addCleanup(cal.stop)
+        cal.answers["/dave.ics"] = (200, {"ETag": '"d1"'}, calendar("dave").encode())
+        for way in ("form", "chat"):
+            answer = (self.form(self.dave, "calendar", {"url": cal.url("/dave.ics")}) if way == "form"
+                      else self.chat(self.dave, f"calendar {cal.url('/dave.ics')}"))
+            self.assertEqual(answer, "Fetching your calendar; you will hear when it is in force (or why it cannot "
+                                     "be used).", way)
+            self.wait_settings(self.dave, "calendar: http://127.0.0.1:")
+            self.assertIn("You are working", self.notice(self.dave, "Concierge: your schedule is in force."))
+        self.assertIn("calendar: http://127.0.0.1:", self.chat(self.dave, "settings"))
+        self.assertNotIn("/dave.ics", self.chat(self.dave, "settings"), "URLs are secrets: host only")
+        ics = calendar("upload")
+        for way in ("form", "chat"):
+            answer = (self.form(self.dave, "upload", {"ics": ics.split("\r\n")}) if way == "form"
+                      else self.chat(self.dave, ics))
+            self.assertEqual(answer, "Reading your calendar; you will hear when it is in force (or why it cannot be "
+                                     "used).", way)
+            self.wait_settings(self.dave, "calendar: uploaded")
+            self.notice(self.dave, "Concierge: your schedule is in force.")
+        self.assertIn("calendar: uploaded", self.chat(self.dave, "settings"))
+        # A broken upload is refused with the reason; the good one stays.
+        self.chat(self.dave, "BEGIN:VCALENDAR\nBEGIN:VEVENT\nDTSTART:2026")
+        told = self.notice(self.dave, "Concierge: your new calendar cannot be used:")
+        self.assertTrue(told.endswith("Your previous schedule stays in force."), told)
+        self.assertIn("calendar: uploaded", self.chat(self.dave, "settings"))
+        self.assertTrue(self.chat(self.dave, "status").startswith("You are working"))
+
+        # Unenrol: the form, then the chat twin after enrolling again.
+        gone = "You are unenrolled; messages held for you went back to their senders."
+        self.assertEqual(self.form(self.dave, "unenrol"), gone)
+        self.assertIn("not enrolled", self.chat(self.dave, "settings"))
+        self.chat(self.dave, "enrol UTC")
+        self.assertEqual(self.chat(self.dave, "unenrol"), gone)
+
+    def test_admin_settings_win_and_admin_commands_are_refused_to_others(self):
+        # bob is enrolled by the config: his time zone is the admin's.
+        self.assertEqual(self.form(self.bob, "timezone", {"timezone": "Asia/Tokyo"}), "Your timezone is set by your admin.")
+        self.assertEqual(self.chat(self.bob, "timezone Asia/Tokyo"), "Your timezone is set by your admin.")
+        items = self.bob.send_iq(COMPONENT, f'<query xmlns="http://jabber.org/protocol/disco#items" node="{NS}"/>')
+        self.assertIn('node="hours"', to_string(items))
+        self.assertNotIn('node="stats"', to_string(items), "admin commands are not offered to bob")
+        for node in ("stats", "queues", "reload", "backup", "flush", "drop"):
+            with self.subTest(node=node):
+                refused = self.bob.send_iq(COMPONENT, f'<command xmlns="{NS}" node="{node}" action="execute"/>',
+                                           type="set")
+                self.assertEqual(refused.get("type"), "error", to_string(refused))
+                self.assertEqual(error_condition(refused), "forbidden")
+                self.assertIn("Only Concierge's admins", self.chat(self.bob, node))
+        self.assertIn("Enrolled: 3 by the config", self.form(self.alice, "stats"))
+        self.assertEqual(self.form(self.alice, "drop", {"jid": BOB, "confirm": "1"}), f"Nothing is held for {BOB}.")
+
+
+class CalendarUrls(CommandsBase):
+    CONFIG = ('[schedule]\nallow_private_urls = true\nrefresh = "2s"\nmax_bytes = 20000\n')
+
+    def test_refetch_with_etag_then_bad_calendar_size_cap_and_redirect_cap_keep_the_old_schedule(self):
+        cal = CalendarServer()
+        self.addCleanup(cal.stop)
+        cal.answers["/d.ics"] = (200, {"ETag": '"v1"', "Content-Type": "text/calendar"}, calendar("v1").encode())
+        self.chat(self.dave, f"enrol UTC {cal.url('/d.ics')}")
+        self.assertIn("You are working", self.notice(self.dave, "Concierge: your schedule is in force."))
+
+        # refresh = 2s: fetched again with If-None-Match, answered 304, nothing recompiled.
+        deadline = time.monotonic() + WAIT
+        while time.monotonic() < deadline and not any(h.get("If-None-Match") == '"v1"' for h in cal.hits("/d.ics")):
+            time.sleep(0.1)
+        self.assertTrue(any(h.get("If-None-Match") == '"v1"' for h in cal.hits("/d.ics")), cal.requests)
+        self.assertTrue(self.concierge.wait_log(f"schedule of {DAVE}: calendar not modified", WAIT))
+
+        # The publisher breaks the file: dave is told once, the old schedule stays.
+        cal.answers["/d.ics"] = (200, {"ETag": '"v2"'}, b"BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nDTSTART:2026")
+        told = self.notice(self.dave, "Concierge: your calendar cannot be used:")
+        self.assertTrue(told.endswith("Your previous schedule stays in force."), told)
+        self.assertTrue(self.chat(self.dave, "status").startswith("You are working"))
+        n = len(cal.hits("/d.ics"))
+        while time.monotonic() < deadline + WAIT and len(cal.hits("/d.ics")) < n + 2:
+            time.sleep(0.1)
+        self.assertEqual(len(self.dave.find(message(where=lambda m: (body(m) or "").startswith(
+            "Concierge: your calendar cannot be used:")))), 1, "the same problem is told once")
+
+        # Larger than schedule.max_bytes.
+        cal.answers["/d.ics"] = (200, {"ETag": '"v3"'}, calendar("big").encode() + b"X-PAD:" + b"x" * 30000 + b"\r\n")
+        told = self.notice(self.dave, "Concierge: your calendar cannot be used: it could not be fetched")
+        self.assertIn("20000", told)
+        # A redirect loop: at most 3 redirects are followed.
+        cal.answers["/d.ics"] = (302, {"Location": "/d.ics"}, b"")
+        told = self.notice(self.dave, "Concierge: your calendar cannot be used: it could not be fetched")
+        self.assertIn("redirect", told)
+        self.assertTrue(self.chat(self.dave, "status").startswith("You are working"), "still the first schedule")
+        self.assertNotIn("/d.ics", self.concierge.stderr_text(), "URLs are secrets: never in the log")
+
+        # A new URL that does not work leaves the old one in force.
+        cal.answers["/d.ics"] = (200, {"ETag": '"v1"'}, calendar("v1").encode())
+        self.assertIn("Fetching your calendar", self.chat(self.dave, f"calendar {cal.url('/missing.ics')}"))
+        told = self.notice(self.dave, "Concierge: your new calendar cannot be used: it could not be fetched")
+        self.assertIn("404", told)
+        hits = len(cal.hits("/d.ics"))
+        while time.monotonic() < deadline + 3 * WAIT and len(cal.hits("/d.ics")) <= hits:
+            time.sleep(0.1)
+        self.assertGreater(len(cal.hits("/d.ics")), hits, "the old URL is still the one refreshed")
+
+
+class PrivateUrlsRefused(CommandsBase):
+    CONFIG = ""  # schedule.allow_private_urls = false: the default
+
+    def test_the_same_loopback_url_is_refused(self):
+        cal = CalendarServer()
+        self.addCleanup(cal.stop)
+        cal.answers["/d.ics"] = (200, {}, calendar("x").encode())
+        self.assertIn("https", self.chat(self.dave, f"enrol UTC {cal.url('/d.ics')}"), "plain http is refused")
+        self.assertIn("You are enrolled", self.chat(self.dave, "enrol UTC"))
+        self.assertIn("Fetching", self.chat(self.dave, f"calendar {cal.url('/d.ics', 'https')}"))
+        told = self.notice(self.dave, "Concierge: your new calendar cannot be used: it could not be fetched")
+        self.assertIn("not allowed", told)
+        self.assertEqual(cal.requests, [], "the address was refused before anything was sent")
+
+
+if __name__ == "__main__":
+    unittest.main()

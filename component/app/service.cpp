@@ -263,7 +263,8 @@ void Service::fetch_schedule(const std::string& jid) {
   state.fetching = source->url;
   state.next_fetch = Clock::time_point::max();  // set again when the result is in
   // A calendar the user just gave is fetched whole: it must be compiled to be accepted.
-  const bool conditional = state.url == source->url && !state.text.empty() && !source->pending;
+  const bool conditional = state.url == source->url &&
+                           (!state.text.empty() || !state.fresh.empty()) && !source->pending;
   fetcher_.fetch(jid, source->url,
                  conditional ? std::optional<Validators>(state.validators) : std::nullopt);
 }
@@ -291,8 +292,9 @@ void Service::collect_fetches(Clock::time_point now) {
                       .failures = 0,
                       .refresh = std::chrono::duration_cast<std::chrono::seconds>(config_.schedule.refresh)};
     if (auto* ok = std::get_if<FetchOk>(&result.outcome)) {
+      if (state.url != url) state.text.clear();
       state.url = url;
-      state.text = std::move(ok->body);
+      state.fresh = std::move(ok->body);
       state.validators = ok->validators;
       state.hint = ok->refresh_hint;
       plan.hint = state.hint;
@@ -342,7 +344,8 @@ void Service::queue_schedules(bool refetch) {
     if (refetch || state == calendars_.end() || !source || state->second.url != source->url) {
       fetch_schedule(jid);  // compiles at once when there is no URL
     } else if (!state->second.text.empty()) {
-      compile_queue_.push_back(jid);  // the window rolls daily: recompile what we have
+      state->second.fresh.clear();
+      compile_queue_.push_back(jid);  // the window rolls daily: recompile the last good one
     }
   }
   next_recompile_ = Clock::now() + std::chrono::hours(24);
@@ -365,9 +368,9 @@ void Service::compile_next() {
                          std::chrono::system_clock::now().time_since_epoch()).count();
   ical::set_window_around(request, now_s,
                           static_cast<int>(config_.schedule.window / std::chrono::hours(24)));
-  auto fail = [&](const std::string& why) {
+  auto fail = [&](const std::string& why, const std::string& for_user = {}) {
     log_.error("schedule of " + jid + ": " + why + "; the previous schedule stays in force");
-    router_.schedule_failed(jid, *source, why, wall_now(), outbox_);
+    router_.schedule_failed(jid, *source, for_user.empty() ? why : for_user, wall_now(), outbox_);
     flush(outbox_);
   };
   if (!source->upload.empty()) {
@@ -378,18 +381,23 @@ void Service::compile_next() {
     request.calendar = source->upload;
   } else if (!source->url.empty()) {
     auto state = calendars_.find(jid);
-    if (state == calendars_.end() || state->second.url != source->url || state->second.text.empty()) {
+    if (state == calendars_.end() || state->second.url != source->url ||
+        (state->second.text.empty() && state->second.fresh.empty())) {
       return;  // not fetched (yet): the fetch's result brings it back here
     }
-    request.calendar = state->second.text;
+    request.calendar = state->second.fresh.empty() ? state->second.text : state->second.fresh;
   } else if (!source->path.empty()) {
     // A file path: admins only (DESIGN §11).
     std::ifstream in(source->path, std::ios::binary);
     std::ostringstream text_in;
     text_in << in.rdbuf();
-    if (!in && !in.eof()) return fail("cannot read " + source->path);
+    // The path is the admin's business: the user hears only that the file is the problem.
+    if (!in && !in.eof()) {
+      return fail("cannot read " + source->path, "the calendar file your admin set cannot be read");
+    }
     if (static_cast<std::int64_t>(text_in.str().size()) > config_.schedule.max_bytes) {
-      return fail(source->path + " is larger than schedule.max_bytes");
+      return fail(source->path + " is larger than schedule.max_bytes",
+                  "the calendar file your admin set is larger than schedule.max_bytes");
     }
     request.calendar = text_in.str();
   } else if (request.hours.empty()) {
@@ -414,9 +422,15 @@ void Service::collect_schedule(Clock::time_point now) {
   if (!outcome->ok()) {
     log_.error("schedule of " + jid + " is unusable: " + outcome->error() +
                "; the previous schedule stays in force");
+    if (auto state = calendars_.find(jid); state != calendars_.end()) state->second.fresh.clear();
     router_.schedule_failed(jid, source, outcome->error(), wall_now(), outbox_);
     flush(outbox_);
     return;
+  }
+  if (auto state = calendars_.find(jid);
+      state != calendars_.end() && state->second.url == source.url && !state->second.fresh.empty()) {
+    state->second.text = std::move(state->second.fresh);  // the new body is good
+    state->second.fresh.clear();
   }
   for (const auto& w : outcome->value().warnings()) log_.warn("schedule of " + jid + ": " + w);
   log_.info("schedule of " + jid + " compiled: " +

@@ -108,8 +108,9 @@ class Service {
   // What Concierge knows of each user's schedule URL.
   struct CalendarState {
     std::string url;       // the URL `text` came from
-    std::string text;      // its last good body
-    Validators validators;
+    std::string text;      // its last body that compiled (what a daily recompile uses)
+    std::string fresh;     // a newer body, compiling; it replaces `text` only if it compiles
+    Validators validators;  // of the newest body: an unchanged bad file is not fetched again
     std::string fetching;  // the URL in flight, if any
     std::optional<std::chrono::seconds> hint;
     int failures = 0;      // consecutive

@@ -175,7 +175,7 @@ void Router::try_release_pool(const std::string& pool, Instant now, Outbox& out)
                                              {"from", settings_.component_domain},
                                              {"stamp", format_xmpp_datetime(h.received)}}));
       in_flight_.insert(id);
-      ++stats_.released;
+      count_release(now);
       out.releases.push_back({id, std::move(*stanza)});
     }
     notified_.erase({sender, address});

@@ -245,6 +245,9 @@ class Router {
   xmpp::Element notice(const std::string& target, const std::string& to,
                        const std::string& text) const;
   void erase_hold(std::int64_t id);
+  // Releases, counted per minute for the admin's "released in the last hour" (admin.cpp).
+  void count_release(Instant now);
+  std::uint64_t releases_last_hour(Instant now) const;
 
   // Pools (pools.cpp, DESIGN §3).
   // True when `to` is a pool's address (`peer` empty) or a member's reserved address for one
@@ -308,6 +311,7 @@ class Router {
   std::map<std::pair<std::string, std::string>, std::deque<Instant>> urgent_sent_;
   std::int64_t next_hold_id_ = 1;
   std::uint64_t adhoc_sessions_ = 0;
+  std::deque<std::pair<std::int64_t, std::uint64_t>> release_minutes_;  // (minute, releases)
   struct PoolAssignment {
     std::string member;
     Instant last_activity;

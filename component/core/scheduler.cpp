@@ -459,7 +459,7 @@ bool Router::release(Hold& h, Instant now, Outbox& out) {
                                          {"from", settings_.component_domain},
                                          {"stamp", format_xmpp_datetime(h.received)}}));
   in_flight_.insert(h.id);
-  ++stats_.released;
+  count_release(now);
   sessions_.forwarded(h.sender, h.target, Activity::message, now,
                       presence_.reachability(h.target) == Reachability::available);
   out.releases.push_back({h.id, std::move(*stanza)});

@@ -557,6 +557,10 @@ TEST_F(SchedulerTest, AdminCommandsOnlyForAdminsAndDestructiveOnesNeedConfirmati
   EXPECT_EQ(router->holds_for("bob@example.org").size(), 1u) << "not without confirmation";
   say("boss@example.org", "flush bob@example.org confirm");
   EXPECT_EQ(released_bodies(), std::vector<std::string>{"x"});
+  EXPECT_NE(say("boss@example.org", "stats").find("Released in the last hour: 1."), std::string::npos);
+  now += 61min;
+  EXPECT_NE(say("boss@example.org", "stats").find("Released in the last hour: 0."), std::string::npos)
+      << "a rolling hour";
   say("boss@example.org", "reload");
   ASSERT_EQ(out.admin.size(), 1u);
   EXPECT_EQ(out.admin[0].kind, Outbox::AdminRequest::Kind::reload);

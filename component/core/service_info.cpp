@@ -110,7 +110,7 @@ std::string help_text(const Settings& settings) {
          "    or paste the .ics text itself as a message\n"
          "  hours Mon-Fri 09:00-17:00 - your weekly hours (hours none removes them)\n"
          "  kind work|personal - your calendar lists working time, or appointments\n"
-         "  through a@example.org, b@example.org - who may send you urgent messages\n"
+         "  through a@example.org, b@example.org - your always-through list (urgent senders)\n"
          "  urgent always_through|anyone - who may send you urgent messages\n"
          "  subscribers domain|served|nobody|a@example.org - who may see your status\n"
          "  privacy exact|wait|none - what senders learn of your schedule\n"

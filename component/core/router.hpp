@@ -163,7 +163,7 @@ class Router {
   std::optional<std::string> hold_command(const std::string& sender, std::string_view command,
                                           Instant now);
   // enrol, unenrol, timezone, calendar, upload (or a pasted .ics), hours, kind, through,
-  // urgent, subscribers, settings (profile.cpp). `command` keeps its case (URLs, zones, .ics).
+  // urgent, subscribers, settings (profile_commands.cpp). `command` keeps its case (URLs, zones, .ics).
   std::optional<std::string> profile_command(const std::string& user, std::string_view command,
                                              Instant now, Outbox& out);
   // Every command a user can send, as chat text or an ad-hoc command line: the answer, or
@@ -171,6 +171,10 @@ class Router {
   std::optional<std::string> run_command(const std::string& user, const std::string& full,
                                          std::string_view text, Instant now, Outbox& out);
   void load_own_setting(const UserSetting& setting);
+  // A schedule input of `user` changed: compile again, and tell them when it is in force.
+  void recompile(const std::string& user, Outbox& out);
+  // "a@x, b@y c@z" → bare JIDs, lower-case; nullopt names the first bad one in `bad`.
+  static std::optional<std::set<std::string>> jid_list(std::string_view text, std::string& bad);
   bool admin_set(const std::string& bare, const std::string& key) const;
   const std::string* own_value(const std::string& bare, const std::string& key) const;
   void set_own(const std::string& bare, const std::string& key, const std::string& value);

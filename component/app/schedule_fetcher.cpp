@@ -195,6 +195,7 @@ std::optional<std::chrono::seconds> refresh_hint(const std::string& body) {
 struct ScheduleFetcher::Transfer {
   ScheduleFetcher* owner = nullptr;
   std::string key;
+  std::string url;        // as given to fetch(): tells the caller which URL a result is for
   std::string shown_url;  // scheme://host/…
   std::string host;
   std::unique_ptr<CURL, EasyDeleter> easy;
@@ -316,6 +317,7 @@ ScheduleFetcher::~ScheduleFetcher() {
 }
 
 void ScheduleFetcher::cancel(const std::string& key) {
+  std::erase_if(done_, [&](const FetchResult& r) { return r.key == key; });
   auto it = transfers_.find(key);
   if (it == transfers_.end()) return;
   curl_multi_remove_handle(multi_.get(), it->second->easy.get());
@@ -325,7 +327,7 @@ void ScheduleFetcher::cancel(const std::string& key) {
 void ScheduleFetcher::fetch(std::string key, std::string url, std::optional<Validators> cached) {
   cancel(key);
   auto refuse = [&](std::string message) {
-    done_.push_back({std::move(key), FetchError{std::move(message), false, std::nullopt}});
+    done_.push_back({std::move(key), url, FetchError{std::move(message), false, std::nullopt}});
   };
 
   // Parse before curl sees it: the scheme decides what is allowed, the host is what may be shown.
@@ -360,6 +362,7 @@ void ScheduleFetcher::fetch(std::string key, std::string url, std::optional<Vali
   auto t = std::make_unique<Transfer>();
   t->owner = this;
   t->key = key;
+  t->url = url;
   t->host = host;
   t->shown_url = display_url(scheme, host);
   t->easy.reset(curl_easy_init());
@@ -460,7 +463,7 @@ void ScheduleFetcher::finish(Transfer& t, int curl_code) {
   const std::string& where = t.shown_url;
   auto error = [&](std::string message, bool retryable,
                    std::optional<std::chrono::seconds> retry_after = std::nullopt) {
-    done_.push_back({t.key, FetchError{std::move(message), retryable, retry_after}});
+    done_.push_back({t.key, t.url, FetchError{std::move(message), retryable, retry_after}});
   };
   // With several addresses (IPv4 and IPv6, happy eyeballs) one may be refused while another
   // connects: only a failed transfer is blamed on the guard.
@@ -504,7 +507,7 @@ void ScheduleFetcher::finish(Transfer& t, int curl_code) {
   long status = 0;
   curl_easy_getinfo(t.easy.get(), CURLINFO_RESPONSE_CODE, &status);
   if (status == 304) {
-    done_.push_back({t.key, FetchNotModified{}});
+    done_.push_back({t.key, t.url, FetchNotModified{}});
     return;
   }
   if (status == 429 || status >= 500) {
@@ -523,7 +526,7 @@ void ScheduleFetcher::finish(Transfer& t, int curl_code) {
   ok.validators.last_modified = header(t.easy.get(), "Last-Modified").value_or("");
   ok.refresh_hint = refresh_hint(t.body);
   ok.body = std::move(t.body);
-  done_.push_back({t.key, std::move(ok)});
+  done_.push_back({t.key, t.url, std::move(ok)});
 }
 
 }  // namespace concierge::app

@@ -54,6 +54,7 @@ using FetchOutcome = std::variant<FetchOk, FetchNotModified, FetchError>;
 
 struct FetchResult {
   std::string key;  // as given to fetch()
+  std::string url;  // as given to fetch()
   FetchOutcome outcome;
 };
 
@@ -77,11 +78,12 @@ class ScheduleFetcher {
   ScheduleFetcher& operator=(ScheduleFetcher&&) = delete;
 
   // Starts fetching url for key (the user's bare JID). webcal:// is fetched as https://; http://
-  // only with allow_private. A second fetch for a key still in flight replaces the first (whose
-  // result is dropped; one already waiting in take_done() stays). A URL refused at once yields
+  // only with allow_private. A second fetch for a key replaces the first (whose result is dropped,
+  // also one already waiting in take_done()). A URL refused at once yields
   // its error through take_done().
   void fetch(std::string key, std::string url, std::optional<Validators> cached);
-  // Abandons key's fetch, if any; no result is reported for it.
+  // Abandons key's fetch, if any; no result is reported for it (nor one still waiting in
+  // take_done()).
   void cancel(const std::string& key);
 
   // The descriptors to poll now (changes after every call below).

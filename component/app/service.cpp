@@ -118,6 +118,11 @@ void Service::on_connected() {
   flush(outbox_);
   const std::string status = "connected to " + config_.component.host + ":" +
                              std::to_string(config_.component.port) + " as " + config_.component.jid;
+  tell_status(status);
+}
+
+void Service::tell_status(const std::string& status) {
+  status_ = status;
   if (!told_ready_) {
     told_ready_ = true;
     systemd_.ready(status);
@@ -147,12 +152,7 @@ void Service::on_disconnected(const xmpp::Disconnect& d) {
   log_.warn((d.was_connected ? "lost the connection: " : "could not connect: ") + why +
             "; retrying in " + std::to_string(delay.count()) + " ms");
   const std::string status = "not connected (" + why + "); retrying";
-  if (!told_ready_) {
-    told_ready_ = true;
-    systemd_.ready(status);
-  } else {
-    systemd_.status(status);
-  }
+  tell_status(status);
   reconnect_at_ = Clock::now() + delay;
 }
 
@@ -195,7 +195,7 @@ void Service::flush(core::Outbox& out) {
     for (auto& r : out.releases) releases_.push_back(std::move(r));
   }
   out.clear();
-  for (const auto& jid : changed) fetch_schedule(jid);
+  for (const auto& jid : changed) update_schedule(jid, false);
   for (const auto& request : admin) {
     std::string text;
     if (request.kind == core::Outbox::AdminRequest::Kind::reload) {
@@ -246,27 +246,40 @@ void Service::send_releases(Clock::time_point now) {
   release_pings_[id] = std::move(batch);
 }
 
-void Service::fetch_schedule(const std::string& jid) {
-  const auto source = router_.schedule_source(jid);
-  if (!source) {
-    calendars_.erase(jid);
-    fetcher_.cancel(jid);
-    return;
-  }
-  if (source->url.empty()) {
-    calendars_.erase(jid);
-    fetcher_.cancel(jid);
+void Service::queue_compile(const std::string& jid) {
+  if (std::find(compile_queue_.begin(), compile_queue_.end(), jid) == compile_queue_.end()) {
     compile_queue_.push_back(jid);
+  }
+}
+
+void Service::start_fetch(const std::string& jid, CalendarState& state, const std::string& url,
+                          bool conditional) {
+  state.fetching = url;
+  state.next_fetch = Clock::time_point::max();  // set again when the result is in
+  fetcher_.fetch(jid, url, conditional ? std::optional<Validators>(state.validators) : std::nullopt);
+}
+
+void Service::update_schedule(const std::string& jid, bool refetch) {
+  const auto source = router_.schedule_source(jid);
+  if (!source || (source->url.empty() && !source->pending)) {
+    // No URL of record (any more): nothing to fetch or keep.
+    calendars_.erase(jid);
+    fetcher_.cancel(jid);
+  }
+  if (!source) return;
+  if (source->url.empty()) {
+    queue_compile(jid);  // hours, a file, an upload (a URL still of record keeps its state)
     return;
   }
   CalendarState& state = calendars_[jid];
-  state.fetching = source->url;
-  state.next_fetch = Clock::time_point::max();  // set again when the result is in
-  // A calendar the user just gave is fetched whole: it must be compiled to be accepted.
-  const bool conditional = state.url == source->url &&
-                           (!state.text.empty() || !state.fresh.empty()) && !source->pending;
-  fetcher_.fetch(jid, source->url,
-                 conditional ? std::optional<Validators>(state.validators) : std::nullopt);
+  if (source->pending || state.url != source->url) {
+    // A calendar the user just gave is fetched whole: it must compile to be accepted.
+    start_fetch(jid, state, source->url, false);
+    return;
+  }
+  const bool cached = !state.text.empty() || !state.fresh.empty();
+  if (cached) queue_compile(jid);  // a setting may have changed: the cached body with it
+  if (refetch || !cached) start_fetch(jid, state, source->url, !state.text.empty());
 }
 
 void Service::fetch_due(Clock::time_point now) {
@@ -276,14 +289,22 @@ void Service::fetch_due(Clock::time_point now) {
   for (const auto& [jid, state] : calendars_) {
     if (now >= state.next_fetch) due.push_back(jid);
   }
-  for (const auto& jid : due) fetch_schedule(jid);
+  for (const auto& jid : due) {
+    const auto source = router_.schedule_source(jid);
+    auto state = calendars_.find(jid);
+    if (!source || source->url.empty() || source->pending || state->second.url != source->url) {
+      update_schedule(jid, false);  // the source changed meanwhile
+    } else {
+      start_fetch(jid, state->second, source->url, !state->second.text.empty());
+    }
+  }
 }
 
 void Service::collect_fetches(Clock::time_point now) {
   for (auto& result : fetcher_.take_done()) {
     const std::string& jid = result.key;
     auto it = calendars_.find(jid);
-    if (it == calendars_.end()) continue;  // unenrolled, or no URL any more
+    if (it == calendars_.end() || it->second.fetching != result.url) continue;  // stale
     CalendarState& state = it->second;
     const std::string url = std::exchange(state.fetching, std::string());
     RefetchInput plan{.outcome = RefetchInput::Outcome::fresh,
@@ -292,14 +313,17 @@ void Service::collect_fetches(Clock::time_point now) {
                       .failures = 0,
                       .refresh = std::chrono::duration_cast<std::chrono::seconds>(config_.schedule.refresh)};
     if (auto* ok = std::get_if<FetchOk>(&result.outcome)) {
-      if (state.url != url) state.text.clear();
+      if (state.url != url) {
+        state.text.clear();
+        state.validators = {};
+      }
       state.url = url;
       state.fresh = std::move(ok->body);
-      state.validators = ok->validators;
+      state.fresh_validators = ok->validators;
       state.hint = ok->refresh_hint;
       plan.hint = state.hint;
       state.failures = 0;
-      compile_queue_.push_back(jid);
+      queue_compile(jid);
     } else if (std::holds_alternative<FetchNotModified>(result.outcome)) {
       plan.outcome = RefetchInput::Outcome::not_modified;
       state.failures = 0;
@@ -327,7 +351,6 @@ void Service::collect_fetches(Clock::time_point now) {
 }
 
 void Service::queue_schedules(bool refetch) {
-  compile_queue_.clear();
   std::set<std::string> users;
   for (const auto& jid : router_.schedule_users()) users.insert(jid);
   for (auto it = calendars_.begin(); it != calendars_.end();) {
@@ -338,16 +361,9 @@ void Service::queue_schedules(bool refetch) {
       ++it;
     }
   }
-  for (const auto& jid : users) {
-    auto state = calendars_.find(jid);
-    const auto source = router_.schedule_source(jid);
-    if (refetch || state == calendars_.end() || !source || state->second.url != source->url) {
-      fetch_schedule(jid);  // compiles at once when there is no URL
-    } else if (!state->second.text.empty()) {
-      state->second.fresh.clear();
-      compile_queue_.push_back(jid);  // the window rolls daily: recompile the last good one
-    }
-  }
+  // Compiles each from what is at hand (the window rolls daily); `refetch` also asks every URL
+  // again now.
+  for (const auto& jid : users) update_schedule(jid, refetch);
   next_recompile_ = Clock::now() + std::chrono::hours(24);
 }
 
@@ -386,6 +402,7 @@ void Service::compile_next() {
       return;  // not fetched (yet): the fetch's result brings it back here
     }
     request.calendar = state->second.fresh.empty() ? state->second.text : state->second.fresh;
+    compiling_calendar_ = request.calendar;
   } else if (!source->path.empty()) {
     // A file path: admins only (DESIGN §11).
     std::ifstream in(source->path, std::ios::binary);
@@ -410,6 +427,8 @@ void Service::compile_next() {
   if (worker_->start(request)) {
     compiling_ = jid;
     compiling_source_ = *source;
+  } else {
+    compiling_calendar_.clear();
   }
 }
 
@@ -422,15 +441,23 @@ void Service::collect_schedule(Clock::time_point now) {
   if (!outcome->ok()) {
     log_.error("schedule of " + jid + " is unusable: " + outcome->error() +
                "; the previous schedule stays in force");
-    if (auto state = calendars_.find(jid); state != calendars_.end()) state->second.fresh.clear();
+    const std::string compiled = std::move(compiling_calendar_);
+    compiling_calendar_.clear();
+    if (auto state = calendars_.find(jid);
+        state != calendars_.end() && !compiled.empty() && state->second.fresh == compiled) {
+      state->second.fresh.clear();  // bad: the next fetch brings it again (or a fixed one)
+    }
     router_.schedule_failed(jid, source, outcome->error(), wall_now(), outbox_);
     flush(outbox_);
     return;
   }
-  if (auto state = calendars_.find(jid);
-      state != calendars_.end() && state->second.url == source.url && !state->second.fresh.empty()) {
+  const std::string compiled = std::move(compiling_calendar_);
+  compiling_calendar_.clear();
+  if (auto state = calendars_.find(jid); state != calendars_.end() && state->second.url == source.url &&
+                                         !compiled.empty() && state->second.fresh == compiled) {
     state->second.text = std::move(state->second.fresh);  // the new body is good
     state->second.fresh.clear();
+    state->second.validators = state->second.fresh_validators;
   }
   for (const auto& w : outcome->value().warnings()) log_.warn("schedule of " + jid + ": " + w);
   log_.info("schedule of " + jid + " compiled: " +
@@ -492,14 +519,14 @@ void Service::keepalive(Clock::time_point now) {
 }
 
 std::string Service::reload() {
-  if (told_ready_) systemd_.reloading();
-  struct ReadyAgain {
-    SystemdNotifier& systemd;
-    bool told;
-    ~ReadyAgain() {
-      if (told) systemd.ready("reloaded the config");
-    }
-  } ready_again{systemd_, told_ready_};
+  if (!told_ready_) return reload_config();
+  systemd_.reloading();
+  std::string outcome = reload_config();
+  systemd_.ready(status_ + "; " + outcome);
+  return outcome;
+}
+
+std::string Service::reload_config() {
   auto parsed = config::parse_file(config_path_);
   if (auto* errors = std::get_if<std::vector<config::Error>>(&parsed)) {
     for (const auto& e : *errors) log_.error("reload: " + e.to_string());

@@ -71,6 +71,8 @@ class Service {
   void flush(core::Outbox& out);
   // Re-reads the config (SIGHUP, or the admin's reload); returns what happened, in words.
   std::string reload();
+  std::string reload_config();
+  void tell_status(const std::string& status);  // systemd's STATUS= (READY=1 the first time)
   void keepalive(std::chrono::steady_clock::time_point now);
   void send_paced(std::chrono::steady_clock::time_point now);
   void send_releases(std::chrono::steady_clock::time_point now);
@@ -79,9 +81,13 @@ class Service {
   void queue_schedules(bool refetch);
   void compile_next();
   void collect_schedule(std::chrono::steady_clock::time_point now);
-  // Schedule URLs (config users' https calendars, users' own): fetched, then compiled. A user
-  // without a URL is compiled straight away.
-  void fetch_schedule(const std::string& jid);
+  // Something of `jid`'s schedule changed (a setting, a calendar, a reload): compile it again
+  // from what is at hand, and fetch a new or uncached URL — or, with `refetch`, any URL — now.
+  void update_schedule(const std::string& jid, bool refetch);
+  struct CalendarState;
+  void start_fetch(const std::string& jid, CalendarState& state, const std::string& url,
+                   bool conditional);
+  void queue_compile(const std::string& jid);
   void collect_fetches(std::chrono::steady_clock::time_point now);
   void fetch_due(std::chrono::steady_clock::time_point now);
   void run_core_timers(std::chrono::steady_clock::time_point now);
@@ -110,7 +116,8 @@ class Service {
     std::string url;       // the URL `text` came from
     std::string text;      // its last body that compiled (what a daily recompile uses)
     std::string fresh;     // a newer body, compiling; it replaces `text` only if it compiles
-    Validators validators;  // of the newest body: an unchanged bad file is not fetched again
+    Validators validators;        // of `text`: conditional requests ask about the good body
+    Validators fresh_validators;  // of `fresh`, taken over when it compiles
     std::string fetching;  // the URL in flight, if any
     std::optional<std::chrono::seconds> hint;
     int failures = 0;      // consecutive
@@ -121,6 +128,7 @@ class Service {
   std::deque<std::string> compile_queue_;  // bare JIDs
   std::string compiling_;                  // the user whose schedule is in the worker
   core::ScheduleSource compiling_source_;  // what it was compiled from
+  std::string compiling_calendar_;         // the URL body being compiled, if any
   std::chrono::steady_clock::time_point next_recompile_{};
   core::Outbox outbox_;
   // systemd (Type=notify): READY=1 once the first connection attempt ended either way (a
@@ -128,6 +136,7 @@ class Service {
   // the connection, WATCHDOG=1 from the loop.
   SystemdNotifier systemd_;
   bool told_ready_ = false;
+  std::string status_;  // the connection, as last told
   std::chrono::steady_clock::time_point next_watchdog_{};
   xmpp::ComponentConnection connection_;
   std::mt19937_64 random_{std::random_device{}()};

@@ -242,6 +242,11 @@ bool Router::handle_adhoc(const xmpp::Element& stanza, const Addressing& a, Inst
     out.send(std::move(reply));
     return true;
   }
+  if (!limiter_.allow(user, now)) {
+    refuse(stanza, Refusal::rate_limited, "You are sending too fast; wait a minute and send again.",
+           out);
+    return true;
+  }
   auto text = run_command(user, a.from.full_string(), *line, now, out);
   result.set_attr("status", "completed");
   result.add_child(xmpp::make_text("note", text.value_or("Done."), {{"type", "info"}}));

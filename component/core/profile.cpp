@@ -172,7 +172,9 @@ std::vector<std::string> Router::schedule_users() const {
 void Router::schedule_compiled(const std::string& bare, const ScheduleSource& used,
                                std::shared_ptr<const ical::Schedule> schedule, Instant now,
                                Outbox& out) {
-  if (!enrolled(bare)) return;
+  // A result for a source no longer current (the user changed it meanwhile) is not applied:
+  // the compile of the current one follows.
+  if (schedule_source(bare) != std::optional<ScheduleSource>(used)) return;
   auto pending = pending_calendar_.find(bare);
   if (used.pending && pending != pending_calendar_.end() && pending->second.url == used.url &&
       pending->second.upload == used.upload) {
@@ -199,7 +201,7 @@ void Router::schedule_compiled(const std::string& bare, const ScheduleSource& us
 void Router::schedule_failed(const std::string& bare, const ScheduleSource& used,
                              const std::string& why, Instant now, Outbox& out) {
   (void)now;
-  if (!enrolled(bare)) return;
+  if (schedule_source(bare) != std::optional<ScheduleSource>(used)) return;  // out of date
   auto pending = pending_calendar_.find(bare);
   const bool was_pending = used.pending && pending != pending_calendar_.end() &&
                            pending->second.url == used.url && pending->second.upload == used.upload;

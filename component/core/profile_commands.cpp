@@ -19,12 +19,15 @@ std::string rest_of(std::string_view command) {
   return space == std::string_view::npos ? std::string() : trim(command.substr(space + 1));
 }
 
-// A URL as it may be shown: scheme and host only (URLs are secrets, DESIGN §11).
+// A URL as it may be shown: scheme and host only — no user:password@, path or query (URLs are
+// secrets, DESIGN §11).
 std::string url_for_display(const std::string& url) {
   const auto scheme_end = url.find("://");
   if (scheme_end == std::string::npos) return "(a URL)";
-  const auto host_end = url.find_first_of("/?#", scheme_end + 3);
-  return url.substr(0, host_end) + (host_end == std::string::npos ? "" : "/…");
+  const auto host_end = std::min(url.size(), url.find_first_of("/?#", scheme_end + 3));
+  std::string authority = url.substr(scheme_end + 3, host_end - scheme_end - 3);
+  if (const auto at = authority.rfind('@'); at != std::string::npos) authority.erase(0, at + 1);
+  return url.substr(0, scheme_end + 3) + authority + (host_end == url.size() ? "" : "/…");
 }
 
 std::string join(const std::set<std::string>& items) {
@@ -60,8 +63,7 @@ std::optional<std::string> Router::profile_command(const std::string& user,
     }
     if (auto problem = check_calendar_url(url, settings_.allow_private_urls)) return *problem;
     const bool again = self_enrolled_.count(user) != 0;
-    enrol(user, zone, url, now, out);
-    if (!url.empty()) awaiting_schedule_.insert(user);
+    enrol(user, zone, url.empty() ? std::nullopt : std::optional<std::string>(url), now, out);
     return std::string(again ? "Your enrolment is updated" : "You are enrolled") +
            " (time zone " + zone + "). Others now reach you through " +
            xmpp::proxy_jid(*xmpp::Jid::parse(user), settings_.component_domain)->bare_string() +
@@ -85,6 +87,7 @@ std::optional<std::string> Router::profile_command(const std::string& user,
     std::string text = "Your settings:\n  time zone: " + s->zone +
                        "\n  calendar: " +
                        (s->pending ? std::string("a new one is being read")
+                        : admin_set(user, "calendar") ? std::string("set by your admin")
                         : !s->upload.empty() ? std::string("uploaded")
                         : !s->url.empty()    ? url_for_display(s->url)
                         : !s->path.empty()   ? std::string("a file of your admin's")

@@ -168,20 +168,29 @@ bool Router::handle_registration(const xmpp::Element& stanza, const Addressing& 
   }
   ++stats_.answered;
   out.send(iq_result(stanza));
-  enrol(bare, timezone, url, now, out);
+  enrol(bare, timezone, std::optional<std::string>(url), now, out);
   return true;
 }
 
-void Router::enrol(const std::string& bare, const std::string& timezone, const std::string& url,
-                   Instant now, Outbox& out) {
+void Router::enrol(const std::string& bare, const std::string& timezone,
+                   const std::optional<std::string>& url, Instant now, Outbox& out) {
   auto [it, inserted] = self_enrolled_.try_emplace(bare);
   Enrolment& e = it->second;
   e.jid = bare;
   e.timezone = timezone;
-  e.calendar_url = url;
   if (inserted) e.enrolled_at = now;
+  if (url && url->empty() && !e.calendar_url.empty()) {
+    e.calendar_url.clear();  // the form's URL field emptied: no URL (an upload stays)
+    pending_calendar_.erase(bare);
+  }
   store_.put_enrolment(e);
-  out.schedule_changed.push_back(bare);
+  if (url && !url->empty() && *url != e.calendar_url) {
+    // A new URL is pending like any other new calendar: it replaces the one in force only
+    // once it compiles (profile.cpp).
+    pending_calendar_[bare] = PendingCalendar{*url, ""};
+  }
+  recompile(bare, out);
+  if (!(url && !url->empty())) awaiting_schedule_.erase(bare);  // no new calendar to report on
   out.log(LogLevel::info, std::string(inserted ? "enrolled " : "updated the enrolment of ") + bare);
   // XEP-0100: the gateway asks for the user's presence once registration succeeds.
   const SubscriptionState& s = subscription(bare);

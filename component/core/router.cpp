@@ -302,7 +302,10 @@ void Router::handle_command(const xmpp::Element& stanza, Instant now, Outbox& ou
   auto from = xmpp::Jid::parse(stanza.attr("from"));
   if (from) {
     const std::string user = lower(from->bare_string());
-    auto text = run_command(user, from->full_string(), *body, now, out);
+    // Commands count against the sender's rate like messages: each may fetch or compile.
+    auto text = limiter_.allow(user, now)
+                    ? run_command(user, from->full_string(), *body, now, out)
+                    : std::optional<std::string>("You are sending too fast; wait a minute and send again.");
     if (text) {
       xmpp::Element reply("message");
       reply.set_attr("from", settings_.component_domain);

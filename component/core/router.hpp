@@ -55,6 +55,7 @@ struct ScheduleSource {
   // A calendar the user just gave: it replaces the one in force only once it compiles.
   bool pending = false;
   bool has_calendar() const { return !url.empty() || !path.empty() || !upload.empty(); }
+  friend bool operator==(const ScheduleSource&, const ScheduleSource&) = default;
 };
 
 // Why a calendar URL a user gives is refused (DESIGN §11: https or webcal; plain http only with
@@ -198,7 +199,9 @@ class Router {
   // XEP-0077 on the component; nullopt when `stanza` is no registration request.
   bool handle_registration(const xmpp::Element& stanza, const Addressing& a, Instant now,
                            Outbox& out);
-  void enrol(const std::string& bare, const std::string& timezone, const std::string& url,
+  // `url`: nullopt keeps the calendar; empty removes the URL; another URL becomes pending.
+  void enrol(const std::string& bare, const std::string& timezone,
+             const std::optional<std::string>& url,
              Instant now, Outbox& out);
   void unenrol(const std::string& bare, Outbox& out);
   void ask_subscription(const std::string& bare, Outbox& out, bool paced);

@@ -290,6 +290,12 @@ class CalendarUrls(CommandsBase):
             time.sleep(0.1)
         self.assertTrue(any(h.get("If-None-Match") == '"v1"' for h in cal.hits("/d.ics")), cal.requests)
         self.assertTrue(self.concierge.wait_log(f"schedule of {DAVE}: calendar not modified", WAIT))
+        # A setting changes the meaning of the cached calendar at once (no new fetch needed):
+        # read as a personal calendar, its all-day event is an appointment — busy.
+        self.assertEqual(self.chat(self.dave, "kind personal"), "Your calendar now counts as a personal calendar.")
+        self.assertIn("You are busy", self.notice(self.dave, "Concierge: your schedule is in force."))
+        self.chat(self.dave, "kind work")
+        self.assertIn("You are working", self.notice(self.dave, "Concierge: your schedule is in force."))
 
         # The publisher breaks the file: dave is told once, the old schedule stays.
         cal.answers["/d.ics"] = (200, {"ETag": '"v2"'}, b"BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nDTSTART:2026")

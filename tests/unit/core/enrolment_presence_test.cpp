@@ -71,7 +71,13 @@ TEST_F(EnrolmentTest, RegistrationEnrolsStoresAndAsksForPresenceSubscription) {
   auto stored = store.enrolment("alice@example.org");
   ASSERT_TRUE(stored);
   EXPECT_EQ(stored->timezone, "Europe/Berlin");
-  EXPECT_EQ(stored->calendar_url, "https://cal.example.org/alice.ics");
+  EXPECT_EQ(stored->calendar_url, "") << "the URL is pending until its calendar compiles";
+  auto source = router->schedule_source("alice@example.org");
+  ASSERT_TRUE(source);
+  EXPECT_TRUE(source->pending);
+  EXPECT_EQ(source->url, "https://cal.example.org/alice.ics");
+  router->schedule_compiled("alice@example.org", *source, nullptr, Instant{}, out);
+  EXPECT_EQ(store.enrolment("alice@example.org")->calendar_url, "https://cal.example.org/alice.ics");
   // The enrolment survives a restart (a new router over the same store).
   Router restarted(settings(), store);
   EXPECT_TRUE(restarted.enrolled("alice@example.org"));

@@ -217,8 +217,11 @@ TEST_F(ProfileTest, ANewCalendarIsPendingUntilItCompilesAndABadOneKeepsTheOld) {
 
 TEST_F(ProfileTest, ARefreshThatKeepsFailingIsToldOncePerProblem) {
   say("alice@example.org", "enrol Europe/Berlin https://cal.example.org/a.ics");
+  auto pending = *router->schedule_source("alice@example.org");
+  EXPECT_TRUE(pending.pending) << "a URL given at enrolment is new like any other";
+  router->schedule_compiled("alice@example.org", pending, compiled(pending, now), now, out);
   const auto source = *router->schedule_source("alice@example.org");
-  EXPECT_FALSE(source.pending) << "the enrolment's URL is the user's calendar of record";
+  EXPECT_FALSE(source.pending) << "now the user's calendar of record";
   int told = 0;
   for (const char* why : {"timeout", "timeout", "HTTP 503", "HTTP 503"}) {
     out.clear();
@@ -226,6 +229,59 @@ TEST_F(ProfileTest, ARefreshThatKeepsFailingIsToldOncePerProblem) {
     told += static_cast<int>(out.stanzas.size());
   }
   EXPECT_EQ(told, 2);
+}
+
+TEST_F(ProfileTest, EnrolAgainKeepsTheCalendarAndABadNewUrlKeepsTheOldOne) {
+  say("alice@example.org", "enrol Europe/Berlin https://cal.example.org/good.ics");
+  auto good = *router->schedule_source("alice@example.org");
+  router->schedule_compiled("alice@example.org", good, compiled(good, now), now, out);
+  say("alice@example.org", "enrol Europe/Paris");
+  auto now_source = *router->schedule_source("alice@example.org");
+  EXPECT_EQ(now_source.zone, "Europe/Paris");
+  EXPECT_EQ(now_source.url, "https://cal.example.org/good.ics") << "enrol without a URL keeps it";
+  say("alice@example.org", "enrol Europe/Paris https://cal.example.org/typo.ics");
+  auto typo = *router->schedule_source("alice@example.org");
+  ASSERT_TRUE(typo.pending);
+  out.clear();
+  router->schedule_failed("alice@example.org", typo, "it could not be fetched: HTTP 404", now, out);
+  EXPECT_EQ(router->schedule_source("alice@example.org")->url, "https://cal.example.org/good.ics");
+  EXPECT_FALSE(router->schedule_source("alice@example.org")->pending);
+}
+
+TEST_F(ProfileTest, AResultForASourceChangedMeanwhileIsIgnored) {
+  say("alice@example.org", "enrol Europe/Berlin");
+  say("alice@example.org", "calendar https://cal.example.org/u2.ics");
+  const auto u2 = *router->schedule_source("alice@example.org");
+  say("alice@example.org", "calendar https://cal.example.org/u3.ics");
+  out.clear();
+  router->schedule_compiled("alice@example.org", u2, compiled(u2, now), now, out);
+  EXPECT_TRUE(out.stanzas.empty()) << "nobody is told U2 is in force: U3 is what they gave last";
+  router->schedule_failed("alice@example.org", u2, "HTTP 404", now, out);
+  EXPECT_TRUE(out.stanzas.empty());
+  EXPECT_EQ(router->schedule_source("alice@example.org")->url, "https://cal.example.org/u3.ics");
+  EXPECT_TRUE(router->schedule_source("alice@example.org")->pending);
+}
+
+TEST_F(ProfileTest, SettingsShowACalendarUrlAsSchemeAndHostOnly) {
+  say("alice@example.org", "enrol Europe/Berlin https://user:token@cal.example.org:8443/private/a.ics?key=s3cret");
+  auto source = *router->schedule_source("alice@example.org");
+  router->schedule_compiled("alice@example.org", source, nullptr, now, out);
+  const std::string settings = say("alice@example.org", "settings");
+  EXPECT_NE(settings.find("calendar: https://cal.example.org:8443/…\n"), std::string::npos) << settings;
+  for (const char* secret : {"user", "token", "private", "s3cret"}) {
+    EXPECT_EQ(settings.find(secret), std::string::npos) << secret;
+  }
+}
+
+TEST_F(ProfileTest, CommandsCountAgainstTheSendersRate) {
+  Settings s = settings();
+  s.messages_per_sender_per_minute = 3;
+  router = std::make_unique<Router>(s, store);
+  for (int i = 0; i < 3; ++i) EXPECT_NE(say("bob@example.org", "status"), "<no answer>");
+  EXPECT_EQ(say("bob@example.org", "status"), "You are sending too fast; wait a minute and send again.");
+  EXPECT_EQ(submit("bob@example.org", "status", {}), "<error>");
+  now += 1min;
+  EXPECT_NE(say("bob@example.org", "status").find("You are"), std::string::npos);
 }
 
 TEST_F(ProfileTest, AlwaysThroughAndUrgentPolicyDecideUrgentMessages) {

@@ -284,6 +284,35 @@ TEST_F(ProfileTest, CommandsCountAgainstTheSendersRate) {
   EXPECT_NE(say("bob@example.org", "status").find("You are"), std::string::npos);
 }
 
+// The week view across DST changes: Berlin springs forward at 02:00 on Sun 2027-03-28;
+// Santiago's clocks jump from 00:00 to 01:00 on Sun 2026-09-06 (that local midnight never is).
+TEST_F(ProfileTest, TheWeekViewKeepsLocalHoursAcrossDaylightSavingChanges) {
+  struct Case {
+    const char* zone;
+    Instant at;
+    const char* sunday;
+  };
+  for (const Case& c : {Case{"Europe/Berlin", Instant{std::chrono::sys_days{std::chrono::year{2027} / 3 / 25}} + 12h,
+                             "Sun 28 Mar: 09:00-17:00"},
+                        Case{"America/Santiago", Instant{std::chrono::sys_days{std::chrono::year{2026} / 9 / 3}} + 15h,
+                             "Sun  6 Sep: 09:00-17:00"}}) {
+    now = c.at;
+    say("alice@example.org", std::string("enrol ") + c.zone);
+    say("alice@example.org", "hours Mon-Sun 09:00-17:00");
+    const auto source = *router->schedule_source("alice@example.org");
+    router->schedule_compiled("alice@example.org", source, compiled(source, now), now, out);
+    const std::string status = say("alice@example.org", "status");
+    EXPECT_NE(status.find(c.sunday), std::string::npos) << c.zone << "\n" << status;
+    std::size_t days = 0;
+    for (std::size_t at = status.find(": 09:00-17:00"); at != std::string::npos;
+         at = status.find(": 09:00-17:00", at + 1)) {
+      ++days;
+    }
+    EXPECT_EQ(days, 7u) << c.zone << "\n" << status;
+    say("alice@example.org", "unenrol");
+  }
+}
+
 TEST_F(ProfileTest, AlwaysThroughAndUrgentPolicyDecideUrgentMessages) {
   say("alice@example.org", "enrol Europe/Berlin");
   say("alice@example.org", "hours Sat 09:00-10:00");  // off on Monday

@@ -40,14 +40,18 @@ class CalendarServer:
     """A local HTTP server whose answer for each path the test sets; records every request."""
 
     def __init__(self):
-        self.answers: dict[str, tuple[int, dict, bytes]] = {}
+        self.answers: dict[str, tuple[int, dict, bytes]] = {}  # status 0: never answer
         self.requests: list[tuple[str, dict]] = []
+        self.stopping = threading.Event()
         owner = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_GET(self):  # noqa: N802
                 owner.requests.append((self.path, dict(self.headers)))
                 status, headers, payload = owner.answers.get(self.path, (404, {}, b"no such calendar"))
+                if status == 0:
+                    owner.stopping.wait(60)  # a server that accepts and never answers
+                    return
                 if status == 200 and headers.get("ETag") and self.headers.get("If-None-Match") == headers["ETag"]:
                     status, payload = 304, b""
                 self.send_response(status)
@@ -61,6 +65,7 @@ class CalendarServer:
                 pass
 
         self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
 
     def url(self, path: str, scheme: str = "http") -> str:
@@ -70,6 +75,7 @@ class CalendarServer:
         return [h for p, h in self.requests if p == path]
 
     def stop(self):
+        self.stopping.set()
         self.httpd.shutdown()
         self.httpd.server_close()
 
@@ -328,6 +334,14 @@ class CalendarUrls(CommandsBase):
         while time.monotonic() < deadline + 3 * WAIT and len(cal.hits("/d.ics")) <= hits:
             time.sleep(0.1)
         self.assertGreater(len(cal.hits("/d.ics")), hits, "the old URL is still the one refreshed")
+
+        # A server that never answers: given up after the 30 s total time limit, the old
+        # schedule stays.
+        cal.answers["/slow.ics"] = (0, {}, b"")
+        self.assertIn("Fetching your calendar", self.chat(self.dave, f"calendar {cal.url('/slow.ics')}"))
+        told = self.notice(self.dave, "Concierge: your new calendar cannot be used: it could not be fetched", 45)
+        self.assertIn("took too long to answer", told)
+        self.assertTrue(self.chat(self.dave, "status").startswith("You are working"))
 
 
 class PrivateUrlsRefused(CommandsBase):

@@ -39,8 +39,25 @@ std::optional<std::set<std::string>> Router::jid_list(std::string_view text, std
   return jids;
 }
 
+void Router::set_pending(const std::string& bare, std::optional<PendingCalendar> pending) {
+  // Kept in the store too: a user told "you will hear" hears, even across a restart.
+  store_.remove_setting(bare, "pending_url");
+  store_.remove_setting(bare, "pending_upload");
+  if (!pending) {
+    pending_calendar_.erase(bare);
+    return;
+  }
+  if (!pending->url.empty()) store_.put_setting({bare, "pending_url", pending->url});
+  if (!pending->upload.empty()) store_.put_setting({bare, "pending_upload", pending->upload});
+  pending_calendar_[bare] = std::move(*pending);
+}
+
 void Router::load_own_setting(const UserSetting& setting) {
-  if (setting.key == "privacy") {
+  if (setting.key == "pending_url" || setting.key == "pending_upload") {
+    auto& pending = pending_calendar_[setting.jid];
+    (setting.key == "pending_url" ? pending.url : pending.upload) = setting.value;
+    awaiting_schedule_.insert(setting.jid);
+  } else if (setting.key == "privacy") {
     privacy_[setting.jid] = setting.value == "exact"  ? Settings::Privacy::exact
                             : setting.value == "none" ? Settings::Privacy::none
                                                       : Settings::Privacy::wait;
@@ -186,7 +203,7 @@ void Router::schedule_compiled(const std::string& bare, const ScheduleSource& us
     } else {
       set_own(bare, "calendar_url", used.url);
     }
-    pending_calendar_.erase(pending);
+    set_pending(bare, std::nullopt);
   }
   schedule_error_told_.erase(bare);
   set_schedule(bare, std::move(schedule), now, out);
@@ -205,7 +222,7 @@ void Router::schedule_failed(const std::string& bare, const ScheduleSource& used
   auto pending = pending_calendar_.find(bare);
   const bool was_pending = used.pending && pending != pending_calendar_.end() &&
                            pending->second.url == used.url && pending->second.upload == used.upload;
-  if (was_pending) pending_calendar_.erase(pending);
+  if (was_pending) set_pending(bare, std::nullopt);
   awaiting_schedule_.erase(bare);
   // Once per distinct problem for a calendar already in force (refreshes fail alike); always
   // for a new one the user just gave.

@@ -123,7 +123,7 @@ std::optional<std::string> Router::profile_command(const std::string& user,
         return std::string("Say \"calendar https://…/work.ics\" (your calendar's address), "
                            "\"calendar none\", or paste the .ics text as a message.");
       }
-      pending_calendar_.erase(user);
+      set_pending(user, std::nullopt);
       set_own(user, "calendar_upload", "");
       set_own(user, "calendar_url", "");
       if (auto e = self_enrolled_.find(user); e != self_enrolled_.end()) {
@@ -143,7 +143,7 @@ std::optional<std::string> Router::profile_command(const std::string& user,
       }
       p.upload = arg;
     }
-    pending_calendar_[user] = std::move(p);
+    set_pending(user, std::move(p));
     recompile(user, out);
     return std::string(word == "calendar" ? "Fetching your calendar" : "Reading your calendar") +
            "; you will hear when it is in force (or why it cannot be used).";

@@ -181,13 +181,13 @@ void Router::enrol(const std::string& bare, const std::string& timezone,
   if (inserted) e.enrolled_at = now;
   if (url && url->empty() && !e.calendar_url.empty()) {
     e.calendar_url.clear();  // the form's URL field emptied: no URL (an upload stays)
-    pending_calendar_.erase(bare);
+    set_pending(bare, std::nullopt);
   }
   store_.put_enrolment(e);
   if (url && !url->empty() && *url != e.calendar_url) {
     // A new URL is pending like any other new calendar: it replaces the one in force only
     // once it compiles (profile.cpp).
-    pending_calendar_[bare] = PendingCalendar{*url, ""};
+    set_pending(bare, PendingCalendar{*url, ""});
   }
   recompile(bare, out);
   if (!(url && !url->empty())) awaiting_schedule_.erase(bare);  // no new calendar to report on

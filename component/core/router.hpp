@@ -172,6 +172,8 @@ class Router {
   std::optional<std::string> run_command(const std::string& user, const std::string& full,
                                          std::string_view text, Instant now, Outbox& out);
   void load_own_setting(const UserSetting& setting);
+  struct PendingCalendar;
+  void set_pending(const std::string& bare, std::optional<PendingCalendar> pending);
   // A schedule input of `user` changed: compile again, and tell them when it is in force.
   void recompile(const std::string& user, Outbox& out);
   // "a@x, b@y c@z" → bare JIDs, lower-case; nullopt names the first bad one in `bad`.

@@ -41,7 +41,8 @@ struct ProxySubscription {
 // Keys: "privacy" (exact|wait|none), "block:<bare jid>" (value "1"), "timezone", "hours",
 // "calendar_kind" (work|personal), "calendar_url", "calendar_upload" (the .ics text),
 // "always_through" (comma-separated bare JIDs), "urgent_from" (always_through|anyone),
-// "subscribers" (served|nobody|comma-separated bare JIDs; absent: the user's own domain).
+// "subscribers" (served|nobody|comma-separated bare JIDs; absent: the user's own domain),
+// "pending_url" / "pending_upload" (a new calendar not compiled yet).
 struct UserSetting {
   std::string jid;  // bare
   std::string key;

@@ -248,6 +248,20 @@ TEST_F(ProfileTest, EnrolAgainKeepsTheCalendarAndABadNewUrlKeepsTheOldOne) {
   EXPECT_FALSE(router->schedule_source("alice@example.org")->pending);
 }
 
+TEST_F(ProfileTest, APendingCalendarSurvivesARestartAndIsStillReported) {
+  say("alice@example.org", "enrol Europe/Berlin");
+  say("alice@example.org", kIcs);
+  router = std::make_unique<Router>(settings(), store);
+  auto source = *router->schedule_source("alice@example.org");
+  ASSERT_TRUE(source.pending) << "the upload waits to be compiled after the restart";
+  out.clear();
+  router->schedule_compiled("alice@example.org", source, compiled(source, now), now, out);
+  ASSERT_EQ(out.stanzas.size(), 1u) << "alice still hears that it is in force";
+  router = std::make_unique<Router>(settings(), store);
+  EXPECT_FALSE(router->schedule_source("alice@example.org")->pending);
+  EXPECT_FALSE(router->schedule_source("alice@example.org")->upload.empty());
+}
+
 TEST_F(ProfileTest, AResultForASourceChangedMeanwhileIsIgnored) {
   say("alice@example.org", "enrol Europe/Berlin");
   say("alice@example.org", "calendar https://cal.example.org/u2.ics");

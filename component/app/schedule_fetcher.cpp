@@ -521,6 +521,9 @@ void ScheduleFetcher::finish(Transfer& t, int curl_code) {
                      std::to_string(status) + ")",
                  false);
   }
+  if (t.body.empty()) {
+    return error("the calendar at " + where + " is empty", false);
+  }
   FetchOk ok;
   ok.validators.etag = header(t.easy.get(), "ETag").value_or("");
   ok.validators.last_modified = header(t.easy.get(), "Last-Modified").value_or("");

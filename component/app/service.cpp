@@ -247,9 +247,7 @@ void Service::send_releases(Clock::time_point now) {
 }
 
 void Service::queue_compile(const std::string& jid) {
-  if (std::find(compile_queue_.begin(), compile_queue_.end(), jid) == compile_queue_.end()) {
-    compile_queue_.push_back(jid);
-  }
+  if (queued_.insert(jid).second) compile_queue_.push_back(jid);
 }
 
 void Service::start_fetch(const std::string& jid, CalendarState& state, const std::string& url,
@@ -272,14 +270,12 @@ void Service::update_schedule(const std::string& jid, bool refetch) {
     return;
   }
   CalendarState& state = calendars_[jid];
-  if (source->pending || state.url != source->url) {
-    // A calendar the user just gave is fetched whole: it must compile to be accepted.
-    start_fetch(jid, state, source->url, false);
-    return;
-  }
-  const bool cached = !state.text.empty() || !state.fresh.empty();
-  if (cached) queue_compile(jid);  // a setting may have changed: the cached body with it
-  if (refetch || !cached) start_fetch(jid, state, source->url, !state.text.empty());
+  const bool good = state.url == source->url && !state.text.empty();       // compiled before
+  const bool fresh = state.fresh_url == source->url && !state.fresh.empty();  // fetched, not yet
+  if (good || fresh) queue_compile(jid);  // a setting may have changed: the cached body with it
+  // A calendar the user just gave is fetched whole (it must compile to be accepted) unless its
+  // body is already here; one in force is asked again only when due or on `refetch`.
+  if (source->pending ? !fresh : (refetch || !good)) start_fetch(jid, state, source->url, good);
 }
 
 void Service::fetch_due(Clock::time_point now) {
@@ -292,7 +288,8 @@ void Service::fetch_due(Clock::time_point now) {
   for (const auto& jid : due) {
     const auto source = router_.schedule_source(jid);
     auto state = calendars_.find(jid);
-    if (!source || source->url.empty() || source->pending || state->second.url != source->url) {
+    if (!source || source->url.empty() || source->pending || state->second.url != source->url ||
+        state->second.text.empty()) {
       update_schedule(jid, false);  // the source changed meanwhile
     } else {
       start_fetch(jid, state->second, source->url, !state->second.text.empty());
@@ -313,11 +310,8 @@ void Service::collect_fetches(Clock::time_point now) {
                       .failures = 0,
                       .refresh = std::chrono::duration_cast<std::chrono::seconds>(config_.schedule.refresh)};
     if (auto* ok = std::get_if<FetchOk>(&result.outcome)) {
-      if (state.url != url) {
-        state.text.clear();
-        state.validators = {};
-      }
-      state.url = url;
+      // Kept apart from the body in force until it compiles (a bad new URL keeps the old one).
+      state.fresh_url = url;
       state.fresh = std::move(ok->body);
       state.fresh_validators = ok->validators;
       state.hint = ok->refresh_hint;
@@ -369,8 +363,10 @@ void Service::queue_schedules(bool refetch) {
 
 void Service::compile_next() {
   if (compiling_.size() || compile_queue_.empty()) return;
+  if (Clock::now() < next_compile_try_) return;
   const std::string jid = compile_queue_.front();
   compile_queue_.pop_front();
+  queued_.erase(jid);
   const auto source = router_.schedule_source(jid);
   if (!source) return;  // unenrolled meanwhile
   ical::CompileRequest request;
@@ -397,11 +393,15 @@ void Service::compile_next() {
     request.calendar = source->upload;
   } else if (!source->url.empty()) {
     auto state = calendars_.find(jid);
-    if (state == calendars_.end() || state->second.url != source->url ||
-        (state->second.text.empty() && state->second.fresh.empty())) {
-      return;  // not fetched (yet): the fetch's result brings it back here
+    if (state == calendars_.end()) return;  // not fetched (yet): its result brings it back here
+    const CalendarState& c = state->second;
+    if (c.fresh_url == source->url && !c.fresh.empty()) {
+      request.calendar = c.fresh;
+    } else if (c.url == source->url && !c.text.empty()) {
+      request.calendar = c.text;
+    } else {
+      return;
     }
-    request.calendar = state->second.fresh.empty() ? state->second.text : state->second.fresh;
     compiling_calendar_ = request.calendar;
   } else if (!source->path.empty()) {
     // A file path: admins only (DESIGN §11).
@@ -428,7 +428,11 @@ void Service::compile_next() {
     compiling_ = jid;
     compiling_source_ = *source;
   } else {
+    // The worker could not be started (fork or pipe failed): try again in a second.
     compiling_calendar_.clear();
+    log_.error("schedule of " + jid + ": the calendar worker could not be started; retrying");
+    queue_compile(jid);
+    next_compile_try_ = Clock::now() + std::chrono::seconds(1);
   }
 }
 
@@ -446,6 +450,7 @@ void Service::collect_schedule(Clock::time_point now) {
     if (auto state = calendars_.find(jid);
         state != calendars_.end() && !compiled.empty() && state->second.fresh == compiled) {
       state->second.fresh.clear();  // bad: the next fetch brings it again (or a fixed one)
+      state->second.fresh_url.clear();
     }
     router_.schedule_failed(jid, source, outcome->error(), wall_now(), outbox_);
     flush(outbox_);
@@ -453,11 +458,13 @@ void Service::collect_schedule(Clock::time_point now) {
   }
   const std::string compiled = std::move(compiling_calendar_);
   compiling_calendar_.clear();
-  if (auto state = calendars_.find(jid); state != calendars_.end() && state->second.url == source.url &&
-                                         !compiled.empty() && state->second.fresh == compiled) {
-    state->second.text = std::move(state->second.fresh);  // the new body is good
-    state->second.fresh.clear();
-    state->second.validators = state->second.fresh_validators;
+  if (auto state = calendars_.find(jid);
+      state != calendars_.end() && state->second.fresh_url == source.url && !compiled.empty() &&
+      state->second.fresh == compiled) {
+    CalendarState& c = state->second;  // the new body is good: it is the one in force now
+    c.url = std::exchange(c.fresh_url, std::string());
+    c.text = std::exchange(c.fresh, std::string());
+    c.validators = c.fresh_validators;
   }
   for (const auto& w : outcome->value().warnings()) log_.warn("schedule of " + jid + ": " + w);
   log_.info("schedule of " + jid + " compiled: " +

@@ -9,6 +9,7 @@
 #include <optional>
 #include <random>
 #include <string>
+#include <unordered_set>
 
 #include <component/app/backoff.hpp>
 #include <component/app/calendar_worker.hpp>
@@ -115,6 +116,7 @@ class Service {
   struct CalendarState {
     std::string url;       // the URL `text` came from
     std::string text;      // its last body that compiled (what a daily recompile uses)
+    std::string fresh_url;  // where `fresh` came from (a new URL, or `url` again)
     std::string fresh;     // a newer body, compiling; it replaces `text` only if it compiles
     Validators validators;        // of `text`: conditional requests ask about the good body
     Validators fresh_validators;  // of `fresh`, taken over when it compiles
@@ -126,6 +128,8 @@ class Service {
   std::map<std::string, CalendarState> calendars_;  // by bare JID
   std::chrono::steady_clock::time_point next_fetch_scan_{};
   std::deque<std::string> compile_queue_;  // bare JIDs
+  std::unordered_set<std::string> queued_;  // what compile_queue_ holds (each user once)
+  std::chrono::steady_clock::time_point next_compile_try_{};
   std::string compiling_;                  // the user whose schedule is in the worker
   core::ScheduleSource compiling_source_;  // what it was compiled from
   std::string compiling_calendar_;         // the URL body being compiled, if any

@@ -222,7 +222,12 @@ void Router::schedule_failed(const std::string& bare, const ScheduleSource& used
   auto pending = pending_calendar_.find(bare);
   const bool was_pending = used.pending && pending != pending_calendar_.end() &&
                            pending->second.url == used.url && pending->second.upload == used.upload;
-  if (was_pending) set_pending(bare, std::nullopt);
+  if (was_pending) {
+    set_pending(bare, std::nullopt);
+    // The calendar still of record is compiled again (with the settings as they are now): after
+    // a restart it may not have been compiled at all yet.
+    out.schedule_changed.push_back(bare);
+  }
   awaiting_schedule_.erase(bare);
   // Once per distinct problem for a calendar already in force (refreshes fail alike); always
   // for a new one the user just gave.

@@ -179,18 +179,22 @@ void Router::enrol(const std::string& bare, const std::string& timezone,
   e.jid = bare;
   e.timezone = timezone;
   if (inserted) e.enrolled_at = now;
-  if (url && url->empty() && !e.calendar_url.empty()) {
+  const auto pending = pending_calendar_.find(bare);
+  const bool url_pending = pending != pending_calendar_.end() && !pending->second.url.empty();
+  if (url && url->empty()) {
     e.calendar_url.clear();  // the form's URL field emptied: no URL (an upload stays)
-    set_pending(bare, std::nullopt);
-  }
-  store_.put_enrolment(e);
-  if (url && !url->empty() && *url != e.calendar_url) {
+    if (url_pending) set_pending(bare, std::nullopt);
+  } else if (url && *url == e.calendar_url) {
+    if (url_pending) set_pending(bare, std::nullopt);  // back to the URL in force
+  } else if (url) {
     // A new URL is pending like any other new calendar: it replaces the one in force only
     // once it compiles (profile.cpp).
     set_pending(bare, PendingCalendar{*url, ""});
   }
+  store_.put_enrolment(e);
   recompile(bare, out);
-  if (!(url && !url->empty())) awaiting_schedule_.erase(bare);  // no new calendar to report on
+  // Only a calendar being read is reported on.
+  if (!pending_calendar_.count(bare)) awaiting_schedule_.erase(bare);
   out.log(LogLevel::info, std::string(inserted ? "enrolled " : "updated the enrolment of ") + bare);
   // XEP-0100: the gateway asks for the user's presence once registration succeeds.
   const SubscriptionState& s = subscription(bare);

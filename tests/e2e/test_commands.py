@@ -335,6 +335,19 @@ class CalendarUrls(CommandsBase):
             time.sleep(0.1)
         self.assertGreater(len(cal.hits("/d.ics")), hits, "the old URL is still the one refreshed")
 
+        # A new URL whose body is broken, or empty: refused with the reason; the calendar in force
+        # (and its cached body) stays, and a setting change still applies to it at once.
+        cal.answers["/bad.ics"] = (200, {}, b"BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\n")
+        cal.answers["/empty.ics"] = (200, {}, b"")
+        self.chat(self.dave, f"calendar {cal.url('/bad.ics')}")
+        self.notice(self.dave, "Concierge: your new calendar cannot be used:")
+        self.chat(self.dave, f"calendar {cal.url('/empty.ics')}")
+        self.assertIn("is empty", self.notice(self.dave, "Concierge: your new calendar cannot be used:"))
+        self.chat(self.dave, "kind personal")
+        self.assertIn("You are busy", self.notice(self.dave, "Concierge: your schedule is in force."))
+        self.chat(self.dave, "kind work")
+        self.assertIn("You are working", self.notice(self.dave, "Concierge: your schedule is in force."))
+
         # A server that never answers: given up after the 30 s total time limit, the old
         # schedule stays.
         cal.answers["/slow.ics"] = (0, {}, b"")

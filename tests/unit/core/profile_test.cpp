@@ -246,6 +246,12 @@ TEST_F(ProfileTest, EnrolAgainKeepsTheCalendarAndABadNewUrlKeepsTheOldOne) {
   router->schedule_failed("alice@example.org", typo, "it could not be fetched: HTTP 404", now, out);
   EXPECT_EQ(router->schedule_source("alice@example.org")->url, "https://cal.example.org/good.ics");
   EXPECT_FALSE(router->schedule_source("alice@example.org")->pending);
+  EXPECT_TRUE(asked_to_compile("alice@example.org"))
+      << "the calendar of record is compiled again (after a restart it may never have been)";
+  say("alice@example.org", "enrol Europe/Paris https://cal.example.org/typo2.ics");
+  say("alice@example.org", "enrol Europe/Paris https://cal.example.org/good.ics");
+  EXPECT_FALSE(router->schedule_source("alice@example.org")->pending)
+      << "naming the URL in force again drops the pending one";
 }
 
 TEST_F(ProfileTest, APendingCalendarSurvivesARestartAndIsStillReported) {

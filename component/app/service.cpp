@@ -86,6 +86,7 @@ Service::Service(config::Config config, std::string config_path, core::Store& st
 }
 
 Service::~Service() {
+  if (backup_thread_.joinable()) backup_thread_.join();
   if (signal_fd_ >= 0) ::close(signal_fd_);
   if (wake_fd_ >= 0) ::close(wake_fd_);
 }
@@ -197,25 +198,57 @@ void Service::flush(core::Outbox& out) {
   out.clear();
   for (const auto& jid : changed) update_schedule(jid, false);
   for (const auto& request : admin) {
-    std::string text;
     if (request.kind == core::Outbox::AdminRequest::Kind::reload) {
-      text = reload();
+      send_chat(request.reply_to, reload());
     } else {
-      store_.commit();
-      const auto stamp = std::chrono::duration_cast<std::chrono::seconds>(
-                             std::chrono::system_clock::now().time_since_epoch()).count();
-      const std::string path = config_.store.path + ".backup-" + std::to_string(stamp);
-      std::string error;
-      text = store_.backup_to(path, &error) ? "Backed up the store to " + path + "."
-                                            : "The backup failed: " + error;
-      log_.info(text);
+      start_backup(request.reply_to);  // answered when the copy is done
     }
-    xmpp::Element m = xmpp::make("message", {{"from", config_.component.jid},
-                                             {"to", request.reply_to},
-                                             {"type", "chat"}});
-    m.add_child(xmpp::make_text("body", text));
-    connection_.send(m);
   }
+}
+
+void Service::start_backup(const std::string& reply_to) {
+  if (backup_thread_.joinable()) {
+    send_chat(reply_to, "A backup is already running; you will hear when it is done.");
+    return;
+  }
+  store_.commit();  // the copy shows everything so far
+  const auto stamp = std::chrono::duration_cast<std::chrono::seconds>(
+                         std::chrono::system_clock::now().time_since_epoch()).count();
+  const std::string path = config_.store.path + ".backup-" + std::to_string(stamp);
+  log_.info("backing up the store to " + path);
+  // Off the loop: a large store takes seconds to copy, and relaying (and the watchdog) must
+  // not wait for it. backup_to reads through connections of its own (a WAL snapshot).
+  backup_thread_ = std::thread([this, path, reply_to] {
+    std::string error;
+    std::string text = store_.backup_to(path, &error) ? "Backed up the store to " + path + "."
+                                                      : "The backup failed: " + error;
+    {
+      std::lock_guard lock(backup_mutex_);
+      backup_done_ = std::make_pair(reply_to, std::move(text));
+    }
+    const std::uint64_t one = 1;
+    [[maybe_unused]] auto n = ::write(wake_fd_, &one, sizeof one);
+  });
+}
+
+void Service::collect_backup() {
+  std::optional<std::pair<std::string, std::string>> done;
+  {
+    std::lock_guard lock(backup_mutex_);
+    done.swap(backup_done_);
+  }
+  if (!done) return;
+  backup_thread_.join();
+  log_.info(done->second);
+  send_chat(done->first, done->second);
+}
+
+void Service::send_chat(const std::string& to, const std::string& text) {
+  xmpp::Element m = xmpp::make("message", {{"from", config_.component.jid},
+                                           {"to", to},
+                                           {"type", "chat"}});
+  m.add_child(xmpp::make_text("body", text));
+  connection_.send(m);
 }
 
 void Service::send_releases(Clock::time_point now) {
@@ -674,6 +707,7 @@ int Service::run() {
       std::uint64_t value;
       [[maybe_unused]] auto n = ::read(wake_fd_, &value, sizeof value);
     }
+    collect_backup();
     // libstrophe reads, writes and runs its connect/disconnect timeouts in here.
     if (!connection_.disconnected()) connection_.run_once();
     // libcurl: the ready sockets, then its timers; results go to the calendar worker.

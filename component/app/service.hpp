@@ -8,7 +8,9 @@
 #include <memory>
 #include <optional>
 #include <random>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <unordered_set>
 
 #include <component/app/backoff.hpp>
@@ -73,6 +75,10 @@ class Service {
   // Re-reads the config (SIGHUP, or the admin's reload); returns what happened, in words.
   std::string reload();
   std::string reload_config();
+  // The admin's backup, on a thread of its own; its outcome goes to `reply_to`.
+  void start_backup(const std::string& reply_to);
+  void collect_backup();
+  void send_chat(const std::string& to, const std::string& text);
   void tell_status(const std::string& status);  // systemd's STATUS= (READY=1 the first time)
   void keepalive(std::chrono::steady_clock::time_point now);
   void send_paced(std::chrono::steady_clock::time_point now);
@@ -139,6 +145,9 @@ class Service {
   // server that is down must not hold up boot: Concierge reconnects by itself), STATUS= for
   // the connection, WATCHDOG=1 from the loop.
   SystemdNotifier systemd_;
+  std::thread backup_thread_;
+  std::mutex backup_mutex_;
+  std::optional<std::pair<std::string, std::string>> backup_done_;  // (reply_to, outcome)
   bool told_ready_ = false;
   std::string status_;  // the connection, as last told
   std::chrono::steady_clock::time_point next_watchdog_{};

@@ -102,7 +102,8 @@ class Store {
   virtual void remove_hold(std::int64_t id) = 0;
 
   // An online copy of what is committed, to `path` (the admin's backup command). Stores
-  // that cannot do it say so.
+  // that cannot do it say so. Called from a thread of its own while the loop goes on using the
+  // store: implementations read through connections of their own.
   virtual bool backup_to(const std::string& path, std::string* error) {
     if (error) *error = "this store cannot be backed up";
     (void)path;

@@ -290,6 +290,25 @@ TEST_F(ServiceTest, SighupReloadsEnrolledUsers) {
   ::rmdir(dir_template);
 }
 
+TEST_F(ServiceTest, TheAdminsBackupRunsOffTheLoopAndAnswersWhenDone) {
+  auto config = make_config(server.port());
+  config.admin.jids = {"alice@localhost"};
+  RunningService service(std::move(config), fast_timings());
+  ASSERT_TRUE(server.wait_connected(5s));
+  server.send(R"(<message from="alice@localhost/a" to="sched.localhost" type="chat"><body>backup</body></message>)");
+  auto started = next_message();
+  ASSERT_TRUE(started);
+  EXPECT_EQ(started->child_text("body"), "Backing up the store…");
+  auto done = next_message();
+  ASSERT_TRUE(done);
+  EXPECT_EQ(done->attr("to"), "alice@localhost/a");
+  // The in-memory store of this test cannot be copied: the outcome still comes back, in words.
+  EXPECT_EQ(done->child_text("body"), "The backup failed: this store cannot be backed up");
+  // The loop went on meanwhile and still relays.
+  EXPECT_TRUE(relays_alice_to("bob\\40localhost@sched.localhost", "after-backup"));
+  EXPECT_EQ(service.stop(), 0);
+}
+
 // systemd's notification socket, as a unit with Type=notify and WatchdogSec would provide it.
 class NotifySocket {
  public:

@@ -182,7 +182,9 @@ struct ComponentConnection::Impl {
   // such bytes may wait.
   bool flush_pending = false;
   Clock::time_point deadline{};
-  std::uint64_t received = 0;
+  // Reused on every stanza in and out (the relay path): no allocation once warm.
+  mutable std::vector<const char*> attribute_scratch;
+  std::string send_buffer;
 };
 
 std::mutex ComponentConnection::Impl::registry_mutex;
@@ -350,9 +352,12 @@ std::optional<Element> ComponentConnection::Impl::convert(xmpp_stanza_t* stanza,
   const char* name = xmpp_stanza_get_name(stanza);
   Element e(name ? name : "");
   const int count = xmpp_stanza_get_attribute_count(stanza);
-  std::string ns(parent_ns);
+  // Views into libstrophe's stanza, which outlives the conversion: no copy per element.
+  std::string_view ns = parent_ns;
   if (count > 0) {
-    std::vector<const char*> attrs(static_cast<std::size_t>(count) * 2);
+    // One scratch buffer for every element: its attributes are read before the recursion.
+    std::vector<const char*>& attrs = attribute_scratch;
+    attrs.assign(static_cast<std::size_t>(count) * 2, nullptr);
     const int filled = xmpp_stanza_get_attributes(stanza, attrs.data(), count * 2);
     e.attributes.reserve(static_cast<std::size_t>(filled) / 2);
     for (int i = 0; i + 1 < filled; i += 2) {
@@ -384,7 +389,6 @@ int ComponentConnection::Impl::on_stanza(xmpp_conn_t*, xmpp_stanza_t* stanza,
     if (self->in_destructor || !self->handshake_done) return 1;
     const char* ns = xmpp_stanza_get_ns(stanza);
     if (ns && std::string_view(ns) == "http://etherx.jabber.org/streams") return 1;
-    ++self->received;
     auto element = self->convert(stanza, {}, 0);
     if (!element) {
       self->log("dropped a received stanza nested too deeply");
@@ -509,20 +513,11 @@ void ComponentConnection::send(const Element& stanza) {
     impl_->log("dropped an outgoing <" + stanza.name + "> stanza: not connected");
     return;
   }
-  const std::string xml = stanza.to_xml();
+  // One output buffer, reused: its capacity stays, so sending allocates nothing once warm.
+  std::string& xml = impl_->send_buffer;
+  xml.clear();
+  stanza.append_xml(xml);
   xmpp_send_raw(impl_->conn, xml.data(), xml.size());
-}
-
-void ComponentConnection::send_raw(std::string_view xml) {
-  if (!connected()) {
-    impl_->log("dropped outgoing raw XML: not connected");
-    return;
-  }
-  xmpp_send_raw(impl_->conn, xml.data(), xml.size());
-}
-
-std::uint64_t ComponentConnection::stanzas_received() const {
-  return impl_->received;
 }
 
 }  // namespace concierge::xmpp

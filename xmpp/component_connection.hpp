@@ -100,10 +100,6 @@ class ComponentConnection {
 
   // Queues a stanza (serialised here). Dropped with a log line when not connected.
   void send(const Element& stanza);
-  void send_raw(std::string_view xml);
-
-  // Stanzas received since construction (the regression test for the libstrophe crash checks it).
-  std::uint64_t stanzas_received() const;
 
  private:
   struct Impl;

@@ -65,8 +65,9 @@ Element make_text(std::string name, std::string content,
                   std::vector<std::pair<std::string, std::string>> attributes = {});
 
 // Parses one XML element (a stanza as text, with no XML declaration needed). Returns nullopt
-// and sets `error` (when non-null) on malformed input. Uses expat; meant for tests, tools and
-// configuration, not the hot path (the connection converts libstrophe's tree directly).
+// and sets `error` (when non-null) on malformed input. Uses expat. Received stanzas do not come
+// through here (the connection converts libstrophe's tree directly); held messages do, once
+// each, when they are released.
 std::optional<Element> parse_xml(std::string_view text, std::string* error = nullptr);
 
 }  // namespace concierge::xmpp

@@ -10,10 +10,6 @@ namespace {
 
 constexpr std::size_t kMaxPartBytes = 1023;  // RFC 7622 §3.1
 
-std::size_t utf8_sequence(std::string_view s, std::size_t i, char32_t& cp) {
-  return utf8::decode(s, i, cp);
-}
-
 bool is_control(char32_t cp) {
   return cp < 0x20 || (cp >= 0x7F && cp <= 0x9F);
 }
@@ -23,7 +19,7 @@ bool valid_part(std::string_view part) {
   if (part.empty() || part.size() > kMaxPartBytes) return false;
   for (std::size_t i = 0; i < part.size();) {
     char32_t cp = 0;
-    const std::size_t len = utf8_sequence(part, i, cp);
+    const std::size_t len = utf8::decode(part, i, cp);
     if (len == 0 || is_control(cp)) return false;
     i += len;
   }
@@ -117,11 +113,6 @@ const EscapeEntry* sequence_at(std::string_view s, std::size_t i) {
   return nullptr;
 }
 
-std::string lower_domain_arg(std::string_view d) {
-  auto n = normalize_domain(d);
-  return n ? *n : std::string();
-}
-
 }  // namespace
 
 std::optional<Jid> Jid::parse(std::string_view text) {
@@ -188,7 +179,7 @@ std::optional<std::string> escape_local(std::string_view raw) {
     }
     bool escaped = false;
     for (const EscapeEntry& e : kEscapes) {
-      if (e.raw == c && c != '\\') {
+      if (e.raw == c) {  // never a backslash: handled above
         out += '\\';
         out += e.seq;
         escaped = true;
@@ -224,7 +215,7 @@ std::optional<Jid> proxy_jid(const Jid& user, std::string_view component_domain)
 
 std::optional<Jid> user_from_proxy(const Jid& proxy, std::string_view component_domain) {
   if (!proxy.has_local()) return std::nullopt;
-  const std::string domain = lower_domain_arg(component_domain);
+  const std::string domain = normalize_domain(component_domain).value_or(std::string());
   if (domain.empty() || proxy.domain() != domain) return std::nullopt;
   const std::string raw = unescape_local(proxy.local());
   // The unescaped localpart must be a bare JID with a localpart: a '/' would smuggle a resource.

@@ -111,6 +111,7 @@ struct Run {
   std::vector<Session> sessions;
   std::string to_escaped[2];  // per route
   std::string padding;
+  std::string send_buffer;  // reused for every message sent
   Phase phase;
   long errors = 0;   // <message type='error'/> seen by any session
   long foreign = 0;  // messages that carried no sequence number of ours
@@ -297,14 +298,16 @@ bool any_ended(const Run& run) {
 
 void send_message(Run& run, long seq) {
   const std::string& to = run.to_escaped[run.phase.route_of(seq)];
-  char buf[1024];
-  const int len =
-      std::snprintf(buf, sizeof buf,
-                    "<message to='%s' type='chat' id='lg%c%ld'>"
-                    "<body>seq %c%ld %s</body></message>",
-                    to.c_str(), run.phase.tag, seq, run.phase.tag, seq, run.padding.c_str());
+  // Built as a string: a long --to or padding must not be cut off (snprintf into a fixed
+  // buffer returned the untruncated length, and the send read past it).
+  const std::string number = std::string(1, run.phase.tag) + std::to_string(seq);
+  std::string& xml = run.send_buffer;
+  xml.clear();
+  xml.append("<message to='").append(to).append("' type='chat' id='lg").append(number);
+  xml.append("'><body>seq ").append(number).append(" ").append(run.padding);
+  xml.append("</body></message>");
   run.phase.sent_ns[static_cast<std::size_t>(seq)] = now_ns();
-  xmpp_send_raw(run.sessions[0].conn, buf, static_cast<std::size_t>(len));
+  xmpp_send_raw(run.sessions[0].conn, xml.data(), xml.size());
 }
 
 void start_phase(Run& run, char tag, long count, int routes = 1, long chunk = 1) {

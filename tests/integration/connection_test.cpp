@@ -117,7 +117,6 @@ TEST(ComponentConnection, ReceivesStanzaAfterHandshake_LibstropheCrashRegression
   EXPECT_EQ(m.child_text("body"), "hi & <bye>");
   EXPECT_EQ(m.child("body")->find_attr("xmlns"), nullptr);  // inherited, not declared
   EXPECT_NE(m.child("active", "http://jabber.org/protocol/chatstates"), nullptr);
-  EXPECT_EQ(c.connection().stanzas_received(), 1u);
 
   // Nested namespaces and mixed content survive; a second stanza does not crash either.
   ASSERT_TRUE(
@@ -135,7 +134,6 @@ TEST(ComponentConnection, ReceivesStanzaAfterHandshake_LibstropheCrashRegression
   EXPECT_EQ(xbody->children[1].find_attr("xmlns"), nullptr);
   EXPECT_EQ(xbody->children[1].inner_text(), "b");
   EXPECT_EQ(xbody->children[2].text, " c");
-  EXPECT_EQ(c.connection().stanzas_received(), 2u);
   EXPECT_TRUE(c.disconnects.empty());
 }
 
@@ -225,6 +223,7 @@ TEST(ComponentConnection, LogsCarryNeitherBodiesNorTheSecret) {
   server.drop_connection();
   ASSERT_TRUE(c.pump_until_disconnected());
   c.connection().send(make("message", {}, {make_text("body", "dropped-body-text")}));
+  ASSERT_FALSE(c.logs.empty()) << "the drop and the disconnect are logged (without the body)";
   for (const std::string& line : c.logs) {
     EXPECT_EQ(line.find("body-text"), std::string::npos) << line;
     EXPECT_EQ(line.find(kSecret), std::string::npos) << line;

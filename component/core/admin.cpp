@@ -79,11 +79,15 @@ std::optional<std::string> Router::admin_command(const std::string& admin, const
     return "Dropped " + std::to_string(n) + " held message(s) for " + arg + ".";
   }
   // flush: out now, whatever the schedule says (the admin's call).
+  if (arg.ends_with("@" + settings_.component_domain)) {
+    return "A pool's messages go to whichever member is free first; flush a member, or drop "
+           "them.";
+  }
   auto ids = target_holds_.find(arg);
   std::vector<std::int64_t> unreadable;
   for (std::int64_t id : std::vector<std::int64_t>(ids->second.begin(), ids->second.end())) {
     Hold& h = holds_.at(id);
-    if (h.state == HoldState::held && !in_flight_.count(id) && !release(h, now, out)) {
+    if (h.state == HoldState::held && !in_flight_.count(id) && !release(h, arg, now, out)) {
       unreadable.push_back(id);
     }
   }

@@ -101,32 +101,8 @@ void Router::pool_message(const xmpp::Element& stanza, const xmpp::Jid& sender,
   }
   xmpp::Element held = stanza;
   held.set_attr("from", reserved_address(pool, from));
-  held.remove_attr("to");
-  Hold h;
-  h.id = next_hold_id_++;
-  h.sender = from;
-  h.target = address;
-  h.stanza_id = std::string(stanza.attr("id"));
-  h.stanza = held.to_xml();
-  h.received = now;
-  h.reason = HoldReason::queue;
-  store_.put_hold(h);
-  target_holds_[address].insert(h.id);
-  count_held(h, +1);
-  holds_.emplace(h.id, std::move(h));
-  ++stats_.held;
-  auto [episode, fresh] = notified_.try_emplace({from, address}, HoldReason::queue);
-  if (fresh) {
-    xmpp::Element m("message");
-    m.set_attr("from", address);
-    m.set_attr("to", from);
-    m.set_attr("type", "chat");
-    m.add_child(xmpp::make_text(
-        "body", "Concierge: everyone at " + address + " is busy; you are #" +
-                    std::to_string(queue_position(from, address)) + " in line."));
-    m.add_child(xmpp::make("no-store", {{"xmlns", "urn:xmpp:hints"}}));
-    out.after_commit.push_back(std::move(m));
-  }
+  held.remove_attr("to");  // set at release, to the member it goes to
+  hold(std::move(held), from, address, HoldReason::queue, now, out);
 }
 
 void Router::pool_reply(const xmpp::Element& stanza, const xmpp::Jid& member,
@@ -162,27 +138,21 @@ void Router::try_release_pool(const std::string& pool, Instant now, Outbox& out)
       order.push_back(h.sender);
     }
   }
+  std::vector<std::int64_t> unreadable;  // erased after the loop: it walks `ids`
   for (const auto& sender : order) {
     auto member = pick_member(pool, now);
     if (!member) break;
     for (std::int64_t id : std::set<std::int64_t>(ids->second)) {
       Hold& h = holds_.at(id);
       if (h.sender != sender || h.state != HoldState::held || in_flight_.count(id)) continue;
-      auto stanza = xmpp::parse_xml(h.stanza);
-      if (!stanza) continue;
-      stanza->set_attr("to", *member);
-      stanza->add_child(xmpp::make("delay", {{"xmlns", "urn:xmpp:delay"},
-                                             {"from", settings_.component_domain},
-                                             {"stamp", format_xmpp_datetime(h.received)}}));
-      in_flight_.insert(id);
-      count_release(now);
-      out.releases.push_back({id, std::move(*stanza)});
+      if (!release(h, *member, now, out)) unreadable.push_back(id);
     }
     notified_.erase({sender, address});
     pool_assigned_[{pool, sender}] = {*member, now};
     sessions_.open_released(sender, *member, now);
     publish_proxy_status(*member, now, out);
   }
+  for (std::int64_t id : unreadable) erase_hold(id);
 }
 
 void Router::release_pools_of(const std::string& member, Instant now, Outbox& out) {

@@ -234,7 +234,9 @@ class Router {
   void hold(xmpp::Element relayed, const std::string& sender, const std::string& target,
             HoldReason reason, Instant now, Outbox& out);
   void try_release(const std::string& target, Instant now, Outbox& out);
-  bool release(Hold& h, Instant now, Outbox& out);  // false: unreadable, erase it afterwards
+  // Sends a held message to `to` (its target; for a pool, the member). False: unreadable,
+  // erase it afterwards.
+  bool release(Hold& h, const std::string& to, Instant now, Outbox& out);
   void set_reason(const std::vector<std::int64_t>& ids, const std::string& sender,
                   const std::string& target, HoldReason reason, Instant now, Outbox& out);
   // Messages for `target` still waiting (held, not on their way out).

@@ -384,8 +384,12 @@ void Router::notify(const std::string& sender, const std::string& target, HoldRe
   // learn that the message waits.
   const Settings::Privacy privacy = privacy_for(target, sender);
   const std::string who = name_of(target);
+  const bool pool = target.ends_with("@" + settings_.component_domain);
   std::string text;
-  if (privacy == Settings::Privacy::none) {
+  if (pool) {  // a pool's line: no one's schedule to protect
+    text = "Concierge: everyone at " + target + " is busy; you are #" +
+           std::to_string(queue_position(sender, target)) + " in line.";
+  } else if (privacy == Settings::Privacy::none) {
     text = "Concierge: your message to " + who + " will be delivered later.";
   } else if (privacy == Settings::Privacy::wait) {
     text = "Concierge: " + who + " can't take messages right now; your message will wait and "
@@ -449,19 +453,20 @@ void Router::set_reason(const std::vector<std::int64_t>& ids, const std::string&
   notify(sender, target, reason, now, out);
 }
 
-bool Router::release(Hold& h, Instant now, Outbox& out) {
+bool Router::release(Hold& h, const std::string& to, Instant now, Outbox& out) {
   auto stanza = xmpp::parse_xml(h.stanza);
   if (!stanza) {
     out.log(LogLevel::error, "a held message could not be read back; dropped it");
     return false;  // the caller erases it once it is done iterating
   }
+  stanza->set_attr("to", to);  // the target; for a pool, the member it goes to
   stanza->add_child(xmpp::make("delay", {{"xmlns", std::string(kDelay)},
                                          {"from", settings_.component_domain},
                                          {"stamp", format_xmpp_datetime(h.received)}}));
   in_flight_.insert(h.id);
   count_release(now);
-  sessions_.forwarded(h.sender, h.target, Activity::message, now,
-                      presence_.reachability(h.target) == Reachability::available);
+  sessions_.forwarded(h.sender, to, Activity::message, now,
+                      presence_.reachability(to) == Reachability::available);
   out.releases.push_back({h.id, std::move(*stanza)});
   return true;
 }
@@ -505,7 +510,7 @@ void Router::try_release(const std::string& target, Instant now, Outbox& out) {
   std::vector<std::int64_t> unreadable;
   auto release_conversation = [&](Conversation& c) {
     for (std::int64_t id : c.ids) {
-      if (!release(holds_.at(id), now, out)) unreadable.push_back(id);
+      if (!release(holds_.at(id), target, now, out)) unreadable.push_back(id);
     }
     c.ids.clear();
     notified_.erase({c.sender, target});

@@ -82,7 +82,41 @@ TEST_F(PoolTest, TheSecondSenderGetsTheOtherMemberThenTheQueue) {
   router.tick(now, out);
   ASSERT_EQ(out.releases.size(), 1u);
   EXPECT_EQ(out.releases[0].stanza.attr("from"), "helpdesk\\20erin\\40example.org@sched.example.org");
+  EXPECT_TRUE(out.releases[0].stanza.attr("to") == first || out.releases[0].stanza.attr("to") == second)
+      << "addressed to a member: " << out.releases[0].stanza.to_xml();
   EXPECT_NE(out.releases[0].stanza.child("delay", "urn:xmpp:delay"), nullptr);
+}
+
+TEST_F(PoolTest, AnAdminFlushesPeopleNotPoolsAndDropsAPoolsLine) {
+  Settings s = pool_settings();
+  s.admins = {"admin@example.org"};
+  router.reconfigure(s);
+  for (const char* who : {"alice", "dave", "erin"}) {
+    const std::string sender = std::string(who) + "@example.org";
+    const std::string member = ask(sender, "1");
+    if (!member.empty()) {
+      in("<message from=\"" + member + "/d\" to=\"helpdesk\\20" + who +
+         "\\40example.org@sched.example.org\" type=\"chat\"><body>yes?</body></message>");
+    }
+  }
+  ASSERT_EQ(router.holds_for("helpdesk@sched.example.org").size(), 1u) << "erin waits";
+  auto admin = [&](const std::string& text) {
+    in("<message from=\"admin@example.org/r\" to=\"sched.example.org\" type=\"chat\"><body>" + text +
+       "</body></message>");
+    for (const auto& m : out.stanzas) {
+      if (m.attr("to") == "admin@example.org/r") return m.child_text("body").value_or("");
+    }
+    return std::string("<no answer>");
+  };
+  EXPECT_EQ(admin("flush helpdesk@sched.example.org confirm"),
+            "A pool's messages go to whichever member is free first; flush a member, or drop them.");
+  EXPECT_TRUE(out.releases.empty()) << "nothing goes out without an address";
+  EXPECT_EQ(admin("drop helpdesk@sched.example.org confirm"),
+            "Dropped 1 held message(s) for helpdesk@sched.example.org.");
+  EXPECT_TRUE(router.holds_for("helpdesk@sched.example.org").empty());
+  bool erin_told = false;
+  for (const auto& m : out.stanzas) erin_told |= m.attr("to") == "erin@example.org";
+  EXPECT_TRUE(erin_told) << "the sender hears that the message was dropped";
 }
 
 TEST_F(PoolTest, TheMemberWhoseLastConversationEndedLongestAgoIsPreferred) {
@@ -92,7 +126,8 @@ TEST_F(PoolTest, TheMemberWhoseLastConversationEndedLongestAgoIsPreferred) {
   now += 11min;
   out.clear();
   router.tick(now, out);
-  EXPECT_NE(ask("dave@example.org", "d1"), first) << "the other member has been free longer";
+  const std::string other = first == "bob@example.org" ? "carol@example.org" : "bob@example.org";
+  EXPECT_EQ(ask("dave@example.org", "d1"), other) << "the other member has been free longer";
 }
 
 TEST_F(PoolTest, ABounceOfAReleasedPoolMessageIsHeldAgain) {

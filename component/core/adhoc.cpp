@@ -243,8 +243,7 @@ bool Router::handle_adhoc(const xmpp::Element& stanza, const Addressing& a, Inst
     return true;
   }
   if (!limiter_.allow(user, now)) {
-    refuse(stanza, Refusal::rate_limited, "You are sending too fast; wait a minute and send again.",
-           out);
+    refuse(stanza, Refusal::rate_limited, std::string(kTooFast), out);
     return true;
   }
   auto text = run_command(user, a.from.full_string(), *line, now, out);

@@ -8,6 +8,7 @@
 #include <algorithm>
 
 #include <component/core/router.hpp>
+#include <component/core/service_info.hpp>
 #include <component/core/text.hpp>
 #include <ical/weekly_hours.hpp>
 #include <ical/zone.hpp>
@@ -211,7 +212,7 @@ void Router::schedule_compiled(const std::string& bare, const ScheduleSource& us
     now_hint_ = now;
     std::string text = "Concierge: your schedule is in force. ";
     text += status_line(bare, now);
-    out.send(component_message(bare, text));
+    out.send(chat_message(settings_.component_domain, bare, text));
   }
 }
 
@@ -233,20 +234,12 @@ void Router::schedule_failed(const std::string& bare, const ScheduleSource& used
   // for a new one the user just gave.
   if (!was_pending && schedule_error_told_[bare] == why) return;
   if (!was_pending) schedule_error_told_[bare] = why;
-  out.send(component_message(
+  out.send(chat_message(settings_.component_domain, 
       bare, std::string("Concierge: ") +
                 (was_pending ? "your new calendar cannot be used: " : "your calendar cannot be used: ") +
                 why + ". Your previous schedule stays in force."));
 }
 
-xmpp::Element Router::component_message(const std::string& to, const std::string& text) const {
-  xmpp::Element m("message");
-  m.set_attr("from", settings_.component_domain);
-  m.set_attr("to", to);
-  m.set_attr("type", "chat");
-  m.add_child(xmpp::make_text("body", text));
-  return m;
-}
 
 void Router::recompile(const std::string& user, Outbox& out) {
   out.schedule_changed.push_back(user);

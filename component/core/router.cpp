@@ -186,7 +186,7 @@ void Router::handle_message(const xmpp::Element& stanza, const Addressing& a, In
   // Limits first: a flood is refused whatever it is addressed to.
   const std::string sender_key = lower(a.from.bare_string());
   if (!limiter_.allow(sender_key, now)) {
-    refuse_or_drop(Refusal::rate_limited, "You are sending too fast; wait a minute and send again.");
+    refuse_or_drop(Refusal::rate_limited, std::string(kTooFast));
     return;
   }
   if (body_bytes(stanza) > settings_.max_body_bytes) {
@@ -299,26 +299,16 @@ void Router::handle_command(const xmpp::Element& stanza, Instant now, Outbox& ou
     ++stats_.dropped;  // a chat state or receipt to the component itself
     return;
   }
-  auto from = xmpp::Jid::parse(stanza.attr("from"));
-  if (from) {
+  std::optional<std::string> text;
+  if (auto from = xmpp::Jid::parse(stanza.attr("from"))) {
     const std::string user = lower(from->bare_string());
     // Commands count against the sender's rate like messages: each may fetch or compile.
-    auto text = limiter_.allow(user, now)
-                    ? run_command(user, from->full_string(), *body, now, out)
-                    : std::optional<std::string>("You are sending too fast; wait a minute and send again.");
-    if (text) {
-      xmpp::Element reply("message");
-      reply.set_attr("from", settings_.component_domain);
-      reply.set_attr("to", stanza.attr("from"));
-      reply.set_attr("type", "chat");
-      reply.add_child(xmpp::make_text("body", *text));
-      out.send(std::move(reply));
-      ++stats_.answered;
-      return;
-    }
+    text = limiter_.allow(user, now) ? run_command(user, from->full_string(), *body, now, out)
+                                     : std::optional<std::string>(std::string(kTooFast));
   }
   ++stats_.answered;
-  out.send(command_reply(stanza, *body, settings_));
+  out.send(command_answer(stanza, text ? std::move(*text) : help_or_unknown(*body, settings_),
+                          settings_));
 }
 
 std::optional<std::string> Router::run_command(const std::string& user, const std::string& full,

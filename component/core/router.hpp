@@ -181,7 +181,6 @@ class Router {
   bool admin_set(const std::string& bare, const std::string& key) const;
   const std::string* own_value(const std::string& bare, const std::string& key) const;
   void set_own(const std::string& bare, const std::string& key, const std::string& value);
-  xmpp::Element component_message(const std::string& to, const std::string& text) const;
   // "You are working until Tue 17:00 …" and the week view (commands.cpp).
   std::string status_line(const std::string& user, Instant now) const;
   std::string week_view(const std::string& user, Instant now) const;

@@ -6,6 +6,7 @@
 #include <cstdio>
 
 #include <component/core/router.hpp>
+#include <component/core/service_info.hpp>
 #include <component/core/text.hpp>
 #include <component/core/timestamp.hpp>
 #include <ical/zone.hpp>
@@ -348,16 +349,11 @@ std::string Router::when_text(Instant t, const std::string& sender,
 
 xmpp::Element Router::notice(const std::string& target, const std::string& to,
                              const std::string& text) const {
-  xmpp::Element m("message");
   auto jid = xmpp::Jid::parse(target);
   const bool pool = jid && jid->domain() == settings_.component_domain;  // a pool's own address
   auto proxy = jid && !pool ? xmpp::proxy_jid(*jid, settings_.component_domain) : std::nullopt;
-  m.set_attr("from", pool ? target : proxy ? proxy->bare_string() : settings_.component_domain);
-  m.set_attr("to", to);
-  m.set_attr("type", "chat");
-  m.add_child(xmpp::make_text("body", text));
-  m.add_child(xmpp::make("no-store", {{"xmlns", std::string(kHints)}}));
-  return m;
+  return chat_message(pool ? target : proxy ? proxy->bare_string() : settings_.component_domain, to,
+                      text, true);
 }
 
 std::size_t Router::queue_position(const std::string& sender, const std::string& target) const {
@@ -556,13 +552,7 @@ void Router::try_release(const std::string& target, Instant now, Outbox& out) {
           "Concierge: while you were away, " + std::to_string(batch.size()) +
           (batch.size() == 1 ? " person" : " people") + " wrote " + std::to_string(total) +
           (total == 1 ? " message: " : " messages: ") + list + ". Here they come.";
-      xmpp::Element m("message");
-      m.set_attr("from", settings_.component_domain);
-      m.set_attr("to", target);
-      m.set_attr("type", "chat");
-      m.add_child(xmpp::make_text("body", summary));
-      m.add_child(xmpp::make("no-store", {{"xmlns", std::string(kHints)}}));
-      out.send(std::move(m));
+      out.send(chat_message(settings_.component_domain, target, summary, true));
       for (Conversation* c : batch) release_conversation(*c);
       finish();
       return;

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include <component/core/service_info.hpp>
+#include <component/core/text.hpp>
 
 #include <algorithm>
 #include <cctype>
@@ -26,16 +27,6 @@ const xmpp::Element* payload_of(const xmpp::Element& iq) {
     if (!c.is_text() && c.name != "error") return &c;
   }
   return nullptr;
-}
-
-std::string trim_lower(std::string_view text) {
-  auto begin = text.find_first_not_of(" \t\r\n");
-  if (begin == std::string_view::npos) return {};
-  auto end = text.find_last_not_of(" \t\r\n");
-  std::string out(text.substr(begin, end - begin + 1));
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
 }
 
 IqAnswer refusal(Refusal r, std::string text) { return {xmpp::Element{}, r, std::move(text)}; }
@@ -123,23 +114,30 @@ std::string help_text(const Settings& settings) {
          "  cancel [user@domain] - withdraw what you sent that is waiting";
 }
 
-xmpp::Element command_reply(const xmpp::Element& message, std::string_view body,
-                            const Settings& settings) {
-  const std::string command = trim_lower(body);
-  std::string text;
-  if (command == "help" || command == "?" || command.empty()) {
-    text = help_text(settings);
-  } else {
-    std::string word = command.substr(0, command.find_first_of(" \t\r\n"));
-    if (word.size() > 40) word = word.substr(0, 40) + "…";
-    text = "Unknown command \"" + word + "\". Send help to see what I can do.";
-  }
-  xmpp::Element reply("message");
-  reply.set_attr("from", settings.component_domain);
-  reply.set_attr("to", message.attr("from"));
-  reply.set_attr("type", message.attr("type") == "chat" ? "chat" : "normal");
-  if (const auto* thread = message.child("thread")) reply.add_child(*thread);
-  reply.add_child(xmpp::make_text("body", text));
+std::string help_or_unknown(std::string_view body, const Settings& settings) {
+  const std::string command = lower(trim(body));
+  if (command == "help" || command == "?" || command.empty()) return help_text(settings);
+  std::string word = command.substr(0, command.find_first_of(" \t\r\n"));
+  if (word.size() > 40) word = word.substr(0, 40) + "…";
+  return "Unknown command \"" + word + "\". Send help to see what I can do.";
+}
+
+xmpp::Element chat_message(std::string from, std::string to, std::string body, bool no_store) {
+  xmpp::Element m("message");
+  m.set_attr("from", std::move(from));
+  m.set_attr("to", std::move(to));
+  m.set_attr("type", "chat");
+  m.add_child(xmpp::make_text("body", std::move(body)));
+  if (no_store) m.add_child(xmpp::make("no-store", {{"xmlns", "urn:xmpp:hints"}}));
+  return m;
+}
+
+xmpp::Element command_answer(const xmpp::Element& message, std::string text,
+                             const Settings& settings) {
+  xmpp::Element reply = chat_message(settings.component_domain, std::string(message.attr("from")),
+                                     std::move(text));
+  if (message.attr("type") != "chat") reply.set_attr("type", "normal");
+  if (const auto* thread = message.child("thread")) reply.children.insert(reply.children.begin(), *thread);
   return reply;
 }
 

@@ -12,6 +12,9 @@
 
 namespace concierge::core {
 
+// What a sender over limits.messages_per_sender_per_minute is told.
+inline constexpr std::string_view kTooFast = "You are sending too fast; wait a minute and send again.";
+
 // Namespaces the component and its proxies answer for.
 inline constexpr std::string_view kDiscoInfo = "http://jabber.org/protocol/disco#info";
 inline constexpr std::string_view kDiscoItems = "http://jabber.org/protocol/disco#items";
@@ -33,9 +36,18 @@ IqAnswer answer_iq(const xmpp::Element& iq, const xmpp::Jid* proxy_target,
 // An empty iq result answering `iq`: addresses swapped, same id.
 xmpp::Element iq_result(const xmpp::Element& iq);
 
-// The reply to a chat command sent to the component's bare JID ("help", …).
-xmpp::Element command_reply(const xmpp::Element& message, std::string_view body,
-                            const Settings& settings);
+// A chat message Concierge sends of its own: `no_store` adds the XEP-0334 hint its notices
+// carry (DESIGN §12).
+xmpp::Element chat_message(std::string from, std::string to, std::string body,
+                           bool no_store = false);
+
+// The answer to `message`, a chat command sent to the component's bare JID: from the
+// component, to the sender, in the same type and thread.
+xmpp::Element command_answer(const xmpp::Element& message, std::string text,
+                             const Settings& settings);
+
+// The text answering "help", "?", an empty message, or a word that is no command.
+std::string help_or_unknown(std::string_view body, const Settings& settings);
 
 std::string help_text(const Settings& settings);
 

@@ -333,6 +333,19 @@ TEST_F(ProfileTest, TheWeekViewKeepsLocalHoursAcrossDaylightSavingChanges) {
   }
 }
 
+TEST_F(ProfileTest, EveryCommandIsAnsweredInTheThreadAndTypeItCameIn) {
+  for (const char* body : {"help", "status", "no-such-command"}) {
+    out.clear();
+    router->handle(xml(std::string("<message from=\"bob@example.org/r\" to=\"sched.example.org\" "
+                                   "type=\"normal\"><thread>t-7</thread><body>") + body + "</body></message>"),
+                   now, out);
+    ASSERT_EQ(out.stanzas.size(), 1u) << body;
+    EXPECT_EQ(out.stanzas[0].child_text("thread"), "t-7") << body;
+    EXPECT_EQ(out.stanzas[0].attr("type"), "normal") << body;
+    EXPECT_EQ(out.stanzas[0].attr("to"), "bob@example.org/r") << body;
+  }
+}
+
 TEST_F(ProfileTest, AlwaysThroughAndUrgentPolicyDecideUrgentMessages) {
   say("alice@example.org", "enrol Europe/Berlin");
   say("alice@example.org", "hours Sat 09:00-10:00");  // off on Monday

@@ -32,20 +32,15 @@ constexpr std::string_view kUsage =
 
 // Reads and validates a config; prints every problem to `err`. nullopt when unusable.
 std::optional<config::Config> load(const std::string& path, std::ostream& err) {
-  auto parsed = config::parse_file(path);
-  std::vector<config::Error> errors;
-  if (auto* e = std::get_if<std::vector<config::Error>>(&parsed)) {
-    errors = std::move(*e);
-  } else {
-    errors = check_with_calendars(std::get<config::Config>(parsed));
-  }
-  if (!errors.empty()) {
+  auto loaded = load_config(path);
+  if (auto* problems = std::get_if<std::vector<config::Error>>(&loaded)) {
+    const auto& errors = *problems;
     for (const auto& e : errors) err << "concierge: " << e.to_string() << "\n";
     err << "concierge: " << path << " is not usable (" << errors.size() << " problem"
         << (errors.size() == 1 ? "" : "s") << ")\n";
     return std::nullopt;
   }
-  return std::get<config::Config>(std::move(parsed));
+  return std::get<config::Config>(std::move(loaded));
 }
 
 std::unique_ptr<core::Store> open_store(const config::Config& config, std::ostream& err) {
@@ -55,16 +50,6 @@ std::unique_ptr<core::Store> open_store(const config::Config& config, std::ostre
     return nullptr;
   }
   return std::get<std::unique_ptr<store::SqliteStore>>(std::move(opened));
-}
-
-LogLevel log_level(config::LogLevel level) {
-  switch (level) {
-    case config::LogLevel::error: return LogLevel::error;
-    case config::LogLevel::warn: return LogLevel::warn;
-    case config::LogLevel::info: return LogLevel::info;
-    case config::LogLevel::debug: return LogLevel::debug;
-  }
-  return LogLevel::info;
 }
 
 }  // namespace

@@ -46,4 +46,22 @@ std::vector<config::Error> check_with_calendars(const config::Config& config) {
   return errors;
 }
 
+std::variant<config::Config, std::vector<config::Error>> load_config(const std::string& path) {
+  auto parsed = config::parse_file(path);
+  if (std::holds_alternative<std::vector<config::Error>>(parsed)) return parsed;
+  auto errors = check_with_calendars(std::get<config::Config>(parsed));
+  if (!errors.empty()) return errors;
+  return parsed;
+}
+
+LogLevel log_level(config::LogLevel level) {
+  switch (level) {
+    case config::LogLevel::error: return LogLevel::error;
+    case config::LogLevel::warn: return LogLevel::warn;
+    case config::LogLevel::info: return LogLevel::info;
+    case config::LogLevel::debug: return LogLevel::debug;
+  }
+  return LogLevel::info;
+}
+
 }  // namespace concierge::app

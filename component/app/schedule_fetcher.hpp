@@ -82,6 +82,10 @@ class ScheduleFetcher {
   // also one already waiting in take_done()). A URL refused at once yields
   // its error through take_done().
   void fetch(std::string key, std::string url, std::optional<Validators> cached);
+  // The limits for fetches from now on (a reload of [schedule]); addresses are checked against
+  // them as sockets open, so a fetch in flight is covered too.
+  void set_limits(FetchLimits limits) { limits_ = limits; }
+
   // Abandons key's fetch, if any; no result is reported for it (nor one still waiting in
   // take_done()).
   void cancel(const std::string& key);

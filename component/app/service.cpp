@@ -12,9 +12,20 @@
 #include <set>
 #include <sstream>
 
+#include <component/app/config_check.hpp>
 #include <component/app/redact.hpp>
 
 namespace concierge::app {
+
+namespace {
+// The fetcher's limits from [schedule] (reloadable: SIGHUP applies them to the next fetch).
+FetchLimits fetch_limits(const config::Schedule& schedule) {
+  FetchLimits limits;
+  limits.max_bytes = static_cast<std::size_t>(schedule.max_bytes);
+  limits.allow_private = schedule.allow_private_urls;
+  return limits;
+}
+}  // namespace
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -71,8 +82,7 @@ Service::Service(config::Config config, std::string config_path, core::Store& st
       log_(logger),
       timings_(timings),
       router_(core::Settings::from_config(config_, CONCIERGE_VERSION), store),
-      fetcher_(FetchLimits{.max_bytes = static_cast<std::size_t>(config_.schedule.max_bytes),
-                           .allow_private = config_.schedule.allow_private_urls}),
+      fetcher_(fetch_limits(config_.schedule)),
       connection_(xmpp::ComponentConnection::Handlers{
           [this] { on_connected(); },
           [this](const xmpp::Disconnect& d) { on_disconnected(d); },
@@ -567,7 +577,7 @@ std::string Service::reload() {
 }
 
 std::string Service::reload_config() {
-  auto parsed = config::parse_file(config_path_);
+  auto parsed = load_config(config_path_);
   if (auto* errors = std::get_if<std::vector<config::Error>>(&parsed)) {
     for (const auto& e : *errors) log_.error("reload: " + e.to_string());
     log_.error("reload failed: the previous configuration stays in force");
@@ -608,10 +618,8 @@ std::string Service::reload_config() {
     log_.warn("reload: changes to " + section + " take effect only after a restart");
   }
   config_ = std::move(next);
-  log_.set_level(config_.log.level == config::LogLevel::error  ? LogLevel::error
-                 : config_.log.level == config::LogLevel::warn ? LogLevel::warn
-                 : config_.log.level == config::LogLevel::info ? LogLevel::info
-                                                               : LogLevel::debug);
+  log_.set_level(log_level(config_.log.level));
+  fetcher_.set_limits(fetch_limits(config_.schedule));
   router_.reconfigure(core::Settings::from_config(config_, CONCIERGE_VERSION), wall_now(), outbox_);
   flush(outbox_);
   queue_schedules(true);  // hours, calendar files and URLs may have changed

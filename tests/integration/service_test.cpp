@@ -290,6 +290,44 @@ TEST_F(ServiceTest, SighupReloadsEnrolledUsers) {
   ::rmdir(dir_template);
 }
 
+TEST_F(ServiceTest, AReloadRefusesWhatCheckConfigRefusesAndKeepsTheOldConfig) {
+  char dir_template[] = "/tmp/concierge-reload-XXXXXX";
+  ASSERT_NE(::mkdtemp(dir_template), nullptr);
+  const std::string path = std::string(dir_template) + "/concierge.toml";
+  auto write_config = [&](const std::string& carol_hours) {
+    std::ofstream f(path);
+    f << "[component]\njid = \"sched.localhost\"\nsecret = \"s3cr3t\"\nport = " << server.port()
+      << "\n[served]\ndomains = [\"localhost\"]\n[admin]\njids = [\"alice@localhost\"]\n"
+      << "[users.\"alice@localhost\"]\ntimezone = \"Europe/Berlin\"\n"
+      << (carol_hours.empty() ? "" : "[users.\"carol@localhost\"]\ntimezone = \"Europe/Berlin\"\nhours = \"" +
+                                         carol_hours + "\"\n");
+  };
+  write_config("");
+  auto parsed = config::parse_file(path);
+  ASSERT_TRUE(std::holds_alternative<config::Config>(parsed));
+  RunningService service(std::get<config::Config>(parsed), fast_timings(), path);
+  ASSERT_TRUE(server.wait_connected(5s));
+  // Parses as TOML, but the hours cannot be read: --check-config refuses it, so must a reload.
+  write_config("Mox-Fri 09:00-17:00");
+  server.send(R"(<message from="alice@localhost/a" to="sched.localhost" type="chat"><body>reload</body></message>)");
+  std::optional<xmpp::Element> answer;
+  for (int i = 0; i < 3 && !(answer && !answer->child_text("body")->starts_with("Reloading")); ++i) {
+    answer = next_message();
+  }
+  ASSERT_TRUE(answer);
+  EXPECT_EQ(answer->child_text("body"),
+            "Reload failed (1 problem(s), see the log): the previous configuration stays in force.");
+  server.send(
+      R"(<message from="alice@localhost/a" to="carol\40localhost@sched.localhost" type="chat" id="c1"><body>x</body></message>)");
+  auto refused = next_message();
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->attr("type"), "error") << "carol is not enrolled: the old config stays";
+  EXPECT_EQ(service.stop(), 0);
+  EXPECT_NE(service.log().find("hours"), std::string::npos) << "the log names the key";
+  std::remove(path.c_str());
+  ::rmdir(dir_template);
+}
+
 TEST_F(ServiceTest, TheAdminsBackupRunsOffTheLoopAndAnswersWhenDone) {
   auto config = make_config(server.port());
   config.admin.jids = {"alice@localhost"};

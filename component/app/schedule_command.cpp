@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include <component/app/schedule_command.hpp>
 
+#include <component/app/calendar_file.hpp>
+
 #include <unistd.h>
 #include <cstdlib>
 #include <ctime>
@@ -91,24 +93,6 @@ std::string parse_args(int argc, char** argv, Args& args) {
   return {};
 }
 
-bool read_file(const std::string& path, std::size_t max_bytes, std::string& text,
-               std::string& error) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    error = "cannot open " + path;
-    return false;
-  }
-  text.assign(max_bytes + 1, '\0');
-  in.read(text.data(), static_cast<std::streamsize>(text.size()));
-  text.resize(static_cast<std::size_t>(in.gcount()));
-  if (text.size() > max_bytes) {
-    error = path + ": the calendar is too large (more than " + std::to_string(max_bytes / 1000) +
-            " kB)";
-    return false;
-  }
-  return true;
-}
-
 char cell(ical::Status s) {
   switch (s) {
     case ical::Status::working:
@@ -161,7 +145,7 @@ class ScheduleCommand {
     }
     ical::CompileRequest request;
     std::string error;
-    if (!read_file(args.file, request.limits.max_bytes, request.calendar, error)) {
+    if (!read_calendar_file(args.file, request.limits.max_bytes, request.calendar, error)) {
       err_ << "concierge schedule: " << error << "\n";
       return 2;
     }

@@ -8,10 +8,9 @@
 
 #include <csignal>
 #include <cstring>
-#include <fstream>
 #include <set>
-#include <sstream>
 
+#include <component/app/calendar_file.hpp>
 #include <component/app/config_check.hpp>
 #include <component/app/redact.hpp>
 
@@ -416,6 +415,7 @@ void Service::compile_next() {
   request.zone = source->zone;
   request.hours = source->hours;
   request.kind = source->personal ? ical::CalendarKind::personal : ical::CalendarKind::work;
+  request.limits.max_bytes = static_cast<std::size_t>(config_.schedule.max_bytes);
   if (config_.schedule.unknown == config::UnknownSchedule::working) {
     request.unknown_fill = ical::Status::working;
   }
@@ -429,11 +429,7 @@ void Service::compile_next() {
     flush(outbox_);
   };
   if (!source->upload.empty()) {
-    if (static_cast<std::int64_t>(source->upload.size()) > config_.schedule.max_bytes) {
-      return fail("the uploaded calendar is larger than " +
-                  std::to_string(config_.schedule.max_bytes) + " bytes");
-    }
-    request.calendar = source->upload;
+    request.calendar = source->upload;  // its size is checked by the compile (limits.max_bytes)
   } else if (!source->url.empty()) {
     auto state = calendars_.find(jid);
     if (state == calendars_.end()) return;  // not fetched (yet): its result brings it back here
@@ -447,19 +443,12 @@ void Service::compile_next() {
     }
     compiling_calendar_ = request.calendar;
   } else if (!source->path.empty()) {
-    // A file path: admins only (DESIGN §11).
-    std::ifstream in(source->path, std::ios::binary);
-    std::ostringstream text_in;
-    text_in << in.rdbuf();
-    // The path is the admin's business: the user hears only that the file is the problem.
-    if (!in && !in.eof()) {
-      return fail("cannot read " + source->path, "the calendar file your admin set cannot be read");
+    // A file path: admins only (DESIGN §11). The path is the admin's business: the user hears
+    // only that the file is the problem.
+    std::string error;
+    if (!read_calendar_file(source->path, request.limits.max_bytes, request.calendar, error)) {
+      return fail(error, "the calendar file your admin set cannot be read, or is too large");
     }
-    if (static_cast<std::int64_t>(text_in.str().size()) > config_.schedule.max_bytes) {
-      return fail(source->path + " is larger than schedule.max_bytes",
-                  "the calendar file your admin set is larger than schedule.max_bytes");
-    }
-    request.calendar = text_in.str();
   } else if (request.hours.empty()) {
     // Nothing to compile: no schedule (schedule.unknown applies).
     router_.schedule_compiled(jid, *source, nullptr, wall_now(), outbox_);

@@ -52,6 +52,12 @@ Result<Schedule> compile(const CompileRequest& request);
 // The calendar's X-WR-TIMEZONE value if it has one (cheap text scan, no parse); empty otherwise.
 std::string calendar_zone_hint(std::string_view calendar);
 
+// How often the publisher asks to be fetched again, in seconds: the calendar's own
+// REFRESH-INTERVAL (RFC 7986) or X-PUBLISHED-TTL, read as an RFC 5545 duration (a day counts as
+// 86 400 s). Cheap text scan of the properties before the first component; nullopt when
+// absent, unreadable or not positive.
+std::optional<std::int64_t> calendar_refresh_hint(std::string_view calendar);
+
 // Whether a schedule should be recompiled at `now`: it does not cover now, or its window started
 // more than two days ago (compiled around a day that has passed: the rolling window moves daily).
 inline bool recompile_due(const Schedule& schedule, UtcSeconds now) {

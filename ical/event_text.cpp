@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include <ical/event.hpp>
 
+#include <ical/compile.hpp>
+
 #include <cctype>
 
 namespace concierge::ical {
@@ -262,6 +264,30 @@ bool read_event_text(const std::vector<std::string>& lines, EventData& out) {
     // Other properties never reach here (the pre-scan keeps only what the compiler uses).
   }
   return out.has_start;
+}
+
+std::optional<std::int64_t> calendar_refresh_hint(std::string_view calendar) {
+  std::size_t pos = 0;
+  while (pos < calendar.size()) {
+    std::size_t end = calendar.find('\n', pos);
+    if (end == std::string_view::npos) end = calendar.size();
+    std::string_view line = calendar.substr(pos, end - pos);
+    pos = end + 1;
+    while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.remove_suffix(1);
+    auto starts = [&](std::string_view prefix) {
+      return line.size() >= prefix.size() && equals_ci(line.substr(0, prefix.size()), prefix);
+    };
+    if (starts("BEGIN:") && !equals_ci(line, "BEGIN:VCALENDAR")) break;  // the calendar's own only
+    if (!starts("REFRESH-INTERVAL") && !starts("X-PUBLISHED-TTL")) continue;
+    const auto colon = line.find(':');
+    DurationValue d;
+    if (colon == std::string_view::npos || !read_duration(line.substr(colon + 1), d) || d.negative) {
+      continue;
+    }
+    const std::int64_t seconds = d.nominal_days * 86'400 + d.exact_seconds;
+    if (seconds > 0) return seconds;
+  }
+  return std::nullopt;
 }
 
 }  // namespace concierge::ical

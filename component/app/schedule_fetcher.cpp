@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include <component/app/schedule_fetcher.hpp>
 
+#include <ical/compile.hpp>
+
 #include <arpa/inet.h>
 #include <curl/curl.h>
 #include <netinet/in.h>
@@ -126,68 +128,12 @@ std::optional<std::chrono::seconds> parse_retry_after(const std::string& value) 
   return std::chrono::seconds{std::clamp<long>(static_cast<long>(at - now), 0, 86'400)};
 }
 
-// An RFC 5545 DURATION of the dur-day/dur-time/dur-week forms ("P1D", "PT6H", "P1W", "PT30M").
-std::optional<std::chrono::seconds> parse_duration(const std::string& text) {
-  std::size_t i = 0;
-  if (i < text.size() && text[i] == '+') ++i;
-  if (i >= text.size() || text[i] != 'P') return std::nullopt;
-  ++i;
-  long total = 0;
-  bool in_time = false, any = false;
-  while (i < text.size()) {
-    if (text[i] == 'T') {
-      in_time = true;
-      ++i;
-      continue;
-    }
-    long n = 0;
-    std::size_t digits = 0;
-    while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i])) && digits < 7) {
-      n = n * 10 + (text[i] - '0');
-      ++i;
-      ++digits;
-    }
-    if (digits == 0 || i >= text.size()) return std::nullopt;
-    const char unit = text[i++];
-    if (unit == 'W' && !in_time)
-      total += n * 604'800;
-    else if (unit == 'D' && !in_time)
-      total += n * 86'400;
-    else if (unit == 'H' && in_time)
-      total += n * 3'600;
-    else if (unit == 'M' && in_time)
-      total += n * 60;
-    else if (unit == 'S' && in_time)
-      total += n;
-    else
-      return std::nullopt;
-    any = true;
-  }
-  if (!any) return std::nullopt;
-  return std::chrono::seconds{total};
-}
-
-// REFRESH-INTERVAL (RFC 7986) or X-PUBLISHED-TTL, clamped to [15 min, 24 h]. Only the calendar's
-// own properties count, so the search stops at the first component inside VCALENDAR.
+// The publisher's refresh hint, clamped to [15 min, 24 h] (issue #6).
 std::optional<std::chrono::seconds> refresh_hint(const std::string& body) {
-  std::size_t pos = 0;
-  while (pos < body.size()) {
-    std::size_t end = body.find('\n', pos);
-    if (end == std::string::npos) end = body.size();
-    std::string line = trim(body.substr(pos, end - pos));
-    pos = end + 1;
-    std::string upper = line;
-    std::transform(upper.begin(), upper.end(), upper.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
-    if (upper.starts_with("BEGIN:") && upper != "BEGIN:VCALENDAR") break;
-    if (!upper.starts_with("REFRESH-INTERVAL") && !upper.starts_with("X-PUBLISHED-TTL")) continue;
-    const auto colon = upper.find(':');
-    if (colon == std::string::npos) continue;
-    if (auto d = parse_duration(upper.substr(colon + 1))) {
-      return std::clamp<std::chrono::seconds>(*d, 15min, 24h);
-    }
-  }
-  return std::nullopt;
+  const auto hint = ical::calendar_refresh_hint(body);
+  if (!hint) return std::nullopt;
+  return std::clamp<std::chrono::seconds>(std::chrono::seconds(std::min<std::int64_t>(*hint, 86'400)),
+                                          15min, 24h);
 }
 
 }  // namespace

@@ -492,5 +492,20 @@ TEST(Size, SixtyDaysOfATypicalScheduleIsSmall) {
   EXPECT_LT(s.memory_bytes(), 16u * 1024u);
 }
 
+TEST(CalendarRefreshHint, ReadsTheCalendarsOwnRefreshIntervalOrPublishedTtl) {
+  const auto hint = [](const std::string& props, const std::string& body = "") {
+    return calendar_refresh_hint("BEGIN:VCALENDAR\r\nVERSION:2.0\r\n" + props + body +
+                                 "END:VCALENDAR\r\n");
+  };
+  EXPECT_EQ(hint("REFRESH-INTERVAL;VALUE=DURATION:P1W\r\n"), 604'800);
+  EXPECT_EQ(hint("X-PUBLISHED-TTL:PT6H\r\n"), 21'600);
+  EXPECT_EQ(hint("x-published-ttl:P1DT30M\r\n"), 88'200) << "names in any case";
+  EXPECT_EQ(hint("X-PUBLISHED-TTL:-PT1H\r\n"), std::nullopt) << "not positive";
+  EXPECT_EQ(hint("X-PUBLISHED-TTL:soon\r\n"), std::nullopt);
+  EXPECT_EQ(hint(""), std::nullopt);
+  EXPECT_EQ(hint("", "BEGIN:VEVENT\r\nX-PUBLISHED-TTL:PT1H\r\nEND:VEVENT\r\n"), std::nullopt)
+      << "only the calendar's own properties, not an event's";
+}
+
 }  // namespace
 }  // namespace concierge::ical

@@ -455,7 +455,6 @@ void Service::compile_next() {
     flush(outbox_);
     return;
   }
-  if (!worker_) worker_ = std::make_unique<CalendarWorker>();
   if (worker_->start(request)) {
     compiling_ = jid;
     compiling_source_ = *source;
@@ -469,7 +468,7 @@ void Service::compile_next() {
 }
 
 void Service::collect_schedule(Clock::time_point now) {
-  if (compiling_.empty() || !worker_) return;
+  if (compiling_.empty()) return;
   auto outcome = worker_->collect(now);
   if (!outcome) return;
   const std::string jid = std::exchange(compiling_, std::string());
@@ -643,7 +642,7 @@ milliseconds Service::poll_timeout(Clock::time_point now) const {
   if (systemd_.watchdog_every()) earlier(next_watchdog_);
   if (!paced_.empty() && connection_.connected()) earlier(next_paced_);
   if (!releases_.empty() && connection_.connected()) earlier(next_release_);
-  if (!compiling_.empty() && worker_) earlier(worker_->deadline());
+  if (!compiling_.empty()) earlier(worker_->deadline());
   if (auto wake = router_.next_wake()) {
     // The core speaks wall-clock time; the loop sleeps on the monotonic clock.
     earlier(now + std::chrono::ceil<milliseconds>(*wake - wall_now()));
@@ -660,6 +659,9 @@ int Service::run() {
             std::to_string(config_.served.domains.size()) + " served domain(s), " +
             std::to_string(config_.users.size()) + " user(s) from the config");
   next_tick_ = Clock::now() + timings_.tick_every;
+  // Forked now, while Concierge has no other thread (libcurl's resolver and the backup start
+  // threads later): see calendar_worker.hpp.
+  worker_ = std::make_unique<CalendarWorker>();
   queue_schedules(true);
   connect_now();
   while (!exit_code_) {
@@ -683,7 +685,7 @@ int Service::run() {
     nfds_t count = 0;
     fds[count++] = {signal_fd_, POLLIN, 0};
     fds[count++] = {wake_fd_, POLLIN, 0};
-    if (!compiling_.empty() && worker_ && worker_->fd() >= 0) {
+    if (!compiling_.empty() && worker_->fd() >= 0) {
       fds[count++] = {worker_->fd(), POLLIN, 0};
     }
     const int sock = connection_.socket_fd();

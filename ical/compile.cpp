@@ -545,7 +545,6 @@ class Compiler {
     for (auto& [uid, entry] : by_uid) add(entry.first, entry.second);
     for (const EventData* e : loose) add(e, {});
     a.available = intersect(normalized(std::move(avail)), Spans{a.range});
-    has_available_ = has_available_ || !a.available.empty();
     availabilities_.push_back(std::move(a));
   }
 
@@ -695,7 +694,6 @@ class Compiler {
   std::size_t steps_left_ = request_.limits.max_total_steps;
   Spans away_, explicit_off_, working_events_, busy_events_;
   std::vector<Availability> availabilities_;
-  bool has_available_ = false;
   std::vector<std::string> warnings_;
   std::set<std::string> warned_;
 };

@@ -58,12 +58,6 @@ std::string calendar_zone_hint(std::string_view calendar);
 // absent, unreadable or not positive.
 std::optional<std::int64_t> calendar_refresh_hint(std::string_view calendar);
 
-// Whether a schedule should be recompiled at `now`: it does not cover now, or its window started
-// more than two days ago (compiled around a day that has passed: the rolling window moves daily).
-inline bool recompile_due(const Schedule& schedule, UtcSeconds now) {
-  return !schedule.covers(now) || now - schedule.window_from() >= 2 * kSecondsPerDay;
-}
-
 // The default window around `now`: now − 1 day … now + `days` days.
 inline void set_window_around(CompileRequest& request, UtcSeconds now, int days = 60) {
   request.window_from = now - kSecondsPerDay;

@@ -39,7 +39,6 @@ struct EventData {
   TimeValue start, end;
   DurationValue duration;
   std::vector<std::string> rrules;  // RRULE texts
-  bool dropped_rrule = false;       // libical removed an unreadable RRULE
   std::vector<Extra> rdates;
   std::vector<TimeValue> exdates;
   bool has_recurrence_id = false;

@@ -20,7 +20,6 @@ class Backoff {
   Duration next(double uniform01);
   // After a connection that was up: the next failure starts from `first` again.
   void reset() { attempts_ = 0; }
-  int attempts() const { return attempts_; }
 
  private:
   Duration first_;

@@ -60,8 +60,6 @@ class Service {
   // Thread-safe: wakes the loop through the eventfd and stops it.
   void request_stop();
 
-  const core::RouterStats& stats() const { return router_.stats(); }
-  const core::Router& router() const { return router_; }  // only while run() is not running
 
   // SIGTERM, SIGINT and SIGHUP are delivered through the signalfd; SIGPIPE is ignored.
   static void block_signals();

@@ -25,61 +25,60 @@ struct Field {
 struct Command {
   const char* node;
   const char* name;
-  const char* line;  // the chat command it runs (the node when null)
   std::vector<Field> fields;
   bool admin = false;
 };
 
 const std::vector<Command>& commands() {
   static const std::vector<Command> kList = {
-      {"enrol", "Enrol with Concierge", nullptr,
+      {"enrol", "Enrol with Concierge",
        {{"timezone", "text-single", "Time zone (IANA, e.g. Europe/Berlin)", true},
         {"calendar_url", "text-single", "Calendar (https URL of an .ics; optional)", false}}},
-      {"unenrol", "Unenrol (held messages go back to their senders)", nullptr, {}},
-      {"status", "My status, next change and week", nullptr, {}},
-      {"settings", "My settings", nullptr, {}},
-      {"timezone", "Set my time zone", nullptr,
+      {"unenrol", "Unenrol (held messages go back to their senders)", {}},
+      {"status", "My status, next change and week", {}},
+      {"settings", "My settings", {}},
+      {"timezone", "Set my time zone",
        {{"timezone", "text-single", "Time zone (IANA, e.g. Europe/Berlin)", true}}},
-      {"calendar", "Set my calendar URL", nullptr,
+      {"calendar", "Set my calendar URL",
        {{"url", "text-single", "https URL of your .ics (none: remove it)", true}}},
-      {"upload", "Upload my calendar (.ics)", nullptr,
+      {"upload", "Upload my calendar (.ics)",
        {{"ics", "text-multi", "Paste the .ics text", true}}},
-      {"hours", "Set my weekly hours", nullptr,
+      {"hours", "Set my weekly hours",
        {{"hours", "text-single", "e.g. Mon-Fri 09:00-17:00; Sat 10:00-12:00 (none: remove)", true}}},
-      {"kind", "What my calendar means", nullptr,
+      {"kind", "What my calendar means",
        {{"kind", "list-single", "work: it lists working time; personal: appointments", true,
          "work|personal"}}},
-      {"through", "Who may always reach me (urgent)", nullptr,
+      {"through", "Who may always reach me (urgent)",
        {{"jids", "jid-multi", "Addresses (none: nobody)", true}}},
-      {"urgent", "Who may send me urgent messages", nullptr,
+      {"urgent", "Who may send me urgent messages",
        {{"from", "list-single", "Who may send urgent", true, "always_through|anyone"}}},
-      {"subscribers", "Who may see my status", nullptr,
+      {"subscribers", "Who may see my status",
        {{"who", "text-single", "domain, served, nobody, or addresses", true}}},
-      {"privacy", "What others learn of my schedule", nullptr,
+      {"privacy", "What others learn of my schedule",
        {{"level", "list-single", "exact times, only that it will wait, or nothing", true,
          "exact|wait|none"}}},
-      {"pause", "Pause (hold messages for a while)", nullptr,
+      {"pause", "Pause (hold messages for a while)",
        {{"duration", "text-single", "For how long (30m, 2h; 0 ends it)", true}}},
-      {"end", "End my pause or my conversations", nullptr, {}},
-      {"when", "When is someone free?", nullptr,
+      {"end", "End my pause or my conversations", {}},
+      {"when", "When is someone free?",
        {{"jid", "jid-single", "Their address (user@domain)", true}}},
-      {"block", "Block a sender", nullptr, {{"jid", "jid-single", "Their address (user@domain)", true}}},
-      {"unblock", "Unblock a sender", nullptr,
+      {"block", "Block a sender", {{"jid", "jid-single", "Their address (user@domain)", true}}},
+      {"unblock", "Unblock a sender",
        {{"jid", "jid-single", "Their address (user@domain)", true}}},
-      {"blocked", "Whom I block", nullptr, {}},
-      {"waiting", "What is held for me", nullptr, {}},
-      {"held", "What I sent that is held", nullptr, {}},
-      {"cancel", "Cancel what I sent that is held", nullptr,
+      {"blocked", "Whom I block", {}},
+      {"waiting", "What is held for me", {}},
+      {"held", "What I sent that is held", {}},
+      {"cancel", "Cancel what I sent that is held",
        {{"jid", "jid-single", "Only to (user@domain; empty: all)", false}}},
-      {"stats", "Admin: statistics", nullptr, {}, true},
-      {"queues", "Admin: held messages per target", nullptr, {}, true},
-      {"reload", "Admin: reload config and schedules", nullptr, {}, true},
-      {"backup", "Admin: back up the store", nullptr, {}, true},
-      {"flush", "Admin: deliver a target's held messages now", nullptr,
+      {"stats", "Admin: statistics", {}, true},
+      {"queues", "Admin: held messages per target", {}, true},
+      {"reload", "Admin: reload config and schedules", {}, true},
+      {"backup", "Admin: back up the store", {}, true},
+      {"flush", "Admin: deliver a target's held messages now",
        {{"jid", "jid-single", "The target (user@domain)", true},
         {"confirm", "boolean", "Yes, deliver them now", false}},
        true},
-      {"drop", "Admin: drop a target's held messages", nullptr,
+      {"drop", "Admin: drop a target's held messages",
        {{"jid", "jid-single", "The target (user@domain)", true},
         {"confirm", "boolean", "Yes, drop them (their senders are told)", false}},
        true},
@@ -131,7 +130,7 @@ xmpp::Element make_form(const Command& command) {
 // The chat command line a submitted form stands for; nullopt names a missing required field.
 std::optional<std::string> command_line(const Command& command, const xmpp::Element& form,
                                         std::string& missing) {
-  std::string line = command.line ? command.line : command.node;
+  std::string line = command.node;  // the chat command of the same name
   for (const Field& field : command.fields) {
     const auto values = form_values(form, field.var);
     std::string value;

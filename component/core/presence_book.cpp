@@ -5,16 +5,6 @@
 
 namespace concierge::core {
 
-const char* to_string(Reachability r) {
-  switch (r) {
-    case Reachability::unknown: return "unknown";
-    case Reachability::offline: return "offline";
-    case Reachability::dnd: return "dnd";
-    case Reachability::available: return "available";
-  }
-  return "?";
-}
-
 void PresenceBook::available(const std::string& bare, ResourceState state) {
   auto& resources = users_[bare].resources;
   auto it = std::find_if(resources.begin(), resources.end(),

@@ -30,7 +30,6 @@ enum class Reachability : std::uint8_t {
   dnd,        // every available resource with priority >= 0 says dnd
   available,  // at least one resource with priority >= 0 that is not dnd
 };
-const char* to_string(Reachability r);
 
 // Per-resource presence of the users Concierge tracks (bare JIDs, already normalised).
 // Memory: one small entry per user plus one per available resource (DESIGN §9: <= 1 KiB).

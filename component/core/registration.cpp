@@ -201,13 +201,6 @@ void Router::enrol(const std::string& bare, const std::string& timezone,
   if (!s.to) ask_subscription(bare, out, false);
 }
 
-std::vector<Enrolment> Router::self_enrolments() const {
-  std::vector<Enrolment> out;
-  out.reserve(self_enrolled_.size());
-  for (const auto& [jid, e] : self_enrolled_) out.push_back(e);
-  return out;
-}
-
 void Router::unenrol(const std::string& bare, Outbox& out) {
   bounce_holds(bare, "they no longer use Concierge.", out);
   self_enrolled_.erase(bare);

@@ -120,8 +120,6 @@ class Router {
   // The stream is gone: releases not yet confirmed stay held (they still are in the store).
   void disconnected();
   std::size_t holds_count() const { return holds_.size(); }
-  // Users who enrolled themselves (XEP-0077), for app/ to fetch their calendar URLs.
-  std::vector<Enrolment> self_enrolments() const;
   // Held (not yet confirmed) messages for `target`, in arrival order.
   std::vector<Hold> holds_for(const std::string& target) const;
 

@@ -32,7 +32,6 @@ class SessionBook {
  public:
   explicit SessionBook(Duration idle_after) : idle_after_(idle_after) {}
   void set_idle_after(Duration idle_after) { idle_after_ = idle_after; }
-  Duration idle_after() const { return idle_after_; }
 
   // A message from `from` to `to` was forwarded at `now`; `to_available` tells whether `to`
   // had an available resource (a session opens only then; an open one goes on regardless).

@@ -479,10 +479,6 @@ TEST(Window, RecompileIsDueDailyAndOutsideTheWindow) {
   ASSERT_TRUE(s.ok());
   EXPECT_EQ(s->window_from(), now - kSecondsPerDay);
   EXPECT_EQ(s->window_to(), now + 60 * kSecondsPerDay);
-  EXPECT_FALSE(recompile_due(*s, now));
-  EXPECT_FALSE(recompile_due(*s, now + kSecondsPerDay - 1));
-  EXPECT_TRUE(recompile_due(*s, now + kSecondsPerDay));
-  EXPECT_TRUE(recompile_due(*s, now - 2 * kSecondsPerDay));
 }
 
 TEST(Size, SixtyDaysOfATypicalScheduleIsSmall) {

@@ -93,6 +93,18 @@ class SchedulerTest : public ::testing::Test {
     out.clear();
     router->tick(now, out);
   }
+  // A chat command from `who` to the component; the component's answer to `who` (not a notice
+  // to someone else sent in the same turn), or "<no answer>".
+  std::string say(const std::string& who, const std::string& text) {
+    in("<message from=\"" + who + "/r\" to=\"sched.example.org\" type=\"chat\"><body>" + text +
+       "</body></message>");
+    for (const auto& m : out.stanzas) {
+      if (m.attr("from") == "sched.example.org" && m.attr("to") == who + "/r") {
+        return m.child_text("body").value_or("");
+      }
+    }
+    return "<no answer>";
+  }
   void converse(const std::string& a, const std::string& b_local) {
     in(chat(a, b_local, "x1", "hi"));
     in(chat(b_local + "@example.org", a.substr(0, a.find('@')), "x2", "hi back"));
@@ -370,11 +382,6 @@ TEST_F(SchedulerTest, RemovedFromTheConfigMeansUnenrolledAndHoldsBounced) {
 }
 
 TEST_F(SchedulerTest, ChatCommandsStatusPauseEndWhen) {
-  auto say = [&](const std::string& who, const std::string& text) {
-    in("<message from=\"" + who + "/r\" to=\"sched.example.org\" type=\"chat\"><body>" + text +
-       "</body></message>");
-    return out.stanzas.empty() ? std::string() : out.stanzas.back().child_text("body").value_or("");
-  };
   EXPECT_EQ(say("bob@example.org", "status"), "You are working until Mon 17:00. 0 message(s) held for you.\nWorking time this week (Europe/Berlin):\n  Mon 30 Nov: 09:00-17:00\n  Tue  1 Dec: 09:00-17:00\n  Wed  2 Dec: 09:00-17:00\n  Thu  3 Dec: 09:00-17:00\n  Fri  4 Dec: 09:00-17:00\n  Sat  5 Dec: off\n  Sun  6 Dec: off");
   EXPECT_EQ(say("bob@example.org", "pause 30m"), "Paused until Mon 10:30: messages wait until then.");
   EXPECT_EQ(router->status_of("bob@example.org", now), ical::Status::busy);
@@ -509,11 +516,6 @@ TEST_F(SchedulerTest, AdHocCommandsListExecuteAndAskForWhatTheyNeed) {
 }
 
 TEST_F(SchedulerTest, UsersChooseTheirPrivacyAndBlocklistAndItIsRemembered) {
-  auto say = [&](const std::string& who, const std::string& text) {
-    in("<message from=\"" + who + "/r\" to=\"sched.example.org\" type=\"chat\"><body>" + text +
-       "</body></message>");
-    return out.stanzas.empty() ? std::string() : out.stanzas.back().child_text("body").value_or("");
-  };
   EXPECT_EQ(say("bob@example.org", "privacy wait"), "Privacy set to wait.");
   EXPECT_EQ(say("bob@example.org", "block carol@example.org"),
             "Blocked carol@example.org: their messages to you are refused.");
@@ -542,11 +544,6 @@ TEST_F(SchedulerTest, AdminCommandsOnlyForAdminsAndDestructiveOnesNeedConfirmati
   Settings s = settings();
   s.admins = {"boss@example.org"};
   router->reconfigure(s);
-  auto say = [&](const std::string& who, const std::string& text) {
-    in("<message from=\"" + who + "/r\" to=\"sched.example.org\" type=\"chat\"><body>" + text +
-       "</body></message>");
-    return out.stanzas.empty() ? std::string() : out.stanzas.front().child_text("body").value_or("");
-  };
   EXPECT_EQ(say("alice@example.org", "stats"), "Only Concierge's admins may use \"stats\".");
   now = kMonday0800Utc + 10h;
   in(chat("alice@example.org", "bob", "m1", "x"));

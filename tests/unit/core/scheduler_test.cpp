@@ -532,6 +532,7 @@ TEST_F(SchedulerTest, UsersChooseTheirPrivacyAndBlocklistAndItIsRemembered) {
   // Remembered across a restart.
   router = std::make_unique<Router>(settings(), store);
   in(chat("carol@example.org", "bob", "c2", "x"));
+  ASSERT_EQ(out.stanzas.size(), 1u);
   EXPECT_EQ(out.stanzas[0].attr("type"), "error");
   EXPECT_EQ(say("alice@example.org", "when bob@example.org"),
             "bob@example.org shares no times with you; a message will wait until they can take it.");

@@ -224,6 +224,99 @@ TEST(ConfigDesignExample, ParsesEveryValue) {
   EXPECT_EQ(c.find_pool("helpdesk"), &c.pools[0]);
 }
 
+// Every key with a value other than its default: a read that went missing (the default stays)
+// fails here, which the design example (all defaults) cannot show.
+TEST(ConfigEveryKey, TakesEveryValueThatDiffersFromTheDefault) {
+  const TempFile secret("t0p-secret\n");
+  const Config c = parsed(R"toml(
+[component]
+jid = "c.example.net"
+secret_file = ")toml" + secret.path() + R"toml("
+host = "::1"
+port = 5348
+[served]
+domains = ["example.net", "example.com"]
+[store]
+path = "/tmp/c.db"
+[session]
+idle_after = "90s"
+max_concurrent = 2
+[notice]
+before_end = "5m"
+language = "de"
+[release]
+rate = 7
+confirm_window = "2h"
+[presence]
+probe_rate = 9
+[limits]
+max_hold_age = "3d"
+holds_per_target = 11
+holds_per_sender = 12
+messages_per_sender_per_minute = 13
+max_body_bytes = 1400
+[schedule]
+unknown = "off_hours"
+window = "30d"
+refresh = "15m"
+max_bytes = 16000
+allow_private_urls = true
+[privacy]
+default = "none"
+[urgent]
+prefix = "!!"
+max_per_hour = 1
+[users."ann@example.net"]
+timezone = "Asia/Tokyo"
+calendar = "https://cal.example.net/ann.ics"
+calendar_kind = "personal"
+hours = "Sat 10:00-12:00"
+always_through = ["boss@example.net", "deputy@example.com"]
+urgent_from = "anyone"
+[admin]
+jids = ["root@example.net"]
+[log]
+level = "debug"
+)toml");
+  EXPECT_EQ(c.component.jid, "c.example.net");
+  EXPECT_EQ(c.component.secret, "t0p-secret") << "read from the file";
+  EXPECT_EQ(c.component.secret_file, secret.path());
+  EXPECT_EQ(c.component.host, "::1");
+  EXPECT_EQ(c.component.port, 5348);
+  EXPECT_THAT(c.served.domains, ElementsAre("example.net", "example.com"));
+  EXPECT_EQ(c.store.path, "/tmp/c.db");
+  EXPECT_EQ(c.session.idle_after, seconds(90));
+  EXPECT_EQ(c.session.max_concurrent, 2);
+  EXPECT_EQ(c.notice.before_end, seconds(300));
+  EXPECT_EQ(c.notice.language, "de");
+  EXPECT_EQ(c.release.rate, 7);
+  EXPECT_EQ(c.release.confirm_window, seconds(7200));
+  EXPECT_EQ(c.presence.probe_rate, 9);
+  EXPECT_EQ(c.limits.max_hold_age, seconds(3 * 86400));
+  EXPECT_EQ(c.limits.holds_per_target, 11);
+  EXPECT_EQ(c.limits.holds_per_sender, 12);
+  EXPECT_EQ(c.limits.messages_per_sender_per_minute, 13);
+  EXPECT_EQ(c.limits.max_body_bytes, 1400);
+  EXPECT_EQ(c.schedule.unknown, UnknownSchedule::off_hours);
+  EXPECT_EQ(c.schedule.window, seconds(30 * 86400));
+  EXPECT_EQ(c.schedule.refresh, seconds(900));
+  EXPECT_EQ(c.schedule.max_bytes, 16000);
+  EXPECT_TRUE(c.schedule.allow_private_urls);
+  EXPECT_EQ(c.privacy.default_level, PrivacyLevel::none);
+  EXPECT_EQ(c.urgent.prefix, "!!");
+  EXPECT_EQ(c.urgent.max_per_hour, 1);
+  ASSERT_EQ(c.users.size(), 1u);
+  const User& ann = c.users[0];
+  EXPECT_EQ(ann.timezone, "Asia/Tokyo");
+  EXPECT_EQ(ann.calendar, "https://cal.example.net/ann.ics");
+  EXPECT_EQ(ann.calendar_kind, CalendarKind::personal);
+  EXPECT_EQ(ann.hours, "Sat 10:00-12:00");
+  EXPECT_THAT(ann.always_through, ElementsAre("boss@example.net", "deputy@example.com"));
+  EXPECT_EQ(ann.urgent_from, UrgentFrom::anyone);
+  EXPECT_THAT(c.admin.jids, ElementsAre("root@example.net"));
+  EXPECT_EQ(c.log.level, LogLevel::debug);
+}
+
 TEST(ConfigDesignExample, UserOriginsNameTheLineOfEachKeySet) {
   const std::string text = with_pool_member_enrolled(kDesignExample);
   const Config c = parsed(text);

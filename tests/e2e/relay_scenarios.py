@@ -28,17 +28,20 @@ DAVE = "dave@nowhere.localhost"
 OTHER_DOMAIN = "elsewhere.localhost"  # a second user domain on the server, not in served.domains
 
 
-def start_stack(server_cls, users=("alice", "bob"), enrolled=(ALICE, BOB), **server_args):
+def start_stack(server_cls, users=("alice", "bob"), enrolled=(ALICE, BOB), extra_config: str = "",
+                log_level: str | None = None, **server_args):
     """Server + Concierge + logged-in clients; returns (server, concierge, {user: Client}).
-    `users` get accounts and log in; `enrolled` are Concierge's [users].
-    On any failure everything already started is stopped before re-raising."""
+    `users` get accounts and log in; `enrolled` are Concierge's [users]; `extra_config` is
+    appended to its config. On any failure everything already started is stopped before
+    re-raising."""
     server = server_cls(**server_args).start()
     concierge = None
     clients = {}
     try:
         for u in users:
             server.register(u, PASSWORD)
-        concierge = Concierge(server, users=enrolled).start(timeout=WAIT)
+        concierge = Concierge(server, users=enrolled, extra_config=extra_config,
+                              log_level=log_level).start(timeout=WAIT)
         for u in users:
             clients[u] = Client(server, u, PASSWORD).connect(timeout=WAIT)
         return server, concierge, clients

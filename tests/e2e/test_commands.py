@@ -74,6 +74,16 @@ class CalendarServer:
     def hits(self, path: str) -> list[dict]:
         return [h for p, h in self.requests if p == path]
 
+    def wait_hits(self, path: str, n: int, timeout: float = 3 * WAIT) -> list[dict]:
+        """Until `path` was asked for at least `n` times (AssertionError after `timeout`)."""
+        deadline = time.monotonic() + timeout
+        while len(self.hits(path)) < n:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{path} was fetched {len(self.hits(path))} times, not {n}, "
+                                     f"within {timeout}s")
+            time.sleep(0.05)  # the requests come from Concierge's own timer: nothing to wait on
+        return self.hits(path)
+
     def stop(self):
         self.stopping.set()
         self.httpd.shutdown()
@@ -85,17 +95,10 @@ class CommandsBase(unittest.TestCase):
 
     def setUp(self):
         self.server, self.concierge, self.clients = start_stack(
-            Prosody, users=("alice", "bob", "carol", "dave"), enrolled=(ALICE, BOB, CAROL))
-        self.concierge.stop()
-        self.concierge.extra_config = self.CONFIG
-        self.concierge.log_level = "debug"
-        before = self.concierge.count_log("connected to")
-        self.concierge.start(wait_connected=False)
-        self.assertTrue(self.concierge.wait_log("connected to", WAIT, count=before + 1))
+            Prosody, users=("alice", "bob", "carol", "dave"), enrolled=(ALICE, BOB, CAROL),
+            extra_config=self.CONFIG, log_level="debug")
+        self.addCleanup(stop_stack, self.server, self.concierge, self.clients)
         self.alice, self.bob, self.carol, self.dave = (self.clients[u] for u in ("alice", "bob", "carol", "dave"))
-
-    def tearDown(self):
-        stop_stack(self.server, self.concierge, self.clients)
 
     # -- the two ways of saying the same thing --------------------------------------------------
 
@@ -291,10 +294,8 @@ class CalendarUrls(CommandsBase):
         self.assertIn("You are working", self.notice(self.dave, "Concierge: your schedule is in force."))
 
         # refresh = 2s: fetched again with If-None-Match, answered 304, nothing recompiled.
-        deadline = time.monotonic() + WAIT
-        while time.monotonic() < deadline and not any(h.get("If-None-Match") == '"v1"' for h in cal.hits("/d.ics")):
-            time.sleep(0.1)
-        self.assertTrue(any(h.get("If-None-Match") == '"v1"' for h in cal.hits("/d.ics")), cal.requests)
+        second = cal.wait_hits("/d.ics", 2)[1]
+        self.assertEqual(second.get("If-None-Match"), '"v1"', cal.requests)
         self.assertTrue(self.concierge.wait_log(f"schedule of {DAVE}: calendar not modified", WAIT))
         # A setting changes the meaning of the cached calendar at once (no new fetch needed):
         # read as a personal calendar, its all-day event is an appointment — busy.
@@ -308,9 +309,7 @@ class CalendarUrls(CommandsBase):
         told = self.notice(self.dave, "Concierge: your calendar cannot be used:")
         self.assertTrue(told.endswith("Your previous schedule stays in force."), told)
         self.assertTrue(self.chat(self.dave, "status").startswith("You are working"))
-        n = len(cal.hits("/d.ics"))
-        while time.monotonic() < deadline + WAIT and len(cal.hits("/d.ics")) < n + 2:
-            time.sleep(0.1)
+        cal.wait_hits("/d.ics", len(cal.hits("/d.ics")) + 2)  # two more fetches of the same bad file
         self.assertEqual(len(self.dave.find(message(where=lambda m: (body(m) or "").startswith(
             "Concierge: your calendar cannot be used:")))), 1, "the same problem is told once")
 
@@ -330,10 +329,7 @@ class CalendarUrls(CommandsBase):
         self.assertIn("Fetching your calendar", self.chat(self.dave, f"calendar {cal.url('/missing.ics')}"))
         told = self.notice(self.dave, "Concierge: your new calendar cannot be used: it could not be fetched")
         self.assertIn("404", told)
-        hits = len(cal.hits("/d.ics"))
-        while time.monotonic() < deadline + 3 * WAIT and len(cal.hits("/d.ics")) <= hits:
-            time.sleep(0.1)
-        self.assertGreater(len(cal.hits("/d.ics")), hits, "the old URL is still the one refreshed")
+        cal.wait_hits("/d.ics", len(cal.hits("/d.ics")) + 1)  # the old URL is still the one refreshed
 
         # A new URL whose body is broken, or empty: refused with the reason; the calendar in force
         # (and its cached body) stays, and a setting change still applies to it at once.

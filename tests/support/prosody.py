@@ -676,18 +676,23 @@ class Concierge:
         return self.config_path
 
     def start(self, wait_connected: bool = True, timeout: float = 10) -> "Concierge":
+        """Starts (or, after stop() or a kill, restarts) the process. With wait_connected, waits
+        for a new "connected to" line: stderr is appended to across restarts."""
         if not os.access(self.binary, os.X_OK):
             raise FileNotFoundError(f"Concierge binary not found or not executable: {self.binary} "
                                     "(build it, or set CONCIERGE_BINARY)")
         self.write_config()
         self.stderr_path = os.path.join(self.dir, "concierge.stderr")
+        connected_before = self.count_log("connected to") if os.path.exists(self.stderr_path) else 0
+        if self._err is not None:
+            self._err.close()
         self._err = open(self.stderr_path, "ab")
         prefix = ["setpriv", "--pdeathsig", "SIGTERM", "--"] if shutil.which("setpriv") else []
         _track(self)
         self.proc = subprocess.Popen(prefix + [self.binary, "--config", self.config_path],
                                      stdin=subprocess.DEVNULL, stdout=self._err, stderr=self._err,
                                      cwd=self.dir)
-        if wait_connected and not self.wait_log("connected to", timeout):
+        if wait_connected and not self.wait_log("connected to", timeout, count=connected_before + 1):
             code = self.stop()
             raise RuntimeError(f"Concierge did not log 'connected to' within {timeout}s "
                                f"(exit {code}); stderr:\n{self.stderr_text()}")

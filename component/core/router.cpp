@@ -13,10 +13,18 @@ namespace {
 
 bool has_body(const xmpp::Element& message) { return message.child("body") != nullptr; }
 
+// Text bytes below `e`, counted in place (no copy of the text).
+std::size_t text_bytes(const xmpp::Element& e) {
+  if (e.is_text()) return e.text.size();
+  std::size_t total = 0;
+  for (const auto& c : e.children) total += text_bytes(c);
+  return total;
+}
+
 std::size_t body_bytes(const xmpp::Element& message) {
   std::size_t total = 0;
   for (const auto& c : message.children) {
-    if (c.name == "body") total += c.inner_text().size();
+    if (c.name == "body") total += text_bytes(c);
   }
   return total;
 }
@@ -216,12 +224,13 @@ void Router::handle_message(const xmpp::Element& stanza, const Addressing& a, In
     return;
   }
   const std::string target_key = lower(target->bare_string());
-  if (!enrolled(*target) && !wrote_recently(target_key, sender_key, now)) {
+  const bool target_enrolled = enrolled(target_key);
+  if (!target_enrolled && !wrote_recently(target_key, sender_key, now)) {
     refuse_or_drop(Refusal::target_not_enrolled,
                    target->bare_string() + " does not use Concierge.");
     return;
   }
-  if (blocked_.count({target_key, sender_key})) {
+  if (!blocked_.empty() && blocked_.count({target_key, sender_key})) {
     refuse_or_drop(Refusal::target_blocks_sender,
                    target->bare_string() + " does not accept messages from you.");
     return;
@@ -231,7 +240,7 @@ void Router::handle_message(const xmpp::Element& stanza, const Addressing& a, In
     pair.last_written = now;
     if (a.from.has_resource()) pair.writer_full = a.from.full_string();
   }
-  if (enrolled(target_key)) {
+  if (target_enrolled) {
     if (schedule_message(stanza, a.from, *target, now, out)) {
       track_session(stanza, sender_key, target_key, now, out);
     }

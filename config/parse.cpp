@@ -245,6 +245,14 @@ User read_user(Problems& problems, const toml::table& table, std::string path,
   return user;
 }
 
+// Whether `bare_jid`'s domain is one of served.domains (always, while none are known yet: the
+// missing key is reported on its own).
+bool domain_served(const Config& config, const std::string& bare_jid) {
+  return config.served.domains.empty() ||
+         std::any_of(config.served.domains.begin(), config.served.domains.end(),
+                     [&](const std::string& d) { return text::iequals(d, domain_of(bare_jid)); });
+}
+
 void read_users(Problems& problems, TableReader& root, Config& config) {
   const toml::table* users = root.table("users");
   if (!users) return;
@@ -259,10 +267,7 @@ void read_users(Problems& problems, TableReader& root, Config& config) {
     const std::string jid(key->str());
     if (!is_bare_jid(jid)) {
       problems.add(line, path, "not a bare JID (local@domain)");
-    } else if (!config.served.domains.empty() &&
-               std::none_of(
-                   config.served.domains.begin(), config.served.domains.end(),
-                   [&](const std::string& d) { return text::iequals(d, domain_of(jid)); })) {
+    } else if (!domain_served(config, jid)) {
       problems.add(line, path, "domain " + quote(domain_of(jid)) + " is not in served.domains");
     } else if (config.find_user(jid)) {
       problems.add(line, path, "listed twice (JIDs compare case-insensitively)");
@@ -301,11 +306,7 @@ void read_pools(Problems& problems, TableReader& root, Config& config) {
         if (!is_bare_jid(member.value)) {
           problems.add(member.line, t.path("members"),
                        "not a bare JID (local@domain): " + quote(member.value));
-        } else if (!config.served.domains.empty() &&
-                   std::none_of(config.served.domains.begin(), config.served.domains.end(),
-                                [&](const std::string& d) {
-                                  return text::iequals(d, domain_of(member.value));
-                                })) {
+        } else if (!domain_served(config, member.value)) {
           // Members may be enrolled by [users] or by themselves (DESIGN §3, §4): only the
           // domain can be checked here; app/ tells at runtime who is not enrolled (yet).
           problems.add(member.line, t.path("members"),

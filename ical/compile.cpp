@@ -52,12 +52,6 @@ std::vector<icalcomponent*> children(icalcomponent* c, icalcomponent_kind kind) 
   return out;
 }
 
-std::string lower(std::string_view s) {
-  std::string out;
-  for (char c : s) out.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
-  return out;
-}
-
 std::string trim(std::string_view s) {
   while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
   while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
@@ -68,7 +62,7 @@ std::string trim(std::string_view s) {
 std::string x_property(icalcomponent* c, std::string_view name) {
   for (icalproperty* p : properties(c, ICAL_X_PROPERTY)) {
     const char* n = icalproperty_get_x_name(p);
-    if (n != nullptr && lower(n) == lower(name)) {
+    if (n != nullptr && lowercase(n) == lowercase(name)) {
       const char* v = icalproperty_get_x(p);
       return v != nullptr ? trim(v) : std::string();
     }
@@ -82,18 +76,16 @@ bool is_cancelled(icalcomponent* c) {
 }
 
 bool is_out_of_office(icalcomponent* c) {
-  const std::string busy = lower(x_property(c, "X-MICROSOFT-CDO-BUSYSTATUS"));
+  const std::string busy = lowercase(x_property(c, "X-MICROSOFT-CDO-BUSYSTATUS"));
   if (busy == "oof") return true;
-  if (lower(x_property(c, "X-MICROSOFT-CDO-INTENDEDSTATUS")) == "oof") return true;
-  static const std::set<std::string> kWords = {"vacation",      "holiday",       "holidays",
-                                               "out-of-office", "out of office", "ooo"};
+  if (lowercase(x_property(c, "X-MICROSOFT-CDO-INTENDEDSTATUS")) == "oof") return true;
   for (icalproperty* p : properties(c, ICAL_CATEGORIES_PROPERTY)) {
     const char* v = icalproperty_get_categories(p);
     if (v == nullptr) continue;
     std::string_view rest(v);
     while (!rest.empty()) {
       const std::size_t comma = rest.find(',');
-      if (kWords.count(lower(trim(rest.substr(0, comma)))) != 0) return true;
+      if (is_out_of_office_word(rest.substr(0, comma))) return true;  // the text reader's words
       if (comma == std::string_view::npos) break;
       rest.remove_prefix(comma + 1);
     }
@@ -102,7 +94,7 @@ bool is_out_of_office(icalcomponent* c) {
 }
 
 bool is_transparent(icalcomponent* c) {
-  if (lower(x_property(c, "X-MICROSOFT-CDO-BUSYSTATUS")) == "free") return true;
+  if (lowercase(x_property(c, "X-MICROSOFT-CDO-BUSYSTATUS")) == "free") return true;
   icalproperty* p = icalcomponent_get_first_property(c, ICAL_TRANSP_PROPERTY);
   if (p == nullptr) return false;  // RFC 5545: OPAQUE by default
   const icalproperty_transp t = icalproperty_get_transp(p);

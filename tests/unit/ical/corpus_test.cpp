@@ -142,9 +142,21 @@ TEST(Corpus, TextReaderAgreesWithLibical) {
   EXPECT_GT(compared, 1000u);  // changes compared
 }
 
-TEST(Corpus, RfcAvailabilityExamplesMeanSomething) {
-  auto r = load(kCorpora / "icalendar" / "src_icalendar_tests_availabilities_rfc_7953_1.ics");
-  ASSERT_TRUE(r.ok()) << r.error();
+// RFC 7953's example: available Monday to Friday 09:00-17:00 Montreal time. Read as a personal
+// calendar, that is the working time; the rest of the week is off (BUSY-UNAVAILABLE by default).
+TEST(Corpus, RfcAvailabilityExampleGivesMondayToFridayInMontreal) {
+  CompileRequest r;
+  r.calendar = slurp(kCorpora / "icalendar" / "src_icalendar_tests_availabilities_rfc_7953_1.ics");
+  r.zone = "Europe/Berlin";
+  r.kind = CalendarKind::personal;
+  set_window_around(r, 1774742400);  // 2026-03-29
+  auto s = compile(r);
+  ASSERT_TRUE(s.ok()) << s.error();
+  const UtcSeconds monday_10_montreal = 1774879200;  // 2026-03-30T14:00:00Z (EDT, UTC-4)
+  EXPECT_EQ(s->status_at(monday_10_montreal), Status::working);
+  EXPECT_EQ(s->status_at(monday_10_montreal + 8 * 3600), Status::off_hours) << "18:00 there";
+  EXPECT_EQ(s->status_at(monday_10_montreal + 5 * 86400), Status::off_hours) << "Saturday";
+  EXPECT_EQ(s->next_change_after(monday_10_montreal), monday_10_montreal + 7 * 3600) << "17:00 there";
 }
 
 }  // namespace

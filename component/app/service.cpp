@@ -277,6 +277,11 @@ void Service::send_releases(Clock::time_point now) {
   // The stream is processed in order: the server's answer to this ping means it took every
   // message before it (DESIGN §6).
   const std::string id = "release-" + std::to_string(++release_ping_counter_);
+  send_ping(id);
+  release_pings_[id] = std::move(batch);
+}
+
+void Service::send_ping(const std::string& id) {
   const std::string server =
       config_.served.domains.empty() ? config_.component.jid : config_.served.domains.front();
   xmpp::Element ping = xmpp::make("iq", {{"type", "get"},
@@ -285,7 +290,6 @@ void Service::send_releases(Clock::time_point now) {
                                          {"id", id}});
   ping.add_child(xmpp::make("ping", {{"xmlns", "urn:xmpp:ping"}}));
   connection_.send(ping);
-  release_pings_[id] = std::move(batch);
 }
 
 void Service::queue_compile(const std::string& jid) {
@@ -544,14 +548,7 @@ void Service::keepalive(Clock::time_point now) {
     return;
   }
   if (now - last_received_ >= timings_.keepalive_after) {
-    const std::string server =
-        config_.served.domains.empty() ? config_.component.jid : config_.served.domains.front();
-    xmpp::Element ping = xmpp::make("iq", {{"type", "get"},
-                                           {"from", config_.component.jid},
-                                           {"to", server},
-                                           {"id", "keepalive-" + std::to_string(++ping_counter_)}});
-    ping.add_child(xmpp::make("ping", {{"xmlns", "urn:xmpp:ping"}}));
-    connection_.send(ping);
+    send_ping("keepalive-" + std::to_string(++ping_counter_));
     ping_sent_at_ = now;
   }
 }

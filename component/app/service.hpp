@@ -77,6 +77,8 @@ class Service {
   void start_backup(const std::string& reply_to);
   void collect_backup();
   void send_chat(const std::string& to, const std::string& text);
+  // A XEP-0199 ping to the server (keepalive; confirmation of releases, DESIGN §6).
+  void send_ping(const std::string& id);
   void tell_status(const std::string& status);  // systemd's STATUS= (READY=1 the first time)
   void keepalive(std::chrono::steady_clock::time_point now);
   void send_paced(std::chrono::steady_clock::time_point now);

@@ -19,12 +19,7 @@ bool SqliteStore::backup_to(const std::string& path, std::string* error) {
   std::error_code ec;
   if (path.empty()) return fail("the path is empty");
   if (fs::equivalent(path, path_, ec)) return fail("that is the store itself");
-  const fs::path directory =
-      fs::path(path).parent_path().empty() ? fs::path(".") : fs::path(path).parent_path();
-  if (!fs::is_directory(directory, ec)) {
-    return fail("the directory " + directory.string() + " does not exist");
-  }
-  if (fs::is_directory(path, ec)) return fail("it is a directory, not a file");
+  if (const std::string obstacle = obstacle_at(path); !obstacle.empty()) return fail(obstacle);
 
   // A connection of its own sees the last committed state (a WAL snapshot), never this
   // store's open transaction, and it does not block this store's writes.

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include <component/store/sqlite_handles.hpp>
 
+#include <filesystem>
+#include <system_error>
 #include <utility>
 
 #include <sqlite3.h>
@@ -98,6 +100,19 @@ bool execute(sqlite3* db, const char* sql, std::string* error) {
 std::string message_of(sqlite3* db) {
   if (db == nullptr) return "out of memory";
   return sqlite3_errmsg(db);
+}
+
+std::string obstacle_at(const std::string& path) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const fs::path parent = fs::path(path).parent_path();
+  const std::string directory = parent.empty() ? std::string(".") : parent.string();
+  if (!fs::exists(directory, ec)) {
+    return "the directory " + directory + " does not exist (Concierge does not create it)";
+  }
+  if (!fs::is_directory(directory, ec)) return directory + " is not a directory";
+  if (fs::is_directory(path, ec)) return "it is a directory, not a file";
+  return {};
 }
 
 }  // namespace concierge::store

@@ -71,6 +71,10 @@ Connection open_connection(const std::string& path, int flags, int* rc);
 // Runs one or more SQL statements that return no rows; false with SQLite's message on failure.
 bool execute(sqlite3* db, const char* sql, std::string* error);
 
+// Why a database file cannot be created or opened at `path`, in words an admin acts on (a
+// missing directory, a directory in its place); empty if no reason is visible before trying.
+std::string obstacle_at(const std::string& path);
+
 // SQLite's message for the last failure on db ("database is locked", "disk I/O error", ...).
 std::string message_of(sqlite3* db);
 

@@ -60,24 +60,6 @@ bool refused_for_good(int code) {
   }
 }
 
-std::string directory_of(const std::string& path) {
-  const fs::path parent = fs::path(path).parent_path();
-  return parent.empty() ? std::string(".") : parent.string();
-}
-
-// Why a file cannot be created or opened at `path`, in words an admin acts on; empty if no
-// reason is visible before trying.
-std::string obstacle_at(const std::string& path) {
-  std::error_code ec;
-  const std::string directory = directory_of(path);
-  if (!fs::exists(directory, ec)) {
-    return "the directory " + directory + " does not exist (Concierge does not create it)";
-  }
-  if (!fs::is_directory(directory, ec)) return directory + " is not a directory";
-  if (fs::is_directory(path, ec)) return "it is a directory, not a file";
-  return {};
-}
-
 std::string open_failure(sqlite3* db) {
   std::string text = message_of(db);
   if (const int error_number = sqlite3_system_errno(db); error_number != 0) {

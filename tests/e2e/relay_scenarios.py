@@ -17,7 +17,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from prosody import Concierge, proxy  # noqa: E402
 from xmpp_clients import (CHAT_ACTIVE, CHAT_COMPOSING, NS_CHATSTATES, NS_CLIENT, NS_DISCO_INFO,  # noqa: E402
                           NS_PING, NS_RECEIPTS, RECEIPT_REQUEST, Client, bare, body, child,
-                          error_condition, error_text, iq, message, thread, to_string)
+                          error_condition, error_text, message, thread, to_string)
 
 WAIT = 10.0  # seconds for any single expected stanza (loopback: normally a few milliseconds)
 PASSWORD = "pw-e2e"

@@ -70,6 +70,7 @@ class Scheduler(unittest.TestCase):
         mid = self.bob.send_message(proxy(CAROL), "hi carol")
         self.carol.wait_for(message(frm=proxy(BOB), id=mid), WAIT)
 
+        sent_at = dt.datetime.now(dt.timezone.utc)
         mid = self.alice.send_message(proxy(BOB), "can we talk?", id=unique("held"))
         notice = self.alice.wait_for(message(frm=proxy(BOB), where=lambda m: (body(m) or "").startswith("Concierge:")),
                                      WAIT, what="the hold notice")
@@ -79,12 +80,15 @@ class Scheduler(unittest.TestCase):
 
         # bob's conversation with carol goes idle after 3 s: alice's message is released.
         got = self.bob.wait_for(message(frm=proxy(ALICE), id=mid), 3 + WAIT, what="the released message")
+        delivered_at = dt.datetime.now(dt.timezone.utc)
         self.assertEqual(body(got), "can we talk?")
         delay = child(got, NS_DELAY, "delay")
         self.assertIsNotNone(delay, to_string(got))
         self.assertEqual(delay.get("from"), "sched.localhost")
         stamp = dt.datetime.strptime(delay.get("stamp")[:19], "%Y-%m-%dT%H:%M:%S").replace(tzinfo=dt.timezone.utc)
-        self.assertLess(abs((dt.datetime.now(dt.timezone.utc) - stamp).total_seconds()), 60)
+        # The stamp is when alice sent it (to the second), not when it was released ≥ 2 s later.
+        self.assertLessEqual(abs((stamp - sent_at).total_seconds()), 1.5, (stamp, sent_at))
+        self.assertGreaterEqual((delivered_at - stamp).total_seconds(), 2, (stamp, delivered_at))
 
     def test_held_until_working_time_starts_then_delivered(self):
         path = os.path.join(self._tmp(), "bob.ics")

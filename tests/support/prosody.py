@@ -795,12 +795,6 @@ def escape_node(node: str) -> str:
     return "".join(out)
 
 
-def unescape_node(node: str) -> str:
-    inverse = {v: k for k, v in _ESCAPES.items()}
-    return re.sub(r"\\(20|22|26|27|2f|3a|3c|3e|40|5c)", lambda m: inverse["\\" + m.group(1)], node,
-                  flags=re.I)
-
-
 def proxy(jid: str, component: str = DEFAULT_COMPONENT) -> str:
     """The proxy JID through which one reaches bare `jid`: bob@localhost → bob\\40localhost@component."""
     bare = jid.split("/", 1)[0]

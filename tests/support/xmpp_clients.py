@@ -43,7 +43,6 @@ NS_PING = "urn:xmpp:ping"
 
 CHAT_ACTIVE = f'<active xmlns="{NS_CHATSTATES}"/>'
 CHAT_COMPOSING = f'<composing xmlns="{NS_CHATSTATES}"/>'
-CHAT_PAUSED = f'<paused xmlns="{NS_CHATSTATES}"/>'
 RECEIPT_REQUEST = f'<request xmlns="{NS_RECEIPTS}"/>'
 
 DEFAULT_TIMEOUT = 10.0
@@ -180,10 +179,6 @@ def message(frm=None, id=None, type=None, where=None):
     return stanza("message", frm, id, type, where)
 
 
-def iq(frm=None, id=None, type=None, where=None):
-    return stanza("iq", frm, id, type, where)
-
-
 # ---------------------------------------------------------------------------------------------
 # the client
 
@@ -276,19 +271,11 @@ class Client:
                 except Exception:  # noqa: BLE001
                     pass
 
-    @property
-    def connected(self) -> bool:
-        return self._xmpp is not None and self._started.is_set() and not self._disconnected.is_set()
-
     # -- receiving
     def _on_stanza(self, el: ET.Element) -> None:
         with self._cond:
             self._received.append(el)
             self._cond.notify_all()
-
-    def received(self) -> list[ET.Element]:
-        with self._cond:
-            return list(self._received)
 
     def wait_for(self, predicate: Callable[[ET.Element], bool], timeout: float = DEFAULT_TIMEOUT,
                  what: str = "") -> ET.Element:

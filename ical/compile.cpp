@@ -114,7 +114,7 @@ class Compiler {
   Compiler(const CompileRequest& request, std::shared_ptr<const Zone> user_zone)
       : request_(request), user_zone_(std::move(user_zone)), floating_zone_(user_zone_) {}
 
-  Result<Schedule> run(const Prescan& scan) {
+  Result<Schedule> run(Prescan& scan) {
     auto hours = parse_hours(request_.hours);
     if (!hours) return Error{hours.error()};
     hours_ = std::move(hours.value());
@@ -141,7 +141,8 @@ class Compiler {
       }
       if (calendars_.empty()) return Error{"this is not an iCalendar file (no VCALENDAR inside)"};
       for (icalcomponent* c : calendars_) process_calendar(c);
-      events_.insert(events_.end(), scan.events.begin(), scan.events.end());
+      events_.insert(events_.end(), std::make_move_iterator(scan.events.begin()),
+                     std::make_move_iterator(scan.events.end()));
       process_events();
       calendars_.clear();
     }
@@ -704,7 +705,7 @@ Result<Schedule> compile(const CompileRequest& request) {
     auto checked =
         prescan(request.calendar, request.limits, request.window_from, request.window_to);
     if (!checked) return Error{checked.error()};
-    scan = checked.value();
+    scan = std::move(checked).value();  // no copy of the rewritten text and its events
   }
   return Compiler(request, std::move(user_zone)).run(scan);
 }

@@ -264,14 +264,20 @@ ScheduleFetcher::~ScheduleFetcher() {
 
 void ScheduleFetcher::cancel(const std::string& key) {
   std::erase_if(done_, [&](const FetchResult& r) { return r.key == key; });
+  std::erase_if(waiting_, [&](const Waiting& w) { return w.key == key; });
   auto it = transfers_.find(key);
   if (it == transfers_.end()) return;
   curl_multi_remove_handle(multi_.get(), it->second->easy.get());
   transfers_.erase(it);
+  start_waiting();  // the freed slot goes to the next in line
 }
 
 void ScheduleFetcher::fetch(std::string key, std::string url, std::optional<Validators> cached) {
   cancel(key);
+  if (transfers_.size() >= std::max<std::size_t>(1, limits_.max_parallel)) {
+    waiting_.push_back({std::move(key), std::move(url), std::move(cached)});
+    return;
+  }
   auto refuse = [&](std::string message) {
     done_.push_back({std::move(key), url, FetchError{std::move(message), false, std::nullopt}});
   };
@@ -401,6 +407,15 @@ void ScheduleFetcher::collect_finished() {
     if (transfer == nullptr) continue;
     finish(*transfer, code);
     transfers_.erase(transfer->key);  // destroys transfer and its easy handle
+  }
+  start_waiting();
+}
+
+void ScheduleFetcher::start_waiting() {
+  while (!waiting_.empty() && transfers_.size() < std::max<std::size_t>(1, limits_.max_parallel)) {
+    Waiting next = std::move(waiting_.front());
+    waiting_.pop_front();
+    fetch(std::move(next.key), std::move(next.url), std::move(next.cached));
   }
 }
 

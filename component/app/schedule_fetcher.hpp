@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <deque>
 #include <map>
 #include <memory>
 #include <optional>
@@ -19,6 +20,9 @@ struct FetchLimits {
   std::chrono::milliseconds connect_timeout{10'000};  // TCP + TLS handshake
   std::chrono::milliseconds total_timeout{30'000};    // the whole transfer, redirects included
   long max_redirects = 3;                             // a 4th redirect fails the fetch
+  // Transfers at once; more wait their turn (at startup or a reload every URL is due together,
+  // and ten thousand sockets at once would help nobody). The time limits start with the transfer.
+  std::size_t max_parallel = 16;
   std::size_t max_bytes = 5'000'000;  // schedule.max_bytes, counted after decompression
   // schedule.allow_private_urls: allows loopback/private/link-local/... addresses and plain http
   // (tests and intranets). Off, only https to public addresses is fetched.
@@ -100,6 +104,7 @@ class ScheduleFetcher {
 
   std::vector<FetchResult> take_done();
   std::size_t in_flight() const { return transfers_.size(); }
+  std::size_t waiting() const { return waiting_.size(); }
 
  private:
   struct Transfer;  // one easy handle with its buffers (defined in the .cpp)
@@ -109,6 +114,7 @@ class ScheduleFetcher {
   };
 
   void collect_finished();
+  void start_waiting();  // as many waiting fetches as max_parallel allows
   void finish(Transfer& transfer, int curl_code);
 
   FetchLimits limits_;
@@ -117,6 +123,12 @@ class ScheduleFetcher {
   std::map<int, short> sockets_;                                   // from CURLMOPT_SOCKETFUNCTION
   std::optional<std::chrono::steady_clock::time_point> deadline_;  // from CURLMOPT_TIMERFUNCTION
   std::vector<FetchResult> done_;
+  struct Waiting {
+    std::string key;
+    std::string url;
+    std::optional<Validators> cached;
+  };
+  std::deque<Waiting> waiting_;
 
   friend struct FetcherCallbacks;
 };

@@ -17,6 +17,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -531,6 +532,36 @@ TEST(ScheduleFetcherAddresses, RefusesLocalPrivateAndSpecialRanges) {
   for (const char* a : {"2001:4860:4860::8888", "::ffff:8.8.8.8", "2606:4700::1111"}) {
     EXPECT_TRUE(is_public(v6(a))) << a;
   }
+}
+
+TEST(ScheduleFetcher, AtMostMaxParallelTransfersTheRestWaitTheirTurn) {
+  ScriptedServer server([](const std::string& path, const std::string&) {
+    return Reply{response(200, "OK", "BEGIN:VCALENDAR\r\nX-PATH:" + path + "\r\nEND:VCALENDAR\r\n")};
+  });
+  FetchLimits limits;
+  limits.allow_private = true;
+  limits.max_parallel = 2;
+  ScheduleFetcher fetcher(limits);
+  for (int i = 0; i < 5; ++i) {
+    fetcher.fetch("user" + std::to_string(i), server.url("/" + std::to_string(i) + ".ics"), std::nullopt);
+  }
+  EXPECT_EQ(fetcher.in_flight(), 2u);
+  EXPECT_EQ(fetcher.waiting(), 3u);
+  fetcher.cancel("user4");  // a waiting one can be withdrawn too
+  EXPECT_EQ(fetcher.waiting(), 2u);
+  std::set<std::string> fetched;
+  for (int round = 0; round < 10 && fetched.size() < 4; ++round) {
+    for (auto& r : drive(fetcher)) {
+      ASSERT_TRUE(std::holds_alternative<FetchOk>(r.outcome)) << r.key;
+      EXPECT_NE(std::get<FetchOk>(r.outcome).body.find("X-PATH:/" + r.key.substr(4) + ".ics"),
+                std::string::npos) << "each result is its own URL's";
+      fetched.insert(r.key);
+      EXPECT_LE(fetcher.in_flight(), 2u);
+    }
+  }
+  EXPECT_EQ(fetched, (std::set<std::string>{"user0", "user1", "user2", "user3"}));
+  EXPECT_EQ(fetcher.waiting(), 0u);
+  EXPECT_EQ(server.connections(), 4) << "the cancelled one never went out";
 }
 
 }  // namespace

@@ -43,13 +43,16 @@ std::optional<config::Config> load(const std::string& path, std::ostream& err) {
   return std::get<config::Config>(std::move(loaded));
 }
 
-std::unique_ptr<core::Store> open_store(const config::Config& config, std::ostream& err) {
+std::unique_ptr<core::Store> open_store(const config::Config& config, const Logger& logger,
+                                       std::ostream& err) {
   auto opened = store::SqliteStore::open(config.store.path);
   if (auto* message = std::get_if<std::string>(&opened)) {
     err << "concierge: store.path: " << *message << "\n";
     return nullptr;
   }
-  return std::get<std::unique_ptr<store::SqliteStore>>(std::move(opened));
+  auto store = std::get<std::unique_ptr<store::SqliteStore>>(std::move(opened));
+  for (const auto& warning : store->warnings()) logger.warn(warning);
+  return store;
 }
 
 }  // namespace
@@ -79,7 +82,7 @@ int run_cli(int argc, char** argv, std::ostream& out, std::ostream& err) {
     }
     Service::block_signals();
     Logger logger(log_level(config->log.level));
-    auto store = open_store(*config, err);
+    auto store = open_store(*config, logger, err);
     if (!store) return 2;
     Service service(std::move(*config), argv[2], *store, logger);
     const int code = service.run();

@@ -92,6 +92,7 @@ Service::Service(config::Config config, std::string config_path, core::Store& st
   signal_fd_ = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
   wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   wall_offset_ = wall_minus_steady();
+  router_.report_commits();  // commit_turn() tells the core whether each turn's holds are durable
 }
 
 Service::~Service() {
@@ -734,21 +735,7 @@ int Service::run() {
     fetch_due(now);
     run_core_timers(now);
     send_releases(now);
-    // Group commit (DESIGN §6): everything this turn wrote, in one transaction; only then
-    // may the senders be told that their messages are held.
-    const bool committed = store_.commit();
-    if (committed && !after_commit_.empty() && connection_.connected()) {  // else: next stream
-      for (const auto& stanza : after_commit_) connection_.send(stanza);
-      after_commit_.clear();
-    }
-    if (committed == commit_failed_) {
-      commit_failed_ = !committed;
-      if (commit_failed_) {
-        log_.error("the store refused a commit; retrying every turn");
-      } else {
-        log_.info("the store commits again");
-      }
-    }
+    commit_turn();
   }
   const auto& s = router_.stats();
   log_.info("stopped: relayed " + std::to_string(s.relayed) + ", refused " +

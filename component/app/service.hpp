@@ -100,6 +100,8 @@ class Service {
   void run_core_timers(std::chrono::steady_clock::time_point now);
   void drain_signals();
   std::chrono::milliseconds poll_timeout(std::chrono::steady_clock::time_point now) const;
+  // Group commit of the turn's writes, then what may go out only after it (service_commit.cpp).
+  void commit_turn();
 
   config::Config config_;
   std::string config_path_;

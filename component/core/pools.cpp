@@ -102,7 +102,7 @@ void Router::pool_message(const xmpp::Element& stanza, const xmpp::Jid& sender,
   xmpp::Element held = stanza;
   held.set_attr("from", reserved_address(pool, from));
   held.remove_attr("to");  // set at release, to the member it goes to
-  hold(std::move(held), from, address, HoldReason::queue, now, out);
+  hold(stanza, std::move(held), from, address, HoldReason::queue, now, out);
 }
 
 void Router::pool_reply(const xmpp::Element& stanza, const xmpp::Jid& member,

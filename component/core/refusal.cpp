@@ -17,6 +17,7 @@ StanzaError stanza_error_for(Refusal refusal) {
     case Refusal::feature_not_implemented: return {"cancel", "service-unavailable"};
     case Refusal::bad_request: return {"modify", "bad-request"};
     case Refusal::admins_only: return {"auth", "forbidden"};
+    case Refusal::store_unavailable: return {"wait", "resource-constraint"};
   }
   return {"cancel", "undefined-condition"};
 }

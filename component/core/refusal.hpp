@@ -22,6 +22,7 @@ enum class Refusal {
   feature_not_implemented,  // an iq Concierge does not serve
   bad_request,           // an iq without the payload its type needs
   admins_only,           // an admin command from someone not in [admin] jids
+  store_unavailable,     // a message to hold while the store cannot commit (DESIGN §6)
 };
 
 struct StanzaError {

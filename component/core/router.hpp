@@ -11,6 +11,7 @@
 #include <string>
 #include <utility>
 
+#include <component/core/commit_guard.hpp>
 #include <component/core/outbox.hpp>
 #include <component/core/presence_book.hpp>
 #include <component/core/rate_limiter.hpp>
@@ -123,6 +124,20 @@ class Router {
   // Held (not yet confirmed) messages for `target`, in arrival order.
   std::vector<Hold> holds_for(const std::string& target) const;
 
+  // --- When the store cannot commit (store_faults.cpp, DESIGN §6) --------------------------
+  // app/ reports the outcome of every loop turn's commit from now on; until this is called,
+  // every write counts as committed at once (the core's tests, on a MemoryStore).
+  void report_commits() { commits_.watch(); }
+  // Success: the turn's holds are durable
+  // (their notices may go out), and a store that had failed is back.
+  void commit_succeeded(Outbox& out);
+  // Failure: the holds the commit lacked are dropped and refused to their senders
+  // (resource-constraint, type wait), and until a commit succeeds every message that would be
+  // held is refused at once; messages that go through at once still go. Returns (from, to) of
+  // the hold notices that must now not go out, their holds being refused.
+  std::set<std::pair<std::string, std::string>> commit_failed(Outbox& out);
+  bool store_failing() const { return commits_.failing(); }
+
   // --- Users' own settings (profile.cpp) -------------------------------------------------
   // What `bare`'s schedule is compiled from; nullopt when not enrolled.
   std::optional<ScheduleSource> schedule_source(const std::string& bare) const;
@@ -228,8 +243,14 @@ class Router {
                      const std::string& target, Outbox& out);
   bool rehold_bounce(const xmpp::Element& stanza, const std::string& target,
                      const std::string& sender, Instant now, Outbox& out);
-  void hold(xmpp::Element relayed, const std::string& sender, const std::string& target,
-            HoldReason reason, Instant now, Outbox& out);
+  // Holds `relayed` (a copy of `original` as it will go out). While the store fails,
+  // refuses `original` instead (store_faults.cpp).
+  void hold(const xmpp::Element& original, xmpp::Element relayed, const std::string& sender,
+            const std::string& target, HoldReason reason, Instant now, Outbox& out);
+  // The store fails: refuses `original`, which would be held for `target`; true if so.
+  bool refuse_unstorable(const xmpp::Element& original, const std::string& target, Outbox& out);
+  // What the sender of a message to `target` reads when it cannot be stored.
+  std::string unstorable_text(const std::string& target) const;
   void try_release(const std::string& target, Instant now, Outbox& out);
   // Sends a held message to `to` (its target; for a pool, the member). False: unreadable,
   // erase it afterwards.
@@ -349,6 +370,7 @@ class Router {
     key.reserve(writer.size() + reader.size() + 1);
     return key.append(writer).append(1, '\n').append(reader);
   }
+  CommitGuard commits_;  // the turn's holds not committed yet; whether the store commits
   RouterStats stats_;
 };
 

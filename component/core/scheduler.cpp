@@ -250,7 +250,7 @@ bool Router::schedule_message(const xmpp::Element& stanza, const xmpp::Jid& send
   xmpp::Element relayed = stanza;
   relayed.set_attr("from", from_proxy->bare_string());
   relayed.set_attr("to", target.bare_string());
-  hold(std::move(relayed), from, to, v.reason, now, out);
+  hold(stanza, std::move(relayed), from, to, v.reason, now, out);
   return false;
 }
 
@@ -282,8 +282,9 @@ bool Router::apply_to_held(const xmpp::Element& stanza, const std::string& sende
   return false;
 }
 
-void Router::hold(xmpp::Element relayed, const std::string& sender, const std::string& target,
-                  HoldReason reason, Instant now, Outbox& out) {
+void Router::hold(const xmpp::Element& original, xmpp::Element relayed, const std::string& sender,
+                  const std::string& target, HoldReason reason, Instant now, Outbox& out) {
+  if (refuse_unstorable(original, target, out)) return;
   Hold h;
   h.id = next_hold_id_++;
   h.sender = sender;
@@ -293,6 +294,7 @@ void Router::hold(xmpp::Element relayed, const std::string& sender, const std::s
   h.received = now;
   h.reason = reason;
   store_.put_hold(h);
+  commits_.held(h.id, make_error_reply(original, Refusal::store_unavailable, unstorable_text(target)));
   target_holds_[target].insert(h.id);
   count_held(h, +1);
   holds_.emplace(h.id, std::move(h));
@@ -700,7 +702,9 @@ std::vector<Hold> Router::holds_for(const std::string& target) const {
   if (ids == target_holds_.end()) return out;
   for (std::int64_t id : ids->second) {
     const Hold& h = holds_.at(id);
-    if (h.state == HoldState::held && !in_flight_.count(id)) out.push_back(h);
+    if (h.state == HoldState::held && !in_flight_.count(id) && !commits_.uncommitted(id)) {
+      out.push_back(h);
+    }
   }
   return out;
 }
@@ -717,7 +721,7 @@ std::optional<std::string> Router::hold_command(const std::string& sender,
   std::map<std::string, Instant> oldest;
   for (const auto& [id, h] : holds_) {
     if (h.sender == sender && h.state == HoldState::held && !in_flight_.count(id) &&
-        (only.empty() || h.target == only)) {
+        !commits_.uncommitted(id) && (only.empty() || h.target == only)) {
       if (mine[h.target].empty()) oldest[h.target] = h.received;  // ids rise with arrival
       mine[h.target].push_back(id);
     }

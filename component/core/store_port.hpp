@@ -113,6 +113,8 @@ class Store {
   // Makes every write so far durable (one transaction, one fsync). Returns false and keeps
   // the writes pending when the disk refused; the caller logs and retries next turn.
   virtual bool commit() = 0;
+  // Why the last commit failed, in the store's words, for the log; empty when unknown.
+  virtual std::string commit_error() const { return {}; }
 };
 
 // An in-memory Store for tests of the core (and the benchmark's fake-store baseline).

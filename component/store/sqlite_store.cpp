@@ -68,6 +68,32 @@ std::string open_failure(sqlite3* db) {
   return text;
 }
 
+// SQLite's quick_check over every page (a read, no write): empty when the file is sound, else
+// what it found, or the error that stopped it (a schema too damaged to read).
+std::string damage_in(sqlite3* db) {
+  Statement check;
+  std::string error;
+  if (!check.prepare(db, "PRAGMA quick_check(3)", &error)) return error;
+  Statement::Use use(check);
+  std::string found;
+  Statement::Step step;
+  while ((step = use.step()) == Statement::Step::kRow) {
+    const std::string line = use.column_text(0);
+    if (line == "ok") return {};
+    found += (found.empty() ? "" : "; ") + line;
+  }
+  if (step == Statement::Step::kError) return message_of(db);
+  return found.empty() ? std::string("no answer") : found;
+}
+
+std::string damaged_text(const std::string& path, const std::string& found) {
+  return "the file is damaged (SQLite's quick_check: " + found +
+         "); Concierge does not start on it and has not written to it. Restore the latest copy "
+         "the admin's \"backup\" command made (" + path + ".backup-…), or recover what is still "
+         "readable into a new file: sqlite3 " + path + " .recover | sqlite3 NEW.db (README, "
+         "\"A damaged store\"), then set store.path to NEW.db";
+}
+
 std::int64_t to_ms(core::Instant instant) {
   return instant.time_since_epoch().count();
 }
@@ -84,6 +110,13 @@ std::variant<std::unique_ptr<SqliteStore>, std::string> SqliteStore::open(const 
   if (path.empty()) return std::string("cannot open the store: the path is empty");
   if (const std::string obstacle = obstacle_at(path); !obstacle.empty()) return prefix + obstacle;
 
+  std::vector<std::string> warnings;
+  std::error_code size_error;
+  if (fs::is_regular_file(path, size_error) && fs::file_size(path, size_error) == 0 &&
+      !size_error) {
+    warnings.push_back("the store " + path +
+                       " was an empty file (zero bytes): it is now a new, empty store");
+  }
   int rc = SQLITE_OK;
   Connection db = open_connection(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, &rc);
   if (rc != SQLITE_OK) return prefix + open_failure(db.get());
@@ -97,6 +130,12 @@ std::variant<std::unique_ptr<SqliteStore>, std::string> SqliteStore::open(const 
   std::string error;
   if (!schema::check(db.get(), schema::migrations().size(), &error)) {
     return prefix + error;
+  }
+  // Before anything is written: a damaged file is refused, and closing it must not checkpoint
+  // a WAL into it either.
+  if (const std::string found = damage_in(db.get()); !found.empty()) {
+    sqlite3_db_config(db.get(), SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, nullptr);
+    return prefix + damaged_text(path, found);
   }
   {
     Statement journal;
@@ -115,6 +154,7 @@ std::variant<std::unique_ptr<SqliteStore>, std::string> SqliteStore::open(const 
 
   std::unique_ptr<SqliteStore> store(new SqliteStore(std::move(db), path));
   if (!store->prepare_all(&error)) return prefix + error;
+  store->warnings_ = std::move(warnings);
   return store;
 }
 

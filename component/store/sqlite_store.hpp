@@ -53,7 +53,9 @@ class SqliteStore final : public core::Store {
   // Opens (or creates) the store at `path` and migrates it to latest_schema_version(). The
   // directory must exist. Returns the store, or a sentence for the admin naming the path and
   // the cause: missing directory, not writable, not a database, another application's
-  // database, a newer schema than this build knows, or SQLite's own message.
+  // database, a newer schema than this build knows, a damaged file (SQLite's quick_check
+  // fails: nothing is written to it, and the text names the recovery), or SQLite's own
+  // message.
   static std::variant<std::unique_ptr<SqliteStore>, std::string> open(const std::string& path);
   static std::variant<std::unique_ptr<SqliteStore>, std::string> open(const std::string& path,
                                                                       const Options& options);
@@ -82,6 +84,7 @@ class SqliteStore final : public core::Store {
   void put_hold(const core::Hold& hold) override;
   void remove_hold(std::int64_t id) override;
   bool commit() override;
+  std::string commit_error() const override { return last_error_; }
 
   // Copies the committed state of the store into a new SQLite file at `path` (replacing one
   // there) with SQLite's online backup, through a separate read-only connection: the open
@@ -89,6 +92,8 @@ class SqliteStore final : public core::Store {
   // complete. On failure, false and a sentence in *error (when error is not null).
   bool backup_to(const std::string& path, std::string* error) override;
 
+  // What open() noticed that an admin should read (a zero-byte file made into a new store).
+  const std::vector<std::string>& warnings() const { return warnings_; }
   // SQLite's message for the last failure of a read, write or commit; empty if none yet.
   const std::string& last_error() const { return last_error_; }
   // Writes made since the last successful commit().
@@ -148,6 +153,7 @@ class SqliteStore final : public core::Store {
   std::size_t applied_ = 0;
   std::uint64_t dropped_writes_ = 0;
   std::string last_error_;
+  std::vector<std::string> warnings_;
 };
 
 }  // namespace concierge::store

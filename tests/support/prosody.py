@@ -619,7 +619,7 @@ class Concierge:
 
     def __init__(self, server, binary: str | None = None, users=("alice@localhost", "bob@localhost"),
                  extra_config: str = "", secret: str | None = None, timezone: str = "Europe/Berlin",
-                 log_level: str | None = None):
+                 log_level: str | None = None, store_path: str | None = None):
         self.server = server
         # Served domains: the server's own, plus the domains of enrolled users elsewhere (e.g. a
         # domain the server does not host, whose messages the server bounces).
@@ -630,6 +630,7 @@ class Concierge:
         self.secret = server.component_secret if secret is None else secret
         self.timezone = timezone
         self.log_level = log_level
+        self.store_path = store_path  # None: concierge.db in the instance's temp folder
         self.jid = server.component_domain
         self.dir = ""
         self.config_path = ""
@@ -657,7 +658,7 @@ class Concierge:
             f"domains = [{', '.join(_toml_str(d) for d in self.served)}]",
             "",
             "[store]",
-            f"path = {_toml_str(os.path.join(self.dir, 'concierge.db'))}",
+            f"path = {_toml_str(self.store_path or os.path.join(self.dir, 'concierge.db'))}",
             "",
         ]
         if self.log_level:

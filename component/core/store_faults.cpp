@@ -1,0 +1,56 @@
+// SPDX-License-Identifier: MIT
+// Router: what senders get while the store cannot commit (disk full, I/O errors, a lock held
+// too long). DESIGN §6 promises that a held message is committed before its sender is told, so
+// a message that cannot be committed is not held: its sender gets a stanza error
+// (resource-constraint, type wait) and their client shows it as failed. Messages that go
+// through at once are not stored and still go.
+#include <component/core/router.hpp>
+
+namespace concierge::core {
+
+std::string Router::unstorable_text(const std::string& target) const {
+  return "Not delivered: " + name_of(target) +
+         " can't take messages now, and Concierge cannot store them for later (a fault on its "
+         "disk). Send it again later.";
+}
+
+bool Router::refuse_unstorable(const xmpp::Element& original, const std::string& target,
+                               Outbox& out) {
+  if (!commits_.failing()) return false;
+  refuse(original, Refusal::store_unavailable, unstorable_text(target), out);
+  return true;
+}
+
+void Router::commit_succeeded(Outbox& out) {
+  if (commits_.committed()) {
+    out.log(LogLevel::info, "the store commits again: messages are held again");
+  }
+}
+
+std::set<std::pair<std::string, std::string>> Router::commit_failed(Outbox& out) {
+  std::set<std::pair<std::string, std::string>> withdrawn;
+  std::size_t refused = 0;
+  for (auto& [id, refusal] : commits_.failed()) {
+    auto it = holds_.find(id);
+    // Gone already (cancelled, retracted), or released this turn: on its way, not refused.
+    if (it == holds_.end() || it->second.state != HoldState::held || in_flight_.count(id)) {
+      continue;
+    }
+    const std::pair<std::string, std::string> pair{it->second.sender, it->second.target};
+    const xmpp::Element told = notice(pair.second, pair.first, "");
+    erase_hold(id);  // the store gets its delete too: should it commit later, nothing remains
+    --stats_.held;
+    if (!pair_held_.count(pair)) withdrawn.emplace(told.attr("from"), told.attr("to"));
+    ++stats_.refused;
+    out.send(std::move(refusal));
+    ++refused;
+  }
+  if (refused > 0) {
+    out.log(LogLevel::warn, "the store did not commit " + std::to_string(refused) +
+                                (refused == 1 ? " message" : " messages") +
+                                " to hold; refused to their senders (resource-constraint)");
+  }
+  return withdrawn;
+}
+
+}  // namespace concierge::core

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include <component/store/sqlite_store.hpp>
 
+#include <algorithm>
 #include <filesystem>
 #include <system_error>
 #include <utility>
@@ -78,9 +79,18 @@ std::string damage_in(sqlite3* db) {
   std::string found;
   Statement::Step step;
   while ((step = use.step()) == Statement::Step::kRow) {
-    const std::string line = use.column_text(0);
-    if (line == "ok") return {};
-    found += (found.empty() ? "" : "; ") + line;
+    const std::string text = use.column_text(0);
+    if (text == "ok") return {};
+    // One finding may span lines, the first naming the database: one line for the log.
+    std::size_t start = 0;
+    while (start <= text.size()) {
+      const std::size_t end = std::min(text.find('\n', start), text.size());
+      const std::string line = text.substr(start, end - start);
+      if (!line.empty() && !line.starts_with("*** in database")) {
+        found += (found.empty() ? "" : "; ") + line;
+      }
+      start = end + 1;
+    }
   }
   if (step == Statement::Step::kError) return message_of(db);
   return found.empty() ? std::string("no answer") : found;
@@ -89,9 +99,9 @@ std::string damage_in(sqlite3* db) {
 std::string damaged_text(const std::string& path, const std::string& found) {
   return "the file is damaged (SQLite's quick_check: " + found +
          "); Concierge does not start on it and has not written to it. Restore the latest copy "
-         "the admin's \"backup\" command made (" + path + ".backup-…), or recover what is still "
-         "readable into a new file: sqlite3 " + path + " .recover | sqlite3 NEW.db (README, "
-         "\"A damaged store\"), then set store.path to NEW.db";
+         "made by the admin's \"backup\" command (" + path + ".backup-…), or recover what is "
+         "still readable into a new file, sqlite3 " + path + " .recover | sqlite3 NEW.db (README, "
+         "\"A damaged store\", for a sqlite3 without .recover), and set store.path to it";
 }
 
 std::int64_t to_ms(core::Instant instant) {

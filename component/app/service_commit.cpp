@@ -26,7 +26,8 @@ void Service::commit_turn() {
     // The holds this commit lacked are refused to their senders; their notices must not go.
     const auto withdrawn = router_.commit_failed(outbox_);
     std::erase_if(after_commit_, [&](const xmpp::Element& notice) {
-      return withdrawn.count({std::string(notice.attr("from")), std::string(notice.attr("to"))}) != 0;
+      return withdrawn.count({std::string(notice.attr("from")), std::string(notice.attr("to"))}) !=
+             0;
     });
   }
   flush(outbox_);

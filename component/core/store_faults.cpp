@@ -10,8 +10,8 @@ namespace concierge::core {
 
 std::string Router::unstorable_text(const std::string& target) const {
   return "Not delivered: " + name_of(target) +
-         " can't take messages now, and Concierge cannot store them for later (a fault on its "
-         "disk). Send it again later.";
+         " can't take messages now, and Concierge cannot store them for later (its storage is "
+         "failing). Send it again later.";
 }
 
 bool Router::refuse_unstorable(const xmpp::Element& original, const std::string& target,

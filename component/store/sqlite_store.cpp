@@ -138,15 +138,20 @@ std::variant<std::unique_ptr<SqliteStore>, std::string> SqliteStore::open(const 
 
   // Identify the file before writing anything to it (switching to WAL writes the header).
   std::string error;
-  if (!schema::check(db.get(), schema::migrations().size(), &error)) {
-    return prefix + error;
-  }
   // Before anything is written: a damaged file is refused, and closing it must not checkpoint
   // a WAL into it either.
-  if (const std::string found = damage_in(db.get()); !found.empty()) {
+  auto refuse_damaged = [&](const std::string& found) {
     sqlite3_db_config(db.get(), SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, nullptr);
     return prefix + damaged_text(path, found);
+  };
+  if (!schema::check(db.get(), schema::migrations().size(), &error)) {
+    // A schema too damaged to read: the same recovery.
+    if ((sqlite3_errcode(db.get()) & 0xFF) == SQLITE_CORRUPT) {
+      return refuse_damaged(message_of(db.get()));
+    }
+    return prefix + error;
   }
+  if (const std::string found = damage_in(db.get()); !found.empty()) return refuse_damaged(found);
   {
     Statement journal;
     if (!journal.prepare(db.get(), "PRAGMA journal_mode = WAL", &error)) return prefix + error;

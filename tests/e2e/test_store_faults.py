@@ -66,7 +66,7 @@ class StoreFaults(unittest.TestCase):
         self.assertEqual(error_condition(got), "resource-constraint", to_string(got))
         self.assertEqual(child(got, NS_CLIENT, "error").get("type"), "wait", to_string(got))
         self.assertEqual(error_text(got), "Not delivered: bob@localhost can't take messages now, and Concierge "
-                                          "cannot store them for later (a fault on its disk). Send it again later.")
+                                          "cannot store them for later (its storage is failing). Send it again later.")
 
     # -- a full disk ------------------------------------------------------------------------------
     def test_full_disk_refuses_messages_to_hold_and_holds_again_once_space_returns(self):

@@ -45,8 +45,8 @@ std::shared_ptr<const ical::Schedule> office_hours(Instant around) {
 
 std::string chat(const std::string& to_local, const std::string& id) {
   return "<message from=\"alice@example.org/phone\" to=\"" + to_local +
-         "\\40example.org@sched.example.org\" type=\"chat\" id=\"" + id +
-         "\"><body>text of " + id + "</body></message>";
+         "\\40example.org@sched.example.org\" type=\"chat\" id=\"" + id + "\"><body>text of " + id +
+         "</body></message>";
 }
 
 class StoreFaultTest : public ::testing::Test {
@@ -84,7 +84,7 @@ class StoreFaultTest : public ::testing::Test {
     EXPECT_NE(error->child("resource-constraint", kStanzas), nullptr);
     EXPECT_EQ(error->child_text("text"),
               "Not delivered: bob@example.org can't take messages now, and Concierge cannot store "
-              "them for later (a fault on its disk). Send it again later.");
+              "them for later (its storage is failing). Send it again later.");
   }
 };
 
@@ -130,8 +130,9 @@ TEST_F(StoreFaultTest, WhileTheStoreFailsMessagesToHoldAreRefusedAtOnceOthersSti
   in(chat("bob", "m3"));
   EXPECT_TRUE(out.stanzas.empty());
   ASSERT_EQ(out.after_commit.size(), 1u);
-  EXPECT_EQ(out.after_commit[0].child_text("body"),
-            "Concierge: bob@example.org is off until Tue 09:00; your message will be delivered then.");
+  EXPECT_EQ(
+      out.after_commit[0].child_text("body"),
+      "Concierge: bob@example.org is off until Tue 09:00; your message will be delivered then.");
   ASSERT_EQ(store.holds().size(), 1u);
   EXPECT_EQ(store.holds()[0].stanza_id, "m3");
   router.commit_succeeded(out);

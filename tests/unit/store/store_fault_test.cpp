@@ -5,8 +5,8 @@
 
 #include <array>
 #include <cerrno>
-#include <cstring>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -97,12 +97,39 @@ TEST(DamagedStore, IsRefusedNamingTheFileAndTheRecoveryAndNothingIsWrittenToIt) 
   ASSERT_NE(error, nullptr) << "a damaged store was opened with "
                             << std::get<StorePtr>(opened)->holds().size() << " of 20 holds";
   EXPECT_NE(error->find("cannot open the store " + path + ": the file is damaged"),
-            std::string::npos) << *error;
+            std::string::npos)
+      << *error;
   EXPECT_NE(error->find("quick_check"), std::string::npos) << *error;
   EXPECT_NE(error->find("sqlite3 " + path + " .recover"), std::string::npos) << *error;
   EXPECT_NE(error->find("\"backup\" command"), std::string::npos) << *error;
   EXPECT_EQ(bytes_of(path), damaged) << "the damaged file was written to";
   EXPECT_FALSE(fs::exists(path + "-wal") && fs::file_size(path + "-wal") > 0);
+}
+
+TEST(DamagedStore, ADamagedSchemaIsRefusedWithTheSameRecovery) {
+  TempDir dir;
+  const std::string path = dir.file("concierge.db");
+  {
+    auto store = open_ok(path);
+    ASSERT_TRUE(store);
+    store->put_hold(hold(1));
+    ASSERT_TRUE(store->commit());
+  }
+  {  // Random bytes over the first page after its 100-byte file header: the schema's table.
+    std::fstream file(path, std::ios::in | std::ios::out | std::ios::binary);
+    file.seekp(100);
+    std::mt19937 random(14);
+    for (int i = 100; i < 4096; ++i) file.put(static_cast<char>(random() & 0xFF));
+  }
+  const std::string damaged = bytes_of(path);
+  auto opened = SqliteStore::open(path);
+  const auto* error = std::get_if<std::string>(&opened);
+  ASSERT_NE(error, nullptr);
+  EXPECT_NE(error->find("cannot open the store " + path + ": the file is damaged"),
+            std::string::npos)
+      << *error;
+  EXPECT_NE(error->find("sqlite3 " + path + " .recover"), std::string::npos) << *error;
+  EXPECT_EQ(bytes_of(path), damaged) << "the damaged file was written to";
 }
 
 TEST(DamagedStore, ASoundStoreOfTheSameSizeOpensWithEveryHold) {
@@ -129,8 +156,8 @@ TEST(EmptyStoreFile, BecomesANewStoreWithAWarningNamingThePath) {
   auto store = open_ok(path);
   ASSERT_TRUE(store);
   ASSERT_EQ(store->warnings().size(), 1u);
-  EXPECT_EQ(store->warnings()[0], "the store " + path +
-                                      " was an empty file (zero bytes): it is now a new, empty store");
+  EXPECT_EQ(store->warnings()[0],
+            "the store " + path + " was an empty file (zero bytes): it is now a new, empty store");
   EXPECT_TRUE(store->holds().empty());
 
   // A store created where there was no file, and one reopened, have nothing to say.

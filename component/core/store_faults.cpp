@@ -47,8 +47,9 @@ std::set<std::pair<std::string, std::string>> Router::commit_failed(Outbox& out)
   }
   if (refused > 0) {
     out.log(LogLevel::warn, "the store did not commit " + std::to_string(refused) +
-                                (refused == 1 ? " message" : " messages") +
-                                " to hold; refused to their senders (resource-constraint)");
+                                (refused == 1 ? " message to hold; refused to its sender"
+                                              : " messages to hold; refused to their senders") +
+                                " (resource-constraint)");
   }
   return withdrawn;
 }

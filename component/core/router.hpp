@@ -128,8 +128,8 @@ class Router {
   // app/ reports the outcome of every loop turn's commit from now on; until this is called,
   // every write counts as committed at once (the core's tests, on a MemoryStore).
   void report_commits() { commits_.watch(); }
-  // Success: the turn's holds are durable
-  // (their notices may go out), and a store that had failed is back.
+  // Success: the turn's holds are durable (their notices may go out), and a store that had
+  // failed is back.
   void commit_succeeded(Outbox& out);
   // Failure: the holds the commit lacked are dropped and refused to their senders
   // (resource-constraint, type wait), and until a commit succeeds every message that would be

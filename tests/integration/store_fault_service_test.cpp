@@ -1,0 +1,187 @@
+// SPDX-License-Identifier: MIT
+// The whole loop (Service) against the fake XEP-0114 server while the store refuses commits:
+// what a sender sees, what the log says, and that holding resumes by itself. The store here
+// fails on request (no root needed); tests/unit/store and tests/e2e fill a real tmpfs.
+#include <component/app/service.hpp>
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cstdio>
+#include <future>
+
+#include <tests/support/fake_server.hpp>
+
+namespace concierge::app {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::FakeServer;
+
+constexpr std::string_view kStanzas = "urn:ietf:params:xml:ns:xmpp-stanzas";
+
+// A MemoryStore whose commits fail while `full` is set, as SQLite's do on a full disk.
+class SwitchableStore final : public core::Store {
+ public:
+  std::atomic<bool> full{false};
+
+  std::vector<core::Enrolment> enrolments() override { return s_.enrolments(); }
+  std::optional<core::Enrolment> enrolment(const std::string& jid) override {
+    return s_.enrolment(jid);
+  }
+  void put_enrolment(const core::Enrolment& e) override { s_.put_enrolment(e); }
+  void remove_enrolment(const std::string& jid) override { s_.remove_enrolment(jid); }
+  std::vector<core::SubscriptionState> subscriptions() override { return s_.subscriptions(); }
+  void put_subscription(const core::SubscriptionState& s) override { s_.put_subscription(s); }
+  void remove_subscription(const std::string& jid) override { s_.remove_subscription(jid); }
+  std::vector<core::ProxySubscription> proxy_subscriptions() override {
+    return s_.proxy_subscriptions();
+  }
+  void add_proxy_subscription(const core::ProxySubscription& s) override {
+    s_.add_proxy_subscription(s);
+  }
+  void remove_proxy_subscription(const core::ProxySubscription& s) override {
+    s_.remove_proxy_subscription(s);
+  }
+  std::vector<core::UserSetting> settings() override { return s_.settings(); }
+  void put_setting(const core::UserSetting& s) override { s_.put_setting(s); }
+  void remove_setting(const std::string& jid, const std::string& key) override {
+    s_.remove_setting(jid, key);
+  }
+  std::vector<core::Hold> holds() override { return s_.holds(); }
+  void put_hold(const core::Hold& h) override { s_.put_hold(h); }
+  void remove_hold(std::int64_t id) override { s_.remove_hold(id); }
+  bool commit() override { return !full.load(); }
+  std::string commit_error() const override { return "database or disk is full"; }
+
+ private:
+  core::MemoryStore s_;
+};
+
+config::Config make_config(std::uint16_t port) {
+  config::Config c;
+  c.file = "test.toml";
+  c.component.jid = "sched.localhost";
+  c.component.secret = "s3cr3t";
+  c.component.host = "127.0.0.1";
+  c.component.port = port;
+  c.served.domains = {"localhost"};
+  for (const char* u : {"alice@localhost", "bob@localhost"}) {
+    config::User user;
+    user.jid = u;
+    user.timezone = "Europe/Berlin";
+    c.users.push_back(user);
+  }
+  return c;
+}
+
+class StoreFaultServiceTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { Service::block_signals(); }
+  void SetUp() override {
+    sink_ = open_memstream(&log_buffer_, &log_size_);
+    logger_ = std::make_unique<Logger>(LogLevel::debug, sink_);
+    LoopTimings t;
+    t.backoff = Backoff(50ms, 200ms);
+    t.stop_grace = 1000ms;
+    service_ =
+        std::make_unique<Service>(make_config(server.port()), "unused.toml", store, *logger_, t);
+    result_ = std::async(std::launch::async, [this] { return service_->run(); });
+  }
+  void TearDown() override {
+    if (result_.valid()) {  // not stopped by the test
+      service_->request_stop();
+      result_.wait();
+    }
+    std::fclose(sink_);
+    std::free(log_buffer_);
+  }
+  std::string stop_and_log() {
+    service_->request_stop();
+    EXPECT_EQ(result_.get(), 0);
+    std::fflush(sink_);
+    return std::string(log_buffer_, log_size_);
+  }
+  // The next message the component sends, within 3 s.
+  std::optional<xmpp::Element> next_message() {
+    const auto deadline = std::chrono::steady_clock::now() + 3s;
+    while (std::chrono::steady_clock::now() < deadline) {
+      auto s = server.next_stanza(100ms);
+      if (s && s->name == "message") return s;
+    }
+    return std::nullopt;
+  }
+  void command(const std::string& who, const std::string& text) {
+    server.send("<message from=\"" + who + "/r\" to=\"sched.localhost\" type=\"chat\"><body>" +
+                text + "</body></message>");
+  }
+  void alice_to_bob(const std::string& id) {
+    server.send(R"(<message from="alice@localhost/r" to="bob\40localhost@sched.localhost" )"
+                R"(type="chat" id=")" +
+                id + R"("><body>hello</body></message>)");
+  }
+
+  FakeServer server{"sched.localhost", "s3cr3t"};
+  SwitchableStore store;
+
+ private:
+  char* log_buffer_ = nullptr;
+  std::size_t log_size_ = 0;
+  std::FILE* sink_ = nullptr;
+  std::unique_ptr<Logger> logger_;
+  std::unique_ptr<Service> service_;
+  std::future<int> result_;
+};
+
+TEST_F(StoreFaultServiceTest, ASenderGetsAnErrorNotANoticeWhileTheStoreFailsAndHoldsResumeAfter) {
+  ASSERT_TRUE(server.wait_connected(5s));
+  command("bob@localhost", "pause 1h");
+  auto paused = next_message();
+  ASSERT_TRUE(paused);
+  ASSERT_TRUE(paused->child_text("body").value_or("").starts_with("Paused until"));
+
+  store.full = true;
+  alice_to_bob("m1");
+  auto refused = next_message();
+  ASSERT_TRUE(refused) << "the sender heard nothing";
+  EXPECT_EQ(refused->attr("type"), "error") << refused->to_xml();
+  EXPECT_EQ(refused->attr("id"), "m1");
+  EXPECT_EQ(refused->attr("to"), "alice@localhost/r");
+  ASSERT_NE(refused->child("error"), nullptr) << refused->to_xml();
+  EXPECT_EQ(refused->child("error")->attr("type"), "wait");
+  EXPECT_NE(refused->child("error")->child("resource-constraint", kStanzas), nullptr);
+  // The next message the sender gets is the answer to "held": no held notice came before it.
+  command("alice@localhost", "held");
+  auto held = next_message();
+  ASSERT_TRUE(held);
+  EXPECT_EQ(held->child_text("body"), "Nothing you sent is held.") << held->to_xml();
+
+  // Space returns: within a second the loop commits again, and messages are held again.
+  store.full = false;
+  std::optional<xmpp::Element> notice;
+  for (int i = 0; i < 30 && !notice; ++i) {  // bounded: 30 tries, 3 s each at most
+    alice_to_bob("m2-" + std::to_string(i));
+    auto answer = next_message();
+    ASSERT_TRUE(answer);
+    if (answer->attr("type") != "error") notice = answer;
+    if (!notice) std::this_thread::sleep_for(100ms);
+  }
+  ASSERT_TRUE(notice) << "holding never resumed";
+  EXPECT_TRUE(
+      notice->child_text("body").value_or("").starts_with("Concierge: bob@localhost is busy until"))
+      << notice->to_xml();
+
+  const std::string log = stop_and_log();
+  EXPECT_NE(log.find("error the store refused a commit (database or disk is full); messages "
+                     "that would be held are refused to their senders"),
+            std::string::npos)
+      << log;
+  EXPECT_NE(log.find("warn the store did not commit 1 message to hold; refused to its sender"),
+            std::string::npos)
+      << log;
+  EXPECT_NE(log.find("info the store commits again: messages are held again"), std::string::npos)
+      << log;
+}
+
+}  // namespace
+}  // namespace concierge::app

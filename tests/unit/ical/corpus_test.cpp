@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
-// Real-world calendars from other projects' test suites (read in place from
-// CONCIERGE_CORPORA_DIR, never copied). Hostile files (libical-fuzz/) are covered through the
+// Real-world calendars from other projects' test suites (tests/corpora/, each folder with its
+// licence and a README naming the source). Hostile files (libical-fuzz/) are covered through the
 // calendar worker in tests/unit/app, since only the worker can bound a hang inside libical.
 #include <ical/compile.hpp>
 
@@ -37,12 +37,20 @@ std::vector<fs::path> files(const std::string& dir, const std::string& must_cont
   std::vector<fs::path> out;
   for (const auto& e : fs::directory_iterator(kCorpora / dir)) {
     const std::string name = e.path().filename().string();
-    if (!e.is_regular_file() || name.rfind("LICENSE", 0) == 0) continue;
+    if (!e.is_regular_file() || name.rfind("LICENSE", 0) == 0 || name == "README.md") continue;
     if (!must_contain.empty() && name.find(must_contain) == std::string::npos) continue;
     out.push_back(e.path());
   }
   std::sort(out.begin(), out.end());
   return out;
+}
+
+// The suite stands alone: a clone with nothing beside it has every corpus file it reads.
+TEST(Corpus, LivesInsideTheRepository) {
+  const auto corpora = fs::weakly_canonical(kCorpora).string();
+  const auto source = fs::weakly_canonical(CONCIERGE_SOURCE_DIR).string() + "/";
+  EXPECT_EQ(corpora.rfind(source, 0), 0u) << corpora << " is outside " << source;
+  EXPECT_TRUE(fs::is_regular_file(kCorpora / "libical" / "LICENSE.txt"));
 }
 
 // A clear error names the problem in words: not empty, not a code.

@@ -91,8 +91,6 @@ const std::set<std::string> kIcalendarNotCalendars = {
     "src_icalendar_tests_calendars_big_bad_calendar.ics",
     "src_icalendar_tests_calendars_small_bad_calendar.ics",
     "src_icalendar_tests_calendars_pr_480_summary_with_colon.ics",
-    // END:VCALENDARD — malformed on purpose
-    "src_icalendar_tests_calendars_timezone_same_start_and_offset.ics",
     // fuzzer cases and custom top-level components, not calendars
     "src_icalendar_tests_calendars_fuzz_testcase_0_char_in_component_name.ics",
     "src_icalendar_tests_calendars_fuzz_testcase_invalid_month.ics",
@@ -112,6 +110,17 @@ TEST(Corpus, IcalendarFilesLoadOrAreDocumentedNonCalendars) {
       EXPECT_TRUE(r.ok()) << p.filename() << ": " << r.error();
     }
   }
+}
+
+// Its calendar ends with END:VCALENDARD (a typo, malformed on purpose): read, with a warning
+// naming the line, as calendar apps read it.
+TEST(Corpus, MisspeltCalendarEndIsReadWithAWarning) {
+  auto r = load(kCorpora / "icalendar" /
+                "src_icalendar_tests_calendars_timezone_same_start_and_offset.ics");
+  ASSERT_TRUE(r.ok()) << r.error();
+  ASSERT_EQ(r->warnings().size(), 1u);
+  EXPECT_NE(r->warnings()[0].find("END:VCALENDARD (line 23)"), std::string::npos)
+      << r->warnings()[0];
 }
 
 TEST(Corpus, IcaljsAndLibicalFilesLoadOrGiveAClearError) {
@@ -164,7 +173,8 @@ TEST(Corpus, RfcAvailabilityExampleGivesMondayToFridayInMontreal) {
   EXPECT_EQ(s->status_at(monday_10_montreal), Status::working);
   EXPECT_EQ(s->status_at(monday_10_montreal + 8 * 3600), Status::off_hours) << "18:00 there";
   EXPECT_EQ(s->status_at(monday_10_montreal + 5 * 86400), Status::off_hours) << "Saturday";
-  EXPECT_EQ(s->next_change_after(monday_10_montreal), monday_10_montreal + 7 * 3600) << "17:00 there";
+  EXPECT_EQ(s->next_change_after(monday_10_montreal), monday_10_montreal + 7 * 3600)
+      << "17:00 there";
 }
 
 }  // namespace

@@ -87,7 +87,7 @@ std::string Router::week_view(const std::string& user, Instant now) const {
     const ical::UtcSeconds to = zone->to_utc((day + 1) * ical::kSecondsPerDay);
     // On duty = working or busy (a meeting inside working time is working time, spent busy).
     std::string on_duty, busy;
-    bool away = false;
+    bool away = false, working = false;
     auto add = [&](std::string& list, ical::UtcSeconds a, ical::UtcSeconds b) {
       list += (list.empty() ? "" : ", ") + hhmm(a) + "-" + (b >= to ? "24:00" : hhmm(b));
     };
@@ -105,6 +105,7 @@ std::string Router::week_view(const std::string& user, Instant now) const {
       }
       if (status == ical::Status::busy) add(busy, start, end);
       away = away || status == ical::Status::away;
+      working = working || status == ical::Status::working;
     }
     if (duty_start) add(on_duty, *duty_start, to);
     const ical::CivilDate d = ical::civil_from_days(day);
@@ -114,6 +115,10 @@ std::string Router::week_view(const std::string& user, Instant now) const {
     text += head;
     if (on_duty.empty()) {
       text += away ? " away" : " off";
+      continue;
+    }
+    if (!working) {  // only meetings (no working time around them): just say when
+      text += " busy " + busy + (away ? " (away part of the day)" : "");
       continue;
     }
     text += " " + on_duty;

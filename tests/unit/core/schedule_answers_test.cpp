@@ -167,6 +167,13 @@ TEST_F(ScheduleAnswersTest, ACalendarWithoutWorkingTimeUnderUnknownOffSaysMessag
                       "count as off and messages wait for you."),
             std::string::npos)
       << told;
+  // The week says the same, and shows the meeting as busy, not as working time.
+  const std::string status = say("alice@example.org", "status");
+  EXPECT_NE(status.find("Working time this week (Europe/Berlin):\n  No working time in your "
+                        "calendar: treated as off (schedule.unknown).\n  Mon 30 Nov: busy "
+                        "14:00-15:00\n  Tue  1 Dec: off\n"),
+            std::string::npos)
+      << status;
 }
 
 TEST_F(ScheduleAnswersTest, WeekViewShowsMeetingsAsBusyNotAsGaps) {

@@ -133,7 +133,7 @@ struct Entry {
   // "VTODO (UID todo-7, line 12)", or "VTODO (line 12)" without a UID.
   std::string describe() const {
     const std::string at = "line " + std::to_string(line);
-    return name + " (" + (uid.empty() ? at : "UID " + uid + ", " + at) + ")";
+    return name.substr(0, 40) + " (" + (uid.empty() ? at : "UID " + uid + ", " + at) + ")";
   }
 };
 
@@ -207,10 +207,11 @@ Result<Prescan> prescan(std::string_view text, const CompileLimits& limits, UtcS
       warn("ignored a broken VALARM in " + entry.describe() + ": " + detail);
     } else if (entry.depth != 0 && stack.size() >= entry.depth) {
       if (entry.broken.empty()) {
-        entry.broken = (stack.size() == entry.depth ? "" : "its " + name + " ") + detail;
+        entry.broken =
+            (stack.size() == entry.depth ? "" : "its " + name.substr(0, 40) + " ") + detail;
       }
     } else {
-      warn("the " + name + " is malformed: " + detail + "; the rest was read");
+      warn("the " + name.substr(0, 40) + " is malformed: " + detail + "; the rest was read");
     }
     close_top();
   };
@@ -235,7 +236,7 @@ Result<Prescan> prescan(std::string_view text, const CompileLimits& limits, UtcS
       std::string name = upper_trimmed(line.substr(6));
       // An entry never contains another: the open one lacks its END.
       while (entry.depth != 0 && stack.size() >= entry.depth && kEntryComponents.count(name) != 0) {
-        close_broken_top("END:" + stack.back() + " is missing");
+        close_broken_top("END:" + stack.back().substr(0, 40) + " is missing");
       }
       if (stack.empty()) {
         if (name != "VCALENDAR" && kBareComponents.count(name) == 0) {
@@ -274,7 +275,8 @@ Result<Prescan> prescan(std::string_view text, const CompileLimits& limits, UtcS
       while (match > 0 && stack[match - 1] != name) --match;
       if (match > 0) {
         // Components inside the one that ends here lack their END.
-        while (stack.size() > match) close_broken_top("END:" + stack.back() + " is missing");
+        while (stack.size() > match)
+          close_broken_top("END:" + stack.back().substr(0, 40) + " is missing");
         close_top();
       } else if (stack.empty() || (entry.depth == 0 && kKnownComponents.count(name) != 0)) {
         warn("ignored END:" + name.substr(0, 20) + " at line " + std::to_string(line_no) +

@@ -137,6 +137,17 @@ TEST(BrokenComponents, ManyBrokenEntriesGiveBoundedWarnings) {
   EXPECT_NE(warnings(*s).find("more"), std::string::npos) << warnings(*s);
 }
 
+// Names in warnings come from the file: a long one is cut, the warning stays short.
+TEST(BrokenComponents, LongNamesAreCutInWarnings) {
+  const std::string name = "X-" + std::string(5000, 'A');
+  auto s = compile_both(calendar(kMonday + "BEGIN:" + name + "\r\nUID:" + std::string(5000, 'u') +
+                                 "\r\nEND:X-B\r\n" + kTuesday));
+  ASSERT_TRUE(s.ok()) << s.error();
+  expect_both_events(*s);
+  ASSERT_FALSE(s->warnings().empty());
+  for (const auto& w : s->warnings()) EXPECT_LT(w.size(), 200u) << w;
+}
+
 // What is really unusable is still refused, with its reason.
 TEST(BrokenComponents, TruncatedAndNonCalendarTextsAreStillRefused) {
   auto truncated = compile_both("BEGIN:VCALENDAR\r\nVERSION:2.0\r\n" + kMonday +

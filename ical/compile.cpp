@@ -131,6 +131,10 @@ class Compiler {
       if (scan.had_bare_components) {
         warn("the file has entries outside any VCALENDAR; they were read anyway");
       }
+      for (std::string& w : scan.warnings) warn(std::move(w));
+      if (scan.more_warnings != 0) {
+        warn("… and " + std::to_string(scan.more_warnings) + " more broken entries were skipped");
+      }
       ComponentPtr root(icalparser_parse_string(scan.rewritten.c_str()));
       icalerror_clear_errno();
       if (!root) return Error{"the calendar could not be read (it is incomplete or not iCalendar)"};

@@ -34,6 +34,18 @@ std::string upper_trimmed(std::string_view s) {
 const std::set<std::string, std::less<>> kBareComponents = {
     "VEVENT", "VTODO", "VJOURNAL", "VFREEBUSY", "VTIMEZONE", "VAVAILABILITY", "VALARM"};
 
+// Components that only ever stand at the top of a calendar: a BEGIN of one inside an open entry
+// means that entry lacks its END.
+const std::set<std::string, std::less<>> kEntryComponents = {
+    "VEVENT", "VTODO", "VJOURNAL", "VFREEBUSY", "VTIMEZONE", "VAVAILABILITY"};
+
+// A stray END of one of these (outside any entry) is a leftover, not a misspelt END:VCALENDAR.
+const std::set<std::string, std::less<>> kKnownComponents = {
+    "VCALENDAR",     "VEVENT", "VTODO",    "VJOURNAL", "VFREEBUSY", "VTIMEZONE",
+    "VAVAILABILITY", "VALARM", "STANDARD", "DAYLIGHT", "AVAILABLE"};
+
+constexpr std::size_t kMaxPrescanWarnings = 20;
+
 // The properties the compiler reads; libical is spared the rest (descriptions, attendees, HTML
 // bodies — most of a real calendar's bytes).
 bool is_used_property(std::string_view line) {
@@ -109,6 +121,22 @@ struct EventFacts {
   }
 };
 
+// The open top-level entry: a child of a VCALENDAR, or a bare entry outside any.
+struct Entry {
+  std::size_t depth = 0;  // its stack depth; 0 = none open
+  std::size_t line = 0;   // line of its BEGIN
+  std::size_t mark = 0;   // where its text starts in the kept output
+  std::string name;
+  std::string uid;
+  std::string broken;  // why it is skipped; empty while it is fine
+
+  // "VTODO (UID todo-7, line 12)", or "VTODO (line 12)" without a UID.
+  std::string describe() const {
+    const std::string at = "line " + std::to_string(line);
+    return name.substr(0, 40) + " (" + (uid.empty() ? at : "UID " + uid + ", " + at) + ")";
+  }
+};
+
 Result<Prescan> prescan(std::string_view text, const CompileLimits& limits, UtcSeconds window_from,
                         UtcSeconds window_to) {
   const std::int64_t from_day = window_from == INT64_MIN ? INT64_MIN / 2 : floor_days(window_from);
@@ -131,15 +159,68 @@ Result<Prescan> prescan(std::string_view text, const CompileLimits& limits, UtcS
   std::size_t alarm_depth = 0;  // inside VALARM: nothing Concierge uses
   bool keep_previous = false;   // for folded continuation lines
   bool saw_bare = false;
+  std::size_t line_no = 0;
+  Entry entry;
   auto keep = [&current](std::string_view line) {
     current.append(line);
     current += "\r\n";
+  };
+  auto warn = [&out](std::string w) {
+    if (out.warnings.size() < kMaxPrescanWarnings) {
+      out.warnings.push_back(std::move(w));
+    } else {
+      ++out.more_warnings;
+    }
+  };
+  // Ends the component on top of the stack (writing a well-formed END line for libical); a broken
+  // entry is dropped from the kept output as it closes.
+  auto close_top = [&]() {
+    const std::string name = std::move(stack.back());
+    if (alarm_depth == 0) keep("END:" + name);
+    if (name == "VALARM") --alarm_depth;
+    const bool closes_entry = entry.depth == stack.size();
+    if (closes_entry && !entry.broken.empty()) {
+      current.resize(entry.mark);
+      event.active = false;
+      warn("skipped a broken " + entry.describe() + ": " + entry.broken);
+    } else if (event.active && name == "VEVENT" && stack.size() == event.depth) {
+      if (event.outside(from_day, to_day)) {
+        current.resize(event.mark);
+      } else if (event.plain && limits.text_reader) {
+        EventData data;
+        if (read_event_text(event.lines, data)) {
+          out.events.push_back(std::move(data));
+          current.resize(event.mark);
+        }
+      }
+      event.active = false;
+    }
+    if (closes_entry) entry = Entry{};
+    stack.pop_back();
+    if (stack.empty()) (name == "VCALENDAR" ? calendars : bare).append(current);
+  };
+  // The component on top of the stack is malformed (`detail`): close it. An alarm costs only
+  // itself (Concierge never reads alarms), anything else its whole entry; a calendar is kept.
+  auto close_broken_top = [&](const std::string& detail) {
+    const std::string& name = stack.back();
+    if (entry.depth != 0 && stack.size() > entry.depth && name == "VALARM") {
+      warn("ignored a broken VALARM in " + entry.describe() + ": " + detail);
+    } else if (entry.depth != 0 && stack.size() >= entry.depth) {
+      if (entry.broken.empty()) {
+        entry.broken =
+            (stack.size() == entry.depth ? "" : "its " + name.substr(0, 40) + " ") + detail;
+      }
+    } else {
+      warn("the " + name.substr(0, 40) + " is malformed: " + detail + "; the rest was read");
+    }
+    close_top();
   };
   while (pos < text.size()) {
     std::size_t end = text.find('\n', pos);
     if (end == std::string_view::npos) end = text.size();
     std::string_view line = text.substr(pos, end - pos);
     pos = std::min(end + 1, text.size());
+    ++line_no;
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     if (!line.empty() && (line.front() == ' ' || line.front() == '\t')) {
       if (keep_previous) {
@@ -153,6 +234,10 @@ Result<Prescan> prescan(std::string_view text, const CompileLimits& limits, UtcS
     keep_previous = false;
     if (starts_with_ci(line, "BEGIN:")) {
       std::string name = upper_trimmed(line.substr(6));
+      // An entry never contains another: the open one lacks its END.
+      while (entry.depth != 0 && stack.size() >= entry.depth && kEntryComponents.count(name) != 0) {
+        close_broken_top("END:" + stack.back().substr(0, 40) + " is missing");
+      }
       if (stack.empty()) {
         if (name != "VCALENDAR" && kBareComponents.count(name) == 0) {
           return Error{"this is not an iCalendar file (it has BEGIN:" + name.substr(0, 20) +
@@ -178,34 +263,35 @@ Result<Prescan> prescan(std::string_view text, const CompileLimits& limits, UtcS
         event.mark = stack.empty() ? 0 : current.size();
         event.depth = stack.size() + 1;
       }
+      if ((stack.empty() && name != "VCALENDAR") ||
+          (stack.size() == 1 && stack[0] == "VCALENDAR")) {
+        entry = Entry{stack.size() + 1, line_no, stack.empty() ? 0 : current.size(), name, {}, {}};
+      }
       if (alarm_depth == 0) keep(line);
       stack.push_back(std::move(name));
     } else if (starts_with_ci(line, "END:")) {
       const std::string name = upper_trimmed(line.substr(4));
-      if (stack.empty() || stack.back() != name) {
-        return Error{"the calendar is malformed: END:" + name.substr(0, 20) +
-                     (stack.empty() ? std::string(" without a matching BEGIN")
-                                    : " where END:" + stack.back() + " was expected")};
+      std::size_t match = stack.size();  // stack[match - 1] == name; 0 when none
+      while (match > 0 && stack[match - 1] != name) --match;
+      if (match > 0) {
+        // Components inside the one that ends here lack their END.
+        while (stack.size() > match)
+          close_broken_top("END:" + stack.back().substr(0, 40) + " is missing");
+        close_top();
+      } else if (stack.empty() || (entry.depth == 0 && kKnownComponents.count(name) != 0)) {
+        warn("ignored END:" + name.substr(0, 20) + " at line " + std::to_string(line_no) +
+             " (nothing of that kind was open)");
+      } else {  // a misspelt END of the innermost open component
+        close_broken_top("it ends with END:" + name.substr(0, 20) + " (line " +
+                         std::to_string(line_no) + ")");
       }
-      if (alarm_depth == 0) keep(line);
-      if (name == "VALARM") --alarm_depth;
-      if (event.active && name == "VEVENT" && stack.size() == event.depth) {
-        if (event.outside(from_day, to_day)) {
-          current.resize(event.mark);
-        } else if (event.plain && limits.text_reader) {
-          EventData data;
-          if (read_event_text(event.lines, data)) {
-            out.events.push_back(std::move(data));
-            current.resize(event.mark);
-          }
-        }
-        event.active = false;
-      }
-      stack.pop_back();
-      if (stack.empty()) (name == "VCALENDAR" ? calendars : bare).append(current);
     } else if (!stack.empty() && alarm_depth == 0 && is_used_property(line)) {
       keep(line);
       keep_previous = true;
+      if (stack.size() == entry.depth && entry.uid.empty() && starts_with_ci(line, "UID")) {
+        const std::size_t colon = line.find(':');
+        if (colon != std::string_view::npos) entry.uid = std::string(line.substr(colon + 1, 64));
+      }
       if (event.active && stack.size() == event.depth) {
         event.lines.emplace_back(line);
         if (starts_with_ci(line, "RRULE") || starts_with_ci(line, "RDATE") ||

@@ -22,13 +22,20 @@ struct Prescan {
   // VCALENDAR.
   std::string rewritten;
   bool had_bare_components = false;
+  // Broken components that were skipped (or repaired), in words for the owner: "skipped a broken
+  // VTODO (UID todo-7, line 12): it ends with END:VTOOD (line 15)". At most 20, then counted.
+  std::vector<std::string> warnings;
+  std::size_t more_warnings = 0;
   // Plain VEVENTs read by the fast text reader (event.hpp) and therefore left out of `rewritten`.
   std::vector<EventData> events;
 };
 
-// The reason the text is unusable, or the facts found. Single (non-recurring, not overriding)
-// VEVENTs that lie clearly outside [window_from, window_to) are left out of `rewritten`: real
-// calendars carry years of history, and libical's parser costs microseconds per property.
+// The reason the text is unusable (too large, binary, not iCalendar, too deep or too many entries,
+// truncated), or the facts found. A malformed entry (a misspelt or missing END) is skipped with
+// a warning instead, so one broken VTODO does not cost the calendar's events. Single
+// (non-recurring, not overriding) VEVENTs that lie clearly outside [window_from, window_to) are
+// left out of `rewritten`: real calendars carry years of history, and libical's parser costs
+// microseconds per property.
 Result<Prescan> prescan(std::string_view text, const CompileLimits& limits,
                         UtcSeconds window_from = INT64_MIN, UtcSeconds window_to = INT64_MAX);
 

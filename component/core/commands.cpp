@@ -154,55 +154,6 @@ std::string Router::status_line(const std::string& user, Instant now) const {
   return text + ".";
 }
 
-std::string Router::week_view(const std::string& user, Instant now) const {
-  auto it = schedules_.find(user);
-  if (it == schedules_.end()) return {};
-  const ical::Schedule& schedule = *it->second;
-  auto zone = ical::find_zone(zone_of(user));
-  if (!zone) zone = ical::Zone::utc();
-  static constexpr const char* kDays[] = {"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"};
-  auto hhmm = [](ical::LocalSeconds local) {
-    const std::int64_t secs = local - ical::floor_days(local) * ical::kSecondsPerDay;
-    char buf[8];
-    std::snprintf(buf, sizeof buf, "%02d:%02d", static_cast<int>(secs / 3600),
-                  static_cast<int>(secs / 60 % 60));
-    return std::string(buf);
-  };
-  std::string text = "Working time this week (" + zone->name() + "):";
-  const std::int64_t today = ical::floor_days(zone->to_local(to_utc_seconds(now)));
-  for (std::int64_t day = today; day < today + 7; ++day) {
-    const ical::UtcSeconds from = zone->to_utc(day * ical::kSecondsPerDay);
-    const ical::UtcSeconds to = zone->to_utc((day + 1) * ical::kSecondsPerDay);
-    std::string ranges;
-    bool away = false;
-    std::optional<ical::UtcSeconds> start;
-    ical::Status current = schedule.status_at(from);
-    if (current == ical::Status::working) start = from;
-    away = current == ical::Status::away;
-    for (const auto& change : schedule.changes_between(from + 1, to)) {
-      if (change.status == ical::Status::working && !start) start = change.at;
-      if (change.status != ical::Status::working && start) {
-        ranges += (ranges.empty() ? " " : ", ") + hhmm(zone->to_local(*start)) + "-" +
-                  hhmm(zone->to_local(change.at));
-        start.reset();
-      }
-      away = away || change.status == ical::Status::away;
-    }
-    if (start) {
-      ranges += (ranges.empty() ? " " : ", ") + hhmm(zone->to_local(*start)) + "-24:00";
-    }
-    const ical::CivilDate d = ical::civil_from_days(day);
-    static constexpr const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                              "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-    char head[32];
-    std::snprintf(head, sizeof head, "\n  %s %2d %s:", kDays[ical::weekday_from_days(day)],
-                  static_cast<int>(d.day), kMonths[(d.month - 1) % 12]);
-    text += head + (ranges.empty() ? std::string(away ? " away" : " off") : ranges);
-    if (!ranges.empty() && away) text += " (away part of the day)";
-  }
-  return text;
-}
-
 std::string Router::held_for_text(const std::string& target, Instant now) const {
   struct Seen {
     std::size_t count = 0;

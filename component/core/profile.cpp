@@ -207,11 +207,13 @@ void Router::schedule_compiled(const std::string& bare, const ScheduleSource& us
     set_pending(bare, std::nullopt);
   }
   schedule_error_told_.erase(bare);
+  const std::shared_ptr<const ical::Schedule> compiled = schedule;
   set_schedule(bare, std::move(schedule), now, out);
   if (awaiting_schedule_.erase(bare)) {
     now_hint_ = now;
     std::string text = "Concierge: your schedule is in force. ";
     text += status_line(bare, now);
+    if (compiled) text += schedule_notes(*compiled);
     out.send(chat_message(settings_.component_domain, bare, text));
   }
 }

@@ -194,9 +194,13 @@ class Router {
   bool admin_set(const std::string& bare, const std::string& key) const;
   const std::string* own_value(const std::string& bare, const std::string& key) const;
   void set_own(const std::string& bare, const std::string& key, const std::string& value);
-  // "You are working until Tue 17:00 …" and the week view (commands.cpp).
+  // "You are working until Tue 17:00 …" (commands.cpp).
   std::string status_line(const std::string& user, Instant now) const;
+  // The week view of `status`, and the lines the "in force" answer adds for `schedule`: its
+  // warnings (one line each, de-duplicated, at most 5) and what applies when it gives no
+  // working time (schedule_text.cpp).
   std::string week_view(const std::string& user, Instant now) const;
+  std::string schedule_notes(const ical::Schedule& schedule) const;
   // What is held for `target`: counts per sender and ages, never bodies (commands.cpp).
   std::string held_for_text(const std::string& target, Instant now) const;
   // stats, queues, reload, backup, flush|drop <jid> [confirm] (admin.cpp): for [admin] jids.

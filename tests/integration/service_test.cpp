@@ -256,6 +256,42 @@ TEST_F(ServiceTest, HeldMessagesAreReleasedInOrderPacedAtTheReleaseRate) {
   EXPECT_EQ(service.stop(), 0);
 }
 
+// An uploaded calendar goes through the calendar worker and back: its warnings (a broken VTODO,
+// a FREQ=SECONDLY rule, an unknown TZID) reach the user in the "in force" answer.
+TEST_F(ServiceTest, AnUploadsWarningsReachTheUser) {
+  RunningService service(make_config(server.port()), fast_timings());
+  ASSERT_TRUE(server.wait_connected(5s));
+  server.send(R"(<message from="alice@localhost/a" to="sched.localhost" type="chat" id="u1"><body>upload
+BEGIN:VCALENDAR
+VERSION:2.0
+BEGIN:VTODO
+UID:todo-7
+END:VTOOD
+BEGIN:VEVENT
+UID:a
+DTSTART;TZID=Nowhere/Special:20261201T090000
+DTEND;TZID=Nowhere/Special:20261201T100000
+RRULE:FREQ=SECONDLY
+END:VEVENT
+END:VCALENDAR</body></message>)");
+  std::string told;
+  for (int i = 0; i < 20 && told.rfind("Concierge: ", 0) != 0; ++i) {
+    auto m = next_message(5s);
+    ASSERT_TRUE(m) << "no answer after the upload's compile";
+    told = m->child_text("body").value_or("");
+  }
+  EXPECT_EQ(told.rfind("Concierge: your schedule is in force.", 0), 0u) << told;
+  EXPECT_NE(
+      told.find("\nWarning: skipped a broken VTODO (UID todo-7, line 3): it ends with END:VTOOD"),
+      std::string::npos)
+      << told;
+  EXPECT_NE(told.find("\nWarning: unknown time zone 'Nowhere/Special'"), std::string::npos) << told;
+  EXPECT_NE(told.find("\nWarning: the repeat rule of an event repeats every second"),
+            std::string::npos)
+      << told;
+  EXPECT_EQ(service.stop(), 0);
+}
+
 TEST_F(ServiceTest, SighupReloadsEnrolledUsers) {
   char dir_template[] = "/tmp/concierge-reload-XXXXXX";
   ASSERT_NE(::mkdtemp(dir_template), nullptr);

@@ -11,8 +11,8 @@ chosen free per instance, never fixed, so several runs can share a machine.
             ...
 
 Servers are started as their own system user (Prosody 0.12 refuses root; ejabberd runs as user
-ejabberd) from the loopback configs of STACK.md (../shared/stack next to the repository, else the
-copies embedded below), so starting a server needs root (or being that user).
+ejabberd) from the loopback configs of STACK.md (the copies embedded below, or the folder named by
+CONCIERGE_STACK_DIR), so starting a server needs root (or being that user).
 
 Children get a parent-death signal (SIGTERM) so a killed test leaves no server behind. Linux sends
 it when the *thread* that started the child exits: start servers and Concierge from a thread that
@@ -37,8 +37,9 @@ import time
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-# The working loopback configs of STACK.md; CONCIERGE_STACK_DIR overrides, "" forces the embedded copies.
-STACK_DIR = Path(os.environ.get("CONCIERGE_STACK_DIR", REPO_ROOT.parent / "shared" / "stack") or "/nonexistent")
+# The working loopback configs of STACK.md: the embedded copies below unless CONCIERGE_STACK_DIR names
+# a folder of them (tests read nothing outside the repository by default).
+STACK_DIR = Path(os.environ.get("CONCIERGE_STACK_DIR", "") or "/nonexistent")
 
 DEFAULT_COMPONENT = "sched.localhost"
 DEFAULT_SECRET = "s3cr3t-component"
@@ -169,8 +170,8 @@ def _lua_str(s: str) -> str:
 
 
 
-# Verbatim copies of /work/shared/stack/*.example.* (STACK.md), used when that folder is not next to
-# the repository (e.g. a clone elsewhere): the harness must work from a fresh clone.
+# Verbatim copies of the stack's *.example.* configs (STACK.md), used unless CONCIERGE_STACK_DIR is
+# set: the harness must work from a fresh clone.
 _EMBEDDED_TEMPLATES = {
     "prosody.example.cfg.lua": """\
 -- Prosody 0.12.3 (Debian bookworm) for loopback tests; @RUNDIR@ is the test run folder (owned by user prosody).
@@ -330,7 +331,7 @@ CONTRIB_MODULES_CONF_DIR=@RUNDIR@/contrib/conf
 
 
 def _template(name: str) -> str:
-    """A stack example: the shared file when present (fixes there flow in), else the embedded copy."""
+    """A stack example: the file in CONCIERGE_STACK_DIR when set and present, else the embedded copy."""
     path = STACK_DIR / name
     if path.is_file():
         return path.read_text()

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
-// Real-world calendars from other projects' test suites (read in place from
-// CONCIERGE_CORPORA_DIR, never copied). Hostile files (libical-fuzz/) are covered through the
+// Real-world calendars from other projects' test suites (tests/corpora/, each folder with its
+// licence and a README naming the source). Hostile files (libical-fuzz/) are covered through the
 // calendar worker in tests/unit/app, since only the worker can bound a hang inside libical.
 #include <ical/compile.hpp>
 
@@ -37,12 +37,20 @@ std::vector<fs::path> files(const std::string& dir, const std::string& must_cont
   std::vector<fs::path> out;
   for (const auto& e : fs::directory_iterator(kCorpora / dir)) {
     const std::string name = e.path().filename().string();
-    if (!e.is_regular_file() || name.rfind("LICENSE", 0) == 0) continue;
+    if (!e.is_regular_file() || name.rfind("LICENSE", 0) == 0 || name == "README.md") continue;
     if (!must_contain.empty() && name.find(must_contain) == std::string::npos) continue;
     out.push_back(e.path());
   }
   std::sort(out.begin(), out.end());
   return out;
+}
+
+// The suite stands alone: a clone with nothing beside it has every corpus file it reads.
+TEST(Corpus, LivesInsideTheRepository) {
+  const auto corpora = fs::weakly_canonical(kCorpora).string();
+  const auto source = fs::weakly_canonical(CONCIERGE_SOURCE_DIR).string() + "/";
+  EXPECT_EQ(corpora.rfind(source, 0), 0u) << corpora << " is outside " << source;
+  EXPECT_TRUE(fs::is_regular_file(kCorpora / "libical" / "LICENSE.txt"));
 }
 
 // A clear error names the problem in words: not empty, not a code.
@@ -83,8 +91,6 @@ const std::set<std::string> kIcalendarNotCalendars = {
     "src_icalendar_tests_calendars_big_bad_calendar.ics",
     "src_icalendar_tests_calendars_small_bad_calendar.ics",
     "src_icalendar_tests_calendars_pr_480_summary_with_colon.ics",
-    // END:VCALENDARD — malformed on purpose
-    "src_icalendar_tests_calendars_timezone_same_start_and_offset.ics",
     // fuzzer cases and custom top-level components, not calendars
     "src_icalendar_tests_calendars_fuzz_testcase_0_char_in_component_name.ics",
     "src_icalendar_tests_calendars_fuzz_testcase_invalid_month.ics",
@@ -104,6 +110,17 @@ TEST(Corpus, IcalendarFilesLoadOrAreDocumentedNonCalendars) {
       EXPECT_TRUE(r.ok()) << p.filename() << ": " << r.error();
     }
   }
+}
+
+// Its calendar ends with END:VCALENDARD (a typo, malformed on purpose): read, with a warning
+// naming the line, as calendar apps read it.
+TEST(Corpus, MisspeltCalendarEndIsReadWithAWarning) {
+  auto r = load(kCorpora / "icalendar" /
+                "src_icalendar_tests_calendars_timezone_same_start_and_offset.ics");
+  ASSERT_TRUE(r.ok()) << r.error();
+  ASSERT_EQ(r->warnings().size(), 1u);
+  EXPECT_NE(r->warnings()[0].find("END:VCALENDARD (line 23)"), std::string::npos)
+      << r->warnings()[0];
 }
 
 TEST(Corpus, IcaljsAndLibicalFilesLoadOrGiveAClearError) {
@@ -156,7 +173,8 @@ TEST(Corpus, RfcAvailabilityExampleGivesMondayToFridayInMontreal) {
   EXPECT_EQ(s->status_at(monday_10_montreal), Status::working);
   EXPECT_EQ(s->status_at(monday_10_montreal + 8 * 3600), Status::off_hours) << "18:00 there";
   EXPECT_EQ(s->status_at(monday_10_montreal + 5 * 86400), Status::off_hours) << "Saturday";
-  EXPECT_EQ(s->next_change_after(monday_10_montreal), monday_10_montreal + 7 * 3600) << "17:00 there";
+  EXPECT_EQ(s->next_change_after(monday_10_montreal), monday_10_montreal + 7 * 3600)
+      << "17:00 there";
 }
 
 }  // namespace

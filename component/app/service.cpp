@@ -124,6 +124,14 @@ void Service::on_connected() {
   ping_sent_at_.reset();
   log_.info("connected to " + config_.component.host + ":" +
             std::to_string(config_.component.port) + " as " + config_.component.jid);
+  // Forwarded messages the last stream did not confirm go first, in order, with their ids.
+  auto again = forwards_.to_resend();
+  if (!again.empty()) {
+    log_.info("sending again " + std::to_string(again.size()) +
+              (again.size() == 1 ? " forwarded message" : " forwarded messages") +
+              " the server had not confirmed");
+  }
+  for (const auto& stanza : again) connection_.send(stanza);
   router_.connected(wall_now(), outbox_);
   flush(outbox_);
   const std::string status = "connected to " + config_.component.host + ":" +
@@ -147,6 +155,7 @@ void Service::on_disconnected(const xmpp::Disconnect& d) {
   // Releases without an answer stay held (they still are in the store) and go out again.
   releases_.clear();
   release_pings_.clear();
+  forwards_.disconnected();  // what it keeps goes out again on the next stream
   router_.disconnected();
   if (stopping_) return;
   const std::string fatal = fatal_reason(d, config_.component.jid);
@@ -169,11 +178,14 @@ void Service::on_disconnected(const xmpp::Disconnect& d) {
 void Service::on_stanza(xmpp::Element&& stanza) {
   last_received_ = Clock::now();
   // Answers to our keepalive pings belong to the loop, not to the core.
-  if (stanza.name == "iq" && stanza.attr("id").starts_with("keepalive-")) {
+  if (stanza.name == "iq" && (stanza.attr("id").starts_with("keepalive-") ||
+                              stanza.attr("id").starts_with("forward-"))) {
+    forwards_.answered(std::string(stanza.attr("id")));
     ping_sent_at_.reset();
     return;
   }
   if (stanza.name == "iq" && stanza.attr("id").starts_with("release-")) {
+    forwards_.answered(std::string(stanza.attr("id")));
     auto it = release_pings_.find(std::string(stanza.attr("id")));
     if (it != release_pings_.end()) {
       router_.release_confirmed(it->second, wall_now());
@@ -189,9 +201,20 @@ void Service::on_stanza(xmpp::Element&& stanza) {
 
 void Service::flush(core::Outbox& out) {
   for (const auto& line : out.logs) log_.log(line.level, line.text);
-  for (const auto& stanza : out.stanzas) {
+  std::size_t next_forwarded = 0;
+  for (std::size_t i = 0; i < out.stanzas.size(); ++i) {
+    const auto& stanza = out.stanzas[i];
     if (log_.enabled(LogLevel::debug)) log_.debug("out: " + redacted_xml(stanza));
     connection_.send(stanza);
+    if (next_forwarded < out.forwarded.size() && out.forwarded[next_forwarded] == i) {
+      ++next_forwarded;
+      if (!stanza.child("body")) continue;  // chat states and the like: not worth a resend
+      if (const auto dropped = forwards_.keep(stanza)) {
+        log_.warn("the server confirmed none of the last " + std::to_string(forwards_.size()) +
+                  " forwarded messages: forgot the " + std::to_string(dropped) +
+                  " oldest (they are lost if the stream is cut now)");
+      }
+    }
   }
   if (!out.paced.empty()) {
     if (paced_.empty()) next_paced_ = Clock::now();
@@ -290,6 +313,7 @@ void Service::send_ping(const std::string& id) {
                                          {"id", id}});
   ping.add_child(xmpp::make("ping", {{"xmlns", "urn:xmpp:ping"}}));
   connection_.send(ping);
+  forwards_.ping_sent(id);
 }
 
 void Service::queue_compile(const std::string& jid) {
@@ -734,6 +758,9 @@ int Service::run() {
     fetch_due(now);
     run_core_timers(now);
     send_releases(now);
+    if (connection_.connected() && forwards_.wants_ping()) {
+      send_ping("forward-" + std::to_string(++forward_ping_counter_));
+    }
     // Group commit (DESIGN §6): everything this turn wrote, in one transaction; only then
     // may the senders be told that their messages are held.
     const bool committed = store_.commit();

@@ -17,6 +17,7 @@
 #include <component/app/calendar_worker.hpp>
 #include <component/app/schedule_fetcher.hpp>
 #include <component/app/systemd.hpp>
+#include <component/app/unconfirmed_forwards.hpp>
 #include <component/app/logger.hpp>
 #include <component/core/outbox.hpp>
 #include <component/core/router.hpp>
@@ -114,6 +115,9 @@ class Service {
   std::map<std::string, std::vector<std::int64_t>> release_pings_;  // ping id → hold ids
   std::uint64_t release_ping_counter_ = 0;
   std::chrono::steady_clock::time_point next_release_{};
+  // Messages forwarded at once, until a ping answer confirms them (DESIGN §6).
+  UnconfirmedForwards forwards_;
+  std::uint64_t forward_ping_counter_ = 0;
   // Notices that may go out only after the turn's commit (DESIGN §6).
   std::vector<xmpp::Element> after_commit_;
   std::unique_ptr<CalendarWorker> worker_;

@@ -142,6 +142,45 @@ TEST_F(ServiceTest, ReconnectsAfterTheServerDropsTheStreamAndRelaysAgain) {
   EXPECT_NE(service.log().find("lost the connection"), std::string::npos);
 }
 
+// DESIGN §6: a message forwarded at once stays in memory until the answer to a ping sent
+// after it; a stream cut before that answer sends it again, with its id, on the next stream.
+TEST_F(ServiceTest, AForwardedMessageTheServerDidNotConfirmIsSentAgainAfterAReconnect) {
+  server.set_auto_ping(false);  // the test answers (or not) the pings itself
+  RunningService service(make_config(server.port()), fast_timings());
+  ASSERT_TRUE(server.wait_connected(5s));
+  // Waits for the ping that follows a forwarded message (probes and presences pass by).
+  auto next_forward_ping = [&]() -> std::optional<xmpp::Element> {
+    for (int i = 0; i < 30; ++i) {
+      auto s = server.next_stanza(3s);
+      if (!s) return std::nullopt;
+      if (s->name == "iq" && s->attr("id").starts_with("forward-")) return s;
+    }
+    return std::nullopt;
+  };
+  ASSERT_TRUE(relays_alice_to("bob\\40localhost@sched.localhost", "confirmed"));
+  auto ping = next_forward_ping();
+  ASSERT_TRUE(ping);
+  EXPECT_NE(ping->child("ping", "urn:xmpp:ping"), nullptr);
+  server.send(R"(<iq type="result" from="localhost" to="sched.localhost" id=")" +
+              std::string(ping->attr("id")) + R"("/>)");
+  ASSERT_TRUE(relays_alice_to("bob\\40localhost@sched.localhost", "unconfirmed"));
+  ASSERT_TRUE(next_forward_ping());  // sent, never answered: the stream is cut first
+  server.drop_connection();
+  ASSERT_TRUE(server.wait_disconnected(2s));
+  ASSERT_TRUE(server.wait_connected(5s));
+  auto again = next_message();
+  ASSERT_TRUE(again) << "the unconfirmed message was not sent again";
+  EXPECT_EQ(again->attr("id"), "unconfirmed");
+  EXPECT_EQ(again->attr("to"), "bob@localhost");
+  EXPECT_EQ(again->attr("from"), "alice\\40localhost@sched.localhost");
+  EXPECT_EQ(again->child_text("body"), "hello");
+  // The confirmed one is not sent again: the next message is a new one.
+  EXPECT_TRUE(relays_alice_to("bob\\40localhost@sched.localhost", "after"));
+  EXPECT_EQ(service.stop(), 0);
+  EXPECT_NE(service.log().find("sending again 1 forwarded message the server had not confirmed"),
+            std::string::npos);
+}
+
 TEST_F(ServiceTest, KeepsRetryingWhileTheServerRefusesThenConnects) {
   server.set_mode(FakeServer::Mode::close_on_accept);
   RunningService service(make_config(server.port()), fast_timings());

@@ -10,6 +10,7 @@
 #include <random>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <unordered_set>
 
@@ -80,6 +81,10 @@ class Service {
   void send_chat(const std::string& to, const std::string& text);
   // A XEP-0199 ping to the server (keepalive; confirmation of releases, DESIGN §6).
   void send_ping(const std::string& id);
+  // Held messages to `to` (bare or full JID) are still queued to go out.
+  bool releasing_to(std::string_view to) const;
+  // A forwarded message was given to the stream: kept until a ping answer (DESIGN §6).
+  void keep_forwarded(const xmpp::Element& stanza);
   void tell_status(const std::string& status);  // systemd's STATUS= (READY=1 the first time)
   void keepalive(std::chrono::steady_clock::time_point now);
   void send_paced(std::chrono::steady_clock::time_point now);

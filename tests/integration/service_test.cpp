@@ -295,6 +295,32 @@ TEST_F(ServiceTest, HeldMessagesAreReleasedInOrderPacedAtTheReleaseRate) {
   EXPECT_EQ(service.stop(), 0);
 }
 
+// A message forwarded at once while held messages to the same target are still going out (paced)
+// follows them: it was sent after them (in order per sender and target).
+TEST_F(ServiceTest, AMessageForwardedDuringAReleaseFollowsTheReleasedOnes) {
+  config::Config c = make_config(server.port());
+  c.release.rate = 5;  // one every 200 ms
+  RunningService service(std::move(c), fast_timings());
+  ASSERT_TRUE(server.wait_connected(5s));
+  server.send(R"(<presence from="bob@localhost/desk" to="sched.localhost" type="unavailable"/>)");
+  for (int i = 0; i < 3; ++i) {
+    server.send(R"(<message from="alice@localhost/a" to="bob\40localhost@sched.localhost" type="chat" id="p)" +
+                std::to_string(i) + R"("><body>held</body></message>)");
+  }
+  ASSERT_TRUE(next_message());  // the hold notice: all three are held
+  server.send(R"(<presence from="bob@localhost/desk" to="sched.localhost"/>)");
+  server.send(R"(<message from="alice@localhost/a" to="bob\40localhost@sched.localhost" type="chat" id="new"><body>now</body></message>)");
+  std::vector<std::string> ids;
+  while (ids.size() < 4) {
+    auto m = next_message(5s);
+    ASSERT_TRUE(m) << "got " << ids.size();
+    if (m->attr("to") != "bob@localhost" || m->attr("from") == "sched.localhost") continue;  // summary
+    ids.emplace_back(m->attr("id"));
+  }
+  EXPECT_EQ(ids, (std::vector<std::string>{"p0", "p1", "p2", "new"}));
+  EXPECT_EQ(service.stop(), 0);
+}
+
 TEST_F(ServiceTest, SighupReloadsEnrolledUsers) {
   char dir_template[] = "/tmp/concierge-reload-XXXXXX";
   ASSERT_NE(::mkdtemp(dir_template), nullptr);

@@ -138,10 +138,8 @@ class Disk:
     def close(self) -> None:
         if self.mounted:
             subprocess.run(["umount", "-l", self.dir], timeout=10)
-        try:
-            os.rmdir(self.dir)
-        except OSError:
-            pass
+            self.mounted = False
+        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 class Chaos(unittest.TestCase):
@@ -150,10 +148,19 @@ class Chaos(unittest.TestCase):
               f"kinds {', '.join(KINDS)}", flush=True)
         self.faults_rng = random.Random(SEED)
         self.lock = threading.Lock()
-        self.server = Prosody(offline=True).start()
-        self.disk = Disk()
+        self.stop_sending = threading.Event()
         self.clients: dict[str, Client] = {}
         self.concierge = None
+        self.disk = None
+        self.server = Prosody(offline=True).start()
+        try:
+            self.start_everything()
+        except BaseException:
+            self.tearDown()  # unittest does not call it when setUp fails
+            raise
+
+    def start_everything(self) -> None:
+        self.disk = Disk()
         minutes = int(SECONDS / 60) + int(SETTLE / 60) + 10
         hours = {u: shift_hours(p, minutes) for u, p in SHIFTS.items()}
         for u in USERS:
@@ -168,7 +175,6 @@ class Chaos(unittest.TestCase):
         self.injected = {k: 0 for k in KINDS}
         self.timeline: list[str] = []
         self.t0 = time.monotonic()
-        self.stop_sending = threading.Event()
 
     def tearDown(self):
         self.stop_sending.set()
@@ -183,7 +189,8 @@ class Chaos(unittest.TestCase):
             self.concierge.stop()
             self.concierge.cleanup()
         self.server.stop()
-        self.disk.close()
+        if self.disk is not None:
+            self.disk.close()
 
     # -- the users
 

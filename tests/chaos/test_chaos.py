@@ -9,6 +9,8 @@ even minutes (UTC) and dave the odd ones, so messages to them are held and relea
 - kill      kill -9 of Concierge, restarted after a short pause
 - restart   Prosody stopped and started again (the users' clients log in again)
 - freeze    SIGSTOP of Prosody for 1-4 s, then SIGCONT
+- cut       the component stream reset by the kernel (ss -K): Concierge reconnects and sends
+            again what the server had not confirmed
 - disk      the store's filesystem (a 4 MiB tmpfs) filled, then emptied after 2-4 s, half the
             time with a kill -9 of Concierge just before it is emptied: only with CHAOS_DISK=1
             (needs root; the refusal while the store cannot commit, issue 14 point 1, is not on
@@ -52,7 +54,7 @@ SEED = int(os.environ.get("CHAOS_SEED") or random.SystemRandom().randrange(2**32
 SECONDS = float(os.environ.get("CHAOS_SECONDS", "80"))
 MIN_FAULTS = int(os.environ.get("CHAOS_MIN_FAULTS", "2"))
 DISK = os.environ.get("CHAOS_DISK") == "1"
-KINDS = ("kill", "restart", "freeze") + (("disk",) if DISK else ())
+KINDS = ("kill", "restart", "freeze", "cut") + (("disk",) if DISK else ())
 
 PASSWORD = "pw-chaos"
 USERS = ("alice", "bob", "carol", "dave")
@@ -249,6 +251,13 @@ class Chaos(unittest.TestCase):
             os.kill(pid, signal.SIGSTOP)
             time.sleep(rng.uniform(1.0, 4.0))
             os.kill(pid, signal.SIGCONT)
+        elif kind == "cut":
+            # Concierge's socket to the server destroyed by the kernel (a network cut: both ends
+            # get a reset, unread data is gone): forwarded messages the server had not read
+            # yet must go out again on the next stream (DESIGN §6).
+            subprocess.run(["ss", "-K", "dst", "127.0.0.1", "dport", "=", str(self.server.component_port)],
+                           capture_output=True, timeout=10)
+            self.concierge.wait_log("connected to", 20, count=self.concierge.count_log("connected to") + 1)
         elif kind == "disk":
             # Half the time Concierge also dies while the disk is full: what it took then must
             # have been refused to its sender or be in the store (issue 14, point 1).

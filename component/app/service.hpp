@@ -10,6 +10,7 @@
 #include <random>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <unordered_set>
 
@@ -17,6 +18,7 @@
 #include <component/app/calendar_worker.hpp>
 #include <component/app/schedule_fetcher.hpp>
 #include <component/app/systemd.hpp>
+#include <component/app/unconfirmed_forwards.hpp>
 #include <component/app/logger.hpp>
 #include <component/core/outbox.hpp>
 #include <component/core/router.hpp>
@@ -79,6 +81,10 @@ class Service {
   void send_chat(const std::string& to, const std::string& text);
   // A XEP-0199 ping to the server (keepalive; confirmation of releases, DESIGN §6).
   void send_ping(const std::string& id);
+  // Held messages to `to` (bare or full JID) are still queued to go out.
+  bool releasing_to(std::string_view to) const;
+  // A forwarded message was given to the stream: kept until a ping answer (DESIGN §6).
+  void keep_forwarded(const xmpp::Element& stanza);
   void tell_status(const std::string& status);  // systemd's STATUS= (READY=1 the first time)
   void keepalive(std::chrono::steady_clock::time_point now);
   void send_paced(std::chrono::steady_clock::time_point now);
@@ -116,6 +122,9 @@ class Service {
   std::map<std::string, std::vector<std::int64_t>> release_pings_;  // ping id → hold ids
   std::uint64_t release_ping_counter_ = 0;
   std::chrono::steady_clock::time_point next_release_{};
+  // Messages forwarded at once, until a ping answer confirms them (DESIGN §6).
+  UnconfirmedForwards forwards_;
+  std::uint64_t forward_ping_counter_ = 0;
   // Notices that may go out only after the turn's commit (DESIGN §6).
   std::vector<xmpp::Element> after_commit_;
   std::unique_ptr<CalendarWorker> worker_;

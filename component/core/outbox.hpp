@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -19,6 +20,10 @@ struct Outbox {
     std::string text;
   };
   std::vector<xmpp::Element> stanzas;
+  // Which of `stanzas` are messages forwarded at once (not held), by index: app/ keeps those
+  // in memory until a ping answer confirms them and sends them again after a reconnect
+  // (DESIGN §6).
+  std::vector<std::size_t> forwarded;
   // Stanzas that may wait: probes and announcements after connecting, sent by app/ at
   // presence.probe_rate so a large user base does not flood the server.
   std::vector<xmpp::Element> paced;
@@ -45,9 +50,14 @@ struct Outbox {
   std::vector<std::string> schedule_changed;
 
   void send(xmpp::Element stanza) { stanzas.push_back(std::move(stanza)); }
+  void forward(xmpp::Element stanza) {
+    forwarded.push_back(stanzas.size());
+    stanzas.push_back(std::move(stanza));
+  }
   void log(LogLevel level, std::string text) { logs.push_back({level, std::move(text)}); }
   void clear() {
     stanzas.clear();
+    forwarded.clear();
     paced.clear();
     logs.clear();
     after_commit.clear();

@@ -83,7 +83,7 @@ void Router::pool_message(const xmpp::Element& stanza, const xmpp::Jid& sender,
     copy.set_attr("to", *member);
     pool_assigned_[{pool, from}] = {*member, now};
     ++stats_.relayed;
-    out.send(std::move(copy));
+    out.forward(std::move(copy));
     track_session(stanza, from, *member, now, out);
     return;
   }
@@ -122,7 +122,7 @@ void Router::pool_reply(const xmpp::Element& stanza, const xmpp::Jid& member,
   copy.set_attr("to", peer);
   pool_assigned_[{pool, peer}] = {from, now};
   ++stats_.relayed;
-  out.send(std::move(copy));
+  out.forward(std::move(copy));
   track_session(stanza, from, peer, now, out);
 }
 

@@ -262,7 +262,7 @@ void Router::relay(const xmpp::Element& stanza, const xmpp::Jid& sender, const x
   copy.set_attr("from", from_proxy->bare_string());
   copy.set_attr("to", target.full_string());
   ++stats_.relayed;
-  out.send(std::move(copy));
+  out.forward(std::move(copy));
 }
 
 void Router::handle_bounce(const xmpp::Element& stanza, const Addressing& a, Instant now,

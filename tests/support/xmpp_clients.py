@@ -192,7 +192,8 @@ class _Xmpp(slixmpp.ClientXMPP):
         self.add_event_handler("session_start", lambda _e: owner._started.set())
         self.add_event_handler("failed_auth", lambda _e: owner._set_failure("authentication failed"))
         self.add_event_handler("connection_failed", lambda e: owner._set_failure(f"connection failed: {e}"))
-        self.add_event_handler("disconnected", lambda _e: owner._disconnected.set())
+        # Only this stream's end counts: a reconnect() must not see the previous one's.
+        self.add_event_handler("disconnected", lambda _e: owner._xmpp in (self, None) and owner._disconnected.set())
         self.add_filter("in", self._record)
 
     def _record(self, st):
@@ -253,6 +254,21 @@ class Client:
             self.wait_for(stanza("presence", frm=self.jid, where=lambda p: p.get("type") is None),
                           timeout, what="own presence echo")
         return self
+
+    @property
+    def connected(self) -> bool:
+        """Logged in and the stream not closed since (a server restart closes it)."""
+        return self._xmpp is not None and self._started.is_set() and not self._failure \
+            and not self._disconnected.is_set()
+
+    def reconnect(self, timeout: float = DEFAULT_TIMEOUT, presence: bool = True) -> "Client":
+        """Logs in again after the stream was lost (e.g. the server restarted); what was received
+        before stays recorded. Raises ConnectionError like connect()."""
+        self.disconnect(timeout=2)
+        self._started.clear()
+        self._disconnected.clear()
+        self._failure = None
+        return self.connect(timeout, presence)
 
     def disconnect(self, timeout: float = 5.0) -> None:
         _clients.discard(self)

@@ -112,17 +112,10 @@ void Router::handle(const xmpp::Element& stanza, Instant now, Outbox& out) {
     out.log(LogLevel::debug, "dropped a <" + stanza.name + "> that is not a stanza");
     return;
   }
-  const bool is_error = stanza.attr("type") == "error";
   bool too_deep = false;
   if (stanza_weight(stanza, settings_.max_depth, too_deep) > settings_.max_stanza_bytes ||
       too_deep) {
-    if (is_error || stanza.name == "presence") {
-      ++stats_.dropped;
-      out.log(LogLevel::warn, "dropped an oversized <" + stanza.name + ">");
-    } else {
-      refuse(stanza, Refusal::stanza_too_large, "This stanza is too large or too deeply nested.",
-             out);
-    }
+    refuse_oversized(stanza, out);
     return;
   }
   auto from = xmpp::Jid::parse(stanza.attr("from"));
@@ -145,6 +138,24 @@ void Router::handle(const xmpp::Element& stanza, Instant now, Outbox& out) {
   } else {
     handle_presence(stanza, a, now, out);
   }
+}
+
+void Router::handle_too_deep(const xmpp::Element& top_level, Outbox& out) {
+  if (top_level.name != "message" && top_level.name != "iq" && top_level.name != "presence") {
+    ++stats_.dropped;
+    out.log(LogLevel::debug, "dropped a <" + top_level.name + "> that is not a stanza");
+    return;
+  }
+  refuse_oversized(top_level, out);
+}
+
+void Router::refuse_oversized(const xmpp::Element& stanza, Outbox& out) {
+  if (stanza.attr("type") == "error" || stanza.name == "presence") {
+    ++stats_.dropped;
+    out.log(LogLevel::warn, "dropped an oversized <" + stanza.name + ">");
+    return;
+  }
+  refuse(stanza, Refusal::stanza_too_large, "This stanza is too large or too deeply nested.", out);
 }
 
 void Router::refuse(const xmpp::Element& stanza, Refusal refusal, const std::string& text,

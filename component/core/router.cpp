@@ -235,6 +235,10 @@ void Router::handle_message(const xmpp::Element& stanza, const Addressing& a, In
     return;
   }
   const std::string target_key = lower(target->bare_string());
+  if (target_key == sender_key) {
+    refuse_or_drop(Refusal::to_self, "You cannot send to yourself through Concierge.");
+    return;
+  }
   const bool target_enrolled = enrolled(target_key);
   if (!target_enrolled && !wrote_recently(target_key, sender_key, now)) {
     refuse_or_drop(Refusal::target_not_enrolled,
@@ -327,8 +331,11 @@ void Router::handle_command(const xmpp::Element& stanza, Instant now, Outbox& ou
                                      : std::optional<std::string>(std::string(kTooFast));
   }
   ++stats_.answered;
-  out.send(command_answer(stanza, text ? std::move(*text) : help_or_unknown(*body, settings_),
-                          settings_));
+  xmpp::Element answer = command_answer(
+      stanza, text ? std::move(*text) : help_or_unknown(*body, settings_), settings_);
+  // From the address written to: a chat to the component's full JID is answered from it.
+  answer.set_attr("from", stanza.attr("to"));
+  out.send(std::move(answer));
 }
 
 std::optional<std::string> Router::run_command(const std::string& user, const std::string& full,

@@ -317,6 +317,7 @@ class Router {
   std::unordered_map<std::string, std::size_t> sender_holds_;     // held (not sent) per sender
   std::map<std::pair<std::string, std::string>, int> pair_held_;   // held per (sender, target)
   std::set<std::int64_t> in_flight_;                               // released, not confirmed
+  std::set<std::int64_t> summarised_;  // in a summary, their release not confirmed yet
   std::unordered_map<std::int64_t, int> bounces_;                  // per hold, since startup
   std::map<std::pair<std::string, std::string>, HoldReason> notified_;  // (sender, target)
   std::map<std::pair<std::string, std::string>, Instant> reply_noticed_;  // until told

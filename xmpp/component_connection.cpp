@@ -145,8 +145,8 @@ struct ComponentConnection::Impl {
   std::optional<Element> convert(xmpp_stanza_t* stanza, std::string_view parent_ns,
                                  int depth) const;
   // Copies the attributes into `e`; returns the namespace in force for its children.
-  std::string_view convert_attributes(xmpp_stanza_t* stanza, std::string_view parent_ns,
-                                      int depth, Element& e) const;
+  std::string_view convert_attributes(xmpp_stanza_t* stanza, std::string_view parent_ns, int depth,
+                                      Element& e) const;
 
   // C trampolines; libstrophe passes `this` as userdata, except to the sockopt callback which
   // only gets the connection (hence the registry).
@@ -342,8 +342,8 @@ void ComponentConnection::Impl::on_conn_event(xmpp_conn_t*, xmpp_conn_event_t ev
 }
 
 std::string_view ComponentConnection::Impl::convert_attributes(xmpp_stanza_t* stanza,
-                                                              std::string_view parent_ns,
-                                                              int depth, Element& e) const {
+                                                               std::string_view parent_ns,
+                                                               int depth, Element& e) const {
   const int count = xmpp_stanza_get_attribute_count(stanza);
   // Views into libstrophe's stanza, which outlives the conversion: no copy per element.
   std::string_view ns = parent_ns;

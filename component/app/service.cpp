@@ -191,7 +191,7 @@ void Service::on_stanza(xmpp::Element&& stanza) {
 void Service::on_too_deep(xmpp::Element&& top_level) {
   last_received_ = Clock::now();
   log_.debug("received a <" + top_level.name + "> nested deeper than " +
-            std::to_string(xmpp::kMaxStanzaDepth) + " levels");
+             std::to_string(xmpp::kMaxStanzaDepth) + " levels");
   router_.handle_too_deep(top_level, outbox_);
   flush(outbox_);
 }

@@ -35,7 +35,8 @@ class CalendarFileTest : public ::testing::Test {
     const std::string text =
         "[component]\njid = \"sched.example.org\"\nsecret = \"x\"\n[served]\n"
         "domains = [\"example.org\"]\n[users.\"bob@example.org\"]\ntimezone = \"UTC\"\n"
-        "calendar = \"" + p + "\"\n";
+        "calendar = \"" +
+        p + "\"\n";
     auto parsed = config::parse(text, "c.toml");
     EXPECT_TRUE(std::holds_alternative<config::Config>(parsed));
     auto errors = check_with_calendars(std::get<config::Config>(parsed));

@@ -111,7 +111,8 @@ TEST_F(EdgesTest, ATooDeepErrorOrPresenceIsNeverAnswered) {
   router.handle_too_deep(
       xml(R"(<message from="alice@example.org/a" to="bob\40example.org@sched.example.org" type="error"/>)"),
       out);
-  router.handle_too_deep(xml(R"(<presence from="alice@example.org/a" to="sched.example.org"/>)"), out);
+  router.handle_too_deep(xml(R"(<presence from="alice@example.org/a" to="sched.example.org"/>)"),
+                         out);
   EXPECT_TRUE(out.stanzas.empty()) << "an error is never answered with an error";
   EXPECT_EQ(router.stats().dropped, 2u);
   ASSERT_EQ(out.logs.size(), 2u);

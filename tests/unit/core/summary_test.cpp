@@ -16,7 +16,8 @@ using namespace std::chrono_literals;
 using testing::xml;
 
 // Mon 2026-11-30, 19:00 Berlin: bob (Mon-Fri 09:00-17:00 Europe/Berlin) is off until Tue 09:00.
-const Instant kMonday1800Utc = Instant{std::chrono::sys_days{std::chrono::year{2026} / 11 / 30}} + 18h;
+const Instant kMonday1800Utc =
+    Instant{std::chrono::sys_days{std::chrono::year{2026} / 11 / 30}} + 18h;
 const Instant kTuesday0800Utc = kMonday1800Utc + 14h;
 
 Settings summary_settings() {
@@ -24,7 +25,8 @@ Settings summary_settings() {
   s.component_domain = "sched.example.org";
   s.served_domains = {"example.org"};
   s.enrolled = {"bob@example.org", "alice@example.org"};
-  for (const char* u : {"bob@example.org", "alice@example.org"}) s.users[u].timezone = "Europe/Berlin";
+  for (const char* u : {"bob@example.org", "alice@example.org"})
+    s.users[u].timezone = "Europe/Berlin";
   return s;
 }
 
@@ -53,12 +55,14 @@ class SummaryTest : public ::testing::Test {
     out.clear();
   }
   void bob_present() {
-    router.handle(xml(R"(<presence from="bob@example.org/desk" to="sched.example.org"/>)"), now, out);
+    router.handle(xml(R"(<presence from="bob@example.org/desk" to="sched.example.org"/>)"), now,
+                  out);
   }
   void alice_writes(const std::string& id, const std::string& text) {
-    router.handle(xml(R"(<message from="alice@example.org/r" to="bob\40example.org@sched.example.org" type="chat" id=")" +
-                      id + R"("><body>)" + text + "</body></message>"),
-                  now, out);
+    router.handle(
+        xml(R"(<message from="alice@example.org/r" to="bob\40example.org@sched.example.org" type="chat" id=")" +
+            id + R"("><body>)" + text + "</body></message>"),
+        now, out);
   }
   // Chats from the component to bob in this turn (the summary is the only one).
   std::vector<std::string> summaries() const {

@@ -29,9 +29,11 @@ def nested(levels: int) -> str:
 
 
 class EdgesOnProsody(unittest.TestCase):
+    SERVER = Prosody
+
     @classmethod
     def setUpClass(cls):
-        cls.server, cls.concierge, cls.clients = start_stack(Prosody)
+        cls.server, cls.concierge, cls.clients = start_stack(cls.SERVER)
         cls.alice, cls.bob = cls.clients["alice"], cls.clients["bob"]
 
     @classmethod

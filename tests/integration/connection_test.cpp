@@ -175,7 +175,7 @@ TEST(ComponentConnection, AStanzaTooDeepToConvertStillNamesItsSender) {
     return x;
   };
   // The message is level 0: 64 levels below it are converted, 65 and far more are not.
-  for (int levels : {kMaxStanzaDepth, kMaxStanzaDepth + 1, 20000}) {
+  for (int levels : {kMaxStanzaDepth, kMaxStanzaDepth + 1, 5000}) {
     ASSERT_TRUE(server.send("<message from='alice@localhost/pc' to='bob\\40localhost@" + kDomain +
                             "' type='chat' id='d" + std::to_string(levels) + "' xml:lang='de'>" +
                             "<body>deep</body>" + nested(levels) + "</message>"));
@@ -194,7 +194,7 @@ TEST(ComponentConnection, AStanzaTooDeepToConvertStillNamesItsSender) {
     EXPECT_TRUE(top.children.empty());
   }
   EXPECT_EQ(c.too_deep[0].attr("id"), "d65");
-  EXPECT_EQ(c.too_deep[1].attr("id"), "d20000");
+  EXPECT_EQ(c.too_deep[1].attr("id"), "d5000");
   EXPECT_TRUE(c.disconnects.empty());
 }
 

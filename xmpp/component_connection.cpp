@@ -23,9 +23,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// Deeper stanzas are dropped: the conversion recurses, and no stanza we handle nests this far.
-constexpr int kMaxDepth = 64;
-
 // xmpp_initialize/xmpp_shutdown once per process, however many connections come and go.
 class LibraryUse {
  public:
@@ -147,6 +144,9 @@ struct ComponentConnection::Impl {
   void finish(const Disconnect& d);
   std::optional<Element> convert(xmpp_stanza_t* stanza, std::string_view parent_ns,
                                  int depth) const;
+  // Copies the attributes into `e`; returns the namespace in force for its children.
+  std::string_view convert_attributes(xmpp_stanza_t* stanza, std::string_view parent_ns, int depth,
+                                      Element& e) const;
 
   // C trampolines; libstrophe passes `this` as userdata, except to the sockopt callback which
   // only gets the connection (hence the registry).
@@ -341,39 +341,45 @@ void ComponentConnection::Impl::on_conn_event(xmpp_conn_t*, xmpp_conn_event_t ev
   }
 }
 
+std::string_view ComponentConnection::Impl::convert_attributes(xmpp_stanza_t* stanza,
+                                                               std::string_view parent_ns,
+                                                               int depth, Element& e) const {
+  const int count = xmpp_stanza_get_attribute_count(stanza);
+  // Views into libstrophe's stanza, which outlives the conversion: no copy per element.
+  std::string_view ns = parent_ns;
+  if (count <= 0) return ns;
+  // One scratch buffer for every element: its attributes are read before the recursion.
+  std::vector<const char*>& attrs = attribute_scratch;
+  attrs.assign(static_cast<std::size_t>(count) * 2, nullptr);
+  const int filled = xmpp_stanza_get_attributes(stanza, attrs.data(), count * 2);
+  e.attributes.reserve(static_cast<std::size_t>(filled) / 2);
+  for (int i = 0; i + 1 < filled; i += 2) {
+    const std::string_view key = attrs[static_cast<std::size_t>(i)];
+    const std::string_view value = attrs[static_cast<std::size_t>(i) + 1];
+    if (key == "xmlns") {
+      // libstrophe's namespace-aware parser sets xmlns on every element, inherited or not;
+      // keep only real declarations.
+      const bool top_level_stream_ns = depth == 0 && is_stream_namespace(value);
+      ns = value;
+      if (value == parent_ns || top_level_stream_ns) continue;
+    }
+    // The parser also strips attribute prefixes; the one that matters in XMPP is xml:lang.
+    e.attributes.emplace_back(key == "lang" ? std::string_view("xml:lang") : key, value);
+  }
+  return ns;
+}
+
 std::optional<Element> ComponentConnection::Impl::convert(xmpp_stanza_t* stanza,
                                                           std::string_view parent_ns,
                                                           int depth) const {
-  if (depth > kMaxDepth) return std::nullopt;
+  if (depth > kMaxStanzaDepth) return std::nullopt;
   if (xmpp_stanza_is_text(stanza)) {
     const char* text = xmpp_stanza_get_text_ptr(stanza);
     return Element::text_node(text ? text : "");
   }
   const char* name = xmpp_stanza_get_name(stanza);
   Element e(name ? name : "");
-  const int count = xmpp_stanza_get_attribute_count(stanza);
-  // Views into libstrophe's stanza, which outlives the conversion: no copy per element.
-  std::string_view ns = parent_ns;
-  if (count > 0) {
-    // One scratch buffer for every element: its attributes are read before the recursion.
-    std::vector<const char*>& attrs = attribute_scratch;
-    attrs.assign(static_cast<std::size_t>(count) * 2, nullptr);
-    const int filled = xmpp_stanza_get_attributes(stanza, attrs.data(), count * 2);
-    e.attributes.reserve(static_cast<std::size_t>(filled) / 2);
-    for (int i = 0; i + 1 < filled; i += 2) {
-      const std::string_view key = attrs[static_cast<std::size_t>(i)];
-      const std::string_view value = attrs[static_cast<std::size_t>(i) + 1];
-      if (key == "xmlns") {
-        // libstrophe's namespace-aware parser sets xmlns on every element, inherited or not;
-        // keep only real declarations.
-        const bool top_level_stream_ns = depth == 0 && is_stream_namespace(value);
-        ns = value;
-        if (value == parent_ns || top_level_stream_ns) continue;
-      }
-      // The parser also strips attribute prefixes; the one that matters in XMPP is xml:lang.
-      e.attributes.emplace_back(key == "lang" ? std::string_view("xml:lang") : key, value);
-    }
-  }
+  const std::string_view ns = convert_attributes(stanza, parent_ns, depth, e);
   for (xmpp_stanza_t* c = xmpp_stanza_get_children(stanza); c; c = xmpp_stanza_get_next(c)) {
     auto child = convert(c, ns, depth + 1);
     if (!child) return std::nullopt;
@@ -391,7 +397,15 @@ int ComponentConnection::Impl::on_stanza(xmpp_conn_t*, xmpp_stanza_t* stanza,
     if (ns && std::string_view(ns) == "http://etherx.jabber.org/streams") return 1;
     auto element = self->convert(stanza, {}, 0);
     if (!element) {
-      self->log("dropped a received stanza nested too deeply");
+      // Too deep to convert: hand on the top level alone, so its sender can be answered.
+      if (!self->handlers.on_too_deep) {
+        self->log("dropped a received stanza nested too deeply");
+        return 1;
+      }
+      const char* name = xmpp_stanza_get_name(stanza);
+      Element top(name ? name : "");
+      self->convert_attributes(stanza, {}, 0, top);
+      self->handlers.on_too_deep(std::move(top));
       return 1;
     }
     if (self->handlers.on_stanza) self->handlers.on_stanza(std::move(*element));

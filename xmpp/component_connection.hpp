@@ -23,6 +23,10 @@ struct ComponentSettings {
   unsigned connect_timeout_ms = 10000;
 };
 
+// The deepest nesting a received stanza may have (the stanza itself is level 0): the conversion
+// recurses, and no stanza a component handles nests this far. Deeper ones go to on_too_deep.
+constexpr int kMaxStanzaDepth = 64;
+
 // Why a stream ended or never started. `not_authorized` (wrong secret) and `host_unknown`
 // (domain not registered) are configuration faults: retrying will not help.
 enum class DisconnectCause {
@@ -69,6 +73,10 @@ class ComponentConnection {
     // Warnings and errors only: libstrophe's, and this class's own (a stanza dropped while
     // disconnected, an exception caught from a handler). Never a body or the secret.
     std::function<void(std::string_view)> on_log;
+    // A stanza nested deeper than kMaxStanzaDepth, not converted: its top-level element alone
+    // (name and attributes, as on_stanza would give them; no children), so the owner can
+    // still answer its sender. Without this handler such a stanza is dropped with a log line.
+    std::function<void(Element&&)> on_too_deep;
   };
 
   explicit ComponentConnection(Handlers handlers);

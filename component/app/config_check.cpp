@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include <component/app/config_check.hpp>
 
-#include <filesystem>
-
+#include <component/app/calendar_file.hpp>
 #include <ical/weekly_hours.hpp>
 #include <ical/zone.hpp>
 
@@ -36,10 +35,8 @@ std::vector<config::Error> check_with_calendars(const config::Config& config) {
     const std::string& cal = user.calendar;
     if (!cal.empty() && !cal.starts_with("https://") && !cal.starts_with("http://") &&
         !cal.starts_with("webcal://")) {
-      std::error_code ec;
-      if (!std::filesystem::is_regular_file(cal, ec)) {
-        errors.push_back(
-            error_at(config, user, "calendar", "no such calendar file: " + cal));
+      if (std::string obstacle = calendar_file_obstacle(cal); !obstacle.empty()) {
+        errors.push_back(error_at(config, user, "calendar", std::move(obstacle)));
       }
     }
   }

@@ -87,6 +87,7 @@ Service::Service(config::Config config, std::string config_path, core::Store& st
           [this](const xmpp::Disconnect& d) { on_disconnected(d); },
           [this](xmpp::Element&& stanza) { on_stanza(std::move(stanza)); },
           [this](std::string_view line) { log_.warn(std::string("libstrophe: ").append(line)); },
+          [this](xmpp::Element&& top_level) { on_too_deep(std::move(top_level)); },
       }) {
   sigset_t set = handled_signals();
   signal_fd_ = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
@@ -201,6 +202,14 @@ void Service::on_stanza(xmpp::Element&& stanza) {
   }
   if (log_.enabled(LogLevel::debug)) log_.debug("in: " + redacted_xml(stanza));
   router_.handle(stanza, wall_now(), outbox_);
+  flush(outbox_);
+}
+
+void Service::on_too_deep(xmpp::Element&& top_level) {
+  last_received_ = Clock::now();
+  log_.debug("received a <" + top_level.name + "> nested deeper than " +
+             std::to_string(xmpp::kMaxStanzaDepth) + " levels");
+  router_.handle_too_deep(top_level, outbox_);
   flush(outbox_);
 }
 

@@ -71,6 +71,7 @@ class Service {
   void on_connected();
   void on_disconnected(const xmpp::Disconnect& d);
   void on_stanza(xmpp::Element&& stanza);
+  void on_too_deep(xmpp::Element&& top_level);  // nested deeper than the connection reads
   void flush(core::Outbox& out);
   // Re-reads the config (SIGHUP, or the admin's reload); returns what happened, in words.
   std::string reload();

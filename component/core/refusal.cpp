@@ -10,6 +10,7 @@ StanzaError stanza_error_for(Refusal refusal) {
     case Refusal::target_blocks_sender: return {"cancel", "not-acceptable"};
     case Refusal::not_a_proxy: return {"modify", "jid-malformed"};
     case Refusal::proxy_loop: return {"cancel", "not-acceptable"};
+    case Refusal::to_self: return {"cancel", "not-acceptable"};
     case Refusal::groupchat: return {"modify", "bad-request"};
     case Refusal::body_too_large: return {"modify", "policy-violation"};
     case Refusal::stanza_too_large: return {"modify", "policy-violation"};

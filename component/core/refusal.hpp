@@ -15,6 +15,7 @@ enum class Refusal {
   target_blocks_sender,  // DESIGN §2 first row
   not_a_proxy,           // the localpart is not an escaped bare JID
   proxy_loop,            // a proxy addressed through a proxy
+  to_self,               // a user writing to their own proxy address
   groupchat,             // Concierge is no MUC
   body_too_large,        // limits.max_body_bytes
   stanza_too_large,      // the whole stanza is over the bound

@@ -112,17 +112,10 @@ void Router::handle(const xmpp::Element& stanza, Instant now, Outbox& out) {
     out.log(LogLevel::debug, "dropped a <" + stanza.name + "> that is not a stanza");
     return;
   }
-  const bool is_error = stanza.attr("type") == "error";
   bool too_deep = false;
   if (stanza_weight(stanza, settings_.max_depth, too_deep) > settings_.max_stanza_bytes ||
       too_deep) {
-    if (is_error || stanza.name == "presence") {
-      ++stats_.dropped;
-      out.log(LogLevel::warn, "dropped an oversized <" + stanza.name + ">");
-    } else {
-      refuse(stanza, Refusal::stanza_too_large, "This stanza is too large or too deeply nested.",
-             out);
-    }
+    refuse_oversized(stanza, out);
     return;
   }
   auto from = xmpp::Jid::parse(stanza.attr("from"));
@@ -145,6 +138,24 @@ void Router::handle(const xmpp::Element& stanza, Instant now, Outbox& out) {
   } else {
     handle_presence(stanza, a, now, out);
   }
+}
+
+void Router::handle_too_deep(const xmpp::Element& top_level, Outbox& out) {
+  if (top_level.name != "message" && top_level.name != "iq" && top_level.name != "presence") {
+    ++stats_.dropped;
+    out.log(LogLevel::debug, "dropped a <" + top_level.name + "> that is not a stanza");
+    return;
+  }
+  refuse_oversized(top_level, out);
+}
+
+void Router::refuse_oversized(const xmpp::Element& stanza, Outbox& out) {
+  if (stanza.attr("type") == "error" || stanza.name == "presence") {
+    ++stats_.dropped;
+    out.log(LogLevel::warn, "dropped an oversized <" + stanza.name + ">");
+    return;
+  }
+  refuse(stanza, Refusal::stanza_too_large, "This stanza is too large or too deeply nested.", out);
 }
 
 void Router::refuse(const xmpp::Element& stanza, Refusal refusal, const std::string& text,
@@ -224,6 +235,10 @@ void Router::handle_message(const xmpp::Element& stanza, const Addressing& a, In
     return;
   }
   const std::string target_key = lower(target->bare_string());
+  if (target_key == sender_key) {
+    refuse_or_drop(Refusal::to_self, "You cannot send to yourself through Concierge.");
+    return;
+  }
   const bool target_enrolled = enrolled(target_key);
   if (!target_enrolled && !wrote_recently(target_key, sender_key, now)) {
     refuse_or_drop(Refusal::target_not_enrolled,
@@ -316,8 +331,11 @@ void Router::handle_command(const xmpp::Element& stanza, Instant now, Outbox& ou
                                      : std::optional<std::string>(std::string(kTooFast));
   }
   ++stats_.answered;
-  out.send(command_answer(stanza, text ? std::move(*text) : help_or_unknown(*body, settings_),
-                          settings_));
+  xmpp::Element answer = command_answer(
+      stanza, text ? std::move(*text) : help_or_unknown(*body, settings_), settings_);
+  // From the address written to: a chat to the component's full JID is answered from it.
+  answer.set_attr("from", stanza.attr("to"));
+  out.send(std::move(answer));
 }
 
 std::optional<std::string> Router::run_command(const std::string& user, const std::string& full,

@@ -81,6 +81,9 @@ class Router {
   const Settings& settings() const { return settings_; }
 
   void handle(const xmpp::Element& stanza, Instant now, Outbox& out);
+  // A stanza the connection could not read whole (nested deeper than it converts): its
+  // top-level element alone. Answered as a stanza over the bounds (never an error or presence).
+  void handle_too_deep(const xmpp::Element& top_level, Outbox& out);
   // Timers: ends silent sessions, forgets expired bookkeeping. Call at next_wake() and about
   // once a minute.
   void tick(Instant now, Outbox& out);
@@ -298,6 +301,7 @@ class Router {
   void try_release_pool(const std::string& pool, Instant now, Outbox& out);
   void release_pools_of(const std::string& member, Instant now, Outbox& out);
   void refuse(const xmpp::Element& stanza, Refusal refusal, const std::string& text, Outbox& out);
+  void refuse_oversized(const xmpp::Element& stanza, Outbox& out);
   void relay(const xmpp::Element& stanza, const xmpp::Jid& sender, const xmpp::Jid& target,
              Outbox& out);
 
@@ -338,6 +342,7 @@ class Router {
   std::unordered_map<std::string, std::size_t> sender_holds_;     // held (not sent) per sender
   std::map<std::pair<std::string, std::string>, int> pair_held_;   // held per (sender, target)
   std::set<std::int64_t> in_flight_;                               // released, not confirmed
+  std::set<std::int64_t> summarised_;  // in a summary, their release not confirmed yet
   std::unordered_map<std::int64_t, int> bounces_;                  // per hold, since startup
   std::map<std::pair<std::string, std::string>, HoldReason> notified_;  // (sender, target)
   std::map<std::pair<std::string, std::string>, Instant> reply_noticed_;  // until told

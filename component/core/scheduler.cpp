@@ -517,10 +517,39 @@ void Router::try_release(const std::string& target, Instant now, Outbox& out) {
     for (std::int64_t id : unreadable) erase_hold(id);
   };
 
-  // Row 2 of the table: a conversation that is open again goes now, whatever waits.
+  // The "while you were away" summary, before the conversations it lists. Their holds stay
+  // in summarised_ until the server confirms their release: if the stream is cut first, the
+  // summary may be lost with them, and it goes again when they are released again.
+  auto summarise = [&](const std::vector<Conversation*>& listed) {
+    std::size_t total = 0;
+    std::string list;
+    now_hint_ = now;
+    for (const Conversation* c : listed) {
+      total += c->ids.size();
+      list += (list.empty() ? "" : ", ") + name_of(c->sender) + " (" +
+              std::to_string(c->ids.size()) + " since " +
+              when_text(holds_.at(c->ids.front()).received, target, target) + ")";
+      summarised_.insert(c->ids.begin(), c->ids.end());
+    }
+    const std::string summary =
+        "Concierge: while you were away, " + std::to_string(listed.size()) +
+        (listed.size() == 1 ? " person" : " people") + " wrote " + std::to_string(total) +
+        (total == 1 ? " message: " : " messages: ") + list + ". Here they come.";
+    out.send(chat_message(settings_.component_domain, target, summary, true));
+  };
+
+  // Row 2 of the table: a conversation that is open again goes now, whatever waits — with its
+  // summary again when an unconfirmed release of it had one.
+  std::vector<Conversation*> reopened, unconfirmed;
   for (auto& c : waiting) {
-    if (sessions_.is_open(c.sender, target, now)) release_conversation(c);
+    if (!sessions_.is_open(c.sender, target, now)) continue;
+    reopened.push_back(&c);
+    if (std::ranges::any_of(c.ids, [&](std::int64_t id) { return summarised_.count(id) != 0; })) {
+      unconfirmed.push_back(&c);
+    }
   }
+  if (!unconfirmed.empty()) summarise(unconfirmed);
+  for (Conversation* c : reopened) release_conversation(*c);
   const ical::Status status = status_of(target, now);
   const Reachability reach = presence_.reachability(target);
   if (status != ical::Status::working || reach == Reachability::offline) {
@@ -541,20 +570,7 @@ void Router::try_release(const std::string& target, Instant now, Outbox& out) {
   }
   if (!batch.empty()) {
     if (!dnd && sessions_.counted(target, now) < settings_.max_concurrent) {
-      std::size_t total = 0;
-      std::string list;
-      now_hint_ = now;
-      for (const Conversation* c : batch) {
-        total += c->ids.size();
-        list += (list.empty() ? "" : ", ") + name_of(c->sender) + " (" +
-                std::to_string(c->ids.size()) + " since " +
-                when_text(holds_.at(c->ids.front()).received, target, target) + ")";
-      }
-      const std::string summary =
-          "Concierge: while you were away, " + std::to_string(batch.size()) +
-          (batch.size() == 1 ? " person" : " people") + " wrote " + std::to_string(total) +
-          (total == 1 ? " message: " : " messages: ") + list + ". Here they come.";
-      out.send(chat_message(settings_.component_domain, target, summary, true));
+      summarise(batch);
       for (Conversation* c : batch) release_conversation(*c);
       finish();
       return;
@@ -580,6 +596,7 @@ void Router::try_release(const std::string& target, Instant now, Outbox& out) {
 void Router::release_confirmed(const std::vector<std::int64_t>& ids, Instant now) {
   wake_dirty_ = true;  // their confirm windows now end
   for (std::int64_t id : ids) {
+    summarised_.erase(id);
     if (!in_flight_.erase(id)) continue;
     auto it = holds_.find(id);
     if (it == holds_.end()) continue;
@@ -654,6 +671,7 @@ void Router::erase_hold(std::int64_t id) {
   }
   if (h.state == HoldState::held) count_held(h, -1);
   in_flight_.erase(id);
+  summarised_.erase(id);
   store_.remove_hold(id);
   holds_.erase(it);
 }

@@ -42,7 +42,8 @@ class Component {
                   stanzas.push_back(std::move(e));
                   if (stanza_hook) stanza_hook(stanzas.back());
                 },
-            .on_log = [this](std::string_view line) { logs.emplace_back(line); }}) {}
+            .on_log = [this](std::string_view line) { logs.emplace_back(line); },
+            .on_too_deep = [this](Element&& e) { too_deep.push_back(std::move(e)); }}) {}
 
   ComponentConnection& connection() { return connection_; }
 
@@ -85,6 +86,7 @@ class Component {
   int connected_count = 0;
   std::vector<Disconnect> disconnects;
   std::vector<Element> stanzas;
+  std::vector<Element> too_deep;
   std::vector<std::string> logs;
 
  private:
@@ -159,6 +161,41 @@ TEST(ComponentConnection, KeepsXmlLangAndResolvesPrefixedElements) {
   EXPECT_EQ(echoed->attr("xml:lang"), "de");
   ASSERT_NE(echoed->child("x", "jabber:x:data"), nullptr);
   EXPECT_EQ(echoed->child_text("body"), "Hallo");
+}
+
+TEST(ComponentConnection, AStanzaTooDeepToConvertStillNamesItsSender) {
+  FakeServer server(kDomain, kSecret);
+  Component c;
+  ASSERT_TRUE(c.connect(server));
+  ASSERT_TRUE(c.pump_until_connected());
+  auto nested = [](int levels) {
+    std::string x;
+    for (int i = 0; i < levels; ++i) x += "<x>";
+    for (int i = 0; i < levels; ++i) x += "</x>";
+    return x;
+  };
+  // The message is level 0: 64 levels below it are converted, 65 and far more are not.
+  for (int levels : {kMaxStanzaDepth, kMaxStanzaDepth + 1, 5000}) {
+    ASSERT_TRUE(server.send("<message from='alice@localhost/pc' to='bob\\40localhost@" + kDomain +
+                            "' type='chat' id='d" + std::to_string(levels) + "' xml:lang='de'>" +
+                            "<body>deep</body>" + nested(levels) + "</message>"));
+  }
+  ASSERT_TRUE(c.pump_until([&] { return c.stanzas.size() + c.too_deep.size() == 3; }));
+  ASSERT_EQ(c.stanzas.size(), 1u);
+  EXPECT_EQ(c.stanzas[0].attr("id"), "d64");
+  ASSERT_EQ(c.too_deep.size(), 2u);
+  for (const Element& top : c.too_deep) {
+    EXPECT_EQ(top.name, "message");
+    EXPECT_EQ(top.attr("from"), "alice@localhost/pc");
+    EXPECT_EQ(top.attr("to"), "bob\\40localhost@" + kDomain);
+    EXPECT_EQ(top.attr("type"), "chat");
+    EXPECT_EQ(top.attr("xml:lang"), "de");
+    EXPECT_EQ(top.find_attr("xmlns"), nullptr);
+    EXPECT_TRUE(top.children.empty());
+  }
+  EXPECT_EQ(c.too_deep[0].attr("id"), "d65");
+  EXPECT_EQ(c.too_deep[1].attr("id"), "d5000");
+  EXPECT_TRUE(c.disconnects.empty());
 }
 
 TEST(ComponentConnection, HandlersMayThrowAndDisconnect) {

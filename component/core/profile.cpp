@@ -209,11 +209,22 @@ void Router::schedule_compiled(const std::string& bare, const ScheduleSource& us
   schedule_error_told_.erase(bare);
   set_schedule(bare, std::move(schedule), now, out);
   if (awaiting_schedule_.erase(bare)) {
-    now_hint_ = now;
-    std::string text = "Concierge: your schedule is in force. ";
-    text += status_line(bare, now);
-    out.send(chat_message(settings_.component_domain, bare, text));
+    if (auto text = schedule_in_force_text(bare, now)) {
+      out.send(chat_message(settings_.component_domain, bare, *text));
+    }
   }
+}
+
+std::optional<std::string> Router::schedule_in_force_text(const std::string& bare,
+                                                          Instant now) const {
+  // One answer per change (issue 15 point 14): the command that gave the calendar answered
+  // "Fetching/Reading your calendar: it is in force as soon as it is read; you hear from me
+  // only if something is wrong with it". A calendar that is in force as promised adds nothing;
+  // what differs from that promise (warnings of the compile, no working time at all) is told
+  // here, as one message.
+  (void)bare;
+  (void)now;
+  return std::nullopt;
 }
 
 void Router::schedule_failed(const std::string& bare, const ScheduleSource& used,
@@ -243,7 +254,13 @@ void Router::schedule_failed(const std::string& bare, const ScheduleSource& used
 
 void Router::recompile(const std::string& user, Outbox& out) {
   out.schedule_changed.push_back(user);
-  awaiting_schedule_.insert(user);
+  // Only a calendar being read has an outcome the command could not tell; a setting's answer
+  // is the one answer to its change.
+  if (pending_calendar_.count(user)) {
+    awaiting_schedule_.insert(user);
+  } else {
+    awaiting_schedule_.erase(user);
+  }
 }
 
 }  // namespace concierge::core

@@ -338,8 +338,8 @@ class AdhocAsClientsShowIt(CommandsBase):
     def notes(command) -> list[tuple[str, str]]:
         return list(command["notes"] or [])
 
-    def test_order_confirmation_errors_and_current_values(self):
-        # 17: the list as people look for it; someone new starts with Enrol; admin commands last.
+    def test_17_the_list_is_in_the_order_people_look_admin_last(self):
+        # Someone new starts with Enrol.
         self.assertEqual(self.nodes(self.dave)[0], "enrol")
         bob = self.nodes(self.bob)
         self.assertEqual(bob[:5], ["status", "settings", "timezone", "hours", "calendar"])
@@ -347,7 +347,7 @@ class AdhocAsClientsShowIt(CommandsBase):
         self.assertNotIn("stats", bob)
         self.assertEqual(self.nodes(self.alice)[-6:], ["stats", "queues", "reload", "backup", "flush", "drop"])
 
-        # 18: bad input returns the form, with an error note, keeping what was typed.
+    def test_18_bad_input_returns_the_form_with_an_error_note(self):
         self.chat(self.dave, "enrol Europe/Berlin")
         for node, var, bad, why in (("timezone", "timezone", "Europe/Berln", 'Unknown time zone "Europe/Berln"'),
                                     ("hours", "hours", "Mon-Fri 9-17", "Those hours cannot be read")):
@@ -362,12 +362,14 @@ class AdhocAsClientsShowIt(CommandsBase):
                 self.assertEqual(again["form"].get_fields()[var]["value"], bad)
         self.assertIn("time zone: Europe/Berlin", self.chat(self.dave, "settings"), "nothing changed")
 
-        # 19: a form shows what is in force.
+    def test_19_forms_show_what_is_in_force(self):
+        self.chat(self.dave, "enrol Europe/Berlin")
         self.chat(self.dave, "hours Mon-Thu 08:00-12:00")
         self.assertEqual(self.execute(self.dave, "hours")["form"].get_fields()["hours"]["value"], "Mon-Thu 08:00-12:00")
         self.assertEqual(self.execute(self.dave, "timezone")["form"].get_fields()["timezone"]["value"], "Europe/Berlin")
 
-        # 16: unenrol asks first, saying what goes back; declining keeps everything.
+    def test_16_unenrol_asks_first_saying_what_goes_back(self):
+        self.chat(self.dave, "enrol Europe/Berlin")
         self.chat(self.dave, "pause 1h")
         self.alice.send_message(proxy(DAVE), "for later", id=unique("held"))
         self.alice.wait_for(message(frm=proxy(DAVE), where=lambda m: (body(m) or "").startswith("Concierge:")),

@@ -81,7 +81,7 @@ std::optional<std::string> Router::profile_command(const std::string& user,
     return std::nullopt;
   };
   if (word == "unenrol" || word == "unenroll") {
-    if (by_config) return std::string("You are enrolled by your admin (set by your admin): ask them to remove you.");
+    if (by_config) return std::string("You are enrolled by your admin: ask them to remove you.");
     unenrol(user, out);
     return texts::unenrolled();
   }
@@ -98,7 +98,8 @@ std::optional<std::string> Router::profile_command(const std::string& user,
                        "\n  hours: " + (s->hours.empty() ? "none" : s->hours) +
                        "\n  kind: " + (s->personal ? "personal" : "work") +
                        "\n  always through: " + (always_through(user).empty() ? "nobody" : join(always_through(user))) +
-                       "\n  urgent from: " + (urgent_from_anyone(user) ? "anyone" : "always_through") +
+                       "\n  urgent from: " +
+                       (urgent_from_anyone(user) ? "anyone" : "your always-through list") +
                        "\n  proxy subscribers: " +
                        texts::subscribers_meaning(
                            own_value(user, "subscribers") ? *own_value(user, "subscribers") : "",

@@ -307,5 +307,20 @@ TEST_F(AnswersTest, FormsShowWhatIsInForceAndAnswersSpeakOfForms) {
             "info: You are not enrolled with Concierge: run \"Enrol with Concierge\" first.");
 }
 
+// Admin answers: counts in words; the form's confirm box is named, not a chat line.
+TEST_F(AnswersTest, AdminAnswersCountInWordsAndFormsNameTheirConfirmBox) {
+  say("bob@example.org", "pause 1h");
+  write("alice@example.org", "bob", "one");
+  const auto asked = command("admin@example.org", "drop", {{{"jid", "bob@example.org"}}});
+  EXPECT_EQ(note(asked),
+            "info: 1 message is held for bob@example.org. Tick \"Yes, drop them\" to drop them "
+            "(their senders are told).");
+  EXPECT_EQ(say("admin@example.org", "drop bob@example.org"),
+            "1 message is held for bob@example.org. To drop them (their senders are told), send "
+            "\"drop bob@example.org confirm\".");
+  EXPECT_EQ(say("admin@example.org", "drop bob@example.org confirm"),
+            "Dropped 1 held message for bob@example.org.");
+}
+
 }  // namespace
 }  // namespace concierge::core

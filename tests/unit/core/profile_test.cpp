@@ -158,7 +158,7 @@ TEST_F(ProfileTest, KeysTheAdminSetAreRefusedOthersAreTheUsers) {
   EXPECT_EQ(say("bob@example.org", "hours Mon 09:00-10:00"), "Your hours is set by your admin.");
   EXPECT_EQ(say("bob@example.org", "timezone Europe/Paris"), "Your timezone is set by your admin.");
   EXPECT_EQ(say("bob@example.org", "unenrol"),
-            "You are enrolled by your admin (set by your admin): ask them to remove you.");
+            "You are enrolled by your admin: ask them to remove you.");
   // Not set by the admin: bob's to choose.
   EXPECT_EQ(say("bob@example.org", "kind personal"), "Your calendar now counts as a personal calendar.");
   EXPECT_TRUE(router->schedule_source("bob@example.org")->personal);
@@ -166,7 +166,7 @@ TEST_F(ProfileTest, KeysTheAdminSetAreRefusedOthersAreTheUsers) {
   EXPECT_EQ(say("bob@example.org", "settings"),
             "Your settings:\n  time zone: Europe/Berlin\n  calendar: none\n  hours: Mon-Fri "
             "09:00-17:00\n  kind: personal\n  always through: nobody\n  urgent from: "
-            "always_through\n  proxy subscribers: people of example.org\n  privacy: exact: senders "
+            "your always-through list\n  proxy subscribers: people of example.org\n  privacy: exact: senders "
             "of your domain see when you are back (others: only that a message will wait)\n  "
             "pause: none\n  blocked: nobody");
 }

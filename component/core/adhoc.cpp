@@ -201,9 +201,8 @@ bool Router::handle_adhoc(const xmpp::Element& stanza, const Addressing& a, Inst
     const bool newcomer = !enrolled(user);
     for (const auto& c : commands()) {
       if (newcomer && std::string_view(c.node) == "enrol") {
-        items.add_child(xmpp::make("item", {{"jid", settings_.component_domain},
-                                            {"node", c.node},
-                                            {"name", c.name}}));
+        items.add_child(xmpp::make(
+            "item", {{"jid", settings_.component_domain}, {"node", c.node}, {"name", c.name}}));
       }
     }
     for (const auto& c : commands()) {
@@ -259,9 +258,9 @@ bool Router::handle_adhoc(const xmpp::Element& stanza, const Addressing& a, Inst
     actions.add_child(xmpp::Element("complete"));
     result.add_child(std::move(actions));
     if (!note.empty()) result.add_child(xmpp::make_text("note", note, {{"type", note_type}}));
-    result.add_child(make_form(*command, values,
-                               may_unenrol ? texts::unenrol_warning(holds_for(user).size())
-                                           : std::string()));
+    result.add_child(
+        make_form(*command, values,
+                  may_unenrol ? texts::unenrol_warning(holds_for(user).size()) : std::string()));
     reply.add_child(std::move(result));
     out.send(std::move(reply));
     return true;
@@ -308,8 +307,10 @@ FormValues Router::form_defaults(const std::string& user, std::string_view node,
   auto source = schedule_source(user);
   if (!source) return values;  // not enrolled: nothing is in force
   if (node == "enrol" || node == "timezone") values["timezone"] = {source->zone};
-  if (node == "enrol" && self_enrolled_.count(user) && !self_enrolled_.at(user).calendar_url.empty()) {
-    values["calendar_url"] = {self_enrolled_.at(user).calendar_url};  // the user's own, as in XEP-0077
+  // The user's own URL, as the XEP-0077 form shows it.
+  if (node == "enrol" && self_enrolled_.count(user) &&
+      !self_enrolled_.at(user).calendar_url.empty()) {
+    values["calendar_url"] = {self_enrolled_.at(user).calendar_url};
   }
   if (node == "calendar" && !admin_set(user, "calendar") && !source->url.empty()) {
     values["url"] = {source->url};

@@ -71,10 +71,12 @@ std::optional<std::string> Router::admin_command(const std::string& admin, const
   const std::size_t n = holds_for(arg).size();
   if (n == 0) return "Nothing is held for " + arg + ".";
   if (!confirmed) {
-    const std::string held = texts::count(n, "message is", "messages are") + " held for " + arg + ". ";
+    const std::string held =
+        texts::count(n, "message is", "messages are") + " held for " + arg + ". ";
     if (asking_.form) {  // the form's confirm box
-      return held + (word == "flush" ? "Tick \"Yes, deliver them now\" to deliver them."
-                                     : "Tick \"Yes, drop them\" to drop them (their senders are told).");
+      return held + (word == "flush"
+                         ? "Tick \"Yes, deliver them now\" to deliver them."
+                         : "Tick \"Yes, drop them\" to drop them (their senders are told).");
     }
     return held + "To " +
            (word == "flush" ? "deliver them now" : "drop them (their senders are told)") +

@@ -161,8 +161,9 @@ std::optional<std::string> Router::not_an_address(const std::string& user,
   if (word != "when" && word != "cancel" && word != "block" && word != "unblock") {
     return std::nullopt;
   }
-  const std::string arg =
-      command.find(' ') == std::string_view::npos ? std::string() : trim(command.substr(command.find(' ') + 1));
+  const std::string arg = command.find(' ') == std::string_view::npos
+                              ? std::string()
+                              : trim(command.substr(command.find(' ') + 1));
   if (arg.empty() || arg.find('@') != std::string::npos) return std::nullopt;
   // "bob" parses as a server's address: people mean a user, most likely of their own domain.
   std::string suggestion;

@@ -107,13 +107,13 @@ std::optional<std::string> Router::profile_command(const std::string& user,
     // What senders learn, a pause, the blocklist (issue 15 point 10).
     auto privacy = privacy_.find(user);
     text += "\n  privacy: " + texts::privacy_meaning(privacy != privacy_.end()
-                                                        ? privacy->second
-                                                        : settings_.privacy_default);
+                                                         ? privacy->second
+                                                         : settings_.privacy_default);
     auto pause = pauses_.find(user);
     now_hint_ = now;
     text += "\n  pause: " + (pause != pauses_.end() && pause->second > now
-                                ? "until " + when_text(pause->second, user, user)
-                                : std::string("none"));
+                                 ? "until " + when_text(pause->second, user, user)
+                                 : std::string("none"));
     std::vector<std::string> blocks;
     for (const auto& [target, sender] : blocked_) {
       if (target == user) blocks.push_back(sender);
@@ -237,9 +237,10 @@ std::optional<std::string> Router::profile_command(const std::string& user,
     std::string bad;
     auto list = jid_list(arg, bad);
     if (arg.empty() || !list || list->empty()) {
-      return refused_input("Say \"subscribers domain\" (people of your domain may see your "
-                           "status), \"subscribers served\" (anyone on this server), \"subscribers "
-                           "nobody\", or list who may: \"subscribers a@example.org, b@example.org\".");
+      return refused_input(
+          "Say \"subscribers domain\" (people of your domain may see your "
+          "status), \"subscribers served\" (anyone on this server), \"subscribers "
+          "nobody\", or list who may: \"subscribers a@example.org, b@example.org\".");
     }
     policy = join(*list);
   }

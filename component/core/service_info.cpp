@@ -91,7 +91,8 @@ std::string help_text(const Settings& settings, std::string_view domain) {
   // Examples on the reader's own domain (else the first served one), so that the addresses
   // shown are ones that work here.
   std::string d(domain);
-  if (d.empty()) d = settings.served_domains.empty() ? "example.org" : *settings.served_domains.begin();
+  if (d.empty() && !settings.served_domains.empty()) d = *settings.served_domains.begin();
+  if (d.empty()) d = "example.org";
   return "Concierge relays your one-to-one chats with people who publish their working time.\n"
          "To write to bob@" + d + ", write to bob\\40" + d + "@" + settings.component_domain +
          " (the address with @ written as \\40).\n"

@@ -41,9 +41,9 @@ std::string unenrol_warning(std::size_t held) {
          " Unenrolling also removes your settings and your Concierge address.";
 }
 
-std::string unenrol_confirm_label() { return "Yes, unenrol me"; }
-
-std::string still_enrolled() { return "You are still enrolled; nothing changed."; }
+std::string still_enrolled() {
+  return "You are still enrolled; nothing changed.";
+}
 
 // --- addresses ------------------------------------------------------------------------------
 
@@ -74,7 +74,9 @@ std::string ended_conversations(const std::vector<std::string>& peers) {
          names(peers) + ".";
 }
 
-std::string no_conversation() { return "You are in no conversation."; }
+std::string no_conversation() {
+  return "You are in no conversation.";
+}
 
 std::string pause_how_long(bool form) {
   return form ? "For how long? e.g. 30m, 2h, 1d; 0 ends a pause."
@@ -85,9 +87,13 @@ std::string paused_until(const std::string& until) {
   return "Paused until " + until + ": messages wait until then.";
 }
 
-std::string pause_ended() { return "Pause ended: messages reach you again."; }
+std::string pause_ended() {
+  return "Pause ended: messages reach you again.";
+}
 
-std::string not_paused() { return "You are not paused."; }
+std::string not_paused() {
+  return "You are not paused.";
+}
 
 std::string waiting_hint(bool form) {
   return form ? "They come to you when you are free and working (if you are paused: \"End my "
@@ -98,7 +104,9 @@ std::string waiting_hint(bool form) {
 
 // --- when ------------------------------------------------------------------------------------
 
-std::string does_not_use(const std::string& who) { return who + " does not use Concierge."; }
+std::string does_not_use(const std::string& who) {
+  return who + " does not use Concierge.";
+}
 
 std::string refuses_you(const std::string& who) {
   return who + " does not accept messages from you.";
@@ -108,7 +116,9 @@ std::string shares_no_times(const std::string& who) {
   return who + " shares no times with you; a message will wait until they can take it.";
 }
 
-std::string free_now(const std::string& who) { return who + " is free now."; }
+std::string free_now(const std::string& who) {
+  return who + " is free now.";
+}
 
 std::string working_but_busy(const std::string& who) {
   return who + " is working but busy right now; a message will wait in line.";
@@ -118,8 +128,7 @@ std::string next_working(const std::string& who, const std::string& at) {
   return who + " is next working " + at + ".";
 }
 
-std::string paused_then(const std::string& who, const std::string& until,
-                        const std::string& next) {
+std::string paused_then(const std::string& who, const std::string& until, const std::string& next) {
   if (next.empty() || next == until) {
     return who + " is busy until " + until + "; a message will wait until then.";
   }
@@ -137,8 +146,10 @@ std::string privacy_meaning(Settings::Privacy level) {
     case Settings::Privacy::exact:
       return "exact: senders of your domain see when you are back (others: only that a message "
              "will wait)";
-    case Settings::Privacy::wait: return "wait: senders learn only that a message will wait";
-    default: return "none: senders learn nothing of your schedule";
+    case Settings::Privacy::wait:
+      return "wait: senders learn only that a message will wait";
+    default:
+      return "none: senders learn nothing of your schedule";
   }
 }
 
@@ -174,11 +185,17 @@ std::string blocked(const std::string& who) {
   return "Blocked " + who + ": their messages to you are refused.";
 }
 
-std::string already_blocked(const std::string& who) { return "You already block " + who + "."; }
+std::string already_blocked(const std::string& who) {
+  return "You already block " + who + ".";
+}
 
-std::string unblocked(const std::string& who) { return "Unblocked " + who + "."; }
+std::string unblocked(const std::string& who) {
+  return "Unblocked " + who + ".";
+}
 
-std::string not_blocked(const std::string& who) { return "You do not block " + who + "."; }
+std::string not_blocked(const std::string& who) {
+  return "You do not block " + who + ".";
+}
 
 // --- schedule changes -------------------------------------------------------------------------
 
@@ -190,8 +207,12 @@ std::string reading_calendar(bool url) {
 
 // --- ad-hoc forms ---------------------------------------------------------------------------
 
-std::string form_fill_in(const std::string& label) { return "Please fill in: " + label; }
+std::string form_fill_in(const std::string& label) {
+  return "Please fill in: " + label;
+}
 
-std::string form_done() { return "Done."; }
+std::string form_done() {
+  return "Done.";
+}
 
 }  // namespace concierge::core::texts

@@ -27,7 +27,6 @@ std::string enrolled(bool again, const std::string& zone, const std::string& pro
 std::string unenrolled();
 // The ad-hoc unenrol form: what confirming does.
 std::string unenrol_warning(std::size_t held);
-std::string unenrol_confirm_label();
 std::string still_enrolled();
 
 // --- addresses ------------------------------------------------------------------------------

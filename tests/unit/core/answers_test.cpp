@@ -17,7 +17,8 @@ using namespace std::chrono_literals;
 using testing::xml;
 
 // Mon 2026-11-30, 09:00 UTC = 10:00 Berlin.
-const Instant kMonday0900Utc = Instant{std::chrono::sys_days{std::chrono::year{2026} / 11 / 30}} + 9h;
+const Instant kMonday0900Utc =
+    Instant{std::chrono::sys_days{std::chrono::year{2026} / 11 / 30}} + 9h;
 
 Settings settings() {
   Settings s;
@@ -80,8 +81,9 @@ class AnswersTest : public ::testing::Test {
     return "<no answer>";
   }
   // An ad-hoc command: executed (no form) or submitted with `fields`; the <command/> answered.
-  xmpp::Element command(const std::string& who, const std::string& node,
-                        const std::optional<std::vector<std::pair<std::string, std::string>>>& fields = {}) {
+  xmpp::Element command(
+      const std::string& who, const std::string& node,
+      const std::optional<std::vector<std::pair<std::string, std::string>>>& fields = {}) {
     std::string form;
     if (fields) {
       form = "<x xmlns=\"jabber:x:data\" type=\"submit\">";
@@ -90,9 +92,11 @@ class AnswersTest : public ::testing::Test {
       }
       form += "</x>";
     }
-    in("<iq type=\"set\" id=\"c\" from=\"" + who + "/r\" to=\"sched.example.org\"><command "
-       "xmlns=\"http://jabber.org/protocol/commands\" node=\"" + node + "\"" +
-       (fields ? " sessionid=\"s1\"" : " action=\"execute\"") + ">" + form + "</command></iq>");
+    in("<iq type=\"set\" id=\"c\" from=\"" + who +
+       "/r\" to=\"sched.example.org\"><command "
+       "xmlns=\"http://jabber.org/protocol/commands\" node=\"" +
+       node + "\"" + (fields ? " sessionid=\"s1\"" : " action=\"execute\"") + ">" + form +
+       "</command></iq>");
     for (const auto& s : out.stanzas) {
       if (s.name == "iq" && s.attr("id") == "c" && s.child("command")) return *s.child("command");
     }
@@ -134,7 +138,8 @@ TEST_F(AnswersTest, SettingsShowPrivacyPauseAndTheBlocklist) {
   say("bob@example.org", "block mallory@example.org");
   say("bob@example.org", "pause 30m");
   const std::string settings = say("bob@example.org", "settings");
-  EXPECT_NE(settings.find("\n  proxy subscribers: people of example.org"), std::string::npos) << settings;
+  EXPECT_NE(settings.find("\n  proxy subscribers: people of example.org"), std::string::npos)
+      << settings;
   EXPECT_NE(settings.find("\n  privacy: wait: senders learn only that a message will wait"),
             std::string::npos)
       << settings;
@@ -174,8 +179,9 @@ TEST_F(AnswersTest, WhenTellsABlockedSenderNoTimesAndAPauseAsBusy) {
 
 // Point 13.
 TEST_F(AnswersTest, AnswersSayWhatTheyMeanAndWhatDidNotChange) {
-  EXPECT_EQ(say("dave@example.org", "status"),
-            "You are not enrolled with Concierge: send \"enrol Europe/Berlin\" (your time zone) first.");
+  EXPECT_EQ(
+      say("dave@example.org", "status"),
+      "You are not enrolled with Concierge: send \"enrol Europe/Berlin\" (your time zone) first.");
   const std::string help = say("olga@other.org", "help");
   EXPECT_NE(help.find("To write to bob@other.org, write to bob\\40other.org@sched.example.org"),
             std::string::npos)
@@ -185,12 +191,15 @@ TEST_F(AnswersTest, AnswersSayWhatTheyMeanAndWhatDidNotChange) {
             "Privacy set to wait: senders learn only that a message will wait.");
   EXPECT_EQ(say("bob@example.org", "subscribers served"),
             "Who may see your status: people of example.org and other.org.");
-  EXPECT_EQ(say("bob@example.org", "unblock carol@example.org"), "You do not block carol@example.org.");
+  EXPECT_EQ(say("bob@example.org", "unblock carol@example.org"),
+            "You do not block carol@example.org.");
   EXPECT_EQ(say("bob@example.org", "block carol@example.org"),
             "Blocked carol@example.org: their messages to you are refused.");
-  EXPECT_EQ(say("bob@example.org", "block carol@example.org"), "You already block carol@example.org.");
+  EXPECT_EQ(say("bob@example.org", "block carol@example.org"),
+            "You already block carol@example.org.");
   EXPECT_EQ(say("bob@example.org", "unblock carol@example.org"), "Unblocked carol@example.org.");
-  EXPECT_EQ(say("bob@example.org", "unblock carol@example.org"), "You do not block carol@example.org.");
+  EXPECT_EQ(say("bob@example.org", "unblock carol@example.org"),
+            "You do not block carol@example.org.");
   EXPECT_EQ(say("bob@example.org", "pause 0"), "You are not paused.");
   say("bob@example.org", "pause 10m");
   EXPECT_EQ(say("bob@example.org", "pause 0"), "Pause ended: messages reach you again.");
@@ -199,7 +208,8 @@ TEST_F(AnswersTest, AnswersSayWhatTheyMeanAndWhatDidNotChange) {
 // Point 14: a setting's answer is the only message; a calendar's outcome only when it differs.
 TEST_F(AnswersTest, EveryChangeIsAnsweredOnce) {
   EXPECT_EQ(say("dave@example.org", "enrol Europe/Berlin").find("You are enrolled"), 0u);
-  for (const char* change : {"hours Mon-Fri 08:00-16:00", "timezone Europe/Paris", "kind personal"}) {
+  for (const char* change :
+       {"hours Mon-Fri 08:00-16:00", "timezone Europe/Paris", "kind personal"}) {
     const std::string answer = say("dave@example.org", change);
     EXPECT_EQ(out.stanzas.size(), 1u) << change << ": " << answer;
     const auto source = *router->schedule_source("dave@example.org");
@@ -233,8 +243,9 @@ TEST_F(AnswersTest, UnenrolByFormAsksForConfirmationSayingWhatGoesBack) {
   const auto asked = command("dave@example.org", "unenrol");
   EXPECT_EQ(asked.attr("status"), "executing") << asked.to_xml();
   EXPECT_EQ(field_value(asked, "confirm"), "") << asked.to_xml();
-  EXPECT_NE(asked.to_xml().find("<instructions>2 messages held for you will go back to their senders."),
-            std::string::npos)
+  EXPECT_NE(
+      asked.to_xml().find("<instructions>2 messages held for you will go back to their senders."),
+      std::string::npos)
       << asked.to_xml();
   EXPECT_TRUE(router->enrolled("dave@example.org")) << "one click unenrols nobody";
   const auto kept = command("dave@example.org", "unenrol", {{{"confirm", "0"}}});
@@ -242,15 +253,18 @@ TEST_F(AnswersTest, UnenrolByFormAsksForConfirmationSayingWhatGoesBack) {
   EXPECT_TRUE(router->enrolled("dave@example.org"));
   const auto gone = command("dave@example.org", "unenrol", {{{"confirm", "1"}}});
   EXPECT_EQ(gone.attr("status"), "completed");
-  EXPECT_EQ(note(gone), "info: You are unenrolled; messages held for you went back to their senders.");
+  EXPECT_EQ(note(gone),
+            "info: You are unenrolled; messages held for you went back to their senders.");
   EXPECT_FALSE(router->enrolled("dave@example.org"));
 }
 
 // Point 17.
 TEST_F(AnswersTest, TheCommandListIsInTheOrderPeopleLookAdminLast) {
   auto listing = [&](const std::string& who) {
-    in("<iq type=\"get\" id=\"l\" from=\"" + who + "/r\" to=\"sched.example.org\"><query "
-       "xmlns=\"http://jabber.org/protocol/disco#items\" node=\"http://jabber.org/protocol/commands\"/></iq>");
+    in("<iq type=\"get\" id=\"l\" from=\"" + who +
+       "/r\" to=\"sched.example.org\"><query "
+       "xmlns=\"http://jabber.org/protocol/disco#items\" "
+       "node=\"http://jabber.org/protocol/commands\"/></iq>");
     std::vector<std::string> nodes;
     for (const auto& item : out.stanzas.at(0).child("query")->children) {
       nodes.emplace_back(item.attr("node"));
@@ -284,8 +298,9 @@ TEST_F(AnswersTest, BadInputInAFormReturnsTheFormWithAnErrorNote) {
     EXPECT_EQ(field_value(answer, var), bad) << node << ": what was typed, to correct";
   }
   EXPECT_EQ(router->schedule_source("dave@example.org")->zone, "Europe/Berlin");
-  EXPECT_EQ(command("dave@example.org", "timezone", {{{"timezone", "Europe/Paris"}}}).attr("status"),
-            "completed");
+  EXPECT_EQ(
+      command("dave@example.org", "timezone", {{{"timezone", "Europe/Paris"}}}).attr("status"),
+      "completed");
 }
 
 // Point 19.

@@ -237,10 +237,7 @@ std::optional<std::string> Router::profile_command(const std::string& user,
     std::string bad;
     auto list = jid_list(arg, bad);
     if (arg.empty() || !list || list->empty()) {
-      return refused_input(
-          "Say \"subscribers domain\" (people of your domain may see your "
-          "status), \"subscribers served\" (anyone on this server), \"subscribers "
-          "nobody\", or list who may: \"subscribers a@example.org, b@example.org\".");
+      return refused_input(texts::subscribers_choices(form));
     }
     policy = join(*list);
   }

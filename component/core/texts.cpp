@@ -172,6 +172,14 @@ std::string subscribers_meaning(const std::string& policy, const std::string& ow
   return policy;  // nobody, or the addresses
 }
 
+std::string subscribers_choices(bool form) {
+  return form ? "Give domain (people of your domain), served (anyone on this server), nobody, "
+                "or the addresses of who may (user@domain)."
+              : "Say \"subscribers domain\" (people of your domain may see your status), "
+                "\"subscribers served\" (anyone on this server), \"subscribers nobody\", or "
+                "list who may: \"subscribers a@example.org, b@example.org\".";
+}
+
 std::string subscribers_set(const std::string& meaning, std::size_t removed) {
   std::string text = "Who may see your status: " + meaning + ".";
   if (removed > 0) {

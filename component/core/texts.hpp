@@ -64,6 +64,7 @@ std::string privacy_set(Settings::Privacy level);
 // `policy`: domain, served, nobody or a list of addresses.
 std::string subscribers_meaning(const std::string& policy, const std::string& own_domain,
                                 const std::set<std::string>& served);
+std::string subscribers_choices(bool form);
 std::string subscribers_set(const std::string& meaning, std::size_t removed);
 std::string blocked(const std::string& who);
 std::string already_blocked(const std::string& who);

@@ -291,7 +291,8 @@ TEST_F(AnswersTest, BadInputInAFormReturnsTheFormWithAnErrorNote) {
            {"timezone", "timezone", "Europe/Berln", "error: Unknown time zone \"Europe/Berln\""},
            {"hours", "hours", "Mon-Fri 9-17", "error: Those hours cannot be read"},
            {"when", "jid", "bob", "error: \"bob\" is not an address"},
-           {"pause", "duration", "soon", "error: For how long?"}}) {
+           {"pause", "duration", "soon", "error: For how long?"},
+           {"subscribers", "who", "everyone", "error: Give domain (people of your domain)"}}) {
     const auto answer = command("dave@example.org", node, {{{var, bad}}});
     EXPECT_EQ(answer.attr("status"), "executing") << node << ": " << answer.to_xml();
     EXPECT_EQ(note(answer).find(why), 0u) << node << ": " << note(answer);

@@ -275,7 +275,7 @@ bool Router::handle_adhoc(const xmpp::Element& stanza, const Addressing& a, Inst
   if (!line) {
     // Ask for what the command needs (again, naming what was missing).
     if (!missing.empty()) return ask(submitted_values(), "error", texts::form_fill_in(missing));
-    return ask(form_defaults(user, command->node, now), "", "");
+    return ask(form_defaults(user, command->node), "", "");
   }
   auto complete = [&](const std::string& note) {
     result.set_attr("status", "completed");
@@ -300,9 +300,7 @@ bool Router::handle_adhoc(const xmpp::Element& stanza, const Addressing& a, Inst
   return complete(text.value_or(texts::form_done()));
 }
 
-FormValues Router::form_defaults(const std::string& user, std::string_view node,
-                                 Instant now) const {
-  (void)now;
+FormValues Router::form_defaults(const std::string& user, std::string_view node) const {
   FormValues values;
   auto source = schedule_source(user);
   if (!source) return values;  // not enrolled: nothing is in force

@@ -205,7 +205,7 @@ class Router {
   // XEP-0050 ad-hoc commands on the component (adhoc.cpp); false when `stanza` is none.
   bool handle_adhoc(const xmpp::Element& stanza, const Addressing& a, Instant now, Outbox& out);
   // What is in force for `user`, as the values of ad-hoc form `node`'s fields (adhoc.cpp).
-  FormValues form_defaults(const std::string& user, std::string_view node, Instant now) const;
+  FormValues form_defaults(const std::string& user, std::string_view node) const;
   void handle_iq(const xmpp::Element& stanza, const Addressing& a, Instant now, Outbox& out);
   void handle_presence(const xmpp::Element& stanza, const Addressing& a, Instant now, Outbox& out);
   void presence_to_component(const xmpp::Element& stanza, const Addressing& a, Instant now,

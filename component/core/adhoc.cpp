@@ -7,6 +7,7 @@
 #include <component/core/router.hpp>
 #include <component/core/service_info.hpp>
 #include <component/core/text.hpp>
+#include <component/core/texts.hpp>
 
 namespace concierge::core {
 namespace {
@@ -30,46 +31,50 @@ struct Command {
 };
 
 const std::vector<Command>& commands() {
+  // In the order people look for them (issue 15 point 17): their state, their schedule,
+  // the day's actions, who reaches them, enrolment; admin commands last.
   static const std::vector<Command> kList = {
-      {"enrol", "Enrol with Concierge",
-       {{"timezone", "text-single", "Time zone (IANA, e.g. Europe/Berlin)", true},
-        {"calendar_url", "text-single", "Calendar (https URL of an .ics; optional)", false}}},
-      {"unenrol", "Unenrol (held messages go back to their senders)", {}},
       {"status", "My status, next change and week", {}},
       {"settings", "My settings", {}},
       {"timezone", "Set my time zone",
        {{"timezone", "text-single", "Time zone (IANA, e.g. Europe/Berlin)", true}}},
+      {"hours", "Set my weekly hours",
+       {{"hours", "text-single", "e.g. Mon-Fri 09:00-17:00; Sat 10:00-12:00 (none: remove)", true}}},
       {"calendar", "Set my calendar URL",
        {{"url", "text-single", "https URL of your .ics (none: remove it)", true}}},
       {"upload", "Upload my calendar (.ics)",
        {{"ics", "text-multi", "Paste the .ics text", true}}},
-      {"hours", "Set my weekly hours",
-       {{"hours", "text-single", "e.g. Mon-Fri 09:00-17:00; Sat 10:00-12:00 (none: remove)", true}}},
       {"kind", "What my calendar means",
        {{"kind", "list-single", "work: it lists working time; personal: appointments", true,
          "work|personal"}}},
-      {"through", "Who may always reach me (urgent)",
-       {{"jids", "jid-multi", "Addresses (none: nobody)", true}}},
-      {"urgent", "Who may send me urgent messages",
-       {{"from", "list-single", "Who may send urgent", true, "always_through|anyone"}}},
-      {"subscribers", "Who may see my status",
-       {{"who", "text-single", "domain, served, nobody, or addresses", true}}},
-      {"privacy", "What others learn of my schedule",
-       {{"level", "list-single", "exact times, only that it will wait, or nothing", true,
-         "exact|wait|none"}}},
       {"pause", "Pause (hold messages for a while)",
        {{"duration", "text-single", "For how long (30m, 2h; 0 ends it)", true}}},
       {"end", "End my pause or my conversations", {}},
-      {"when", "When is someone free?",
-       {{"jid", "jid-single", "Their address (user@domain)", true}}},
-      {"block", "Block a sender", {{"jid", "jid-single", "Their address (user@domain)", true}}},
-      {"unblock", "Unblock a sender",
-       {{"jid", "jid-single", "Their address (user@domain)", true}}},
-      {"blocked", "Whom I block", {}},
       {"waiting", "What is held for me", {}},
       {"held", "What I sent that is held", {}},
       {"cancel", "Cancel what I sent that is held",
        {{"jid", "jid-single", "Only to (user@domain; empty: all)", false}}},
+      {"when", "When is someone free?",
+       {{"jid", "jid-single", "Their address (user@domain)", true}}},
+      {"through", "Who may always reach me (urgent)",
+       {{"jids", "jid-multi", "Addresses (none: nobody)", true}}},
+      {"urgent", "Who may send me urgent messages",
+       {{"from", "list-single", "Who may send urgent", true, "always_through|anyone"}}},
+      {"privacy", "What others learn of my schedule",
+       {{"level", "list-single", "exact times, only that it will wait, or nothing", true,
+         "exact|wait|none"}}},
+      {"subscribers", "Who may see my status",
+       {{"who", "text-single", "domain, served, nobody, or addresses", true}}},
+      {"block", "Block a sender", {{"jid", "jid-single", "Their address (user@domain)", true}}},
+      {"unblock", "Unblock a sender",
+       {{"jid", "jid-single", "Their address (user@domain)", true}}},
+      {"blocked", "Whom I block", {}},
+      {"enrol", "Enrol with Concierge",
+       {{"timezone", "text-single", "Time zone (IANA, e.g. Europe/Berlin)", true},
+        {"calendar_url", "text-single", "Calendar (https URL of an .ics; optional)", false}}},
+      // Confirmed in a second step: it sends everything held back (issue 15 point 16).
+      {"unenrol", "Unenrol (held messages go back to their senders)",
+       {{"confirm", "boolean", "Yes, unenrol me", false}}},
       {"stats", "Admin: statistics", {}, true},
       {"queues", "Admin: held messages per target", {}, true},
       {"reload", "Admin: reload config and schedules", {}, true},
@@ -105,13 +110,20 @@ std::vector<std::string> form_values(const xmpp::Element& form, std::string_view
   return values;
 }
 
-xmpp::Element make_form(const Command& command) {
+// The form of `command`, its fields holding `values` (var → values: what is in force, or what
+// was just submitted); `instructions` says what submitting does.
+xmpp::Element make_form(const Command& command, const FormValues& values,
+                        const std::string& instructions = {}) {
   xmpp::Element x = xmpp::make("x", {{"xmlns", std::string(kData)}, {"type", "form"}});
   x.add_child(xmpp::make_text("title", command.name));
+  if (!instructions.empty()) x.add_child(xmpp::make_text("instructions", instructions));
   for (const Field& field : command.fields) {
     xmpp::Element f =
         xmpp::make("field", {{"var", field.var}, {"type", field.type}, {"label", field.label}});
     if (field.required) f.add_child(xmpp::Element("required"));
+    if (auto v = values.find(field.var); v != values.end()) {
+      for (const auto& value : v->second) f.add_child(xmpp::make_text("value", value));
+    }
     if (field.options) {
       std::string_view options = field.options;
       while (!options.empty()) {
@@ -185,8 +197,16 @@ bool Router::handle_adhoc(const xmpp::Element& stanza, const Addressing& a, Inst
   if (listing) {  // XEP-0050 §2.2: the commands this requester may run, as disco items
     xmpp::Element items = xmpp::make("query", {{"xmlns", "http://jabber.org/protocol/disco#items"},
                                                {"node", std::string(kCommands)}});
+    // Someone not enrolled yet sees Enrol first: nothing else works before it.
+    const bool newcomer = !enrolled(user);
     for (const auto& c : commands()) {
-      if (c.admin && !admin) continue;
+      if (newcomer && std::string_view(c.node) == "enrol") {
+        items.add_child(xmpp::make(
+            "item", {{"jid", settings_.component_domain}, {"node", c.node}, {"name", c.name}}));
+      }
+    }
+    for (const auto& c : commands()) {
+      if ((c.admin && !admin) || (newcomer && std::string_view(c.node) == "enrol")) continue;
       items.add_child(xmpp::make("item", {{"jid", settings_.component_domain},
                                           {"node", c.node},
                                           {"name", c.name}}));
@@ -221,36 +241,97 @@ bool Router::handle_adhoc(const xmpp::Element& stanza, const Addressing& a, Inst
     return true;
   }
   const xmpp::Element* form = query->child("x", kData);
+  const bool submitted = form && form->attr("type") == "submit";
   std::string missing;
   std::optional<std::string> line = std::string(command->node);
   if (!command->fields.empty()) {
-    line = form && form->attr("type") == "submit" ? command_line(*command, *form, missing)
-                                                  : std::nullopt;
+    line = submitted ? command_line(*command, *form, missing) : std::nullopt;
   }
-  if (!line) {
-    // Ask for what the command needs (again, naming what was missing).
+  // Unenrol asks first, saying what it sends back, when there is something to lose.
+  const bool unenrol = std::string_view(command->node) == "unenrol";
+  const bool may_unenrol = unenrol && self_enrolled_.count(user) && !config_user(user);
+  if (unenrol && !may_unenrol) line = std::string(command->node);  // answered: cannot
+  // Shows the form (again): pre-filled with what is in force, or with what was submitted.
+  auto ask = [&](const FormValues& values, const std::string& note_type, const std::string& note) {
     result.set_attr("status", "executing");
     xmpp::Element actions = xmpp::make("actions", {{"execute", "complete"}});
     actions.add_child(xmpp::Element("complete"));
     result.add_child(std::move(actions));
-    if (!missing.empty()) {
-      result.add_child(xmpp::make_text("note", "Please fill in: " + missing, {{"type", "warn"}}));
-    }
-    result.add_child(make_form(*command));
+    if (!note.empty()) result.add_child(xmpp::make_text("note", note, {{"type", note_type}}));
+    result.add_child(
+        make_form(*command, values,
+                  may_unenrol ? texts::unenrol_warning(holds_for(user).size()) : std::string()));
     reply.add_child(std::move(result));
     out.send(std::move(reply));
     return true;
+  };
+  auto submitted_values = [&]() {
+    FormValues values;
+    for (const Field& field : command->fields) {
+      if (form) values[field.var] = form_values(*form, field.var);
+    }
+    return values;
+  };
+  if (!line) {
+    // Ask for what the command needs (again, naming what was missing).
+    if (!missing.empty()) return ask(submitted_values(), "error", texts::form_fill_in(missing));
+    return ask(form_defaults(user, command->node), "", "");
   }
+  auto complete = [&](const std::string& note) {
+    result.set_attr("status", "completed");
+    result.add_child(xmpp::make_text("note", note, {{"type", "info"}}));
+    reply.add_child(std::move(result));
+    out.send(std::move(reply));
+    return true;
+  };
+  if (may_unenrol && *line != "unenrol confirm") return complete(texts::still_enrolled());
   if (!limiter_.allow(user, now)) {
     refuse(stanza, Refusal::rate_limited, std::string(kTooFast), out);
     return true;
   }
+  asking_ = Asking{true, false};
   auto text = run_command(user, a.from.full_string(), *line, now, out);
-  result.set_attr("status", "completed");
-  result.add_child(xmpp::make_text("note", text.value_or("Done."), {{"type", "info"}}));
-  reply.add_child(std::move(result));
-  out.send(std::move(reply));
-  return true;
+  const bool refused = asking_.refused;
+  asking_ = Asking{};
+  // Bad input: the form again, with the reason as an error note (XEP-0050 §3.4).
+  if (refused && !command->fields.empty()) {
+    return ask(submitted_values(), "error", text.value_or(texts::form_done()));
+  }
+  return complete(text.value_or(texts::form_done()));
+}
+
+FormValues Router::form_defaults(const std::string& user, std::string_view node) const {
+  FormValues values;
+  auto source = schedule_source(user);
+  if (!source) return values;  // not enrolled: nothing is in force
+  if (node == "enrol" || node == "timezone") values["timezone"] = {source->zone};
+  // The user's own URL, as the XEP-0077 form shows it.
+  if (node == "enrol" && self_enrolled_.count(user) &&
+      !self_enrolled_.at(user).calendar_url.empty()) {
+    values["calendar_url"] = {self_enrolled_.at(user).calendar_url};
+  }
+  if (node == "calendar" && !admin_set(user, "calendar") && !source->url.empty()) {
+    values["url"] = {source->url};
+  }
+  if (node == "hours" && !source->hours.empty()) values["hours"] = {source->hours};
+  if (node == "kind") values["kind"] = {source->personal ? "personal" : "work"};
+  if (node == "through") {
+    const auto list = always_through(user);
+    values["jids"] = std::vector<std::string>(list.begin(), list.end());
+  }
+  if (node == "urgent") values["from"] = {urgent_from_anyone(user) ? "anyone" : "always_through"};
+  if (node == "subscribers") {
+    const std::string* own = own_value(user, "subscribers");
+    values["who"] = {own ? *own : "domain"};
+  }
+  if (node == "privacy") {
+    auto p = privacy_.find(user);
+    const Settings::Privacy level = p != privacy_.end() ? p->second : settings_.privacy_default;
+    values["level"] = {level == Settings::Privacy::exact  ? "exact"
+                       : level == Settings::Privacy::wait ? "wait"
+                                                          : "none"};
+  }
+  return values;
 }
 
 }  // namespace concierge::core

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include <component/core/router.hpp>
+#include <component/core/texts.hpp>
 
 namespace concierge::core {
 
@@ -70,13 +71,20 @@ std::optional<std::string> Router::admin_command(const std::string& admin, const
   const std::size_t n = holds_for(arg).size();
   if (n == 0) return "Nothing is held for " + arg + ".";
   if (!confirmed) {
-    return std::to_string(n) + " message(s) are held for " + arg + ". To " +
+    const std::string held =
+        texts::count(n, "message is", "messages are") + " held for " + arg + ". ";
+    if (asking_.form) {  // the form's confirm box
+      return held + (word == "flush"
+                         ? "Tick \"Yes, deliver them now\" to deliver them."
+                         : "Tick \"Yes, drop them\" to drop them (their senders are told).");
+    }
+    return held + "To " +
            (word == "flush" ? "deliver them now" : "drop them (their senders are told)") +
            ", send \"" + std::string(word) + " " + arg + " confirm\".";
   }
   if (word == "drop") {
     bounce_holds(arg, "an admin dropped them.", out);
-    return "Dropped " + std::to_string(n) + " held message(s) for " + arg + ".";
+    return "Dropped " + texts::count(n, "held message", "held messages") + " for " + arg + ".";
   }
   // flush: out now, whatever the schedule says (the admin's call).
   if (arg.ends_with("@" + settings_.component_domain)) {
@@ -92,7 +100,7 @@ std::optional<std::string> Router::admin_command(const std::string& admin, const
     }
   }
   for (std::int64_t id : unreadable) erase_hold(id);
-  return "Flushed " + std::to_string(n) + " held message(s) to " + arg + ".";
+  return "Flushed " + texts::count(n, "held message", "held messages") + " to " + arg + ".";
 }
 
 void Router::count_release(Instant now) {

@@ -6,6 +6,8 @@
 #include <map>
 
 #include <component/core/router.hpp>
+#include <component/core/text.hpp>
+#include <component/core/texts.hpp>
 #include <ical/zone.hpp>
 
 namespace concierge::core {
@@ -48,53 +50,66 @@ std::optional<std::string> Router::user_command(const std::string& user, std::st
   }
   std::string text;
   now_hint_ = now;
+  const bool form = asking_.form;
   if (word == "when") {
     auto jid = xmpp::Jid::parse(arg);
     const std::string who = jid ? jid->bare_string() : std::string(arg);
+    auto pause = pauses_.find(who);
     if (!jid || !jid->has_local() || !enrolled(who)) {
-      text = who + " does not use Concierge.";
+      text = texts::does_not_use(who);
+    } else if (blocked_.count({who, user})) {
+      text = texts::refuses_you(who);  // as their refusal says: nothing of their schedule
     } else if (privacy_for(who, user) != Settings::Privacy::exact) {
-      text = who + " shares no times with you; a message will wait until they can take it.";
+      text = texts::shares_no_times(who);
+    } else if (pause != pauses_.end() && pause->second > now) {
+      auto back = next_working(who, now);
+      text = texts::paused_then(who, when_text(pause->second, user, who),
+                                back ? when_text(*back, user, who) : std::string());
     } else if (status_of(who, now) == ical::Status::working && session_idle(who, now) &&
                presence_.reachability(who) != Reachability::offline) {
-      text = who + " is free now.";
+      text = texts::free_now(who);
     } else if (auto back = next_working(who, status_of(who, now) == ical::Status::working
                                                  ? now + std::chrono::seconds(1)
                                                  : now)) {
       text = status_of(who, now) == ical::Status::working
-                 ? who + " is working but busy right now; a message will wait in line."
-                 : who + " is next working " + when_text(*back, user, who) + ".";
+                 ? texts::working_but_busy(who)
+                 : texts::next_working(who, when_text(*back, user, who));
     } else {
-      text = who + " has no working time in the schedule Concierge knows.";
+      text = texts::no_working_time(who);
     }
   } else if (!enrolled(user)) {
-    text = "You are not enrolled with Concierge: register with the component first.";
+    text = texts::not_enrolled(form);
   } else if (word == "privacy") {
     static const std::map<std::string_view, Settings::Privacy> kLevels = {
         {"exact", Settings::Privacy::exact}, {"wait", Settings::Privacy::wait},
         {"none", Settings::Privacy::none}};
     auto level = kLevels.find(arg);
     if (level == kLevels.end()) {
-      text = "Say \"privacy exact\" (senders of your domain see when you are back), \"privacy "
-             "wait\" (only that a message will wait) or \"privacy none\" (nothing).";
+      text = refused_input(texts::privacy_choices(form));
     } else {
       privacy_[user] = level->second;
       store_.put_setting({user, "privacy", std::string(arg)});
-      text = "Privacy set to " + std::string(arg) + ".";
+      text = texts::privacy_set(level->second);
     }
   } else if (word == "block" || word == "unblock") {
     auto jid = xmpp::Jid::parse(arg);
     if (!jid || !jid->has_local() || jid->has_resource()) {
-      text = "Say \"" + std::string(word) + " user@domain\".";
+      text = refused_input(texts::give_an_address(word, form));
     } else {
       const std::string who = jid->bare_string();
-      block(user, who, word == "block");
+      const bool was = blocked_.count({user, who}) != 0;
       if (word == "block") {
-        store_.put_setting({user, "block:" + who, "1"});
-        text = "Blocked " + who + ": their messages to you are refused.";
+        if (!was) {
+          block(user, who, true);
+          store_.put_setting({user, "block:" + who, "1"});
+        }
+        text = was ? texts::already_blocked(who) : texts::blocked(who);
       } else {
-        store_.remove_setting(user, "block:" + who);
-        text = "Unblocked " + who + ".";
+        if (was) {
+          block(user, who, false);
+          store_.remove_setting(user, "block:" + who);
+        }
+        text = was ? texts::unblocked(who) : texts::not_blocked(who);
       }
     }
   } else if (word == "blocked") {
@@ -106,37 +121,56 @@ std::optional<std::string> Router::user_command(const std::string& user, std::st
   } else if (word == "status") {
     text = status_line(user, now);
     const auto peers = sessions_.peers(user, now);
-    if (!peers.empty()) text += " In a conversation with " + std::to_string(peers.size()) + ".";
-    text += " " + std::to_string(holds_for(user).size()) + " message(s) held for you.";
+    if (!peers.empty()) text += " " + texts::in_conversation(peers);
+    text += " " + texts::held_for_you(holds_for(user).size());
     const std::string week = week_view(user, now);
     if (!week.empty()) text += "\n" + week;
   } else if (word == "waiting" || command == "held for me") {
     text = held_for_text(user, now);
   } else if (word == "pause") {
     auto d = parse_pause(arg);
+    const bool paused = pauses_.count(user) && pauses_.at(user) > now;
     if (!d) {
-      text = "Say how long, e.g. \"pause 30m\", \"pause 2h\"; \"pause 0\" ends a pause.";
+      text = refused_input(texts::pause_how_long(form));
+    } else if (d->count() == 0 && !paused) {
+      text = texts::not_paused();
     } else {
       pause(user, now + *d, now, out);
-      text = d->count() == 0 ? "Pause ended: messages reach you again."
-                             : "Paused until " + when_text(now + *d, user, user) +
-                                   ": messages wait until then.";
+      text = d->count() == 0 ? texts::pause_ended()
+                             : texts::paused_until(when_text(now + *d, user, user));
     }
   } else {  // end: the pause if there is one, else the current conversations
     if (auto p = pauses_.find(user); p != pauses_.end() && p->second > now) {
       pause(user, now, now, out);
-      text = "Pause ended: messages reach you again.";
+      text = texts::pause_ended();
     } else {
       const auto peers = sessions_.peers(user, now);
       for (const auto& peer : peers) sessions_.end(user, peer);
       for (const auto& peer : peers) try_release(peer, now, out);
       try_release(user, now, out);
       publish_proxy_status(user, now, out);
-      text = peers.empty() ? "You are in no conversation."
-                           : "Ended " + std::to_string(peers.size()) + " conversation(s).";
+      text = peers.empty() ? texts::no_conversation() : texts::ended_conversations(peers);
     }
   }
   return text;
+}
+
+std::optional<std::string> Router::not_an_address(const std::string& user,
+                                                  std::string_view command) {
+  const std::string_view word = command.substr(0, command.find(' '));
+  if (word != "when" && word != "cancel" && word != "block" && word != "unblock") {
+    return std::nullopt;
+  }
+  const std::string arg = command.find(' ') == std::string_view::npos
+                              ? std::string()
+                              : trim(command.substr(command.find(' ') + 1));
+  if (arg.empty() || arg.find('@') != std::string::npos) return std::nullopt;
+  // "bob" parses as a server's address: people mean a user, most likely of their own domain.
+  std::string suggestion;
+  auto own = xmpp::Jid::parse(user);
+  auto guess = own ? xmpp::Jid::parse(arg + "@" + own->domain()) : std::nullopt;
+  if (guess && guess->has_local() && !guess->has_resource()) suggestion = guess->bare_string();
+  return refused_input(texts::not_an_address(arg, suggestion));
 }
 
 std::string Router::status_line(const std::string& user, Instant now) const {
@@ -171,8 +205,7 @@ std::string Router::held_for_text(const std::string& target, Instant now) const 
             (seen.count == 1 ? " message" : " messages") + ", oldest " + age_text(now - seen.oldest) +
             " old";
   }
-  return text + "\nThey come to you when you are free and working (\"pause 0\" or \"end\" "
-                "if you are paused).";
+  return text + "\n" + texts::waiting_hint(asking_.form);
 }
 
 std::string age_text(Duration age) {

@@ -210,11 +210,15 @@ void Router::schedule_compiled(const std::string& bare, const ScheduleSource& us
   const std::shared_ptr<const ical::Schedule> compiled = schedule;
   set_schedule(bare, std::move(schedule), now, out);
   if (awaiting_schedule_.erase(bare)) {
-    now_hint_ = now;
-    std::string text = "Concierge: your schedule is in force. ";
-    text += status_line(bare, now);
-    if (compiled) text += schedule_notes(*compiled);
-    out.send(chat_message(settings_.component_domain, bare, text));
+    // One answer per change (issue 15 point 14): the command that gave the calendar has answered
+    // already; a calendar in force as promised adds nothing. What differs from that promise —
+    // warnings of the compile, no working time at all — is told here, as one message.
+    const std::string notes = compiled ? schedule_notes(*compiled) : std::string();
+    if (!notes.empty()) {
+      now_hint_ = now;
+      out.send(chat_message(settings_.component_domain, bare,
+                            "Concierge: your schedule is in force. " + status_line(bare, now) + notes));
+    }
   }
 }
 
@@ -245,7 +249,13 @@ void Router::schedule_failed(const std::string& bare, const ScheduleSource& used
 
 void Router::recompile(const std::string& user, Outbox& out) {
   out.schedule_changed.push_back(user);
-  awaiting_schedule_.insert(user);
+  // Only a calendar being read has an outcome the command could not tell; a setting's answer
+  // is the one answer to its change.
+  if (pending_calendar_.count(user)) {
+    awaiting_schedule_.insert(user);
+  } else {
+    awaiting_schedule_.erase(user);
+  }
 }
 
 }  // namespace concierge::core

@@ -4,6 +4,7 @@
 // hours, kind, through, urgent, subscribers.
 #include <component/core/router.hpp>
 #include <component/core/text.hpp>
+#include <component/core/texts.hpp>
 #include <ical/weekly_hours.hpp>
 #include <ical/zone.hpp>
 
@@ -51,36 +52,38 @@ std::optional<std::string> Router::profile_command(const std::string& user,
   if (!kWords.count(word)) return std::nullopt;
   const std::string arg = pasted ? std::string(command) : rest_of(command);
   const bool by_config = config_user(user);
+  const bool form = asking_.form;
   if (word == "enrol" || word == "enroll") {
     if (by_config) return std::string("You are enrolled by your admin.");
     const std::string zone = arg.substr(0, arg.find(' '));
     const std::string url = arg.find(' ') == std::string::npos ? "" : trim(arg.substr(arg.find(' ') + 1));
     if (!ical::is_valid_zone(zone)) {
-      return zone.empty() ? "Say \"enrol Europe/Berlin\" (your time zone), optionally followed by "
-                            "the https URL of your calendar."
-                          : "Unknown time zone \"" + zone.substr(0, 64) +
-                                "\": use an IANA name such as Europe/Berlin.";
+      return refused_input(zone.empty() ? "Say \"enrol Europe/Berlin\" (your time zone), optionally "
+                                          "followed by the https URL of your calendar."
+                                        : "Unknown time zone \"" + zone.substr(0, 64) +
+                                              "\": use an IANA name such as Europe/Berlin.");
     }
-    if (auto problem = check_calendar_url(url, settings_.allow_private_urls)) return *problem;
+    if (auto problem = check_calendar_url(url, settings_.allow_private_urls)) {
+      return refused_input(*problem);
+    }
     const bool again = self_enrolled_.count(user) != 0;
     enrol(user, zone, url.empty() ? std::nullopt : std::optional<std::string>(url), now, out);
-    return std::string(again ? "Your enrolment is updated" : "You are enrolled") +
-           " (time zone " + zone + "). Others now reach you through " +
-           xmpp::proxy_jid(*xmpp::Jid::parse(user), settings_.component_domain)->bare_string() +
-           "; send \"help\" for your settings.";
+    std::string text = texts::enrolled(
+        again, zone,
+        xmpp::proxy_jid(*xmpp::Jid::parse(user), settings_.component_domain)->bare_string(), form);
+    // One answer per change: a calendar being read says so here, and later only if it fails.
+    if (pending_calendar_.count(user)) text += " " + texts::reading_calendar(true);
+    return text;
   }
-  if (!enrolled(user)) {
-    return std::string("You are not enrolled with Concierge: send \"enrol Europe/Berlin\" (your "
-                       "time zone) first.");
-  }
+  if (!enrolled(user)) return texts::not_enrolled(form);
   auto refused_by_admin = [&](const std::string& key) -> std::optional<std::string> {
     if (admin_set(user, key)) return "Your " + key + " is set by your admin.";
     return std::nullopt;
   };
   if (word == "unenrol" || word == "unenroll") {
-    if (by_config) return std::string("You are enrolled by your admin (set by your admin): ask them to remove you.");
+    if (by_config) return std::string("You are enrolled by your admin: ask them to remove you.");
     unenrol(user, out);
-    return std::string("You are unenrolled; messages held for you went back to their senders.");
+    return texts::unenrolled();
   }
   if (word == "settings") {
     auto s = schedule_source(user);
@@ -95,17 +98,35 @@ std::optional<std::string> Router::profile_command(const std::string& user,
                        "\n  hours: " + (s->hours.empty() ? "none" : s->hours) +
                        "\n  kind: " + (s->personal ? "personal" : "work") +
                        "\n  always through: " + (always_through(user).empty() ? "nobody" : join(always_through(user))) +
-                       "\n  urgent from: " + (urgent_from_anyone(user) ? "anyone" : "always_through") +
+                       "\n  urgent from: " +
+                       (urgent_from_anyone(user) ? "anyone" : "your always-through list") +
                        "\n  proxy subscribers: " +
-                       (own_value(user, "subscribers") ? *own_value(user, "subscribers") : "domain");
+                       texts::subscribers_meaning(
+                           own_value(user, "subscribers") ? *own_value(user, "subscribers") : "",
+                           xmpp::Jid::parse(user)->domain(), settings_.served_domains);
+    // What senders learn, a pause, the blocklist (issue 15 point 10).
+    auto privacy = privacy_.find(user);
+    text += "\n  privacy: " + texts::privacy_meaning(privacy != privacy_.end()
+                                                         ? privacy->second
+                                                         : settings_.privacy_default);
+    auto pause = pauses_.find(user);
+    now_hint_ = now;
+    text += "\n  pause: " + (pause != pauses_.end() && pause->second > now
+                                 ? "until " + when_text(pause->second, user, user)
+                                 : std::string("none"));
+    std::vector<std::string> blocks;
+    for (const auto& [target, sender] : blocked_) {
+      if (target == user) blocks.push_back(sender);
+    }
+    text += "\n  blocked: " + (blocks.empty() ? std::string("nobody") : texts::names(blocks));
     return text;
   }
   if (word == "timezone") {
     if (auto r = refused_by_admin("timezone")) return r;
     if (!ical::is_valid_zone(arg)) {
-      return arg.empty() ? std::string("Say \"timezone Europe/Berlin\".")
-                         : "Unknown time zone \"" + arg.substr(0, 64) +
-                               "\": use an IANA name such as Europe/Berlin.";
+      return refused_input(arg.empty() ? std::string("Say \"timezone Europe/Berlin\".")
+                                       : "Unknown time zone \"" + arg.substr(0, 64) +
+                                             "\": use an IANA name such as Europe/Berlin.");
     }
     if (auto e = self_enrolled_.find(user); e != self_enrolled_.end()) {
       e->second.timezone = arg;
@@ -120,8 +141,8 @@ std::optional<std::string> Router::profile_command(const std::string& user,
     if (auto r = refused_by_admin("calendar")) return r;
     if (word == "calendar" && (arg == "none" || arg.empty())) {
       if (arg.empty()) {
-        return std::string("Say \"calendar https://…/work.ics\" (your calendar's address), "
-                           "\"calendar none\", or paste the .ics text as a message.");
+        return refused_input("Say \"calendar https://…/work.ics\" (your calendar's address), "
+                             "\"calendar none\", or paste the .ics text as a message.");
       }
       set_pending(user, std::nullopt);
       set_own(user, "calendar_upload", "");
@@ -135,26 +156,29 @@ std::optional<std::string> Router::profile_command(const std::string& user,
     }
     PendingCalendar p;
     if (word == "calendar") {
-      if (auto problem = check_calendar_url(arg, settings_.allow_private_urls)) return *problem;
+      if (auto problem = check_calendar_url(arg, settings_.allow_private_urls)) {
+        return refused_input(*problem);
+      }
       p.url = arg;
     } else {
       if (arg.find("BEGIN:VCALENDAR") == std::string::npos) {
-        return std::string("Paste the text of your .ics file (it starts with BEGIN:VCALENDAR).");
+        return refused_input("Paste the text of your .ics file (it starts with BEGIN:VCALENDAR).");
       }
       p.upload = arg;
     }
     set_pending(user, std::move(p));
     recompile(user, out);
-    return std::string(word == "calendar" ? "Fetching your calendar" : "Reading your calendar") +
-           "; you will hear when it is in force (or why it cannot be used).";
+    return texts::reading_calendar(word == "calendar");
   }
   if (word == "hours") {
     if (auto r = refused_by_admin("hours")) return r;
     const std::string hours = arg == "none" ? std::string() : arg;
-    if (arg.empty()) return std::string("Say e.g. \"hours Mon-Fri 09:00-17:00\", or \"hours none\".");
+    if (arg.empty()) {
+      return refused_input("Say e.g. \"hours Mon-Fri 09:00-17:00\", or \"hours none\".");
+    }
     if (!hours.empty()) {
       auto parsed = ical::parse_hours(hours);
-      if (!parsed.ok()) return "Those hours cannot be read: " + parsed.error();
+      if (!parsed.ok()) return refused_input("Those hours cannot be read: " + parsed.error());
     }
     set_own(user, "hours", hours);
     recompile(user, out);
@@ -165,8 +189,8 @@ std::optional<std::string> Router::profile_command(const std::string& user,
     if (auto r = refused_by_admin("calendar_kind")) return r;
     const std::string kind = lower(arg);
     if (kind != "work" && kind != "personal") {
-      return std::string("Say \"kind work\" (your calendar lists working time) or \"kind "
-                         "personal\" (it lists appointments; hours give working time).");
+      return refused_input("Say \"kind work\" (your calendar lists working time) or \"kind "
+                           "personal\" (it lists appointments; hours give working time).");
     }
     set_own(user, "calendar_kind", kind);
     recompile(user, out);
@@ -183,7 +207,14 @@ std::optional<std::string> Router::profile_command(const std::string& user,
     std::string bad;
     auto list = lower(arg) == "none" ? std::optional<std::set<std::string>>(std::set<std::string>{})
                                      : jid_list(arg, bad);
-    if (!list) return "\"" + bad + "\" is not an address (user@domain).";
+    if (!list) {
+      auto own = xmpp::Jid::parse(user);
+      auto guess = own && bad.find('@') == std::string::npos
+                       ? xmpp::Jid::parse(bad + "@" + own->domain())
+                       : std::nullopt;
+      return refused_input(texts::not_an_address(
+          bad, guess && guess->has_local() && !guess->has_resource() ? guess->bare_string() : ""));
+    }
     set_own(user, "always_through", join(*list));
     return list->empty() ? std::string("Your always-through list is empty.")
                          : "Always through: " + join(*list) + ".";
@@ -192,8 +223,8 @@ std::optional<std::string> Router::profile_command(const std::string& user,
     if (auto r = refused_by_admin("urgent_from")) return r;
     const std::string who = lower(arg);
     if (who != "always_through" && who != "anyone") {
-      return std::string("Say \"urgent always_through\" (only your always-through list may send "
-                         "urgent) or \"urgent anyone\".");
+      return refused_input("Say \"urgent always_through\" (only your always-through list may send "
+                           "urgent) or \"urgent anyone\".");
     }
     set_own(user, "urgent_from", who);
     return who == "anyone" ? std::string("Anyone may now send you urgent messages (at most ") +
@@ -206,9 +237,7 @@ std::optional<std::string> Router::profile_command(const std::string& user,
     std::string bad;
     auto list = jid_list(arg, bad);
     if (arg.empty() || !list || list->empty()) {
-      return std::string("Say \"subscribers domain\" (people of your domain may see your "
-                         "status), \"subscribers served\" (anyone on this server), \"subscribers "
-                         "nobody\", or list who may: \"subscribers a@example.org, b@example.org\".");
+      return refused_input(texts::subscribers_choices(form));
     }
     policy = join(*list);
   }
@@ -233,8 +262,9 @@ std::optional<std::string> Router::profile_command(const std::string& user,
     if (subs->second.empty()) proxy_subscribers_.erase(subs);
     wake_dirty_ = true;
   }
-  return "Who may see your status: " + policy + "." +
-         (dropped ? " " + std::to_string(dropped) + " subscriber(s) no longer may and were removed." : "");
+  return texts::subscribers_set(
+      texts::subscribers_meaning(policy, xmpp::Jid::parse(user)->domain(), settings_.served_domains),
+      dropped);
 }
 
 }  // namespace concierge::core

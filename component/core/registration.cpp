@@ -129,7 +129,7 @@ bool Router::handle_registration(const xmpp::Element& stanza, const Addressing& 
   if (query->child("remove")) {
     if (by_config) {
       refuse(stanza, Refusal::feature_not_implemented,
-             "You are enrolled by your admin (set by your admin): ask them to remove you.", out);
+             "You are enrolled by your admin: ask them to remove you.", out);
       return true;
     }
     if (self == self_enrolled_.end()) {

@@ -324,15 +324,17 @@ void Router::handle_command(const xmpp::Element& stanza, Instant now, Outbox& ou
     return;
   }
   std::optional<std::string> text;
+  std::string domain;
   if (auto from = xmpp::Jid::parse(stanza.attr("from"))) {
     const std::string user = lower(from->bare_string());
+    if (served(*from)) domain = from->domain();
     // Commands count against the sender's rate like messages: each may fetch or compile.
     text = limiter_.allow(user, now) ? run_command(user, from->full_string(), *body, now, out)
                                      : std::optional<std::string>(std::string(kTooFast));
   }
   ++stats_.answered;
   xmpp::Element answer = command_answer(
-      stanza, text ? std::move(*text) : help_or_unknown(*body, settings_), settings_);
+      stanza, text ? std::move(*text) : help_or_unknown(*body, settings_, domain), settings_);
   // From the address written to: a chat to the component's full JID is answered from it.
   answer.set_attr("from", stanza.attr("to"));
   out.send(std::move(answer));
@@ -346,7 +348,8 @@ std::optional<std::string> Router::run_command(const std::string& user, const st
   auto answer = profile_command(user, command, now, out);
   if (answer) return answer;
   const std::string lowered = lower(command);
-  answer = hold_command(user, lowered, now);
+  answer = not_an_address(user, lowered);
+  if (!answer) answer = hold_command(user, lowered, now);
   if (!answer) answer = user_command(user, lowered, now, out);
   if (!answer) answer = admin_command(user, full, lowered, now, out);
   return answer;

@@ -10,6 +10,7 @@
 #include <unordered_map>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include <component/core/commit_guard.hpp>
 #include <component/core/outbox.hpp>
@@ -58,6 +59,9 @@ struct ScheduleSource {
   bool has_calendar() const { return !url.empty() || !path.empty() || !upload.empty(); }
   friend bool operator==(const ScheduleSource&, const ScheduleSource&) = default;
 };
+
+// The values of a data form's fields (XEP-0004), by field var.
+using FormValues = std::map<std::string, std::vector<std::string>>;
 
 // Why a calendar URL a user gives is refused (DESIGN §11: https or webcal; plain http only with
 // `allow_http`), or nullopt when it is acceptable (an empty URL is: none).
@@ -148,7 +152,8 @@ class Router {
   std::vector<std::string> schedule_users() const;
   // app/ compiled `used` for `bare`: a null schedule means nothing to compile (no calendar, no
   // hours: schedule.unknown applies). A pending calendar becomes the one of record; a user
-  // who changed a setting is told that the schedule is in force.
+  // who gave it hears of it only when it differs from what they were told (warnings, no
+  // working time: schedule_notes()).
   void schedule_compiled(const std::string& bare, const ScheduleSource& used,
                          std::shared_ptr<const ical::Schedule> schedule, Instant now, Outbox& out);
   // `used` could not be fetched or compiled: the previous schedule stays; the user is told
@@ -183,6 +188,14 @@ class Router {
   // urgent, subscribers, settings (profile_commands.cpp). `command` keeps its case (URLs, zones, .ics).
   std::optional<std::string> profile_command(const std::string& user, std::string_view command,
                                              Instant now, Outbox& out);
+  // "when bob", "cancel bob", "block bob": the answer when the argument is no user@domain
+  // (with a suggestion on the user's own domain); nullopt otherwise (commands.cpp).
+  std::optional<std::string> not_an_address(const std::string& user, std::string_view command);
+  // A refusal of bad input: marked for ad-hoc, which shows the form again (XEP-0050 §3.4).
+  std::string refused_input(std::string text) {
+    asking_.refused = true;
+    return text;
+  }
   // Every command a user can send, as chat text or an ad-hoc command line: the answer, or
   // nullopt when it is none of them.
   std::optional<std::string> run_command(const std::string& user, const std::string& full,
@@ -211,6 +224,8 @@ class Router {
                                            std::string_view command, Instant now, Outbox& out);
   // XEP-0050 ad-hoc commands on the component (adhoc.cpp); false when `stanza` is none.
   bool handle_adhoc(const xmpp::Element& stanza, const Addressing& a, Instant now, Outbox& out);
+  // What is in force for `user`, as the values of ad-hoc form `node`'s fields (adhoc.cpp).
+  FormValues form_defaults(const std::string& user, std::string_view node) const;
   void handle_iq(const xmpp::Element& stanza, const Addressing& a, Instant now, Outbox& out);
   void handle_presence(const xmpp::Element& stanza, const Addressing& a, Instant now, Outbox& out);
   void presence_to_component(const xmpp::Element& stanza, const Addressing& a, Instant now,
@@ -349,6 +364,13 @@ class Router {
   std::map<std::pair<std::string, std::string>, std::deque<Instant>> urgent_sent_;
   std::int64_t next_hold_id_ = 1;
   std::uint64_t adhoc_sessions_ = 0;
+  // How the command being run was asked (set around run_command by handle_adhoc): `form` picks
+  // the wording of texts.hpp for forms; `refused` is set when its input was refused.
+  struct Asking {
+    bool form = false;
+    bool refused = false;
+  };
+  Asking asking_;
   std::deque<std::pair<std::int64_t, std::uint64_t>> release_minutes_;  // (minute, releases)
   struct PoolAssignment {
     std::string member;

@@ -87,10 +87,14 @@ IqAnswer answer_iq(const xmpp::Element& iq, const xmpp::Jid* proxy_target,
                  "Concierge does not offer this service at this address.");
 }
 
-std::string help_text(const Settings& settings) {
+std::string help_text(const Settings& settings, std::string_view domain) {
+  // Examples on the reader's own domain (else the first served one), so that the addresses
+  // shown are ones that work here.
+  std::string d(domain);
+  if (d.empty() && !settings.served_domains.empty()) d = *settings.served_domains.begin();
+  if (d.empty()) d = "example.org";
   return "Concierge relays your one-to-one chats with people who publish their working time.\n"
-         "To write to bob@example.org, write to bob\\40example.org@" +
-         settings.component_domain +
+         "To write to bob@" + d + ", write to bob\\40" + d + "@" + settings.component_domain +
          " (the address with @ written as \\40).\n"
          "Commands you can send here (your client's command menu has the same, as forms):\n"
          "  help - this text\n"
@@ -101,9 +105,9 @@ std::string help_text(const Settings& settings) {
          "    or paste the .ics text itself as a message\n"
          "  hours Mon-Fri 09:00-17:00 - your weekly hours (hours none removes them)\n"
          "  kind work|personal - your calendar lists working time, or appointments\n"
-         "  through a@example.org, b@example.org - your always-through list (urgent senders)\n"
+         "  through a@" + d + ", b@" + d + " - your always-through list (urgent senders)\n"
          "  urgent always_through|anyone - who may send you urgent messages\n"
-         "  subscribers domain|served|nobody|a@example.org - who may see your status\n"
+         "  subscribers domain|served|nobody|a@" + d + " - who may see your status\n"
          "  privacy exact|wait|none - what senders learn of your schedule\n"
          "  pause 30m - hold messages to you for a while (pause 0 ends it)\n"
          "  end - end your pause, or your current conversations\n"
@@ -114,9 +118,10 @@ std::string help_text(const Settings& settings) {
          "  cancel [user@domain] - withdraw what you sent that is waiting";
 }
 
-std::string help_or_unknown(std::string_view body, const Settings& settings) {
+std::string help_or_unknown(std::string_view body, const Settings& settings,
+                            std::string_view domain) {
   const std::string command = lower(trim(body));
-  if (command == "help" || command == "?" || command.empty()) return help_text(settings);
+  if (command == "help" || command == "?" || command.empty()) return help_text(settings, domain);
   std::string word = command.substr(0, command.find_first_of(" \t\r\n"));
   if (word.size() > 40) word = word.substr(0, 40) + "…";
   return "Unknown command \"" + word + "\". Send help to see what I can do.";

@@ -46,9 +46,11 @@ xmpp::Element chat_message(std::string from, std::string to, std::string body,
 xmpp::Element command_answer(const xmpp::Element& message, std::string text,
                              const Settings& settings);
 
-// The text answering "help", "?", an empty message, or a word that is no command.
-std::string help_or_unknown(std::string_view body, const Settings& settings);
+// The text answering "help", "?", an empty message, or a word that is no command. `domain`:
+// the asker's (served) domain, used in the examples; empty: the first served domain.
+std::string help_or_unknown(std::string_view body, const Settings& settings,
+                            std::string_view domain = {});
 
-std::string help_text(const Settings& settings);
+std::string help_text(const Settings& settings, std::string_view domain = {});
 
 }  // namespace concierge::core

@@ -124,7 +124,7 @@ TEST_F(EnrolmentTest, ConfigUsersCannotUnregisterOrChangeTheirSettings) {
   handle(R"(<iq type="set" id="u" from="bob@example.org/a" to="sched.example.org"><query xmlns="jabber:iq:register"><remove/></query></iq>)");
   ASSERT_EQ(out.stanzas.size(), 1u);
   EXPECT_EQ(out.stanzas[0].attr("type"), "error");
-  EXPECT_NE(out.stanzas[0].to_xml().find("set by your admin"), std::string::npos);
+  EXPECT_NE(out.stanzas[0].to_xml().find("enrolled by your admin"), std::string::npos);
   EXPECT_TRUE(router->enrolled("bob@example.org"));
 }
 

@@ -112,7 +112,7 @@ TEST_F(PoolTest, AnAdminFlushesPeopleNotPoolsAndDropsAPoolsLine) {
             "A pool's messages go to whichever member is free first; flush a member, or drop them.");
   EXPECT_TRUE(out.releases.empty()) << "nothing goes out without an address";
   EXPECT_EQ(admin("drop helpdesk@sched.example.org confirm"),
-            "Dropped 1 held message(s) for helpdesk@sched.example.org.");
+            "Dropped 1 held message for helpdesk@sched.example.org.");
   EXPECT_TRUE(router.holds_for("helpdesk@sched.example.org").empty());
   bool erin_told = false;
   for (const auto& m : out.stanzas) erin_told |= m.attr("to") == "erin@example.org";

@@ -382,11 +382,11 @@ TEST_F(SchedulerTest, RemovedFromTheConfigMeansUnenrolledAndHoldsBounced) {
 }
 
 TEST_F(SchedulerTest, ChatCommandsStatusPauseEndWhen) {
-  EXPECT_EQ(say("bob@example.org", "status"), "You are working until Mon 17:00. 0 message(s) held for you.\nWorking time this week (Europe/Berlin):\n  Mon 30 Nov: 09:00-17:00\n  Tue  1 Dec: 09:00-17:00\n  Wed  2 Dec: 09:00-17:00\n  Thu  3 Dec: 09:00-17:00\n  Fri  4 Dec: 09:00-17:00\n  Sat  5 Dec: off\n  Sun  6 Dec: off");
+  EXPECT_EQ(say("bob@example.org", "status"), "You are working until Mon 17:00. Nothing is held for you.\nWorking time this week (Europe/Berlin):\n  Mon 30 Nov: 09:00-17:00\n  Tue  1 Dec: 09:00-17:00\n  Wed  2 Dec: 09:00-17:00\n  Thu  3 Dec: 09:00-17:00\n  Fri  4 Dec: 09:00-17:00\n  Sat  5 Dec: off\n  Sun  6 Dec: off");
   EXPECT_EQ(say("bob@example.org", "pause 30m"), "Paused until Mon 10:30: messages wait until then.");
   EXPECT_EQ(router->status_of("bob@example.org", now), ical::Status::busy);
   EXPECT_EQ(say("alice@example.org", "when bob@example.org"),
-            "bob@example.org is next working Mon 10:30.");
+            "bob@example.org is busy until Mon 10:30; a message will wait until then.");
   EXPECT_EQ(say("bob@example.org", "end"), "Pause ended: messages reach you again.");
   EXPECT_EQ(say("alice@example.org", "when bob@example.org"), "bob@example.org is free now.");
   EXPECT_EQ(say("alice@example.org", "when nobody@example.org"), "nobody@example.org does not use Concierge.");
@@ -495,7 +495,7 @@ TEST_F(SchedulerTest, AdHocCommandsListExecuteAndAskForWhatTheyNeed) {
   const auto* done = out.stanzas[0].child("command");
   ASSERT_NE(done, nullptr);
   EXPECT_EQ(done->attr("status"), "completed");
-  EXPECT_EQ(done->child_text("note"), "You are working until Mon 17:00. 0 message(s) held for you.\nWorking time this week (Europe/Berlin):\n  Mon 30 Nov: 09:00-17:00\n  Tue  1 Dec: 09:00-17:00\n  Wed  2 Dec: 09:00-17:00\n  Thu  3 Dec: 09:00-17:00\n  Fri  4 Dec: 09:00-17:00\n  Sat  5 Dec: off\n  Sun  6 Dec: off");
+  EXPECT_EQ(done->child_text("note"), "You are working until Mon 17:00. Nothing is held for you.\nWorking time this week (Europe/Berlin):\n  Mon 30 Nov: 09:00-17:00\n  Tue  1 Dec: 09:00-17:00\n  Wed  2 Dec: 09:00-17:00\n  Thu  3 Dec: 09:00-17:00\n  Fri  4 Dec: 09:00-17:00\n  Sat  5 Dec: off\n  Sun  6 Dec: off");
   // pause: first a form, then the submitted value.
   in("<iq type=\"set\" id=\"p1\" from=\"bob@example.org/r\" to=\"sched.example.org\"><command "
      "xmlns=\"http://jabber.org/protocol/commands\" node=\"pause\" action=\"execute\"/></iq>");
@@ -516,7 +516,7 @@ TEST_F(SchedulerTest, AdHocCommandsListExecuteAndAskForWhatTheyNeed) {
 }
 
 TEST_F(SchedulerTest, UsersChooseTheirPrivacyAndBlocklistAndItIsRemembered) {
-  EXPECT_EQ(say("bob@example.org", "privacy wait"), "Privacy set to wait.");
+  EXPECT_EQ(say("bob@example.org", "privacy wait"), "Privacy set to wait: senders learn only that a message will wait.");
   EXPECT_EQ(say("bob@example.org", "block carol@example.org"),
             "Blocked carol@example.org: their messages to you are refused.");
   now = kMonday0800Utc + 10h;
@@ -536,7 +536,7 @@ TEST_F(SchedulerTest, UsersChooseTheirPrivacyAndBlocklistAndItIsRemembered) {
   EXPECT_EQ(out.stanzas[0].attr("type"), "error");
   EXPECT_EQ(say("alice@example.org", "when bob@example.org"),
             "bob@example.org shares no times with you; a message will wait until they can take it.");
-  EXPECT_EQ(say("bob@example.org", "privacy none"), "Privacy set to none.");
+  EXPECT_EQ(say("bob@example.org", "privacy none"), "Privacy set to none: senders learn nothing of your schedule.");
   EXPECT_EQ(say("bob@example.org", "unblock carol@example.org"), "Unblocked carol@example.org.");
   EXPECT_EQ(say("bob@example.org", "blocked"), "You block nobody.");
 }

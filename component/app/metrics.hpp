@@ -21,6 +21,8 @@ class Histogram {
   void observe(double seconds);
   // The OpenMetrics lines of the family `name` (no TYPE/HELP).
   void render(const std::string& name, std::string& out) const;
+  std::uint64_t count() const { return count_; }
+  double sum() const { return sum_; }
 
  private:
   std::vector<double> bounds_;

@@ -89,12 +89,12 @@ TEST(Cli, PoolMemberWithoutUsersEntryIsWarnedWithFileAndLine) {
       "cli-test-pool.toml",
       "[component]\njid = \"c.example.org\"\nsecret = \"s3cret\"\n[served]\n"
       "domains = [\"example.org\"]\n[users.\"bob@example.org\"]\ntimezone = \"UTC\"\n"
-      "[pools.\"desk\"]\n"  // line 9
+      "[pools.\"desk\"]\n"  // line 8
       "members = [\"bob@example.org\", \"carol@example.org\"]\n");
   auto r = run({"--check-config", path, "--quiet"});
   EXPECT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(r.err, "concierge: warning: " + path +
-                       ":9: pools.desk.members: \"carol@example.org\" has no [users] entry: the pool "
+                       ":8: pools.desk.members: \"carol@example.org\" has no [users] entry: the pool "
                        "reaches them only once they enrol themselves\n");
 }
 

@@ -98,5 +98,25 @@ TEST(Cli, PoolMemberWithoutUsersEntryIsWarnedWithFileAndLine) {
                        "reaches them only once they enrol themselves\n");
 }
 
+TEST(Cli, MetricsListenIsCheckedAsAnAddressAndPort) {
+  const std::string head =
+      "[component]\njid = \"c.example.org\"\nsecret = \"s3cret\"\n[served]\n"
+      "domains = [\"example.org\"]\n[metrics]\n";  // listen on line 7
+  for (const char* good : {"127.0.0.1:9464", "[::1]:9464", ""}) {
+    const std::string path = write_config("cli-test-metrics.toml", head + "listen = \"" + good + "\"\n");
+    auto r = run({"--check-config", path});
+    EXPECT_EQ(r.code, 0) << good << ": " << r.err;
+    EXPECT_NE(r.out.find("[metrics]\nlisten = \"" + std::string(good) + "\"\n"), std::string::npos) << r.out;
+  }
+  for (const char* bad : {"localhost:9464", "127.0.0.1", "127.0.0.1:0", "127.0.0.1:65536", "::1:9464"}) {
+    const std::string path = write_config("cli-test-metrics.toml", head + "listen = \"" + bad + "\"\n");
+    auto r = run({"--check-config", path});
+    EXPECT_EQ(r.code, 2) << bad;
+    EXPECT_NE(r.err.find(path + ":7: metrics.listen: not an address and port such as "
+                                "\"127.0.0.1:9464\" or \"[::1]:9464\": \"" + bad + "\""),
+              std::string::npos) << r.err;
+  }
+}
+
 }  // namespace
 }  // namespace concierge::app

@@ -49,11 +49,16 @@ std::string label_value(const std::string& value) {
 
 const char* reason_label(HoldReason reason) {
   switch (reason) {
-    case HoldReason::off_hours: return "off_hours";
-    case HoldReason::away: return "away";
-    case HoldReason::busy: return "busy";
-    case HoldReason::offline: return "offline";
-    case HoldReason::queue: return "queue";
+    case HoldReason::off_hours:
+      return "off_hours";
+    case HoldReason::away:
+      return "away";
+    case HoldReason::busy:
+      return "busy";
+    case HoldReason::offline:
+      return "offline";
+    case HoldReason::queue:
+      return "queue";
   }
   return "queue";
 }
@@ -83,8 +88,8 @@ void Histogram::render(const std::string& name, std::string& out) const {
 
 HoldMetrics::HoldMetrics()
     // From a second to the longest hold (limits.max_hold_age defaults to 14 days).
-    : hold_duration_({1, 10, 60, 300, 900, 3600, 4 * 3600, 12 * 3600, 86400, 3 * 86400,
-                      7 * 86400, 14 * 86400}),
+    : hold_duration_({1, 10, 60, 300, 900, 3600, 4 * 3600, 12 * 3600, 86400, 3 * 86400, 7 * 86400,
+                      14 * 86400}),
       // The release pacing (release.rate) and the server's ping answer: milliseconds to minutes.
       release_latency_({0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60}) {}
 
@@ -120,7 +125,9 @@ void HoldMetrics::hold_removed(std::int64_t id) {
   in_flight_.erase(id);
 }
 
-void HoldMetrics::release_started(std::int64_t id, SteadyTime now) { in_flight_[id] = now; }
+void HoldMetrics::release_started(std::int64_t id, SteadyTime now) {
+  in_flight_[id] = now;
+}
 
 void HoldMetrics::release_confirmed(const std::vector<std::int64_t>& ids, SteadyTime now) {
   for (std::int64_t id : ids) {
@@ -135,7 +142,9 @@ std::uint64_t HoldMetrics::held_total(HoldReason reason) const {
   return held_total_[index(reason)];
 }
 
-std::size_t HoldMetrics::waiting(HoldReason reason) const { return waiting_[index(reason)]; }
+std::size_t HoldMetrics::waiting(HoldReason reason) const {
+  return waiting_[index(reason)];
+}
 
 std::optional<core::Instant> HoldMetrics::oldest_waiting() const {
   std::optional<core::Instant> oldest;

@@ -38,7 +38,8 @@ MHD_Result answer(void* cls, MHD_Connection* connection, const char* url, const 
     }
     if (std::strcmp(method, MHD_HTTP_METHOD_GET) != 0 &&
         std::strcmp(method, MHD_HTTP_METHOD_HEAD) != 0) {
-      return reply(connection, MHD_HTTP_METHOD_NOT_ALLOWED, "Only GET.\n", "text/plain", "GET, HEAD");
+      return reply(connection, MHD_HTTP_METHOD_NOT_ALLOWED, "Only GET.\n", "text/plain",
+                   "GET, HEAD");
     }
     return reply(connection, MHD_HTTP_OK, render(), kContentType);
   } catch (...) {
@@ -79,12 +80,10 @@ std::variant<std::unique_ptr<MetricsListener>, std::string> MetricsListener::sta
   const unsigned flags = MHD_USE_EPOLL | (ipv6 ? MHD_USE_IPv6 : 0);
   errno = 0;
   self->daemon_ = MHD_start_daemon(
-      flags, 0, nullptr, nullptr, &answer, &self->render_,
-      MHD_OPTION_SOCK_ADDR, reinterpret_cast<sockaddr*>(&address),
-      MHD_OPTION_CONNECTION_LIMIT, limits.connections,
+      flags, 0, nullptr, nullptr, &answer, &self->render_, MHD_OPTION_SOCK_ADDR,
+      reinterpret_cast<sockaddr*>(&address), MHD_OPTION_CONNECTION_LIMIT, limits.connections,
       MHD_OPTION_CONNECTION_MEMORY_LIMIT, limits.memory_per_connection,
-      MHD_OPTION_CONNECTION_TIMEOUT, limits.timeout_seconds,
-      MHD_OPTION_END);
+      MHD_OPTION_CONNECTION_TIMEOUT, limits.timeout_seconds, MHD_OPTION_END);
   if (!self->daemon_) {
     return "cannot listen on " + listen + ": " +
            (errno != 0 ? std::strerror(errno) : "libmicrohttpd refused");
@@ -107,7 +106,9 @@ std::optional<std::chrono::milliseconds> MetricsListener::timeout() const {
   return std::chrono::milliseconds(static_cast<std::int64_t>(ms));
 }
 
-void MetricsListener::run() { MHD_run(daemon_); }
+void MetricsListener::run() {
+  MHD_run(daemon_);
+}
 
 std::uint16_t MetricsListener::port() const {
   const MHD_DaemonInfo* info = MHD_get_daemon_info(daemon_, MHD_DAEMON_INFO_BIND_PORT);

@@ -25,9 +25,9 @@ class MetricsListener {
 
   // Limits (tests shorten the timeout).
   struct Limits {
-    unsigned connections = 8;               // at once; more wait in the kernel's backlog
+    unsigned connections = 8;                       // at once; more wait in the kernel's backlog
     std::size_t memory_per_connection = 16 * 1024;  // request line + headers must fit
-    unsigned timeout_seconds = 10;          // a connection idle this long is closed
+    unsigned timeout_seconds = 10;                  // a connection idle this long is closed
   };
 
   // Listens on `listen` ("127.0.0.1:9464", "[::1]:9464"); the reason in words when it cannot.
@@ -43,7 +43,7 @@ class MetricsListener {
 
   int fd() const;  // libmicrohttpd's epoll descriptor: readable when there is work
   std::optional<std::chrono::milliseconds> timeout() const;  // its next connection timeout
-  void run();      // accepts, reads, answers, closes; never blocks
+  void run();                  // accepts, reads, answers, closes; never blocks
   std::uint16_t port() const;  // the bound port (useful with port 0)
 
  private:

@@ -634,6 +634,7 @@ std::string Service::reload_config() {
     restart_only.emplace_back("[release]");
   }
   if (next.presence.probe_rate != config_.presence.probe_rate) restart_only.emplace_back("[presence]");
+  if (next.metrics.listen != config_.metrics.listen) restart_only.emplace_back("[metrics]");
   // Keep what needs a restart as it is; take the rest (DESIGN §12).
   next.component = config_.component;
   next.served = config_.served;
@@ -642,6 +643,7 @@ std::string Service::reload_config() {
   next.notice = config_.notice;
   next.release = config_.release;
   next.presence = config_.presence;
+  next.metrics = config_.metrics;
   for (const auto& section : restart_only) {
     log_.warn("reload: changes to " + section + " take effect only after a restart");
   }
@@ -698,6 +700,11 @@ int Service::run() {
   log_.info("Concierge " CONCIERGE_VERSION " starting as " + config_.component.jid + " for " +
             std::to_string(config_.served.domains.size()) + " served domain(s), " +
             std::to_string(config_.users.size()) + " user(s) from the config");
+  next_tick_ = Clock::now() + timings_.tick_every;
+  // Forked now, while Concierge has no other thread (libcurl's resolver and the backup start
+  // threads later): see calendar_worker.hpp.
+  worker_ = std::make_unique<CalendarWorker>();
+  // After the fork: the worker must not inherit the listening socket.
   if (!config_.metrics.listen.empty()) {
     auto started = MetricsListener::start(config_.metrics.listen, [this] { return render_metrics(); });
     if (auto* why = std::get_if<std::string>(&started)) {
@@ -707,10 +714,6 @@ int Service::run() {
     metrics_ = std::get<std::unique_ptr<MetricsListener>>(std::move(started));
     log_.info("metrics at http://" + config_.metrics.listen + "/metrics");
   }
-  next_tick_ = Clock::now() + timings_.tick_every;
-  // Forked now, while Concierge has no other thread (libcurl's resolver and the backup start
-  // threads later): see calendar_worker.hpp.
-  worker_ = std::make_unique<CalendarWorker>();
   queue_schedules(true);
   connect_now();
   while (!exit_code_) {

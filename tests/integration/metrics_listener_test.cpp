@@ -24,7 +24,8 @@ class Listener : public ::testing::Test {
   void SetUp() override {
     MetricsListener::Limits limits;
     limits.timeout_seconds = 1;
-    auto started = MetricsListener::start("127.0.0.1:0", [this] { return "# EOF\n" + std::to_string(++scrapes_); }, limits);
+    auto started = MetricsListener::start(
+        "127.0.0.1:0", [this] { return "# EOF\n" + std::to_string(++scrapes_); }, limits);
     ASSERT_TRUE(std::holds_alternative<std::unique_ptr<MetricsListener>>(started))
         << std::get<std::string>(started);
     listener_ = std::get<std::unique_ptr<MetricsListener>>(std::move(started));
@@ -79,23 +80,26 @@ TEST_F(Listener, GetMetricsIsAnsweredFromTheRenderer) {
                std::chrono::seconds(3));
   EXPECT_TRUE(answer.starts_with("HTTP/1.1 200 ")) << answer;
   EXPECT_NE(answer.find("Content-Type: application/openmetrics-text; version=1.0.0"),
-            std::string::npos) << answer;
+            std::string::npos)
+      << answer;
   EXPECT_TRUE(answer.ends_with("\r\n\r\n# EOF\n1")) << answer;
 }
 
 TEST_F(Listener, OtherMethodsAndPathsAreRefusedUnrendered) {
-  std::string answer = exchange(
-      connect_client(), "POST /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nx=1",
-      std::chrono::seconds(3));
+  std::string answer = exchange(connect_client(),
+                                "POST /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nx=1",
+                                std::chrono::seconds(3));
   EXPECT_TRUE(answer.starts_with("HTTP/1.1 405 ")) << answer;
   EXPECT_NE(answer.find("Allow: GET, HEAD"), std::string::npos) << answer;
-  answer = exchange(connect_client(), "GET /admin HTTP/1.1\r\nHost: x\r\n\r\n", std::chrono::seconds(3));
+  answer =
+      exchange(connect_client(), "GET /admin HTTP/1.1\r\nHost: x\r\n\r\n", std::chrono::seconds(3));
   EXPECT_TRUE(answer.starts_with("HTTP/1.1 404 ")) << answer;
   EXPECT_EQ(scrapes_, 0);
 }
 
 TEST_F(Listener, AHugeRequestIsRefusedUnread) {
-  const std::string huge = "GET /metrics HTTP/1.1\r\nHost: x\r\nX-Pad: " + std::string(64'000, 'a') + "\r\n\r\n";
+  const std::string huge =
+      "GET /metrics HTTP/1.1\r\nHost: x\r\nX-Pad: " + std::string(64'000, 'a') + "\r\n\r\n";
   const std::string answer = exchange(connect_client(), huge, std::chrono::seconds(3));
   EXPECT_TRUE(answer.starts_with("HTTP/1.1 431 ")) << answer.substr(0, 200);
   EXPECT_EQ(scrapes_, 0);
@@ -105,20 +109,23 @@ TEST_F(Listener, ASlowClientIsCutAfterTheTimeoutAndHoldsUpNobody) {
   const int slow = connect_client();
   ASSERT_EQ(::send(slow, "GET /met", 8, MSG_NOSIGNAL), 8);
   // Meanwhile a whole scrape goes through.
-  const std::string answer = exchange(
-      connect_client(), "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", std::chrono::seconds(3));
+  const std::string answer =
+      exchange(connect_client(), "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+               std::chrono::seconds(3));
   EXPECT_TRUE(answer.starts_with("HTTP/1.1 200 ")) << answer;
   const auto start = Clock::now();
   EXPECT_EQ(exchange(slow, "", std::chrono::seconds(5)), "");
   const auto waited = Clock::now() - start;
-  EXPECT_LT(waited, std::chrono::milliseconds(2500)) << "cut after the 1 s timeout, not the test's 5 s";
+  EXPECT_LT(waited, std::chrono::milliseconds(2500))
+      << "cut after the 1 s timeout, not the test's 5 s";
 }
 
 TEST(MetricsListenerStart, APortInUseSaysSo) {
   auto first = MetricsListener::start("127.0.0.1:0", [] { return std::string(); });
   ASSERT_TRUE(std::holds_alternative<std::unique_ptr<MetricsListener>>(first));
   const auto port = std::get<std::unique_ptr<MetricsListener>>(first)->port();
-  auto second = MetricsListener::start("127.0.0.1:" + std::to_string(port), [] { return std::string(); });
+  auto second =
+      MetricsListener::start("127.0.0.1:" + std::to_string(port), [] { return std::string(); });
   ASSERT_TRUE(std::holds_alternative<std::string>(second));
   EXPECT_EQ(std::get<std::string>(second),
             "cannot listen on 127.0.0.1:" + std::to_string(port) + ": Address already in use");

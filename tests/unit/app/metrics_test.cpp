@@ -13,7 +13,9 @@ using core::HoldReason;
 using core::HoldState;
 using std::chrono::seconds;
 
-core::Instant at(int s) { return core::Instant{} + seconds(1'800'000'000 + s); }
+core::Instant at(int s) {
+  return core::Instant{} + seconds(1'800'000'000 + s);
+}
 
 Hold hold(std::int64_t id, HoldReason reason, int received) {
   Hold h;

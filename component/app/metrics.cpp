@@ -19,6 +19,13 @@ std::string number(double value) {
   return buffer;
 }
 
+// A bucket bound as OpenMetrics writes it canonically: always with a decimal point ("1.0").
+std::string bound(double value) {
+  std::string text = number(value);
+  if (text.find_first_of(".e") == std::string::npos) text += ".0";
+  return text;
+}
+
 double seconds_between(core::Instant from, core::Instant to) {
   return std::chrono::duration<double>(to - from).count();
 }
@@ -78,7 +85,7 @@ void Histogram::render(const std::string& name, std::string& out) const {
   std::uint64_t cumulative = 0;
   for (std::size_t i = 0; i < bounds_.size(); ++i) {
     cumulative += counts_[i];
-    sample(out, name + "_bucket", "le=\"" + number(bounds_[i]) + "\"",
+    sample(out, name + "_bucket", "le=\"" + bound(bounds_[i]) + "\"",
            static_cast<double>(cumulative));
   }
   sample(out, name + "_bucket", "le=\"+Inf\"", static_cast<double>(count_));

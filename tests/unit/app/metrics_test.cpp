@@ -63,8 +63,8 @@ TEST(HoldMetrics, NewHoldsCountByReasonAndWaitUntilTheServerTakesThem) {
   const std::string text = render_metrics(s, m);
   EXPECT_TRUE(has_line(text, "concierge_hold_duration_seconds_count 1")) << text;
   EXPECT_TRUE(has_line(text, "concierge_hold_duration_seconds_sum 90")) << text;
-  EXPECT_TRUE(has_line(text, "concierge_hold_duration_seconds_bucket{le=\"60\"} 0")) << text;
-  EXPECT_TRUE(has_line(text, "concierge_hold_duration_seconds_bucket{le=\"300\"} 1")) << text;
+  EXPECT_TRUE(has_line(text, "concierge_hold_duration_seconds_bucket{le=\"60.0\"} 0")) << text;
+  EXPECT_TRUE(has_line(text, "concierge_hold_duration_seconds_bucket{le=\"300.0\"} 1")) << text;
   EXPECT_TRUE(has_line(text, "concierge_held_total{reason=\"offline\"} 1")) << text;
 }
 

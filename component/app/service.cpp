@@ -224,8 +224,14 @@ void Service::on_stanza(xmpp::Element&& stanza) {
 
 void Service::flush(core::Outbox& out) {
   for (const auto& line : out.logs) log_.log(line.level, line.text);
+  // The core's own refusals (each one error reply), not errors relayed back to a sender.
+  std::uint64_t refusals = router_.stats().refused - refused_seen_;
+  refused_seen_ = router_.stats().refused;
   for (const auto& stanza : out.stanzas) {
-    if (stanza.attr("type") == "error") hold_metrics_.refused(error_condition(stanza));
+    if (refusals > 0 && stanza.attr("type") == "error") {
+      hold_metrics_.refused(error_condition(stanza));
+      --refusals;
+    }
     if (log_.enabled(LogLevel::debug)) log_.debug("out: " + redacted_xml(stanza));
     connection_.send(stanza);
   }

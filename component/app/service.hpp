@@ -116,6 +116,7 @@ class Service {
   ObservedStore observed_store_;
   core::Router router_;
   std::unique_ptr<MetricsListener> metrics_;  // [metrics] listen; null when off
+  std::uint64_t refused_seen_ = 0;  // the core's refusals already counted by condition
   // Probes and announcements after connecting, sent at presence.probe_rate.
   std::deque<xmpp::Element> paced_;
   // Held messages going out at release.rate; a ping after each batch confirms them.

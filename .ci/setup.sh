@@ -8,8 +8,9 @@ packages=(
   build-essential cmake pkg-config ninja-build
   libstrophe-dev libical-dev libicu-dev libsqlite3-dev libssl-dev libexpat1-dev
   libcurl4-openssl-dev libtomlplusplus-dev libgtest-dev libgmock-dev libsystemd-dev
+  libmicrohttpd-dev systemd
   prosody prosody-modules lua-unbound ejabberd
-  python3-slixmpp
+  python3-slixmpp python3-yaml
   procps util-linux
 )
 

@@ -102,7 +102,7 @@ struct User {
 // One [pools."name"] table: name@<component.jid>.
 struct Pool {
   std::string name;
-  std::vector<std::string> members;  // bare JIDs, each must be a [users] entry
+  std::vector<std::string> members;  // bare JIDs of served domains: [users] or self-enrolled
   Origin origin;
 };
 
@@ -113,6 +113,11 @@ struct Admin {
 enum class LogLevel { error, warn, info, debug };
 struct Log {
   LogLevel level = LogLevel::info;
+};
+
+// [metrics]: OpenMetrics over HTTP at GET /metrics. Off unless `listen` is set.
+struct Metrics {
+  std::string listen;  // "IPv4:port" or "[IPv6]:port", an address literal; empty: off
 };
 
 struct Config {
@@ -132,6 +137,7 @@ struct Config {
   std::vector<Pool> pools;  // in file order
   Admin admin;
   Log log;
+  Metrics metrics;
 
   // Both compare ASCII case-insensitively (JIDs are case-insensitive); nullptr when absent.
   const User* find_user(std::string_view bare_jid) const;
@@ -153,7 +159,7 @@ using ParseResult = std::variant<Config, std::vector<Error>>;
 // problem found, sorted by line (problems of the file as a whole last).
 // Checks: syntax, unknown keys, types, ranges, durations ("90s", "10m", "2h", "14d"),
 // required keys, exactly one of secret/secret_file (secret_file is read here; an unreadable
-// or empty file is an error), JIDs are well-formed bare JIDs, pool members are [users].
+// or empty file is an error), JIDs are well-formed bare JIDs, pool members are of served domains.
 ParseResult parse(std::string_view text, std::string_view file);
 ParseResult parse(std::istream& in, std::string_view file);
 ParseResult parse_file(const std::string& path);  // an unreadable file is an Error with line 0

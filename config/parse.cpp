@@ -8,6 +8,9 @@
 
 #include <toml++/toml.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
@@ -323,6 +326,26 @@ void read_pools(Problems& problems, TableReader& root, Config& config) {
   }
 }
 
+// "IPv4:port" or "[IPv6]:port" with a literal address (nothing is resolved) and a port 1-65535.
+bool is_listen_address(const std::string& listen) {
+  const std::size_t colon = listen.rfind(':');
+  if (colon == std::string::npos || colon + 1 >= listen.size() || listen.size() - colon > 6) {
+    return false;
+  }
+  const std::string port = listen.substr(colon + 1);
+  if (!std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    return false;
+  }
+  const int number = std::stoi(port);
+  if (number < 1 || number > 65535) return false;
+  std::string host = listen.substr(0, colon);
+  unsigned char buffer[sizeof(in6_addr)];
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
+    return inet_pton(AF_INET6, host.substr(1, host.size() - 2).c_str(), buffer) == 1;
+  }
+  return inet_pton(AF_INET, host.c_str(), buffer) == 1;
+}
+
 Config read_config(Problems& problems, const toml::table& document) {
   Config config;
   config.file = problems.file();
@@ -345,6 +368,15 @@ Config read_config(Problems& problems, const toml::table& document) {
             {"warn", LogLevel::warn},
             {"info", LogLevel::info},
             {"debug", LogLevel::debug}});
+    t.finish();
+  }
+  {
+    TableReader t(problems, root.table("metrics"), "metrics");
+    if (t.read("listen", config.metrics.listen) && !config.metrics.listen.empty() &&
+        !is_listen_address(config.metrics.listen)) {
+      t.error("listen", "not an address and port such as \"127.0.0.1:9464\" or \"[::1]:9464\": " +
+                            quote(config.metrics.listen));
+    }
     t.finish();
   }
   root.finish();

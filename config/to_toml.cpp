@@ -114,6 +114,7 @@ std::string to_toml(const Config& c) {
 
   out << "\n[admin]\njids = " << string_array(c.admin.jids) << "\n";
   out << "\n[log]\nlevel = " << quote(to_string(c.log.level)) << "\n";
+  out << "\n[metrics]\nlisten = " << quote(c.metrics.listen) << "\n";
   return out.str();
 }
 

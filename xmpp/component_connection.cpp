@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <chrono>
 #include <csignal>
+#include <cstdlib>
 #include <cstring>
 #include <mutex>
 #include <optional>
@@ -176,6 +177,7 @@ struct ComponentConnection::Impl {
   bool tcp_established = false;  // libstrophe has completed the TCP connect
   bool closing = false;          // disconnect() was called
   bool timed_out = false;        // we cut the attempt at connect_timeout_ms
+  int connect_errno = 0;         // the system error of a failed TCP connect (libstrophe debug log)
   bool in_destructor = false;
   // libstrophe writes its own bytes (stream header, handshake, </stream:stream>) at the start
   // of the next xmpp_run_once, and xmpp_conn_send_queue_len() counts only ours: true while
@@ -274,6 +276,12 @@ int ComponentConnection::Impl::on_socket(xmpp_conn_t* c, void* sock) noexcept {
 
 void ComponentConnection::Impl::on_log(void* userdata, xmpp_log_level_t level, const char* area,
                                        const char* msg) noexcept {
+  // libstrophe tells why a TCP connect failed only in this debug line (its disconnect handler
+  // gets error 0): keep the system error for the Disconnect's detail.
+  constexpr std::string_view kConnectFailed = "connection failed, error ";
+  if (level == XMPP_LEVEL_DEBUG && msg && std::string_view(msg).starts_with(kConnectFailed)) {
+    static_cast<Impl*>(userdata)->connect_errno = std::atoi(msg + kConnectFailed.size());
+  }
   // DEBUG (and INFO) lines carry whole stanzas, message bodies and the handshake: never forward.
   if (level != XMPP_LEVEL_WARN && level != XMPP_LEVEL_ERROR) return;
   try {
@@ -293,6 +301,7 @@ void ComponentConnection::Impl::finish(const Disconnect& d) {
   tcp_established = false;
   closing = false;
   timed_out = false;
+  connect_errno = 0;
   fd = -1;
   if (handlers.on_disconnected) handlers.on_disconnected(d);
 }
@@ -328,6 +337,7 @@ void ComponentConnection::Impl::on_conn_event(xmpp_conn_t*, xmpp_conn_event_t ev
                                        : "TCP connect timed out";
     } else if (!d.was_connected && (error != 0 || !self->tcp_established)) {
       d.cause = DisconnectCause::connect_failed;
+      if (error == 0) error = self->connect_errno;
       d.detail = error != 0 ? std::strerror(error) : "connection failed";
     } else {
       d.cause = DisconnectCause::network;

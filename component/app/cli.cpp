@@ -15,13 +15,13 @@
 
 namespace concierge::app {
 
-
-
 namespace {
 
 constexpr std::string_view kUsage =
     "usage: concierge --config FILE          run the component (foreground, logs to stderr)\n"
-    "       concierge --check-config FILE    validate FILE and print the effective config\n"
+    "       concierge --check-config FILE [--quiet]\n"
+    "                                        validate FILE and print the effective config\n"
+    "                                        (--quiet: print only problems)\n"
     "       concierge schedule FILE.ics [--zone TZ] [--kind work|personal] [--hours PATTERN]\n"
     "                          [--from YYYY-MM-DD] [--days N] [--at TIMESTAMP]\n"
     "                                        show what a calendar means as working time\n"
@@ -72,25 +72,44 @@ int run_cli(int argc, char** argv, std::ostream& out, std::ostream& err) {
     return 0;
   }
   if (command == "schedule") return run_schedule_command(argc - 1, argv + 1, out, err);
-  if ((command == "--config" || command == "--check-config") && argc == 3) {
-    auto config = load(argv[2], err);
-    if (!config) return 2;
-    if (command == "--check-config") {
-      out << config::to_toml(*config);
-      err << "concierge: " << argv[2] << " is valid\n";
-      return 0;
-    }
-    Service::block_signals();
-    Logger logger(log_level(config->log.level));
-    auto store = open_store(*config, logger, err);
-    if (!store) return 2;
-    Service service(std::move(*config), argv[2], *store, logger);
-    const int code = service.run();
-    store->commit();
-    return code;
+  if (command != "--config" && command != "--check-config") {
+    err << "concierge: unknown argument: " << command << "\n" << kUsage;
+    return 2;
   }
-  err << "concierge: unknown arguments\n" << kUsage;
-  return 2;
+  // --check-config FILE [--quiet]: --quiet prints only the problems (systemd's ExecStartPre
+  // must not copy the whole effective config into the journal on every start).
+  const bool check = command == "--check-config";
+  if (argc < 3 || std::string_view(argv[2]).starts_with("--")) {
+    err << "concierge: " << command << " needs a FILE\n" << kUsage;
+    return 2;
+  }
+  const bool quiet = check && argc == 4 && std::string_view(argv[3]) == "--quiet";
+  if (argc > 3 && !quiet) {
+    err << "concierge: unexpected argument after " << command << " " << argv[2] << ": " << argv[3]
+        << "\n" << kUsage;
+    return 2;
+  }
+  auto config = load(argv[2], err);
+  if (!config) return 2;
+  for (const auto& w : config_warnings(*config)) err << "concierge: warning: " << w.to_string() << "\n";
+  if (check) {
+    if (!quiet) out << config::to_toml(*config);
+    if (!quiet) err << "concierge: " << argv[2] << " is valid\n";
+    return 0;
+  }
+  if (has_placeholder_secret(*config)) {
+    err << "concierge: " << argv[2] << ": component.secret is still the example's \""
+        << kPlaceholderSecret << "\": set a secret of your own here and in the server; not starting\n";
+    return 2;
+  }
+  Service::block_signals();
+  Logger logger(log_level(config->log.level));
+  auto store = open_store(*config, logger, err);
+  if (!store) return 2;
+  Service service(std::move(*config), argv[2], *store, logger);
+  const int code = service.run();
+  store->commit();
+  return code;
 }
 
 }  // namespace concierge::app

@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: MIT
 #include <component/app/config_check.hpp>
 
+#include <filesystem>
+
 #include <component/app/calendar_file.hpp>
+#include <config/text.hpp>
 #include <ical/weekly_hours.hpp>
 #include <ical/zone.hpp>
 
@@ -49,6 +52,35 @@ std::variant<config::Config, std::vector<config::Error>> load_config(const std::
   auto errors = check_with_calendars(std::get<config::Config>(parsed));
   if (!errors.empty()) return errors;
   return parsed;
+}
+
+bool has_placeholder_secret(const config::Config& config) {
+  return config.component.secret == kPlaceholderSecret;
+}
+
+std::vector<config::Error> config_warnings(const config::Config& config) {
+  std::vector<config::Error> warnings;
+  if (has_placeholder_secret(config)) {
+    config::Error w;
+    w.origin = {config.file, 0};
+    w.key = config.component.secret_file.empty() ? "component.secret" : "component.secret_file";
+    w.message = std::string("is the example's placeholder \"") + kPlaceholderSecret +
+                "\": set a secret of your own here and in the server (Concierge does not start "
+                "with it)";
+    warnings.push_back(std::move(w));
+  }
+  for (const auto& pool : config.pools) {
+    for (const auto& member : pool.members) {
+      if (config.find_user(member)) continue;
+      config::Error w;
+      w.origin = pool.origin;
+      w.key = config::text::key_path("pools", pool.name) + ".members";
+      w.message = "\"" + member + "\" has no [users] entry: the pool reaches them only once they "
+                  "enrol themselves";
+      warnings.push_back(std::move(w));
+    }
+  }
+  return warnings;
 }
 
 LogLevel log_level(config::LogLevel level) {

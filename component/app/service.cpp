@@ -17,6 +17,19 @@
 namespace concierge::app {
 
 namespace {
+// The RFC 6120 condition of an error stanza Concierge sends ("undefined-condition" if none).
+std::string error_condition(const xmpp::Element& stanza) {
+  for (const auto& child : stanza.children) {
+    if (child.name != "error") continue;
+    for (const auto& c : child.children) {
+      if (c.attr("xmlns") == "urn:ietf:params:xml:ns:xmpp-stanzas" && c.name != "text") {
+        return c.name;
+      }
+    }
+  }
+  return "undefined-condition";
+}
+
 // The fetcher's limits from [schedule] (reloadable: SIGHUP applies them to the next fetch).
 FetchLimits fetch_limits(const config::Schedule& schedule) {
   FetchLimits limits;
@@ -80,7 +93,8 @@ Service::Service(config::Config config, std::string config_path, core::Store& st
       store_(store),
       log_(logger),
       timings_(timings),
-      router_(core::Settings::from_config(config_, CONCIERGE_VERSION), store),
+      observed_store_(store, hold_metrics_),
+      router_(core::Settings::from_config(config_, CONCIERGE_VERSION), observed_store_),
       fetcher_(fetch_limits(config_.schedule)),
       connection_(xmpp::ComponentConnection::Handlers{
           [this] { on_connected(); },
@@ -136,9 +150,21 @@ void Service::on_connected() {
   for (const auto& stanza : again) connection_.send(stanza);
   router_.connected(wall_now(), outbox_);
   flush(outbox_);
+  // Servers announce a XEP-0356 grant right after the handshake; say once if none came.
+  if (!privilege_told_) privilege_check_at_ = Clock::now() + std::chrono::seconds(5);
   const std::string status = "connected to " + config_.component.host + ":" +
                              std::to_string(config_.component.port) + " as " + config_.component.jid;
   tell_status(status);
+}
+
+void Service::tell_privilege() {
+  privilege_check_at_.reset();
+  if (!connection_.connected()) return;  // the next connection asks again
+  privilege_told_ = true;
+  if (router_.presence_privilege()) return;  // the router logged "the server grants …"
+  log_.info("the server grants no presence access (XEP-0356): Concierge sees the presence only of "
+            "users who accepted its subscription; the server snippets of config/deploy/ show the "
+            "grant");
 }
 
 void Service::tell_status(const std::string& status) {
@@ -162,6 +188,7 @@ void Service::on_disconnected(const xmpp::Disconnect& d) {
   releases_.clear();
   release_pings_.clear();
   forwards_.disconnected();  // what it keeps goes out again on the next stream
+  hold_metrics_.releases_abandoned();
   router_.disconnected();
   if (stopping_) return;
   const std::string fatal = fatal_reason(d, config_.component.jid);
@@ -172,10 +199,15 @@ void Service::on_disconnected(const xmpp::Disconnect& d) {
   }
   std::uniform_real_distribution<double> uniform(0.0, 1.0);
   const auto delay = timings_.backoff.next(uniform(random_));
-  std::string why = !fatal.empty() ? fatal : std::string(xmpp::to_string(d.cause));
-  if (!d.detail.empty() && fatal.empty()) why += " (" + d.detail + ")";
-  log_.warn((d.was_connected ? "lost the connection: " : "could not connect: ") + why +
-            "; retrying in " + std::to_string(delay.count()) + " ms");
+  // The detail first (the system's or the server's words), the cause in brackets.
+  std::string why = !fatal.empty() ? fatal
+                    : d.detail.empty()
+                        ? std::string(xmpp::to_string(d.cause))
+                        : d.detail + " (" + std::string(xmpp::to_string(d.cause)) + ")";
+  const std::string server =
+      config_.component.host + ":" + std::to_string(config_.component.port);
+  log_.warn((d.was_connected ? "lost the connection to " : "could not connect to ") + server +
+            ": " + why + "; retrying in " + std::to_string(delay.count()) + " ms");
   const std::string status = "not connected (" + why + "); retrying";
   tell_status(status);
   reconnect_at_ = Clock::now() + delay;
@@ -194,7 +226,10 @@ void Service::on_stanza(xmpp::Element&& stanza) {
     forwards_.answered(std::string(stanza.attr("id")));
     auto it = release_pings_.find(std::string(stanza.attr("id")));
     if (it != release_pings_.end()) {
+      const std::size_t n = it->second.size();
+      log_.info("the server took " + std::to_string(n) + " released message" + (n == 1 ? "" : "s"));
       router_.release_confirmed(it->second, wall_now());
+      hold_metrics_.release_confirmed(it->second, Clock::now());
       release_pings_.erase(it);
     }
     ping_sent_at_.reset();
@@ -215,13 +250,23 @@ void Service::on_too_deep(xmpp::Element&& top_level) {
 
 void Service::flush(core::Outbox& out) {
   for (const auto& line : out.logs) log_.log(line.level, line.text);
+  // The core's own refusals (each one error reply), not errors relayed back to a sender.
+  std::uint64_t refusals = router_.stats().refused - refused_seen_;
+  refused_seen_ = router_.stats().refused;
   if (!out.releases.empty()) {
     if (releases_.empty()) next_release_ = Clock::now();
-    for (auto& r : out.releases) releases_.push_back(std::move(r));
+    for (auto& r : out.releases) {
+      hold_metrics_.release_started(r.hold_id, Clock::now());
+      releases_.push_back(std::move(r));
+    }
   }
   std::size_t next_forwarded = 0;
   for (std::size_t i = 0; i < out.stanzas.size(); ++i) {
     auto& stanza = out.stanzas[i];
+    if (refusals > 0 && stanza.attr("type") == "error") {
+      hold_metrics_.refused(error_condition(stanza));
+      --refusals;
+    }
     const bool forwarded =
         next_forwarded < out.forwarded.size() && out.forwarded[next_forwarded] == i;
     if (forwarded) ++next_forwarded;
@@ -305,7 +350,10 @@ void Service::send_releases(Clock::time_point now) {
   std::vector<std::int64_t> batch;
   int budget = std::max(1, config_.release.rate);
   while (!releases_.empty() && now >= next_release_ && budget-- > 0) {
-    if (log_.enabled(LogLevel::debug)) log_.debug("out: " + redacted_xml(releases_.front().stanza));
+    if (log_.enabled(LogLevel::debug)) {
+      log_.debug("out (release of hold " + std::to_string(releases_.front().hold_id) +
+                 "): " + redacted_xml(releases_.front().stanza));
+    }
     connection_.send(releases_.front().stanza);
     if (releases_.front().hold_id == 0) {
       keep_forwarded(releases_.front().stanza);  // forwarded behind the releases (flush)
@@ -654,6 +702,7 @@ std::string Service::reload_config() {
     restart_only.emplace_back("[release]");
   }
   if (next.presence.probe_rate != config_.presence.probe_rate) restart_only.emplace_back("[presence]");
+  if (next.metrics.listen != config_.metrics.listen) restart_only.emplace_back("[metrics]");
   // Keep what needs a restart as it is; take the rest (DESIGN §12).
   next.component = config_.component;
   next.served = config_.served;
@@ -662,6 +711,7 @@ std::string Service::reload_config() {
   next.notice = config_.notice;
   next.release = config_.release;
   next.presence = config_.presence;
+  next.metrics = config_.metrics;
   for (const auto& section : restart_only) {
     log_.warn("reload: changes to " + section + " take effect only after a restart");
   }
@@ -722,6 +772,16 @@ int Service::run() {
   // Forked now, while Concierge has no other thread (libcurl's resolver and the backup start
   // threads later): see calendar_worker.hpp.
   worker_ = std::make_unique<CalendarWorker>();
+  // After the fork: the worker must not inherit the listening socket.
+  if (!config_.metrics.listen.empty()) {
+    auto started = MetricsListener::start(config_.metrics.listen, [this] { return render_metrics(); });
+    if (auto* why = std::get_if<std::string>(&started)) {
+      log_.error("metrics.listen: " + *why);
+      return 1;
+    }
+    metrics_ = std::get<std::unique_ptr<MetricsListener>>(std::move(started));
+    log_.info("metrics at http://" + config_.metrics.listen + "/metrics");
+  }
   queue_schedules(true);
   connect_now();
   while (!exit_code_) {
@@ -741,7 +801,7 @@ int Service::run() {
 
     compile_next();
     const auto fetch_fds = fetcher_.fds();
-    std::vector<pollfd> fds(4 + fetch_fds.size());
+    std::vector<pollfd> fds(5 + fetch_fds.size());
     nfds_t count = 0;
     fds[count++] = {signal_fd_, POLLIN, 0};
     fds[count++] = {wake_fd_, POLLIN, 0};
@@ -752,10 +812,14 @@ int Service::run() {
     if (sock >= 0) {
       fds[count++] = {sock, static_cast<short>(POLLIN | (connection_.wants_write() ? POLLOUT : 0)), 0};
     }
+    if (metrics_) fds[count++] = {metrics_->fd(), POLLIN, 0};
     const nfds_t first_fetch = count;
     for (const auto& f : fetch_fds) fds[count++] = {f.fd, f.events, 0};
     int timeout = static_cast<int>(poll_timeout(Clock::now()).count());
     if (auto t = fetcher_.timeout()) timeout = std::min(timeout, static_cast<int>(t->count()));
+    if (auto t = metrics_ ? metrics_->timeout() : std::nullopt) {
+      timeout = std::min(timeout, static_cast<int>(t->count()));
+    }
     const int ready = ::poll(fds.data(), count, timeout);
     if (ready < 0 && errno != EINTR) {
       log_.error(std::string("poll failed: ") + std::strerror(errno));
@@ -767,6 +831,7 @@ int Service::run() {
       [[maybe_unused]] auto n = ::read(wake_fd_, &value, sizeof value);
     }
     collect_backup();
+    if (metrics_) metrics_->run();  // scrapes: answered from this turn's numbers
     // libstrophe reads, writes and runs its connect/disconnect timeouts in here.
     if (!connection_.disconnected()) connection_.run_once();
     // libcurl: the ready sockets, then its timers; results go to the calendar worker.
@@ -787,6 +852,7 @@ int Service::run() {
     }
     if (reconnect_at_ && now >= *reconnect_at_ && !stopping_) connect_now();
     keepalive(now);
+    if (privilege_check_at_ && now >= *privilege_check_at_) tell_privilege();
     if (systemd_.watchdog_every() && now >= next_watchdog_) {
       systemd_.watchdog();  // the loop turns: Concierge is alive
       next_watchdog_ = now + *systemd_.watchdog_every();

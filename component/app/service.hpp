@@ -20,6 +20,9 @@
 #include <component/app/systemd.hpp>
 #include <component/app/unconfirmed_forwards.hpp>
 #include <component/app/logger.hpp>
+#include <component/app/metrics.hpp>
+#include <component/app/metrics_listener.hpp>
+#include <component/app/observed_store.hpp>
 #include <component/core/outbox.hpp>
 #include <component/core/router.hpp>
 #include <component/core/store_port.hpp>
@@ -87,6 +90,7 @@ class Service {
   // A forwarded message was given to the stream: kept until a ping answer (DESIGN §6).
   void keep_forwarded(const xmpp::Element& stanza);
   void tell_status(const std::string& status);  // systemd's STATUS= (READY=1 the first time)
+  void tell_privilege();  // once per run: whether the server granted presence access
   void keepalive(std::chrono::steady_clock::time_point now);
   void send_paced(std::chrono::steady_clock::time_point now);
   void send_releases(std::chrono::steady_clock::time_point now);
@@ -106,6 +110,7 @@ class Service {
   void fetch_due(std::chrono::steady_clock::time_point now);
   void run_core_timers(std::chrono::steady_clock::time_point now);
   void drain_signals();
+  std::string render_metrics() const;  // GET /metrics (service_metrics.cpp)
   std::chrono::milliseconds poll_timeout(std::chrono::steady_clock::time_point now) const;
   // Group commit of the turn's writes, then what may go out only after it (service_commit.cpp).
   void commit_turn();
@@ -115,7 +120,12 @@ class Service {
   core::Store& store_;
   Logger& log_;
   LoopTimings timings_;
+  // The core writes holds through observed_store_, so the metrics see them (metrics.hpp).
+  HoldMetrics hold_metrics_;
+  ObservedStore observed_store_;
   core::Router router_;
+  std::unique_ptr<MetricsListener> metrics_;  // [metrics] listen; null when off
+  std::uint64_t refused_seen_ = 0;  // the core's refusals already counted by condition
   // Probes and announcements after connecting, sent at presence.probe_rate.
   std::deque<xmpp::Element> paced_;
   // Held messages going out at release.rate; a ping after each batch confirms them.
@@ -177,6 +187,8 @@ class Service {
   std::optional<SteadyTime> stop_deadline_;
   SteadyTime last_received_{};
   std::optional<SteadyTime> ping_sent_at_;
+  std::optional<SteadyTime> privilege_check_at_;
+  bool privilege_told_ = false;
   SteadyTime next_tick_{};
   std::uint64_t ping_counter_ = 0;
   SteadyTime next_paced_{};

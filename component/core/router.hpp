@@ -167,6 +167,10 @@ class Router {
   bool may_subscribe(const std::string& target, const std::string& subscriber) const;
 
   const RouterStats& stats() const { return stats_; }
+  // For the metrics: users enrolled by [users] and by themselves, conversations not yet idle.
+  std::size_t enrolled_by_config() const { return settings_.enrolled.size(); }
+  std::size_t enrolled_by_themselves() const { return self_enrolled_.size(); }
+  std::size_t open_conversations() const { return sessions_.size(); }
 
  private:
   struct Addressing {

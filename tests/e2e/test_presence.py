@@ -191,7 +191,8 @@ class ProxyPresence(unittest.TestCase):
 
 class PrivilegedPresence(unittest.TestCase):
     """With mod_privilege (XEP-0356 urn:xmpp:privilege:2) bob's presence reaches Concierge even
-    though bob refused the component's subscription."""
+    though bob refused the component's subscription. The grant is config/deploy/'s snippet, as
+    shipped (tests/support/deploy_snippets.py)."""
 
     SERVER = Prosody
     SERVER_ARGS = {"privilege": True}
@@ -218,7 +219,14 @@ class PrivilegedPresence(unittest.TestCase):
         self.bob.send_raw("<presence><show>dnd</show></presence>")
         if self.EXPECT_PRIVILEGE:
             self.alice.wait_for(proxy_presence(BOB, show="dnd"), WAIT, what="dnd through the privilege")
+            # Concierge looks for the grant 5 s after connecting: with it, nothing is said.
+            self.assertFalse(self.concierge.wait_log("grants no presence access", 7),
+                             self.concierge.stderr_text()[-3000:])
         else:
+            # Without the grant the admin is told so (info), once.
+            self.assertTrue(self.concierge.wait_log("the server grants no presence access", WAIT),
+                            self.concierge.stderr_text()[-3000:])
+            self.assertEqual(self.concierge.count_log("grants presence access"), 0)
             # The control: without the privilege, a revoked subscription means Concierge no
             # longer learns bob's presence (bounded wait for something that must not come).
             with self.assertRaises(AssertionError):
@@ -238,6 +246,27 @@ class EjabberdPrivilegedPresence(PrivilegedPresence):
 
     SERVER = Ejabberd
     SERVER_ARGS = {}
+
+
+@unittest.skipUnless(Ejabberd.installed(), "ejabberd is not installed")
+class EjabberdGrantsOnlyConcierge(unittest.TestCase):
+    """The shipped ejabberd snippet grants presence to Concierge's domain only: another
+    component domain of the same listener gets nothing (`managed_entity: all` would grant it
+    too). ejabberd 23.01 advertises the grants of every domain of the listener to the connection
+    that comes up, in one burst: Concierge's debug log shows each advertisement."""
+
+    def test_another_component_gets_no_grant(self):
+        server, concierge, clients = start_stack(Ejabberd, users=("alice",), enrolled=(ALICE,), log_level="debug",
+                                                 extra_components=(("other.localhost", "other-secret"),))
+        try:
+            self.assertTrue(concierge.wait_log("the server grants presence access", WAIT),
+                            concierge.stderr_text()[-3000:])
+            advertised = [line for line in concierge.stderr_text().splitlines() if "<privilege " in line]
+            self.assertTrue(any('to="sched.localhost"' in line and 'type="managed_entity"' in line
+                                for line in advertised), advertised)
+            self.assertEqual([line for line in advertised if 'to="other.localhost"' in line], [])
+        finally:
+            stop_stack(server, concierge, clients)
 
 
 @unittest.skipUnless(Ejabberd.installed(), "ejabberd is not installed")

@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -300,6 +302,36 @@ TEST_F(ServiceTest, HeldMessagesAreReleasedInOrderPacedAtTheReleaseRate) {
   // A lower bound only (a slow machine can only make it longer): 9 gaps of 200 ms.
   EXPECT_GE(last - *first, 1700ms) << "released faster than release.rate";
   EXPECT_EQ(service.stop(), 0);
+  // Each release leaves a debug line without its body; each confirmed batch an info line.
+  const std::string log = service.log();
+  std::size_t lines = 0;
+  for (auto at = log.find("debug out (release of hold "); at != std::string::npos;
+       at = log.find("debug out (release of hold ", at + 1)) {
+    ++lines;
+  }
+  EXPECT_EQ(lines, 10u) << log;
+  EXPECT_NE(log.find("info the server took 1 released message\n"), std::string::npos) << log;
+  EXPECT_EQ(log.find("<body>held</body>"), std::string::npos) << "bodies stay out of the log";
+}
+
+TEST_F(ServiceTest, AFailedConnectNamesTheServerAndTheSystemError) {
+  // A port nothing listens on: bound (so no one else takes it) but not listening.
+  const int sock = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(sock, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+  socklen_t length = sizeof address;
+  ASSERT_EQ(::getsockname(sock, reinterpret_cast<sockaddr*>(&address), &length), 0);
+  const int port = ntohs(address.sin_port);
+  RunningService service(make_config(static_cast<std::uint16_t>(port)), fast_timings());
+  std::this_thread::sleep_for(300ms);  // a few attempts (backoff 50 ms); nothing to observe before stop
+  EXPECT_EQ(service.stop(), 0);
+  ::close(sock);
+  EXPECT_NE(service.log().find("warn could not connect to 127.0.0.1:" + std::to_string(port) +
+                               ": Connection refused (connect_failed); retrying in "),
+            std::string::npos)
+      << service.log();
 }
 
 // An uploaded calendar goes through the calendar worker and back: its warnings (a broken VTODO,

@@ -36,6 +36,11 @@ import threading
 import time
 from pathlib import Path
 
+try:
+    from . import deploy_snippets
+except ImportError:  # loaded as a top-level module (sys.path holds tests/support)
+    import deploy_snippets
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 # The working loopback configs of STACK.md: the embedded copies below unless CONCIERGE_STACK_DIR names
 # a folder of them (tests read nothing outside the repository by default).
@@ -436,8 +441,9 @@ class Prosody(_Server):
         self.config_path = ""
 
     def _config_text(self) -> str:
-        text = _template("prosody-privilege.example.cfg.lua" if self.privilege else "prosody.example.cfg.lua")
-        text = text.replace("@RUNDIR@", self.rundir)
+        text = _template("prosody.example.cfg.lua").replace("@RUNDIR@", self.rundir)
+        if self.privilege:  # the grant exactly as config/deploy/prosody.cfg.lua ships it
+            text = deploy_snippets.prosody_config(text, "sched.localhost", "localhost", "s3cr3t-component")
         if self.offline:
             text = text.replace('modules_disabled = { "s2s"; "offline" }', 'modules_disabled = { "s2s" }')
         text = re.sub(r"c2s_ports\s*=\s*\{[^}]*\}", f"c2s_ports = {{ {self.c2s_port} }}", text)
@@ -534,7 +540,8 @@ class Ejabberd(_Server):
         block = "".join(f'      "{d}":\n        password: {p}\n' for d, p in hosts)
         text = re.sub(r'(    hosts:\n)      "sched\.localhost":\n        password: COMPONENT_SECRET\n',
                       lambda m: m.group(1) + block, text)
-        return text
+        # The XEP-0356 grant exactly as config/deploy/ejabberd.yml ships it.
+        return deploy_snippets.ejabberd_config(text, self.component_domain, "localhost")
 
     def _ctl_text(self) -> str:
         text = _template("ejabberdctl.example.cfg").replace("@RUNDIR@", self.rundir)

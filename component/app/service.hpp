@@ -15,6 +15,7 @@
 
 #include <component/app/backoff.hpp>
 #include <component/app/calendar_worker.hpp>
+#include <component/app/schedule_cache.hpp>
 #include <component/app/schedule_fetcher.hpp>
 #include <component/app/systemd.hpp>
 #include <component/app/logger.hpp>
@@ -87,6 +88,12 @@ class Service {
   // schedule URL again now (startup, reload) rather than when each is due.
   void queue_schedules(bool refetch);
   void compile_next();
+  void compile_one();
+  // `schedule` is `jid`'s now (compiled in the worker, or shared with an equal source).
+  void applied(const std::string& jid, const core::ScheduleSource& source,
+               std::shared_ptr<const ical::Schedule> schedule, bool compiled);
+  // Once the queue and the worker are empty: one log line for the batch.
+  void finish_compile_batch();
   void collect_schedule(std::chrono::steady_clock::time_point now);
   // Something of `jid`'s schedule changed (a setting, a calendar, a reload): compile it again
   // from what is at hand, and fetch a new or uncached URL — or, with `refetch`, any URL — now.
@@ -139,6 +146,16 @@ class Service {
   std::string compiling_;                  // the user whose schedule is in the worker
   core::ScheduleSource compiling_source_;  // what it was compiled from
   std::string compiling_calendar_;         // the URL body being compiled, if any
+  ical::CompileRequest compiling_request_;  // what the worker got (the cache's key)
+  ScheduleCache schedule_cache_;
+  // Schedules applied since the queue was last empty: logged as one line when it empties.
+  struct CompileBatch {
+    std::optional<std::chrono::steady_clock::time_point> started;
+    std::size_t users = 0;     // schedules applied
+    std::size_t distinct = 0;  // of them compiled in the worker (the rest shared)
+    std::string last_line;     // "schedule of … compiled: …", logged alone for a batch of one
+  };
+  CompileBatch batch_;
   std::chrono::steady_clock::time_point next_recompile_{};
   core::Outbox outbox_;
   // systemd (Type=notify): READY=1 once the first connection attempt ended either way (a
@@ -162,6 +179,7 @@ class Service {
   std::optional<int> exit_code_;
   using SteadyTime = std::chrono::steady_clock::time_point;
   std::optional<SteadyTime> reconnect_at_;
+  std::optional<SteadyTime> schedules_at_;  // when to queue every schedule at startup
   std::optional<SteadyTime> stop_deadline_;
   SteadyTime last_received_{};
   std::optional<SteadyTime> ping_sent_at_;

@@ -6,12 +6,14 @@
 // heap, so the RSS delta is the case's), bounded by --max-seconds.
 //
 // Users come from a generated config ([users] with timezone and hours) or from a generated
-// store (self-enrolled, with their own hours). Zones and hours are drawn from 8 × 4 patterns,
+// store (self-enrolled, with their own hours); the store is a restart's: every user approved
+// the presence subscription before. Zones and hours are drawn from 8 × 4 patterns,
 // so 32 distinct schedules are shared by all users.
 //
 // Usage: startup_bench [--users 10000,100000,1000000] [--source config|store|both]
 //                      [--max-seconds 120] [--dir /tmp]
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -67,12 +69,17 @@ void write_config(const std::string& path, const std::string& dir, std::uint16_t
   }
 }
 
-bool write_store(const std::string& path, int users) {
+// A restart's store: every user was asked for presence and approved it (so each gets our
+// presence and a probe after connecting); self-enrolled users also have their enrolment and
+// their own hours.
+bool write_store(const std::string& path, int users, bool enrolled) {
   auto opened = store::SqliteStore::open(path);
   auto* store = std::get_if<std::unique_ptr<store::SqliteStore>>(&opened);
   if (!store) return false;
   for (int i = 0; i < users; ++i) {
     const std::string jid = user_jid(i);
+    (*store)->put_subscription(core::SubscriptionState{jid, true, true, true});
+    if (!enrolled) continue;
     (*store)->put_enrolment(core::Enrolment{jid, zone_of(i), "", core::Instant{}});
     (*store)->put_setting(core::UserSetting{jid, "hours", hours_of(i)});
     if (i % 10000 == 9999 && !(*store)->commit()) return false;
@@ -87,6 +94,13 @@ long rss_bytes() {
   const int n = std::fscanf(f, "%ld %ld", &size, &resident);
   std::fclose(f);
   return n == 2 ? resident * sysconf(_SC_PAGESIZE) : 0;
+}
+
+double cpu_seconds() {  // of this process, every thread (the fake server's too)
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
 }
 
 double seconds(Clock::time_point from, Clock::time_point to) {
@@ -124,7 +138,7 @@ int run_case(int users, bool from_store, const std::string& base_dir, int max_se
   {
     testing::FakeServer server("sched.localhost", "s3cr3t");
     write_config(config_path, dir, server.port(), users, !from_store);
-    if (from_store && !write_store(dir + "/concierge.db", users)) return 1;
+    if (!write_store(dir + "/concierge.db", users, from_store)) return 1;
     malloc_trim(0);
     int fds[2];
     if (::pipe(fds) != 0) return 1;
@@ -135,6 +149,7 @@ int run_case(int users, bool from_store, const std::string& base_dir, int max_se
     app::Logger logger(app::LogLevel::info, sink);
 
     const long rss0 = rss_bytes();
+    const double cpu0 = cpu_seconds();
     const auto t0 = Clock::now();
     auto parsed = app::load_config(config_path);
     const auto t_parsed = Clock::now();
@@ -154,14 +169,17 @@ int run_case(int users, bool from_store, const std::string& base_dir, int max_se
       const bool connected = server.wait_connected(std::chrono::duration_cast<std::chrono::milliseconds>(
           deadline - Clock::now()));
       const auto t_connected = Clock::now();
+      const double cpu_connected = cpu_seconds() - cpu0;
       const long rss_connected = rss_bytes();
       while (connected && !watch.summary && watch.per_user < users && Clock::now() < deadline) {
         std::this_thread::sleep_for(5ms);
       }
       const auto t_compiled = Clock::now();
+      const double cpu_compiled = cpu_seconds() - cpu0;
       const long rss_compiled = rss_bytes();
       const bool compiled = watch.summary || watch.per_user >= users;
-      std::printf("RESULT %d %.3f %.3f %.3f %.3f %ld %ld %ld\n", users, seconds(t0, t_parsed),
+      std::printf("RESULT %d %.3f %.3f %.3f %.3f %.3f %.3f %ld %ld %ld\n", users,
+                  seconds(t0, t_parsed), cpu_connected, cpu_compiled,
                   seconds(t_parsed, t_store), connected ? seconds(t0, t_connected) : -1.0,
                   compiled ? seconds(t0, t_compiled) : -1.0, rss_connected - rss0,
                   rss_compiled - rss0, watch.per_user.load() + (watch.summary ? 1 : 0));
@@ -180,7 +198,7 @@ int run_case(int users, bool from_store, const std::string& base_dir, int max_se
 
 struct Row {
   int users = 0;
-  double parse = 0, store = 0, connect = -1, compiled = -1;
+  double parse = 0, cpu_connect = 0, cpu_compiled = 0, store = 0, connect = -1, compiled = -1;
   long rss_connect = 0, rss_compiled = 0, lines = 0;
   std::string log;
   bool ok = false;
@@ -211,7 +229,7 @@ Row run_child(int users, bool from_store, const std::string& dir, int max_second
   while (std::getline(lines, line)) {
     if (line.starts_with("RESULT ")) {
       std::istringstream f(line.substr(7));
-      f >> row.users >> row.parse >> row.store >> row.connect >> row.compiled >> row.rss_connect >>
+      f >> row.users >> row.parse >> row.cpu_connect >> row.cpu_compiled >> row.store >> row.connect >> row.compiled >> row.rss_connect >>
           row.rss_compiled >> row.lines;
     } else if (line.starts_with("LOG ")) {
       row.log = line.substr(4);
@@ -253,19 +271,21 @@ int main(int argc, char** argv) {
     if (source != "both" && (source == "store") != from_store) continue;
     std::printf("users from the %s (32 distinct schedules), --max-seconds %d\n",
                 from_store ? "store (self-enrolled)" : "config ([users])", max_seconds);
-    std::printf("%9s %8s %8s %9s %9s %12s %12s %11s %11s %6s\n", "users", "load s", "store s",
-                "connect s", "compiled s", "users/s conn", "users/s comp", "B/user conn",
-                "B/user comp", "lines");
+    std::printf("%9s %7s %7s %10s %10s %12s %12s %11s %11s %6s\n", "users", "load s",
+                "store s", "connect s", "compiled s", "users/s conn", "users/s comp",
+                "B/user conn", "B/user comp", "lines");
     for (const int users : sizes) {
       const Row r = run_child(users, from_store, dir, max_seconds);
       all_ok = all_ok && r.ok;
       const auto rate = [&](double s) { return s > 0 ? users / s : 0.0; };
-      std::printf("%9d %8.2f %8.2f %9.2f %9.2f %12.0f %12.0f %11.0f %11.0f %6ld%s\n", users,
+      std::printf("%9d %7.2f %7.2f %10.2f %10.2f %12.0f %12.0f %11.0f %11.0f %6ld%s\n", users,
                   r.parse, r.store, r.connect, r.compiled, rate(r.connect), rate(r.compiled),
                   static_cast<double>(r.rss_connect) / users,
                   static_cast<double>(r.rss_compiled) / users, r.lines,
                   r.ok ? "" : "  (incomplete: over --max-seconds or failed)");
-      if (!r.log.empty()) std::printf("          log: %s\n", r.log.c_str());
+      std::printf("%9s CPU s (all threads): %.2f to connect, %.2f to compiled\n", "",
+                  r.cpu_connect, r.cpu_compiled);
+      if (!r.log.empty()) std::printf("%9s log: %s\n", "", r.log.c_str());
       std::fflush(stdout);
     }
   }

@@ -106,9 +106,12 @@ class Service {
   void fetch_due(std::chrono::steady_clock::time_point now);
   void run_core_timers(std::chrono::steady_clock::time_point now);
   void drain_signals();
+  // Drops config_.users once the router has them (counted in config_users_).
+  void forget_config_users();
   std::chrono::milliseconds poll_timeout(std::chrono::steady_clock::time_point now) const;
 
-  config::Config config_;
+  config::Config config_;  // without its users (forget_config_users)
+  std::size_t config_users_ = 0;  // how many [users] it had
   std::string config_path_;
   core::Store& store_;
   Logger& log_;
@@ -116,6 +119,7 @@ class Service {
   core::Router router_;
   // Probes and announcements after connecting, sent at presence.probe_rate.
   std::deque<xmpp::Element> paced_;
+  bool pace_more_ = false;  // the core has more users' probes for paced_ (Router::pace_more)
   // Held messages going out at release.rate; a ping after each batch confirms them.
   std::deque<core::Outbox::Release> releases_;
   std::map<std::string, std::vector<std::int64_t>> release_pings_;  // ping id → hold ids

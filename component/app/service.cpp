@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: MIT
 #include <component/app/service.hpp>
 
+#include <malloc.h>
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <csignal>
 #include <cstring>
 #include <set>
@@ -100,6 +102,8 @@ void Service::forget_config_users() {
   // (with a million users, the config's copy with its key origins is ~0.6 KB each).
   config_users_ = config_.users.size();
   config_.users = {};
+  // The parse's freed memory (a large config's TOML tree, the users' copies) back to the system.
+  malloc_trim(0);
 }
 
 Service::~Service() {
@@ -404,10 +408,10 @@ void Service::collect_fetches(Clock::time_point now) {
 
 void Service::queue_schedules(bool refetch) {
   schedules_at_.reset();
-  std::set<std::string> users;
-  for (const auto& jid : router_.schedule_users()) users.insert(jid);
+  std::vector<std::string> users = router_.schedule_users();
+  std::sort(users.begin(), users.end());
   for (auto it = calendars_.begin(); it != calendars_.end();) {
-    if (!users.count(it->first)) {
+    if (!std::binary_search(users.begin(), users.end(), it->first)) {
       fetcher_.cancel(it->first);
       it = calendars_.erase(it);
     } else {
@@ -444,6 +448,8 @@ void Service::finish_compile_batch() {
     log_.info("compiled schedules of " + std::to_string(batch_.users) + " users (" +
               std::to_string(batch_.distinct) + " distinct) in " + seconds + " s");
   }
+  // A large batch's queue and lookups are freed now: give their pages back to the system.
+  if (batch_.users >= 10000) malloc_trim(0);
   batch_ = {};
 }
 

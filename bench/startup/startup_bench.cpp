@@ -42,15 +42,21 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-constexpr const char* kZones[] = {"Europe/Berlin", "America/New_York", "Asia/Tokyo",
+constexpr const char* kZones[] = {"Europe/Berlin", "America/New_York",    "Asia/Tokyo",
                                   "Europe/London", "America/Los_Angeles", "Australia/Sydney",
-                                  "UTC", "Asia/Kolkata"};
+                                  "UTC",           "Asia/Kolkata"};
 constexpr const char* kHours[] = {"Mon-Fri 09:00-17:00", "Mon-Fri 08:00-12:00, 13:00-17:00",
                                   "Mon-Thu 07:30-16:00", "Tue-Sat 10:00-18:00"};
 
-std::string user_jid(int i) { return "u" + std::to_string(i) + "@example.org"; }
-const char* zone_of(int i) { return kZones[i % 8]; }
-const char* hours_of(int i) { return kHours[(i / 8) % 4]; }
+std::string user_jid(int i) {
+  return "u" + std::to_string(i) + "@example.org";
+}
+const char* zone_of(int i) {
+  return kZones[i % 8];
+}
+const char* hours_of(int i) {
+  return kHours[(i / 8) % 4];
+}
 
 std::string header(const std::string& dir, std::uint16_t port) {
   return "[component]\njid = \"sched.localhost\"\nsecret = \"s3cr3t\"\nport = " +
@@ -166,8 +172,8 @@ int run_case(int users, bool from_store, const std::string& base_dir, int max_se
                            logger);
       std::thread loop([&] { service.run(); });
       const auto deadline = t0 + std::chrono::seconds(max_seconds);
-      const bool connected = server.wait_connected(std::chrono::duration_cast<std::chrono::milliseconds>(
-          deadline - Clock::now()));
+      const bool connected = server.wait_connected(
+          std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()));
       const auto t_connected = Clock::now();
       const double cpu_connected = cpu_seconds() - cpu0;
       const long rss_connected = rss_bytes();
@@ -179,8 +185,8 @@ int run_case(int users, bool from_store, const std::string& base_dir, int max_se
       const long rss_compiled = rss_bytes();
       const bool compiled = watch.summary || watch.per_user >= users;
       std::printf("RESULT %d %.3f %.3f %.3f %.3f %.3f %.3f %ld %ld %ld\n", users,
-                  seconds(t0, t_parsed), cpu_connected, cpu_compiled,
-                  seconds(t_parsed, t_store), connected ? seconds(t0, t_connected) : -1.0,
+                  seconds(t0, t_parsed), cpu_connected, cpu_compiled, seconds(t_parsed, t_store),
+                  connected ? seconds(t0, t_connected) : -1.0,
                   compiled ? seconds(t0, t_compiled) : -1.0, rss_connected - rss0,
                   rss_compiled - rss0, watch.per_user.load() + (watch.summary ? 1 : 0));
       if (!watch.summary_line.empty()) std::printf("LOG %s", watch.summary_line.c_str());
@@ -229,8 +235,8 @@ Row run_child(int users, bool from_store, const std::string& dir, int max_second
   while (std::getline(lines, line)) {
     if (line.starts_with("RESULT ")) {
       std::istringstream f(line.substr(7));
-      f >> row.users >> row.parse >> row.cpu_connect >> row.cpu_compiled >> row.store >> row.connect >> row.compiled >> row.rss_connect >>
-          row.rss_compiled >> row.lines;
+      f >> row.users >> row.parse >> row.cpu_connect >> row.cpu_compiled >> row.store >>
+          row.connect >> row.compiled >> row.rss_connect >> row.rss_compiled >> row.lines;
     } else if (line.starts_with("LOG ")) {
       row.log = line.substr(4);
     }
@@ -271,9 +277,9 @@ int main(int argc, char** argv) {
     if (source != "both" && (source == "store") != from_store) continue;
     std::printf("users from the %s (32 distinct schedules), --max-seconds %d\n",
                 from_store ? "store (self-enrolled)" : "config ([users])", max_seconds);
-    std::printf("%9s %7s %7s %10s %10s %12s %12s %11s %11s %6s\n", "users", "load s",
-                "store s", "connect s", "compiled s", "users/s conn", "users/s comp",
-                "B/user conn", "B/user comp", "lines");
+    std::printf("%9s %7s %7s %10s %10s %12s %12s %11s %11s %6s\n", "users", "load s", "store s",
+                "connect s", "compiled s", "users/s conn", "users/s comp", "B/user conn",
+                "B/user comp", "lines");
     for (const int users : sizes) {
       const Row r = run_child(users, from_store, dir, max_seconds);
       all_ok = all_ok && r.ok;
@@ -283,8 +289,8 @@ int main(int argc, char** argv) {
                   static_cast<double>(r.rss_connect) / users,
                   static_cast<double>(r.rss_compiled) / users, r.lines,
                   r.ok ? "" : "  (incomplete: over --max-seconds or failed)");
-      std::printf("%9s CPU s (all threads): %.2f to connect, %.2f to compiled\n", "",
-                  r.cpu_connect, r.cpu_compiled);
+      std::printf("%9s CPU s (all threads): %.2f to connect, %.2f to compiled\n", "", r.cpu_connect,
+                  r.cpu_compiled);
       if (!r.log.empty()) std::printf("%9s log: %s\n", "", r.log.c_str());
       std::fflush(stdout);
     }

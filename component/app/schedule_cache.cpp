@@ -26,7 +26,8 @@ std::string ScheduleCache::key(const ical::CompileRequest& r) {
   return k;
 }
 
-std::shared_ptr<const ical::Schedule> ScheduleCache::find(const ical::CompileRequest& request) const {
+std::shared_ptr<const ical::Schedule> ScheduleCache::find(
+    const ical::CompileRequest& request) const {
   if (!shareable(request)) return nullptr;
   auto it = entries_.find(key(request));
   return it != entries_.end() ? it->second : nullptr;

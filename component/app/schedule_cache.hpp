@@ -24,7 +24,8 @@ namespace concierge::app {
 
 class ScheduleCache {
  public:
-  explicit ScheduleCache(std::chrono::seconds max_age = std::chrono::hours(1)) : max_age_(max_age) {}
+  explicit ScheduleCache(std::chrono::seconds max_age = std::chrono::hours(1))
+      : max_age_(max_age) {}
 
   // Whether `request`'s result may be shared: it has no calendar text.
   static bool shareable(const ical::CompileRequest& request) { return request.calendar.empty(); }

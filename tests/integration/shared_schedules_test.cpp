@@ -59,8 +59,8 @@ class SharedSchedulesTest : public ::testing::Test {
       << "\n[served]\ndomains = [\"localhost\"]\n";
     const char* names[] = {"alice", "bob", "carol"};
     for (std::size_t i = 0; i < zones.size(); ++i) {
-      f << "[users.\"" << names[i] << "@localhost\"]\ntimezone = \"" << zones[i]
-        << "\"\nhours = \"" << (i == 0 ? alice_hours : kAllWeek) << "\"\n";
+      f << "[users.\"" << names[i] << "@localhost\"]\ntimezone = \"" << zones[i] << "\"\nhours = \""
+        << (i == 0 ? alice_hours : kAllWeek) << "\"\n";
     }
   }
   void start() {
@@ -80,8 +80,8 @@ class SharedSchedulesTest : public ::testing::Test {
       ::close(fd);
     });
     logger_ = std::make_unique<Logger>(LogLevel::info, sink_);
-    service_ = std::make_unique<Service>(std::get<config::Config>(std::move(parsed)), path_,
-                                         store_, *logger_, fast_timings());
+    service_ = std::make_unique<Service>(std::get<config::Config>(std::move(parsed)), path_, store_,
+                                         *logger_, fast_timings());
     result_ = std::async(std::launch::async, [this] { return service_->run(); });
     ASSERT_TRUE(server.wait_connected(5s));
   }
@@ -155,7 +155,8 @@ TEST_F(SharedSchedulesTest, AReloadStillAppliesEachUsersOwnChange) {
   // The summary line of the reload's batch comes once the queue is empty: wait for it (bounded).
   const auto deadline = std::chrono::steady_clock::now() + 5s;
   auto logged = [&] { return count(log(), "compiled schedules of") >= 2; };
-  while (!logged() && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(20ms);
+  while (!logged() && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(20ms);
   const std::string log = stop_and_log();
   EXPECT_EQ(count(log, "compiled schedules of 3 users (2 distinct) in "), 1u) << log;
   // Only alice's new hours needed the worker: bob's and carol's schedule is the shared one.

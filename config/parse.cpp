@@ -18,6 +18,7 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <unordered_set>
 #include <utility>
 
 namespace concierge::config {
@@ -259,6 +260,11 @@ bool domain_served(const Config& config, const std::string& bare_jid) {
 void read_users(Problems& problems, TableReader& root, Config& config) {
   const toml::table* users = root.table("users");
   if (!users) return;
+  // Lower-cased JIDs seen so far: a duplicate check per user in constant time (a search of
+  // config.users made parsing quadratic: 22 s for 100 000 users).
+  std::unordered_set<std::string> seen;
+  seen.reserve(users->size());
+  config.users.reserve(users->size());
   for (const auto& [key, node] : in_file_order(*users)) {
     const std::string path = text::key_path("users", key->str());
     const int line = line_of(key->source());
@@ -272,7 +278,7 @@ void read_users(Problems& problems, TableReader& root, Config& config) {
       problems.add(line, path, "not a bare JID (local@domain)");
     } else if (!domain_served(config, jid)) {
       problems.add(line, path, "domain " + quote(domain_of(jid)) + " is not in served.domains");
-    } else if (config.find_user(jid)) {
+    } else if (!seen.insert(text::lower(jid)).second) {
       problems.add(line, path, "listed twice (JIDs compare case-insensitively)");
     }
     User user = read_user(problems, *table, path, config);
@@ -304,8 +310,8 @@ void read_pools(Problems& problems, TableReader& root, Config& config) {
       t.missing("members");
     } else if (t.read("members", members)) {
       if (members.empty()) t.error("members", "must list at least one member");
+      std::unordered_set<std::string> listed;  // lower-cased
       for (const Item& member : members) {
-        const auto listed = [&](const std::string& m) { return text::iequals(m, member.value); };
         if (!is_bare_jid(member.value)) {
           problems.add(member.line, t.path("members"),
                        "not a bare JID (local@domain): " + quote(member.value));
@@ -314,7 +320,7 @@ void read_pools(Problems& problems, TableReader& root, Config& config) {
           // domain can be checked here; app/ tells at runtime who is not enrolled (yet).
           problems.add(member.line, t.path("members"),
                        "domain " + quote(domain_of(member.value)) + " is not in served.domains");
-        } else if (std::any_of(pool.members.begin(), pool.members.end(), listed)) {
+        } else if (!listed.insert(text::lower(member.value)).second) {
           problems.add(member.line, t.path("members"), quote(member.value) + " is listed twice");
         } else {
           pool.members.push_back(member.value);

@@ -16,5 +16,7 @@ std::string key_path(std::string_view parent, std::string_view key);
 
 // ASCII case-insensitive equality (JIDs and domains compare this way here).
 bool iequals(std::string_view a, std::string_view b);
+// ASCII lower case: the key under which iequals() values compare equal.
+std::string lower(std::string_view text);
 
 }  // namespace concierge::config::text

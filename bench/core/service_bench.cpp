@@ -58,7 +58,7 @@ void echo(std::atomic<bool>& stop, std::uint16_t port) {
                                     m.set_attr("to", from);
                                     self->send(m);
                                   },
-                                  [](std::string_view) {}});
+                                  [](std::string_view) {}, [](xmpp::Element&&) {}});
   self = &conn;
   xmpp::ComponentSettings s;
   s.port = port;

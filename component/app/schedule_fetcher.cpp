@@ -263,8 +263,9 @@ ScheduleFetcher::~ScheduleFetcher() {
 }
 
 void ScheduleFetcher::cancel(const std::string& key) {
-  std::erase_if(done_, [&](const FetchResult& r) { return r.key == key; });
-  std::erase_if(waiting_, [&](const Waiting& w) { return w.key == key; });
+  if (done_keys_.erase(key)) std::erase_if(done_, [&](const FetchResult& r) { return r.key == key; });
+  // Scanned only when the key waits: fetch() cancels first, and a startup queues thousands.
+  if (waiting_keys_.erase(key)) std::erase_if(waiting_, [&](const Waiting& w) { return w.key == key; });
   auto it = transfers_.find(key);
   if (it == transfers_.end()) return;
   curl_multi_remove_handle(multi_.get(), it->second->easy.get());
@@ -275,11 +276,12 @@ void ScheduleFetcher::cancel(const std::string& key) {
 void ScheduleFetcher::fetch(std::string key, std::string url, std::optional<Validators> cached) {
   cancel(key);
   if (transfers_.size() >= std::max<std::size_t>(1, limits_.max_parallel)) {
+    waiting_keys_.insert(key);
     waiting_.push_back({std::move(key), std::move(url), std::move(cached)});
     return;
   }
   auto refuse = [&](std::string message) {
-    done_.push_back({std::move(key), url, FetchError{std::move(message), false, std::nullopt}});
+    add_done({std::move(key), url, FetchError{std::move(message), false, std::nullopt}});
   };
 
   // Parse before curl sees it: the scheme decides what is allowed, the host is what may be shown.
@@ -392,6 +394,7 @@ void ScheduleFetcher::on_timeout() {
 std::vector<FetchResult> ScheduleFetcher::take_done() {
   std::vector<FetchResult> out;
   out.swap(done_);
+  done_keys_.clear();
   return out;
 }
 
@@ -411,10 +414,16 @@ void ScheduleFetcher::collect_finished() {
   start_waiting();
 }
 
+void ScheduleFetcher::add_done(FetchResult result) {
+  done_keys_.insert(result.key);
+  done_.push_back(std::move(result));
+}
+
 void ScheduleFetcher::start_waiting() {
   while (!waiting_.empty() && transfers_.size() < std::max<std::size_t>(1, limits_.max_parallel)) {
     Waiting next = std::move(waiting_.front());
     waiting_.pop_front();
+    waiting_keys_.erase(next.key);
     fetch(std::move(next.key), std::move(next.url), std::move(next.cached));
   }
 }
@@ -424,7 +433,7 @@ void ScheduleFetcher::finish(Transfer& t, int curl_code) {
   const std::string& where = t.shown_url;
   auto error = [&](std::string message, bool retryable,
                    std::optional<std::chrono::seconds> retry_after = std::nullopt) {
-    done_.push_back({t.key, t.url, FetchError{std::move(message), retryable, retry_after}});
+    add_done({t.key, t.url, FetchError{std::move(message), retryable, retry_after}});
   };
   // With several addresses (IPv4 and IPv6, happy eyeballs) one may be refused while another
   // connects: only a failed transfer is blamed on the guard.
@@ -468,7 +477,7 @@ void ScheduleFetcher::finish(Transfer& t, int curl_code) {
   long status = 0;
   curl_easy_getinfo(t.easy.get(), CURLINFO_RESPONSE_CODE, &status);
   if (status == 304) {
-    done_.push_back({t.key, t.url, FetchNotModified{}});
+    add_done({t.key, t.url, FetchNotModified{}});
     return;
   }
   if (status == 429 || status >= 500) {
@@ -490,7 +499,7 @@ void ScheduleFetcher::finish(Transfer& t, int curl_code) {
   ok.validators.last_modified = header(t.easy.get(), "Last-Modified").value_or("");
   ok.refresh_hint = refresh_hint(t.body);
   ok.body = std::move(t.body);
-  done_.push_back({t.key, t.url, std::move(ok)});
+  add_done({t.key, t.url, std::move(ok)});
 }
 
 }  // namespace concierge::app

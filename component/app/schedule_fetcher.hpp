@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_set>
 #include <variant>
 #include <vector>
 
@@ -115,6 +116,7 @@ class ScheduleFetcher {
 
   void collect_finished();
   void start_waiting();  // as many waiting fetches as max_parallel allows
+  void add_done(FetchResult result);
   void finish(Transfer& transfer, int curl_code);
 
   FetchLimits limits_;
@@ -123,12 +125,14 @@ class ScheduleFetcher {
   std::map<int, short> sockets_;                                   // from CURLMOPT_SOCKETFUNCTION
   std::optional<std::chrono::steady_clock::time_point> deadline_;  // from CURLMOPT_TIMERFUNCTION
   std::vector<FetchResult> done_;
+  std::unordered_set<std::string> done_keys_;  // the keys in done_
   struct Waiting {
     std::string key;
     std::string url;
     std::optional<Validators> cached;
   };
   std::deque<Waiting> waiting_;
+  std::unordered_set<std::string> waiting_keys_;  // the keys in waiting_ (each at most once)
 
   friend struct FetcherCallbacks;
 };

@@ -16,6 +16,7 @@
 
 #include <component/app/backoff.hpp>
 #include <component/app/calendar_worker.hpp>
+#include <component/app/schedule_cache.hpp>
 #include <component/app/schedule_fetcher.hpp>
 #include <component/app/systemd.hpp>
 #include <component/app/unconfirmed_forwards.hpp>
@@ -98,6 +99,12 @@ class Service {
   // schedule URL again now (startup, reload) rather than when each is due.
   void queue_schedules(bool refetch);
   void compile_next();
+  void compile_one();
+  // `schedule` is `jid`'s now (compiled in the worker, or shared with an equal source).
+  void applied(const std::string& jid, const core::ScheduleSource& source,
+               std::shared_ptr<const ical::Schedule> schedule, bool compiled);
+  // Once the queue and the worker are empty: one log line for the batch.
+  void finish_compile_batch();
   void collect_schedule(std::chrono::steady_clock::time_point now);
   // Something of `jid`'s schedule changed (a setting, a calendar, a reload): compile it again
   // from what is at hand, and fetch a new or uncached URL — or, with `refetch`, any URL — now.
@@ -111,11 +118,14 @@ class Service {
   void run_core_timers(std::chrono::steady_clock::time_point now);
   void drain_signals();
   std::string render_metrics() const;  // GET /metrics (service_metrics.cpp)
+  // Drops config_.users once the router has them (counted in config_users_).
+  void forget_config_users();
   std::chrono::milliseconds poll_timeout(std::chrono::steady_clock::time_point now) const;
   // Group commit of the turn's writes, then what may go out only after it (service_commit.cpp).
   void commit_turn();
 
-  config::Config config_;
+  config::Config config_;  // without its users (forget_config_users)
+  std::size_t config_users_ = 0;  // how many [users] it had
   std::string config_path_;
   core::Store& store_;
   Logger& log_;
@@ -128,6 +138,7 @@ class Service {
   std::uint64_t refused_seen_ = 0;  // the core's refusals already counted by condition
   // Probes and announcements after connecting, sent at presence.probe_rate.
   std::deque<xmpp::Element> paced_;
+  bool pace_more_ = false;  // the core has more users' probes for paced_ (Router::pace_more)
   // Held messages going out at release.rate; a ping after each batch confirms them.
   std::deque<core::Outbox::Release> releases_;
   std::map<std::string, std::vector<std::int64_t>> release_pings_;  // ping id → hold ids
@@ -161,6 +172,16 @@ class Service {
   std::string compiling_;                  // the user whose schedule is in the worker
   core::ScheduleSource compiling_source_;  // what it was compiled from
   std::string compiling_calendar_;         // the URL body being compiled, if any
+  ical::CompileRequest compiling_request_;  // what the worker got (the cache's key)
+  ScheduleCache schedule_cache_;
+  // Schedules applied since the queue was last empty: logged as one line when it empties.
+  struct CompileBatch {
+    std::optional<std::chrono::steady_clock::time_point> started;
+    std::size_t users = 0;     // schedules applied
+    std::size_t distinct = 0;  // of them compiled in the worker (the rest shared)
+    std::string last_line;     // "schedule of … compiled: …", logged alone for a batch of one
+  };
+  CompileBatch batch_;
   std::chrono::steady_clock::time_point next_recompile_{};
   core::Outbox outbox_;
   // systemd (Type=notify): READY=1 once the first connection attempt ended either way (a
@@ -184,6 +205,7 @@ class Service {
   std::optional<int> exit_code_;
   using SteadyTime = std::chrono::steady_clock::time_point;
   std::optional<SteadyTime> reconnect_at_;
+  std::optional<SteadyTime> schedules_at_;  // when to queue every schedule at startup
   std::optional<SteadyTime> stop_deadline_;
   SteadyTime last_received_{};
   std::optional<SteadyTime> ping_sent_at_;

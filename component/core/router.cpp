@@ -57,9 +57,13 @@ Router::Router(Settings settings, Store& store)
     }
     holds_.emplace(h.id, std::move(h));
   }
-  for (auto& e : store_.enrolments()) self_enrolled_.emplace(e.jid, e);
+  std::vector<Enrolment> enrolments = store_.enrolments();
+  self_enrolled_.reserve(enrolments.size());
+  for (auto& e : enrolments) self_enrolled_.emplace(std::string(e.jid), std::move(e));
   for (const auto& setting : store_.settings()) load_own_setting(setting);
-  for (auto& s : store_.subscriptions()) subscriptions_.emplace(s.jid, s);
+  std::vector<SubscriptionState> subscriptions = store_.subscriptions();
+  subscriptions_.reserve(subscriptions.size());
+  for (auto& s : subscriptions) subscriptions_.emplace(std::string(s.jid), std::move(s));
   for (auto& p : store_.proxy_subscriptions()) proxy_subscribers_[p.target].insert(p.subscriber);
 }
 

@@ -96,8 +96,14 @@ class Router {
 
   // The stream to the server is up: what we knew of presence is stale (unknown again). Puts
   // the component's presence, subscription requests and probes for enrolled users, and every
-  // proxy's status for its subscribers, into `out.paced` (sent at presence.probe_rate).
+  // proxy's status for its subscribers, into `out.paced` (sent at presence.probe_rate) — those
+  // of the first kPacedUsersAtOnce users (in JID order) at once, the rest through pace_more().
   void connected(Instant now, Outbox& out);
+  // The paced stanzas of up to `users` more enrolled users into `out.paced` (a million users'
+  // probes would otherwise wait in memory for hours at presence.probe_rate). True while users
+  // are left; nothing once disconnected.
+  bool pace_more(std::size_t users, Outbox& out);
+  static constexpr std::size_t kPacedUsersAtOnce = 1000;
   // Shutting down: `unavailable` from every proxy with subscribers and from the component.
   void disconnecting(Outbox& out);
 
@@ -341,6 +347,8 @@ class Router {
   std::unordered_map<std::string, ProxyStatus> published_;          // last status sent
   bool presence_privilege_ = false;
   bool online_ = false;  // between connected() and disconnected(): releases may go out
+  std::vector<std::string> paced_users_;  // enrolled at connected(), sorted; see pace_more()
+  std::size_t paced_next_ = 0;            // the next one to pace
 
   // Scheduler state.
   std::unordered_map<std::string, std::shared_ptr<const ical::Schedule>> schedules_;

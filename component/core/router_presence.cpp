@@ -290,19 +290,15 @@ void Router::connected(Instant now, Outbox& out) {
   online_ = true;
   wake_base_ = now;
   wake_dirty_ = true;
-  std::vector<std::string> users(settings_.enrolled.begin(), settings_.enrolled.end());
+  std::vector<std::string> users;
+  users.reserve(settings_.enrolled.size() + self_enrolled_.size());
+  users.assign(settings_.enrolled.begin(), settings_.enrolled.end());
   for (const auto& [jid, e] : self_enrolled_) users.push_back(jid);
   std::sort(users.begin(), users.end());
   users.erase(std::unique(users.begin(), users.end()), users.end());
-  for (const auto& bare : users) {
-    const SubscriptionState& s = subscription(bare);
-    if (s.from) out.paced.push_back(component_presence(bare));
-    if (s.to) {
-      out.paced.push_back(component_presence(bare, "probe"));
-    } else if (!s.asked) {
-      ask_subscription(bare, out, true);
-    }
-  }
+  paced_users_ = std::move(users);
+  paced_next_ = 0;
+  pace_more(kPacedUsersAtOnce, out);
   published_.clear();
   for (const auto& [target, subscribers] : proxy_subscribers_) {
     const ProxyStatus status = proxy_status(target, now);
@@ -311,6 +307,25 @@ void Router::connected(Instant now, Outbox& out) {
       out.paced.push_back(proxy_presence(target, subscriber, status, now));
     }
   }
+}
+
+bool Router::pace_more(std::size_t users, Outbox& out) {
+  if (!online_) paced_next_ = paced_users_.size();  // the next connect starts over
+  for (; users > 0 && paced_next_ < paced_users_.size(); --users) {
+    const std::string& bare = paced_users_[paced_next_++];
+    if (!enrolled(bare)) continue;  // unenrolled meanwhile
+    const SubscriptionState& s = subscription(bare);
+    if (s.from) out.paced.push_back(component_presence(bare));
+    if (s.to) {
+      out.paced.push_back(component_presence(bare, "probe"));
+    } else if (!s.asked) {
+      ask_subscription(bare, out, true);
+    }
+  }
+  if (paced_next_ < paced_users_.size()) return true;
+  paced_users_ = {};  // frees the list
+  paced_next_ = 0;
+  return false;
 }
 
 void Router::disconnecting(Outbox& out) {

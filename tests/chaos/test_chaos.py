@@ -120,7 +120,7 @@ class Chaos(unittest.TestCase):
         for u in USERS:
             self.server.register(u, PASSWORD)
         self.concierge = ChaosConcierge(self.server, self.disk.dir, hours).start(timeout=20)
-        self.assertTrue(self.concierge.wait_log("schedule of dave@localhost compiled", 20),
+        self.assertTrue(self.concierge.wait_schedules("dave@localhost", 20),
                         self.concierge.stderr_text()[-3000:])
         for u in USERS:
             self.clients[u] = Client(self.server, u, PASSWORD).connect(timeout=10)

@@ -184,7 +184,7 @@ def run(binary: str, verbose: bool) -> int:
             clients[u] = Client(server, u, passwords[u], resource="demo").connect(timeout=WAIT)
         print(f"demo: {', '.join(USERS)} logged in with slixmpp")
         # Concierge learns who is online from their presence; wait until it knows bob's.
-        if not concierge.wait_log(f"schedule of {dave} compiled", WAIT):
+        if not concierge.wait_schedules(dave, WAIT):
             raise DemoFailed("dave's calendar was not compiled")
         clients["bob"].send_raw("<presence/>")
         import time

@@ -751,6 +751,17 @@ class Concierge:
                 return False
             time.sleep(0.02)
 
+    def wait_schedules(self, jid: str, timeout: float) -> bool:
+        """True once `jid`'s schedule is compiled: named alone ("schedule of JID compiled") or
+        within a batch at startup or reload ("compiled schedules of N users")."""
+        deadline = time.monotonic() + timeout
+        while True:
+            if self.count_log(f"schedule of {jid} compiled") or self.count_log("compiled schedules of"):
+                return True
+            if self.proc is None or self.proc.poll() is not None or time.monotonic() > deadline:
+                return False
+            time.sleep(0.02)
+
     def wait_exit(self, timeout: float) -> int | None:
         """The exit code once the process ended by itself, None if still running after timeout."""
         if self.proc is None:

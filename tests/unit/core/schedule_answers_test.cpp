@@ -134,12 +134,14 @@ TEST_F(ScheduleAnswersTest, AdHocUploadIsToldTheWarningsToo) {
   EXPECT_EQ(count(told, "\nWarning: the repeat rule of an event repeats every second"), 1u) << told;
 }
 
-TEST_F(ScheduleAnswersTest, InForceAnswerWithoutWarningsStaysOneLine) {
+// One answer per change (issue 15 point 14): a schedule in force as the command's answer
+// promised adds no second message; the same compile with a warning does (the test above).
+TEST_F(ScheduleAnswersTest, InForceWithoutWarningsAddsNoSecondAnswer) {
   start();
   EXPECT_EQ(say("alice@example.org", "hours Mon-Fri 09:00-17:00"),
             "Your weekly hours are Mon-Fri 09:00-17:00.");
-  EXPECT_EQ(compile_and_tell(),
-            "Concierge: your schedule is in force. You are working until Mon 17:00.");
+  EXPECT_EQ(compile_and_tell(), "<0 messages>");
+  EXPECT_EQ(router->status_of("alice@example.org", now), ical::Status::working);
 }
 
 TEST_F(ScheduleAnswersTest, ACalendarWithoutWorkingTimeIsSaidAndWhatApplies) {

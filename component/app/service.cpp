@@ -176,10 +176,11 @@ void Service::on_stanza(xmpp::Element&& stanza) {
   if (stanza.name == "iq" && stanza.attr("id").starts_with("release-")) {
     auto it = release_pings_.find(std::string(stanza.attr("id")));
     if (it != release_pings_.end()) {
-      router_.release_confirmed(it->second, wall_now());
+      router_.release_confirmed(it->second, wall_now(), outbox_);
       release_pings_.erase(it);
     }
     ping_sent_at_.reset();
+    flush(outbox_);  // "your messages were delivered" notices
     return;
   }
   if (log_.enabled(LogLevel::debug)) log_.debug("in: " + redacted_xml(stanza));

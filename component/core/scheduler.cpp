@@ -728,7 +728,14 @@ void Router::erase_hold(std::int64_t id) {
     t->second.erase(id);
     if (t->second.empty()) target_holds_.erase(t);
   }
-  if (h.state == HoldState::held) count_held(h, -1);
+  if (h.state == HoldState::held) {
+    count_held(h, -1);
+    // Gone undelivered (cancelled, expired, bounced, unreadable): not "delivered" later.
+    if (auto d = delivering_.find({h.sender, h.target}); d != delivering_.end()) {
+      d->second.erase(id);
+      if (d->second.empty()) delivering_.erase(d);
+    }
+  }
   in_flight_.erase(id);
   store_.remove_hold(id);
   holds_.erase(it);

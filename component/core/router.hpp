@@ -299,6 +299,10 @@ class Router {
   std::map<std::string, std::set<std::string>> proxy_subscribers_;  // target → subscribers
   std::unordered_map<std::string, ProxyStatus> published_;          // last status sent
   bool presence_privilege_ = false;
+  // Users who denied or revoked the component's subscription (since startup): their choice not
+  // to share presence holds against XEP-0356 too (servers follow a denial with `unavailable`
+  // from every resource, which says nothing about the user). A new approval clears it.
+  std::set<std::string> presence_declined_;
   bool online_ = false;  // between connected() and disconnected(): releases may go out
 
   // Scheduler state.

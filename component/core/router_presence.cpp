@@ -132,7 +132,9 @@ void Router::presence_to_component(const xmpp::Element& stanza, const Addressing
     // an `unavailable` from the bare JID whether or not the user is online.
     const auto sub = subscriptions_.find(bare);
     const bool granted = sub != subscriptions_.end() && sub->second.to;
-    if (!granted && !(presence_privilege_ && a.from.has_resource())) {
+    const bool privileged =
+        presence_privilege_ && a.from.has_resource() && !presence_declined_.count(bare);
+    if (!granted && !privileged) {
       ++stats_.dropped;
       out.log(LogLevel::debug, "ignored a presence of " + bare +
                                    ", who has not granted a subscription: unknown, not offline");
@@ -178,6 +180,7 @@ void Router::presence_to_component(const xmpp::Element& stanza, const Addressing
     return;
   }
   if (type == "subscribed") {
+    presence_declined_.erase(bare);
     SubscriptionState& s = subscription(bare);
     if (!s.to || !s.asked) {
       s.to = true;
@@ -204,7 +207,8 @@ void Router::presence_to_component(const xmpp::Element& stanza, const Addressing
       s.asked = true;
       store_.put_subscription(s);
     }
-    if (presence_.reachability(bare) != Reachability::unknown && !presence_privilege_) {
+    if (is_enrolled) presence_declined_.insert(bare);
+    if (presence_.reachability(bare) != Reachability::unknown) {
       presence_.forget(bare);
       try_release(bare, now, out);
       publish_proxy_status(bare, now, out);

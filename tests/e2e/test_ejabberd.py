@@ -29,7 +29,7 @@ class RelayOnEjabberd(RelayScenarios, RelayDetailScenarios, unittest.TestCase):
 @unittest.skipUnless(Ejabberd.installed(),
                      "ejabberd is not installed (ejabberdctl not found); .ci/setup.sh installs it")
 class SubscriptionsOnEjabberd(unittest.TestCase):
-    """A user who never answers Concierge's subscription request has unknown presence:
+    """A user who never answers or denies Concierge's subscription request has unknown presence:
     a message to them is delivered, never held as offline (DESIGN §4)."""
 
     SERVER = Ejabberd
@@ -38,6 +38,9 @@ class SubscriptionsOnEjabberd(unittest.TestCase):
     wait_log_line = ConversationRules.wait_log_line
     assert_no_notice = ConversationRules.assert_no_notice
     test_unanswered = ConversationRules.test_a_target_who_never_answers_the_subscription_request_still_gets_messages
+    # ejabberd grants XEP-0356 presence and follows a denial with `unavailable` from bob's
+    # resource: it must not make him offline.
+    test_denied = ConversationRules.test_a_target_who_denies_the_subscription_still_gets_messages
 
 
 if __name__ == "__main__":

@@ -158,6 +158,19 @@ TEST_F(ConversationRulesTest, WithXep0356ResourcesCountButTheBareAcknowledgement
   EXPECT_EQ(router->reachability("bob@example.org"), Reachability::dnd);
 }
 
+TEST_F(ConversationRulesTest, WithXep0356ADenialStillMeansUnknown) {
+  // ejabberd grants presence (XEP-0356) and follows bob's denial with an `unavailable` from his
+  // online resource: bob's "no" holds, and he is not taken for offline.
+  in("<message from=\"example.org\" to=\"sched.example.org\"><privilege xmlns=\"urn:xmpp:privilege:1\">"
+     "<perm access=\"presence\" type=\"roster\"/></privilege></message>");
+  presence("bob@example.org/desk");
+  presence("bob@example.org", "unsubscribed");
+  presence("bob@example.org/desk", "unavailable");
+  EXPECT_EQ(router->reachability("bob@example.org"), Reachability::unknown);
+  chat("alice@example.org", "bob", "hello");
+  EXPECT_EQ(to_bob(), std::vector<std::string>{"hello"});
+}
+
 // --- 2. only the target writing back engages ----------------------------------------------
 
 TEST_F(ConversationRulesTest, AReleasedMessageOpensNoConversation) {

@@ -299,9 +299,10 @@ class Router {
   std::map<std::string, std::set<std::string>> proxy_subscribers_;  // target → subscribers
   std::unordered_map<std::string, ProxyStatus> published_;          // last status sent
   bool presence_privilege_ = false;
-  // Users who denied or revoked the component's subscription (since startup): their choice not
-  // to share presence holds against XEP-0356 too (servers follow a denial with `unavailable`
-  // from every resource, which says nothing about the user). A new approval clears it.
+  // Users who just denied or revoked the component's subscription while XEP-0356 gives us
+  // their presence: servers follow a denial with `unavailable` from every online resource,
+  // which says nothing about the user, so unavailables are ignored until their next available
+  // presence (or an approval).
   std::set<std::string> presence_declined_;
   bool online_ = false;  // between connected() and disconnected(): releases may go out
 

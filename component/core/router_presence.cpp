@@ -132,9 +132,9 @@ void Router::presence_to_component(const xmpp::Element& stanza, const Addressing
     // an `unavailable` from the bare JID whether or not the user is online.
     const auto sub = subscriptions_.find(bare);
     const bool granted = sub != subscriptions_.end() && sub->second.to;
-    const bool privileged =
-        presence_privilege_ && a.from.has_resource() && !presence_declined_.count(bare);
-    if (!granted && !privileged) {
+    const bool privileged = presence_privilege_ && a.from.has_resource();
+    const bool denial_echo = type == "unavailable" && presence_declined_.count(bare) != 0;
+    if ((!granted && !privileged) || denial_echo) {
       ++stats_.dropped;
       out.log(LogLevel::debug, "ignored a presence of " + bare +
                                    ", who has not granted a subscription: unknown, not offline");
@@ -142,6 +142,7 @@ void Router::presence_to_component(const xmpp::Element& stanza, const Addressing
     }
     ++stats_.presences;
     if (type.empty()) {
+      presence_declined_.erase(bare);
       ResourceState r;
       r.resource = a.from.resource();
       r.show = parse_show(stanza);
@@ -207,8 +208,11 @@ void Router::presence_to_component(const xmpp::Element& stanza, const Addressing
       s.asked = true;
       store_.put_subscription(s);
     }
-    if (is_enrolled) presence_declined_.insert(bare);
-    if (presence_.reachability(bare) != Reachability::unknown) {
+    if (presence_privilege_) {
+      // XEP-0356 still gives us their presence; only the `unavailable`s the server sends after
+      // the denial are not to be believed.
+      if (is_enrolled) presence_declined_.insert(bare);
+    } else if (presence_.reachability(bare) != Reachability::unknown) {
       presence_.forget(bare);
       try_release(bare, now, out);
       publish_proxy_status(bare, now, out);

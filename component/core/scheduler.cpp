@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdio>
 
+#include <component/core/bounce_text.hpp>
 #include <component/core/router.hpp>
 #include <component/core/service_info.hpp>
 #include <component/core/text.hpp>
@@ -41,38 +42,6 @@ bool marked_urgent(const xmpp::Element& m) {
     }
   }
   return false;
-}
-
-// At most `max` code points of `text` on one line, with "…" when cut.
-std::string shortened(std::string_view text, std::size_t max) {
-  std::string out;
-  std::size_t points = 0;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const unsigned char c = static_cast<unsigned char>(text[i]);
-    if ((c & 0xC0) != 0x80 && points++ == max) {
-      while (!out.empty() && out.back() == ' ') out.pop_back();
-      return out + "…";
-    }
-    out += (c == '\n' || c == '\r' || c == '\t') ? ' ' : static_cast<char>(c);
-  }
-  return out;
-}
-
-// "Concierge: your message to bob@… could not be delivered: <why> You wrote: “text”." —
-// quoting each returned message, shortened (DESIGN §2: a target who unenrols gets their holds
-// bounced to the senders with a notice).
-std::string bounce_text(const std::string& who, const std::string& why,
-                        const std::vector<std::string>& bodies) {
-  constexpr std::size_t kQuoted = 5, kQuoteLength = 60;
-  const std::size_t n = bodies.size();
-  std::string text = (n == 1 ? "Concierge: your message to " + who
-                             : "Concierge: your " + std::to_string(n) + " messages to " + who) +
-                     " could not be delivered: " + why + " You wrote: ";
-  for (std::size_t i = 0; i < n && i < kQuoted; ++i) {
-    text += (i ? ", “" : "“") + shortened(bodies[i], kQuoteLength) + "”";
-  }
-  if (n > kQuoted) text += " and " + std::to_string(n - kQuoted) + " more";
-  return text + ".";
 }
 
 std::int64_t code_points(std::string_view utf8) {
@@ -412,7 +381,9 @@ std::size_t Router::queue_position(const std::string& sender, const std::string&
   std::vector<std::string> order;
   for (std::int64_t id : ids->second) {
     const Hold& h = holds_.at(id);
-    if (h.state != HoldState::held || h.reason != HoldReason::queue) continue;
+    if (h.state != HoldState::held || h.reason != HoldReason::queue || in_flight_.count(id)) {
+      continue;  // released (on its way out) is no longer in line
+    }
     if (std::find(order.begin(), order.end(), h.sender) == order.end()) order.push_back(h.sender);
   }
   auto it = std::find(order.begin(), order.end(), sender);
@@ -441,9 +412,12 @@ void Router::notify(const std::string& sender, const std::string& target, HoldRe
     text = "Concierge: " + who + " can't take messages right now; your message will wait and "
            "be delivered later.";
   } else if (reason == HoldReason::queue) {
-    // "in another conversation" only when there is one: dnd alone (or a line that has not
-    // moved yet) is "busy" — just as private, and true.
-    const bool conversing = sessions_.counted(target, now, sender) > 0;
+    // "in another conversation" only when there is one: dnd alone, a slot kept for a
+    // conversation released from the line, or a line that has not moved yet is "busy" — just
+    // as private, and true.
+    const auto peers = sessions_.peers(target, now);
+    const bool conversing =
+        std::any_of(peers.begin(), peers.end(), [&](const std::string& p) { return p != sender; });
     text = "Concierge: " + who + (conversing ? " is in another conversation" : " is busy") +
            "; you are #" + std::to_string(queue_position(sender, target)) + " in line.";
   } else if (reason == HoldReason::offline) {

@@ -158,17 +158,21 @@ TEST_F(ConversationRulesTest, WithXep0356ResourcesCountButTheBareAcknowledgement
   EXPECT_EQ(router->reachability("bob@example.org"), Reachability::dnd);
 }
 
-TEST_F(ConversationRulesTest, WithXep0356ADenialStillMeansUnknown) {
+TEST_F(ConversationRulesTest, WithXep0356TheUnavailableThatFollowsADenialIsNotOffline) {
   // ejabberd grants presence (XEP-0356) and follows bob's denial with an `unavailable` from his
-  // online resource: bob's "no" holds, and he is not taken for offline.
+  // online resource: XEP-0356 still counts, but that `unavailable` says nothing about bob.
   in("<message from=\"example.org\" to=\"sched.example.org\"><privilege xmlns=\"urn:xmpp:privilege:1\">"
      "<perm access=\"presence\" type=\"roster\"/></privilege></message>");
   presence("bob@example.org/desk");
   presence("bob@example.org", "unsubscribed");
   presence("bob@example.org/desk", "unavailable");
-  EXPECT_EQ(router->reachability("bob@example.org"), Reachability::unknown);
+  EXPECT_EQ(router->reachability("bob@example.org"), Reachability::available);
   chat("alice@example.org", "bob", "hello");
   EXPECT_EQ(to_bob(), std::vector<std::string>{"hello"});
+  // Later presence through the privilege counts again, going offline included.
+  presence("bob@example.org/desk", "", "dnd");
+  presence("bob@example.org/desk", "unavailable");
+  EXPECT_EQ(router->reachability("bob@example.org"), Reachability::offline);
 }
 
 // --- 2. only the target writing back engages ----------------------------------------------
@@ -297,6 +301,18 @@ TEST_F(ConversationRulesTest, DndWithNobodyTalkingToBobIsToldAsBusy) {
   chat("carol@example.org", "bob", "hello");
   EXPECT_EQ(notices("carol@example.org"),
             std::vector<std::string>{"Concierge: bob@example.org is busy; you are #2 in line."});
+}
+
+TEST_F(ConversationRulesTest, ASlotKeptForAReleasedConversationIsBusyNotAConversation) {
+  bob_granted_and_online("dnd");
+  chat("alice@example.org", "bob", "first");
+  presence("bob@example.org/desk", "", "away");  // released from the line: the slot is alice's
+  ASSERT_EQ(released(), std::vector<std::string>{"first"});
+  chat("carol@example.org", "bob", "hello");
+  EXPECT_TRUE(to_bob().empty()) << "bob's one slot is kept for alice until he answers";
+  EXPECT_EQ(notices("carol@example.org"),
+            std::vector<std::string>{"Concierge: bob@example.org is busy; you are #1 in line."})
+      << "bob is in no conversation yet";
 }
 
 // --- 7. notices are marked; senders learn once that their messages were delivered --------

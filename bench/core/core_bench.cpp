@@ -143,7 +143,7 @@ int main(int argc, char** argv) {
         book.available(jid, r);
       }
       sessions.forwarded(jid, "user" + std::to_string((i + 1) % users) + "@example.org",
-                         core::Activity::message, now, true);
+                         core::Activity::message, now);
     }
     std::printf("memory    %7.0f bytes per tracked user for presence (2 resources) and sessions "
                 "(target <= 1024)\n",

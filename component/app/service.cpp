@@ -244,11 +244,12 @@ void Service::on_stanza(xmpp::Element&& stanza) {
     if (it != release_pings_.end()) {
       const std::size_t n = it->second.size();
       log_.info("the server took " + std::to_string(n) + " released message" + (n == 1 ? "" : "s"));
-      router_.release_confirmed(it->second, wall_now());
+      router_.release_confirmed(it->second, wall_now(), outbox_);
       hold_metrics_.release_confirmed(it->second, Clock::now());
       release_pings_.erase(it);
     }
     ping_sent_at_.reset();
+    flush(outbox_);  // "your messages were delivered" notices
     return;
   }
   if (log_.enabled(LogLevel::debug)) log_.debug("in: " + redacted_xml(stanza));

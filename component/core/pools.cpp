@@ -142,14 +142,17 @@ void Router::try_release_pool(const std::string& pool, Instant now, Outbox& out)
   for (const auto& sender : order) {
     auto member = pick_member(pool, now);
     if (!member) break;
+    std::vector<std::int64_t> released;
     for (std::int64_t id : std::set<std::int64_t>(ids->second)) {
       Hold& h = holds_.at(id);
       if (h.sender != sender || h.state != HoldState::held || in_flight_.count(id)) continue;
       if (!release(h, *member, now, out)) unreadable.push_back(id);
+      released.push_back(id);
     }
+    expect_delivery(sender, address, released);
     notified_.erase({sender, address});
     pool_assigned_[{pool, sender}] = {*member, now};
-    sessions_.open_released(sender, *member, now);
+    sessions_.reserve(sender, *member, now);
     publish_proxy_status(*member, now, out);
   }
   for (std::int64_t id : unreadable) erase_hold(id);

@@ -127,10 +127,13 @@ class Router {
   // The target's blocklist (DESIGN §4): messages from `sender` are refused.
   void block(const std::string& target, const std::string& sender, bool blocked);
   ical::Status status_of(const std::string& bare, Instant now) const;
+  // `bare` paused themselves and the pause has not ended by `now`.
+  bool paused(const std::string& bare, Instant now) const;
   // When `bare` is next working (now, if working); nullopt when the schedule shows none.
   std::optional<Instant> next_working(const std::string& bare, Instant now) const;
-  // The server confirmed (ping answer) that it took these released messages.
-  void release_confirmed(const std::vector<std::int64_t>& ids, Instant now);
+  // The server confirmed (ping answer) that it took these released messages. A sender whose
+  // last held message to a target was confirmed is told once that it was delivered.
+  void release_confirmed(const std::vector<std::int64_t>& ids, Instant now, Outbox& out);
   // The stream is gone: releases not yet confirmed stay held (they still are in the store).
   void disconnected();
   std::size_t holds_count() const { return holds_.size(); }
@@ -296,6 +299,10 @@ class Router {
   void notify(const std::string& sender, const std::string& target, HoldReason reason,
               Instant now, Outbox& out);
   void reply_notice(const std::string& replier, const std::string& to, Instant now, Outbox& out);
+  // The held messages of (sender, target) just went out: remember them for the "delivered"
+  // notice when the sender was told they were held and privacy allows.
+  void expect_delivery(const std::string& sender, const std::string& target,
+                       const std::vector<std::int64_t>& ids);
   void expire_holds(Instant now, Outbox& out);
   void bounce_holds(const std::string& target, const std::string& why, Outbox& out);
   std::size_t queue_position(const std::string& sender, const std::string& target) const;
@@ -346,6 +353,11 @@ class Router {
   std::map<std::string, std::set<std::string>> proxy_subscribers_;  // target → subscribers
   std::unordered_map<std::string, ProxyStatus> published_;          // last status sent
   bool presence_privilege_ = false;
+  // Users who just denied or revoked the component's subscription while XEP-0356 gives us
+  // their presence: servers follow a denial with `unavailable` from every online resource,
+  // which says nothing about the user, so unavailables are ignored until their next available
+  // presence (or an approval).
+  std::set<std::string> presence_declined_;
   bool online_ = false;  // between connected() and disconnected(): releases may go out
   std::vector<std::string> paced_users_;  // enrolled at connected(), sorted; see pace_more()
   std::size_t paced_next_ = 0;            // the next one to pace
@@ -372,6 +384,9 @@ class Router {
   std::set<std::int64_t> summarised_;  // in a summary, their release not confirmed yet
   std::unordered_map<std::int64_t, int> bounces_;                  // per hold, since startup
   std::map<std::pair<std::string, std::string>, HoldReason> notified_;  // (sender, target)
+  // (sender, target) → released holds on their way, of senders who were told their messages
+  // were held: once all are confirmed they are told "delivered" (the episode's last notice).
+  std::map<std::pair<std::string, std::string>, std::set<std::int64_t>> delivering_;
   std::map<std::pair<std::string, std::string>, Instant> reply_noticed_;  // until told
   std::map<std::pair<std::string, std::string>, std::deque<Instant>> urgent_sent_;
   std::int64_t next_hold_id_ = 1;

@@ -126,8 +126,23 @@ void Router::presence_to_component(const xmpp::Element& stanza, const Addressing
       ++stats_.dropped;
       return;
     }
+    // Presence counts only by right (DESIGN §4): a subscription the user granted, or XEP-0356
+    // (the server forwards each resource's presence, from its full JID). Without one, what
+    // arrives says nothing about the user: Prosody acknowledges our subscription request with
+    // an `unavailable` from the bare JID whether or not the user is online.
+    const auto sub = subscriptions_.find(bare);
+    const bool granted = sub != subscriptions_.end() && sub->second.to;
+    const bool privileged = presence_privilege_ && a.from.has_resource();
+    const bool denial_echo = type == "unavailable" && presence_declined_.count(bare) != 0;
+    if ((!granted && !privileged) || denial_echo) {
+      ++stats_.dropped;
+      out.log(LogLevel::debug, "ignored a presence of " + bare +
+                                   ", who has not granted a subscription: unknown, not offline");
+      return;
+    }
     ++stats_.presences;
     if (type.empty()) {
+      presence_declined_.erase(bare);
       ResourceState r;
       r.resource = a.from.resource();
       r.show = parse_show(stanza);
@@ -166,6 +181,7 @@ void Router::presence_to_component(const xmpp::Element& stanza, const Addressing
     return;
   }
   if (type == "subscribed") {
+    presence_declined_.erase(bare);
     SubscriptionState& s = subscription(bare);
     if (!s.to || !s.asked) {
       s.to = true;
@@ -184,12 +200,22 @@ void Router::presence_to_component(const xmpp::Element& stanza, const Addressing
     return;
   }
   if (type == "unsubscribed") {
-    // The user refused or revoked: remembered, and not asked again on every connect.
+    // The user refused or revoked: remembered, and not asked again on every connect. What we
+    // knew of their presence no longer holds: unknown, not offline (DESIGN §4).
     SubscriptionState& s = subscription(bare);
     if (s.to || !s.asked) {
       s.to = false;
       s.asked = true;
       store_.put_subscription(s);
+    }
+    if (presence_privilege_) {
+      // XEP-0356 still gives us their presence; only the `unavailable`s the server sends after
+      // the denial are not to be believed.
+      if (is_enrolled) presence_declined_.insert(bare);
+    } else if (presence_.reachability(bare) != Reachability::unknown) {
+      presence_.forget(bare);
+      try_release(bare, now, out);
+      publish_proxy_status(bare, now, out);
     }
     return;
   }
@@ -395,8 +421,10 @@ void Router::track_session(const xmpp::Element& stanza, const std::string& sende
     try_release(target, now, out);
     try_release(sender, now, out);
   } else {
-    sessions_.forwarded(sender, target, activity, now,
-                        presence_.reachability(target) == Reachability::available);
+    sessions_.forwarded(sender, target, activity, now);
+    // `sender` wrote to `target`: if that answered `target`, what `target` has waiting for
+    // `sender` goes now (a new message from `target` would).
+    if (activity == Activity::message && target_holds_.count(sender)) try_release(sender, now, out);
   }
   if (enrolled(sender)) publish_proxy_status(sender, now, out);
   if (enrolled(target)) publish_proxy_status(target, now, out);

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdio>
 
+#include <component/core/bounce_text.hpp>
 #include <component/core/router.hpp>
 #include <component/core/service_info.hpp>
 #include <component/core/text.hpp>
@@ -129,9 +130,13 @@ void Router::block(const std::string& target, const std::string& sender, bool bl
   }
 }
 
-ical::Status Router::status_of(const std::string& bare, Instant now) const {
+bool Router::paused(const std::string& bare, Instant now) const {
   auto pause = pauses_.find(bare);
-  if (pause != pauses_.end() && pause->second > now) return ical::Status::busy;
+  return pause != pauses_.end() && pause->second > now;
+}
+
+ical::Status Router::status_of(const std::string& bare, Instant now) const {
+  if (paused(bare, now)) return ical::Status::busy;
   auto it = schedules_.find(bare);
   const ical::UtcSeconds t = to_utc_seconds(now);
   if (it == schedules_.end() || !it->second->covers(t)) {
@@ -158,11 +163,14 @@ std::optional<Instant> Router::next_working(const std::string& bare, Instant now
 
 Router::Verdict Router::decide(const std::string& sender, const std::string& target, Instant now,
                                bool skip_queue) const {
-  // Rows after "not enrolled / blocked" (checked by the caller) and "urgent" (ditto).
-  if (sessions_.is_open(sender, target, now)) return {};
+  // Rows after "not enrolled / blocked" (checked by the caller); "urgent" is decided by the
+  // caller between the conversation row and the schedule rows.
+  // A pause is the target's explicit wish: it holds open conversations too.
+  if (paused(target, now)) return {true, HoldReason::busy};
+  const Reachability reach = presence_.reachability(target);
+  if (sessions_.engaged(sender, target, now) && reach != Reachability::offline) return {};
   const ical::Status status = status_of(target, now);
   if (status != ical::Status::working) return {true, reason_for(status)};
-  const Reachability reach = presence_.reachability(target);
   if (reach == Reachability::offline) return {true, HoldReason::offline};
   if (reach == Reachability::unknown) {
     // Unknown presence: forward (the server's offline storage may take it) — unless others
@@ -183,7 +191,9 @@ bool Router::urgent_allowed(const xmpp::Element& stanza, const std::string& send
   const bool prefixed = body && !settings_.urgent_prefix.empty() &&
                         body->starts_with(settings_.urgent_prefix);
   if (!prefixed && !marked_urgent(stanza)) return false;
-  const bool allowed = urgent_from_anyone(target) || always_through(target).count(sender);
+  // During a pause only the always-through list may interrupt (DESIGN §2).
+  const bool allowed = (!paused(target, now) && urgent_from_anyone(target)) ||
+                       always_through(target).count(sender);
   if (!allowed) return false;
   auto& sent = urgent_sent_[{sender, target}];
   while (!sent.empty() && now - sent.front() >= std::chrono::hours(1)) sent.pop_front();
@@ -193,7 +203,8 @@ bool Router::urgent_allowed(const xmpp::Element& stanza, const std::string& send
 }
 
 // Decides a message from `sender` to the enrolled `target` (the refusals are done). Returns
-// true when it was forwarded now.
+// true when it was forwarded now as part of a conversation (the caller tracks its session); an
+// urgent message is forwarded but engages nothing, and returns false.
 bool Router::schedule_message(const xmpp::Element& stanza, const xmpp::Jid& sender,
                               const xmpp::Jid& target, Instant now, Outbox& out) {
   const std::string from = lower(sender.bare_string());
@@ -204,7 +215,8 @@ bool Router::schedule_message(const xmpp::Element& stanza, const xmpp::Jid& send
 
   if (has_body && apply_to_held(stanza, from, to, out)) return false;
 
-  if (has_body && !never_held && !sessions_.is_open(from, to, now) &&
+  if (has_body && !never_held &&
+      (paused(to, now) || !sessions_.engaged(from, to, now)) &&
       urgent_allowed(stanza, from, to, now)) {
     xmpp::Element urgent = stanza;
     if (auto* body = urgent.child("body");
@@ -220,8 +232,11 @@ bool Router::schedule_message(const xmpp::Element& stanza, const xmpp::Jid& send
     }
     ++stats_.urgent;
     relay(urgent, sender, target, out);
+    // It opens no conversation and releases nothing else held (DESIGN §2); if `to` answers,
+    // that answer engages the conversation.
+    sessions_.delivered(from, to, now);
     out.send(notice(to, from, "Concierge: delivered to " + name_of(to) + " as urgent."));
-    return true;
+    return false;
   }
   const Verdict v = decide(from, to, now, false);
   if (!v.hold) {
@@ -354,8 +369,12 @@ xmpp::Element Router::notice(const std::string& target, const std::string& to,
   auto jid = xmpp::Jid::parse(target);
   const bool pool = jid && jid->domain() == settings_.component_domain;  // a pool's own address
   auto proxy = jid && !pool ? xmpp::proxy_jid(*jid, settings_.component_domain) : std::nullopt;
+  // In proxy mode a notice comes from the target's proxy address, into the conversation the
+  // sender is looking at: the "Concierge:" prefix says it is not the target speaking, and the
+  // XEP-0334 no-store hint keeps it out of archives and offline storage (DESIGN §2).
+  constexpr std::string_view kPrefix = "Concierge: ";
   return chat_message(pool ? target : proxy ? proxy->bare_string() : settings_.component_domain, to,
-                      text, true);
+                      text.starts_with(kPrefix) ? text : std::string(kPrefix) + text, true);
 }
 
 std::size_t Router::queue_position(const std::string& sender, const std::string& target) const {
@@ -364,7 +383,9 @@ std::size_t Router::queue_position(const std::string& sender, const std::string&
   std::vector<std::string> order;
   for (std::int64_t id : ids->second) {
     const Hold& h = holds_.at(id);
-    if (h.state != HoldState::held || h.reason != HoldReason::queue) continue;
+    if (h.state != HoldState::held || h.reason != HoldReason::queue || in_flight_.count(id)) {
+      continue;  // released (on its way out) is no longer in line
+    }
     if (std::find(order.begin(), order.end(), h.sender) == order.end()) order.push_back(h.sender);
   }
   auto it = std::find(order.begin(), order.end(), sender);
@@ -393,8 +414,14 @@ void Router::notify(const std::string& sender, const std::string& target, HoldRe
     text = "Concierge: " + who + " can't take messages right now; your message will wait and "
            "be delivered later.";
   } else if (reason == HoldReason::queue) {
-    text = "Concierge: " + who + " is in another conversation; you are #" +
-           std::to_string(queue_position(sender, target)) + " in line.";
+    // "in another conversation" only when there is one: dnd alone, a slot kept for a
+    // conversation released from the line, or a line that has not moved yet is "busy" — just
+    // as private, and true.
+    const auto peers = sessions_.peers(target, now);
+    const bool conversing =
+        std::any_of(peers.begin(), peers.end(), [&](const std::string& p) { return p != sender; });
+    text = "Concierge: " + who + (conversing ? " is in another conversation" : " is busy") +
+           "; you are #" + std::to_string(queue_position(sender, target)) + " in line.";
   } else if (reason == HoldReason::offline) {
     text = "Concierge: " + who + " is offline; your message will be delivered when they are back.";
   } else {
@@ -463,8 +490,7 @@ bool Router::release(Hold& h, const std::string& to, Instant now, Outbox& out) {
                                          {"stamp", format_xmpp_datetime(h.received)}}));
   in_flight_.insert(h.id);
   count_release(now);
-  sessions_.forwarded(h.sender, to, Activity::message, now,
-                      presence_.reachability(to) == Reachability::available);
+  sessions_.delivered(h.sender, to, now);  // opens nothing: only `to` answering does
   out.releases.push_back({h.id, std::move(*stanza)});
   return true;
 }
@@ -510,6 +536,7 @@ void Router::try_release(const std::string& target, Instant now, Outbox& out) {
     for (std::int64_t id : c.ids) {
       if (!release(holds_.at(id), target, now, out)) unreadable.push_back(id);
     }
+    expect_delivery(c.sender, target, c.ids);
     c.ids.clear();
     notified_.erase({c.sender, target});
   };
@@ -538,20 +565,23 @@ void Router::try_release(const std::string& target, Instant now, Outbox& out) {
     out.send(chat_message(settings_.component_domain, target, summary, true));
   };
 
-  // Row 2 of the table: a conversation that is open again goes now, whatever waits — with its
-  // summary again when an unconfirmed release of it had one.
+  // The conversation row of the table: held messages of a conversation the target engaged in
+  // since go now, whatever waits — unless a pause holds everything or the target is offline —
+  // with their summary again when an unconfirmed release of them had one.
+  const Reachability reach = presence_.reachability(target);
   std::vector<Conversation*> reopened, unconfirmed;
-  for (auto& c : waiting) {
-    if (!sessions_.is_open(c.sender, target, now)) continue;
-    reopened.push_back(&c);
-    if (std::ranges::any_of(c.ids, [&](std::int64_t id) { return summarised_.count(id) != 0; })) {
-      unconfirmed.push_back(&c);
+  if (!paused(target, now) && reach != Reachability::offline) {
+    for (auto& c : waiting) {
+      if (!sessions_.engaged(c.sender, target, now)) continue;
+      reopened.push_back(&c);
+      if (std::ranges::any_of(c.ids, [&](std::int64_t id) { return summarised_.count(id) != 0; })) {
+        unconfirmed.push_back(&c);
+      }
     }
   }
   if (!unconfirmed.empty()) summarise(unconfirmed);
   for (Conversation* c : reopened) release_conversation(*c);
   const ical::Status status = status_of(target, now);
-  const Reachability reach = presence_.reachability(target);
   if (status != ical::Status::working || reach == Reachability::offline) {
     const HoldReason reason =
         status != ical::Status::working ? reason_for(status) : HoldReason::offline;
@@ -587,14 +617,22 @@ void Router::try_release(const std::string& target, Instant now, Outbox& out) {
     if (free <= 0) break;
     if (c.ids.empty()) continue;
     release_conversation(c);
-    sessions_.open_released(c.sender, target, now);
+    sessions_.reserve(c.sender, target, now);
     --free;
   }
   finish();
 }
 
-void Router::release_confirmed(const std::vector<std::int64_t>& ids, Instant now) {
+void Router::expect_delivery(const std::string& sender, const std::string& target,
+                             const std::vector<std::int64_t>& ids) {
+  if (!notified_.count({sender, target})) return;  // never told of a hold: nothing to close
+  if (privacy_for(target, sender) == Settings::Privacy::none) return;
+  delivering_[{sender, target}].insert(ids.begin(), ids.end());
+}
+
+void Router::release_confirmed(const std::vector<std::int64_t>& ids, Instant now, Outbox& out) {
   wake_dirty_ = true;  // their confirm windows now end
+  std::set<std::pair<std::string, std::string>> touched;
   for (std::int64_t id : ids) {
     summarised_.erase(id);
     if (!in_flight_.erase(id)) continue;
@@ -604,6 +642,19 @@ void Router::release_confirmed(const std::vector<std::int64_t>& ids, Instant now
     it->second.sent_at = now;
     store_.put_hold(it->second);
     count_held(it->second, -1);
+    touched.insert({it->second.sender, it->second.target});
+  }
+  // Once per hold episode: the sender was told their messages were held, and none is any more.
+  for (const auto& pair : touched) {
+    auto d = delivering_.find(pair);
+    if (d == delivering_.end() || pair_held_.count(pair)) continue;
+    const std::size_t n = d->second.size();
+    delivering_.erase(d);
+    const std::string& target = pair.second;
+    out.send(notice(target, pair.first,
+                    n == 1 ? "Concierge: your held message to " + name_of(target) + " was delivered."
+                           : "Concierge: your " + std::to_string(n) + " held messages to " +
+                                 name_of(target) + " were delivered."));
   }
 }
 
@@ -630,6 +681,7 @@ bool Router::rehold_bounce(const xmpp::Element& stanza, const std::string& targe
       // The server keeps refusing it (the target blocks the proxy, the account is gone…):
       // give up rather than retry for max_hold_age, and tell the sender.
       const std::string to = h.sender, about = h.target;
+      delivering_.erase({to, about});
       bounces_.erase(hid);
       erase_hold(hid);
       out.send(notice(about, to,
@@ -669,7 +721,14 @@ void Router::erase_hold(std::int64_t id) {
     t->second.erase(id);
     if (t->second.empty()) target_holds_.erase(t);
   }
-  if (h.state == HoldState::held) count_held(h, -1);
+  if (h.state == HoldState::held) {
+    count_held(h, -1);
+    // Gone undelivered (cancelled, expired, bounced, unreadable): not "delivered" later.
+    if (auto d = delivering_.find({h.sender, h.target}); d != delivering_.end()) {
+      d->second.erase(id);
+      if (d->second.empty()) delivering_.erase(d);
+    }
+  }
   in_flight_.erase(id);
   summarised_.erase(id);
   store_.remove_hold(id);
@@ -701,16 +760,19 @@ void Router::expire_holds(Instant now, Outbox& out) {
 void Router::bounce_holds(const std::string& target, const std::string& why, Outbox& out) {
   auto ids = target_holds_.find(target);
   if (ids == target_holds_.end()) return;
-  std::map<std::string, int> per_sender;
+  // Each sender learns which messages came back: their texts, quoted and shortened, in the
+  // order they were sent (the held copies are gone afterwards).
+  std::map<std::string, std::vector<std::string>> per_sender;
   for (std::int64_t id : std::set<std::int64_t>(ids->second)) {
     const Hold& h = holds_.at(id);
-    if (h.state == HoldState::held) ++per_sender[h.sender];
+    if (h.state == HoldState::held) {
+      auto held = xmpp::parse_xml(h.stanza);
+      per_sender[h.sender].push_back(held ? held->child_text("body").value_or("") : "");
+    }
     erase_hold(id);
   }
-  for (const auto& [sender, n] : per_sender) {
-    out.send(notice(target, sender,
-                    "Concierge: " + std::to_string(n) + (n == 1 ? " message" : " messages") +
-                        " you sent to " + name_of(target) + " could not be delivered: " + why));
+  for (const auto& [sender, bodies] : per_sender) {
+    out.send(notice(target, sender, bounce_text(name_of(target), why, bodies)));
   }
 }
 

@@ -40,44 +40,73 @@ void SessionBook::erase(const Key& key) {
   sessions_.erase(it);
 }
 
-void SessionBook::forwarded(const std::string& from, const std::string& to, Activity activity,
-                            Instant now, bool to_available) {
-  const Key key = key_of(from, to);
+SessionBook::Session* SessionBook::live_entry(const Key& key, Instant now, bool create) {
   auto it = sessions_.find(key);
   if (it != sessions_.end() && !live(it->second, now)) {
     erase(key);  // silent too long: what follows is a new conversation
     it = sessions_.end();
   }
   if (it == sessions_.end()) {
-    if (!to_available || activity == Activity::other) return;
+    if (!create) return nullptr;
     it = open(key, now);
   }
-  Session& s = it->second;
-  if (activity == Activity::message || activity == Activity::composing) {
-    (from == key.first ? s.first_wrote : s.second_wrote) = true;
-  }
-  if (activity != Activity::other) touch(key, s, now);
+  return &it->second;
 }
 
-void SessionBook::open_released(const std::string& sender, const std::string& target,
-                                Instant now) {
+void SessionBook::forwarded(const std::string& from, const std::string& to, Activity activity,
+                            Instant now) {
+  const Key key = key_of(from, to);
+  // Chat states and receipts keep a conversation alive; only a body starts an entry.
+  Session* s = live_entry(key, now, activity == Activity::message);
+  if (s == nullptr) return;
+  const bool from_first = from == key.first;
+  if (activity == Activity::message) {
+    (from_first ? s->first_wrote : s->second_wrote) = true;
+    // `from` answers what `to` wrote: the conversation is engaged (DESIGN §2).
+    if (from_first ? s->second_wrote : s->first_wrote) {
+      s->open = true;
+      s->first_reserved = s->second_reserved = false;
+    }
+  }
+  if (activity != Activity::other) touch(key, *s, now);
+}
+
+void SessionBook::delivered(const std::string& from, const std::string& to, Instant now) {
+  const Key key = key_of(from, to);
+  Session* s = live_entry(key, now, true);
+  (from == key.first ? s->first_wrote : s->second_wrote) = true;
+  touch(key, *s, now);
+}
+
+void SessionBook::reserve(const std::string& sender, const std::string& target, Instant now) {
   const Key key = key_of(sender, target);
-  auto it = sessions_.find(key);
-  if (it == sessions_.end()) it = open(key, now);
-  it->second.released = true;
-  touch(key, it->second, now);
+  Session* s = live_entry(key, now, true);
+  (sender == key.first ? s->first_wrote : s->second_wrote) = true;
+  if (!s->open) (target == key.first ? s->first_reserved : s->second_reserved) = true;
+  touch(key, *s, now);
 }
 
 bool SessionBook::end(const std::string& a, const std::string& b) {
   const Key key = key_of(a, b);
-  if (!sessions_.count(key)) return false;
+  auto it = sessions_.find(key);
+  if (it == sessions_.end()) return false;
+  const bool was_open = it->second.open;
   erase(key);
-  return true;
+  return was_open;
 }
 
 bool SessionBook::is_open(const std::string& a, const std::string& b, Instant now) const {
   auto it = sessions_.find(key_of(a, b));
-  return it != sessions_.end() && live(it->second, now);
+  return it != sessions_.end() && live(it->second, now) && it->second.open;
+}
+
+bool SessionBook::engaged(const std::string& sender, const std::string& target, Instant now) const {
+  const Key key = key_of(sender, target);
+  auto it = sessions_.find(key);
+  if (it == sessions_.end() || !live(it->second, now)) return false;
+  const Session& s = it->second;
+  const bool target_first = target == key.first;
+  return s.open || (target_first ? s.first_wrote : s.second_wrote) || s.reserves(target_first);
 }
 
 int SessionBook::counted(const std::string& user, Instant now, const std::string& except) const {
@@ -87,7 +116,7 @@ int SessionBook::counted(const std::string& user, Instant now, const std::string
   for (const Key* key : p->second) {
     if (other(*key, user) == except) continue;
     const Session& s = sessions_.find(*key)->second;
-    if (live(s, now) && s.counts()) ++n;
+    if (live(s, now) && s.counts_for(key->first == user)) ++n;
   }
   return n;
 }
@@ -97,7 +126,8 @@ std::vector<std::string> SessionBook::peers(const std::string& user, Instant now
   auto p = peers_.find(user);
   if (p == peers_.end()) return out;
   for (const Key* key : p->second) {
-    if (live(sessions_.find(*key)->second, now)) out.push_back(other(*key, user));
+    const Session& s = sessions_.find(*key)->second;
+    if (live(s, now) && s.open) out.push_back(other(*key, user));
   }
   std::sort(out.begin(), out.end());
   return out;

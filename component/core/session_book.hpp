@@ -15,42 +15,54 @@ namespace concierge::core {
 
 // What a relayed message says about the conversation it belongs to.
 enum class Activity {
-  message,    // a message with a body
-  composing,  // XEP-0085 composing: counts as "has written" (DESIGN §1)
-  active,     // XEP-0085 active/paused: keeps the session alive
+  message,    // a message with a body: "has written" (DESIGN §1)
+  composing,  // XEP-0085 composing: keeps a conversation alive, opens none
+  active,     // XEP-0085 active/paused: keeps it alive
   other,      // receipts, markers, …: neither
 };
 
 // Conversations between two bare JIDs through Concierge (DESIGN §1). Pure and in memory:
 // sessions are not stored (a restart starts with none).
 //
-// A session *opens* when a message is delivered to an available resource of its target; it
-// *counts* against each participant once both have written (a body or `composing`) — or from
-// the moment it was released from a queue; it *ends* after `idle_after` of silence, on `gone`,
-// or on an explicit end.
+// One entry per pair that exchanged something within `idle_after`. It records who has written
+// to whom (a body delivered live, released from a hold, or urgent). A session *opens* — and
+// *counts* against both participants — only when the one written to writes back live (the
+// target answers the sender): a released or urgent message opens nothing. A conversation
+// released from a target's queue *reserves* the target's slot (counts against the target)
+// until the target answers or `idle_after` passes. Everything ends after `idle_after` of
+// silence, on `gone`, or on an explicit end.
 class SessionBook {
  public:
   explicit SessionBook(Duration idle_after) : idle_after_(idle_after) {}
   void set_idle_after(Duration idle_after) { idle_after_ = idle_after; }
 
-  // A message from `from` to `to` was forwarded at `now`; `to_available` tells whether `to`
-  // had an available resource (a session opens only then; an open one goes on regardless).
-  void forwarded(const std::string& from, const std::string& to, Activity activity, Instant now,
-                 bool to_available);
-  // A conversation released from `target`'s queue: open and counted from now on.
-  void open_released(const std::string& sender, const std::string& target, Instant now);
+  // A message from `from` to `to` was relayed live at `now`. A body from `from` answering
+  // what `to` wrote to `from` within idle_after opens the session.
+  void forwarded(const std::string& from, const std::string& to, Activity activity, Instant now);
+  // `from`'s body reached `to` without engaging anything (a release, an urgent message): if
+  // `to` writes back, that opens the session.
+  void delivered(const std::string& from, const std::string& to, Instant now);
+  // A conversation released from `target`'s queue: `target`'s slot is reserved for `sender`
+  // from now until `target` answers (then the session counts) or idle_after passes.
+  void reserve(const std::string& sender, const std::string& target, Instant now);
   // `gone`, or the "end conversation" command. Returns whether a session was open.
   bool end(const std::string& a, const std::string& b);
 
+  // Both have written: a conversation (no direction).
   bool is_open(const std::string& a, const std::string& b, Instant now) const;
-  // Sessions of `user` that count against it, with anyone other than `except`.
+  // A message from `sender` to `target` now belongs to a conversation: the session is open,
+  // or `target` wrote to `sender` within idle_after (this message answers it and opens it), or
+  // `target`'s slot is reserved for `sender`.
+  bool engaged(const std::string& sender, const std::string& target, Instant now) const;
+  // Sessions of `user` that count against it (open, or its slot reserved), with anyone other
+  // than `except`.
   int counted(const std::string& user, Instant now, const std::string& except = {}) const;
-  // Peers of `user` in open sessions.
+  // Peers of `user` in open sessions (reservations are not conversations yet).
   std::vector<std::string> peers(const std::string& user, Instant now) const;
 
-  // Ends every session silent for idle_after by `now`; returns their participant pairs.
+  // Ends every entry silent for idle_after by `now`; returns their participant pairs.
   std::vector<std::pair<std::string, std::string>> expire(Instant now);
-  // When the next session would expire; nullopt when none is open.
+  // When the next entry would expire; nullopt when none is tracked.
   std::optional<Instant> next_expiry() const;
   std::size_t size() const { return sessions_.size(); }
 
@@ -58,15 +70,20 @@ class SessionBook {
   using Key = std::pair<std::string, std::string>;  // sorted
   struct Session {
     Instant last_activity;
-    bool first_wrote = false;   // key.first has written
-    bool second_wrote = false;  // key.second has written
-    bool released = false;      // opened by a release: counts from the start
-    bool counts() const { return released || (first_wrote && second_wrote); }
+    bool first_wrote = false;      // key.first has written to key.second
+    bool second_wrote = false;     // key.second has written to key.first
+    bool open = false;             // one answered the other live
+    bool first_reserved = false;   // key.first's slot is reserved for key.second
+    bool second_reserved = false;  // key.second's slot is reserved for key.first
+    bool reserves(bool first) const { return first ? first_reserved : second_reserved; }
+    bool counts_for(bool first) const { return open || reserves(first); }
   };
   static Key key_of(const std::string& a, const std::string& b);
   void touch(const Key& key, Session& s, Instant now);
   void erase(const Key& key);
   std::map<Key, Session>::iterator open(const Key& key, Instant now);
+  // The live entry of (a, b), a stale one ended first; creates one when `create`.
+  Session* live_entry(const Key& key, Instant now, bool create);
   static const std::string& other(const Key& key, const std::string& user) {
     return key.first == user ? key.second : key.first;
   }

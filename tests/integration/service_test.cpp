@@ -275,6 +275,7 @@ TEST_F(ServiceTest, HeldMessagesAreReleasedInOrderPacedAtTheReleaseRate) {
   server.set_auto_ping(true);
   RunningService service(std::move(c), fast_timings());
   ASSERT_TRUE(server.wait_connected(5s));
+  server.send(R"(<presence from="bob@localhost" to="sched.localhost" type="subscribed"/>)");
   server.send(R"(<presence from="bob@localhost/desk" to="sched.localhost" type="unavailable"/>)");
   for (int i = 0; i < 10; ++i) {
     server.send(R"(<message from="alice@localhost/a" to="bob\40localhost@sched.localhost" type="chat" id="p)" +
@@ -377,6 +378,7 @@ TEST_F(ServiceTest, AMessageForwardedDuringAReleaseFollowsTheReleasedOnes) {
   c.release.rate = 5;  // one every 200 ms
   RunningService service(std::move(c), fast_timings());
   ASSERT_TRUE(server.wait_connected(5s));
+  server.send(R"(<presence from="bob@localhost" to="sched.localhost" type="subscribed"/>)");
   server.send(R"(<presence from="bob@localhost/desk" to="sched.localhost" type="unavailable"/>)");
   for (int i = 0; i < 3; ++i) {
     server.send(R"(<message from="alice@localhost/a" to="bob\40localhost@sched.localhost" type="chat" id="p)" +

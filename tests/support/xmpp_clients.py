@@ -202,19 +202,28 @@ class _Xmpp(slixmpp.ClientXMPP):
         return st
 
 
+# How a client answers a subscription request, like the people behind real clients: most approve;
+# many never look at the prompt (some clients never show it); some deny.
+APPROVE, IGNORE, DENY = "approve", "ignore", "deny"
+
+
 class Client:
-    """One XMPP account connected to a server started by tests/support/prosody.py (or a port)."""
+    """One XMPP account connected to a server started by tests/support/prosody.py (or a port).
+
+    `subscriptions` says how it answers subscription requests (APPROVE, IGNORE or DENY); several
+    Clients of one account with different `resource`s are its phone and its desktop."""
 
     _ids = itertools.count(1)
 
     def __init__(self, server, user: str, password: str, resource: str = "e2e", host: str = "127.0.0.1",
-                 port: int | None = None, domain: str | None = None):
+                 port: int | None = None, domain: str | None = None, subscriptions: str = APPROVE):
         self.domain = domain or getattr(server, "domain", "localhost")
         self.port = port or server.c2s_port
         self.host = host
         self.bare = f"{user}@{self.domain}"
         self.jid = f"{self.bare}/{resource}"
         self.password = password
+        self.subscriptions = subscriptions
         self._cond = threading.Condition()
         self._received: list[ET.Element] = []
         self._taken: set[int] = set()
@@ -235,13 +244,19 @@ class Client:
         self._failure = why
         self._started.set()
 
-    def connect(self, timeout: float = DEFAULT_TIMEOUT, presence: bool = True) -> "Client":
-        """Logs in (plain TCP, no TLS) and, with presence, sends initial presence and waits until
-        the server echoes it (so the account is available when this returns)."""
+    def connect(self, timeout: float = DEFAULT_TIMEOUT, presence: bool = True, show: str | None = None,
+                priority: int | None = None) -> "Client":
+        """Logs in (plain TCP, no TLS) and, with presence, sends initial presence (with `show` and
+        `priority` when given) and waits until the server echoes it (so the account is available
+        when this returns)."""
         loop = _shared_loop()
 
         def create():
             self._xmpp = _Xmpp(self, self.jid, self.password)
+            # slixmpp approves and subscribes back on its own unless told otherwise; None: the
+            # request stays unanswered (pending on the server).
+            self._xmpp.auto_authorize = {APPROVE: True, IGNORE: None, DENY: False}[self.subscriptions]
+            self._xmpp.auto_subscribe = self.subscriptions == APPROVE
             self._xmpp.connect((self.host, self.port), force_starttls=False, disable_starttls=True)
         _clients.add(self)
         loop.call(create)
@@ -250,9 +265,7 @@ class Client:
             self.disconnect(timeout=2)
             raise ConnectionError(f"{self.jid} could not log in to 127.0.0.1:{self.port}: {why}")
         if presence:
-            self.send_raw("<presence/>")
-            self.wait_for(stanza("presence", frm=self.jid, where=lambda p: p.get("type") is None),
-                          timeout, what="own presence echo")
+            self.set_presence(show, priority, timeout=timeout)
         return self
 
     @property
@@ -269,6 +282,26 @@ class Client:
         self._disconnected.clear()
         self._failure = None
         return self.connect(timeout, presence)
+
+    def set_presence(self, show: str | None = None, priority: int | None = None,
+                     timeout: float = DEFAULT_TIMEOUT) -> None:
+        """Broadcasts an available presence (`show` away, xa, dnd, chat or None) and waits for the
+        server's echo of it."""
+        if self._xmpp is None:
+            raise ConnectionError(f"{self.jid} is not connected")
+        xmpp = self._xmpp
+        # Through slixmpp (not send_raw): it remembers the presence and, like a real client,
+        # sends it again to a contact whose subscription request it approves.
+        _shared_loop().call(lambda: xmpp.send_presence(pshow=show, ppriority=priority))
+
+        def echoed(p: ET.Element) -> bool:
+            got = p.find(f"{{{NS_CLIENT}}}show")
+            return p.get("type") is None and (got.text if got is not None else None) == show
+        self.wait_for(stanza("presence", frm=self.jid, where=echoed), timeout, what="own presence echo")
+
+    def revoke(self, jid: str) -> None:
+        """Takes back the presence subscription `jid` was granted (as a roster's "stop sharing")."""
+        self.send_raw(f"<presence to={quoteattr(jid)} type='unsubscribed'/>")
 
     def disconnect(self, timeout: float = 5.0) -> None:
         _clients.discard(self)

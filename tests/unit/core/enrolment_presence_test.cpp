@@ -161,6 +161,7 @@ TEST_F(EnrolmentTest, ConfigUsersAreAskedOnceOnFirstConnectOnly) {
 }
 
 TEST_F(EnrolmentTest, PresenceOfEnrolledUsersIsTrackedPerResource) {
+  presence("bob@example.org", "", "subscribed");  // bob granted: his presence counts
   EXPECT_EQ(router->reachability("bob@example.org"), Reachability::unknown);
   presence("bob@example.org/desk", "<show>dnd</show><priority>5</priority>");
   EXPECT_EQ(router->reachability("bob@example.org"), Reachability::dnd);
@@ -174,6 +175,7 @@ TEST_F(EnrolmentTest, PresenceOfEnrolledUsersIsTrackedPerResource) {
 }
 
 TEST_F(EnrolmentTest, ReplayedPresenceWithDelayAndIdleIsUnderstoodAndBadStampsIgnored) {
+  presence("bob@example.org", "", "subscribed");  // bob granted: his presence counts
   presence("bob@example.org/desk",
            R"(<delay xmlns="urn:xmpp:delay" stamp="2026-11-25T08:00:00Z"/><idle xmlns="urn:xmpp:idle:1" since="not-a-date"/>)");
   EXPECT_EQ(router->reachability("bob@example.org"), Reachability::available);
@@ -195,6 +197,7 @@ TEST_F(EnrolmentTest, PresenceOfOthersIsIgnoredAndForeignFloodsLoggedOnce) {
 }
 
 TEST_F(EnrolmentTest, ProxyPresenceShowsOnlyDerivedStatus) {
+  presence("bob@example.org", "", "subscribed");  // bob granted: his presence counts
   // alice (same domain) subscribes to bob's proxy: approved, and told bob is available.
   auto sent = handle(
       R"(<presence from="alice@example.org/a" to="bob\40example.org@sched.example.org" type="subscribe"/>)");
@@ -237,6 +240,7 @@ TEST_F(EnrolmentTest, ProxySubscriptionFromAnotherDomainIsDeclinedByDefault) {
 }
 
 TEST_F(EnrolmentTest, CountedSessionMakesProxyBusyUntilItGoesIdle) {
+  presence("bob@example.org", "", "subscribed");  // bob granted: his presence counts
   handle(R"(<presence from="alice@example.org/a" to="bob\40example.org@sched.example.org" type="subscribe"/>)");
   presence("bob@example.org/desk");
   handle(R"(<message from="carol@example.org/c" to="bob\40example.org@sched.example.org" type="chat"><body>hi</body></message>)");
@@ -257,6 +261,7 @@ TEST_F(EnrolmentTest, CountedSessionMakesProxyBusyUntilItGoesIdle) {
 }
 
 TEST_F(EnrolmentTest, GoneEndsTheSession) {
+  presence("bob@example.org", "", "subscribed");  // bob granted: his presence counts
   presence("bob@example.org/desk");
   handle(R"(<message from="carol@example.org/c" to="bob\40example.org@sched.example.org" type="chat"><body>hi</body></message>)");
   handle(R"(<message from="bob@example.org/d" to="carol\40example.org@sched.example.org" type="chat"><body>yo</body></message>)");

@@ -32,6 +32,9 @@ class PoolTest : public ::testing::Test {
   void SetUp() override {
     router.connected(now, out);
     for (const char* m : {"bob@example.org", "carol@example.org"}) {
+      // Each member granted the component's subscription: their presence counts (DESIGN §4).
+      router.handle(xml(std::string("<presence from=\"") + m + "\" to=\"sched.example.org\" type=\"subscribed\"/>"),
+                    now, out);
       router.handle(xml(std::string("<presence from=\"") + m + "/d\" to=\"sched.example.org\"/>"), now, out);
     }
     out.clear();

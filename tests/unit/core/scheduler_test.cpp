@@ -63,12 +63,19 @@ class SchedulerTest : public ::testing::Test {
     present("bob@example.org");
     out.clear();
   }
+  // `who` granted the component's subscription request: their presence counts (DESIGN §4).
+  void grant(const std::string& who) {
+    router->handle(xml("<presence from=\"" + who + "\" to=\"sched.example.org\" type=\"subscribed\"/>"),
+                   now, out);
+  }
   void present(const std::string& who, const std::string& show = "") {
+    grant(who);
     router->handle(xml("<presence from=\"" + who + "/desk\" to=\"sched.example.org\">" +
                        (show.empty() ? "" : "<show>" + show + "</show>") + "</presence>"),
                    now, out);
   }
   void gone(const std::string& who) {
+    grant(who);
     router->handle(xml("<presence from=\"" + who + "/desk\" to=\"sched.example.org\" type=\"unavailable\"/>"),
                    now, out);
   }
@@ -157,7 +164,7 @@ TEST_F(SchedulerTest, ReleasedAtTheNextWorkingTimeInOrderWithSummaryAndDelayStam
   // Confirmed by the ping answer: kept as `sent` for the confirm window, then deleted.
   std::vector<std::int64_t> ids;
   for (const auto& r : out.releases) ids.push_back(r.hold_id);
-  router->release_confirmed(ids, now);
+  router->release_confirmed(ids, now, out);
   EXPECT_EQ(store.holds().size(), 3u);
   EXPECT_EQ(store.holds()[0].state, HoldState::sent);
   tick_to(now + 15min);
@@ -177,8 +184,10 @@ TEST_F(SchedulerTest, BusyInAnotherConversationQueuesWithPositionThenOneSlotAtAT
   // carol's conversation goes idle: one slot frees, alice (first come) is released alone.
   tick_to(now + 10min);
   EXPECT_EQ(released_bodies(), std::vector<std::string>{"queued"});
-  EXPECT_TRUE(router->session_open("alice@example.org", "bob@example.org", now))
+  EXPECT_FALSE(router->session_idle("bob@example.org", now))
       << "a conversation released from the queue holds its slot";
+  EXPECT_FALSE(router->session_open("alice@example.org", "bob@example.org", now))
+      << "but it is no conversation until bob answers";
   EXPECT_EQ(router->holds_for("bob@example.org").size(), 1u);
 }
 
@@ -297,7 +306,7 @@ TEST_F(SchedulerTest, BounceInsideTheConfirmWindowHoldsAgain) {
   in(chat("alice@example.org", "bob", "m1", "x"));
   out.clear();
   present("bob@example.org");
-  router->release_confirmed({out.releases[0].hold_id}, now);
+  router->release_confirmed({out.releases[0].hold_id}, now, out);
   in("<message from=\"bob@example.org\" to=\"alice\\40example.org@sched.example.org\" type=\"error\" id=\"m1\">"
      "<error type=\"cancel\"><service-unavailable xmlns=\"urn:ietf:params:xml:ns:xmpp-stanzas\"/></error></message>");
   EXPECT_TRUE(out.stanzas.empty()) << "the bounce is not passed on: the message is held again";
@@ -408,7 +417,7 @@ TEST_F(SchedulerTest, DeliveredHoldsNoLongerCountAgainstTheSendersCap) {
   in(chat("alice@example.org", "bob", "m2", "two"));
   tick_to(kMonday0800Utc + 24h);
   ASSERT_EQ(out.releases.size(), 2u);
-  router->release_confirmed(ids_of(out), now);
+  router->release_confirmed(ids_of(out), now, out);
   tick_to(now + 16min);
   ASSERT_EQ(router->holds_count(), 0u);
   now = kMonday0800Utc + 34h;  // Tue 19:00: off again
@@ -426,7 +435,7 @@ TEST_F(SchedulerTest, ReleasedMessagesDoNotMakeAFreeTargetLookBusy) {
   now += 1s;
   in(chat("carol@example.org", "bob", "c1", "hello"));
   EXPECT_EQ(out.stanzas.size(), 1u) << "in flight is not waiting in line";
-  router->release_confirmed(ids, now);
+  router->release_confirmed(ids, now, out);
   now += 1s;
   in(chat("boss@example.org", "bob", "b1", "hello"));
   EXPECT_EQ(out.stanzas.size(), 1u) << "sent is not waiting in line";
@@ -440,7 +449,6 @@ TEST_F(SchedulerTest, AQueuedConversationThatOpensAgainIsReleasedFirst) {
   // bob answers alice directly: their conversation is open, so "first" goes now.
   in("<message from=\"bob@example.org/r\" to=\"alice\\40example.org@sched.example.org\" type=\"chat\" "
      "id=\"x\"><body>yes?</body></message>");
-  tick_to(now);
   EXPECT_EQ(released_bodies(), std::vector<std::string>{"first"});
   EXPECT_TRUE(router->holds_for("bob@example.org").empty());
 }
@@ -458,6 +466,7 @@ TEST_F(SchedulerTest, AnUnreadableHoldIsDroppedWithoutHarm) {
   Router r(settings(), st);
   Outbox o;
   r.connected(now, o);
+  r.handle(xml("<presence from=\"bob@example.org\" to=\"sched.example.org\" type=\"subscribed\"/>"), now, o);
   r.handle(xml("<presence from=\"bob@example.org/desk\" to=\"sched.example.org\"/>"), now, o);
   EXPECT_EQ(r.holds_count(), 0u);
   EXPECT_TRUE(st.holds().empty());
@@ -479,7 +488,7 @@ TEST_F(SchedulerTest, ReleasingManyHoldsIsLinear) {
   // not time: every hold is released exactly once in order.
   present("bob@example.org");
   ASSERT_EQ(out.releases.size(), 10000u);
-  router->release_confirmed(ids_of(out), now);
+  router->release_confirmed(ids_of(out), now, out);
   tick_to(now + 16min);
   EXPECT_EQ(router->holds_count(), 0u);
 }

@@ -51,6 +51,10 @@ class SummaryTest : public ::testing::Test {
   void SetUp() override {
     router.connected(now, out);
     router.set_schedule("bob@example.org", office_hours(now), now, out);
+    // bob granted Concierge his presence: only then does it count (DESIGN §4).
+    router.handle(
+        xml(R"(<presence from="bob@example.org" to="sched.example.org" type="subscribed"/>)"), now,
+        out);
     bob_present();
     out.clear();
   }
@@ -114,7 +118,7 @@ TEST_F(SummaryTest, AStreamCutBeforeTheReleaseIsConfirmedSendsTheSummaryAgainWit
   EXPECT_EQ(summaries(), std::vector<std::string>{kSummary}) << "and its summary with it";
 
   // Confirmed this time: nothing is held, and a later cut sends nothing again.
-  router.release_confirmed(released_ids(), now);
+  router.release_confirmed(released_ids(), now, out);
   stream_cut_and_back();
   EXPECT_TRUE(out.releases.empty());
   EXPECT_TRUE(summaries().empty());
@@ -127,7 +131,7 @@ TEST_F(SummaryTest, AConfirmedSummaryIsNotRepeatedForMessagesThatArriveLater) {
   out.clear();
   router.tick(now, out);
   ASSERT_EQ(summaries().size(), 1u);
-  router.release_confirmed(released_ids(), now);
+  router.release_confirmed(released_ids(), now, out);
   // The conversation is open now: alice's next message goes at once, with no summary.
   now += 1min;
   out.clear();

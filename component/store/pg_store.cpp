@@ -182,9 +182,10 @@ bool PgStore::apply_pending() {
       continue;
     }
     // The transaction is aborted: start over without the write if it can never succeed.
+    const std::size_t failed = applied_;
     rollback();
     if (!refused_for_good(sqlstate)) return false;
-    pending_.erase(pending_.begin() + static_cast<std::ptrdiff_t>(applied_));
+    pending_.erase(pending_.begin() + static_cast<std::ptrdiff_t>(failed));
     ++dropped_writes_;
   }
 }

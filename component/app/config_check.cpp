@@ -3,6 +3,7 @@
 
 #include <filesystem>
 
+#include <component/store/pg_store.hpp>
 #include <ical/weekly_hours.hpp>
 #include <ical/zone.hpp>
 
@@ -41,6 +42,12 @@ std::vector<config::Error> check_with_calendars(const config::Config& config) {
         errors.push_back(
             error_at(config, user, "calendar", "no such calendar file: " + cal));
       }
+    }
+  }
+  if (!config.store.url.empty()) {
+    if (std::string problem = store::PgStore::url_problem(config.store.url); !problem.empty()) {
+      errors.push_back(config::Error{config::Origin{config.file, 0}, "store.url",
+                                     "libpq cannot read it: " + std::move(problem)});
     }
   }
   return errors;

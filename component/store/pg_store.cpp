@@ -137,6 +137,19 @@ std::variant<std::unique_ptr<PgStore>, std::string> PgStore::open(const std::str
   return store;
 }
 
+std::string PgStore::url_problem(const std::string& url) {
+  char* message = nullptr;
+  PQconninfoOption* options = PQconninfoParse(url.c_str(), &message);
+  std::string problem;
+  if (options == nullptr) {
+    problem = message == nullptr ? "out of memory" : message;
+    while (!problem.empty() && problem.back() == '\n') problem.pop_back();
+  }
+  PQconninfoFree(options);
+  PQfreemem(message);
+  return problem;
+}
+
 bool PgStore::prepare_all(std::string* error) {
   static_assert(kSql.size() == static_cast<std::size_t>(Sql::kCount));
   for (std::size_t i = 0; i < kSql.size(); ++i) {

@@ -40,6 +40,10 @@ class PgStore final : public core::Store {
   static std::variant<std::unique_ptr<PgStore>, std::string> open(const std::string& url,
                                                                   const std::string& password);
 
+  // Why libpq cannot read `url` as a connection URI (a bad port, an unknown parameter), in
+  // libpq's words; empty when it can. Connects to nothing: for --check-config.
+  static std::string url_problem(const std::string& url);
+
   ~PgStore() override = default;
   PgStore(const PgStore&) = delete;
   PgStore& operator=(const PgStore&) = delete;

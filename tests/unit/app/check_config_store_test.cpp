@@ -100,6 +100,15 @@ TEST_F(CheckConfigStore, RefusesAUrlThatIsNotPostgresqlAndAPasswordFileWithoutUr
       << err_.str();
 }
 
+TEST_F(CheckConfigStore, RefusesAUrlLibpqCannotRead) {
+  EXPECT_EQ(check("url = \"postgresql://c@127.0.0.1/c?no_such_option=1\"\n"), 2);
+  EXPECT_NE(err_.str().find("store.url: libpq cannot read it: invalid URI query parameter: "
+                            "\"no_such_option\""),
+            std::string::npos)
+      << err_.str();
+  EXPECT_EQ(check("url = \"postgresql://c@127.0.0.1/c?connect_timeout=5\"\n"), 0) << err_.str();
+}
+
 TEST_F(CheckConfigStore, PathStaysTheDefault) {
   ASSERT_EQ(check(""), 0) << err_.str();
   EXPECT_NE(out_.str().find("[store]\npath = \"/var/lib/concierge/concierge.db\"\n"),

@@ -38,13 +38,16 @@ void ResultClearer::operator()(pg_result* result) const noexcept {
 
 Connection connect(const std::string& url, const std::string& password, std::string* error) {
   // Later keywords override earlier ones, and the expanded dbname overrides those before it:
-  // the defaults come first, the url next, the password file last.
-  std::array<const char*, 5> keywords = {"connect_timeout", "application_name", "dbname",
-                                         nullptr, nullptr};
-  std::array<const char*, 5> values = {"10", "concierge", url.c_str(), nullptr, nullptr};
+  // the defaults come first, the url next, the password file last. The defaults bound how long
+  // the loop can wait on a server that vanished without a word (no RST): a connect, and an
+  // unanswered request (tcp_user_timeout), take at most about 10 s before they fail and are
+  // retried at the next commit.
+  std::array<const char*, 6> keywords = {"connect_timeout", "tcp_user_timeout", "application_name",
+                                         "dbname", nullptr, nullptr};
+  std::array<const char*, 6> values = {"10", "10000", "concierge", url.c_str(), nullptr, nullptr};
   if (!password.empty()) {
-    keywords[3] = "password";
-    values[3] = password.c_str();
+    keywords[4] = "password";
+    values[4] = password.c_str();
   }
   Connection conn(PQconnectdbParams(keywords.data(), values.data(), 1));
   if (!conn) {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include <component/store/pg_store.hpp>
 
+#include <algorithm>
 #include <array>
 #include <cstdlib>
 #include <string_view>
@@ -35,6 +36,10 @@ enum class PgStore::Sql : std::uint8_t {
 };
 
 namespace {
+
+// Writes sent in one pipeline (one round trip); bounded so that neither side's socket buffer
+// fills with results the other has not read.
+constexpr std::size_t kPipeline = 256;
 
 // Indexed by PgStore::Sql; the same statements as SqliteStore's, with $n parameters.
 constexpr std::array<const char*, 18> kSql = {
@@ -187,13 +192,10 @@ bool PgStore::apply_pending() {
       if (!pg::execute(conn_.get(), "BEGIN", &last_error_)) return false;
     }
     if (applied_ == pending_.size()) return true;
-    const Write& next = pending_[applied_];
+    const std::size_t end = std::min(pending_.size(), applied_ + kPipeline);
     std::string sqlstate;
-    if (pg::run_prepared(conn_.get(), kNames[static_cast<std::size_t>(next.sql)], next.params,
-                         &last_error_, &sqlstate)) {
-      ++applied_;
-      continue;
-    }
+    applied_ += run_pipelined(applied_, end, &sqlstate);
+    if (applied_ == end) continue;
     // The transaction is aborted: start over without the write if it can never succeed.
     const std::size_t failed = applied_;
     rollback();
@@ -203,11 +205,57 @@ bool PgStore::apply_pending() {
   }
 }
 
+std::size_t PgStore::run_pipelined(std::size_t begin, std::size_t end, std::string* sqlstate) {
+  pg_conn* conn = conn_.get();
+  if (PQenterPipelineMode(conn) != 1) {
+    last_error_ = pg::message_of(conn);
+    return 0;
+  }
+  std::size_t sent = begin;
+  for (; sent < end; ++sent) {
+    const Write& w = pending_[sent];
+    std::vector<const char*> values;
+    values.reserve(w.params.size());
+    for (const std::string& p : w.params) values.push_back(p.c_str());
+    if (PQsendQueryPrepared(conn, kNames[static_cast<std::size_t>(w.sql)],
+                            static_cast<int>(values.size()), values.data(), nullptr, nullptr,
+                            0) != 1) {
+      break;
+    }
+  }
+  const bool synced = PQpipelineSync(conn) == 1;
+  std::size_t done = 0;
+  bool failed = false;
+  for (std::size_t i = begin; i < sent; ++i) {
+    const pg::Result result(PQgetResult(conn));
+    if (!result) break;
+    if (!failed && PQresultStatus(result.get()) == PGRES_COMMAND_OK) {
+      ++done;
+    } else if (!failed) {  // the rest are PGRES_PIPELINE_ABORTED
+      failed = true;
+      last_error_ = pg::message_of(result.get());
+      *sqlstate = pg::sqlstate_of(result.get());
+    }
+    const pg::Result end_of_query(PQgetResult(conn));  // null after each query's result
+  }
+  // Up to the sync point (bounded: a dead connection answers null).
+  for (int spare = 0; synced && spare < 4; ++spare) {
+    const pg::Result result(PQgetResult(conn));
+    if (result && PQresultStatus(result.get()) == PGRES_PIPELINE_SYNC) break;
+  }
+  if (PQexitPipelineMode(conn) != 1) {
+    // Results are left unread: the connection cannot be trusted; start it afresh.
+    last_error_ = pg::message_of(conn);
+    reconnect();
+    return 0;
+  }
+  if (!failed && done < end - begin) last_error_ = pg::message_of(conn);
+  return done;
+}
+
 void PgStore::write(Sql sql, std::vector<std::string> params) {
-  // While earlier writes wait for a retry, a new one only queues behind them (in order).
-  const bool in_sync = applied_ == pending_.size();
+  // Sent at the next read or commit(), with the others, in pipelines (one round trip each).
   pending_.push_back(Write{sql, std::move(params)});
-  if (in_sync) apply_pending();
 }
 
 bool PgStore::commit() {
@@ -239,6 +287,7 @@ bool PgStore::backup_to(const std::string& path, std::string* error) {
 }
 
 pg::Result PgStore::read(Sql sql, const std::vector<std::string>& params) {
+  apply_pending();  // a read sees every write made before it
   pg::Result result = pg::run_prepared(conn_.get(), kNames[static_cast<std::size_t>(sql)],
                                        params, &last_error_);
   // A failed read aborts the open transaction: its writes are re-applied at the next commit.

@@ -16,10 +16,11 @@ namespace concierge::store {
 // The core's Store on PostgreSQL (`[store] url`): one libpq connection, the schema of
 // pg_schema.cpp migrated on open, every statement prepared once with $n parameters.
 //
-// The same guarantees as SqliteStore: the first write after a commit begins a transaction,
-// later writes join it, commit() ends it with one COMMIT (durable when the server's
-// synchronous_commit is on; open() raises it from off/local to on for its session), and reads on
-// the same connection see the writes not yet committed.
+// The same guarantees as SqliteStore: the writes between two commits form one transaction,
+// commit() ends it with one COMMIT (durable when the server's synchronous_commit is on; open()
+// raises it from off/local to on for its session), and reads see the writes not yet committed.
+// Writes are sent lazily, at the next read or commit(), in libpq pipelines of up to 256 (one
+// round trip each, not one per write).
 //
 // Every write since the last successful commit is kept in memory, so no failure loses one. A
 // failed statement aborts a PostgreSQL transaction, so on any failure the transaction is rolled
@@ -91,6 +92,9 @@ class PgStore final : public core::Store {
   pg::Result read(Sql sql, const std::vector<std::string>& params = {});
   void write(Sql sql, std::vector<std::string> params);
   bool apply_pending();
+  // Sends pending_[begin, end) in one pipeline; how many succeeded from begin (on a failure,
+  // its SQLSTATE in *sqlstate and the server's words in last_error_).
+  std::size_t run_pipelined(std::size_t begin, std::size_t end, std::string* sqlstate);
   bool in_transaction() const;
   void rollback();
 

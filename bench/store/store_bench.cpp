@@ -46,7 +46,7 @@ struct Options {
   double baseline_seconds = 10;    // ... and for at most this long
   bool target_index = false;       // part 2: add an index on (target, id) to see its cost
   std::string dir = "/tmp";
-  std::string url;                 // part 1 on PostgreSQL
+  std::string url;  // part 1 on PostgreSQL
 };
 
 double seconds_since(Clock::time_point start) {
@@ -93,7 +93,8 @@ std::unique_ptr<SqliteStore> open_or_exit(const std::string& path) {
 }
 
 // Part 1's store: a fresh SQLite file, or the --url database emptied of holds.
-std::unique_ptr<concierge::core::Store> open_part1(const Options& options, const std::string& path) {
+std::unique_ptr<concierge::core::Store> open_part1(const Options& options,
+                                                   const std::string& path) {
   if (options.url.empty()) return open_or_exit(path);
   auto opened = concierge::store::PgStore::open(options.url, "");
   if (auto* error = std::get_if<std::string>(&opened)) {

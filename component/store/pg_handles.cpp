@@ -42,8 +42,8 @@ Connection connect(const std::string& url, const std::string& password, std::str
   // the loop can wait on a server that vanished without a word (no RST): a connect, and an
   // unanswered request (tcp_user_timeout), take at most about 10 s before they fail and are
   // retried at the next commit.
-  std::array<const char*, 6> keywords = {"connect_timeout", "tcp_user_timeout", "application_name",
-                                         "dbname", nullptr, nullptr};
+  std::array<const char*, 6> keywords = {
+      "connect_timeout", "tcp_user_timeout", "application_name", "dbname", nullptr, nullptr};
   std::array<const char*, 6> values = {"10", "10000", "concierge", url.c_str(), nullptr, nullptr};
   if (!password.empty()) {
     keywords[4] = "password";

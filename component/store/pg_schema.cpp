@@ -93,8 +93,8 @@ std::span<const std::string_view> migrations() {
 
 int version_of(pg_conn* conn) {
   std::string ignored;
-  const pg::Result exists = pg::query(
-      conn, "SELECT to_regclass('concierge_schema') IS NOT NULL", {}, &ignored);
+  const pg::Result exists =
+      pg::query(conn, "SELECT to_regclass('concierge_schema') IS NOT NULL", {}, &ignored);
   if (!exists) return -1;
   if (std::string(PQgetvalue(exists.get(), 0, 0)) != "t") return 0;
   return read_int(conn, "SELECT version FROM concierge_schema", &ignored);

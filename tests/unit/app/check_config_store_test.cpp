@@ -34,7 +34,8 @@ class CheckConfigStore : public ::testing::Test {
   int check(const std::string& store) {
     const std::string path = file("concierge.toml",
                                   "[component]\njid = \"concierge.example.org\"\nsecret = \"x\"\n"
-                                  "[served]\ndomains = [\"example.org\"]\n[store]\n" + store);
+                                  "[served]\ndomains = [\"example.org\"]\n[store]\n" +
+                                      store);
     std::string program = "concierge";
     std::string command = "--check-config";
     std::vector<char*> argv = {program.data(), command.data(), const_cast<char*>(path.c_str())};
@@ -52,7 +53,8 @@ class CheckConfigStore : public ::testing::Test {
 TEST_F(CheckConfigStore, AcceptsAUrlWithAPasswordFileAndNeverPrintsThePassword) {
   const std::string password = file("pw", "pw-from-file-123\n");
   ASSERT_EQ(check("url = \"postgresql://concierge@db.example.org:5433/concierge?sslmode=require\"\n"
-                  "password_file = \"" + password + "\"\n"),
+                  "password_file = \"" +
+                  password + "\"\n"),
             0)
       << err_.str();
   EXPECT_NE(out_.str().find("url = \"postgresql://concierge@db.example.org:5433/concierge"
@@ -67,8 +69,10 @@ TEST_F(CheckConfigStore, AcceptsAUrlWithAPasswordFileAndNeverPrintsThePassword) 
 }
 
 TEST_F(CheckConfigStore, MasksAPasswordWrittenIntoTheUrl) {
-  ASSERT_EQ(check("url = \"postgresql://concierge:hunter2@127.0.0.1/c?password=hunter3&sslmode=disable\"\n"),
-            0)
+  ASSERT_EQ(
+      check("url = "
+            "\"postgresql://concierge:hunter2@127.0.0.1/c?password=hunter3&sslmode=disable\"\n"),
+      0)
       << err_.str();
   EXPECT_NE(out_.str().find("url = \"postgresql://concierge:********@127.0.0.1/c"
                             "?password=********&sslmode=disable\""),

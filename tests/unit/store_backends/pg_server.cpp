@@ -111,8 +111,9 @@ bool PgServer::start() {
   const std::string port = std::to_string(port_);
   // Host connections authenticate with a password (the store's password_file is exercised);
   // the superuser's Unix socket in the temp dir is trusted. fsync off: tests, not durability.
-  if (!run(bin_ + "/initdb -D " + dir_ + "/data -U postgres -E UTF8 --no-locale"
-                  " --auth-local=trust --auth-host=scram-sha-256",
+  if (!run(bin_ + "/initdb -D " + dir_ +
+               "/data -U postgres -E UTF8 --no-locale"
+               " --auth-local=trust --auth-host=scram-sha-256",
            "initdb")) {
     return false;
   }
@@ -146,8 +147,8 @@ void PgServer::stop() {
 }
 
 std::string PgServer::admin(const std::string& sql) {
-  const std::string conninfo = "host=" + dir_ + " port=" + std::to_string(port_) +
-                               " user=postgres dbname=concierge_test";
+  const std::string conninfo =
+      "host=" + dir_ + " port=" + std::to_string(port_) + " user=postgres dbname=concierge_test";
   PGconn* conn = PQconnectdb(conninfo.c_str());
   std::string value;
   if (PQstatus(conn) != CONNECTION_OK) {
@@ -169,7 +170,8 @@ std::string PgServer::admin(const std::string& sql) {
 std::string PgServer::fresh_schema_url() {
   const std::string schema = "t" + std::to_string(++schemas_);
   const std::string made = admin("CREATE SCHEMA " + schema + " AUTHORIZATION concierge");
-  if (made.starts_with("<error")) ADD_FAILURE() << "cannot create schema " << schema << ": " << made;
+  if (made.starts_with("<error"))
+    ADD_FAILURE() << "cannot create schema " << schema << ": " << made;
   return base_url() + "?options=-csearch_path%3D" + schema;
 }
 

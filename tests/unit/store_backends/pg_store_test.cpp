@@ -175,8 +175,8 @@ TEST_F(PgStoreTest, ItsTablesAndColumnsAreThoseOfTheSqliteStore) {
   for (const auto& [table, columns] : sqlite_columns) {
     EXPECT_EQ(PgServer::instance().admin(
                   "SELECT string_agg(column_name, ',' ORDER BY ordinal_position) FROM"
-                  " information_schema.columns WHERE table_schema = '" + schema_ +
-                  "' AND table_name = '" + table + "'"),
+                  " information_schema.columns WHERE table_schema = '" +
+                  schema_ + "' AND table_name = '" + table + "'"),
               columns)
         << table;
   }

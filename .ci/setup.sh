@@ -11,6 +11,7 @@ packages=(
   libmicrohttpd-dev systemd
   prosody prosody-modules lua-unbound ejabberd
   python3-slixmpp python3-yaml
+  libpq-dev postgresql
   procps util-linux
 )
 
@@ -27,7 +28,7 @@ if ((${#missing[@]})); then
   "${sudo_cmd[@]}" apt-get -o DPkg::Lock::Timeout=120 install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 # Debian starts nothing in containers, but be sure the system services do not hold our test ports.
-for svc in prosody ejabberd; do
+for svc in prosody ejabberd postgresql; do
   if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet "$svc" 2>/dev/null; then
     systemctl stop "$svc" || true
   fi

@@ -32,8 +32,14 @@ struct Served {
   std::vector<std::string> domains;  // required, non-empty: only their users may use Concierge
 };
 
+// Exactly one backend: `path` (SQLite, the default) or `url` (PostgreSQL, libpq's URI syntax,
+// "postgresql://USER@HOST:PORT/DB?sslmode=..."). `password` is read from `password_file` and
+// never printed; a password written into the url is masked when the config is printed.
 struct Store {
   std::string path = "/var/lib/concierge/concierge.db";
+  std::string url;            // set: PostgreSQL, and `path` is unused
+  std::string password_file;  // only with url
+  std::string password;       // the content of password_file; a secret
 };
 
 struct Session {

@@ -172,13 +172,43 @@ void read_served(Problems& problems, TableReader& root, Served& out) {
   t.finish();
 }
 
+// [store]: `path` (SQLite, the default) or `url` (PostgreSQL) with an optional password_file.
+void read_store(TableReader& t, Store& out) {
+  const bool has_path = t.present("path");
+  const bool has_url = t.present("url");
+  t.read_nonempty("path", out.path);
+  if (has_path && has_url) {
+    t.error("url", "set only one of store.path (SQLite) and store.url (PostgreSQL)");
+    return;
+  }
+  if (has_url && t.read_nonempty("url", out.url) &&
+      !(out.url.starts_with("postgresql://") || out.url.starts_with("postgres://"))) {
+    t.error("url", "must start with postgresql:// (libpq's URI syntax), got " +
+                       quote(out.url.substr(0, out.url.find("://"))) + "…");
+  }
+  if (!t.present("password_file")) return;
+  if (!has_url) {
+    t.error("password_file", "only used with store.url (PostgreSQL)");
+    return;
+  }
+  if (!t.read_nonempty("password_file", out.password_file)) return;
+  std::string why;
+  if (std::optional<std::string> password = read_secret_file(out.password_file, why); !password) {
+    t.error("password_file", "cannot read " + quote(out.password_file) + ": " + why);
+  } else if (password->empty()) {
+    t.error("password_file", quote(out.password_file) + " is empty");
+  } else {
+    out.password = std::move(*password);
+  }
+}
+
 void read_settings(Problems& problems, TableReader& root, Config& out) {
   const auto section = [&](std::string_view name, auto&& read) {
     TableReader t(problems, root.table(name), std::string(name));
     read(t);
     t.finish();
   };
-  section("store", [&](TableReader& t) { t.read_nonempty("path", out.store.path); });
+  section("store", [&](TableReader& t) { read_store(t, out.store); });
   section("session", [&](TableReader& t) {
     t.read("idle_after", out.session.idle_after, true);
     t.read("max_concurrent", out.session.max_concurrent, 1);

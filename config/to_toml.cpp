@@ -5,6 +5,7 @@
 
 #include <config/text.hpp>
 
+#include <algorithm>
 #include <sstream>
 
 namespace concierge::config {
@@ -26,6 +27,37 @@ std::string masked_calendar(std::string_view calendar) {
     authority = authority.substr(at + 1);  // user:password@
   }
   return std::string(scheme) + "://" + std::string(authority) + "/…";
+}
+
+// "postgresql://user:pw@host/db?password=pw&sslmode=require" ->
+// "postgresql://user:********@host/db?password=********&sslmode=require".
+std::string masked_store_url(std::string_view url) {
+  std::string out(url);
+  const std::size_t scheme_end = out.find("://");
+  if (scheme_end != std::string::npos) {
+    const std::size_t start = scheme_end + 3;
+    const std::size_t end = std::min(out.find_first_of("/?", start), out.size());
+    const std::size_t at = out.rfind('@', end == 0 ? 0 : end - 1);
+    if (at != std::string::npos && at >= start) {
+      const std::size_t colon = out.find(':', start);
+      if (colon != std::string::npos && colon < at) {
+        out.replace(colon + 1, at - colon - 1, kMaskedSecret);
+      }
+    }
+  }
+  if (const std::size_t query = out.find('?'); query != std::string::npos) {
+    std::size_t key = query + 1;
+    while (key < out.size()) {
+      std::size_t end = out.find('&', key);
+      if (end == std::string::npos) end = out.size();
+      if (out.compare(key, 9, "password=") == 0 && end > key + 9) {
+        out.replace(key + 9, end - key - 9, kMaskedSecret);
+        end = key + 9 + kMaskedSecret.size();
+      }
+      key = end + 1;
+    }
+  }
+  return out;
 }
 
 std::string string_array(const std::vector<std::string>& values) {
@@ -62,7 +94,14 @@ std::string to_toml(const Config& c) {
       << "port = " << c.component.port << "\n";
 
   out << "\n[served]\ndomains = " << string_array(c.served.domains) << "\n";
-  out << "\n[store]\npath = " << quote(c.store.path) << "\n";
+  if (c.store.url.empty()) {
+    out << "\n[store]\npath = " << quote(c.store.path) << "\n";
+  } else {
+    out << "\n[store]\nurl = " << quote(masked_store_url(c.store.url)) << "\n";
+    if (!c.store.password_file.empty()) {
+      out << "password_file = " << quote(c.store.password_file) << "  # content not shown\n";
+    }
+  }
   out << "\n[session]\n"
       << "idle_after = " << duration(c.session.idle_after) << "\n"
       << "max_concurrent = " << c.session.max_concurrent << "\n";

@@ -6,6 +6,9 @@
 //  2. --holds N holds written in batches: file size per hold, then startup = open + holds(),
 //     once after evicting the file from the page cache (posix_fadvise) and once warm.
 // Every count is bounded; the baseline also stops after --baseline-seconds.
+// With --url (a PostgreSQL store, libpq URI; the password from PGPASSWORD or ~/.pgpass), part 1
+// runs on that database instead (its holds are deleted first), and part 2 is skipped.
+#include <component/store/pg_store.hpp>
 #include <component/store/sqlite_store.hpp>
 
 #include <algorithm>
@@ -43,6 +46,7 @@ struct Options {
   double baseline_seconds = 10;    // ... and for at most this long
   bool target_index = false;       // part 2: add an index on (target, id) to see its cost
   std::string dir = "/tmp";
+  std::string url;  // part 1 on PostgreSQL
 };
 
 double seconds_since(Clock::time_point start) {
@@ -88,16 +92,32 @@ std::unique_ptr<SqliteStore> open_or_exit(const std::string& path) {
   return std::move(std::get<std::unique_ptr<SqliteStore>>(opened));
 }
 
-void commit_or_exit(SqliteStore& store) {
+// Part 1's store: a fresh SQLite file, or the --url database emptied of holds.
+std::unique_ptr<concierge::core::Store> open_part1(const Options& options,
+                                                   const std::string& path) {
+  if (options.url.empty()) return open_or_exit(path);
+  auto opened = concierge::store::PgStore::open(options.url, "");
+  if (auto* error = std::get_if<std::string>(&opened)) {
+    std::fprintf(stderr, "store_bench: %s\n", error->c_str());
+    std::exit(1);
+  }
+  std::unique_ptr<concierge::core::Store> store =
+      std::move(std::get<std::unique_ptr<concierge::store::PgStore>>(opened));
+  for (const Hold& hold : store->holds()) store->remove_hold(hold.id);
+  if (!store->commit()) std::exit(1);
+  return store;
+}
+
+void commit_or_exit(concierge::core::Store& store) {
   if (!store.commit()) {
-    std::fprintf(stderr, "store_bench: commit failed: %s\n", store.last_error().c_str());
+    std::fprintf(stderr, "store_bench: commit failed: %s\n", store.commit_error().c_str());
     std::exit(1);
   }
 }
 
 // Writes holds first_id.. in commits of `batch`, for at most `count` holds and `max_seconds`.
 // Returns how many it wrote.
-std::int64_t write_holds(SqliteStore& store, std::int64_t first_id, std::int64_t count,
+std::int64_t write_holds(concierge::core::Store& store, std::int64_t first_id, std::int64_t count,
                          std::int64_t batch, double max_seconds, Clock::time_point start) {
   std::int64_t written = 0;
   while (written < count) {
@@ -173,6 +193,8 @@ bool parse(int argc, char** argv, Options* options) {
       options->baseline_seconds = std::atof(value);
     } else if (arg == "--dir") {
       options->dir = value;
+    } else if (arg == "--url") {
+      options->url = value;
     } else {
       return false;
     }
@@ -209,16 +231,21 @@ int main(int argc, char** argv) {
     std::fprintf(stderr,
                  "usage: store_bench [--holds N (1000000)] [--group N (50000)] [--batch N (1000)]"
                  " [--baseline N (5000)] [--baseline-seconds S (10)] [--target-index]"
-                 " [--dir DIR (/tmp)]\n");
+                 " [--dir DIR (/tmp)] [--url postgresql://...]\n");
     return 2;
   }
+  if (!options.url.empty()) options.holds = 0;
   const TempDir dir(options.dir);
   if (dir.path().empty()) {
     std::fprintf(stderr, "store_bench: cannot create a directory under %s\n", options.dir.c_str());
     return 1;
   }
-  std::printf("store_bench: files under %s, SQLite %s, WAL, synchronous=FULL\n", dir.path().c_str(),
-              sqlite3_libversion());
+  if (options.url.empty()) {
+    std::printf("store_bench: files under %s, SQLite %s, WAL, synchronous=FULL\n",
+                dir.path().c_str(), sqlite3_libversion());
+  } else {
+    std::printf("store_bench: PostgreSQL at the --url (part 1 only)\n");
+  }
   const Hold sample = make_hold(1);
   std::printf("a hold: %zu bytes of stanza, %zu of JIDs and id\n\n", sample.stanza.size(),
               sample.sender.size() + sample.target.size() + sample.stanza_id.size());
@@ -230,7 +257,7 @@ int main(int argc, char** argv) {
   std::int64_t baseline_done = 0;
   for (int half = 0; half < 3; ++half) {
     const std::string path = dir.path() + "/part1-" + std::to_string(half) + ".db";
-    auto store = open_or_exit(path);
+    auto store = open_part1(options, path);
     const auto start = Clock::now();
     if (half == 1) {
       baseline_done = write_holds(*store, 1, options.baseline, 1, options.baseline_seconds, start);
@@ -244,7 +271,8 @@ int main(int argc, char** argv) {
     fs::remove(path);
   }
   const double group_mean = (group_rate[0] + group_rate[1]) / 2;
-  std::printf("1. holds committed per second (each on a fresh file)\n");
+  std::printf("1. holds committed per second (each on a fresh %s)\n",
+              options.url.empty() ? "file" : "table");
   std::printf("   group commit, %lld per commit: %.0f holds/s (halves: %.0f, %.0f)\n",
               static_cast<long long>(options.batch), group_mean, group_rate[0], group_rate[1]);
   std::printf("   one commit per hold (baseline, %lld holds): %.0f holds/s (%.2f ms per commit)\n",

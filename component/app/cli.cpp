@@ -10,6 +10,7 @@
 #include <component/app/schedule_command.hpp>
 #include <component/app/service.hpp>
 #include <component/core/store_port.hpp>
+#include <component/store/pg_store.hpp>
 #include <component/store/sqlite_store.hpp>
 #include <config/config.hpp>
 
@@ -45,6 +46,14 @@ std::optional<config::Config> load(const std::string& path, std::ostream& err) {
 
 std::unique_ptr<core::Store> open_store(const config::Config& config, const Logger& logger,
                                        std::ostream& err) {
+  if (!config.store.url.empty()) {
+    auto opened = store::PgStore::open(config.store.url, config.store.password);
+    if (auto* message = std::get_if<std::string>(&opened)) {
+      err << "concierge: store.url: " << *message << "\n";
+      return nullptr;
+    }
+    return std::get<std::unique_ptr<store::PgStore>>(std::move(opened));
+  }
   auto opened = store::SqliteStore::open(config.store.path);
   if (auto* message = std::get_if<std::string>(&opened)) {
     err << "concierge: store.path: " << *message << "\n";

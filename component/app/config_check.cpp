@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include <component/app/calendar_file.hpp>
+#include <component/store/pg_store.hpp>
 #include <config/text.hpp>
 #include <ical/weekly_hours.hpp>
 #include <ical/zone.hpp>
@@ -41,6 +42,12 @@ std::vector<config::Error> check_with_calendars(const config::Config& config) {
       if (std::string obstacle = calendar_file_obstacle(cal); !obstacle.empty()) {
         errors.push_back(error_at(config, user, "calendar", std::move(obstacle)));
       }
+    }
+  }
+  if (!config.store.url.empty()) {
+    if (std::string problem = store::PgStore::url_problem(config.store.url); !problem.empty()) {
+      errors.push_back(config::Error{config::Origin{config.file, 0}, "store.url",
+                                     "libpq cannot read it: " + std::move(problem)});
     }
   }
   return errors;

@@ -757,7 +757,10 @@ std::string Service::reload_config() {
     restart_only.emplace_back("[component]");
   }
   if (next.served.domains != config_.served.domains) restart_only.emplace_back("[served]");
-  if (next.store.path != config_.store.path) restart_only.emplace_back("[store]");
+  if (next.store.path != config_.store.path || next.store.url != config_.store.url ||
+      next.store.password != config_.store.password) {
+    restart_only.emplace_back("[store]");
+  }
   if (next.session.idle_after != config_.session.idle_after ||
       next.session.max_concurrent != config_.session.max_concurrent) {
     restart_only.emplace_back("[session]");

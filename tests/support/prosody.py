@@ -627,7 +627,8 @@ class Concierge:
 
     def __init__(self, server, binary: str | None = None, users=("alice@localhost", "bob@localhost"),
                  extra_config: str = "", secret: str | None = None, timezone: str = "Europe/Berlin",
-                 log_level: str | None = None, store_path: str | None = None):
+                 log_level: str | None = None, store_path: str | None = None,
+                 store_url: str | None = None, store_password_file: str | None = None):
         self.server = server
         # Served domains: the server's own, plus the domains of enrolled users elsewhere (e.g. a
         # domain the server does not host, whose messages the server bounces).
@@ -639,6 +640,8 @@ class Concierge:
         self.timezone = timezone
         self.log_level = log_level
         self.store_path = store_path  # None: concierge.db in the instance's temp folder
+        self.store_url = store_url  # a PostgreSQL store instead (tests/support/postgres.py)
+        self.store_password_file = store_password_file
         self.jid = server.component_domain
         self.dir = ""
         self.config_path = ""
@@ -666,9 +669,12 @@ class Concierge:
             f"domains = [{', '.join(_toml_str(d) for d in self.served)}]",
             "",
             "[store]",
-            f"path = {_toml_str(self.store_path or os.path.join(self.dir, 'concierge.db'))}",
+            (f"url = {_toml_str(self.store_url)}" if self.store_url else
+             f"path = {_toml_str(self.store_path or os.path.join(self.dir, 'concierge.db'))}"),
             "",
         ]
+        if self.store_url and self.store_password_file:
+            lines[-1:] = [f"password_file = {_toml_str(self.store_password_file)}", ""]
         if self.log_level:
             lines += ["[log]", f"level = {_toml_str(self.log_level)}", ""]
         for user in self.users:

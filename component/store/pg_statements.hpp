@@ -1,0 +1,77 @@
+// SPDX-License-Identifier: MIT
+// PgStore's statements: internal to the PostgreSQL store's .cpp files.
+#pragma once
+
+#include <array>
+#include <cstdint>
+
+#include <component/store/pg_store.hpp>
+
+namespace concierge::store {
+
+enum class PgStore::Sql : std::uint8_t {
+  kSelectEnrolments,
+  kSelectEnrolment,
+  kUpsertEnrolment,
+  kDeleteEnrolment,
+  kSelectSubscriptions,
+  kUpsertSubscription,
+  kDeleteSubscription,
+  kSelectProxySubscriptions,
+  kInsertProxySubscription,
+  kDeleteProxySubscription,
+  kDeleteProxySubscriptionsTo,
+  kSelectHolds,
+  kUpsertHold,
+  kDeleteHold,
+  kSelectSettings,
+  kUpsertSetting,
+  kDeleteSetting,
+  kDeleteSettingsOf,
+  kCount,
+};
+
+namespace pg_sql {
+
+// Indexed by PgStore::Sql; the same statements as SqliteStore's, with $n parameters.
+inline constexpr std::array<const char*, 18> kSql = {
+    "SELECT jid, timezone, calendar_url, enrolled_at_ms FROM enrolments ORDER BY jid",
+    "SELECT jid, timezone, calendar_url, enrolled_at_ms FROM enrolments WHERE jid = $1",
+    "INSERT INTO enrolments (jid, timezone, calendar_url, enrolled_at_ms) VALUES ($1, $2, $3, $4)"
+    " ON CONFLICT (jid) DO UPDATE SET timezone = excluded.timezone,"
+    " calendar_url = excluded.calendar_url, enrolled_at_ms = excluded.enrolled_at_ms",
+    "DELETE FROM enrolments WHERE jid = $1",
+    "SELECT jid, asked, sub_to, sub_from FROM subscriptions ORDER BY jid",
+    "INSERT INTO subscriptions (jid, asked, sub_to, sub_from) VALUES ($1, $2, $3, $4)"
+    " ON CONFLICT (jid) DO UPDATE SET asked = excluded.asked, sub_to = excluded.sub_to,"
+    " sub_from = excluded.sub_from",
+    "DELETE FROM subscriptions WHERE jid = $1",
+    "SELECT target, subscriber FROM proxy_subscriptions ORDER BY target, subscriber",
+    "INSERT INTO proxy_subscriptions (target, subscriber) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+    "DELETE FROM proxy_subscriptions WHERE target = $1 AND subscriber = $2",
+    "DELETE FROM proxy_subscriptions WHERE target = $1",
+    "SELECT id, sender, target, stanza, stanza_id, received_ms, reason, state, sent_at_ms"
+    " FROM holds ORDER BY id",
+    "INSERT INTO holds (id, sender, target, stanza, stanza_id, received_ms, reason, state,"
+    " sent_at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+    " ON CONFLICT (id) DO UPDATE SET sender = excluded.sender, target = excluded.target,"
+    " stanza = excluded.stanza, stanza_id = excluded.stanza_id,"
+    " received_ms = excluded.received_ms, reason = excluded.reason, state = excluded.state,"
+    " sent_at_ms = excluded.sent_at_ms",
+    "DELETE FROM holds WHERE id = $1",
+    "SELECT jid, key, value FROM user_settings ORDER BY jid, key",
+    "INSERT INTO user_settings (jid, key, value) VALUES ($1, $2, $3)"
+    " ON CONFLICT (jid, key) DO UPDATE SET value = excluded.value",
+    "DELETE FROM user_settings WHERE jid = $1 AND key = $2",
+    "DELETE FROM user_settings WHERE jid = $1",
+};
+
+inline constexpr std::array<const char*, 18> kNames = {
+    "c_enrolments",   "c_enrolment",   "c_put_enrolment",   "c_del_enrolment", "c_subs",
+    "c_put_sub",      "c_del_sub",     "c_proxy_subs",      "c_add_proxy",     "c_del_proxy",
+    "c_del_proxy_to", "c_holds",       "c_put_hold",        "c_del_hold",      "c_settings",
+    "c_put_setting",  "c_del_setting", "c_del_settings_of",
+};
+
+}  // namespace pg_sql
+}  // namespace concierge::store

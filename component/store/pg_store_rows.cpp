@@ -1,0 +1,161 @@
+// SPDX-License-Identifier: MIT
+// PgStore's reads and writes: rows <-> the core's values.
+#include <component/store/pg_store.hpp>
+
+#include <cstdlib>
+#include <string>
+
+#include <component/store/pg_statements.hpp>
+
+#include <libpq-fe.h>
+
+namespace concierge::store {
+namespace {
+
+std::string ms(core::Instant instant) {
+  return std::to_string(instant.time_since_epoch().count());
+}
+
+std::string flag(bool value) {
+  return value ? "true" : "false";
+}
+
+std::int64_t int_at(const PGresult* result, int row, int column) {
+  return std::strtoll(PQgetvalue(result, row, column), nullptr, 10);
+}
+
+std::string text_at(const PGresult* result, int row, int column) {
+  return {PQgetvalue(result, row, column),
+          static_cast<std::size_t>(PQgetlength(result, row, column))};
+}
+
+bool flag_at(const PGresult* result, int row, int column) {
+  return PQgetvalue(result, row, column)[0] == 't';
+}
+
+core::Instant instant_at(const PGresult* result, int row, int column) {
+  return core::Instant{core::Duration{int_at(result, row, column)}};
+}
+
+}  // namespace
+
+std::vector<core::Enrolment> PgStore::enrolments() {
+  std::vector<core::Enrolment> rows;
+  const pg::Result r = read(Sql::kSelectEnrolments);
+  for (int i = 0; r && i < PQntuples(r.get()); ++i) {
+    rows.push_back({.jid = text_at(r.get(), i, 0),
+                    .timezone = text_at(r.get(), i, 1),
+                    .calendar_url = text_at(r.get(), i, 2),
+                    .enrolled_at = instant_at(r.get(), i, 3)});
+  }
+  return rows;
+}
+
+std::optional<core::Enrolment> PgStore::enrolment(const std::string& jid) {
+  const pg::Result r = read(Sql::kSelectEnrolment, {jid});
+  if (!r || PQntuples(r.get()) == 0) return std::nullopt;
+  return core::Enrolment{.jid = text_at(r.get(), 0, 0),
+                         .timezone = text_at(r.get(), 0, 1),
+                         .calendar_url = text_at(r.get(), 0, 2),
+                         .enrolled_at = instant_at(r.get(), 0, 3)};
+}
+
+std::vector<core::SubscriptionState> PgStore::subscriptions() {
+  std::vector<core::SubscriptionState> rows;
+  const pg::Result r = read(Sql::kSelectSubscriptions);
+  for (int i = 0; r && i < PQntuples(r.get()); ++i) {
+    rows.push_back({.jid = text_at(r.get(), i, 0),
+                    .asked = flag_at(r.get(), i, 1),
+                    .to = flag_at(r.get(), i, 2),
+                    .from = flag_at(r.get(), i, 3)});
+  }
+  return rows;
+}
+
+std::vector<core::ProxySubscription> PgStore::proxy_subscriptions() {
+  std::vector<core::ProxySubscription> rows;
+  const pg::Result r = read(Sql::kSelectProxySubscriptions);
+  for (int i = 0; r && i < PQntuples(r.get()); ++i) {
+    rows.push_back({.target = text_at(r.get(), i, 0), .subscriber = text_at(r.get(), i, 1)});
+  }
+  return rows;
+}
+
+std::vector<core::Hold> PgStore::holds() {
+  std::vector<core::Hold> rows;
+  const pg::Result r = read(Sql::kSelectHolds);
+  for (int i = 0; r && i < PQntuples(r.get()); ++i) {
+    rows.push_back({
+        .id = int_at(r.get(), i, 0),
+        .sender = text_at(r.get(), i, 1),
+        .target = text_at(r.get(), i, 2),
+        .stanza = text_at(r.get(), i, 3),
+        .stanza_id = text_at(r.get(), i, 4),
+        .received = instant_at(r.get(), i, 5),
+        .reason = static_cast<core::HoldReason>(int_at(r.get(), i, 6)),
+        .state = static_cast<core::HoldState>(int_at(r.get(), i, 7)),
+        .sent_at = instant_at(r.get(), i, 8),
+    });
+  }
+  return rows;
+}
+
+std::vector<core::UserSetting> PgStore::settings() {
+  std::vector<core::UserSetting> rows;
+  const pg::Result r = read(Sql::kSelectSettings);
+  for (int i = 0; r && i < PQntuples(r.get()); ++i) {
+    rows.push_back({.jid = text_at(r.get(), i, 0),
+                    .key = text_at(r.get(), i, 1),
+                    .value = text_at(r.get(), i, 2)});
+  }
+  return rows;
+}
+
+void PgStore::put_hold(const core::Hold& hold) {
+  write(Sql::kUpsertHold,
+        {std::to_string(hold.id), hold.sender, hold.target, hold.stanza, hold.stanza_id,
+         ms(hold.received), std::to_string(static_cast<int>(hold.reason)),
+         std::to_string(static_cast<int>(hold.state)), ms(hold.sent_at)});
+}
+
+void PgStore::remove_hold(std::int64_t id) {
+  write(Sql::kDeleteHold, {std::to_string(id)});
+}
+
+void PgStore::put_setting(const core::UserSetting& setting) {
+  write(Sql::kUpsertSetting, {setting.jid, setting.key, setting.value});
+}
+
+void PgStore::remove_setting(const std::string& jid, const std::string& key) {
+  write(Sql::kDeleteSetting, {jid, key});
+}
+
+void PgStore::put_enrolment(const core::Enrolment& enrolment) {
+  write(Sql::kUpsertEnrolment,
+        {enrolment.jid, enrolment.timezone, enrolment.calendar_url, ms(enrolment.enrolled_at)});
+}
+
+void PgStore::remove_enrolment(const std::string& jid) {
+  write(Sql::kDeleteEnrolment, {jid});
+  write(Sql::kDeleteSettingsOf, {jid});
+  write(Sql::kDeleteSubscription, {jid});
+  write(Sql::kDeleteProxySubscriptionsTo, {jid});
+}
+
+void PgStore::put_subscription(const core::SubscriptionState& state) {
+  write(Sql::kUpsertSubscription, {state.jid, flag(state.asked), flag(state.to), flag(state.from)});
+}
+
+void PgStore::remove_subscription(const std::string& jid) {
+  write(Sql::kDeleteSubscription, {jid});
+}
+
+void PgStore::add_proxy_subscription(const core::ProxySubscription& s) {
+  write(Sql::kInsertProxySubscription, {s.target, s.subscriber});
+}
+
+void PgStore::remove_proxy_subscription(const core::ProxySubscription& s) {
+  write(Sql::kDeleteProxySubscription, {s.target, s.subscriber});
+}
+
+}  // namespace concierge::store

@@ -331,6 +331,9 @@ class Chaos(unittest.TestCase):
         path = os.path.join(tempfile.gettempdir(), f"concierge-chaos-{SEED}.txt")
         with open(path, "w") as f:
             f.write("faults (s since start): " + "; ".join(self.timeline) + "\n")
+            # Concierge holds for a target it sees offline: was each client logged in at the end?
+            for u, c in self.clients.items():
+                f.write(f"client {u}: connected {c.connected}, {len(c.find(lambda e: True))} stanzas received\n")
             f.write("crash windows: " + "; ".join(f"{a - self.t0:.1f}..{b - self.t0:.1f}" for a, b in self.crash_windows) + "\n")
             for v in outcome.violations:
                 f.write(f"VIOLATION {v}\n")

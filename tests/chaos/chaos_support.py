@@ -32,25 +32,40 @@ def shift_hours(parity: int, minutes: int) -> str:
 
 
 class Disk:
-    """The store's folder: with `mount`, a 4 MiB tmpfs (root only) that fill() fills and empty() empties."""
+    """The store's folder: with `mount`, a 16 MiB tmpfs (root only) that fill() fills and empty() empties."""
 
     def __init__(self, mount: bool):
         self.dir = tempfile.mkdtemp(prefix="concierge-chaos-store-")
         self.mounted = False
         if mount:
-            subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", self.dir], check=True, timeout=10)
+            subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", self.dir], check=True, timeout=10)
             self.mounted = True
         self.filler = os.path.join(self.dir, "filler")
 
-    def fill(self) -> None:
-        chunk = b"\0" * 65536
-        with open(self.filler, "wb") as f:
-            for _ in range(4096):  # bounded: 256 MiB at most, the tmpfs is 4 MiB
-                try:
-                    f.write(chunk)
-                    f.flush()
-                except OSError:
-                    break
+    def fill(self) -> str:
+        """Fills the filesystem; returns what it holds (file: bytes) before the filler."""
+        before = self.usage()
+        try:
+            f = open(self.filler, "wb")
+        except OSError:  # full already (not even room for the filler's name)
+            return before
+        try:
+            chunk = b"\0" * 65536
+            for _ in range(4096):  # bounded: 256 MiB at most, the tmpfs is 16 MiB
+                f.write(chunk)
+                f.flush()
+        except OSError:
+            pass
+        finally:
+            try:
+                f.close()
+            except OSError:
+                pass
+        return before
+
+    def usage(self) -> str:
+        names = sorted(n for n in os.listdir(self.dir) if n != "filler")
+        return ", ".join(f"{n} {os.path.getsize(os.path.join(self.dir, n))}" for n in names)
 
     def empty(self) -> None:
         try:

@@ -7,6 +7,8 @@ message, one class and lists every broken promise:
 - delivered          reached its target (at least once) without Concierge's delay stamp
 - held_delivered     reached its target with Concierge's delay stamp (it was held, then released)
 - refused            its sender got a stanza error with its id, and it never reached the target
+                     (e.g. resource-constraint while the store could not commit: a message that
+                     would be held is refused rather than taken into memory, issue 14 point 1)
 - lost_in_flight     neither, and the server took it within a Concierge crash window: allowed only
                      for a message forwarded at once (not in the store)
 - not_taken          neither, and the sender's server never confirmed taking it (the sender's own
@@ -15,7 +17,8 @@ message, one class and lists every broken promise:
 Violations: a held message lost (in the store, or stamped as held, yet not delivered); a loss
 outside a crash window; a copy with another id; a message at someone it was not sent to; first
 copies out of order per (sender, target); a message stamped as held that the store does not hold;
-a message both delivered and refused.
+a message both delivered and refused; a message refused to its sender that the store still
+holds (it would be released later against the error its sender was shown).
 """
 
 from __future__ import annotations
@@ -106,6 +109,8 @@ def classify(sent: list[Sent], received: list[Received], refused_ids: set[str], 
             continue
         if m.id in refused_ids:
             out.classes[m.n] = "refused"
+            if m.id in stored_ids:
+                out.violations.append(f"message {m.n} was refused to its sender but is held in the store")
             continue
         if m.id in stored_ids:
             out.violations.append(f"message {m.n} ({m.sender} -> {m.target}) is held in the store "

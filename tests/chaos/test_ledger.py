@@ -71,6 +71,11 @@ class Ledger(unittest.TestCase):
         out = run([sent(1)], [got(1)], refused=["m-1"])
         self.assertIn("delivered and also refused", " ".join(out.violations))
 
+    def test_refused_yet_held_in_the_store(self):
+        out = run([sent(1)], [], refused=["m-1"], stored=["m-1"])
+        self.assertEqual(out.classes, {1: "refused"})
+        self.assertIn("refused to its sender but is held in the store", " ".join(out.violations))
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -34,12 +34,13 @@ class ConversationRuleScenarios:
     """Mixin: needs SERVER set by the concrete TestCase."""
 
     SERVER = None
+    CSI_MODULES = ()  # the server's modules for XEP-0352 client state indication
 
     def start(self, bob: str = APPROVE, extra_config: str = "", bob_online: bool = True,
-              bob_show: str | None = None):
+              bob_show: str | None = None, server_modules=()):
         """The server, Concierge (alice, bob, carol enrolled; debug log to see presence arrive),
         alice and carol online; bob online (unless not) answering subscriptions as `bob`."""
-        self.server = self.SERVER().start()
+        self.server = self.SERVER(modules=server_modules).start()
         self.concierge = None
         self.clients = {}
         try:
@@ -201,3 +202,19 @@ class ConversationRuleScenarios:
         phone.set_presence("away", priority=1)
         got = phone.wait_for(message(frm=proxy(ALICE), id=mid), WAIT, what="released once the phone counts")
         self.assertEqual(body(got), "busy?")
+
+    # -- clients that behave like phones ----------------------------------------------------------
+
+    def test_a_target_whose_client_is_inactive_still_gets_messages(self):
+        # XEP-0352 `inactive` is a hint for the server's traffic to bob's client (his screen is
+        # off); Concierge never sees it, and bob is still available: nothing is held.
+        self.start(server_modules=self.CSI_MODULES)
+        self.wait_bob_presence()
+        self.bob.set_client_state(active=False)
+        mid = self.alice.send_message(proxy(BOB), "are you around?", id=unique("inactive"))
+        got = self.bob.wait_for(message(frm=proxy(ALICE), id=mid), WAIT, what="delivered to an inactive client")
+        self.assertEqual(body(got), "are you around?")
+        self.assert_no_notice(self.alice, BOB, "nobody is told bob is offline or busy")
+        self.bob.set_client_state(active=True)
+        rid = self.bob.send_message(proxy(ALICE), "yes")
+        self.alice.wait_for(message(frm=proxy(BOB), id=rid), WAIT, what="bob's answer once active")

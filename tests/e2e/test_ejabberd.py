@@ -35,6 +35,7 @@ class ConversationRulesOnEjabberd(ConversationRuleScenarios, unittest.TestCase):
     bob's presence by XEP-0356 right whatever he answers."""
 
     SERVER = Ejabberd
+    CSI_MODULES = ("mod_client_state",)
 
 
 if __name__ == "__main__":

@@ -195,6 +195,7 @@ class _Xmpp(slixmpp.ClientXMPP):
         # Only this stream's end counts: a reconnect() must not see the previous one's.
         self.add_event_handler("disconnected", lambda _e: owner._xmpp in (self, None) and owner._disconnected.set())
         self.add_filter("in", self._record)
+        self.register_plugin("xep_0352")  # sends nothing until asked; notes whether the server offers CSI
 
     def _record(self, st):
         if local(st.xml.tag) in ("message", "presence", "iq"):
@@ -298,6 +299,16 @@ class Client:
             got = p.find(f"{{{NS_CLIENT}}}show")
             return p.get("type") is None and (got.text if got is not None else None) == show
         self.wait_for(stanza("presence", frm=self.jid, where=echoed), timeout, what="own presence echo")
+
+    def set_client_state(self, active: bool) -> None:
+        """XEP-0352: tells the server the user is (not) looking at the client, as a phone does when
+        its screen goes off. Fails if the server does not offer CSI."""
+        if self._xmpp is None:
+            raise ConnectionError(f"{self.jid} is not connected")
+        csi = self._xmpp.plugin["xep_0352"]
+        if not csi.enabled:
+            raise AssertionError(f"the server offers {self.jid} no client state indication (XEP-0352)")
+        _shared_loop().call(csi.send_active if active else csi.send_inactive)
 
     def revoke(self, jid: str) -> None:
         """Takes back the presence subscription `jid` was granted (as a roster's "stop sharing")."""

@@ -35,9 +35,10 @@ class ConversationRuleScenarios:
 
     SERVER = None
     CSI_MODULES = ()  # the server's modules for XEP-0352 client state indication
+    SM_MODULES = ()  # the server's modules for XEP-0198 stream management
 
     def start(self, bob: str = APPROVE, extra_config: str = "", bob_online: bool = True,
-              bob_show: str | None = None, server_modules=()):
+              bob_show: str | None = None, server_modules=(), bob_sm: bool = False):
         """The server, Concierge (alice, bob, carol enrolled; debug log to see presence arrive),
         alice and carol online; bob online (unless not) answering subscriptions as `bob`."""
         self.server = self.SERVER(modules=server_modules).start()
@@ -50,7 +51,8 @@ class ConversationRuleScenarios:
                                        log_level="debug").start(timeout=WAIT)
             for u in ("alice", "carol"):
                 self.clients[u] = Client(self.server, u, PASSWORD).connect(timeout=WAIT)
-            self.clients["bob"] = Client(self.server, "bob", PASSWORD, resource="desktop", subscriptions=bob)
+            self.clients["bob"] = Client(self.server, "bob", PASSWORD, resource="desktop", subscriptions=bob,
+                                      stream_management=bob_sm)
             if bob_online:
                 self.clients["bob"].connect(timeout=WAIT, show=bob_show)
         except BaseException:
@@ -218,3 +220,17 @@ class ConversationRuleScenarios:
         self.bob.set_client_state(active=True)
         rid = self.bob.send_message(proxy(ALICE), "yes")
         self.alice.wait_for(message(frm=proxy(BOB), id=rid), WAIT, what="bob's answer once active")
+
+    def test_a_target_whose_network_drops_gets_the_message_when_his_stream_resumes(self):
+        # bob's phone loses its network (no stream close) and resumes its stream (XEP-0198): the
+        # server keeps his session, so he stays available for Concierge; alice's message waits
+        # in the server's queue for his stream and arrives on resumption. Nobody says "offline".
+        self.start(server_modules=self.SM_MODULES, bob_sm=True)
+        self.wait_bob_presence()
+        self.bob.cut_network()
+        mid = self.alice.send_message(proxy(BOB), "did you get this?", id=unique("cut"))
+        self.wait_log_line('<message', f'id="{mid}"')  # Concierge took it in (and forwarded it)
+        self.bob.resume(timeout=WAIT)
+        got = self.bob.wait_for(message(frm=proxy(ALICE), id=mid), WAIT, what="delivered after resumption")
+        self.assertEqual(body(got), "did you get this?")
+        self.assert_no_notice(self.alice, BOB, "nobody is told bob is offline while his session waits")

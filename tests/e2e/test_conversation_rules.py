@@ -20,6 +20,7 @@ from prosody import Prosody  # noqa: E402  (path set up by relay_scenarios)
 class ConversationRules(ConversationRuleScenarios, unittest.TestCase):
     SERVER = Prosody
     CSI_MODULES = ("csi_simple",)  # Prosody 0.12's own; needs mod_csi, which it loads
+    SM_MODULES = ("smacks",)  # Prosody 0.12's own mod_smacks
 
 
 if __name__ == "__main__":

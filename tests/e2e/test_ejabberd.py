@@ -36,6 +36,7 @@ class ConversationRulesOnEjabberd(ConversationRuleScenarios, unittest.TestCase):
 
     SERVER = Ejabberd
     CSI_MODULES = ("mod_client_state",)
+    SM_MODULES = ("mod_stream_mgmt",)
 
 
 if __name__ == "__main__":

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-"""The relay scenarios of test_relay.py on a real ejabberd 23.01 (a second, different server).
+"""The relay scenarios of test_relay.py and the conversation rules of test_conversation_rules.py on a real ejabberd 23.01 (a second, different server).
 
 Run: /usr/bin/python3 -m unittest -v tests/e2e/test_ejabberd.py   (as root). Skipped, saying so,
 only when ejabberd is not installed.
@@ -15,7 +15,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from relay_scenarios import ALICE, BOB, DAVE, OTHER_DOMAIN, RelayDetailScenarios, RelayScenarios  # noqa: E402
 from prosody import Ejabberd  # noqa: E402  (path set up by relay_scenarios)
-from test_conversation_rules import ConversationRules  # noqa: E402
+from conversation_rule_scenarios import ConversationRuleScenarios  # noqa: E402
 
 
 @unittest.skipUnless(Ejabberd.installed(),
@@ -28,19 +28,15 @@ class RelayOnEjabberd(RelayScenarios, RelayDetailScenarios, unittest.TestCase):
 
 @unittest.skipUnless(Ejabberd.installed(),
                      "ejabberd is not installed (ejabberdctl not found); .ci/setup.sh installs it")
-class SubscriptionsOnEjabberd(unittest.TestCase):
-    """A user who never answers or denies Concierge's subscription request has unknown presence:
-    a message to them is delivered, never held as offline (DESIGN §4)."""
+class ConversationRulesOnEjabberd(ConversationRuleScenarios, unittest.TestCase):
+    """The conversation rules of test_conversation_rules.py on ejabberd. ejabberd sends no
+    `unavailable` acknowledgement for an unanswered subscription request, and its built-in
+    mod_privilege (in the test config, as config/deploy/ejabberd.yml ships it) gives Concierge
+    bob's presence by XEP-0356 right whatever he answers."""
 
     SERVER = Ejabberd
-    start = ConversationRules.start
-    tearDown = ConversationRules.tearDown
-    wait_log_line = ConversationRules.wait_log_line
-    assert_no_notice = ConversationRules.assert_no_notice
-    test_unanswered = ConversationRules.test_a_target_who_never_answers_the_subscription_request_still_gets_messages
-    # ejabberd grants XEP-0356 presence and follows a denial with `unavailable` from bob's
-    # resource: it must not make him offline.
-    test_denied = ConversationRules.test_a_target_who_denies_the_subscription_still_gets_messages
+    CSI_MODULES = ("mod_client_state",)
+    SM_MODULES = ("mod_stream_mgmt",)
 
 
 if __name__ == "__main__":

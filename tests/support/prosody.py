@@ -434,10 +434,12 @@ class Prosody(_Server):
     user = "prosody"
 
     def __init__(self, component_domain: str = DEFAULT_COMPONENT, component_secret: str = DEFAULT_SECRET,
-                 extra_components=(), privilege: bool = False, extra_hosts=(), offline: bool = False):
+                 extra_components=(), privilege: bool = False, extra_hosts=(), offline: bool = False,
+                 modules=()):
         super().__init__(component_domain, component_secret, extra_components, extra_hosts)
         self.privilege = privilege
         self.offline = offline  # mod_offline: store messages for offline users (the example disables it)
+        self.modules = tuple(modules)  # more of Prosody's own modules, e.g. "csi_simple", "smacks"
         self.config_path = ""
 
     def _config_text(self) -> str:
@@ -446,6 +448,9 @@ class Prosody(_Server):
             text = deploy_snippets.prosody_config(text, "sched.localhost", "localhost", "s3cr3t-component")
         if self.offline:
             text = text.replace('modules_disabled = { "s2s"; "offline" }', 'modules_disabled = { "s2s" }')
+        if self.modules:
+            text = text.replace('"roster"; "saslauth";', "".join(f"{_lua_str(m)}; " for m in self.modules)
+                                + '"roster"; "saslauth";', 1)
         text = re.sub(r"c2s_ports\s*=\s*\{[^}]*\}", f"c2s_ports = {{ {self.c2s_port} }}", text)
         text = re.sub(r"component_ports\s*=\s*\{[^}]*\}", f"component_ports = {{ {self.component_port} }}", text)
         text = text.replace('"sched.localhost"', _lua_str(self.component_domain))
@@ -517,9 +522,10 @@ class Ejabberd(_Server):
     user = "ejabberd"
 
     def __init__(self, component_domain: str = DEFAULT_COMPONENT, component_secret: str = DEFAULT_SECRET,
-                 extra_components=(), privilege: bool = False, extra_hosts=()):
+                 extra_components=(), privilege: bool = False, extra_hosts=(), modules=()):
         super().__init__(component_domain, component_secret, extra_components, extra_hosts)
         self.privilege = privilege  # ejabberd's built-in mod_privilege is always in the example config
+        self.modules = tuple(modules)  # more of ejabberd's modules with default options, e.g. "mod_client_state"
         self.dist_port = 0
         self.ctl_config_path = ""
         self.node = ""
@@ -532,6 +538,7 @@ class Ejabberd(_Server):
         text = _template("ejabberd.example.yml").replace("@RUNDIR@", self.rundir)
         text = text.replace("hosts:\n  - localhost\n", "hosts:\n  - localhost\n"
                             + "".join(f"  - {h}\n" for h in self.extra_hosts), 1)
+        text = text.replace("modules:\n", "modules:\n" + "".join(f"  {m}: {{}}\n" for m in self.modules), 1)
         text = re.sub(r"port: 15223\b", f"port: {self.c2s_port}", text)
         text = re.sub(r"port: 15348\b", f"port: {self.component_port}", text)
         text = text.replace('"s3cr3t-component"', '"' + self.component_secret + '"')

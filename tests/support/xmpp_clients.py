@@ -195,6 +195,7 @@ class _Xmpp(slixmpp.ClientXMPP):
         # Only this stream's end counts: a reconnect() must not see the previous one's.
         self.add_event_handler("disconnected", lambda _e: owner._xmpp in (self, None) and owner._disconnected.set())
         self.add_filter("in", self._record)
+        self.register_plugin("xep_0352")  # sends nothing until asked; notes whether the server offers CSI
 
     def _record(self, st):
         if local(st.xml.tag) in ("message", "presence", "iq"):
@@ -216,7 +217,8 @@ class Client:
     _ids = itertools.count(1)
 
     def __init__(self, server, user: str, password: str, resource: str = "e2e", host: str = "127.0.0.1",
-                 port: int | None = None, domain: str | None = None, subscriptions: str = APPROVE):
+                 port: int | None = None, domain: str | None = None, subscriptions: str = APPROVE,
+                 stream_management: bool = False):
         self.domain = domain or getattr(server, "domain", "localhost")
         self.port = port or server.c2s_port
         self.host = host
@@ -224,6 +226,9 @@ class Client:
         self.jid = f"{self.bare}/{resource}"
         self.password = password
         self.subscriptions = subscriptions
+        self.stream_management = stream_management  # XEP-0198, so that a cut stream can be resumed
+        self._sm_enabled = threading.Event()
+        self._resumed = threading.Event()
         self._cond = threading.Condition()
         self._received: list[ET.Element] = []
         self._taken: set[int] = set()
@@ -257,6 +262,10 @@ class Client:
             # request stays unanswered (pending on the server).
             self._xmpp.auto_authorize = {APPROVE: True, IGNORE: None, DENY: False}[self.subscriptions]
             self._xmpp.auto_subscribe = self.subscriptions == APPROVE
+            if self.stream_management:
+                self._xmpp.register_plugin("xep_0198")
+                self._xmpp.add_event_handler("sm_enabled", lambda _e: self._sm_enabled.set())
+                self._xmpp.add_event_handler("session_resumed", lambda _e: self._resumed.set())
             self._xmpp.connect((self.host, self.port), force_starttls=False, disable_starttls=True)
         _clients.add(self)
         loop.call(create)
@@ -264,8 +273,34 @@ class Client:
             why = self._failure or f"no session within {timeout}s"
             self.disconnect(timeout=2)
             raise ConnectionError(f"{self.jid} could not log in to 127.0.0.1:{self.port}: {why}")
+        if self.stream_management and not self._sm_enabled.wait(timeout):
+            raise ConnectionError(f"{self.jid}: the server enabled no stream management (XEP-0198)")
         if presence:
             self.set_presence(show, priority, timeout=timeout)
+        return self
+
+    def cut_network(self, timeout: float = 5.0) -> None:
+        """Drops the TCP connection without closing the stream, as when a phone loses its network."""
+        xmpp = self._xmpp
+        if xmpp is None or xmpp.transport is None:
+            raise ConnectionError(f"{self.jid} is not connected")
+        self._disconnected.clear()
+        _shared_loop().call(lambda: xmpp.transport.abort())
+        if not self._disconnected.wait(timeout):
+            raise ConnectionError(f"{self.jid}: the connection did not drop within {timeout}s")
+
+    def resume(self, timeout: float = DEFAULT_TIMEOUT) -> "Client":
+        """After cut_network: connects again and resumes the stream (XEP-0198); the server resends
+        what it had not seen acknowledged."""
+        xmpp = self._xmpp
+        if xmpp is None or not self.stream_management:
+            raise ConnectionError(f"{self.jid} has no stream to resume")
+        self._resumed.clear()
+        self._disconnected.clear()
+        _shared_loop().call(lambda: xmpp.connect((self.host, self.port), force_starttls=False,
+                                                 disable_starttls=True))
+        if not self._resumed.wait(timeout):
+            raise ConnectionError(f"{self.jid}: the stream was not resumed within {timeout}s")
         return self
 
     @property
@@ -298,6 +333,16 @@ class Client:
             got = p.find(f"{{{NS_CLIENT}}}show")
             return p.get("type") is None and (got.text if got is not None else None) == show
         self.wait_for(stanza("presence", frm=self.jid, where=echoed), timeout, what="own presence echo")
+
+    def set_client_state(self, active: bool) -> None:
+        """XEP-0352: tells the server the user is (not) looking at the client, as a phone does when
+        its screen goes off. Fails if the server does not offer CSI."""
+        if self._xmpp is None:
+            raise ConnectionError(f"{self.jid} is not connected")
+        csi = self._xmpp.plugin["xep_0352"]
+        if not csi.enabled:
+            raise AssertionError(f"the server offers {self.jid} no client state indication (XEP-0352)")
+        _shared_loop().call(csi.send_active if active else csi.send_inactive)
 
     def revoke(self, jid: str) -> None:
         """Takes back the presence subscription `jid` was granted (as a roster's "stop sharing")."""

@@ -120,9 +120,14 @@ bool check(sqlite3* db, std::size_t steps, std::string* error) {
   std::int64_t version = 0;
   std::int64_t objects = 0;
   std::string sqlite_error;
-  if (!read_int(db, "PRAGMA application_id", &application_id, &sqlite_error) ||
-      !read_int(db, "PRAGMA user_version", &version, &sqlite_error) ||
-      !read_int(db, "SELECT count(*) FROM sqlite_schema", &objects, &sqlite_error)) {
+  // One read transaction, so the three reads see one state: another process creating the
+  // schema meanwhile must not look like tables without Concierge's application_id.
+  const bool read = execute(db, "BEGIN", &sqlite_error) &&
+                    read_int(db, "PRAGMA application_id", &application_id, &sqlite_error) &&
+                    read_int(db, "PRAGMA user_version", &version, &sqlite_error) &&
+                    read_int(db, "SELECT count(*) FROM sqlite_schema", &objects, &sqlite_error);
+  if (sqlite3_get_autocommit(db) == 0) execute(db, "COMMIT", nullptr);
+  if (!read) {
     *error = "it cannot be read as an SQLite database: " + sqlite_error;
     return false;
   }

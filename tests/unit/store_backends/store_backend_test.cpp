@@ -267,7 +267,11 @@ TEST_P(StorePortTest, AGroupCommitMakesEveryWriteOfTheTurnDurableTogether) {
   EXPECT_EQ(second->holds().size(), 50U);
 }
 
+// Several instances share one store only on PostgreSQL (the standby, DESIGN §10). An SQLite
+// file belongs to one process; two opening a new file at the same instant may be told "database
+// is locked" by SQLite's WAL switch, which is not a case Concierge supports.
 TEST_P(StorePortTest, ConcurrentOpensMigrateOnceAndBothWork) {
+  if (GetParam() != std::string("PostgreSQL")) GTEST_SKIP() << "one process per SQLite file";
   std::array<std::variant<StorePtr, std::string>, 3> opened;
   {
     std::array<std::thread, 3> threads;

@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include <tests/unit/core/office_hours.hpp>
 #include <tests/unit/core/xml.hpp>
 
 #include <ical/compile.hpp>
@@ -15,6 +16,7 @@ namespace concierge::core {
 namespace {
 
 using namespace std::chrono_literals;
+using testing::office_hours;
 using testing::xml;
 
 // Mon 2026-11-30 09:00 UTC = 10:00 Berlin. bob works Mon-Fri 09:00-17:00 Europe/Berlin.
@@ -31,17 +33,6 @@ Settings settings() {
   }
   s.users["bob@example.org"].always_through = {"boss@example.org"};
   return s;
-}
-
-std::shared_ptr<const ical::Schedule> office_hours(Instant around) {
-  ical::CompileRequest r;
-  r.zone = "Europe/Berlin";
-  r.hours = "Mon-Fri 09:00-17:00";
-  ical::set_window_around(
-      r, std::chrono::duration_cast<std::chrono::seconds>(around.time_since_epoch()).count(), 20);
-  auto s = ical::compile(r);
-  EXPECT_TRUE(s.ok()) << s.error();
-  return std::make_shared<const ical::Schedule>(s.value());
 }
 
 class ConversationRulesTest : public ::testing::Test {

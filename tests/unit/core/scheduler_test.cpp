@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <tests/unit/core/office_hours.hpp>
 #include <tests/unit/core/xml.hpp>
 
 #include <ical/compile.hpp>
@@ -29,17 +30,7 @@ Settings settings() {
   return s;
 }
 
-std::shared_ptr<const ical::Schedule> office_hours(Instant around) {
-  ical::CompileRequest r;
-  r.zone = "Europe/Berlin";
-  r.hours = "Mon-Fri 09:00-17:00";
-  ical::set_window_around(
-      r, std::chrono::duration_cast<std::chrono::seconds>(around.time_since_epoch()).count(), 20);
-  auto s = ical::compile(r);
-  EXPECT_TRUE(s.ok()) << s.error();
-  return std::make_shared<const ical::Schedule>(s.value());
-}
-
+using testing::office_hours;
 using testing::xml;
 
 std::string chat(const std::string& from, const std::string& to_local, const std::string& id,

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <tests/unit/core/office_hours.hpp>
 #include <tests/unit/core/xml.hpp>
 
 #include <ical/compile.hpp>
@@ -13,6 +14,7 @@ namespace concierge::core {
 namespace {
 
 using namespace std::chrono_literals;
+using testing::office_hours;
 using testing::xml;
 
 // Mon 2026-11-30, 19:00 Berlin: bob (Mon-Fri 09:00-17:00) is off; carol has no schedule and
@@ -30,17 +32,6 @@ Settings settings() {
     s.users[u].timezone = "Europe/Berlin";
   }
   return s;
-}
-
-std::shared_ptr<const ical::Schedule> office_hours(Instant around) {
-  ical::CompileRequest r;
-  r.zone = "Europe/Berlin";
-  r.hours = "Mon-Fri 09:00-17:00";
-  ical::set_window_around(
-      r, std::chrono::duration_cast<std::chrono::seconds>(around.time_since_epoch()).count(), 20);
-  auto s = ical::compile(r);
-  EXPECT_TRUE(s.ok()) << s.error();
-  return std::make_shared<const ical::Schedule>(s.value());
 }
 
 std::string chat(const std::string& to_local, const std::string& id) {

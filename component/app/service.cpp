@@ -153,15 +153,29 @@ void Service::on_connected() {
   ping_sent_at_.reset();
   log_.info("connected to " + config_.component.host + ":" +
             std::to_string(config_.component.port) + " as " + config_.component.jid);
-  // Forwarded messages the last stream did not confirm go first, in order, with their ids.
-  auto again = forwards_.to_resend();
-  if (!again.empty()) {
-    log_.info("sending again " + std::to_string(again.size()) +
-              (again.size() == 1 ? " forwarded message" : " forwarded messages") +
-              " the server had not confirmed");
+  // Forwarded messages the last stream did not confirm go first, in order, with their ids —
+  // except one whose sender has earlier messages to that target held (releases the cut stream
+  // lost): it is held behind them, or it would overtake them (order per sender, DESIGN §2).
+  const core::Instant now = wall_now();
+  std::size_t resent = 0, held = 0;
+  for (auto& kept : forwards_.take_all()) {
+    if (router_.hold_behind(kept.stanza, kept.received, now, outbox_)) {
+      ++held;
+      continue;
+    }
+    connection_.send(kept.stanza);
+    keep_forwarded(kept.stanza, kept.received);
+    ++resent;
   }
-  for (const auto& stanza : again) connection_.send(stanza);
-  router_.connected(wall_now(), outbox_);
+  const auto messages = [](std::size_t n) {
+    return std::to_string(n) + (n == 1 ? " forwarded message" : " forwarded messages");
+  };
+  if (resent > 0) log_.info("sending again " + messages(resent) + " the server had not confirmed");
+  if (held > 0) {
+    log_.info("held " + messages(held) + " the server had not confirmed behind their senders' " +
+              "earlier held messages");
+  }
+  router_.connected(now, outbox_);
   pace_more_ = true;
   flush(outbox_);
   // Servers announce a XEP-0356 grant right after the handshake; say once if none came.
@@ -199,7 +213,7 @@ void Service::on_disconnected(const xmpp::Disconnect& d) {
   // Releases without an answer stay held (they still are in the store) and go out again;
   // forwarded messages queued behind them go out with the unconfirmed ones.
   for (const auto& r : releases_) {
-    if (r.hold_id == 0) keep_forwarded(r.stanza);
+    if (r.hold_id == 0) keep_forwarded(r.stanza, wall_now());
   }
   releases_.clear();
   release_pings_.clear();
@@ -295,7 +309,7 @@ void Service::flush(core::Outbox& out) {
     }
     if (log_.enabled(LogLevel::debug)) log_.debug("out: " + redacted_xml(stanza));
     connection_.send(stanza);
-    if (forwarded) keep_forwarded(stanza);
+    if (forwarded) keep_forwarded(stanza, wall_now());
   }
   if (!out.paced.empty()) {
     if (paced_.empty()) next_paced_ = Clock::now();
@@ -373,7 +387,8 @@ void Service::send_releases(Clock::time_point now) {
     }
     connection_.send(releases_.front().stanza);
     if (releases_.front().hold_id == 0) {
-      keep_forwarded(releases_.front().stanza);  // forwarded behind the releases (flush)
+      // Forwarded behind the releases (flush).
+      keep_forwarded(releases_.front().stanza, wall_now());
     } else {
       batch.push_back(releases_.front().hold_id);
     }
@@ -399,9 +414,9 @@ bool Service::releasing_to(std::string_view to) const {
   return false;
 }
 
-void Service::keep_forwarded(const xmpp::Element& stanza) {
+void Service::keep_forwarded(const xmpp::Element& stanza, core::Instant received) {
   if (!stanza.child("body")) return;  // chat states and the like: not worth sending again
-  if (const auto dropped = forwards_.keep(stanza)) {
+  if (const auto dropped = forwards_.keep(stanza, received)) {
     log_.warn("the server confirmed none of the last " + std::to_string(forwards_.size()) +
               " forwarded messages: forgot the " + std::to_string(dropped) +
               " oldest (they are lost if the stream is cut now)");

@@ -89,7 +89,7 @@ class Service {
   // Held messages to `to` (bare or full JID) are still queued to go out.
   bool releasing_to(std::string_view to) const;
   // A forwarded message was given to the stream: kept until a ping answer (DESIGN §6).
-  void keep_forwarded(const xmpp::Element& stanza);
+  void keep_forwarded(const xmpp::Element& stanza, core::Instant received);
   void tell_status(const std::string& status);  // systemd's STATUS= (READY=1 the first time)
   void tell_privilege();  // once per run: whether the server granted presence access
   void keepalive(std::chrono::steady_clock::time_point now);

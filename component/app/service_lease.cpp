@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <new>
+#include <utility>
 
 #include <component/app/service.hpp>
 
@@ -31,12 +32,14 @@ void Service::use_lease(LeaseKeeper& keeper) {
 void Service::check_lease(SteadyTime now) {
   if (lease_ == nullptr) return;
   const LeaseKeeper::State state = lease_->state();
-  if (!state.problem.empty() && lease_seen_.problem.empty()) {
+  // Updated first: a takeover below connects, which checks the lease again.
+  const LeaseKeeper::State seen = std::exchange(lease_seen_, state);
+  if (!state.problem.empty() && seen.problem.empty()) {
     log_.error("the store's database does not answer the lease (" + state.problem + "); " +
                (lease_epoch_ != 0 ? "this instance stops sending when its lease runs out"
                                   : "standing by") +
                "; retrying every second");
-  } else if (state.problem.empty() && !lease_seen_.problem.empty()) {
+  } else if (state.problem.empty() && !seen.problem.empty()) {
     log_.info("the store's database answers the lease again");
   }
   const std::optional<std::int64_t> held = state.held(now);
@@ -50,10 +53,9 @@ void Service::check_lease(SteadyTime now) {
     }
   }
   if (lease_epoch_ == 0 && held && *held > last_epoch_ && !stopping_) take_over(*held);
-  if (standby() && state.holder != lease_seen_.holder && !state.holder.empty()) {
+  if (standby() && state.holder != seen.holder && !state.holder.empty()) {
     log_.info("standby: the store's lease is held by " + state.holder);
   }
-  lease_seen_ = state;
 }
 
 void Service::fence(const std::string& why) {

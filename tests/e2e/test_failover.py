@@ -170,5 +170,46 @@ class Failover(unittest.TestCase):
         self.assertTrue(self.a.running)
 
 
+class DatabaseDown(unittest.TestCase):
+    """PostgreSQL goes away: the active cannot renew its lease, drops its stream (senders get
+    the server's bounce meanwhile), says so, and comes back by itself when the database does."""
+
+    def test_the_active_fences_itself_and_recovers(self):
+        pg = PostgreSQL().start()
+        self.addCleanup(pg.stop)
+        server = Prosody(privilege=True).start()
+        self.addCleanup(server.stop)
+        for u in ("alice", "bob"):
+            server.register(u, PASSWORD)
+        concierge = Concierge(server, users=(ALICE, BOB), store_url=pg.url,
+                              store_password_file=pg.password_file).start(timeout=WAIT)
+        self.addCleanup(concierge.cleanup)
+        self.addCleanup(concierge.stop)
+        alice = Client(server, "alice", PASSWORD).connect(timeout=WAIT)
+        self.addCleanup(alice.disconnect)
+        bob = Client(server, "bob", PASSWORD).connect(timeout=WAIT)
+        self.addCleanup(bob.disconnect)
+        mid = alice.send_message(proxy(BOB), "before", id="before-outage")
+        bob.wait_for(message(frm=proxy(ALICE), id=mid), WAIT, what="relayed while the database is up")
+
+        pg.halt()
+        self.assertTrue(concierge.wait_log("fenced:", TAKEOVER_BOUND), concierge.stderr_text()[-3000:])
+        self.assertIn("does not answer the lease", concierge.stderr_text())
+        mid = alice.send_message(proxy(BOB), "during", id="during-outage")
+        bounce = alice.wait_for(lambda m: m.get("id") == mid and m.get("type") == "error", WAIT,
+                                what="the server's bounce while no instance is connected")
+        self.assertIsNotNone(bounce)
+        self.assertEqual(bob.find(message(id=mid)), [], "nothing is relayed without the lease")
+
+        connected = concierge.count_log("connected to")
+        pg.resume()
+        self.assertTrue(concierge.wait_log("connected to", TAKEOVER_BOUND + 10, count=connected + 1),
+                        concierge.stderr_text()[-3000:])
+        self.assertIn("answers the lease again", concierge.stderr_text())
+        mid = alice.send_message(proxy(BOB), "after", id="after-outage")
+        got = bob.wait_for(message(frm=proxy(ALICE), id=mid), WAIT, what="relayed once the database is back")
+        self.assertEqual(body(got), "after")
+
+
 if __name__ == "__main__":
     unittest.main()

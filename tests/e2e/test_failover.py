@@ -2,7 +2,8 @@
 """Active/standby on a real Prosody and a real PostgreSQL (issue #12, DESIGN §10): two Concierge
 processes with the same config share one database; one holds the store's lease and is connected,
 the other waits. Messages are held for a paused target and, while they are being released, the
-active one is killed (-9) or stopped (SIGSTOP). The standby takes over and the target receives
+active one is killed (-9), stopped (SIGSTOP) or silently cut off (its connections to PostgreSQL
+and Prosody frozen in test-owned TCP relays: no FIN, no RST). The standby takes over and the target receives
 every message — duplicates only with their original ids, in order per sender — and each sender
 was told once that its messages wait. The takeover time of each fault kind is printed.
 
@@ -12,6 +13,7 @@ The Prosody config takes `component_conflict_resolve = "kick_old"` from the ship
 
 from __future__ import annotations
 
+import datetime
 import os
 import signal
 import sys
@@ -24,6 +26,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from relay_scenarios import ALICE, BOB, CAROL, PASSWORD, WAIT, Client, Concierge, message, proxy  # noqa: E402
 from postgres import PostgreSQL  # noqa: E402
 from prosody import Prosody  # noqa: E402
+from tcp_relay import TcpRelay  # noqa: E402
 from xmpp_clients import body  # noqa: E402
 
 COMPONENT = "sched.localhost"
@@ -41,6 +44,17 @@ holds_per_sender = {PER_SENDER + 10}
 """
 
 
+class _Via:
+    """The XMPP server as seen through a relay: its component port is the relay's."""
+
+    def __init__(self, server, component_port: int):
+        self._server = server
+        self.component_port = component_port
+
+    def __getattr__(self, name):
+        return getattr(self._server, name)
+
+
 def is_notice(m) -> bool:
     return (body(m) or "").startswith("Concierge:")
 
@@ -54,7 +68,12 @@ class Failover(unittest.TestCase):
         for u in ("alice", "bob", "carol"):
             self.server.register(u, PASSWORD)
         self.instances = []
-        self.a = self.instance().start(timeout=WAIT)
+        self.relays = []
+
+    def start_pair(self, relayed: bool = False) -> None:
+        """The active instance `a` (reaching PostgreSQL and Prosody through test-owned relays
+        when `relayed`), the standby `b`, and the three users' clients."""
+        self.a = self.instance(relayed).start(timeout=WAIT)
         self.b = self.instance().start(wait_connected=False)
         self.assertTrue(self.b.wait_log("standby: the store's lease is held by", WAIT),
                         "the second instance stands by:\n" + self.b.stderr_text())
@@ -65,8 +84,18 @@ class Failover(unittest.TestCase):
             self.addCleanup(self.clients[u].disconnect)
         self.alice, self.bob, self.carol = self.clients["alice"], self.clients["bob"], self.clients["carol"]
 
-    def instance(self) -> Concierge:
-        c = Concierge(self.server, users=(ALICE, BOB, CAROL), store_url=self.pg.url,
+    def relay(self, port: int) -> TcpRelay:
+        relay = TcpRelay(("127.0.0.1", port))
+        self.relays.append(relay)
+        self.addCleanup(relay.stop)
+        return relay
+
+    def instance(self, relayed: bool = False) -> Concierge:
+        server, url = self.server, self.pg.url
+        if relayed:
+            server = _Via(self.server, self.relay(self.server.component_port).port)
+            url = url.replace(f":{self.pg.port}/", f":{self.relay(self.pg.port).port}/")
+        c = Concierge(server, users=(ALICE, BOB, CAROL), store_url=url,
                       store_password_file=self.pg.password_file, extra_config=EXTRA_CONFIG)
         self.instances.append(c)
 
@@ -111,7 +140,7 @@ class Failover(unittest.TestCase):
         while len(set(self.received())) < n and time.monotonic() < deadline:
             time.sleep(0.05)
 
-    def fail_over(self, fault: str, fault_signal: int) -> None:
+    def fail_over(self, fault: str, fault_signal: int | None) -> None:
         sent = self.hold_all()
         self.bob.send_message(COMPONENT, "end")  # bob is back: the release starts
         self.wait_received(len(sent) // 5, 30)
@@ -120,7 +149,12 @@ class Failover(unittest.TestCase):
         self.assertLess(len(before), len(sent), "the fault comes during the release")
 
         faulted = time.monotonic()
-        os.kill(self.a.proc.pid, fault_signal)
+        self.fault_wall = time.time()
+        if fault_signal is None:
+            for relay in self.relays:
+                relay.freeze()
+        else:
+            os.kill(self.a.proc.pid, fault_signal)
         self.assertTrue(self.b.wait_log("connected to", TAKEOVER_BOUND),
                         "the standby takes over:\n" + self.b.stderr_text()[-3000:])
         connected = time.monotonic() - faulted
@@ -154,10 +188,12 @@ class Failover(unittest.TestCase):
             self.assertEqual(len(told), 1, "each sender is told once that its messages wait")
 
     def test_kill_9_of_the_active_during_release(self):
+        self.start_pair()
         self.fail_over("kill -9", signal.SIGKILL)
         self.a.proc.wait(WAIT)
 
     def test_sigstop_of_the_active_during_release(self):
+        self.start_pair()
         self.fail_over("SIGSTOP", signal.SIGSTOP)
         # The stopped one resumes: it finds its lease gone and stands by without sending.
         connected = self.a.count_log("connected to")
@@ -168,6 +204,24 @@ class Failover(unittest.TestCase):
         self.assertEqual(body(got), "after the resume")
         self.assertEqual(self.a.count_log("connected to"), connected, "the fenced one does not reconnect")
         self.assertTrue(self.a.running)
+
+    def test_silent_cut_of_the_active_during_release(self):
+        # The active's connections to PostgreSQL and to Prosody freeze: no FIN, no RST.
+        self.start_pair(relayed=True)
+        self.fail_over("silent cut", None)
+        self.assertTrue(self.a.wait_log("fenced:", WAIT), self.a.stderr_text()[-3000:])
+        fenced_line = next(line for line in self.a.stderr_text().splitlines() if "fenced:" in line)
+        stamp = datetime.datetime.strptime(fenced_line.split()[0], "%Y-%m-%dT%H:%M:%S.%fZ")
+        fenced_after = stamp.replace(tzinfo=datetime.timezone.utc).timestamp() - self.fault_wall
+        print(f"failover (silent cut): the cut-off active dropped its stream {fenced_after:.2f} s after "
+              f"the cut ({fenced_line.split(' ', 2)[2]})", file=sys.stderr)
+        self.assertLess(fenced_after, 5.0, "it stops before its lease can run out, on its own clock")
+        for relay in self.relays:
+            relay.thaw()  # its connections come back: it stays a standby
+        mid = self.alice.send_message(proxy(BOB), "after the thaw", id="after-thaw")
+        got = self.bob.wait_for(message(frm=proxy(ALICE), id=mid), WAIT, what="relayed by the new active")
+        self.assertEqual(body(got), "after the thaw")
+        self.assertEqual(len(self.bob.find(message(id=mid))), 1)
 
 
 class DatabaseDown(unittest.TestCase):

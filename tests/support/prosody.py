@@ -48,6 +48,7 @@ STACK_DIR = Path(os.environ.get("CONCIERGE_STACK_DIR", "") or "/nonexistent")
 
 DEFAULT_COMPONENT = "sched.localhost"
 DEFAULT_SECRET = "s3cr3t-component"
+RELEASE_KEY = b"e2e-release-key-0123456789abcdef"  # mod_concierge's key in transparent servers
 
 START_TIMEOUT = 20.0  # seconds a server may take to accept on both ports (Prosody ~0.1 s, ejabberd ~1.5 s)
 STOP_TIMEOUT = 10.0  # seconds after SIGTERM before SIGKILL
@@ -435,9 +436,12 @@ class Prosody(_Server):
 
     def __init__(self, component_domain: str = DEFAULT_COMPONENT, component_secret: str = DEFAULT_SECRET,
                  extra_components=(), privilege: bool = False, extra_hosts=(), offline: bool = False,
-                 modules=()):
+                 modules=(), transparent: bool = False):
         super().__init__(component_domain, component_secret, extra_components, extra_hosts)
         self.privilege = privilege
+        # mod_concierge installed as config/deploy/prosody-transparent.cfg.lua says, its key
+        # RELEASE_KEY in the run folder
+        self.transparent = transparent
         self.offline = offline  # mod_offline: store messages for offline users (the example disables it)
         self.modules = tuple(modules)  # more of Prosody's own modules, e.g. "csi_simple", "smacks"
         self.config_path = ""
@@ -462,6 +466,9 @@ class Prosody(_Server):
             text += f"\nComponent {_lua_str(domain)}\n  component_secret = {_lua_str(secret)}\n"
         for host in self.extra_hosts:
             text += f"\nVirtualHost {_lua_str(host)}\n"
+        if self.transparent:
+            text = deploy_snippets.prosody_transparent(text, self.component_domain, self.domain,
+                                                       self.rundir + "/plugins", self.rundir + "/concierge-release.key")
         return text
 
     def _log_files(self) -> list[str]:
@@ -476,6 +483,10 @@ class Prosody(_Server):
                 rundir = self._make_rundir("concierge-prosody-")
                 for sub in ("run", "data", "log", "certs"):
                     (rundir / sub).mkdir()
+                if self.transparent:  # the module and its key where the snippet points
+                    (rundir / "plugins").mkdir()
+                    shutil.copy(REPO_ROOT / "xmpp/server/prosody/mod_concierge.lua", rundir / "plugins")
+                    (rundir / "concierge-release.key").write_bytes(RELEASE_KEY)
                 self.c2s_port, self.component_port = free_port(), free_port()
                 while self.component_port == self.c2s_port:
                     self.component_port = free_port()

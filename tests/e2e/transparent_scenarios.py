@@ -1,0 +1,197 @@
+# SPDX-License-Identifier: MIT
+"""Transparent delivery through the server extension (mod_concierge, xmpp/server/), with a fake
+Concierge (tests/support/fake_concierge.py) playing the component. Run on Prosody and ejabberd by
+test_transparent.py; the extension is installed exactly as config/deploy/*-transparent.* say.
+
+What a user sees: Alice writes to bob@localhost; the server hands the message to Concierge and
+delivers it (or its release) from Alice's real JID with every child kept; when Concierge is
+down or silent the message still arrives (fail open)."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+
+from fake_concierge import NS, FakeConcierge, release_token  # noqa: E402
+from prosody import RELEASE_KEY  # noqa: E402
+from xmpp_clients import NS_CLIENT, Client, body, child, message  # noqa: E402
+
+COMPONENT = "concierge.localhost"
+SECRET = "transparent-secret"
+ALICE, BOB, CAROL = "alice@localhost", "bob@localhost", "carol@localhost"
+CUSTOM = '<custom xmlns="urn:example:custom" kept="yes"><inner>x</inner></custom>'
+QUIET = 1.5  # seconds a message that must not arrive is given to show up
+TIMEOUT = 5  # the extensions' default verdict timeout (concierge_timeout / timeout)
+
+
+class TransparentScenarios:
+    """Mixed into a unittest.TestCase that sets make_server(); one server per class."""
+
+    @classmethod
+    def make_server(cls):
+        raise NotImplementedError
+
+    @classmethod
+    def setUpClass(cls):
+        cls.server = cls.make_server()
+        try:
+            for user in ("alice", "bob", "carol"):
+                cls.server.register(user, "pw")
+            cls.fake = FakeConcierge(cls.server, COMPONENT, SECRET).connect()
+            cls.generation = 1
+            cls.fake.push_enrolled([BOB, "dave@localhost"], generation=cls.generation)
+            cls.alice = Client(cls.server, "alice", "pw", resource="phone").connect()
+            cls.bob = Client(cls.server, "bob", "pw", resource="laptop").connect()
+            cls.carol = Client(cls.server, "carol", "pw", resource="desk").connect()
+        except BaseException:
+            cls.tearDownClass()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        for name in ("alice", "bob", "carol", "fake"):
+            if getattr(cls, name, None) is not None:
+                getattr(cls, name).disconnect()
+                setattr(cls, name, None)
+        cls.server.stop()
+
+    def setUp(self):
+        if self.fake._xmpp is None:
+            self.fake.connect()
+        self.fake.policy = "deliver"
+
+    def diverts_of(self, msg_id):
+        return [d for d in self.fake.diverts if d.message is not None and d.message.get("id") == msg_id]
+
+    def assert_not_received(self, client, msg_id):
+        time.sleep(QUIET)  # a real server delivers within milliseconds; nothing must come
+        self.assertEqual(client.find(message(id=msg_id)), [], f"{client.jid} received {msg_id}")
+
+    # -- the common case
+    def test_free_target_gets_it_at_once_from_the_real_jid_with_children_kept(self):
+        mid = self.alice.send_message(BOB, "lunch?", payload=[CUSTOM])
+        got = self.bob.wait_for(message(frm=self.alice.jid, id=mid), timeout=5)
+        self.assertEqual(body(got), "lunch?")
+        custom = child(got, "urn:example:custom", "custom")
+        self.assertIsNotNone(custom, "a child element was lost")
+        self.assertEqual(custom.get("kept"), "yes")
+        [d] = self.diverts_of(mid)
+        self.assertEqual(d.message.get("from"), self.alice.jid)
+        self.assertEqual(d.message.get("to"), BOB)
+        self.assertIsNotNone(child(d.message, "urn:example:custom", "custom"))
+        self.assertEqual(d.token, release_token(RELEASE_KEY, d.id, self.alice.jid, BOB, mid))
+
+    def test_held_then_released_from_the_real_jid_with_concierges_stamp(self):
+        self.fake.policy = "held"
+        mid = self.alice.send_message(BOB, "held one", payload=[CUSTOM])
+        d = self.fake.wait_divert(lambda x: x.message.get("id") == mid)
+        self.assert_not_received(self.bob, mid)
+        answer = self.fake.release(d)
+        self.assertEqual(answer.get("type"), "result")
+        got = self.bob.wait_for(message(frm=self.alice.jid, id=mid), timeout=5)
+        self.assertEqual(body(got), "held one")
+        delay = child(got, "urn:xmpp:delay", "delay")
+        self.assertIsNotNone(delay)
+        self.assertEqual(delay.get("from"), COMPONENT)
+        self.assertIsNotNone(child(got, "urn:example:custom", "custom"))
+        self.assertEqual(len(self.diverts_of(mid)), 1, "the release was diverted again")
+
+    def test_a_forged_release_is_refused(self):
+        self.fake.policy = "held"
+        mid = self.alice.send_message(BOB, "forge me")
+        d = self.fake.wait_divert(lambda x: x.message.get("id") == mid)
+        forged = release_token(b"not-the-key-0123456789", d.id, self.alice.jid, BOB, mid)
+        answer = self.fake.release(d, token=forged)
+        self.assertEqual(answer.get("type"), "error")
+        self.assertIsNotNone(answer.find(f"{{{NS_CLIENT}}}error/{{urn:ietf:params:xml:ns:xmpp-stanzas}}forbidden")
+                             or answer.find("{jabber:component:accept}error/{urn:ietf:params:xml:ns:xmpp-stanzas}forbidden"))
+        self.assert_not_received(self.bob, mid)
+        self.assertEqual(self.fake.release(d).get("type"), "result")  # the right token still works
+        self.bob.wait_for(message(frm=self.alice.jid, id=mid), timeout=5)
+
+    def test_refused_bounces_to_the_sender_from_the_original_to(self):
+        self.fake.policy = "refuse"
+        mid = self.alice.send_message(BOB, "not for you")
+        err = self.alice.wait_for(message(frm=BOB, id=mid, type="error"), timeout=5)
+        self.assertIsNotNone(err.find(f"{{{NS_CLIENT}}}error/{{urn:ietf:params:xml:ns:xmpp-stanzas}}not-acceptable"))
+        self.assert_not_received(self.bob, mid)
+
+    # -- fail open
+    def test_concierge_down_messages_flow_directly(self):
+        self.fake.disconnect()
+        time.sleep(0.3)  # the server notices the closed stream
+        mid = self.alice.send_message(BOB, "while you were down")
+        got = self.bob.wait_for(message(frm=self.alice.jid, id=mid), timeout=3)
+        self.assertEqual(body(got), "while you were down")
+        self.fake.connect()
+        mid2 = self.alice.send_message(BOB, "and back")
+        self.bob.wait_for(message(frm=self.alice.jid, id=mid2), timeout=5)
+        self.assertEqual(len(self.diverts_of(mid2)), 1, "diverting did not resume after reconnect")
+
+    def test_concierge_silent_delivered_after_the_timeout_then_cancelled(self):
+        self.fake.policy = "silent"
+        mid = self.alice.send_message(BOB, "anyone there?")
+        d = self.fake.wait_divert(lambda x: x.message.get("id") == mid)
+        time.sleep(TIMEOUT - 1.5)
+        self.assertEqual(self.bob.find(message(id=mid)), [], "delivered before the timeout")
+        got = self.bob.wait_for(message(frm=self.alice.jid, id=mid), timeout=5)
+        self.assertGreaterEqual(time.monotonic() - d.at, TIMEOUT - 0.5)
+        self.assertEqual(body(got), "anyone there?")
+        self.fake.wait_cancel(d.id, timeout=3)
+
+    def test_an_error_answer_fails_open_at_once(self):
+        self.fake.policy = "error"
+        mid = self.alice.send_message(BOB, "error path")
+        self.bob.wait_for(message(frm=self.alice.jid, id=mid), timeout=2)
+        d = self.diverts_of(mid)[0]
+        self.fake.wait_cancel(d.id, timeout=3)
+
+    # -- reports
+    def test_chat_states_and_replies_are_reported_without_body(self):
+        composing = '<composing xmlns="http://jabber.org/protocol/chatstates"/>'
+        mid = self.alice.send_message(BOB, None, payload=[composing])
+        self.bob.wait_for(message(frm=self.alice.jid, id=mid), timeout=5)  # delivered directly
+        rep = self.fake.wait_report(lambda r: r.get("id") == mid)
+        self.assertEqual(rep.get("chat-state"), "composing")
+        self.assertEqual((rep.get("from"), rep.get("to")), (self.alice.jid, BOB))
+        self.assertIsNone(rep.get("has-body"))
+        self.assertEqual(self.diverts_of(mid), [])
+        # bob (enrolled) answers carol (not enrolled): delivered, reported with no text of it
+        rid = self.bob.send_message(CAROL, "secret words")
+        self.carol.wait_for(message(frm=self.bob.jid, id=rid), timeout=5)
+        rep = self.fake.wait_report(lambda r: r.get("id") == rid)
+        self.assertEqual(rep.get("has-body"), "true")
+        self.assertNotIn("secret", str(rep.attrib) + "".join(rep.itertext()))
+
+    # -- never diverted
+    def test_groupchat_headline_and_self_messages_are_not_diverted(self):
+        gid = self.alice.send_message(self.bob.jid, "gc", type="groupchat")
+        hid = self.alice.send_message(BOB, "news", type="headline")
+        bob2 = Client(self.server, "bob", "pw", resource="phone").connect()
+        try:
+            sid = bob2.send_message(self.bob.jid, "note to self")
+            for mid in (gid, hid, sid):
+                self.bob.wait_for(message(id=mid), timeout=5)
+        finally:
+            bob2.disconnect()
+        nid = self.carol.send_message(self.alice.jid, "not enrolled at all")
+        self.alice.wait_for(message(id=nid), timeout=5)
+        for mid in (gid, hid, sid, nid):
+            self.assertEqual(self.diverts_of(mid), [], f"{mid} was diverted")
+        # the positive pair: a chat to bob in the same minute is diverted
+        mid = self.alice.send_message(BOB, "divert me")
+        self.bob.wait_for(message(id=mid), timeout=5)
+        self.assertEqual(len(self.diverts_of(mid)), 1)
+
+    def test_diverts_equal_messages_sent(self):
+        before = len(self.fake.diverts)
+        ids = [self.alice.send_message(BOB, f"burst {n}") for n in range(30)]
+        for mid in ids:
+            self.bob.wait_for(message(frm=self.alice.jid, id=mid), timeout=10)
+        time.sleep(0.5)  # a loop would show as more diverts arriving
+        self.assertEqual(len(self.fake.diverts) - before, len(ids))
+        for mid in ids:
+            self.assertEqual(len(self.diverts_of(mid)), 1, mid)

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from transparent_scenarios import ALICE, BOB, COMPONENT, SECRET, TransparentScenarios  # noqa: E402
-from fake_concierge import FakeConcierge  # noqa: E402
+from fake_concierge import NS, FakeConcierge  # noqa: E402
 from prosody import Ejabberd, Prosody  # noqa: E402
 from xmpp_clients import Client, message  # noqa: E402
 
@@ -32,6 +33,9 @@ def _prosody():
 
 def _ejabberd():
     server = Ejabberd(component_domain=COMPONENT, component_secret=SECRET, transparent=True).start()
+    deadline = time.monotonic() + 10  # the log line may follow reload_config's return
+    while "mod_concierge started" not in server.log_text() and time.monotonic() < deadline:
+        time.sleep(0.1)
     if "mod_concierge started" not in server.log_text():
         log = server.log_text()
         server.stop()
@@ -60,9 +64,14 @@ class EnrolledSetSurvivesRestart:
             server.register("alice", "pw")
             server.register("bob", "pw")
             fake = FakeConcierge(server, COMPONENT, SECRET).connect()
-            fake.push_enrolled([BOB, "x@localhost"], generation=3)
+            fake.push_enrolled([BOB, "x@localhost", "y@localhost"], generation=3, chunk_size=1)
+            self.assertEqual(fake.enrolled_generation(), (3, 3))  # all three chunks taken
             fake.push_enrolled([BOB], generation=4)  # the newest push replaces the set
             self.assertEqual(fake.enrolled_generation(), (4, 1))
+            half = fake.iq("localhost", "set", f"<enrolled xmlns='{NS}' generation='5' chunk='1' chunks='2'>"
+                                               "<user jid='alice@localhost'/></enrolled>")
+            self.assertEqual(half.get("type"), "result")
+            self.assertEqual(fake.enrolled_generation(), (4, 1), "half a push was applied")
             fake.disconnect()
             server.restart()
             fake.connect()

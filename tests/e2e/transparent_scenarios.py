@@ -21,7 +21,7 @@ from xmpp_clients import NS_CLIENT, Client, body, child, message  # noqa: E402
 
 COMPONENT = "concierge.localhost"
 SECRET = "transparent-secret"
-ALICE, BOB, CAROL = "alice@localhost", "bob@localhost", "carol@localhost"
+ALICE, BOB, CAROL, DAVE = "alice@localhost", "bob@localhost", "carol@localhost", "dave@localhost"
 CUSTOM = '<custom xmlns="urn:example:custom" kept="yes"><inner>x</inner></custom>'
 QUIET = 1.5  # seconds a message that must not arrive is given to show up
 TIMEOUT = 5  # the extensions' default verdict timeout (concierge_timeout / timeout)
@@ -38,11 +38,11 @@ class TransparentScenarios:
     def setUpClass(cls):
         cls.server = cls.make_server()
         try:
-            for user in ("alice", "bob", "carol"):
+            for user in ("alice", "bob", "carol", "dave"):  # dave stays offline
                 cls.server.register(user, "pw")
             cls.fake = FakeConcierge(cls.server, COMPONENT, SECRET).connect()
             cls.generation = 1
-            cls.fake.push_enrolled([BOB, "dave@localhost"], generation=cls.generation)
+            cls.fake.push_enrolled([BOB, DAVE], generation=cls.generation)
             cls.alice = Client(cls.server, "alice", "pw", resource="phone").connect()
             cls.bob = Client(cls.server, "bob", "pw", resource="laptop").connect()
             cls.carol = Client(cls.server, "carol", "pw", resource="desk").connect()
@@ -110,6 +110,38 @@ class TransparentScenarios:
                              or answer.find("{jabber:component:accept}error/{urn:ietf:params:xml:ns:xmpp-stanzas}forbidden"))
         self.assert_not_received(self.bob, mid)
         self.assertEqual(self.fake.release(d).get("type"), "result")  # the right token still works
+        self.bob.wait_for(message(frm=self.alice.jid, id=mid), timeout=5)
+
+    def test_a_release_that_bounces_is_answered_with_the_bounce(self):
+        # dave is enrolled and offline, and neither test server stores messages offline
+        self.fake.policy = "held"
+        mid = self.alice.send_message(DAVE, "for the offline one")
+        d = self.fake.wait_divert(lambda x: x.message.get("id") == mid)
+        answer = self.fake.release(d)
+        self.assertEqual(answer.get("type"), "error")
+        err = answer.find("{jabber:component:accept}error")
+        self.assertIsNotNone(err.find(f"{{{NS}}}bounced"), "the answer does not say it bounced")
+        self.assertIsNotNone(err.find("{urn:ietf:params:xml:ns:xmpp-stanzas}service-unavailable"))
+        # Concierge holds it again: the sender sees no error for it
+        time.sleep(QUIET)
+        self.assertEqual(self.alice.find(message(id=mid, type="error")), [])
+        # the positive pair: the same release to an online target is taken
+        mid2 = self.alice.send_message(BOB, "for the online one")
+        d2 = self.fake.wait_divert(lambda x: x.message.get("id") == mid2)
+        self.assertEqual(self.fake.release(d2).get("type"), "result")
+        self.bob.wait_for(message(frm=self.alice.jid, id=mid2), timeout=5)
+
+    def test_only_the_component_may_release(self):
+        self.fake.policy = "held"
+        mid = self.alice.send_message(BOB, "mine to release")
+        d = self.fake.wait_divert(lambda x: x.message.get("id") == mid)
+        payload = (f"<release xmlns='{NS}' id='{d.id}' token='{d.token}'><forwarded xmlns='urn:xmpp:forward:0'>"
+                   f"<message xmlns='jabber:client' from='{self.alice.jid}' to='{BOB}' id='{mid}' type='chat'>"
+                   "<body>sneaky</body></message></forwarded></release>")
+        answer = self.carol.send_iq("localhost", payload, type="set")
+        self.assertEqual(answer.get("type"), "error")
+        self.assert_not_received(self.bob, mid)
+        self.assertEqual(self.fake.release(d).get("type"), "result")
         self.bob.wait_for(message(frm=self.alice.jid, id=mid), timeout=5)
 
     def test_refused_bounces_to_the_sender_from_the_original_to(self):

@@ -12,19 +12,29 @@ from __future__ import annotations
 import os
 import sys
 import time
+import xml.etree.ElementTree as ET
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
 
 from fake_concierge import NS, FakeConcierge, release_token  # noqa: E402
 from prosody import RELEASE_KEY  # noqa: E402
+import xmpp_clients  # noqa: E402
 from xmpp_clients import NS_CLIENT, Client, body, child, message  # noqa: E402
 
 COMPONENT = "concierge.localhost"
 SECRET = "transparent-secret"
 ALICE, BOB, CAROL, DAVE = "alice@localhost", "bob@localhost", "carol@localhost", "dave@localhost"
 CUSTOM = '<custom xmlns="urn:example:custom" kept="yes"><inner>x</inner></custom>'
+OMEMO = ('<encrypted xmlns="eu.siacs.conversations.axolotl"><header sid="1234"><key rid="5678">a2V5</key>'
+         '<iv>aXZpdg==</iv></header><payload>cGF5bG9hZA==</payload></encrypted>')
 QUIET = 1.5  # seconds a message that must not arrive is given to show up
 TIMEOUT = 5  # the extensions' default verdict timeout (concierge_timeout / timeout)
+
+
+def same_xml(a: ET.Element, b: ET.Element) -> bool:
+    """Equal as XML: names with namespaces, attributes, text (white space around it aside), children."""
+    return (a.tag == b.tag and a.attrib == b.attrib and (a.text or "").strip() == (b.text or "").strip()
+            and len(a) == len(b) and all(same_xml(x, y) for x, y in zip(a, b)))
 
 
 class TransparentScenarios:
@@ -150,6 +160,37 @@ class TransparentScenarios:
         err = self.alice.wait_for(message(frm=BOB, id=mid, type="error"), timeout=5)
         self.assertIsNotNone(err.find(f"{{{NS_CLIENT}}}error/{{urn:ietf:params:xml:ns:xmpp-stanzas}}not-acceptable"))
         self.assert_not_received(self.bob, mid)
+
+    def test_an_encrypted_only_message_is_diverted_and_arrives_xml_equivalent(self):
+        self.fake.policy = "held"
+        mid = self.alice.send_message(BOB, None, payload=[OMEMO])
+        d = self.fake.wait_divert(lambda x: x.message.get("id") == mid)
+        self.assert_not_received(self.bob, mid)
+        self.assertEqual(self.fake.release(d).get("type"), "result")
+        got = self.bob.wait_for(message(frm=self.alice.jid, id=mid), timeout=5)
+        received = child(got, "eu.siacs.conversations.axolotl", "encrypted")
+        self.assertIsNotNone(received)
+        self.assertTrue(same_xml(received, ET.fromstring(OMEMO)), xmpp_clients.to_string(received))
+        self.assertIsNone(body(got))
+
+    def test_every_kind_of_content_is_diverted_and_receipts_are_not(self):
+        contents = {
+            "attention": '<attention xmlns="urn:xmpp:attention:0"/>',
+            "omemo2": '<encrypted xmlns="urn:xmpp:omemo:2"><payload>eA==</payload></encrypted>',
+            "openpgp": '<openpgp xmlns="urn:xmpp:openpgp:0">eA==</openpgp>',
+            "xep27": '<x xmlns="jabber:x:encrypted">eA==</x>',
+            "retract1": '<retract xmlns="urn:xmpp:message-retract:1" id="old-1"/>',
+            "retract0": '<apply-to xmlns="urn:xmpp:fasten:0" id="old-1"><retract xmlns="urn:xmpp:message-retract:0"/></apply-to>',
+            "correction": '<replace xmlns="urn:xmpp:message-correct:0" id="old-1"/>',
+        }
+        sent = {kind: self.alice.send_message(BOB, None, payload=[xml]) for kind, xml in contents.items()}
+        rid = self.alice.send_message(BOB, None, payload=['<received xmlns="urn:xmpp:receipts" id="old-1"/>'])
+        for mid in [*sent.values(), rid]:
+            self.bob.wait_for(message(frm=self.alice.jid, id=mid), timeout=5)
+        for kind, mid in sent.items():
+            self.assertEqual(len(self.diverts_of(mid)), 1, f"{kind} was not diverted")
+        self.assertEqual(self.diverts_of(rid), [], "a receipt was diverted")
+        self.fake.wait_report(lambda r: r.get("id") == rid)
 
     # -- fail open
     def test_concierge_down_messages_flow_directly(self):

@@ -9,6 +9,7 @@ local jid = require "util.jid";
 local hashes = require "util.hashes";
 local id = require "util.id";
 local datetime = require "util.datetime";
+local modulemanager = require "core.modulemanager";
 
 local NS = "urn:concierge:divert:0";
 local NS_FORWARD = "urn:xmpp:forward:0";
@@ -85,7 +86,7 @@ end
 
 local function has_content(stanza)
 	if stanza:get_child("body") then return true; end
-	for tag in stanza:childtags() do
+	for _, tag in ipairs(stanza.tags) do -- (childtags() would skip other namespaces)
 		local xmlns = tag.attr.xmlns or "";
 		if content_payloads[xmlns .. " " .. tag.name] then return true; end
 		if xmlns == "urn:xmpp:fasten:0" and tag.name == "apply-to"
@@ -114,6 +115,14 @@ local function classify(origin, stanza)
 	end
 	if users[to_bare] or users[from_bare] then return "report"; end
 	return nil;
+end
+
+-- Whether Concierge's stream is up: mod_component keeps it in its per-host environment
+-- (`connected`). Unknown (no mod_component here) counts as up: mod_component's bounce of our
+-- iq then fails open anyway, only with a warning in the log.
+local function component_connected()
+	local env = modulemanager.get_module(component, "component");
+	return env == nil or env.connected ~= false;
 end
 
 local function report(stanza)
@@ -158,12 +167,12 @@ end
 -- sender's session (or a whole s2s link).
 local function on_message(event)
 	local what = classify(event.origin, event.stanza);
+	if what == nil or not component_connected() then return; end -- down: delivered as usual
 	if what == "divert" then
 		divert(event.stanza);
 		return true;
-	elseif what == "report" then
-		report(event.stanza);
 	end
+	report(event.stanza);
 end
 module:hook("message/bare", on_message, 50);
 module:hook("message/full", on_message, 50);

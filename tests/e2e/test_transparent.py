@@ -19,11 +19,11 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from transparent_scenarios import ALICE, BOB, COMPONENT, SECRET, TransparentScenarios  # noqa: E402
 from fake_concierge import NS, FakeConcierge  # noqa: E402
 from prosody import Ejabberd, Prosody  # noqa: E402
-from xmpp_clients import Client, message  # noqa: E402
+from xmpp_clients import Client, message, stanza  # noqa: E402
 
 
-def _prosody():
-    server = Prosody(component_domain=COMPONENT, component_secret=SECRET, transparent=True).start()
+def _prosody(modules=()):
+    server = Prosody(component_domain=COMPONENT, component_secret=SECRET, transparent=True, modules=modules).start()
     if "mod_concierge ready" not in server.log_text():
         log = server.log_text()
         server.stop()
@@ -31,8 +31,8 @@ def _prosody():
     return server
 
 
-def _ejabberd():
-    server = Ejabberd(component_domain=COMPONENT, component_secret=SECRET, transparent=True).start()
+def _ejabberd(modules=()):
+    server = Ejabberd(component_domain=COMPONENT, component_secret=SECRET, transparent=True, modules=modules).start()
     deadline = time.monotonic() + 10  # the log line may follow reload_config's return
     while "mod_concierge started" not in server.log_text() and time.monotonic() < deadline:
         time.sleep(0.1)
@@ -98,6 +98,88 @@ class RestartOnProsody(EnrolledSetSurvivesRestart, unittest.TestCase):
 
 class RestartOnEjabberd(EnrolledSetSurvivesRestart, unittest.TestCase):
     make_server = staticmethod(_ejabberd)
+
+
+NS_MAM, NS_CARBONS, NS_FORWARD = "urn:xmpp:mam:2", "urn:xmpp:carbons:2", "urn:xmpp:forward:0"
+
+
+def _iq(client, payload: str) -> None:
+    iid = client.next_id("iq")
+    client.send_raw(f"<iq type='set' id='{iid}'>{payload}</iq>")
+    client.wait_for(stanza("iq", id=iid, type="result"), timeout=5, what=f"result of {payload}")
+
+
+def _carbons(client, kind: str, mid: str) -> list:
+    """The `kind` ("sent"/"received") carbons of message `mid` that `client` received."""
+    def match(m):
+        fwd = m.find(f"{{{NS_CARBONS}}}{kind}/{{{NS_FORWARD}}}forwarded/{{jabber:client}}message")
+        return fwd is not None and fwd.get("id") == mid
+    return client.find(message(where=match))
+
+
+def _archived(client, mid: str) -> int:
+    """How many copies of message `mid` the client's own archive (XEP-0313) holds."""
+    qid = client.next_id("mam")
+    client.send_raw(f"<iq type='set' id='{qid}'><query xmlns='{NS_MAM}' queryid='{qid}'/></iq>")
+    client.wait_for(stanza("iq", id=qid, type="result"), timeout=5, what="end of the archive query")
+
+    def match(m):
+        result = m.find(f"{{{NS_MAM}}}result")
+        inner = m.find(f"{{{NS_MAM}}}result/{{{NS_FORWARD}}}forwarded/{{jabber:client}}message")
+        return result is not None and result.get("queryid") == qid and inner is not None and inner.get("id") == mid
+    return len(client.find(message(where=match)))
+
+
+class ArchiveAndCarbons:
+    """The server's archive, carbons and offline handling run at release, once: one copy in
+    Bob's archive, Alice's unchanged; a sent carbon at send time, a received one at release."""
+
+    make_server = None
+
+    def test_one_archive_copy_and_carbons_at_the_right_time(self):
+        server = type(self).make_server()
+        clients, fake = [], None
+        try:
+            for user in ("alice", "bob"):
+                server.register(user, "pw")
+            fake = FakeConcierge(server, COMPONENT, SECRET).connect()
+            fake.push_enrolled([BOB], generation=1)
+            fake.policy = "held"
+            phone, tablet = (Client(server, "alice", "pw", resource=r).connect() for r in ("phone", "tablet"))
+            laptop, bob_phone = (Client(server, "bob", "pw", resource=r).connect() for r in ("laptop", "phone"))
+            clients = [phone, tablet, laptop, bob_phone]
+            for c in clients:
+                _iq(c, f"<prefs xmlns='{NS_MAM}' default='always'/>")  # ejabberd archives nothing by default
+            for c in (tablet, bob_phone):
+                _iq(c, f"<enable xmlns='{NS_CARBONS}'/>")
+            mid = phone.send_message(laptop.jid, "archived once")
+            d = fake.wait_divert(lambda x: x.message.get("id") == mid)
+            tablet.wait_for(message(where=lambda m: bool(_carbons(tablet, "sent", mid))), timeout=5)
+            time.sleep(1.5)  # held: nothing for bob, no received carbon yet
+            self.assertEqual(laptop.find(message(id=mid)), [])
+            self.assertEqual(_carbons(bob_phone, "received", mid), [])
+            self.assertEqual(_archived(laptop, mid), 0)
+            self.assertEqual(fake.release(d).get("type"), "result")
+            laptop.wait_for(message(frm=phone.jid, id=mid), timeout=5)
+            bob_phone.wait_for(message(where=lambda m: bool(_carbons(bob_phone, "received", mid))), timeout=5)
+            time.sleep(0.5)
+            self.assertEqual(len(_carbons(bob_phone, "received", mid)), 1)
+            self.assertEqual(len(_carbons(tablet, "sent", mid)), 1, "a second sent carbon at release")
+            self.assertEqual(_archived(laptop, mid), 1, "bob's archive")
+            self.assertEqual(_archived(phone, mid), 1, "alice's archive")
+        finally:
+            for c in clients + [fake]:
+                if c is not None:
+                    c.disconnect()
+            server.stop()
+
+
+class ArchiveOnProsody(ArchiveAndCarbons, unittest.TestCase):
+    make_server = staticmethod(lambda: _prosody(("mam", "carbons")))
+
+
+class ArchiveOnEjabberd(ArchiveAndCarbons, unittest.TestCase):
+    make_server = staticmethod(lambda: _ejabberd(("mod_mam", "mod_carboncopy")))
 
 
 if __name__ == "__main__":

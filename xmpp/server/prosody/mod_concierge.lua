@@ -222,6 +222,18 @@ local function bounced(release_iq, bounce)
 	return reply;
 end
 
+-- Prosody's parser writes xmlns="jabber:client" on every element under <forwarded/>; a
+-- top-level stanza's own children leave it unset (get_child("body") in mod_mam and others
+-- looks for exactly that). Clear it where it only repeats the parent's namespace.
+local function unclient(tag)
+	for _, child in ipairs(tag.tags) do
+		if child.attr.xmlns == "jabber:client" then
+			child.attr.xmlns = nil;
+			unclient(child);
+		end
+	end
+end
+
 module:hook("iq-set/host/" .. NS .. ":release", function (event)
 	local origin, stanza = event.origin, event.stanza;
 	if stanza.attr.from ~= component then
@@ -240,6 +252,7 @@ module:hook("iq-set/host/" .. NS .. ":release", function (event)
 	end
 	msg = st.clone(msg);
 	msg.attr.xmlns = nil; -- a top-level stanza again
+	unclient(msg);
 	local bounce = post_marked(msg);
 	origin.send(bounce and bounced(stanza, bounce) or st.reply(stanza));
 	return true;

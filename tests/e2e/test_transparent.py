@@ -174,12 +174,61 @@ class ArchiveAndCarbons:
             server.stop()
 
 
+    def test_a_blocked_sender_is_not_diverted(self):
+        """The server's blocking (XEP-0191) applies before the divert: ejabberd's privacy check
+        is called first, Prosody's mod_blocklist runs at a higher priority."""
+        server = type(self).make_server()
+        clients, fake = [], None
+        try:
+            for user in ("alice", "bob", "carol"):
+                server.register(user, "pw")
+            fake = FakeConcierge(server, COMPONENT, SECRET).connect()
+            fake.push_enrolled([BOB], generation=1)
+            alice, bob, carol = (Client(server, u, "pw").connect() for u in ("alice", "bob", "carol"))
+            clients = [alice, bob, carol]
+            _iq(bob, "<block xmlns='urn:xmpp:blocking'><item jid='carol@localhost'/></block>")
+            cid = carol.send_message(BOB, "let me in")
+            aid = alice.send_message(BOB, "hello")
+            bob.wait_for(message(frm=alice.jid, id=aid), timeout=5)
+            time.sleep(1.0)
+            self.assertEqual(len([d for d in fake.diverts if d.message.get("id") == aid]), 1)
+            self.assertEqual([d for d in fake.diverts if d.message.get("id") == cid], [], "blocked, yet diverted")
+            self.assertEqual(bob.find(message(id=cid)), [])
+        finally:
+            for c in clients + [fake]:
+                if c is not None:
+                    c.disconnect()
+            server.stop()
+
+
 class ArchiveOnProsody(ArchiveAndCarbons, unittest.TestCase):
-    make_server = staticmethod(lambda: _prosody(("mam", "carbons")))
+    make_server = staticmethod(lambda: _prosody(("mam", "carbons", "blocklist")))
 
 
 class ArchiveOnEjabberd(ArchiveAndCarbons, unittest.TestCase):
-    make_server = staticmethod(lambda: _ejabberd(("mod_mam", "mod_carboncopy")))
+    make_server = staticmethod(lambda: _ejabberd(("mod_mam", "mod_carboncopy", "mod_privacy", "mod_blocking")))
+
+
+class LoadFailure(unittest.TestCase):
+    """A mod_concierge that cannot start (here: a release key too short) fails the tests that
+    start the server, loudly; nothing is skipped."""
+
+    def _with_short_key(self, factory):
+        import prosody
+        saved = prosody.RELEASE_KEY
+        prosody.RELEASE_KEY = b"short"
+        try:
+            with self.assertRaises((AssertionError, RuntimeError)) as caught:
+                factory().stop()
+        finally:
+            prosody.RELEASE_KEY = saved
+        self.assertIn("mod_concierge", str(caught.exception))
+
+    def test_prosody(self):
+        self._with_short_key(_prosody)
+
+    def test_ejabberd(self):
+        self._with_short_key(_ejabberd)
 
 
 if __name__ == "__main__":

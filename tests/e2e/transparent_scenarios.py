@@ -215,6 +215,12 @@ class TransparentScenarios:
         self.assertEqual(body(got), "anyone there?")
         self.fake.wait_cancel(d.id, timeout=3)
 
+    def test_held_with_a_wrong_token_fails_open_at_once(self):
+        self.fake.policy = "held-wrong-token"
+        mid = self.alice.send_message(BOB, "wrong token")
+        self.bob.wait_for(message(frm=self.alice.jid, id=mid), timeout=2)
+        self.fake.wait_cancel(self.diverts_of(mid)[0].id, timeout=3)
+
     def test_an_error_answer_fails_open_at_once(self):
         self.fake.policy = "error"
         mid = self.alice.send_message(BOB, "error path")

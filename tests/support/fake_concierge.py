@@ -4,7 +4,7 @@ speaks the divert protocol of xmpp/server/PROTOCOL.md and records what the exten
 
     fake = FakeConcierge(server, "concierge.localhost", secret).connect()
     fake.push_enrolled(["bob@localhost"], generation=1)
-    fake.policy = "held"          # deliver | held | refuse | silent | error
+    fake.policy = "held"          # deliver | held | held-wrong-token | refuse | silent | error
     divert = fake.wait_divert(lambda d: d.message.get("id") == "m1")
     fake.release(divert)          # -> the extension's answer (an iq element)
 
@@ -137,6 +137,8 @@ class FakeConcierge:
             decision = "<deliver/>"
         elif self.policy == "held":
             decision = f"<held token={quoteattr(d.token)}/>"
+        elif self.policy == "held-wrong-token":  # a component that could never release it
+            decision = f"<held token={quoteattr('0' * len(d.token))}/>"
         else:
             kind, condition, text = self.refusal
             decision = f"<refuse type={quoteattr(kind)} condition={quoteattr(condition)}>{text}</refuse>"

@@ -4,8 +4,8 @@
 -- concierge.toml. Then `prosodyctl reload` (or restart).
 --
 -- 1. Where Prosody finds mod_concierge: a global option, before the first VirtualHost.
---    The folder is xmpp/server/prosody of the Concierge sources (or wherever you copied
---    mod_concierge.lua to).
+--    `cmake --install` puts mod_concierge.lua into /usr/share/concierge/prosody (prefix /usr);
+--    from the sources it is xmpp/server/prosody.
 plugin_paths = { "/usr/share/concierge/prosody" }
 
 -- 2. The release key: 32 random bytes only Prosody reads, e.g.

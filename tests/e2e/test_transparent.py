@@ -22,9 +22,21 @@ from prosody import Ejabberd, Prosody  # noqa: E402
 from xmpp_clients import Client, message, stanza  # noqa: E402
 
 
+READY = {Prosody: "mod_concierge ready", Ejabberd: "mod_concierge started"}
+
+
+def _logged(server, line: str, count: int = 1, timeout: float = 10.0) -> bool:
+    """Waits (bounded) for the module's `count`th line in the server's log: servers accept
+    connections slightly before every module has loaded."""
+    deadline = time.monotonic() + timeout
+    while server.log_text().count(line) < count and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return server.log_text().count(line) >= count
+
+
 def _prosody(modules=()):
     server = Prosody(component_domain=COMPONENT, component_secret=SECRET, transparent=True, modules=modules).start()
-    if "mod_concierge ready" not in server.log_text():
+    if not _logged(server, "mod_concierge ready"):
         log = server.log_text()
         server.stop()
         raise AssertionError(f"mod_concierge did not load on Prosody:\n{log}")
@@ -33,10 +45,7 @@ def _prosody(modules=()):
 
 def _ejabberd(modules=()):
     server = Ejabberd(component_domain=COMPONENT, component_secret=SECRET, transparent=True, modules=modules).start()
-    deadline = time.monotonic() + 10  # the log line may follow reload_config's return
-    while "mod_concierge started" not in server.log_text() and time.monotonic() < deadline:
-        time.sleep(0.1)
-    if "mod_concierge started" not in server.log_text():
+    if not _logged(server, "mod_concierge started"):
         log = server.log_text()
         server.stop()
         raise AssertionError(f"mod_concierge did not start on ejabberd:\n{log}")
@@ -73,7 +82,9 @@ class EnrolledSetSurvivesRestart:
             self.assertEqual(half.get("type"), "result")
             self.assertEqual(fake.enrolled_generation(), (4, 1), "half a push was applied")
             fake.disconnect()
+            loaded = server.log_text().count(READY[type(server)])
             server.restart()
+            self.assertTrue(_logged(server, READY[type(server)], loaded + 1), "mod_concierge did not load again")
             fake.connect()
             self.assertEqual(fake.enrolled_generation(), (4, 1))
             alice = Client(server, "alice", "pw", resource="phone").connect()

@@ -10,6 +10,7 @@ packages=(
   libcurl4-openssl-dev libtomlplusplus-dev libgtest-dev libgmock-dev libsystemd-dev
   libmicrohttpd-dev systemd
   prosody prosody-modules lua-unbound ejabberd
+  erlang-base erlang-p1-xmpp   # erlc and the headers mod_concierge is built with (ejabberdctl module_install)
   python3-slixmpp python3-yaml
   libpq-dev postgresql
   procps util-linux

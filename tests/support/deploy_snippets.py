@@ -45,3 +45,29 @@ def ejabberd_config(base: str, component: str, domain: str) -> str:
         config.setdefault(key, {}).update(snippet[key])
     config.setdefault("modules", {})["mod_privilege"] = snippet["modules"]["mod_privilege"]
     return yaml.safe_dump(config, sort_keys=False)
+
+
+def prosody_transparent(base: str, component: str, domain: str, plugin_dir: str, key_file: str) -> str:
+    """`base` with the shipped prosody-transparent.cfg.lua applied as its comments say: its global
+    lines (plugin_paths) before the first VirtualHost, its VirtualHost options into `domain`'s
+    section. The example plugin folder and key file become `plugin_dir` and `key_file`."""
+    snippet = (DEPLOY_DIR / "prosody-transparent.cfg.lua").read_text()
+    snippet = snippet.replace('"/usr/share/concierge/prosody"', '"' + plugin_dir + '"')
+    snippet = snippet.replace('"/etc/prosody/concierge-release.key"', '"' + key_file + '"')
+    globals_part, vhost_part = snippet.split(f'VirtualHost "{EXAMPLE_DOMAIN}"\n', 1)
+    globals_part = _renamed(globals_part, component, domain, "x")
+    vhost_part = _renamed(vhost_part, component, domain, "x")
+    head = f'\nVirtualHost "{domain}"\n'
+    if head not in base:
+        raise ValueError(f"the Prosody base config has no VirtualHost {domain}")
+    return base.replace(head, "\n" + globals_part + head + vhost_part, 1)
+
+
+def ejabberd_transparent(base: str, component: str, domain: str, key_file: str) -> str:
+    """`base` (ejabberd.yml text) with the shipped ejabberd-transparent.yml's modules merged in,
+    the example key file replaced by `key_file`."""
+    text = _renamed((DEPLOY_DIR / "ejabberd-transparent.yml").read_text(), component, domain, "x")
+    snippet = yaml.safe_load(text.replace("/etc/ejabberd/concierge-release.key", key_file))
+    config = yaml.safe_load(base)
+    config.setdefault("modules", {}).update(snippet["modules"])
+    return yaml.safe_dump(config, sort_keys=False)

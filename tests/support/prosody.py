@@ -48,6 +48,7 @@ STACK_DIR = Path(os.environ.get("CONCIERGE_STACK_DIR", "") or "/nonexistent")
 
 DEFAULT_COMPONENT = "sched.localhost"
 DEFAULT_SECRET = "s3cr3t-component"
+RELEASE_KEY = b"e2e-release-key-0123456789abcdef"  # mod_concierge's key in transparent servers
 
 START_TIMEOUT = 20.0  # seconds a server may take to accept on both ports (Prosody ~0.1 s, ejabberd ~1.5 s)
 STOP_TIMEOUT = 10.0  # seconds after SIGTERM before SIGKILL
@@ -435,9 +436,12 @@ class Prosody(_Server):
 
     def __init__(self, component_domain: str = DEFAULT_COMPONENT, component_secret: str = DEFAULT_SECRET,
                  extra_components=(), privilege: bool = False, extra_hosts=(), offline: bool = False,
-                 modules=()):
+                 modules=(), transparent: bool = False):
         super().__init__(component_domain, component_secret, extra_components, extra_hosts)
         self.privilege = privilege
+        # mod_concierge installed as config/deploy/prosody-transparent.cfg.lua says, its key
+        # RELEASE_KEY in the run folder
+        self.transparent = transparent
         self.offline = offline  # mod_offline: store messages for offline users (the example disables it)
         self.modules = tuple(modules)  # more of Prosody's own modules, e.g. "csi_simple", "smacks"
         self.config_path = ""
@@ -462,6 +466,9 @@ class Prosody(_Server):
             text += f"\nComponent {_lua_str(domain)}\n  component_secret = {_lua_str(secret)}\n"
         for host in self.extra_hosts:
             text += f"\nVirtualHost {_lua_str(host)}\n"
+        if self.transparent:
+            text = deploy_snippets.prosody_transparent(text, self.component_domain, self.domain,
+                                                       self.rundir + "/plugins", self.rundir + "/concierge-release.key")
         return text
 
     def _log_files(self) -> list[str]:
@@ -476,6 +483,10 @@ class Prosody(_Server):
                 rundir = self._make_rundir("concierge-prosody-")
                 for sub in ("run", "data", "log", "certs"):
                     (rundir / sub).mkdir()
+                if self.transparent:  # the module and its key where the snippet points
+                    (rundir / "plugins").mkdir()
+                    shutil.copy(REPO_ROOT / "xmpp/server/prosody/mod_concierge.lua", rundir / "plugins")
+                    (rundir / "concierge-release.key").write_bytes(RELEASE_KEY)
                 self.c2s_port, self.component_port = free_port(), free_port()
                 while self.component_port == self.c2s_port:
                     self.component_port = free_port()
@@ -522,9 +533,13 @@ class Ejabberd(_Server):
     user = "ejabberd"
 
     def __init__(self, component_domain: str = DEFAULT_COMPONENT, component_secret: str = DEFAULT_SECRET,
-                 extra_components=(), privilege: bool = False, extra_hosts=(), modules=()):
+                 extra_components=(), privilege: bool = False, extra_hosts=(), modules=(),
+                 transparent: bool = False):
         super().__init__(component_domain, component_secret, extra_components, extra_hosts)
         self.privilege = privilege  # ejabberd's built-in mod_privilege is always in the example config
+        # mod_concierge installed as config/deploy/ejabberd-transparent.yml says (contrib module),
+        # its key RELEASE_KEY in the run folder
+        self.transparent = transparent
         self.modules = tuple(modules)  # more of ejabberd's modules with default options, e.g. "mod_client_state"
         self.dist_port = 0
         self.ctl_config_path = ""
@@ -577,13 +592,38 @@ class Ejabberd(_Server):
             (rundir / "ejabberd.yml").write_text(self._yml_text())
             self.ctl_config_path = str(rundir / "ejabberdctl.cfg")
             Path(self.ctl_config_path).write_text(self._ctl_text())
+            if self.transparent:
+                shutil.copytree(REPO_ROOT / "xmpp/server/ejabberd", rundir / "contrib/sources/mod_concierge")
+                (rundir / "concierge-release.key").write_bytes(RELEASE_KEY)
             _chown_tree(rundir, self.user)
             self._launch()
             self._wait_ready(START_TIMEOUT)
+            if self.transparent:
+                self._install_concierge()
             return self
         except BaseException:
             self.stop()
             raise
+
+    def _install_concierge(self) -> None:
+        """Steps 2 and 4 of config/deploy/ejabberd-transparent.yml; a failure raises."""
+        deadline = time.monotonic() + 20  # the ctl interface answers slightly after c2s accepts
+        while True:
+            res = self.ejabberdctl("module_install", "mod_concierge", timeout=120)
+            if res.returncode == 0 or time.monotonic() > deadline or "nodedown" not in res.stdout + res.stderr:
+                break
+            time.sleep(0.3)
+        if res.returncode != 0:
+            raise RuntimeError(f"ejabberdctl module_install mod_concierge failed ({res.returncode}):\n"
+                               f"{res.stdout}{res.stderr}\n{self.log_text()}")
+        yml = Path(self.rundir, "ejabberd.yml")
+        yml.write_text(deploy_snippets.ejabberd_transparent(yml.read_text(), self.component_domain, self.domain,
+                                                            self.rundir + "/concierge-release.key"))
+        _chown_tree(Path(self.rundir), self.user)
+        res = self.ejabberdctl("reload_config")
+        if res.returncode != 0:
+            raise RuntimeError(f"ejabberdctl reload_config failed ({res.returncode}):\n{res.stdout}{res.stderr}\n"
+                               f"{self.log_text()}")
 
     def _env(self) -> dict:
         env = dict(os.environ)

@@ -1,0 +1,304 @@
+-- SPDX-License-Identifier: MIT
+-- mod_concierge for Prosody 0.12: transparent delivery through Concierge.
+-- Load it on each served VirtualHost. It diverts chats to enrolled users to the Concierge
+-- component and delivers what Concierge releases as if from the original sender. The protocol
+-- is xmpp/server/PROTOCOL.md; the options are in config/deploy/prosody-transparent.cfg.lua.
+
+local st = require "util.stanza";
+local jid = require "util.jid";
+local hashes = require "util.hashes";
+local id = require "util.id";
+local datetime = require "util.datetime";
+local modulemanager = require "core.modulemanager";
+
+local NS = "urn:concierge:divert:0";
+local NS_FORWARD = "urn:xmpp:forward:0";
+local NS_DELAY = "urn:xmpp:delay";
+local NS_STANZAS = "urn:ietf:params:xml:ns:xmpp-stanzas";
+
+local component = module:get_option_string("concierge_component");
+if not component then error("mod_concierge: concierge_component is not set") end
+local key_file = module:get_option_path("concierge_release_key_file", nil, "config"); -- relative: to the config
+if not key_file then error("mod_concierge: concierge_release_key_file is not set") end
+local key do
+	local f, err = io.open(key_file);
+	if not f then error("mod_concierge: cannot read concierge_release_key_file: " .. tostring(err)) end
+	key = (f:read("*a") or ""):gsub("%s+$", "");
+	f:close();
+	if #key < 16 then error("mod_concierge: the release key in " .. key_file .. " is shorter than 16 bytes") end
+end
+local timeout = module:get_option_number("concierge_timeout", 5);
+-- A divert must fit the component's stream with its wrapping (mod_component's limit).
+local max_size = module:get_option_number("concierge_max_stanza_size",
+	module:get_option_number("component_stanza_size_limit", 512 * 1024) - 4096);
+
+-- What makes a message worth holding (PROTOCOL.md "Divert"): xmlns .. " " .. name of a child.
+local content_payloads = {
+	["urn:xmpp:attention:0 attention"] = true;
+	["eu.siacs.conversations.axolotl encrypted"] = true;
+	["urn:xmpp:omemo:2 encrypted"] = true;
+	["urn:xmpp:openpgp:0 openpgp"] = true;
+	["jabber:x:encrypted x"] = true;
+	["urn:xmpp:message-correct:0 replace"] = true;
+	["urn:xmpp:message-retract:1 retract"] = true;
+};
+
+-- The enrolled set, persisted so a restart does not let messages bypass Concierge.
+local store = module:open_store("concierge");
+local enrolled = store:get("enrolled") or { generation = 0, users = {} };
+local incoming = nil; -- { generation, chunks, got = {n = true}, users = {} } while a push arrives
+
+-- Diverts waiting for a verdict, by divert id. Our own table: module:send_iq tracks only 256.
+local pending = {};
+
+-- The mark: what we post ourselves comes from an origin of this kind and is never diverted
+-- or reported again. It lives only inside the server (never an XML element).
+local function marked_origin(on_error)
+	return {
+		type = "concierge"; concierge_release = true; host = module.host;
+		log = module._log;
+		send = function (reply)
+			if reply.attr.type == "error" then on_error(reply); end
+			return true;
+		end;
+	};
+end
+
+-- Posts `stanza` into the server as from its original sender, without pre-events (no second
+-- archive copy or sent carbon for the sender). The recipient's blocklist, MAM, carbons,
+-- offline storage and push all run now. Returns the bounce, if the server produced one;
+-- Prosody routes synchronously, so once module:send returns the message has been taken.
+local function post_marked(stanza)
+	local bounce;
+	module:send(stanza, marked_origin(function (reply) bounce = bounce or reply; end));
+	return bounce;
+end
+
+-- Delivers as if Concierge were not there; a bounce goes to the sender.
+local function deliver(stanza)
+	local bounce = post_marked(stanza);
+	if bounce then module:send(bounce); end
+end
+
+local function token_for(divert_id, from, to, msg_id)
+	return hashes.hmac_sha256(key, table.concat({ divert_id, from or "", to or "", msg_id or "" }, "\0"), true);
+end
+
+local function has_content(stanza)
+	if stanza:get_child("body") then return true; end
+	for _, tag in ipairs(stanza.tags) do -- (childtags() would skip other namespaces)
+		local xmlns = tag.attr.xmlns or "";
+		if content_payloads[xmlns .. " " .. tag.name] then return true; end
+		if xmlns == "urn:xmpp:fasten:0" and tag.name == "apply-to"
+			and tag:get_child("retract", "urn:xmpp:message-retract:0") then
+			return true;
+		end
+	end
+	return false;
+end
+
+-- "divert", "report" or nil (not ours to touch), per PROTOCOL.md.
+local function classify(origin, stanza)
+	if origin.concierge_release then return nil; end
+	local t = stanza.attr.type or "normal";
+	if t ~= "chat" and t ~= "normal" then return nil; end
+	local from, to = stanza.attr.from, stanza.attr.to;
+	if not from or not to then return nil; end -- no 'to': a message to the sender's own account
+	local from_node, from_host = jid.split(from);
+	if not from_node or from_host == component then return nil; end
+	local from_bare, to_bare = jid.bare(from), jid.bare(to);
+	if from_bare == to_bare then return nil; end
+	if stanza:get_child("x", "http://jabber.org/protocol/muc#user") then return nil; end
+	local users = enrolled.users;
+	if users[to_bare] and has_content(stanza) and #tostring(stanza) <= max_size then
+		return "divert";
+	end
+	if users[to_bare] or users[from_bare] then return "report"; end
+	return nil;
+end
+
+-- Whether Concierge's stream is up: mod_component keeps it in its per-host environment
+-- (`connected`). Unknown (no mod_component here) counts as up: mod_component's bounce of our
+-- iq then fails open anyway, only with a warning in the log.
+local function component_connected()
+	local env = modulemanager.get_module(component, "component");
+	return env == nil or env.connected ~= false;
+end
+
+local function report(stanza)
+	local state;
+	for tag in stanza:childtags(nil, "http://jabber.org/protocol/chatstates") do state = tag.name; break; end
+	module:send(st.message({ from = module.host, to = component, type = "normal" })
+		:tag("report", { xmlns = NS, from = stanza.attr.from, to = stanza.attr.to,
+			type = stanza.attr.type or "normal", id = stanza.attr.id, ["chat-state"] = state,
+			["has-body"] = stanza:get_child("body") and "true" or nil }));
+end
+
+-- Fail open: deliver, then tell Concierge to drop whatever it held for this divert.
+local function fail_open(divert_id, why)
+	local p = pending[divert_id];
+	if not p then return; end
+	pending[divert_id] = nil;
+	module:log("warn", "Concierge did not decide on %s (%s): delivered directly", divert_id, why);
+	deliver(p.stanza);
+	module:send(st.iq({ type = "set", id = "cc-" .. divert_id, from = module.host, to = component })
+		:tag("cancel", { xmlns = NS, id = divert_id }));
+end
+
+local function divert(stanza)
+	local divert_id = id.medium();
+	local token = token_for(divert_id, stanza.attr.from, stanza.attr.to, stanza.attr.id);
+	local inner = st.clone(stanza);
+	inner.attr.xmlns = "jabber:client"; -- keep the client namespace inside <forwarded/>
+	pending[divert_id] = { stanza = stanza, token = token };
+	module:add_timer(timeout, function () fail_open(divert_id, "no answer within " .. timeout .. " s"); end);
+	-- With the component down, mod_component bounces this at once and fail_open runs before
+	-- module:send returns.
+	module:send(st.iq({ type = "set", id = "cd-" .. divert_id, from = module.host, to = component })
+		:tag("divert", { xmlns = NS, id = divert_id, token = token })
+			:tag("forwarded", { xmlns = NS_FORWARD })
+				:tag("delay", { xmlns = NS_DELAY, stamp = datetime.datetime() }):up()
+				:add_child(inner));
+end
+
+-- Below mod_blocklist (100), above mod_firewall's deliver chain (0.1), mod_mam (0), mod_carbons
+-- (-0.5) and mod_message (-1): blocking applies first; archive, carbons, offline storage and
+-- push see a held message only when it is released. Never wait here: the hook runs in the
+-- sender's session (or a whole s2s link).
+local function on_message(event)
+	local what = classify(event.origin, event.stanza);
+	if what == nil or not component_connected() then return; end -- down: delivered as usual
+	if what == "divert" then
+		divert(event.stanza);
+		return true;
+	end
+	report(event.stanza);
+end
+module:hook("message/bare", on_message, 50);
+module:hook("message/full", on_message, 50);
+
+local function on_verdict(stanza)
+	local divert_id = stanza.attr.id:sub(4);
+	local p = pending[divert_id];
+	if not p then return; end -- already failed open: a late verdict is ignored
+	if stanza.attr.type == "error" then return fail_open(divert_id, "error answer"); end
+	local verdict = stanza:get_child("verdict", NS);
+	local decision = verdict and verdict.attr.id == divert_id and verdict.tags[1];
+	if not decision then return fail_open(divert_id, "unreadable verdict"); end
+	if decision.name == "deliver" then
+		pending[divert_id] = nil;
+		deliver(p.stanza);
+	elseif decision.name == "held" and hashes.equals(decision.attr.token or "", p.token) then
+		pending[divert_id] = nil;
+	elseif decision.name == "refuse" then
+		pending[divert_id] = nil;
+		module:send(st.error_reply(p.stanza, decision.attr.type or "cancel",
+			decision.attr.condition or "undefined-condition", decision:get_text()));
+	else
+		fail_open(divert_id, "unusable verdict " .. decision.name);
+	end
+end
+
+-- Answers to our diverts and cancels. Above mod_iq (0), which would drop them unhandled.
+module:hook("iq/host", function (event)
+	local stanza = event.stanza;
+	local t, sid = stanza.attr.type, stanza.attr.id or "";
+	if (t ~= "result" and t ~= "error") or stanza.attr.from ~= component then return; end
+	if sid:sub(1, 3) == "cd-" then on_verdict(stanza); return true; end
+	if sid:sub(1, 3) == "cc-" then return true; end
+end, 10);
+
+local function bounced(release_iq, bounce)
+	local condition, kind = "service-unavailable", "cancel";
+	local err = bounce:get_child("error");
+	if err then
+		kind = err.attr.type or kind;
+		for tag in err:childtags(nil, NS_STANZAS) do
+			if tag.name ~= "text" then condition = tag.name; break; end
+		end
+	end
+	local reply = st.error_reply(release_iq, kind, condition);
+	reply:get_child("error"):tag("bounced", { xmlns = NS }):up();
+	return reply;
+end
+
+-- Prosody's parser writes xmlns="jabber:client" on every element under <forwarded/>; a
+-- top-level stanza's own children leave it unset (get_child("body") in mod_mam and others
+-- looks for exactly that). Clear it where it only repeats the parent's namespace.
+local function unclient(tag)
+	for _, child in ipairs(tag.tags) do
+		if child.attr.xmlns == "jabber:client" then
+			child.attr.xmlns = nil;
+			unclient(child);
+		end
+	end
+end
+
+module:hook("iq-set/host/" .. NS .. ":release", function (event)
+	local origin, stanza = event.origin, event.stanza;
+	if stanza.attr.from ~= component then
+		origin.send(st.error_reply(stanza, "auth", "forbidden")); return true;
+	end
+	local release = stanza.tags[1];
+	local fwd = release:get_child("forwarded", NS_FORWARD);
+	local msg = fwd and fwd:get_child("message", "jabber:client");
+	if not (msg and release.attr.id and msg.attr.from and msg.attr.to) then
+		origin.send(st.error_reply(stanza, "modify", "bad-request", "no forwarded message")); return true;
+	end
+	local expected = token_for(release.attr.id, msg.attr.from, msg.attr.to, msg.attr.id);
+	if not hashes.equals(release.attr.token or "", expected) then
+		module:log("warn", "Refused a release with an invalid token for %s", msg.attr.to);
+		origin.send(st.error_reply(stanza, "auth", "forbidden", "invalid release token")); return true;
+	end
+	msg = st.clone(msg);
+	msg.attr.xmlns = nil; -- a top-level stanza again
+	unclient(msg);
+	local bounce = post_marked(msg);
+	origin.send(bounce and bounced(stanza, bounce) or st.reply(stanza));
+	return true;
+end);
+
+local function save_enrolled(generation, users)
+	enrolled = { generation = generation, users = users };
+	local ok, err = store:set("enrolled", enrolled);
+	if not ok then module:log("error", "Could not store the enrolled set: %s", tostring(err)); end
+	module:log("info", "Enrolled set generation %d stored", generation);
+end
+
+module:hook("iq/host/" .. NS .. ":enrolled", function (event)
+	local origin, stanza = event.origin, event.stanza;
+	if stanza.attr.from ~= component then
+		origin.send(st.error_reply(stanza, "auth", "forbidden")); return true;
+	end
+	if stanza.attr.type == "get" then
+		local count = 0;
+		for _ in pairs(enrolled.users) do count = count + 1; end
+		origin.send(st.reply(stanza):tag("enrolled", { xmlns = NS,
+			generation = tostring(enrolled.generation), count = tostring(count) }));
+		return true;
+	end
+	local push = stanza.tags[1];
+	local generation, chunk, chunks = tonumber(push.attr.generation), tonumber(push.attr.chunk), tonumber(push.attr.chunks);
+	if not (generation and chunk and chunks and chunk >= 1 and chunk <= chunks) then
+		origin.send(st.error_reply(stanza, "modify", "bad-request", "generation, chunk and chunks are required")); return true;
+	end
+	if not incoming or incoming.generation < generation then
+		incoming = { generation = generation, chunks = chunks, got = {}, count = 0, users = {} };
+	end
+	if incoming.generation == generation and not incoming.got[chunk] then
+		incoming.got[chunk] = true;
+		incoming.count = incoming.count + 1;
+		for user in push:childtags("user", NS) do
+			if user.attr.jid then incoming.users[jid.bare(user.attr.jid)] = true; end
+		end
+		if incoming.count == incoming.chunks then
+			save_enrolled(generation, incoming.users);
+			incoming = nil;
+		end
+	end -- else a chunk of an older push: dropped
+	origin.send(st.reply(stanza));
+	return true;
+end);
+
+module:log("info", "mod_concierge ready: component %s, %d enrolled (generation %d)", component,
+	(function () local n = 0; for _ in pairs(enrolled.users) do n = n + 1; end return n; end)(), enrolled.generation);

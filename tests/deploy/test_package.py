@@ -19,6 +19,7 @@ import pwd
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import time
 import unittest
@@ -99,6 +100,7 @@ class DebianPackage(unittest.TestCase):
     def test_1_lintian_reports_no_error(self):
         self.assertEqual(self.lintian.returncode, 0, self.lintian.stdout + self.lintian.stderr)
         tags = [l for l in self.lintian.stdout.splitlines() if l[:2] in ("E:", "W:", "I:")]
+        print("\nlintian:\n  " + "\n  ".join(tags or ["(no tags)"]), file=sys.stderr)
         self.assertEqual([t for t in tags if t.startswith("E:")], [], tags)
 
     def test_1_package_holds_what_an_admin_needs(self):
@@ -108,8 +110,15 @@ class DebianPackage(unittest.TestCase):
                      str(CONFIG), "/var/lib/concierge/", "/usr/share/doc/concierge/README.md",
                      "/usr/share/doc/concierge/examples/prosody.cfg.lua",
                      "/usr/share/doc/concierge/examples/ejabberd.yml",
+                     "/usr/share/doc/concierge/examples/grafana-dashboard.json",
                      "/usr/share/man/man8/concierge.8.gz"):
             self.assertIn(path, paths)
+        # The server extensions, as far as the tree has them (xmpp/server/).
+        server = REPO / "xmpp/server"
+        for f in sorted(server.glob("prosody/mod_concierge*.lua")):
+            self.assertIn(f"/usr/lib/prosody/modules/mod_concierge/{f.name}", paths)
+        for f in sorted(p for p in server.glob("ejabberd/**/*") if p.is_file()):
+            self.assertIn(f"/usr/share/concierge/ejabberd/{f.relative_to(server / 'ejabberd')}", paths)
         fields = run(["dpkg-deb", "-f", str(self.deb), "Depends"]).stdout
         depends = [d.strip().split()[0] for d in fields.replace("|", ",").split(",")]
         self.assertIn("libstrophe0", depends)
@@ -133,17 +142,17 @@ class DebianPackage(unittest.TestCase):
         st = STORE_DIR.stat()
         self.assertEqual((st.st_mode & 0o777, st.st_uid), (0o750, pwd.getpwnam("concierge").pw_uid))
 
-    def as_user(self, user: str, *argv: str) -> subprocess.CompletedProcess:
-        return run(["setpriv", f"--reuid={user}", f"--regid={user}", "--init-groups", "--",
+    def as_user(self, user: str, group: str, *argv: str) -> subprocess.CompletedProcess:
+        return run(["setpriv", f"--reuid={user}", f"--regid={group}", "--init-groups", "--",
                     *argv], cwd="/")
 
     def test_2_the_service_user_checks_the_shipped_config(self):
-        res = self.as_user("concierge", "/usr/bin/concierge", "--check-config", str(CONFIG))
+        res = self.as_user("concierge", "concierge", "/usr/bin/concierge", "--check-config", str(CONFIG))
         # It reads and passes, and says the secret is still the example's placeholder.
         self.assertEqual(res.returncode, 0, res.stderr)
         self.assertIn("change-me", res.stderr + res.stdout)
         # The control: a user outside the group concierge cannot read it.
-        res = self.as_user("nobody", "/usr/bin/concierge", "--check-config", str(CONFIG))
+        res = self.as_user("nobody", "nogroup", "/usr/bin/concierge", "--check-config", str(CONFIG))
         self.assertEqual(res.returncode, 2)
         self.assertIn("Permission denied", res.stderr)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import shutil
 import sqlite3
 import sys
 import tempfile
@@ -63,6 +64,7 @@ def header(path: str) -> tuple[int, int, list[str]]:
 class Upgrade(unittest.TestCase):
     def test_the_previous_releases_store_is_migrated_and_its_holds_released(self):
         tmp = tempfile.mkdtemp(prefix="concierge-upgrade-")
+        self.addCleanup(shutil.rmtree, tmp, True)
         store = os.path.join(tmp, "concierge.db")
         now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
         old_store(store, int(now.timestamp()) * 1000)

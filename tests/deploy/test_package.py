@@ -1,7 +1,9 @@
 # SPDX-License-Identifier: MIT
 """The Debian package as an admin gets it: built from the tree by dpkg-buildpackage (debian/),
 checked by lintian, installed with `apt install ./concierge_*.deb`, its shipped config checked
-as the service's user, its unit verified, then removed — the store must survive.
+as the service's user, its unit verified, then upgraded (the same package repacked with a
+higher version), removed and purged — the admin's config must survive the upgrade, the store
+all three.
 
 It installs the package on this machine (the `concierge` system user included) and removes
 everything it added at the end; it refuses to run where Concierge is already installed or
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import os
 import pwd
+import re
 import shutil
 import signal
 import subprocess
@@ -54,6 +57,7 @@ def build_package(out: Path) -> Path:
     """dpkg-buildpackage -b on a copy of the tree's files (tracked and new, not ignored)."""
     src = out / "concierge"
     files = run(["git", "-C", str(REPO), "ls-files", "-co", "--exclude-standard", "-z"]).stdout
+    assert files, f"git ls-files listed nothing: {REPO} must be a git checkout"
     for name in filter(None, files.split("\0")):
         if name.startswith("tests/corpora/") or not (REPO / name).is_file():
             continue
@@ -82,7 +86,7 @@ class DebianPackage(unittest.TestCase):
         cls.out = Path(tempfile.mkdtemp(prefix="concierge-deb-"))
         prebuilt = os.environ.get("CONCIERGE_DEB")
         cls.deb = Path(prebuilt) if prebuilt else build_package(cls.out)
-        cls.lintian = run(["lintian", "--fail-on", "error", "--info", str(cls.deb)], timeout=300)
+        cls.lintian = run(["lintian", "--fail-on", "error", "--display-info", str(cls.deb)], timeout=300)
         cls.install = run(["apt", "install", *APT, f"./{cls.deb.name}"], cwd=cls.deb.parent, timeout=600)
 
     @classmethod
@@ -160,7 +164,7 @@ class DebianPackage(unittest.TestCase):
         res = run(["systemd-analyze", "verify", str(UNIT)])
         self.assertEqual((res.returncode, res.stdout + res.stderr), (0, ""))
 
-    def test_3_the_store_survives_a_remove_and_a_purge(self):
+    def test_3_the_store_survives_an_upgrade_a_remove_and_a_purge(self):
         port = free_port()
         CONFIG.write_text(
             '[component]\njid = "concierge.localhost"\nsecret = "s3cret-of-the-test"\n'
@@ -182,6 +186,21 @@ class DebianPackage(unittest.TestCase):
         self.assertEqual(store.stat().st_uid, pwd.getpwnam("concierge").pw_uid)
         before = store.read_bytes()
 
+        # An upgrade (the same package, a higher version) keeps the admin's config, its owner and
+        # mode, and the store. Without systemd running here, its try-restart is only in the script
+        # (test_1_package_holds_what_an_admin_needs).
+        admins = CONFIG.read_text()
+        upgrade = bumped(self.deb, self.out)
+        res = run(["apt", "install", *APT, f"./{upgrade.name}"], cwd=upgrade.parent, timeout=600)
+        self.assertEqual(res.returncode, 0, res.stdout + res.stderr)
+        version = run(["dpkg-query", "-W", "-f=${Version}", "concierge"]).stdout
+        self.assertTrue(version.endswith("+upgrade1"), version)
+        self.assertEqual(CONFIG.read_text(), admins)
+        st = CONFIG.stat()
+        self.assertEqual((st.st_mode & 0o777, st.st_uid, st.st_gid),
+                         (0o640, 0, pwd.getpwnam("concierge").pw_gid))
+        self.assertEqual(store.read_bytes(), before)
+
         res = run(["apt-get", "remove", *APT, "concierge"], timeout=300)
         self.assertEqual(res.returncode, 0, res.stdout + res.stderr)
         self.assertFalse(Path("/usr/bin/concierge").exists())
@@ -193,6 +212,18 @@ class DebianPackage(unittest.TestCase):
         self.assertFalse(CONFIG.exists())
         self.assertEqual(store.read_bytes(), before)
         self.assertIn("kept the store in /var/lib/concierge", res.stdout + res.stderr)
+
+
+def bumped(deb: Path, out: Path) -> Path:
+    """`deb` repacked with a higher version: the next release, as far as dpkg can tell."""
+    root = out / "repack"
+    run(["dpkg-deb", "-R", str(deb), str(root)], check=True)
+    control = root / "DEBIAN/control"
+    control.write_text(re.sub(r"^Version: (.*)$", r"Version: \1+upgrade1", control.read_text(), flags=re.M))
+    target = out / "upgrade" / "concierge_next.deb"
+    target.parent.mkdir()
+    run(["dpkg-deb", "--root-owner-group", "-b", str(root), str(target)], check=True, timeout=300)
+    return target
 
 
 def free_port() -> int:

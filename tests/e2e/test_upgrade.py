@@ -1,10 +1,10 @@
 # SPDX-License-Identifier: MIT
-"""End-to-end on Prosody: an upgrade. The store of the previous release (schema version 2, built
-from tests/e2e/fixtures/store_schema_v2.sql, with two messages alice sent bob while he was off
-duty and a user who enrolled herself) is opened by this build: it is migrated in place, the held
-messages are still held (alice's `held` lists them, bob gets nothing while off duty), then
-released when bob's working time starts, each with its original time stamp; the self-enrolled
-user is still enrolled.
+"""End-to-end on Prosody: an upgrade, on each store backend. The store of the previous release
+(schema version 2, built from tests/e2e/fixtures/store_schema_v2_{sqlite,postgresql}.sql, with
+two messages alice sent bob while he was off duty and a user who enrolled herself) is opened by
+this build: it is migrated in place, the held messages are still held (alice's `held` lists
+them, bob gets nothing while off duty), then released when bob's working time starts, each with
+its original time stamp; the self-enrolled user is still enrolled.
 """
 
 from __future__ import annotations
@@ -19,13 +19,15 @@ import unittest
 from pathlib import Path
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
 
 from relay_scenarios import ALICE, BOB, PASSWORD, WAIT, Client, Concierge, message, proxy, stop_stack  # noqa: E402
+from postgres import PostgreSQL  # noqa: E402
 from prosody import Prosody  # noqa: E402
 from test_scheduler import NS_DELAY, calendar_starting_in  # noqa: E402
 from xmpp_clients import body, child, to_string  # noqa: E402
 
-FIXTURE = Path(__file__).resolve().parent / "fixtures" / "store_schema_v2.sql"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
 COMPONENT = "sched.localhost"
 ERIN = "erin@localhost"  # enrolled herself (a row in the old store), not in the config
 OFF_HOURS = 0  # core::HoldReason::off_hours
@@ -33,42 +35,86 @@ HELD = 0  # core::HoldState::held
 SHIFT_STARTS_IN = 12  # seconds: bob's working time starts after the holds were checked
 
 
-def old_store(path: str, now_ms: int) -> None:
-    """The previous release's store: its schema and rows as it wrote them."""
-    db = sqlite3.connect(path)
-    try:
-        db.executescript(FIXTURE.read_text())
-        for n, (minutes_ago, text) in enumerate([(120, "sent before the upgrade"), (60, "and again")], 1):
-            stanza = (f'<message xmlns="jabber:component:accept" from="alice\\40localhost@{COMPONENT}"'
-                      f' to="{BOB}" type="chat" id="old-{n}"><body>{text}</body>'
-                      f'<origin-id xmlns="urn:xmpp:sid:0" id="origin-old-{n}"/></message>')
-            db.execute("INSERT INTO holds (id, sender, target, stanza, stanza_id, received_ms, reason, state,"
-                       " sent_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0)",
-                       (n, ALICE, BOB, stanza, f"old-{n}", now_ms - minutes_ago * 60_000, OFF_HOURS, HELD))
-        db.execute("INSERT INTO enrolments VALUES (?, 'Europe/Berlin', '', ?)", (ERIN, now_ms - 86_400_000))
-        db.commit()
-    finally:
-        db.close()
+def old_rows(now_ms: int) -> tuple[list[tuple], tuple]:
+    """The rows the previous release wrote: (holds, erin's enrolment)."""
+    holds = []
+    for n, (minutes_ago, text) in enumerate([(120, "sent before the upgrade"), (60, "and again")], 1):
+        stanza = (f'<message xmlns="jabber:component:accept" from="alice\\40localhost@{COMPONENT}"'
+                  f' to="{BOB}" type="chat" id="old-{n}"><body>{text}</body>'
+                  f'<origin-id xmlns="urn:xmpp:sid:0" id="origin-old-{n}"/></message>')
+        holds.append((n, ALICE, BOB, stanza, f"old-{n}", now_ms - minutes_ago * 60_000, OFF_HOURS, HELD, 0))
+    return holds, (ERIN, "Europe/Berlin", "", now_ms - 86_400_000)
 
 
-def header(path: str) -> tuple[int, int, list[str]]:
-    db = sqlite3.connect(path)
-    try:
-        tables = sorted(r[0] for r in db.execute("SELECT name FROM sqlite_schema WHERE type = 'table'"))
-        return (db.execute("PRAGMA application_id").fetchone()[0], db.execute("PRAGMA user_version").fetchone()[0],
-                tables)
-    finally:
-        db.close()
+class SqliteBackend:
+    """The previous release's store as an SQLite file."""
+
+    def __init__(self, test: unittest.TestCase, tmp: str):
+        self.path = os.path.join(tmp, "concierge.db")
+
+    def write_old_store(self, now_ms: int) -> None:
+        holds, erin = old_rows(now_ms)
+        db = sqlite3.connect(self.path)
+        try:
+            db.executescript((FIXTURES / "store_schema_v2_sqlite.sql").read_text())
+            db.executemany("INSERT INTO holds VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", holds)
+            db.execute("INSERT INTO enrolments VALUES (?, ?, ?, ?)", erin)
+            db.commit()
+        finally:
+            db.close()
+
+    def concierge_args(self) -> dict:
+        return {"store_path": self.path}
+
+    def version_and_tables(self) -> tuple[int, set[str]]:
+        db = sqlite3.connect(self.path)
+        try:
+            # Still Concierge's file (application_id "CNCG"), or no version at all.
+            if db.execute("PRAGMA application_id").fetchone()[0] != 0x434E4347:
+                return -1, set()
+            return (db.execute("PRAGMA user_version").fetchone()[0],
+                    {r[0] for r in db.execute("SELECT name FROM sqlite_schema WHERE type = 'table'")})
+        finally:
+            db.close()
 
 
-class Upgrade(unittest.TestCase):
+def sql_literal(value) -> str:
+    return str(value) if isinstance(value, int) else "'" + str(value).replace("'", "''") + "'"
+
+
+class PostgresBackend:
+    """The previous release's store in a PostgreSQL database of its own (a server the test starts)."""
+
+    def __init__(self, test: unittest.TestCase, tmp: str):
+        self.pg = PostgreSQL().start()
+        test.addCleanup(self.pg.stop)
+
+    def write_old_store(self, now_ms: int) -> None:
+        holds, erin = old_rows(now_ms)
+        rows = ",".join("(" + ",".join(sql_literal(v) for v in h) + ")" for h in holds)
+        self.pg.psql((FIXTURES / "store_schema_v2_postgresql.sql").read_text() +
+                     f"\nINSERT INTO holds VALUES {rows};\n"
+                     f"INSERT INTO enrolments VALUES ({','.join(sql_literal(v) for v in erin)});\n")
+
+    def concierge_args(self) -> dict:
+        return {"store_url": self.pg.url, "store_password_file": self.pg.password_file}
+
+    def version_and_tables(self) -> tuple[int, set[str]]:
+        tables = self.pg.psql("SELECT tablename FROM pg_tables WHERE schemaname = 'public'").split()
+        return int(self.pg.psql("SELECT version FROM concierge_schema")), set(tables)
+
+
+class UpgradeScenario:
+    """Mixin: BACKEND is SqliteBackend or PostgresBackend."""
+    BACKEND: type
+
     def test_the_previous_releases_store_is_migrated_and_its_holds_released(self):
         tmp = tempfile.mkdtemp(prefix="concierge-upgrade-")
         self.addCleanup(shutil.rmtree, tmp, True)
-        store = os.path.join(tmp, "concierge.db")
+        store = self.BACKEND(self, tmp)
         now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
-        old_store(store, int(now.timestamp()) * 1000)
-        self.assertEqual(header(store)[1], 2)
+        store.write_old_store(int(now.timestamp()) * 1000)
+        self.assertEqual(store.version_and_tables()[0], 2)
         calendar = os.path.join(tmp, "bob.ics")
         Path(calendar).write_text(calendar_starting_in(SHIFT_STARTS_IN))
 
@@ -77,7 +123,7 @@ class Upgrade(unittest.TestCase):
         self.addCleanup(lambda: stop_stack(server, concierge, clients))
         for u in ("alice", "bob"):
             server.register(u, PASSWORD)
-        concierge = Concierge(server, users=(ALICE,), store_path=store,
+        concierge = Concierge(server, users=(ALICE,), **store.concierge_args(),
                               extra_config=f'[users."{BOB}"]\ntimezone = "UTC"\ncalendar = "{calendar}"\n')
         concierge.start(timeout=WAIT)
         alice = clients["alice"] = Client(server, "alice", PASSWORD).connect(timeout=WAIT)
@@ -85,10 +131,10 @@ class Upgrade(unittest.TestCase):
         self.assertTrue(concierge.wait_log(f"schedule of {BOB} compiled", WAIT) or
                         concierge.wait_log("compiled schedules of", WAIT), concierge.stderr_text()[-2000:])
 
-        # Migrated in place: same file, this build's version, the old tables kept.
-        app_id, version, tables = header(store)
-        self.assertEqual((app_id, version), (0x434E4347, 3))
-        self.assertTrue({"holds", "enrolments", "user_settings"} <= set(tables), tables)
+        # Migrated in place: the same store at this build's version, the old tables kept.
+        version, tables = store.version_and_tables()
+        self.assertEqual(version, 3)
+        self.assertTrue({"holds", "enrolments", "user_settings"} <= tables, tables)
 
         # The holds survived: alice sees both waiting for bob, and bob (off duty) got nothing.
         alice.send_message(COMPONENT, "held")
@@ -112,6 +158,14 @@ class Upgrade(unittest.TestCase):
         alice.send_message(COMPONENT, "held")
         answer = alice.wait_for(message(frm=COMPONENT, where=lambda m: "held" in (body(m) or "")), WAIT)
         self.assertEqual(body(answer), "Nothing you sent is held.")
+
+
+class UpgradeOnSqlite(UpgradeScenario, unittest.TestCase):
+    BACKEND = SqliteBackend
+
+
+class UpgradeOnPostgresql(UpgradeScenario, unittest.TestCase):
+    BACKEND = PostgresBackend
 
 
 if __name__ == "__main__":

@@ -26,6 +26,21 @@ struct Component {
   std::string secret_file;  // path the secret was read from, when given
   std::string host = "127.0.0.1";
   std::uint16_t port = 5347;
+  // `hosts`: the nodes of a server cluster, "host:port" each ("[v6]:port" for an IPv6
+  // literal), tried in turn when a connection fails or ends; empty (the default): host/port.
+  // Exactly one of host/port and hosts is set in the file.
+  struct Endpoint {
+    std::string host;
+    std::uint16_t port = 0;
+    friend bool operator==(const Endpoint&, const Endpoint&) = default;
+  };
+  std::vector<Endpoint> hosts;
+
+  // Where to connect, in the order to try: `hosts`, or host/port alone.
+  std::vector<Endpoint> endpoints() const {
+    if (!hosts.empty()) return hosts;
+    return {Endpoint{host, port}};
+  }
 };
 
 struct Served {

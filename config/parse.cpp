@@ -2,6 +2,7 @@
 // TOML text -> checked Config (DESIGN §12). The only translation unit that includes toml++: it
 // is slow to compile, and keeping it here keeps its types out of every other file.
 #include <config/config.hpp>
+#include <config/endpoint.hpp>
 
 #include <config/table_reader.hpp>
 #include <config/text.hpp>
@@ -122,6 +123,24 @@ std::optional<std::string> read_secret_file(const std::string& path, std::string
   return content;
 }
 
+// component.hosts: a cluster's nodes, instead of host/port.
+void read_hosts(Problems& problems, TableReader& t, Component& out) {
+  if (t.present("host") || t.present("port")) {
+    t.error("hosts", "set either component.host and component.port or component.hosts, not both");
+  }
+  std::vector<Item> items;
+  if (!t.read("hosts", items)) return;
+  if (items.empty()) t.error("hosts", "must list at least one \"host:port\"");
+  for (const Item& item : items) {
+    if (auto e = parse_endpoint(item.value)) {
+      out.hosts.push_back(std::move(*e));
+    } else {
+      problems.add(item.line, t.path("hosts"),
+                   "not a \"host:port\" (port 1-65535, \"[v6]:port\" for IPv6): " + quote(item.value));
+    }
+  }
+}
+
 void read_component(Problems& problems, TableReader& root, Component& out) {
   TableReader t(problems, root.table("component"), "component");
   if (!t.present("jid")) {
@@ -151,6 +170,7 @@ void read_component(Problems& problems, TableReader& root, Component& out) {
     t.error("host", "must not contain spaces: " + quote(out.host));
   }
   t.read("port", out.port, 1, 65535);
+  if (t.present("hosts")) read_hosts(problems, t, out);
   t.finish();
 }
 

@@ -2,6 +2,7 @@
 // Config -> the effective configuration as TOML (`--check-config`). Secrets never appear: the
 // component secret is masked and schedule URLs, which may carry tokens, lose all but their host.
 #include <config/config.hpp>
+#include <config/endpoint.hpp>
 
 #include <config/text.hpp>
 
@@ -90,8 +91,14 @@ std::string to_toml(const Config& c) {
   } else {
     out << "secret_file = " << quote(c.component.secret_file) << "  # content not shown\n";
   }
-  out << "host = " << quote(c.component.host) << "\n"
-      << "port = " << c.component.port << "\n";
+  if (c.component.hosts.empty()) {
+    out << "host = " << quote(c.component.host) << "\n"
+        << "port = " << c.component.port << "\n";
+  } else {
+    std::vector<std::string> hosts;
+    for (const auto& e : c.component.hosts) hosts.push_back(to_string(e));
+    out << "hosts = " << string_array(hosts) << "\n";
+  }
 
   out << "\n[served]\ndomains = " << string_array(c.served.domains) << "\n";
   if (c.store.url.empty()) {

@@ -10,6 +10,7 @@
 #include <component/app/schedule_command.hpp>
 #include <component/app/service.hpp>
 #include <component/core/store_port.hpp>
+#include <component/store/pg_lease.hpp>
 #include <component/store/pg_store.hpp>
 #include <component/store/sqlite_store.hpp>
 #include <config/config.hpp>
@@ -115,9 +116,21 @@ int run_cli(int argc, char** argv, std::ostream& out, std::ostream& err) {
   Logger logger(log_level(config->log.level));
   auto store = open_store(*config, logger, err);
   if (!store) return 2;
+  // Two or more instances may share a PostgreSQL store: only the one holding its lease is
+  // active (DESIGN §10). SQLite's file belongs to one process: no lease.
+  std::unique_ptr<LeaseKeeper> lease;
+  if (!config->store.url.empty()) {
+    lease = std::make_unique<LeaseKeeper>(
+        std::make_unique<store::PgLease>(config->store.url, config->store.password),
+        LeaseKeeper::make_holder_name());
+    logger.info("store shared through its lease as " + lease->holder() +
+                ": active while holding it, standby otherwise");
+  }
   Service service(std::move(*config), argv[2], *store, logger);
+  if (lease) service.use_lease(*lease);
   const int code = service.run();
   store->commit();
+  if (lease) lease->release();  // after the last commit: a standby may take over at once
   return code;
 }
 

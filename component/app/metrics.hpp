@@ -44,6 +44,12 @@ class HoldMetrics {
   void hold_written(const core::Hold& hold);
   void hold_removed(std::int64_t id);
   void holds_loaded(const std::vector<core::Hold>& holds);  // the store's holds at startup
+  // Before a takeover loads the store's holds again (the counters of past holds stay).
+  void holds_forgotten() {
+    holds_.clear();
+    waiting_ = {};
+    in_flight_.clear();
+  }
 
   // The core released `id` (Outbox::Release) / the server confirmed it (ping answer): the time
   // between is the release latency. A lost stream forgets the releases in flight.

@@ -54,6 +54,8 @@ class ObservedStore final : public core::Store {
   }
   bool commit() override { return inner_.commit(); }
   std::string commit_error() const override { return inner_.commit_error(); }
+  void set_lease_epoch(std::int64_t epoch) override { inner_.set_lease_epoch(epoch); }
+  bool fenced() const override { return inner_.fenced(); }
 
  private:
   core::Store& inner_;

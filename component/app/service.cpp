@@ -15,6 +15,7 @@
 #include <component/app/calendar_file.hpp>
 #include <component/app/config_check.hpp>
 #include <component/app/redact.hpp>
+#include <config/endpoint.hpp>
 
 namespace concierge::app {
 
@@ -73,8 +74,6 @@ std::string fatal_reason(const xmpp::Disconnect& d, const std::string& domain) {
       return "the server does not know the component domain " + domain +
              " (host-unknown): register it in the server's config, e.g. Prosody: Component \"" +
              domain + "\"";
-    case xmpp::DisconnectCause::conflict:
-      return "another component is already connected as " + domain + " (conflict)";
     default:
       return {};
   }
@@ -136,9 +135,23 @@ void Service::request_stop() {
 
 void Service::connect_now() {
   reconnect_at_.reset();
+  if (lease_ != nullptr) {  // the lease is checked before every (re)connect
+    check_lease(Clock::now());
+    if (standby()) {  // connects when it takes over; compiles the schedules meanwhile
+      if (schedules_at_) schedules_at_ = Clock::now();
+      return;
+    }
+    if (connection_.connecting() || connection_.connected()) return;  // the takeover connected
+    if (!connection_.disconnected()) {  // the stream of the last term is still closing
+      reconnect_at_ = Clock::now() + milliseconds(50);
+      return;
+    }
+  }
+  const auto endpoints = config_.component.endpoints();
+  const auto& endpoint = endpoints[endpoint_ % endpoints.size()];
   xmpp::ComponentSettings s;
-  s.host = config_.component.host;
-  s.port = config_.component.port;
+  s.host = endpoint.host;
+  s.port = endpoint.port;
   s.domain = config_.component.jid;
   s.secret = config_.component.secret;
   log_.debug("connecting to " + s.host + ":" + std::to_string(s.port));
@@ -151,23 +164,37 @@ void Service::on_connected() {
   timings_.backoff.reset();
   last_received_ = Clock::now();
   ping_sent_at_.reset();
-  log_.info("connected to " + config_.component.host + ":" +
-            std::to_string(config_.component.port) + " as " + config_.component.jid);
-  // Forwarded messages the last stream did not confirm go first, in order, with their ids.
-  auto again = forwards_.to_resend();
-  if (!again.empty()) {
-    log_.info("sending again " + std::to_string(again.size()) +
-              (again.size() == 1 ? " forwarded message" : " forwarded messages") +
-              " the server had not confirmed");
+  const auto endpoints = config_.component.endpoints();
+  const std::string server = config::to_string(endpoints[endpoint_ % endpoints.size()]);
+  log_.info("connected to " + server + " as " + config_.component.jid);
+  // Forwarded messages the last stream did not confirm go first, in order, with their ids —
+  // except one whose sender has earlier messages to that target held (releases the cut stream
+  // lost): it is held behind them, or it would overtake them (order per sender, DESIGN §2).
+  const core::Instant now = wall_now();
+  std::size_t resent = 0, held = 0;
+  for (auto& kept : forwards_.take_all()) {
+    if (router_.hold_behind(kept.stanza, kept.received, now, outbox_)) {
+      ++held;
+      continue;
+    }
+    connection_.send(kept.stanza);
+    keep_forwarded(kept.stanza, kept.received);
+    ++resent;
   }
-  for (const auto& stanza : again) connection_.send(stanza);
-  router_.connected(wall_now(), outbox_);
+  const auto messages = [](std::size_t n) {
+    return std::to_string(n) + (n == 1 ? " forwarded message" : " forwarded messages");
+  };
+  if (resent > 0) log_.info("sending again " + messages(resent) + " the server had not confirmed");
+  if (held > 0) {
+    log_.info("held " + messages(held) + " the server had not confirmed behind their senders' " +
+              "earlier held messages");
+  }
+  router_.connected(now, outbox_);
   pace_more_ = true;
   flush(outbox_);
   // Servers announce a XEP-0356 grant right after the handshake; say once if none came.
   if (!privilege_told_) privilege_check_at_ = Clock::now() + std::chrono::seconds(5);
-  const std::string status = "connected to " + config_.component.host + ":" +
-                             std::to_string(config_.component.port) + " as " + config_.component.jid;
+  const std::string status = "connected to " + server + " as " + config_.component.jid;
   tell_status(status);
 }
 
@@ -199,14 +226,14 @@ void Service::on_disconnected(const xmpp::Disconnect& d) {
   // Releases without an answer stay held (they still are in the store) and go out again;
   // forwarded messages queued behind them go out with the unconfirmed ones.
   for (const auto& r : releases_) {
-    if (r.hold_id == 0) keep_forwarded(r.stanza);
+    if (r.hold_id == 0) keep_forwarded(r.stanza, wall_now());
   }
   releases_.clear();
   release_pings_.clear();
   forwards_.disconnected();  // what it keeps goes out again on the next stream
   hold_metrics_.releases_abandoned();
   router_.disconnected();
-  if (stopping_) return;
+  if (stopping_ || standby()) return;  // a standby connects when it takes over
   const std::string fatal = fatal_reason(d, config_.component.jid);
   if (!fatal.empty() && !ever_connected_) {
     log_.error(fatal);
@@ -216,12 +243,18 @@ void Service::on_disconnected(const xmpp::Disconnect& d) {
   std::uniform_real_distribution<double> uniform(0.0, 1.0);
   const auto delay = timings_.backoff.next(uniform(random_));
   // The detail first (the system's or the server's words), the cause in brackets.
+  // <conflict/>: another stream holds the domain — an active that has not yet noticed it lost
+  // its lease, or a cluster node that has not yet seen the last stream go. Retried, never fatal.
   std::string why = !fatal.empty() ? fatal
+                    : d.cause == xmpp::DisconnectCause::conflict
+                        ? "another component is connected as " + config_.component.jid +
+                              " (conflict)"
                     : d.detail.empty()
                         ? std::string(xmpp::to_string(d.cause))
                         : d.detail + " (" + std::string(xmpp::to_string(d.cause)) + ")";
-  const std::string server =
-      config_.component.host + ":" + std::to_string(config_.component.port);
+  const auto endpoints = config_.component.endpoints();
+  const std::string server = config::to_string(endpoints[endpoint_ % endpoints.size()]);
+  endpoint_ = (endpoint_ + 1) % endpoints.size();  // a cluster's next node, in turn
   log_.warn((d.was_connected ? "lost the connection to " : "could not connect to ") + server +
             ": " + why + "; retrying in " + std::to_string(delay.count()) + " ms");
   const std::string status = "not connected (" + why + "); retrying";
@@ -295,7 +328,7 @@ void Service::flush(core::Outbox& out) {
     }
     if (log_.enabled(LogLevel::debug)) log_.debug("out: " + redacted_xml(stanza));
     connection_.send(stanza);
-    if (forwarded) keep_forwarded(stanza);
+    if (forwarded) keep_forwarded(stanza, wall_now());
   }
   if (!out.paced.empty()) {
     if (paced_.empty()) next_paced_ = Clock::now();
@@ -373,7 +406,8 @@ void Service::send_releases(Clock::time_point now) {
     }
     connection_.send(releases_.front().stanza);
     if (releases_.front().hold_id == 0) {
-      keep_forwarded(releases_.front().stanza);  // forwarded behind the releases (flush)
+      // Forwarded behind the releases (flush).
+      keep_forwarded(releases_.front().stanza, wall_now());
     } else {
       batch.push_back(releases_.front().hold_id);
     }
@@ -399,9 +433,9 @@ bool Service::releasing_to(std::string_view to) const {
   return false;
 }
 
-void Service::keep_forwarded(const xmpp::Element& stanza) {
+void Service::keep_forwarded(const xmpp::Element& stanza, core::Instant received) {
   if (!stanza.child("body")) return;  // chat states and the like: not worth sending again
-  if (const auto dropped = forwards_.keep(stanza)) {
+  if (const auto dropped = forwards_.keep(stanza, received)) {
     log_.warn("the server confirmed none of the last " + std::to_string(forwards_.size()) +
               " forwarded messages: forgot the " + std::to_string(dropped) +
               " oldest (they are lost if the stream is cut now)");
@@ -679,6 +713,7 @@ void Service::applied(const std::string& jid, const core::ScheduleSource& source
   batch_.last_line = "schedule of " + jid + " compiled: " +
                      std::to_string(schedule->interval_count()) + " changes in the window";
   log_.debug(batch_.last_line);
+  if (lease_ != nullptr) kept_schedules_[jid] = {source, schedule};  // for a takeover
   router_.schedule_compiled(jid, source, std::move(schedule), wall_now(), outbox_);
   flush(outbox_);
 }
@@ -752,7 +787,7 @@ std::string Service::reload_config() {
   config::Config next = std::get<config::Config>(std::move(parsed));
   std::vector<std::string> restart_only;
   if (next.component.jid != config_.component.jid || next.component.host != config_.component.host ||
-      next.component.port != config_.component.port ||
+      next.component.port != config_.component.port || next.component.hosts != config_.component.hosts ||
       next.component.secret != config_.component.secret) {
     restart_only.emplace_back("[component]");
   }
@@ -820,6 +855,7 @@ milliseconds Service::poll_timeout(Clock::time_point now) const {
   // libstrophe opens the socket in its first run: look again soon rather than in a second.
   if (connection_.connecting() && connection_.socket_fd() < 0) earlier(now + milliseconds(10));
   if (stop_deadline_) earlier(*stop_deadline_);
+  if (lease_epoch_ != 0) earlier(lease_->state().valid_until);  // fence on time
   if (connection_.connected() && !stopping_) {
     earlier(ping_sent_at_ ? *ping_sent_at_ + timings_.keepalive_timeout
                           : last_received_ + timings_.keepalive_after);
@@ -905,6 +941,7 @@ int Service::run() {
       return 1;
     }
     if (fds[0].revents & POLLIN) drain_signals();
+    check_lease(Clock::now());  // before anything goes out: a stopped process may resume late
     if (fds[1].revents & POLLIN) {
       std::uint64_t value;
       [[maybe_unused]] auto n = ::read(wake_fd_, &value, sizeof value);
@@ -944,12 +981,13 @@ int Service::run() {
       queue_schedules(false);
     }
     fetch_due(now);
-    run_core_timers(now);
+    if (!standby()) run_core_timers(now);  // a standby's router only waits to be replaced
     send_releases(now);
     if (connection_.connected() && forwards_.wants_ping()) {
       send_ping("forward-" + std::to_string(++forward_ping_counter_));
     }
-    commit_turn();
+    if (!standby()) commit_turn();
+    check_lease(Clock::now());  // a commit may have found the lease taken
   }
   const auto& s = router_.stats();
   log_.info("stopped: relayed " + std::to_string(s.relayed) + ", refused " +

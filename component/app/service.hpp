@@ -12,10 +12,12 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <unordered_map>
 #include <unordered_set>
 
 #include <component/app/backoff.hpp>
 #include <component/app/calendar_worker.hpp>
+#include <component/app/lease_keeper.hpp>
 #include <component/app/schedule_cache.hpp>
 #include <component/app/schedule_fetcher.hpp>
 #include <component/app/systemd.hpp>
@@ -70,6 +72,12 @@ class Service {
   // SIGTERM, SIGINT and SIGHUP are delivered through the signalfd; SIGPIPE is ignored.
   static void block_signals();
 
+  // Active/standby on a shared store (DESIGN §10, service_lease.cpp): from run() on, this
+  // instance connects only while `keeper` holds the store's lease, and waits as a standby
+  // otherwise. Call before run(); `keeper` must outlive the service. Without it (one instance)
+  // the service is always active.
+  void use_lease(LeaseKeeper& keeper);
+
  private:
   void connect_now();
   void on_connected();
@@ -89,7 +97,7 @@ class Service {
   // Held messages to `to` (bare or full JID) are still queued to go out.
   bool releasing_to(std::string_view to) const;
   // A forwarded message was given to the stream: kept until a ping answer (DESIGN §6).
-  void keep_forwarded(const xmpp::Element& stanza);
+  void keep_forwarded(const xmpp::Element& stanza, core::Instant received);
   void tell_status(const std::string& status);  // systemd's STATUS= (READY=1 the first time)
   void tell_privilege();  // once per run: whether the server granted presence access
   void keepalive(std::chrono::steady_clock::time_point now);
@@ -217,6 +225,27 @@ class Service {
   bool commit_failed_ = false;
   // Wall-clock jump detection: the offset between system and steady clocks.
   std::chrono::milliseconds wall_offset_{};
+  // Which of config_.component.endpoints() the next connect uses (the next one after a failure).
+  std::size_t endpoint_ = 0;
+
+  // --- Active/standby (service_lease.cpp) ---------------------------------------------------
+  bool standby() const { return lease_ != nullptr && lease_epoch_ == 0; }
+  // Each turn: fence when the lease lapsed or a commit found it taken; take over a new epoch.
+  void check_lease(SteadyTime now);
+  void take_over(std::int64_t epoch);
+  void fence(const std::string& why);
+  // The router again from the store (what the active wrote), with the schedules kept.
+  void reload_router();
+  LeaseKeeper* lease_ = nullptr;
+  std::int64_t lease_epoch_ = 0;  // the epoch this instance is active under; 0: standby
+  std::int64_t last_epoch_ = 0;   // the newest epoch taken over (an epoch is taken over once)
+  LeaseKeeper::State lease_seen_;  // as last logged
+  // Every user's schedule as applied, kept for the router that a takeover builds.
+  struct KeptSchedule {
+    core::ScheduleSource source;
+    std::shared_ptr<const ical::Schedule> schedule;
+  };
+  std::unordered_map<std::string, KeptSchedule> kept_schedules_;
 };
 
 }  // namespace concierge::app

@@ -3,10 +3,10 @@
 
 namespace concierge::app {
 
-std::size_t UnconfirmedForwards::keep(const xmpp::Element& stanza) {
+std::size_t UnconfirmedForwards::keep(const xmpp::Element& stanza, core::Instant received) {
   const std::size_t size = stanza.to_xml().size();
   bytes_ += size;
-  kept_.push_back({next_seq_++, stanza, size});
+  kept_.push_back({next_seq_++, {stanza, received}, size});
   std::size_t dropped = 0;
   while (kept_.size() > 1 && (kept_.size() > max_count_ || bytes_ > max_bytes_)) {
     bytes_ -= kept_.front().bytes;
@@ -35,10 +35,13 @@ void UnconfirmedForwards::answered(const std::string& id) {
   std::erase_if(pings_, [&](const auto& p) { return p.second <= confirmed; });
 }
 
-std::deque<xmpp::Element> UnconfirmedForwards::to_resend() {
-  std::deque<xmpp::Element> out;
-  for (const auto& k : kept_) out.push_back(k.stanza);
-  pinged_ = 0;
+std::deque<UnconfirmedForwards::Kept> UnconfirmedForwards::take_all() {
+  std::deque<Kept> out;
+  for (auto& e : kept_) out.push_back(std::move(e.kept));
+  kept_.clear();
+  bytes_ = 0;
+  pings_.clear();
+  pinged_ = next_seq_ - 1;  // nothing kept is left for a ping to cover
   return out;
 }
 

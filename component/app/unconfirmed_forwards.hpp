@@ -7,6 +7,7 @@
 #include <map>
 #include <string>
 
+#include <component/core/time.hpp>
 #include <xmpp/element.hpp>
 
 namespace concierge::app {
@@ -28,9 +29,14 @@ class UnconfirmedForwards {
                                std::size_t max_bytes = kDefaultMaxBytes)
       : max_count_(max_count), max_bytes_(max_bytes) {}
 
-  // `stanza` was just given to the stream. Returns how many of the oldest were forgotten to
-  // stay within the bounds.
-  std::size_t keep(const xmpp::Element& stanza);
+  struct Kept {
+    xmpp::Element stanza;
+    core::Instant received;  // when Concierge received it (a held copy's stamp, DESIGN §6)
+  };
+
+  // `stanza` (received at `received`) was just given to the stream. Returns how many of the
+  // oldest were forgotten to stay within the bounds.
+  std::size_t keep(const xmpp::Element& stanza, core::Instant received = {});
   // A ping with `id` was just given to the stream: its answer confirms what was kept before.
   void ping_sent(const std::string& id);
   // The answer (result or error) to ping `id` arrived; unknown ids are ignored.
@@ -40,22 +46,23 @@ class UnconfirmedForwards {
 
   // Something kept is not covered by a ping yet, and no ping is in flight: send one.
   bool wants_ping() const { return !kept_.empty() && pings_.empty() && pinged_ < next_seq_ - 1; }
-  // After a reconnect: what to send again, oldest first (still kept until confirmed). Marks
-  // them as not covered by any ping.
-  std::deque<xmpp::Element> to_resend();
+  // After a reconnect: everything unconfirmed, oldest first, handed over and no longer kept —
+  // the caller keeps again what it sends again (with its original id), and may hold instead
+  // what must not overtake its sender's held messages (Router::hold_behind).
+  std::deque<Kept> take_all();
 
   std::size_t size() const { return kept_.size(); }
   std::size_t bytes() const { return bytes_; }
 
  private:
-  struct Kept {
+  struct Entry {
     std::uint64_t seq;
-    xmpp::Element stanza;
+    Kept kept;
     std::size_t bytes;  // its XML's size
   };
   std::size_t max_count_;
   std::size_t max_bytes_;
-  std::deque<Kept> kept_;
+  std::deque<Entry> kept_;
   std::size_t bytes_ = 0;
   std::uint64_t next_seq_ = 1;
   std::uint64_t pinged_ = 0;                  // the last seq some ping sent covers

@@ -136,6 +136,11 @@ class Router {
   void release_confirmed(const std::vector<std::int64_t>& ids, Instant now, Outbox& out);
   // The stream is gone: releases not yet confirmed stay held (they still are in the store).
   void disconnected();
+  // After a reconnect, a forwarded message (from a proxy address) the last stream did not
+  // confirm: when its sender has earlier messages to the same target held, holds it behind
+  // them, stamped `received`, and returns true — sent again at once it would overtake them
+  // (order per sender, DESIGN §2). False: the caller sends it again.
+  bool hold_behind(const xmpp::Element& forwarded, Instant received, Instant now, Outbox& out);
   std::size_t holds_count() const { return holds_.size(); }
   // Held (not yet confirmed) messages for `target`, in arrival order.
   std::vector<Hold> holds_for(const std::string& target) const;
@@ -281,7 +286,8 @@ class Router {
   // Holds `relayed` (a copy of `original` as it will go out). While the store fails,
   // refuses `original` instead (store_faults.cpp).
   void hold(const xmpp::Element& original, xmpp::Element relayed, const std::string& sender,
-            const std::string& target, HoldReason reason, Instant now, Outbox& out);
+            const std::string& target, HoldReason reason, Instant now, Outbox& out,
+            std::optional<Instant> received = std::nullopt);
   // The store fails: refuses `original`, which would be held for `target`; true if so.
   bool refuse_unstorable(const xmpp::Element& original, const std::string& target, Outbox& out);
   // What the sender of a message to `target` reads when it cannot be stored.

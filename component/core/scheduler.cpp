@@ -298,7 +298,8 @@ bool Router::apply_to_held(const xmpp::Element& stanza, const std::string& sende
 }
 
 void Router::hold(const xmpp::Element& original, xmpp::Element relayed, const std::string& sender,
-                  const std::string& target, HoldReason reason, Instant now, Outbox& out) {
+                  const std::string& target, HoldReason reason, Instant now, Outbox& out,
+                  std::optional<Instant> received) {
   if (refuse_unstorable(original, target, out)) return;
   Hold h;
   h.id = next_hold_id_++;
@@ -306,7 +307,7 @@ void Router::hold(const xmpp::Element& original, xmpp::Element relayed, const st
   h.target = target;
   h.stanza_id = std::string(relayed.attr("id"));
   h.stanza = relayed.to_xml();
-  h.received = now;
+  h.received = received.value_or(now);
   h.reason = reason;
   store_.put_hold(h);
   commits_.held(h.id, make_error_reply(original, Refusal::store_unavailable, unstorable_text(target)));
@@ -661,6 +662,38 @@ void Router::release_confirmed(const std::vector<std::int64_t>& ids, Instant now
 void Router::disconnected() {
   online_ = false;
   in_flight_.clear();  // still `held` in the store: they go out again once conditions allow
+}
+
+bool Router::hold_behind(const xmpp::Element& forwarded, Instant received, Instant now,
+                         Outbox& out) {
+  const auto from = xmpp::Jid::parse(forwarded.attr("from"));
+  const auto to = xmpp::Jid::parse(forwarded.attr("to"));
+  if (!from || !to) return false;
+  // A pool member's per-sender address is no proxy address: pools keep their own order.
+  const auto sender_jid = xmpp::user_from_proxy(from->bare(), settings_.component_domain);
+  if (!sender_jid) return false;
+  const std::string sender = lower(sender_jid->bare_string());
+  const std::string target = lower(to->bare_string());
+  auto ids = target_holds_.find(target);
+  if (ids == target_holds_.end()) return false;
+  std::optional<HoldReason> reason;
+  for (std::int64_t id : ids->second) {
+    const Hold& h = holds_.at(id);
+    if (h.sender == sender && h.state == HoldState::held) {
+      reason = h.reason;
+      break;
+    }
+  }
+  if (!reason) return false;
+  auto target_proxy = xmpp::proxy_jid(to->bare(), settings_.component_domain);
+  if (!target_proxy) return false;
+  // As the sender wrote it: a refusal (the store failing) goes back to them.
+  xmpp::Element original = forwarded;
+  original.set_attr("from", sender);
+  original.set_attr("to", target_proxy->bare_string());
+  // The episode's notice went already; the same reason tells nothing new.
+  hold(original, forwarded, sender, target, *reason, now, out, received);
+  return true;
 }
 
 bool Router::rehold_bounce(const xmpp::Element& stanza, const std::string& target,

@@ -115,6 +115,15 @@ class Store {
   virtual bool commit() = 0;
   // Why the last commit failed, in the store's words, for the log; empty when unknown.
   virtual std::string commit_error() const { return {}; }
+
+  // Active/standby (DESIGN §10). From now on every commit first checks, in its transaction, that
+  // the store's lease is still at `epoch`, and fails if another instance took over (fenced()).
+  // A new epoch drops the writes still pending from the previous one: they were never committed
+  // and a stale holder must not apply them. 0: no check (one instance). Stores without a lease
+  // (SQLite: one process owns the file) ignore it.
+  virtual void set_lease_epoch(std::int64_t epoch) { (void)epoch; }
+  // The last commit failed because the lease had moved on to another instance.
+  virtual bool fenced() const { return false; }
 };
 
 // An in-memory Store for tests of the core (and the benchmark's fake-store baseline).

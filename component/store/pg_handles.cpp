@@ -41,13 +41,17 @@ Connection connect(const std::string& url, const std::string& password, std::str
   // the defaults come first, the url next, the password file last. The defaults bound how long
   // the loop can wait on a server that vanished without a word (no RST): a connect, and an
   // unanswered request (tcp_user_timeout), take at most about 10 s before they fail and are
-  // retried at the next commit.
-  std::array<const char*, 6> keywords = {
-      "connect_timeout", "tcp_user_timeout", "application_name", "dbname", nullptr, nullptr};
-  std::array<const char*, 6> values = {"10", "10000", "concierge", url.c_str(), nullptr, nullptr};
+  // retried at the next commit. TCP keepalives (probes after 5 s of silence, 3 × 2 s) end a
+  // wait for an answer whose request was already acknowledged: a server cut off in between.
+  std::array<const char*, 9> keywords = {
+      "connect_timeout",     "tcp_user_timeout", "keepalives_idle", "keepalives_interval",
+      "keepalives_count",    "application_name", "dbname",          nullptr,
+      nullptr};
+  std::array<const char*, 9> values = {"10", "10000", "5", "2", "3", "concierge", url.c_str(),
+                                       nullptr, nullptr};
   if (!password.empty()) {
-    keywords[4] = "password";
-    values[4] = password.c_str();
+    keywords[7] = "password";
+    values[7] = password.c_str();
   }
   Connection conn(PQconnectdbParams(keywords.data(), values.data(), 1));
   if (!conn) {

@@ -59,7 +59,19 @@ CREATE TABLE user_settings (
 );
 )sql";
 
-constexpr std::array<std::string_view, 3> kMigrations = {kMigration1, kMigration2, kMigration3};
+// The lease of active/standby (pg_lease.hpp): epoch 0 and expired until an instance takes it.
+constexpr std::string_view kMigration4 = R"sql(
+CREATE TABLE lease (
+  only_row   boolean PRIMARY KEY DEFAULT true CHECK (only_row),
+  epoch      bigint NOT NULL,
+  holder     text NOT NULL,
+  expires_ms bigint NOT NULL
+);
+INSERT INTO lease (only_row, epoch, holder, expires_ms) VALUES (true, 0, '', 0);
+)sql";
+
+constexpr std::array<std::string_view, 4> kMigrations = {kMigration1, kMigration2, kMigration3,
+                                                         kMigration4};
 
 // The version table and the lock, taken inside the step's transaction. The lock's first key is
 // Concierge's ("CNCG", as SQLite's application_id), the second the schema's name.

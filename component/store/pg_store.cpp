@@ -170,10 +170,40 @@ void PgStore::write(Sql sql, std::vector<std::string> params) {
   pending_.push_back(Write{sql, std::move(params)});
 }
 
+void PgStore::set_lease_epoch(std::int64_t epoch) {
+  if (epoch == lease_epoch_) return;
+  rollback();
+  pending_.clear();
+  lease_epoch_ = epoch;
+  fenced_ = false;
+}
+
+bool PgStore::lease_current() {
+  const std::vector<std::string> params = {std::to_string(lease_epoch_)};
+  const pg::Result result = pg::query(
+      conn_.get(), "SELECT 1 FROM lease WHERE only_row AND epoch = $1::bigint FOR SHARE", params,
+      &last_error_);
+  if (!result) return false;
+  if (PQntuples(result.get()) == 1) return true;
+  fenced_ = true;
+  last_error_ = "fenced: another instance took over the store (lease epoch " +
+                std::to_string(lease_epoch_) + " is no longer current)";
+  return false;
+}
+
 bool PgStore::commit() {
+  if (fenced_) {
+    pending_.clear();  // a stale holder's writes never reach the store
+    return false;
+  }
   if (pending_.empty() && !in_transaction()) return true;
   if (!apply_pending()) return false;
   if (!in_transaction()) return true;  // every pending write was dropped
+  if (lease_epoch_ != 0 && !lease_current()) {
+    rollback();
+    if (fenced_) pending_.clear();
+    return false;
+  }
   const pg::Result result(PQexec(conn_.get(), "COMMIT"));
   // COMMIT of an aborted transaction "succeeds" as ROLLBACK: that is a failure here.
   if (result && PQresultStatus(result.get()) == PGRES_COMMAND_OK &&

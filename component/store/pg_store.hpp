@@ -67,6 +67,10 @@ class PgStore final : public core::Store {
   void remove_hold(std::int64_t id) override;
   bool commit() override;
   std::string commit_error() const override { return last_error_; }
+  // The check is a `SELECT … FOR SHARE` of the lease row just before COMMIT: a takeover's
+  // UPDATE of the row waits for the commit, or the commit sees the new epoch and rolls back.
+  void set_lease_epoch(std::int64_t epoch) override;
+  bool fenced() const override { return fenced_; }
   // Not an SQLite file: the admin's tool is pg_dump.
   bool backup_to(const std::string& path, std::string* error) override;
 
@@ -97,12 +101,16 @@ class PgStore final : public core::Store {
   std::size_t run_pipelined(std::size_t begin, std::size_t end, std::string* sqlstate);
   bool in_transaction() const;
   void rollback();
+  // The lease row still has lease_epoch_ (in the open transaction); sets fenced_ when not.
+  bool lease_current();
 
   pg::Connection conn_;
   std::vector<Write> pending_;
   std::size_t applied_ = 0;  // how many of pending_, from the front, the open transaction holds
   std::uint64_t dropped_writes_ = 0;
   std::string last_error_;
+  std::int64_t lease_epoch_ = 0;  // 0: no lease check
+  bool fenced_ = false;
 };
 
 }  // namespace concierge::store

@@ -78,7 +78,22 @@ CREATE TABLE user_settings (
 ) STRICT, WITHOUT ROWID;
 )sql";
 
-constexpr std::array<std::string_view, 3> kMigrations = {kMigration1, kMigration2, kMigration3};
+// Migration 4: the lease of active/standby (DESIGN §10): one row, the epoch of the instance
+// allowed to write and when its lease runs out (milliseconds, database time). On SQLite one
+// process owns the file, so the row is never taken; it exists so that both backends have the
+// same schema.
+constexpr std::string_view kMigration4 = R"sql(
+CREATE TABLE lease (
+  only_row   INTEGER PRIMARY KEY NOT NULL CHECK (only_row = 1),
+  epoch      INTEGER NOT NULL,
+  holder     TEXT NOT NULL,
+  expires_ms INTEGER NOT NULL
+) STRICT;
+INSERT INTO lease (only_row, epoch, holder, expires_ms) VALUES (1, 0, '', 0);
+)sql";
+
+constexpr std::array<std::string_view, 4> kMigrations = {kMigration1, kMigration2, kMigration3,
+                                                         kMigration4};
 
 bool read_int(sqlite3* db, const char* sql, std::int64_t* value, std::string* error) {
   Statement statement;

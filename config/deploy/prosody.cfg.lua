@@ -3,6 +3,9 @@
 Component "concierge.example.org"
   component_secret = "change-me"   -- the same as component.secret (or the secret_file's content)
   modules_enabled = { "privilege" }
+  -- A new stream replaces an old one for the domain: a standby Concierge taking over must not
+  -- be refused (<conflict/>) while the stream of an active that hung or was cut off lingers.
+  component_conflict_resolve = "kick_old"
 
 -- Optional (package prosody-modules): XEP-0356 lets Concierge see enrolled users' presence
 -- without asking each for a subscription. It needs presence only — grant nothing more.

@@ -96,9 +96,10 @@ class SharedSchedulesTest : public ::testing::Test {
     return log_;
   }
   // `user`'s answer to "status" once it contains `what` (the week view shows the compiled
-  // schedule, in the user's zone); empty when it did not within 5 s.
+  // schedule, in the user's zone); empty when it did not within 20 s (a bound for a loaded
+  // machine: the answer normally comes within a second).
   std::string status_with(const std::string& user, const std::string& what) {
-    const auto deadline = std::chrono::steady_clock::now() + 5s;
+    const auto deadline = std::chrono::steady_clock::now() + 20s;
     for (int i = 0; std::chrono::steady_clock::now() < deadline; ++i) {
       server.send("<message from=\"" + user + "/r\" to=\"sched.localhost\" type=\"chat\" id=\"s" +
                   std::to_string(i) + "\"><body>status</body></message>");
@@ -153,7 +154,7 @@ TEST_F(SharedSchedulesTest, AReloadStillAppliesEachUsersOwnChange) {
   EXPECT_NE(status_with("bob@localhost", ": 00:00-24:00\n"), "");
   EXPECT_NE(status_with("carol@localhost", "(Europe/Berlin):\n"), "");
   // The summary line of the reload's batch comes once the queue is empty: wait for it (bounded).
-  const auto deadline = std::chrono::steady_clock::now() + 5s;
+  const auto deadline = std::chrono::steady_clock::now() + 20s;
   auto logged = [&] { return count(log(), "compiled schedules of") >= 2; };
   while (!logged() && std::chrono::steady_clock::now() < deadline)
     std::this_thread::sleep_for(20ms);

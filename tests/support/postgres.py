@@ -108,6 +108,19 @@ class PostgreSQL:
             raise RuntimeError(f"psql {sql!r}: {done.stderr}")
         return done.stdout.strip()
 
+    def halt(self) -> None:
+        """Stops the server (fast shutdown: clients are disconnected) but keeps its data, for
+        resume(): the database goes away and comes back on the same port."""
+        self._run(os.path.join(self.bin, "pg_ctl"), "stop", "-m", "fast", "-w", "-D",
+                  os.path.join(self.dir, "data"))
+        self.running = False
+
+    def resume(self) -> None:
+        self._run(os.path.join(self.bin, "pg_ctl"), "start", "-w", "-t", str(START_TIMEOUT), "-D",
+                  os.path.join(self.dir, "data"), "-l", os.path.join(self.dir, "server.log"),
+                  "-o", f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.dir}")
+        self.running = True
+
     def stop(self) -> None:
         if self.running:
             try:

@@ -12,11 +12,13 @@ xmpp::Element message(const std::string& id) {
   return m;
 }
 
-std::vector<std::string> ids(const std::deque<xmpp::Element>& stanzas) {
+std::vector<std::string> ids(const std::deque<UnconfirmedForwards::Kept>& kept) {
   std::vector<std::string> out;
-  for (const auto& s : stanzas) out.emplace_back(s.attr("id"));
+  for (const auto& k : kept) out.emplace_back(k.stanza.attr("id"));
   return out;
 }
+
+core::Instant at(int seconds) { return core::Instant{std::chrono::seconds(seconds)}; }
 
 TEST(UnconfirmedForwards, APingAnswerConfirmsWhatWasSentBeforeThePingOnly) {
   UnconfirmedForwards f;
@@ -27,8 +29,9 @@ TEST(UnconfirmedForwards, APingAnswerConfirmsWhatWasSentBeforeThePingOnly) {
   EXPECT_FALSE(f.wants_ping()) << "one ping in flight at a time";
   f.keep(message("c"));
   f.answered("forward-1");
-  EXPECT_EQ(ids(f.to_resend()), std::vector<std::string>({"c"}));
-  EXPECT_TRUE(f.wants_ping());
+  EXPECT_EQ(f.size(), 1u);
+  EXPECT_TRUE(f.wants_ping()) << "c is not covered by the answered ping";
+  EXPECT_EQ(ids(f.take_all()), std::vector<std::string>({"c"}));
 }
 
 TEST(UnconfirmedForwards, AStreamCutVoidsPingsInFlightAndKeepsEverythingInOrder) {
@@ -38,7 +41,11 @@ TEST(UnconfirmedForwards, AStreamCutVoidsPingsInFlightAndKeepsEverythingInOrder)
   f.keep(message("b"));
   f.disconnected();
   f.answered("forward-1");  // a late answer from the old stream confirms nothing
-  EXPECT_EQ(ids(f.to_resend()), std::vector<std::string>({"a", "b"}));
+  auto again = f.take_all();
+  EXPECT_EQ(ids(again), std::vector<std::string>({"a", "b"}));
+  EXPECT_EQ(f.size(), 0u);
+  EXPECT_FALSE(f.wants_ping()) << "handed over: nothing is kept until it is sent again";
+  for (const auto& k : again) f.keep(k.stanza, k.received);  // sent on the new stream
   EXPECT_TRUE(f.wants_ping()) << "what is sent again needs a ping of the new stream";
   f.ping_sent("forward-2");
   f.answered("forward-2");
@@ -52,7 +59,7 @@ TEST(UnconfirmedForwards, ForgetsTheOldestPastItsBounds) {
   EXPECT_EQ(by_count.keep(message("a")), 0u);
   EXPECT_EQ(by_count.keep(message("b")), 0u);
   EXPECT_EQ(by_count.keep(message("c")), 1u);
-  EXPECT_EQ(ids(by_count.to_resend()), std::vector<std::string>({"b", "c"}));
+  EXPECT_EQ(ids(by_count.take_all()), std::vector<std::string>({"b", "c"}));
 
   const std::size_t one = message("x").to_xml().size();
   UnconfirmedForwards by_bytes(100, 2 * one);
@@ -60,7 +67,18 @@ TEST(UnconfirmedForwards, ForgetsTheOldestPastItsBounds) {
   by_bytes.keep(message("y"));
   EXPECT_EQ(by_bytes.keep(message("z")), 1u);
   EXPECT_EQ(by_bytes.bytes(), 2 * one);
-  EXPECT_EQ(ids(by_bytes.to_resend()), std::vector<std::string>({"y", "z"}));
+  EXPECT_EQ(ids(by_bytes.take_all()), std::vector<std::string>({"y", "z"}));
+}
+
+TEST(UnconfirmedForwards, HandsBackWhenEachMessageWasReceived) {
+  UnconfirmedForwards f;
+  f.keep(message("a"), at(10));
+  f.keep(message("b"), at(20));
+  auto all = f.take_all();
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[0].received, at(10));
+  EXPECT_EQ(all[1].received, at(20));
+  EXPECT_EQ(f.bytes(), 0u);
 }
 
 }  // namespace

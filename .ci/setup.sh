@@ -14,6 +14,7 @@ packages=(
   python3-slixmpp python3-yaml
   libpq-dev postgresql
   procps util-linux
+  debhelper dpkg-dev lintian
 )
 
 missing=()

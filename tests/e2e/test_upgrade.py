@@ -92,21 +92,21 @@ def this_builds_version(binary: str, tmp: str) -> int:
     config = Path(tmp, "fresh.toml")
     config.write_text(f'[component]\njid = "{COMPONENT}"\nsecret = "fresh-store"\nhost = "127.0.0.1"\n'
                       f'port = {closed}\n[served]\ndomains = ["localhost"]\n[store]\npath = "{path}"\n')
-    proc = subprocess.Popen([binary, "--config", str(config)], stdin=subprocess.DEVNULL,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=tmp)
+    log = Path(tmp, "fresh.log")
+    with open(log, "wb") as err:
+        proc = subprocess.Popen([binary, "--config", str(config)], stdin=subprocess.DEVNULL,
+                                stdout=subprocess.DEVNULL, stderr=err, cwd=tmp)
     try:
+        # The store is open and migrated (step by step, each its own commit) before the first
+        # connection attempt: read the version only once that attempt failed.
         deadline = time.monotonic() + WAIT
         while time.monotonic() < deadline and proc.poll() is None:
-            if os.path.exists(path):
+            if "could not connect to" in log.read_text(errors="replace"):
                 db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
                 try:
-                    version = db.execute("PRAGMA user_version").fetchone()[0]
-                except sqlite3.Error:
-                    version = 0
+                    return db.execute("PRAGMA user_version").fetchone()[0]
                 finally:
                     db.close()
-                if version > 0:
-                    return version
             time.sleep(0.05)
         raise AssertionError("Concierge wrote no new store")
     finally:

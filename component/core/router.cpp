@@ -244,15 +244,18 @@ void Router::handle_message(const xmpp::Element& stanza, const Addressing& a, In
     return;
   }
   const bool target_enrolled = enrolled(target_key);
-  if (!target_enrolled && !wrote_recently(target_key, sender_key, now)) {
-    refuse_or_drop(Refusal::target_not_enrolled,
-                   target->bare_string() + " does not use Concierge.");
-    return;
-  }
-  if (!blocked_.empty() && blocked_.count({target_key, sender_key})) {
-    refuse_or_drop(Refusal::target_blocks_sender,
-                   target->bare_string() + " does not accept messages from you.");
-    return;
+  switch (admit(target_enrolled, target_enrolled || wrote_recently(target_key, sender_key, now),
+                !blocked_.empty() && blocked_.count({target_key, sender_key}))) {
+    case Admission::refuse_not_enrolled:
+      refuse_or_drop(Refusal::target_not_enrolled,
+                     target->bare_string() + " does not use Concierge.");
+      return;
+    case Admission::refuse_blocked:
+      refuse_or_drop(Refusal::target_blocks_sender,
+                     target->bare_string() + " does not accept messages from you.");
+      return;
+    case Admission::pass:
+      break;
   }
   {
     PairState& pair = pairs_[pair_key(sender_key, target_key)];

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include <component/core/commit_guard.hpp>
+#include <component/core/decision.hpp>
 #include <component/core/outbox.hpp>
 #include <component/core/presence_book.hpp>
 #include <component/core/rate_limiter.hpp>
@@ -269,16 +270,16 @@ class Router {
   SubscriptionState& subscription(const std::string& bare);
 
   // Scheduler internals (scheduler.cpp).
-  struct Verdict {
-    bool hold = false;
-    HoldReason reason = HoldReason::queue;
-  };
-  Verdict decide(const std::string& sender, const std::string& target, Instant now,
-                 bool skip_queue) const;
+  // What the decision table (decision.hpp) needs of `target` for a message from `sender`.
+  TargetState target_state(const std::string& sender, const std::string& target,
+                           Instant now) const;
   bool schedule_message(const xmpp::Element& stanza, const xmpp::Jid& sender,
                         const xmpp::Jid& target, Instant now, Outbox& out);
+  // The message asks for urgent, `target` allows it from `sender`, within the hourly limit.
   bool urgent_allowed(const xmpp::Element& stanza, const std::string& sender,
-                      const std::string& target, Instant now);
+                      const std::string& target, Instant now) const;
+  void forward_urgent(const xmpp::Element& stanza, const xmpp::Jid& sender,
+                      const xmpp::Jid& target, Instant now, Outbox& out);
   bool apply_to_held(const xmpp::Element& stanza, const std::string& sender,
                      const std::string& target, Outbox& out);
   bool rehold_bounce(const xmpp::Element& stanza, const std::string& target,

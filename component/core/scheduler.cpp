@@ -6,6 +6,7 @@
 #include <cstdio>
 
 #include <component/core/bounce_text.hpp>
+#include <component/core/decision.hpp>
 #include <component/core/router.hpp>
 #include <component/core/service_info.hpp>
 #include <component/core/text.hpp>
@@ -21,14 +22,6 @@ constexpr int kMaxBounces = 3;
 constexpr std::string_view kDelay = "urn:xmpp:delay";
 
 
-
-HoldReason reason_for(ical::Status status) {
-  switch (status) {
-    case ical::Status::away: return HoldReason::away;
-    case ical::Status::busy: return HoldReason::busy;
-    default: return HoldReason::off_hours;
-  }
-}
 
 // XEP-0224 attention, or XEP-0131 Urgency: high.
 bool marked_urgent(const xmpp::Element& m) {
@@ -159,34 +152,23 @@ std::optional<Instant> Router::next_working(const std::string& bare, Instant now
   return std::max(from, from_utc_seconds(*t));
 }
 
-// --- the decision table -------------------------------------------------------------------------
+// --- the decision table (decision.hpp), fed with the target's state -------------------------
 
-Router::Verdict Router::decide(const std::string& sender, const std::string& target, Instant now,
-                               bool skip_queue) const {
-  // Rows after "not enrolled / blocked" (checked by the caller); "urgent" is decided by the
-  // caller between the conversation row and the schedule rows.
-  // A pause is the target's explicit wish: it holds open conversations too.
-  if (paused(target, now)) return {true, HoldReason::busy};
-  const Reachability reach = presence_.reachability(target);
-  if (sessions_.engaged(sender, target, now) && reach != Reachability::offline) return {};
-  const ical::Status status = status_of(target, now);
-  if (status != ical::Status::working) return {true, reason_for(status)};
-  if (reach == Reachability::offline) return {true, HoldReason::offline};
-  if (reach == Reachability::unknown) {
-    // Unknown presence: forward (the server's offline storage may take it) — unless others
-    // already wait in line.
-    if (!skip_queue && has_waiting(target)) return {true, HoldReason::queue};
-    return {};
-  }
-  const bool idle = sessions_.counted(target, now, sender) < settings_.max_concurrent &&
-                    reach != Reachability::dnd;
-  if (!idle) return {true, HoldReason::queue};
-  if (!skip_queue && has_waiting(target)) return {true, HoldReason::queue};
-  return {};
+TargetState Router::target_state(const std::string& sender, const std::string& target,
+                                 Instant now) const {
+  TargetState b;
+  b.paused = paused(target, now);
+  b.reach = presence_.reachability(target);
+  b.engaged = sessions_.engaged(sender, target, now);
+  b.status = status_of(target, now);
+  b.counted = sessions_.counted(target, now, sender);
+  b.max_concurrent = settings_.max_concurrent;
+  b.others_waiting = has_waiting(target);
+  return b;
 }
 
 bool Router::urgent_allowed(const xmpp::Element& stanza, const std::string& sender,
-                            const std::string& target, Instant now) {
+                            const std::string& target, Instant now) const {
   const auto body = stanza.child_text("body");
   const bool prefixed = body && !settings_.urgent_prefix.empty() &&
                         body->starts_with(settings_.urgent_prefix);
@@ -195,11 +177,38 @@ bool Router::urgent_allowed(const xmpp::Element& stanza, const std::string& send
   const bool allowed = (!paused(target, now) && urgent_from_anyone(target)) ||
                        always_through(target).count(sender);
   if (!allowed) return false;
-  auto& sent = urgent_sent_[{sender, target}];
+  auto sent = urgent_sent_.find({sender, target});
+  if (sent == urgent_sent_.end()) return true;
+  const auto in_last_hour = std::count_if(sent->second.begin(), sent->second.end(),
+                                          [&](Instant t) { return now - t < std::chrono::hours(1); });
+  return in_last_hour < settings_.urgent_max_per_hour;
+}
+
+void Router::forward_urgent(const xmpp::Element& stanza, const xmpp::Jid& sender,
+                            const xmpp::Jid& target, Instant now, Outbox& out) {
+  const std::string from = lower(sender.bare_string());
+  const std::string to = lower(target.bare_string());
+  auto& sent = urgent_sent_[{from, to}];
   while (!sent.empty() && now - sent.front() >= std::chrono::hours(1)) sent.pop_front();
-  if (static_cast<int>(sent.size()) >= settings_.urgent_max_per_hour) return false;
   sent.push_back(now);
-  return true;
+  xmpp::Element urgent = stanza;
+  if (auto* body = urgent.child("body");
+      body && body->inner_text().starts_with(settings_.urgent_prefix)) {
+    const std::string original = body->inner_text();
+    std::string text = original.substr(settings_.urgent_prefix.size());
+    text.erase(0, text.find_first_not_of(' '));
+    *body = xmpp::make_text("body", text);
+    shift_offsets(urgent, code_points(original.substr(0, original.size() - text.size())));
+  }
+  if (!urgent.child("attention", "urn:xmpp:attention:0")) {
+    urgent.add_child(xmpp::make("attention", {{"xmlns", "urn:xmpp:attention:0"}}));
+  }
+  ++stats_.urgent;
+  relay(urgent, sender, target, out);
+  // It opens no conversation and releases nothing else held (DESIGN §2); if `to` answers,
+  // that answer engages the conversation.
+  sessions_.delivered(from, to, now);
+  out.send(notice(to, from, "Concierge: delivered to " + name_of(to) + " as urgent."));
 }
 
 // Decides a message from `sender` to the enrolled `target` (the refusals are done). Returns
@@ -215,38 +224,23 @@ bool Router::schedule_message(const xmpp::Element& stanza, const xmpp::Jid& send
 
   if (has_body && apply_to_held(stanza, from, to, out)) return false;
 
-  if (has_body && !never_held &&
-      (paused(to, now) || !sessions_.engaged(from, to, now)) &&
-      urgent_allowed(stanza, from, to, now)) {
-    xmpp::Element urgent = stanza;
-    if (auto* body = urgent.child("body");
-        body && body->inner_text().starts_with(settings_.urgent_prefix)) {
-      const std::string original = body->inner_text();
-      std::string text = original.substr(settings_.urgent_prefix.size());
-      text.erase(0, text.find_first_not_of(' '));
-      *body = xmpp::make_text("body", text);
-      shift_offsets(urgent, code_points(original.substr(0, original.size() - text.size())));
-    }
-    if (!urgent.child("attention", "urn:xmpp:attention:0")) {
-      urgent.add_child(xmpp::make("attention", {{"xmlns", "urn:xmpp:attention:0"}}));
-    }
-    ++stats_.urgent;
-    relay(urgent, sender, target, out);
-    // It opens no conversation and releases nothing else held (DESIGN §2); if `to` answers,
-    // that answer engages the conversation.
-    sessions_.delivered(from, to, now);
-    out.send(notice(to, from, "Concierge: delivered to " + name_of(to) + " as urgent."));
-    return false;
-  }
-  const Verdict v = decide(from, to, now, false);
-  if (!v.hold) {
-    relay(stanza, sender, target, out);
-    if (has_body) reply_notice(from, to, now, out);  // `from` replies to `to`
-    return true;
-  }
-  if (never_held) {
-    ++stats_.dropped;  // chat states, receipts, no-store: relayed only when a message would go
-    return false;
+  TargetState b = target_state(from, to, now);
+  b.never_held = never_held;
+  b.urgent = has_body && !never_held && urgent_allowed(stanza, from, to, now);
+  const Decision d = decide(b);
+  switch (d.action) {
+    case Action::forward_urgent:
+      forward_urgent(stanza, sender, target, now, out);
+      return false;
+    case Action::forward:
+      relay(stanza, sender, target, out);
+      if (has_body) reply_notice(from, to, now, out);  // `from` replies to `to`
+      return true;
+    case Action::drop:
+      ++stats_.dropped;  // chat states, receipts, no-store: relayed only when a message would go
+      return false;
+    case Action::hold:
+      break;
   }
   auto per_target = target_holds_.find(to);
   if (per_target != target_holds_.end() && per_target->second.size() >= settings_.holds_per_target) {
@@ -265,7 +259,7 @@ bool Router::schedule_message(const xmpp::Element& stanza, const xmpp::Jid& send
   xmpp::Element relayed = stanza;
   relayed.set_attr("from", from_proxy->bare_string());
   relayed.set_attr("to", target.bare_string());
-  hold(stanza, std::move(relayed), from, to, v.reason, now, out);
+  hold(stanza, std::move(relayed), from, to, d.reason, now, out);
   return false;
 }
 
@@ -585,7 +579,7 @@ void Router::try_release(const std::string& target, Instant now, Outbox& out) {
   const ical::Status status = status_of(target, now);
   if (status != ical::Status::working || reach == Reachability::offline) {
     const HoldReason reason =
-        status != ical::Status::working ? reason_for(status) : HoldReason::offline;
+        status != ical::Status::working ? hold_reason_for(status) : HoldReason::offline;
     for (auto& c : waiting) {
       if (!c.ids.empty()) set_reason(c.ids, c.sender, target, reason, now, out);
     }

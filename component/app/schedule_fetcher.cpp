@@ -1,8 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include <component/app/schedule_fetcher.hpp>
 
-#include <ical/compile.hpp>
-
 #include <arpa/inet.h>
 #include <curl/curl.h>
 #include <netinet/in.h>
@@ -11,12 +9,12 @@
 
 #include <algorithm>
 #include <array>
-#include <cctype>
 #include <cstdint>
 #include <cstring>
-#include <ctime>
 #include <mutex>
 #include <stdexcept>
+
+#include <component/app/fetch_headers.hpp>
 
 namespace concierge::app {
 
@@ -43,97 +41,9 @@ void global_init_once() {
   });
 }
 
-bool ipv4_is_public(std::uint32_t a) {  // a in host order
-  auto in = [a](std::uint32_t net, int bits) {
-    const std::uint32_t mask = bits == 0 ? 0 : ~std::uint32_t{0} << (32 - bits);
-    return (a & mask) == net;
-  };
-  return !(in(0x00000000, 8)       // "this network", 0.0.0.0
-           || in(0x0A000000, 8)    // 10/8
-           || in(0x64400000, 10)   // 100.64/10 CGNAT
-           || in(0x7F000000, 8)    // loopback
-           || in(0xA9FE0000, 16)   // link-local, cloud metadata 169.254.169.254
-           || in(0xAC100000, 12)   // 172.16/12
-           || in(0xC0000000, 24)   // 192.0.0/24 IETF protocol assignments
-           || in(0xC0A80000, 16)   // 192.168/16
-           || in(0xC6120000, 15)   // 198.18/15 benchmarking
-           || in(0xE0000000, 4)    // multicast
-           || in(0xF0000000, 4));  // reserved, broadcast
-}
-
-std::uint32_t v4_at(const std::uint8_t* p) {
-  return (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) | (std::uint32_t{p[2]} << 8) |
-         std::uint32_t{p[3]};
-}
-
-bool ipv6_is_public(const std::uint8_t (&b)[16]) {
-  static constexpr std::uint8_t kZero[12] = {};
-  static constexpr std::uint8_t kMapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-  static constexpr std::uint8_t kNat64[12] = {0x00, 0x64, 0xff, 0x9b};
-  if (std::memcmp(b, kZero, 12) == 0) return false;  // ::, ::1, IPv4-compatible (deprecated)
-  if (std::memcmp(b, kMapped, 12) == 0 || std::memcmp(b, kNat64, 12) == 0) {
-    return ipv4_is_public(v4_at(b + 12));
-  }
-  if (b[0] == 0x20 && b[1] == 0x02) return ipv4_is_public(v4_at(b + 2));  // 6to4
-  if ((b[0] & 0xfe) == 0xfc) return false;                                // ULA fc00::/7
-  if (b[0] == 0xfe && (b[1] & 0xc0) == 0x80) return false;                // link-local fe80::/10
-  if (b[0] == 0xfe && (b[1] & 0xc0) == 0xc0) return false;                // site-local fec0::/10
-  if (b[0] == 0xff) return false;                                         // multicast
-  return true;
-}
-
-std::string address_text(const sockaddr* address) {
-  char text[INET6_ADDRSTRLEN] = "?";
-  if (address->sa_family == AF_INET) {
-    sockaddr_in in{};
-    std::memcpy(&in, address, sizeof in);
-    ::inet_ntop(AF_INET, &in.sin_addr, text, sizeof text);
-  } else if (address->sa_family == AF_INET6) {
-    sockaddr_in6 in6{};
-    std::memcpy(&in6, address, sizeof in6);
-    ::inet_ntop(AF_INET6, &in6.sin6_addr, text, sizeof text);
-  }
-  return text;
-}
-
 // "scheme://host/…": all of a URL that may be shown or logged.
 std::string display_url(const std::string& scheme, const std::string& host) {
   return scheme + "://" + host + "/…";
-}
-
-std::string trim(std::string s) {
-  const auto not_space = [](unsigned char c) { return !std::isspace(c); };
-  s.erase(s.begin(), std::find_if(s.begin(), s.end(), not_space));
-  s.erase(std::find_if(s.rbegin(), s.rend(), not_space).base(), s.end());
-  return s;
-}
-
-std::optional<std::string> header(CURL* easy, const char* name) {
-  curl_header* h = nullptr;
-  if (curl_easy_header(easy, name, 0, CURLH_HEADER, -1, &h) != CURLHE_OK || h == nullptr) {
-    return std::nullopt;
-  }
-  return trim(h->value);
-}
-
-std::optional<std::chrono::seconds> parse_retry_after(const std::string& value) {
-  if (value.empty()) return std::nullopt;
-  if (std::all_of(value.begin(), value.end(), [](unsigned char c) { return std::isdigit(c); })) {
-    if (value.size() > 9) return std::chrono::seconds{86'400};
-    return std::chrono::seconds{std::min(std::stol(value), 86'400L)};
-  }
-  const std::time_t at = curl_getdate(value.c_str(), nullptr);
-  if (at < 0) return std::nullopt;
-  const std::time_t now = std::time(nullptr);
-  return std::chrono::seconds{std::clamp<long>(static_cast<long>(at - now), 0, 86'400)};
-}
-
-// The publisher's refresh hint, clamped to [15 min, 24 h] (issue #6).
-std::optional<std::chrono::seconds> refresh_hint(const std::string& body) {
-  const auto hint = ical::calendar_refresh_hint(body);
-  if (!hint) return std::nullopt;
-  return std::clamp<std::chrono::seconds>(std::chrono::seconds(std::min<std::int64_t>(*hint, 86'400)),
-                                          15min, 24h);
 }
 
 }  // namespace
@@ -222,22 +132,6 @@ struct FetcherCallbacks {
   }
 };
 
-bool is_public_address(const sockaddr* address) {
-  if (address == nullptr) return false;
-  if (address->sa_family == AF_INET) {
-    sockaddr_in in{};
-    std::memcpy(&in, address, sizeof in);
-    return ipv4_is_public(ntohl(in.sin_addr.s_addr));
-  }
-  if (address->sa_family == AF_INET6) {
-    sockaddr_in6 in6{};
-    std::memcpy(&in6, address, sizeof in6);
-    std::uint8_t bytes[16];
-    std::memcpy(bytes, &in6.sin6_addr, 16);
-    return ipv6_is_public(bytes);
-  }
-  return false;
-}
 
 void ScheduleFetcher::MultiDeleter::operator()(void* multi) const noexcept {
   curl_multi_cleanup(static_cast<CURLM*>(multi));
@@ -481,7 +375,7 @@ void ScheduleFetcher::finish(Transfer& t, int curl_code) {
     return;
   }
   if (status == 429 || status >= 500) {
-    const auto retry_after = parse_retry_after(header(t.easy.get(), "Retry-After").value_or(""));
+    const auto retry_after = parse_retry_after(response_header(t.easy.get(), "Retry-After").value_or(""));
     return error("the calendar at " + where + " is unavailable for now (HTTP " +
                      std::to_string(status) + ")",
                  true, retry_after);
@@ -495,8 +389,8 @@ void ScheduleFetcher::finish(Transfer& t, int curl_code) {
     return error("the calendar at " + where + " is empty", false);
   }
   FetchOk ok;
-  ok.validators.etag = header(t.easy.get(), "ETag").value_or("");
-  ok.validators.last_modified = header(t.easy.get(), "Last-Modified").value_or("");
+  ok.validators.etag = response_header(t.easy.get(), "ETag").value_or("");
+  ok.validators.last_modified = response_header(t.easy.get(), "Last-Modified").value_or("");
   ok.refresh_hint = refresh_hint(t.body);
   ok.body = std::move(t.body);
   add_done({t.key, t.url, std::move(ok)});

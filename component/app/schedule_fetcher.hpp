@@ -67,6 +67,8 @@ struct FetchResult {
 // link-local (incl. 169.254.169.254), CGNAT, ULA, unspecified, multicast/broadcast/reserved, nor an
 // IPv4-mapped/compatible/NAT64/6to4 IPv6 form of one of those. Non-IP families are refused.
 bool is_public_address(const sockaddr* address);
+// The address as text ("192.0.2.1", "2001:db8::1"; "?" for another family), for messages.
+std::string address_text(const sockaddr* address);
 
 // Fetches schedule URLs with libcurl's multi interface, never blocking: the owner's poll loop
 // watches fds() and timeout() and calls on_ready()/on_timeout(); results are collected with

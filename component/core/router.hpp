@@ -1,5 +1,13 @@
 // SPDX-License-Identifier: MIT
 #pragma once
+// Router: the core's one entry for stanzas (handle, tick, connected, …). It owns the state the
+// chapters below share — users' enrolments and own settings, subscriptions, presence and
+// sessions, holds and hold episodes, pool assignments — and is implemented across
+// router.cpp (addressing and refusals), router_presence.cpp, proxy_presence.cpp,
+// router_timers.cpp, scheduler.cpp, notices.cpp, release.cpp, holds.cpp, pools.cpp, profile*.cpp,
+// chat_commands.cpp, commands.cpp, admin.cpp, registration.cpp and adhoc.cpp. It must not read
+// the clock, open sockets or include a C library header (DESIGN §8); the §2 table is
+// decision.hpp, a pure function it only feeds.
 
 #include <cstdint>
 #include <deque>
@@ -18,6 +26,7 @@
 #include <component/core/presence_book.hpp>
 #include <component/core/rate_limiter.hpp>
 #include <component/core/refusal.hpp>
+#include <component/core/router_types.hpp>
 #include <component/core/session_book.hpp>
 #include <component/core/settings.hpp>
 #include <component/core/store_port.hpp>
@@ -28,51 +37,10 @@
 
 namespace concierge::core {
 
-// Counters an admin can read (stats command, logs on shutdown).
-struct RouterStats {
-  std::uint64_t relayed = 0;        // messages forwarded between users
-  std::uint64_t refused = 0;        // stanzas answered with an error
-  std::uint64_t dropped = 0;        // stanzas dropped without an answer (errors, bad from, …)
-  std::uint64_t answered = 0;       // iqs and commands answered by the component itself
-  std::uint64_t presences = 0;      // presence updates of enrolled users taken in
-  std::uint64_t held = 0;           // messages put on hold
-  std::uint64_t released = 0;       // held messages sent to their target
-  std::uint64_t expired = 0;        // holds dropped after limits.max_hold_age
-  std::uint64_t urgent = 0;         // messages let through as urgent
-};
-
-// What subscribers of a proxy JID see (DESIGN §2, proxy presence): derived status only,
-// never the user's raw presence or idle time.
-enum class ProxyStatus : std::uint8_t { available, in_conversation, off };
-
-// What a user's schedule is compiled from (DESIGN §5), as in force: the config's [users] keys
-// win, then what the user set themselves, then their enrolment. At most one calendar source
-// (url, path or upload) is set.
-struct ScheduleSource {
-  std::string zone;     // IANA
-  std::string hours;    // weekly hours; empty: none
-  bool personal = false;
-  std::string url;      // https (webcal, or http where allowed); a secret
-  std::string path;     // a file path from the config (admins only)
-  std::string upload;   // an uploaded calendar's text
-  // A calendar the user just gave: it replaces the one in force only once it compiles.
-  bool pending = false;
-  bool has_calendar() const { return !url.empty() || !path.empty() || !upload.empty(); }
-  friend bool operator==(const ScheduleSource&, const ScheduleSource&) = default;
-};
-
-// The values of a data form's fields (XEP-0004), by field var.
-using FormValues = std::map<std::string, std::vector<std::string>>;
-
-// Why a calendar URL a user gives is refused (DESIGN §11: https or webcal; plain http only with
-// `allow_http`), or nullopt when it is acceptable (an empty URL is: none).
-std::optional<std::string> check_calendar_url(const std::string& url, bool allow_http);
-
 // The decision point for every stanza that reaches the component (DESIGN §2, §7). Pure: the
 // caller passes each stanza with the instant it arrived and sends what lands in the outbox.
-//
-// Today every enrolled target is treated as free, so the decision table reduces to its first
-// row (refuse what may not pass) and its last (forward now); holds come with the scheduler.
+// The table itself is decision.hpp; the router gathers a target's state for it and turns its
+// Decision into relays, holds and notices.
 class Router {
  public:
   // `store` must outlive the router; it is read once here and written as things change.
@@ -438,11 +406,5 @@ class Router {
   CommitGuard commits_;  // the turn's holds not committed yet; whether the store commits
   RouterStats stats_;
 };
-
-// An age in words for users: "under a minute", "42 min", "5 h", "3 days".
-std::string age_text(Duration age);
-
-// Size of a stanza as the bound sees it: names, attributes and text summed; and its depth.
-std::size_t stanza_weight(const xmpp::Element& element, std::size_t max_depth, bool& too_deep);
 
 }  // namespace concierge::core

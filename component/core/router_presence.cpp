@@ -11,8 +11,6 @@
 namespace concierge::core {
 namespace {
 
-constexpr std::string_view kChatStates = "http://jabber.org/protocol/chatstates";
-
 
 Show parse_show(const xmpp::Element& presence) {
   const auto show = presence.child_text("show");
@@ -51,18 +49,6 @@ std::optional<Instant> parse_idle(const xmpp::Element& presence, Instant now) {
   return std::nullopt;
 }
 
-// The chat state a relayed message carries, and what it means for its session.
-Activity activity_of(const xmpp::Element& message, bool& gone) {
-  gone = false;
-  if (message.child("body")) return Activity::message;
-  for (const auto& c : message.children) {
-    if (c.is_text() || c.attr("xmlns") != kChatStates) continue;
-    if (c.name == "composing") return Activity::composing;
-    if (c.name == "active" || c.name == "paused") return Activity::active;
-    if (c.name == "gone") gone = true;
-  }
-  return Activity::other;
-}
 
 }  // namespace
 
@@ -309,125 +295,6 @@ void Router::ask_subscription(const std::string& bare, Outbox& out, bool paced) 
   } else {
     out.send(std::move(ask));
   }
-}
-
-void Router::connected(Instant now, Outbox& out) {
-  presence_.clear();  // unknown again until the probes (or the server's replay) answer
-  online_ = true;
-  wake_base_ = now;
-  wake_dirty_ = true;
-  std::vector<std::string> users;
-  users.reserve(settings_.enrolled.size() + self_enrolled_.size());
-  users.assign(settings_.enrolled.begin(), settings_.enrolled.end());
-  for (const auto& [jid, e] : self_enrolled_) users.push_back(jid);
-  std::sort(users.begin(), users.end());
-  users.erase(std::unique(users.begin(), users.end()), users.end());
-  paced_users_ = std::move(users);
-  paced_next_ = 0;
-  pace_more(kPacedUsersAtOnce, out);
-  published_.clear();
-  for (const auto& [target, subscribers] : proxy_subscribers_) {
-    const ProxyStatus status = proxy_status(target, now);
-    published_[target] = status;
-    for (const auto& subscriber : subscribers) {
-      out.paced.push_back(proxy_presence(target, subscriber, status, now));
-    }
-  }
-}
-
-bool Router::pace_more(std::size_t users, Outbox& out) {
-  if (!online_) paced_next_ = paced_users_.size();  // the next connect starts over
-  for (; users > 0 && paced_next_ < paced_users_.size(); --users) {
-    const std::string& bare = paced_users_[paced_next_++];
-    if (!enrolled(bare)) continue;  // unenrolled meanwhile
-    const SubscriptionState& s = subscription(bare);
-    if (s.from) out.paced.push_back(component_presence(bare));
-    if (s.to) {
-      out.paced.push_back(component_presence(bare, "probe"));
-    } else if (!s.asked) {
-      ask_subscription(bare, out, true);
-    }
-  }
-  if (paced_next_ < paced_users_.size()) return true;
-  paced_users_ = {};  // frees the list
-  paced_next_ = 0;
-  return false;
-}
-
-void Router::disconnecting(Outbox& out) {
-  for (const auto& [target, subscribers] : proxy_subscribers_) {
-    auto proxy = xmpp::Jid::parse(target);
-    auto from = proxy ? xmpp::proxy_jid(*proxy, settings_.component_domain) : std::nullopt;
-    if (!from) continue;
-    for (const auto& subscriber : subscribers) {
-      xmpp::Element p("presence");
-      p.set_attr("from", from->bare_string());
-      p.set_attr("to", subscriber);
-      p.set_attr("type", "unavailable");
-      out.send(std::move(p));
-    }
-  }
-  for (const auto& [bare, s] : subscriptions_) {
-    if (s.from && enrolled(bare)) out.send(component_presence(bare, "unavailable"));
-  }
-}
-
-ProxyStatus Router::proxy_status(const std::string& target, Instant now) const {
-  // Only what the schedule and the session state allow others to know (DESIGN §2): never
-  // the user's raw presence, show or idle time. dnd counts as "in a conversation" too.
-  if (status_of(target, now) != ical::Status::working) return ProxyStatus::off;
-  return session_idle(target, now) ? ProxyStatus::available : ProxyStatus::in_conversation;
-}
-
-xmpp::Element Router::proxy_presence(const std::string& target, const std::string& subscriber,
-                                     ProxyStatus status, Instant now) const {
-  xmpp::Element p("presence");
-  auto jid = xmpp::Jid::parse(target);
-  auto proxy = jid ? xmpp::proxy_jid(*jid, settings_.component_domain) : std::nullopt;
-  p.set_attr("from", proxy ? proxy->bare_string() : settings_.component_domain);
-  p.set_attr("to", subscriber);
-  if (status == ProxyStatus::off) {
-    // xa "off until Mon 09:00", in the subscriber's zone when known (DESIGN §2).
-    p.add_child(xmpp::make_text("show", "xa"));
-    auto back = next_working(target, now);
-    now_hint_ = now;
-    p.add_child(xmpp::make_text(
-        "status", back ? "off until " + when_text(*back, subscriber, target) : "off"));
-  } else if (status == ProxyStatus::in_conversation) {
-    p.add_child(xmpp::make_text("show", "dnd"));
-    p.add_child(xmpp::make_text("status", "in a conversation"));
-  }
-  return p;
-}
-
-void Router::publish_proxy_status(const std::string& target, Instant now, Outbox& out) {
-  auto subs = proxy_subscribers_.find(target);
-  if (subs == proxy_subscribers_.end()) return;
-  const ProxyStatus status = proxy_status(target, now);
-  auto [it, inserted] = published_.try_emplace(target, status);
-  if (!inserted && it->second == status) return;
-  it->second = status;
-  for (const auto& subscriber : subs->second) {
-    out.send(proxy_presence(target, subscriber, status, now));
-  }
-}
-
-void Router::track_session(const xmpp::Element& stanza, const std::string& sender,
-                           const std::string& target, Instant now, Outbox& out) {
-  bool gone = false;
-  const Activity activity = activity_of(stanza, gone);
-  if (gone) {
-    sessions_.end(sender, target);
-    try_release(target, now, out);
-    try_release(sender, now, out);
-  } else {
-    sessions_.forwarded(sender, target, activity, now);
-    // `sender` wrote to `target`: if that answered `target`, what `target` has waiting for
-    // `sender` goes now (a new message from `target` would).
-    if (activity == Activity::message && target_holds_.count(sender)) try_release(sender, now, out);
-  }
-  if (enrolled(sender)) publish_proxy_status(sender, now, out);
-  if (enrolled(target)) publish_proxy_status(target, now, out);
 }
 
 }  // namespace concierge::core

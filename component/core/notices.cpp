@@ -1,0 +1,160 @@
+// SPDX-License-Identifier: MIT
+// Router: what senders are told (DESIGN §2, §7) — the hold notice once per hold episode (again
+// only when the reason changes), the reply notice of the patent's last step, and the times in
+// them, in the reader's zone and within what the target's privacy setting lets them learn.
+#include <algorithm>
+#include <cstdio>
+
+#include <component/core/router.hpp>
+#include <component/core/service_info.hpp>
+#include <ical/zone.hpp>
+
+namespace concierge::core {
+
+// --- notices ---------------------------------------------------------------------------------
+
+Settings::Privacy Router::privacy_for(const std::string& target, const std::string& sender) const {
+  // DESIGN §7: the target's choice (else privacy.default) for senders of the target's own
+  // domain; at most "wait" for senders of other served domains.
+  auto chosen = privacy_.find(target);
+  const Settings::Privacy own =
+      chosen != privacy_.end() ? chosen->second : settings_.privacy_default;
+  auto sj = xmpp::Jid::parse(sender);
+  auto tj = xmpp::Jid::parse(target);
+  if (sj && tj && sj->domain() == tj->domain()) return own;
+  return own == Settings::Privacy::none ? Settings::Privacy::none : Settings::Privacy::wait;
+}
+
+std::string Router::name_of(const std::string& bare) const { return bare; }
+
+std::string Router::when_text(Instant t, const std::string& sender,
+                              const std::string& target) const {
+  // The sender's zone when known (they are enrolled), else the target's, named.
+  std::string zone_name;
+  bool named = false;
+  zone_name = zone_of(sender);
+  if (zone_name.empty()) {
+    zone_name = zone_of(target);
+    named = true;
+  }
+  auto zone = zone_name.empty() ? ical::Zone::utc() : ical::find_zone(zone_name);
+  if (!zone) zone = ical::Zone::utc();
+  const ical::LocalSeconds local = zone->to_local(to_utc_seconds(t));
+  const std::int64_t days = ical::floor_days(local);
+  const ical::CivilDate d = ical::civil_from_days(days);
+  const std::int64_t secs = local - days * ical::kSecondsPerDay;
+  static constexpr const char* kDays[] = {"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"};
+  char buf[64];
+  if (t - now_hint_ < std::chrono::days(6)) {
+    std::snprintf(buf, sizeof buf, "%s %02d:%02d", kDays[ical::weekday_from_days(days)],
+                  static_cast<int>(secs / 3600), static_cast<int>(secs / 60 % 60));
+  } else {
+    std::snprintf(buf, sizeof buf, "%s %04d-%02d-%02d %02d:%02d", kDays[ical::weekday_from_days(days)],
+                  d.year, d.month, d.day, static_cast<int>(secs / 3600),
+                  static_cast<int>(secs / 60 % 60));
+  }
+  std::string text = buf;
+  if (named || zone_name.empty()) text += " (" + (zone_name.empty() ? "UTC" : zone_name) + ")";
+  return text;
+}
+
+xmpp::Element Router::notice(const std::string& target, const std::string& to,
+                             const std::string& text) const {
+  auto jid = xmpp::Jid::parse(target);
+  const bool pool = jid && jid->domain() == settings_.component_domain;  // a pool's own address
+  auto proxy = jid && !pool ? xmpp::proxy_jid(*jid, settings_.component_domain) : std::nullopt;
+  // In proxy mode a notice comes from the target's proxy address, into the conversation the
+  // sender is looking at: the "Concierge:" prefix says it is not the target speaking, and the
+  // XEP-0334 no-store hint keeps it out of archives and offline storage (DESIGN §2).
+  constexpr std::string_view kPrefix = "Concierge: ";
+  return chat_message(pool ? target : proxy ? proxy->bare_string() : settings_.component_domain, to,
+                      text.starts_with(kPrefix) ? text : std::string(kPrefix) + text, true);
+}
+
+std::size_t Router::queue_position(const std::string& sender, const std::string& target) const {
+  auto ids = target_holds_.find(target);
+  if (ids == target_holds_.end()) return 1;
+  std::vector<std::string> order;
+  for (std::int64_t id : ids->second) {
+    const Hold& h = holds_.at(id);
+    if (h.state != HoldState::held || h.reason != HoldReason::queue || in_flight_.count(id)) {
+      continue;  // released (on its way out) is no longer in line
+    }
+    if (std::find(order.begin(), order.end(), h.sender) == order.end()) order.push_back(h.sender);
+  }
+  auto it = std::find(order.begin(), order.end(), sender);
+  return static_cast<std::size_t>(it - order.begin()) + 1;
+}
+
+void Router::notify(const std::string& sender, const std::string& target, HoldReason reason,
+                    Instant now, Outbox& out) {
+  auto [it, inserted] = notified_.try_emplace({sender, target}, reason);
+  if (!inserted) {
+    if (it->second == reason) return;  // once per hold episode, again only if the reason changes
+    it->second = reason;
+  }
+  // Privacy (DESIGN §7): exact times for the target's own domain by default; others only
+  // learn that the message waits.
+  const Settings::Privacy privacy = privacy_for(target, sender);
+  const std::string who = name_of(target);
+  const bool pool = target.ends_with("@" + settings_.component_domain);
+  std::string text;
+  if (pool) {  // a pool's line: no one's schedule to protect
+    text = "Concierge: everyone at " + target + " is busy; you are #" +
+           std::to_string(queue_position(sender, target)) + " in line.";
+  } else if (privacy == Settings::Privacy::none) {
+    text = "Concierge: your message to " + who + " will be delivered later.";
+  } else if (privacy == Settings::Privacy::wait) {
+    text = "Concierge: " + who + " can't take messages right now; your message will wait and "
+           "be delivered later.";
+  } else if (reason == HoldReason::queue) {
+    // "in another conversation" only when there is one: dnd alone, a slot kept for a
+    // conversation released from the line, or a line that has not moved yet is "busy" — just
+    // as private, and true.
+    const auto peers = sessions_.peers(target, now);
+    const bool conversing =
+        std::any_of(peers.begin(), peers.end(), [&](const std::string& p) { return p != sender; });
+    text = "Concierge: " + who + (conversing ? " is in another conversation" : " is busy") +
+           "; you are #" + std::to_string(queue_position(sender, target)) + " in line.";
+  } else if (reason == HoldReason::offline) {
+    text = "Concierge: " + who + " is offline; your message will be delivered when they are back.";
+  } else {
+    const char* state = reason == HoldReason::away ? "away" : reason == HoldReason::busy ? "busy" : "off";
+    now_hint_ = now;
+    auto when = next_working(target, now);
+    text = "Concierge: " + who + " is " + state +
+           (when ? " until " + when_text(*when, sender, target) + "; your message will be delivered then."
+                 : " for now; your message will be delivered when they are back at work.");
+  }
+  out.after_commit.push_back(notice(target, sender, text));
+}
+
+void Router::reply_notice(const std::string& replier, const std::string& to, Instant now,
+                          Outbox& out) {
+  if (!enrolled(replier)) return;
+  // The patent's last step: B answers A outside B's working time, or shortly before it ends:
+  // A learns once when B is next available.
+  const ical::Status status = status_of(replier, now);
+  std::optional<Instant> ends;
+  if (status == ical::Status::working) {
+    auto it = schedules_.find(replier);
+    if (it == schedules_.end()) return;
+    auto change = it->second->next_change_after(to_utc_seconds(now));
+    if (!change || from_utc_seconds(*change) - now > settings_.notice_before_end) return;
+    ends = from_utc_seconds(*change);
+  }
+  auto back = next_working(replier, ends.value_or(now) + std::chrono::seconds(1));
+  if (!back) return;
+  auto& told = reply_noticed_[{to, replier}];
+  if (told == *back) return;
+  told = *back;
+  if (privacy_for(replier, to) != Settings::Privacy::exact) return;  // times only if allowed
+  now_hint_ = now;
+  const std::string when = when_text(*back, to, replier);
+  out.send(notice(replier, to,
+                  ends ? "Concierge: " + name_of(replier) + "'s working time ends soon; back " + when + "."
+                       : "Concierge: " + name_of(replier) + " answered outside working time; back " +
+                             when + "."));
+}
+
+}  // namespace concierge::core

@@ -1,0 +1,286 @@
+// SPDX-License-Identifier: MIT
+// Router: releasing held messages (DESIGN §2 "Release", §6) — all together after an
+// off-hours/away/offline hold with a summary first, one conversation per free slot from the
+// queue; confirmation by ping; re-holding what the server bounces within the confirm window.
+#include <algorithm>
+
+#include <component/core/decision.hpp>
+#include <component/core/router.hpp>
+#include <component/core/service_info.hpp>
+#include <component/core/timestamp.hpp>
+
+namespace concierge::core {
+namespace {
+
+// A released message the server bounces this often is given up (see rehold_bounce).
+constexpr int kMaxBounces = 3;
+constexpr std::string_view kDelay = "urn:xmpp:delay";
+
+}  // namespace
+
+// --- release ---------------------------------------------------------------------------------
+
+void Router::set_reason(const std::vector<std::int64_t>& ids, const std::string& sender,
+                        const std::string& target, HoldReason reason, Instant now, Outbox& out) {
+  for (std::int64_t id : ids) {
+    Hold& h = holds_.at(id);
+    if (h.state == HoldState::held && h.reason != reason) {
+      h.reason = reason;
+      store_.put_hold(h);
+    }
+  }
+  // The notice follows the store write: both go out after this turn's commit.
+  notify(sender, target, reason, now, out);
+}
+
+bool Router::release(Hold& h, const std::string& to, Instant now, Outbox& out) {
+  auto stanza = xmpp::parse_xml(h.stanza);
+  if (!stanza) {
+    out.log(LogLevel::error, "a held message could not be read back; dropped it");
+    return false;  // the caller erases it once it is done iterating
+  }
+  stanza->set_attr("to", to);  // the target; for a pool, the member it goes to
+  stanza->add_child(xmpp::make("delay", {{"xmlns", std::string(kDelay)},
+                                         {"from", settings_.component_domain},
+                                         {"stamp", format_xmpp_datetime(h.received)}}));
+  in_flight_.insert(h.id);
+  count_release(now);
+  sessions_.delivered(h.sender, to, now);  // opens nothing: only `to` answering does
+  out.releases.push_back({h.id, std::move(*stanza)});
+  return true;
+}
+
+bool Router::has_waiting(const std::string& target) const {
+  auto ids = target_holds_.find(target);
+  if (ids == target_holds_.end()) return false;
+  for (std::int64_t id : ids->second) {
+    if (holds_.at(id).state == HoldState::held && !in_flight_.count(id)) return true;
+  }
+  return false;
+}
+
+void Router::try_release(const std::string& target, Instant now, Outbox& out) {
+  if (!online_) return;
+  if (target.ends_with("@" + settings_.component_domain)) {
+    try_release_pool(target.substr(0, target.find('@')), now, out);
+    return;
+  }
+  // A member who became free may take a pool's waiting conversation first.
+  if (!settings_.pools.empty()) release_pools_of(target, now, out);
+  auto it = target_holds_.find(target);
+  if (it == target_holds_.end() || it->second.empty()) return;
+  // Waiting conversations in the order of their first held message, each with its holds:
+  // grouped once, so every step below is linear in the target's holds.
+  struct Conversation {
+    std::string sender;
+    HoldReason reason;
+    std::vector<std::int64_t> ids;
+  };
+  std::vector<Conversation> waiting;
+  std::unordered_map<std::string, std::size_t> index;
+  for (std::int64_t id : it->second) {
+    const Hold& h = holds_.at(id);
+    if (h.state != HoldState::held || in_flight_.count(id)) continue;
+    auto [pos, fresh] = index.try_emplace(h.sender, waiting.size());
+    if (fresh) waiting.push_back({h.sender, h.reason, {}});
+    waiting[pos->second].ids.push_back(id);
+  }
+  if (waiting.empty()) return;
+  std::vector<std::int64_t> unreadable;
+  auto release_conversation = [&](Conversation& c) {
+    for (std::int64_t id : c.ids) {
+      if (!release(holds_.at(id), target, now, out)) unreadable.push_back(id);
+    }
+    expect_delivery(c.sender, target, c.ids);
+    c.ids.clear();
+    notified_.erase({c.sender, target});
+  };
+  auto finish = [&] {
+    for (std::int64_t id : unreadable) erase_hold(id);
+  };
+
+  // The "while you were away" summary, before the conversations it lists. Their holds stay
+  // in summarised_ until the server confirms their release: if the stream is cut first, the
+  // summary may be lost with them, and it goes again when they are released again.
+  auto summarise = [&](const std::vector<Conversation*>& listed) {
+    std::size_t total = 0;
+    std::string list;
+    now_hint_ = now;
+    for (const Conversation* c : listed) {
+      total += c->ids.size();
+      list += (list.empty() ? "" : ", ") + name_of(c->sender) + " (" +
+              std::to_string(c->ids.size()) + " since " +
+              when_text(holds_.at(c->ids.front()).received, target, target) + ")";
+      summarised_.insert(c->ids.begin(), c->ids.end());
+    }
+    const std::string summary =
+        "Concierge: while you were away, " + std::to_string(listed.size()) +
+        (listed.size() == 1 ? " person" : " people") + " wrote " + std::to_string(total) +
+        (total == 1 ? " message: " : " messages: ") + list + ". Here they come.";
+    out.send(chat_message(settings_.component_domain, target, summary, true));
+  };
+
+  // The conversation row of the table: held messages of a conversation the target engaged in
+  // since go now, whatever waits — unless a pause holds everything or the target is offline —
+  // with their summary again when an unconfirmed release of them had one.
+  const Reachability reach = presence_.reachability(target);
+  std::vector<Conversation*> reopened, unconfirmed;
+  if (!paused(target, now) && reach != Reachability::offline) {
+    for (auto& c : waiting) {
+      if (!sessions_.engaged(c.sender, target, now)) continue;
+      reopened.push_back(&c);
+      if (std::ranges::any_of(c.ids, [&](std::int64_t id) { return summarised_.count(id) != 0; })) {
+        unconfirmed.push_back(&c);
+      }
+    }
+  }
+  if (!unconfirmed.empty()) summarise(unconfirmed);
+  for (Conversation* c : reopened) release_conversation(*c);
+  const ical::Status status = status_of(target, now);
+  if (status != ical::Status::working || reach == Reachability::offline) {
+    const HoldReason reason =
+        status != ical::Status::working ? hold_reason_for(status) : HoldReason::offline;
+    for (auto& c : waiting) {
+      if (!c.ids.empty()) set_reason(c.ids, c.sender, target, reason, now, out);
+    }
+    finish();
+    return;
+  }
+  const bool dnd = reach == Reachability::dnd;
+  // Off-hours / away / busy / offline holds: released together, with one summary first —
+  // when the target is free to take them.
+  std::vector<Conversation*> batch;
+  for (auto& c : waiting) {
+    if (!c.ids.empty() && c.reason != HoldReason::queue) batch.push_back(&c);
+  }
+  if (!batch.empty()) {
+    if (!dnd && sessions_.counted(target, now) < settings_.max_concurrent) {
+      summarise(batch);
+      for (Conversation* c : batch) release_conversation(*c);
+      finish();
+      return;
+    }
+    for (Conversation* c : batch) {
+      set_reason(c->ids, c->sender, target, HoldReason::queue, now, out);
+      c->reason = HoldReason::queue;
+    }
+  }
+  // The queue: one conversation per free slot, first come first served; a released
+  // conversation holds its slot until its session ends.
+  int free = dnd ? 0 : settings_.max_concurrent - sessions_.counted(target, now);
+  for (auto& c : waiting) {
+    if (free <= 0) break;
+    if (c.ids.empty()) continue;
+    release_conversation(c);
+    sessions_.reserve(c.sender, target, now);
+    --free;
+  }
+  finish();
+}
+
+void Router::expect_delivery(const std::string& sender, const std::string& target,
+                             const std::vector<std::int64_t>& ids) {
+  if (!notified_.count({sender, target})) return;  // never told of a hold: nothing to close
+  if (privacy_for(target, sender) == Settings::Privacy::none) return;
+  delivering_[{sender, target}].insert(ids.begin(), ids.end());
+}
+
+void Router::release_confirmed(const std::vector<std::int64_t>& ids, Instant now, Outbox& out) {
+  wake_dirty_ = true;  // their confirm windows now end
+  std::set<std::pair<std::string, std::string>> touched;
+  for (std::int64_t id : ids) {
+    summarised_.erase(id);
+    if (!in_flight_.erase(id)) continue;
+    auto it = holds_.find(id);
+    if (it == holds_.end()) continue;
+    it->second.state = HoldState::sent;
+    it->second.sent_at = now;
+    store_.put_hold(it->second);
+    count_held(it->second, -1);
+    touched.insert({it->second.sender, it->second.target});
+  }
+  // Once per hold episode: the sender was told their messages were held, and none is any more.
+  for (const auto& pair : touched) {
+    auto d = delivering_.find(pair);
+    if (d == delivering_.end() || pair_held_.count(pair)) continue;
+    const std::size_t n = d->second.size();
+    delivering_.erase(d);
+    const std::string& target = pair.second;
+    out.send(notice(target, pair.first,
+                    n == 1 ? "Concierge: your held message to " + name_of(target) + " was delivered."
+                           : "Concierge: your " + std::to_string(n) + " held messages to " +
+                                 name_of(target) + " were delivered."));
+  }
+}
+
+void Router::disconnected() {
+  online_ = false;
+  in_flight_.clear();  // still `held` in the store: they go out again once conditions allow
+}
+
+bool Router::hold_behind(const xmpp::Element& forwarded, Instant received, Instant now,
+                         Outbox& out) {
+  const auto from = xmpp::Jid::parse(forwarded.attr("from"));
+  const auto to = xmpp::Jid::parse(forwarded.attr("to"));
+  if (!from || !to) return false;
+  // A pool member's per-sender address is no proxy address: pools keep their own order.
+  const auto sender_jid = xmpp::user_from_proxy(from->bare(), settings_.component_domain);
+  if (!sender_jid) return false;
+  const std::string sender = lower(sender_jid->bare_string());
+  const std::string target = lower(to->bare_string());
+  auto ids = target_holds_.find(target);
+  if (ids == target_holds_.end()) return false;
+  std::optional<HoldReason> reason;
+  for (std::int64_t id : ids->second) {
+    const Hold& h = holds_.at(id);
+    if (h.sender == sender && h.state == HoldState::held) {
+      reason = h.reason;
+      break;
+    }
+  }
+  if (!reason) return false;
+  auto target_proxy = xmpp::proxy_jid(to->bare(), settings_.component_domain);
+  if (!target_proxy) return false;
+  // As the sender wrote it: a refusal (the store failing) goes back to them.
+  xmpp::Element original = forwarded;
+  original.set_attr("from", sender);
+  original.set_attr("to", target_proxy->bare_string());
+  // The episode's notice went already; the same reason tells nothing new.
+  hold(original, forwarded, sender, target, *reason, now, out, received);
+  return true;
+}
+
+bool Router::rehold_bounce(const xmpp::Element& stanza, const std::string& target,
+                           const std::string& sender, Instant now, Outbox& out) {
+  const std::string_view id = stanza.attr("id");
+  auto ids = target_holds_.find(target);
+  if (id.empty() || ids == target_holds_.end()) return false;
+  for (std::int64_t hid : ids->second) {
+    Hold& h = holds_.at(hid);
+    if (h.sender != sender || h.stanza_id != id) continue;
+    if (h.state == HoldState::sent && now - h.sent_at > settings_.confirm_window) continue;
+    if (h.state != HoldState::sent && !in_flight_.count(hid)) continue;
+    in_flight_.erase(hid);
+    if (h.state == HoldState::sent) count_held(h, +1);
+    h.state = HoldState::held;
+    h.reason = HoldReason::offline;
+    if (++bounces_[hid] > kMaxBounces) {
+      // The server keeps refusing it (the target blocks the proxy, the account is gone…):
+      // give up rather than retry for max_hold_age, and tell the sender.
+      const std::string to = h.sender, about = h.target;
+      delivering_.erase({to, about});
+      bounces_.erase(hid);
+      erase_hold(hid);
+      out.send(notice(about, to,
+                      "Concierge: your message to " + name_of(about) +
+                          " could not be delivered: the server refused it."));
+      return true;
+    }
+    store_.put_hold(h);
+    out.log(LogLevel::info, "a released message bounced; it is held again");
+    return true;
+  }
+  return false;
+}
+
+}  // namespace concierge::core

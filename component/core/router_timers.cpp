@@ -1,0 +1,80 @@
+// SPDX-License-Identifier: MIT
+// Router: time passing — tick() ends silent sessions, expires holds and bookkeeping, and
+// re-decides every target with holds; next_wake() says when that is next needed.
+#include <algorithm>
+
+#include <component/core/router.hpp>
+
+namespace concierge::core {
+
+void Router::tick(Instant now, Outbox& out) {
+  wake_base_ = now;
+  limiter_.prune(now);
+  std::erase_if(pairs_, [&](const auto& entry) {
+    return now - entry.second.last_written > settings_.idle_after;
+  });
+  for (const auto& [a, b] : sessions_.expire(now)) {
+    if (enrolled(a)) publish_proxy_status(a, now, out);
+    if (enrolled(b)) publish_proxy_status(b, now, out);
+    member_free_since_[a] = now;  // for pools: whose last conversation ended longest ago
+    member_free_since_[b] = now;
+  }
+  expire_holds(now, out);
+  // Bookkeeping that only matters for a while.
+  std::erase_if(pool_assigned_, [&](const auto& entry) {
+    return now - entry.second.last_activity >= settings_.idle_after &&
+           !sessions_.is_open(entry.first.second, entry.second.member, now);
+  });
+  std::erase_if(urgent_sent_, [&](const auto& entry) {
+    return entry.second.empty() || now - entry.second.back() >= std::chrono::hours(1);
+  });
+  std::erase_if(reply_noticed_, [&](const auto& entry) { return entry.second <= now; });
+  std::erase_if(member_free_since_, [&](const auto& entry) {
+    return now - entry.second > std::chrono::hours(24 * 7);
+  });
+  for (auto it = pauses_.begin(); it != pauses_.end();) {
+    it = it->second <= now ? pauses_.erase(it) : std::next(it);
+  }
+  // Schedule boundaries, ended sessions and pauses: re-decide every target with holds.
+  std::vector<std::string> targets;
+  targets.reserve(target_holds_.size());
+  for (const auto& [target, ids] : target_holds_) targets.push_back(target);
+  for (const auto& target : targets) try_release(target, now, out);
+  for (const auto& [target, subscribers] : proxy_subscribers_) publish_proxy_status(target, now, out);
+  wake_dirty_ = true;
+}
+
+std::optional<Instant> Router::next_wake() const {
+  if (wake_dirty_) {
+    // Recomputed only after something changed: this is asked on every loop turn.
+    std::optional<Instant> next;
+    auto earlier = [&](Instant t) {
+      if (!next || t < *next) next = t;
+    };
+    for (const auto& [bare, until] : pauses_) earlier(until);
+    for (const auto& [id, h] : holds_) {
+      if (h.state == HoldState::sent) {
+        earlier(h.sent_at + settings_.confirm_window);
+      } else {
+        earlier(h.received + settings_.max_hold_age);
+      }
+    }
+    auto change_of = [&](const std::string& bare) {
+      auto s = schedules_.find(bare);
+      if (s == schedules_.end()) return;
+      const auto t = std::chrono::duration_cast<std::chrono::seconds>(
+                         wake_base_.time_since_epoch()).count();
+      if (auto c = s->second->next_change_after(t)) earlier(Instant{std::chrono::seconds(*c)});
+    };
+    for (const auto& [target, ids] : target_holds_) change_of(target);
+    for (const auto& [target, subscribers] : proxy_subscribers_) change_of(target);
+    schedule_wake_ = next;
+    wake_dirty_ = false;
+  }
+  auto sessions = sessions_.next_expiry();
+  if (!schedule_wake_) return sessions;
+  if (!sessions) return schedule_wake_;
+  return std::min(*schedule_wake_, *sessions);
+}
+
+}  // namespace concierge::core

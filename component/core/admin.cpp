@@ -24,7 +24,7 @@ std::optional<std::string> Router::admin_command(const std::string& admin, const
   if (word == "stats") {
     std::size_t held = 0, sent = 0;
     std::optional<Instant> oldest;
-    for (const auto& [id, h] : holds_) {
+    for (const auto& [id, h] : holds_.all()) {
       if (h.state == HoldState::held) {
         ++held;
         if (!oldest || h.received < *oldest) oldest = h.received;
@@ -49,7 +49,7 @@ std::optional<std::string> Router::admin_command(const std::string& admin, const
   }
   if (word == "queues") {
     std::vector<std::pair<std::size_t, std::string>> sizes;
-    for (const auto& [target, ids] : target_holds_) sizes.emplace_back(holds_for(target).size(), target);
+    for (const auto& target : holds_.targets()) sizes.emplace_back(holds_for(target).size(), target);
     std::sort(sizes.rbegin(), sizes.rend());
     if (sizes.empty()) return "Nothing is held.";
     std::string text = "Held per target:";
@@ -91,11 +91,12 @@ std::optional<std::string> Router::admin_command(const std::string& admin, const
     return "A pool's messages go to whichever member is free first; flush a member, or drop "
            "them.";
   }
-  auto ids = target_holds_.find(arg);
+  const auto* held = holds_.of_target(arg);
   std::vector<std::int64_t> unreadable;
-  for (std::int64_t id : std::vector<std::int64_t>(ids->second.begin(), ids->second.end())) {
+  for (std::int64_t id : held ? std::vector<std::int64_t>(held->begin(), held->end())
+                              : std::vector<std::int64_t>()) {
     Hold& h = holds_.at(id);
-    if (h.state == HoldState::held && !in_flight_.count(id) && !release(h, arg, now, out)) {
+    if (h.state == HoldState::held && !holds_.in_flight(id) && !release(h, arg, now, out)) {
       unreadable.push_back(id);
     }
   }

@@ -72,12 +72,12 @@ xmpp::Element Router::notice(const std::string& target, const std::string& to,
 }
 
 std::size_t Router::queue_position(const std::string& sender, const std::string& target) const {
-  auto ids = target_holds_.find(target);
-  if (ids == target_holds_.end()) return 1;
+  const auto* ids = holds_.of_target(target);
+  if (!ids) return 1;
   std::vector<std::string> order;
-  for (std::int64_t id : ids->second) {
+  for (std::int64_t id : *ids) {
     const Hold& h = holds_.at(id);
-    if (h.state != HoldState::held || h.reason != HoldReason::queue || in_flight_.count(id)) {
+    if (h.state != HoldState::held || h.reason != HoldReason::queue || holds_.in_flight(id)) {
       continue;  // released (on its way out) is no longer in line
     }
     if (std::find(order.begin(), order.end(), h.sender) == order.end()) order.push_back(h.sender);

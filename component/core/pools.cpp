@@ -74,7 +74,7 @@ void Router::pool_message(const xmpp::Element& stanza, const xmpp::Jid& sender,
   std::optional<std::string> member;
   if (assigned != pool_assigned_.end()) {
     member = assigned->second.member;
-  } else if (!has_waiting(address)) {  // first come first served: nobody waits yet
+  } else if (!holds_.has_waiting(address)) {  // first come first served: nobody waits yet
     member = pick_member(pool, now);
   }
   if (member) {
@@ -91,10 +91,9 @@ void Router::pool_message(const xmpp::Element& stanza, const xmpp::Jid& sender,
     ++stats_.dropped;
     return;
   }
-  auto per_pool = target_holds_.find(address);
-  auto per_sender = sender_holds_.find(from);
-  if ((per_pool != target_holds_.end() && per_pool->second.size() >= settings_.holds_per_target) ||
-      (per_sender != sender_holds_.end() && per_sender->second >= settings_.holds_per_sender)) {
+  const auto* per_pool = holds_.of_target(address);
+  if ((per_pool && per_pool->size() >= settings_.holds_per_target) ||
+      holds_.held_by(from) >= settings_.holds_per_sender) {
     refuse(stanza, Refusal::rate_limited,
            address + " has too many messages waiting; try again later.", out);
     return;
@@ -128,12 +127,12 @@ void Router::pool_reply(const xmpp::Element& stanza, const xmpp::Jid& member,
 
 void Router::try_release_pool(const std::string& pool, Instant now, Outbox& out) {
   const std::string address = pool_jid(pool);
-  auto ids = target_holds_.find(address);
-  if (!online_ || ids == target_holds_.end()) return;
+  const auto* ids = holds_.of_target(address);
+  if (!online_ || !ids) return;
   std::vector<std::string> order;
-  for (std::int64_t id : ids->second) {
+  for (std::int64_t id : *ids) {
     const Hold& h = holds_.at(id);
-    if (h.state == HoldState::held && !in_flight_.count(id) &&
+    if (h.state == HoldState::held && !holds_.in_flight(id) &&
         std::find(order.begin(), order.end(), h.sender) == order.end()) {
       order.push_back(h.sender);
     }
@@ -143,9 +142,9 @@ void Router::try_release_pool(const std::string& pool, Instant now, Outbox& out)
     auto member = pick_member(pool, now);
     if (!member) break;
     std::vector<std::int64_t> released;
-    for (std::int64_t id : std::set<std::int64_t>(ids->second)) {
+    for (std::int64_t id : std::set<std::int64_t>(*ids)) {
       Hold& h = holds_.at(id);
-      if (h.sender != sender || h.state != HoldState::held || in_flight_.count(id)) continue;
+      if (h.sender != sender || h.state != HoldState::held || holds_.in_flight(id)) continue;
       if (!release(h, *member, now, out)) unreadable.push_back(id);
       released.push_back(id);
     }

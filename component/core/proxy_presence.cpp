@@ -140,7 +140,7 @@ void Router::track_session(const xmpp::Element& stanza, const std::string& sende
     sessions_.forwarded(sender, target, activity, now);
     // `sender` wrote to `target`: if that answered `target`, what `target` has waiting for
     // `sender` goes now (a new message from `target` would).
-    if (activity == Activity::message && target_holds_.count(sender)) try_release(sender, now, out);
+    if (activity == Activity::message && holds_.of_target(sender)) try_release(sender, now, out);
   }
   if (enrolled(sender)) publish_proxy_status(sender, now, out);
   if (enrolled(target)) publish_proxy_status(target, now, out);

@@ -26,7 +26,7 @@ void Router::set_reason(const std::vector<std::int64_t>& ids, const std::string&
     Hold& h = holds_.at(id);
     if (h.state == HoldState::held && h.reason != reason) {
       h.reason = reason;
-      store_.put_hold(h);
+      holds_.write(h);
     }
   }
   // The notice follows the store write: both go out after this turn's commit.
@@ -43,20 +43,11 @@ bool Router::release(Hold& h, const std::string& to, Instant now, Outbox& out) {
   stanza->add_child(xmpp::make("delay", {{"xmlns", std::string(kDelay)},
                                          {"from", settings_.component_domain},
                                          {"stamp", format_xmpp_datetime(h.received)}}));
-  in_flight_.insert(h.id);
+  holds_.mark_in_flight(h.id);
   count_release(now);
   sessions_.delivered(h.sender, to, now);  // opens nothing: only `to` answering does
   out.releases.push_back({h.id, std::move(*stanza)});
   return true;
-}
-
-bool Router::has_waiting(const std::string& target) const {
-  auto ids = target_holds_.find(target);
-  if (ids == target_holds_.end()) return false;
-  for (std::int64_t id : ids->second) {
-    if (holds_.at(id).state == HoldState::held && !in_flight_.count(id)) return true;
-  }
-  return false;
 }
 
 void Router::try_release(const std::string& target, Instant now, Outbox& out) {
@@ -67,8 +58,8 @@ void Router::try_release(const std::string& target, Instant now, Outbox& out) {
   }
   // A member who became free may take a pool's waiting conversation first.
   if (!settings_.pools.empty()) release_pools_of(target, now, out);
-  auto it = target_holds_.find(target);
-  if (it == target_holds_.end() || it->second.empty()) return;
+  const auto* held = holds_.of_target(target);
+  if (!held || held->empty()) return;
   // Waiting conversations in the order of their first held message, each with its holds:
   // grouped once, so every step below is linear in the target's holds.
   struct Conversation {
@@ -78,9 +69,9 @@ void Router::try_release(const std::string& target, Instant now, Outbox& out) {
   };
   std::vector<Conversation> waiting;
   std::unordered_map<std::string, std::size_t> index;
-  for (std::int64_t id : it->second) {
+  for (std::int64_t id : *held) {
     const Hold& h = holds_.at(id);
-    if (h.state != HoldState::held || in_flight_.count(id)) continue;
+    if (h.state != HoldState::held || holds_.in_flight(id)) continue;
     auto [pos, fresh] = index.try_emplace(h.sender, waiting.size());
     if (fresh) waiting.push_back({h.sender, h.reason, {}});
     waiting[pos->second].ids.push_back(id);
@@ -100,7 +91,7 @@ void Router::try_release(const std::string& target, Instant now, Outbox& out) {
   };
 
   // The "while you were away" summary, before the conversations it lists. Their holds stay
-  // in summarised_ until the server confirms their release: if the stream is cut first, the
+  // summarised (HoldBook) until the server confirms their release: if the stream is cut first, the
   // summary may be lost with them, and it goes again when they are released again.
   auto summarise = [&](const std::vector<Conversation*>& listed) {
     std::size_t total = 0;
@@ -111,7 +102,7 @@ void Router::try_release(const std::string& target, Instant now, Outbox& out) {
       list += (list.empty() ? "" : ", ") + name_of(c->sender) + " (" +
               std::to_string(c->ids.size()) + " since " +
               when_text(holds_.at(c->ids.front()).received, target, target) + ")";
-      summarised_.insert(c->ids.begin(), c->ids.end());
+      holds_.summarise(c->ids);
     }
     const std::string summary =
         "Concierge: while you were away, " + std::to_string(listed.size()) +
@@ -129,7 +120,7 @@ void Router::try_release(const std::string& target, Instant now, Outbox& out) {
     for (auto& c : waiting) {
       if (!sessions_.engaged(c.sender, target, now)) continue;
       reopened.push_back(&c);
-      if (std::ranges::any_of(c.ids, [&](std::int64_t id) { return summarised_.count(id) != 0; })) {
+      if (std::ranges::any_of(c.ids, [&](std::int64_t id) { return holds_.summarised(id); })) {
         unconfirmed.push_back(&c);
       }
     }
@@ -189,20 +180,17 @@ void Router::release_confirmed(const std::vector<std::int64_t>& ids, Instant now
   wake_dirty_ = true;  // their confirm windows now end
   std::set<std::pair<std::string, std::string>> touched;
   for (std::int64_t id : ids) {
-    summarised_.erase(id);
-    if (!in_flight_.erase(id)) continue;
-    auto it = holds_.find(id);
-    if (it == holds_.end()) continue;
-    it->second.state = HoldState::sent;
-    it->second.sent_at = now;
-    store_.put_hold(it->second);
-    count_held(it->second, -1);
-    touched.insert({it->second.sender, it->second.target});
+    holds_.unsummarise(id);
+    if (!holds_.unmark_in_flight(id)) continue;
+    Hold* h = holds_.find(id);
+    if (!h) continue;
+    holds_.confirm(*h, now);
+    touched.insert({h->sender, h->target});
   }
   // Once per hold episode: the sender was told their messages were held, and none is any more.
   for (const auto& pair : touched) {
     auto d = delivering_.find(pair);
-    if (d == delivering_.end() || pair_held_.count(pair)) continue;
+    if (d == delivering_.end() || holds_.pair_held(pair.first, pair.second)) continue;
     const std::size_t n = d->second.size();
     delivering_.erase(d);
     const std::string& target = pair.second;
@@ -215,7 +203,7 @@ void Router::release_confirmed(const std::vector<std::int64_t>& ids, Instant now
 
 void Router::disconnected() {
   online_ = false;
-  in_flight_.clear();  // still `held` in the store: they go out again once conditions allow
+  holds_.stream_lost();  // still `held` in the store: they go out again once conditions allow
 }
 
 bool Router::hold_behind(const xmpp::Element& forwarded, Instant received, Instant now,
@@ -253,30 +241,27 @@ bool Router::hold_behind(const xmpp::Element& forwarded, Instant received, Insta
 bool Router::rehold_bounce(const xmpp::Element& stanza, const std::string& target,
                            const std::string& sender, Instant now, Outbox& out) {
   const std::string_view id = stanza.attr("id");
-  auto ids = target_holds_.find(target);
-  if (id.empty() || ids == target_holds_.end()) return false;
-  for (std::int64_t hid : ids->second) {
+  const auto* ids = id.empty() ? nullptr : holds_.of_target(target);
+  if (!ids) return false;
+  for (std::int64_t hid : *ids) {
     Hold& h = holds_.at(hid);
     if (h.sender != sender || h.stanza_id != id) continue;
     if (h.state == HoldState::sent && now - h.sent_at > settings_.confirm_window) continue;
-    if (h.state != HoldState::sent && !in_flight_.count(hid)) continue;
-    in_flight_.erase(hid);
-    if (h.state == HoldState::sent) count_held(h, +1);
-    h.state = HoldState::held;
+    if (h.state != HoldState::sent && !holds_.in_flight(hid)) continue;
+    holds_.hold_again(h);
     h.reason = HoldReason::offline;
-    if (++bounces_[hid] > kMaxBounces) {
+    if (holds_.bounced(hid) > kMaxBounces) {
       // The server keeps refusing it (the target blocks the proxy, the account is gone…):
       // give up rather than retry for max_hold_age, and tell the sender.
       const std::string to = h.sender, about = h.target;
       delivering_.erase({to, about});
-      bounces_.erase(hid);
       erase_hold(hid);
       out.send(notice(about, to,
                       "Concierge: your message to " + name_of(about) +
                           " could not be delivered: the server refused it."));
       return true;
     }
-    store_.put_hold(h);
+    holds_.write(h);
     out.log(LogLevel::info, "a released message bounced; it is held again");
     return true;
   }

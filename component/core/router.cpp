@@ -46,17 +46,17 @@ Router::Router(Settings settings, Store& store)
     : settings_(std::move(settings)),
       store_(store),
       limiter_(settings_.messages_per_sender_per_minute),
-      sessions_(settings_.idle_after) {
-  for (auto& h : store_.holds()) {
-    next_hold_id_ = std::max(next_hold_id_, h.id + 1);
-    target_holds_[h.target].insert(h.id);
-    if (h.state == HoldState::held) {
-      count_held(h, +1);
-      // A notice already went out for these (they were committed before it): no new episode.
-      notified_[{h.sender, h.target}] = h.reason;
-    }
-    holds_.emplace(h.id, std::move(h));
-  }
+      sessions_(settings_.idle_after),
+      holds_(
+          store_,
+          [this](const std::string& sender, const std::string& target) {
+            notified_.erase({sender, target});  // the hold episode ended
+          },
+          [this] { wake_dirty_ = true; }) {
+  holds_.load([this](const Hold& h) {
+    // A notice already went out for these (they were committed before it): no new episode.
+    notified_[{h.sender, h.target}] = h.reason;
+  });
   std::vector<Enrolment> enrolments = store_.enrolments();
   self_enrolled_.reserve(enrolments.size());
   for (auto& e : enrolments) self_enrolled_.emplace(std::string(e.jid), std::move(e));
@@ -78,9 +78,7 @@ void Router::reconfigure(Settings settings, Instant now, Outbox& out) {
     presence_.forget(user);
     out.log(LogLevel::info, "unenrolled " + user + " (removed from [users])");
   }
-  std::vector<std::string> targets;
-  for (const auto& [target, ids] : target_holds_) targets.push_back(target);
-  for (const auto& target : targets) try_release(target, now, out);  // limits may have changed
+  for (const auto& target : holds_.targets()) try_release(target, now, out);  // limits may have changed
 }
 
 void Router::reconfigure(Settings settings) {

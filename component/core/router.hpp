@@ -22,6 +22,7 @@
 
 #include <component/core/commit_guard.hpp>
 #include <component/core/decision.hpp>
+#include <component/core/hold_book.hpp>
 #include <component/core/outbox.hpp>
 #include <component/core/presence_book.hpp>
 #include <component/core/rate_limiter.hpp>
@@ -267,10 +268,6 @@ class Router {
   bool release(Hold& h, const std::string& to, Instant now, Outbox& out);
   void set_reason(const std::vector<std::int64_t>& ids, const std::string& sender,
                   const std::string& target, HoldReason reason, Instant now, Outbox& out);
-  // Messages for `target` still waiting (held, not on their way out).
-  bool has_waiting(const std::string& target) const;
-  // Held-state bookkeeping per sender and per (sender, target) episode.
-  void count_held(const Hold& h, int delta);
   void notify(const std::string& sender, const std::string& target, HoldReason reason,
               Instant now, Outbox& out);
   void reply_notice(const std::string& replier, const std::string& to, Instant now, Outbox& out);
@@ -287,6 +284,7 @@ class Router {
   std::string name_of(const std::string& bare) const;
   xmpp::Element notice(const std::string& target, const std::string& to,
                        const std::string& text) const;
+  // Drops a hold (cancelled, expired, bounced, unreadable): not "delivered" later.
   void erase_hold(std::int64_t id);
   // Releases, counted per minute for the admin's "released in the last hour" (admin.cpp).
   void count_release(Instant now);
@@ -351,20 +349,13 @@ class Router {
   std::unordered_map<std::string, PendingCalendar> pending_calendar_;
   std::set<std::string> awaiting_schedule_;  // told when their next compile ends
   std::unordered_map<std::string, std::string> schedule_error_told_;
-  std::map<std::int64_t, Hold> holds_;                             // held and sent, by id
-  std::unordered_map<std::string, std::set<std::int64_t>> target_holds_;
-  std::unordered_map<std::string, std::size_t> sender_holds_;     // held (not sent) per sender
-  std::map<std::pair<std::string, std::string>, int> pair_held_;   // held per (sender, target)
-  std::set<std::int64_t> in_flight_;                               // released, not confirmed
-  std::set<std::int64_t> summarised_;  // in a summary, their release not confirmed yet
-  std::unordered_map<std::int64_t, int> bounces_;                  // per hold, since startup
+  HoldBook holds_;  // every hold and its counts (hold_book.hpp)
   std::map<std::pair<std::string, std::string>, HoldReason> notified_;  // (sender, target)
   // (sender, target) → released holds on their way, of senders who were told their messages
   // were held: once all are confirmed they are told "delivered" (the episode's last notice).
   std::map<std::pair<std::string, std::string>, std::set<std::int64_t>> delivering_;
   std::map<std::pair<std::string, std::string>, Instant> reply_noticed_;  // until told
   std::map<std::pair<std::string, std::string>, std::deque<Instant>> urgent_sent_;
-  std::int64_t next_hold_id_ = 1;
   std::uint64_t adhoc_sessions_ = 0;
   // How the command being run was asked (set around run_command by handle_adhoc): `form` picks
   // the wording of texts.hpp for forms; `refused` is set when its input was refused.

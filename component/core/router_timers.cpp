@@ -36,10 +36,7 @@ void Router::tick(Instant now, Outbox& out) {
     it = it->second <= now ? pauses_.erase(it) : std::next(it);
   }
   // Schedule boundaries, ended sessions and pauses: re-decide every target with holds.
-  std::vector<std::string> targets;
-  targets.reserve(target_holds_.size());
-  for (const auto& [target, ids] : target_holds_) targets.push_back(target);
-  for (const auto& target : targets) try_release(target, now, out);
+  for (const auto& target : holds_.targets()) try_release(target, now, out);
   for (const auto& [target, subscribers] : proxy_subscribers_) publish_proxy_status(target, now, out);
   wake_dirty_ = true;
 }
@@ -52,7 +49,7 @@ std::optional<Instant> Router::next_wake() const {
       if (!next || t < *next) next = t;
     };
     for (const auto& [bare, until] : pauses_) earlier(until);
-    for (const auto& [id, h] : holds_) {
+    for (const auto& [id, h] : holds_.all()) {
       if (h.state == HoldState::sent) {
         earlier(h.sent_at + settings_.confirm_window);
       } else {
@@ -66,7 +63,7 @@ std::optional<Instant> Router::next_wake() const {
                          wake_base_.time_since_epoch()).count();
       if (auto c = s->second->next_change_after(t)) earlier(Instant{std::chrono::seconds(*c)});
     };
-    for (const auto& [target, ids] : target_holds_) change_of(target);
+    for (const auto& target : holds_.targets()) change_of(target);
     for (const auto& [target, subscribers] : proxy_subscribers_) change_of(target);
     schedule_wake_ = next;
     wake_dirty_ = false;

@@ -154,7 +154,7 @@ TargetState Router::target_state(const std::string& sender, const std::string& t
   b.status = status_of(target, now);
   b.counted = sessions_.counted(target, now, sender);
   b.max_concurrent = settings_.max_concurrent;
-  b.others_waiting = has_waiting(target);
+  b.others_waiting = holds_.has_waiting(target);
   return b;
 }
 
@@ -233,14 +233,13 @@ bool Router::schedule_message(const xmpp::Element& stanza, const xmpp::Jid& send
     case Action::hold:
       break;
   }
-  auto per_target = target_holds_.find(to);
-  if (per_target != target_holds_.end() && per_target->second.size() >= settings_.holds_per_target) {
+  if (const auto* per_target = holds_.of_target(to);
+      per_target && per_target->size() >= settings_.holds_per_target) {
     refuse(stanza, Refusal::rate_limited,
            name_of(to) + " has too many messages waiting; try again later.", out);
     return false;
   }
-  if (auto held = sender_holds_.find(from);
-      held != sender_holds_.end() && held->second >= settings_.holds_per_sender) {
+  if (holds_.held_by(from) >= settings_.holds_per_sender) {
     refuse(stanza, Refusal::rate_limited,
            "You have too many messages waiting for delivery; cancel some or wait.", out);
     return false;
@@ -260,12 +259,12 @@ bool Router::apply_to_held(const xmpp::Element& stanza, const std::string& sende
                            const std::string& target, Outbox& out) {
   auto ref = applies_to(stanza);
   if (!ref || ref->first.empty()) return false;
-  auto ids = target_holds_.find(target);
-  if (ids == target_holds_.end()) return false;
-  for (std::int64_t id : ids->second) {
+  const auto* ids = holds_.of_target(target);
+  if (!ids) return false;
+  for (std::int64_t id : *ids) {
     Hold& h = holds_.at(id);
     if (h.sender != sender || h.stanza_id != ref->first || h.state != HoldState::held ||
-        in_flight_.count(id)) {
+        holds_.in_flight(id)) {
       continue;
     }
     if (ref->second) {
@@ -275,7 +274,7 @@ bool Router::apply_to_held(const xmpp::Element& stanza, const std::string& sende
       held->remove_children("body");
       held->add_child(xmpp::make_text("body", stanza.child_text("body").value_or("")));
       h.stanza = held->to_xml();
-      store_.put_hold(h);
+      holds_.write(h);
     }
     return true;
   }
@@ -287,18 +286,14 @@ void Router::hold(const xmpp::Element& original, xmpp::Element relayed, const st
                   std::optional<Instant> received) {
   if (refuse_unstorable(original, target, out)) return;
   Hold h;
-  h.id = next_hold_id_++;
   h.sender = sender;
   h.target = target;
   h.stanza_id = std::string(relayed.attr("id"));
   h.stanza = relayed.to_xml();
   h.received = received.value_or(now);
   h.reason = reason;
-  store_.put_hold(h);
-  commits_.held(h.id, make_error_reply(original, Refusal::store_unavailable, unstorable_text(target)));
-  target_holds_[target].insert(h.id);
-  count_held(h, +1);
-  holds_.emplace(h.id, std::move(h));
+  const std::int64_t id = holds_.add(std::move(h));
+  commits_.held(id, make_error_reply(original, Refusal::store_unavailable, unstorable_text(target)));
   ++stats_.held;
   notify(sender, target, reason, now, out);
 }

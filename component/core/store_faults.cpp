@@ -31,16 +31,14 @@ std::set<std::pair<std::string, std::string>> Router::commit_failed(Outbox& out)
   std::set<std::pair<std::string, std::string>> withdrawn;
   std::size_t refused = 0;
   for (auto& [id, refusal] : commits_.failed()) {
-    auto it = holds_.find(id);
+    const Hold* h = holds_.find(id);
     // Gone already (cancelled, retracted), or released this turn: on its way, not refused.
-    if (it == holds_.end() || it->second.state != HoldState::held || in_flight_.count(id)) {
-      continue;
-    }
-    const std::pair<std::string, std::string> pair{it->second.sender, it->second.target};
+    if (!h || h->state != HoldState::held || holds_.in_flight(id)) continue;
+    const std::pair<std::string, std::string> pair{h->sender, h->target};
     const xmpp::Element told = notice(pair.second, pair.first, "");
     erase_hold(id);  // the store gets its delete too: should it commit later, nothing remains
     --stats_.held;
-    if (!pair_held_.count(pair)) withdrawn.emplace(told.attr("from"), told.attr("to"));
+    if (!holds_.pair_held(pair.first, pair.second)) withdrawn.emplace(told.attr("from"), told.attr("to"));
     ++stats_.refused;
     out.send(std::move(refusal));
     ++refused;

@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <tests/unit/core/core_fixture.hpp>
 #include <tests/unit/core/xml.hpp>
 
 #include <ical/compile.hpp>
@@ -21,14 +22,8 @@ const Instant kMonday0900Utc =
     Instant{std::chrono::sys_days{std::chrono::year{2026} / 11 / 30}} + 9h;
 
 Settings settings() {
-  Settings s;
-  s.component_domain = "sched.example.org";
-  s.served_domains = {"example.org", "other.org"};
-  s.enrolled = {"bob@example.org", "alice@example.org"};
-  for (const char* u : {"bob@example.org", "alice@example.org"}) {
-    s.users[u].timezone = "Europe/Berlin";
-    s.users[u].hours = "Mon-Fri 09:00-17:00";
-  }
+  Settings s = testing::base_settings({"example.org", "other.org"});
+  testing::enrol(s, {"bob@example.org", "alice@example.org"}, "Europe/Berlin", "Mon-Fri 09:00-17:00");
   s.admins = {"admin@example.org"};
   return s;
 }
@@ -44,12 +39,9 @@ std::shared_ptr<const ical::Schedule> compiled(const ScheduleSource& source, Ins
   return std::make_shared<const ical::Schedule>(s.value());
 }
 
-class AnswersTest : public ::testing::Test {
+class AnswersTest : public testing::CoreTest {
  protected:
-  MemoryStore store;
-  std::unique_ptr<Router> router = std::make_unique<Router>(settings(), store);
-  Outbox out;
-  Instant now = kMonday0900Utc;
+  AnswersTest() : CoreTest(settings(), kMonday0900Utc) {}
 
   void SetUp() override {
     router->connected(now, out);
@@ -60,25 +52,10 @@ class AnswersTest : public ::testing::Test {
     }
     out.clear();
   }
-  void in(const std::string& text) {
-    out.clear();
-    router->handle(xml(text), now, out);
-  }
   void write(const std::string& from, const std::string& to_local, const std::string& body) {
     in("<message from=\"" + from + "/r\" to=\"" + to_local +
        "\\40example.org@sched.example.org\" type=\"chat\" id=\"m\"><body>" + body +
        "</body></message>");
-  }
-  // A chat command to the component; its answer.
-  std::string say(const std::string& who, const std::string& text) {
-    in("<message from=\"" + who + "/r\" to=\"sched.example.org\" type=\"chat\"><body>" + text +
-       "</body></message>");
-    for (const auto& s : out.stanzas) {
-      if (s.attr("from") == "sched.example.org" && s.attr("to") == who + "/r") {
-        return s.child_text("body").value_or("");
-      }
-    }
-    return "<no answer>";
   }
   // An ad-hoc command: executed (no form) or submitted with `fields`; the <command/> answered.
   xmpp::Element command(

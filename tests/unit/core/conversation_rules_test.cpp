@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <tests/unit/core/office_hours.hpp>
+#include <tests/unit/core/core_fixture.hpp>
 #include <tests/unit/core/xml.hpp>
 
 #include <ical/compile.hpp>
@@ -24,36 +25,25 @@ const Instant kMonday0900Utc = Instant{std::chrono::sys_days{std::chrono::year{2
 const char* const kBobProxy = "bob\\40example.org@sched.example.org";
 
 Settings settings() {
-  Settings s;
-  s.component_domain = "sched.example.org";
-  s.served_domains = {"example.org"};
-  for (const char* u : {"bob@example.org", "alice@example.org", "carol@example.org", "boss@example.org"}) {
-    s.enrolled.insert(u);
-    s.users[u].timezone = "Europe/Berlin";
-  }
+  Settings s = testing::base_settings();
+  testing::enrol(s, {"bob@example.org", "alice@example.org", "carol@example.org", "boss@example.org"},
+                 "Europe/Berlin");
   s.users["bob@example.org"].always_through = {"boss@example.org"};
   return s;
 }
 
-class ConversationRulesTest : public ::testing::Test {
+class ConversationRulesTest : public testing::CoreTest {
  protected:
-  MemoryStore store;
-  std::unique_ptr<Router> router;
-  Outbox out;
-  Instant now = kMonday0900Utc;
+  ConversationRulesTest() : CoreTest(settings(), kMonday0900Utc) {}
 
   void start(Settings s = settings()) {
-    router = std::make_unique<Router>(std::move(s), store);
+    restart(std::move(s));
     router->connected(now, out);
     router->set_schedule("bob@example.org", office_hours(now), now, out);
     out.clear();
   }
   void SetUp() override { start(); }
 
-  void in(const std::string& text) {
-    out.clear();
-    router->handle(xml(text), now, out);
-  }
   void presence(const std::string& from, const std::string& type = "", const std::string& show = "") {
     in("<presence from=\"" + from + "\" to=\"sched.example.org\"" +
        (type.empty() ? "" : " type=\"" + type + "\"") + ">" +

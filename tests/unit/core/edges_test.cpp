@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <tests/unit/core/core_fixture.hpp>
 #include <tests/unit/core/xml.hpp>
 
 namespace concierge::core {
@@ -13,11 +14,8 @@ namespace {
 using testing::xml;
 
 Settings edge_settings() {
-  Settings s;
-  s.component_domain = "sched.example.org";
-  s.served_domains = {"example.org"};
-  s.enrolled = {"bob@example.org", "alice@example.org"};
-  return s;
+  Settings s = testing::base_settings();
+  return testing::enrol(s, {"bob@example.org", "alice@example.org"});
 }
 
 class EdgesTest : public ::testing::Test {

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <tests/unit/core/core_fixture.hpp>
 #include <tests/unit/core/xml.hpp>
 
 namespace concierge::core {
@@ -12,27 +13,16 @@ namespace {
 using namespace std::chrono_literals;
 
 Settings settings() {
-  Settings s;
-  s.component_domain = "sched.example.org";
-  s.served_domains = {"example.org", "other.org"};
-  s.enrolled = {"bob@example.org"};  // by the config
-  return s;
+  Settings s = testing::base_settings({"example.org", "other.org"});
+  return testing::enrol(s, {"bob@example.org"});  // by the config
 }
 
 using testing::xml;
 
-class EnrolmentTest : public ::testing::Test {
+class EnrolmentTest : public testing::CoreTest {
  protected:
-  MemoryStore store;
-  std::unique_ptr<Router> router = std::make_unique<Router>(settings(), store);
-  Outbox out;
-  Instant now{std::chrono::sys_days{std::chrono::year{2026} / 11 / 26}};
+  EnrolmentTest() : CoreTest(settings(), Instant{std::chrono::sys_days{std::chrono::year{2026} / 11 / 26}}) {}
 
-  std::vector<xmpp::Element> handle(std::string_view text) {
-    out.clear();
-    router->handle(xml(text), now, out);
-    return out.stanzas;
-  }
   static std::vector<std::string> types(const std::vector<xmpp::Element>& stanzas) {
     std::vector<std::string> t;
     for (const auto& s : stanzas) t.push_back(s.name + ":" + std::string(s.attr("type")));
@@ -272,7 +262,7 @@ TEST_F(EnrolmentTest, GoneEndsTheSession) {
 
 TEST_F(EnrolmentTest, PrivilegeAdvertisementIsRecognisedInBothNamespaces) {
   for (const char* ns : {"urn:xmpp:privilege:1", "urn:xmpp:privilege:2"}) {
-    router = std::make_unique<Router>(settings(), store);
+    restart(settings());
     handle(std::string(R"(<message from="example.org" to="sched.example.org"><privilege xmlns=")") + ns +
            R"("><perm access="presence" type="managed_entity"/></privilege></message>)");
     EXPECT_TRUE(router->presence_privilege()) << ns;

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <tests/unit/core/core_fixture.hpp>
 #include <tests/unit/core/xml.hpp>
 
 namespace concierge::core {
@@ -12,10 +13,8 @@ namespace {
 using namespace std::chrono_literals;
 
 Settings pool_settings() {
-  Settings s;
-  s.component_domain = "sched.example.org";
-  s.served_domains = {"example.org"};
-  s.enrolled = {"bob@example.org", "carol@example.org"};
+  Settings s = testing::base_settings();
+  testing::enrol(s, {"bob@example.org", "carol@example.org"});
   s.pools["helpdesk"] = {"bob@example.org", "carol@example.org"};
   return s;
 }

@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <tests/unit/core/core_fixture.hpp>
 #include <tests/unit/core/xml.hpp>
 
 #include <ical/compile.hpp>
@@ -25,12 +26,8 @@ const char* kIcs =
     "RRULE:FREQ=DAILY\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
 
 Settings settings() {
-  Settings s;
-  s.component_domain = "sched.example.org";
-  s.served_domains = {"example.org", "other.org"};
-  s.enrolled = {"bob@example.org"};
-  s.users["bob@example.org"].timezone = "Europe/Berlin";
-  s.users["bob@example.org"].hours = "Mon-Fri 09:00-17:00";
+  Settings s = testing::base_settings({"example.org", "other.org"});
+  testing::enrol(s, {"bob@example.org"}, "Europe/Berlin", "Mon-Fri 09:00-17:00");
   s.users["bob@example.org"].admin_keys = {"timezone", "hours"};
   s.admins = {"admin@example.org"};
   return s;
@@ -48,29 +45,13 @@ std::shared_ptr<const ical::Schedule> compiled(const ScheduleSource& source, Ins
   return std::make_shared<const ical::Schedule>(s.value());
 }
 
-class ProfileTest : public ::testing::Test {
+class ProfileTest : public testing::CoreTest {
  protected:
-  MemoryStore store;
-  std::unique_ptr<Router> router = std::make_unique<Router>(settings(), store);
-  Outbox out;
-  Instant now = kMonday0900Utc;
+  ProfileTest() : CoreTest(settings(), kMonday0900Utc) {}
 
   void SetUp() override {
     router->connected(now, out);
     out.clear();
-  }
-  // A chat command to the component; its answer.
-  std::string say(const std::string& who, const std::string& text) {
-    out.clear();
-    router->handle(xml("<message from=\"" + who + "/r\" to=\"sched.example.org\" type=\"chat\"><body>" +
-                       text + "</body></message>"),
-                   now, out);
-    for (const auto& s : out.stanzas) {
-      if (s.attr("from") == "sched.example.org" && s.name == "message") {
-        return s.child_text("body").value_or("");
-      }
-    }
-    return "<no answer>";
   }
   // An ad-hoc command submitted with `fields` (var → values); the completed note, or the
   // status when it did not complete.
@@ -142,7 +123,7 @@ TEST_F(ProfileTest, SettingsSurviveARestartAndUnenrolForgetsThem) {
   say("alice@example.org", "through boss@example.org, Deputy@Example.org");
   say("alice@example.org", "urgent anyone");
   say("alice@example.org", "subscribers served");
-  router = std::make_unique<Router>(settings(), store);
+  restart(settings());
   EXPECT_EQ(router->schedule_source("alice@example.org")->hours, "Mon-Fri 10:00-12:00");
   EXPECT_EQ(router->always_through("alice@example.org"),
             (std::set<std::string>{"boss@example.org", "deputy@example.org"}));
@@ -210,7 +191,7 @@ TEST_F(ProfileTest, ANewCalendarIsPendingUntilItCompilesAndABadOneKeepsTheOld) {
   EXPECT_EQ(out.stanzas.at(0).child_text("body"),
             "Concierge: your new calendar cannot be used: the calendar is incomplete. Your "
             "previous schedule stays in force.");
-  router = std::make_unique<Router>(settings(), store);
+  restart(settings());
   const auto kept = router->schedule_source("alice@example.org")->upload;
   EXPECT_EQ(kept, upload.upload) << "the good one after a restart";
   EXPECT_NE(kept.find("RRULE:FREQ=DAILY"), std::string::npos);
@@ -258,13 +239,13 @@ TEST_F(ProfileTest, EnrolAgainKeepsTheCalendarAndABadNewUrlKeepsTheOldOne) {
 TEST_F(ProfileTest, APendingCalendarSurvivesARestartAndIsStillReported) {
   say("alice@example.org", "enrol Europe/Berlin");
   say("alice@example.org", kIcs);
-  router = std::make_unique<Router>(settings(), store);
+  restart(settings());
   auto source = *router->schedule_source("alice@example.org");
   ASSERT_TRUE(source.pending) << "the upload waits to be compiled after the restart";
   out.clear();
   router->schedule_compiled("alice@example.org", source, compiled(source, now), now, out);
   EXPECT_TRUE(out.stanzas.empty()) << "in force as promised before the restart";
-  router = std::make_unique<Router>(settings(), store);
+  restart(settings());
   EXPECT_FALSE(router->schedule_source("alice@example.org")->pending);
   EXPECT_FALSE(router->schedule_source("alice@example.org")->upload.empty());
 }

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <tests/unit/core/core_fixture.hpp>
 #include <tests/unit/core/xml.hpp>
 
 namespace concierge::core {
@@ -11,10 +12,8 @@ namespace {
 using namespace std::chrono_literals;
 
 Settings test_settings() {
-  Settings s;
-  s.component_domain = "sched.example.org";
-  s.served_domains = {"example.org"};
-  s.enrolled = {"bob@example.org", "alice@example.org"};
+  Settings s = testing::base_settings();
+  testing::enrol(s, {"bob@example.org", "alice@example.org"});
   s.messages_per_sender_per_minute = 5;
   s.max_body_bytes = 100;
   s.version = "1.2.3";

@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <tests/unit/core/core_fixture.hpp>
 #include <tests/unit/core/xml.hpp>
 
 #include <ical/compile.hpp>
@@ -39,9 +40,7 @@ const std::string kWarned = calendar(
     "DTEND;TZID=Nowhere/Special:20261203T100000\r\nEND:VEVENT\r\n");
 
 Settings settings(bool unknown_is_working) {
-  Settings s;
-  s.component_domain = "sched.example.org";
-  s.served_domains = {"example.org"};
+  Settings s = testing::base_settings();
   s.unknown_is_working = unknown_is_working;
   return s;
 }

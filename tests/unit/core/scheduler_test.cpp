@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <tests/unit/core/core_fixture.hpp>
 #include <tests/unit/core/office_hours.hpp>
 #include <tests/unit/core/xml.hpp>
 
@@ -18,15 +19,10 @@ using namespace std::chrono_literals;
 const Instant kMonday0800Utc = Instant{std::chrono::sys_days{std::chrono::year{2026} / 11 / 30}} + 8h;
 
 Settings settings() {
-  Settings s;
-  s.component_domain = "sched.example.org";
-  s.served_domains = {"example.org"};
-  s.enrolled = {"bob@example.org", "alice@example.org", "carol@example.org"};
-  for (const char* u : {"bob@example.org", "alice@example.org", "carol@example.org"}) {
-    s.users[u].timezone = "Europe/Berlin";
-  }
+  Settings s = testing::base_settings();
+  testing::enrol(s, {"bob@example.org", "alice@example.org", "carol@example.org"}, "Europe/Berlin");
+  testing::enrol(s, {"boss@example.org"});
   s.users["bob@example.org"].always_through = {"boss@example.org"};
-  s.enrolled.insert("boss@example.org");
   return s;
 }
 
@@ -40,12 +36,9 @@ std::string chat(const std::string& from, const std::string& to_local, const std
          "</body>" + extra + "</message>";
 }
 
-class SchedulerTest : public ::testing::Test {
+class SchedulerTest : public testing::CoreTest {
  protected:
-  MemoryStore store;
-  std::unique_ptr<Router> router = std::make_unique<Router>(settings(), store);
-  Outbox out;
-  Instant now = kMonday0800Utc + 1h;  // 10:00 Berlin: bob is working
+  SchedulerTest() : CoreTest(settings(), kMonday0800Utc + 1h) {}  // 10:00 Berlin: bob is working
 
   void SetUp() override {
     router->connected(now, out);
@@ -70,10 +63,6 @@ class SchedulerTest : public ::testing::Test {
     router->handle(xml("<presence from=\"" + who + "/desk\" to=\"sched.example.org\" type=\"unavailable\"/>"),
                    now, out);
   }
-  void in(const std::string& text) {
-    out.clear();
-    router->handle(xml(text), now, out);
-  }
   std::vector<std::string> bodies(const std::vector<xmpp::Element>& stanzas, const std::string& to) {
     std::vector<std::string> b;
     for (const auto& s : stanzas) {
@@ -90,18 +79,6 @@ class SchedulerTest : public ::testing::Test {
     now = t;
     out.clear();
     router->tick(now, out);
-  }
-  // A chat command from `who` to the component; the component's answer to `who` (not a notice
-  // to someone else sent in the same turn), or "<no answer>".
-  std::string say(const std::string& who, const std::string& text) {
-    in("<message from=\"" + who + "/r\" to=\"sched.example.org\" type=\"chat\"><body>" + text +
-       "</body></message>");
-    for (const auto& m : out.stanzas) {
-      if (m.attr("from") == "sched.example.org" && m.attr("to") == who + "/r") {
-        return m.child_text("body").value_or("");
-      }
-    }
-    return "<no answer>";
   }
   void converse(const std::string& a, const std::string& b_local) {
     in(chat(a, b_local, "x1", "hi"));
@@ -267,7 +244,7 @@ TEST_F(SchedulerTest, CorrectionsAndRetractionsApplyToHeldCopies) {
 TEST_F(SchedulerTest, HoldsSurviveARestartAndAreNotAnnouncedTwice) {
   now = kMonday0800Utc + 10h;
   in(chat("alice@example.org", "bob", "m1", "durable"));
-  router = std::make_unique<Router>(settings(), store);  // a crash and restart
+  restart(settings());  // a crash and restart
   Outbox o;
   router->connected(now, o);
   router->set_schedule("bob@example.org", office_hours(now), now, o);
@@ -530,7 +507,7 @@ TEST_F(SchedulerTest, UsersChooseTheirPrivacyAndBlocklistAndItIsRemembered) {
   ASSERT_EQ(out.stanzas.size(), 1u);
   EXPECT_EQ(out.stanzas[0].attr("type"), "error");
   // Remembered across a restart.
-  router = std::make_unique<Router>(settings(), store);
+  restart(settings());
   in(chat("carol@example.org", "bob", "c2", "x"));
   ASSERT_EQ(out.stanzas.size(), 1u);
   EXPECT_EQ(out.stanzas[0].attr("type"), "error");

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <tests/unit/core/office_hours.hpp>
+#include <tests/unit/core/core_fixture.hpp>
 #include <tests/unit/core/xml.hpp>
 
 #include <ical/compile.hpp>
@@ -24,14 +25,8 @@ const Instant kMonday1900Berlin =
 constexpr std::string_view kStanzas = "urn:ietf:params:xml:ns:xmpp-stanzas";
 
 Settings settings() {
-  Settings s;
-  s.component_domain = "sched.example.org";
-  s.served_domains = {"example.org"};
-  for (const char* u : {"bob@example.org", "alice@example.org", "carol@example.org"}) {
-    s.enrolled.insert(u);
-    s.users[u].timezone = "Europe/Berlin";
-  }
-  return s;
+  Settings s = testing::base_settings();
+  return testing::enrol(s, {"bob@example.org", "alice@example.org", "carol@example.org"}, "Europe/Berlin");
 }
 
 std::string chat(const std::string& to_local, const std::string& id) {

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <tests/unit/core/office_hours.hpp>
+#include <tests/unit/core/core_fixture.hpp>
 #include <tests/unit/core/xml.hpp>
 
 #include <ical/compile.hpp>
@@ -23,13 +24,8 @@ const Instant kMonday1800Utc =
 const Instant kTuesday0800Utc = kMonday1800Utc + 14h;
 
 Settings summary_settings() {
-  Settings s;
-  s.component_domain = "sched.example.org";
-  s.served_domains = {"example.org"};
-  s.enrolled = {"bob@example.org", "alice@example.org"};
-  for (const char* u : {"bob@example.org", "alice@example.org"})
-    s.users[u].timezone = "Europe/Berlin";
-  return s;
+  Settings s = testing::base_settings();
+  return testing::enrol(s, {"bob@example.org", "alice@example.org"}, "Europe/Berlin");
 }
 
 class SummaryTest : public ::testing::Test {

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: MIT
 #pragma once
+// CommitGuard: owns the current turn's uncommitted holds and whether the store fails; touches
+// neither the store nor the holds themselves (the Router acts on what it reports).
 
 #include <cstdint>
 #include <map>

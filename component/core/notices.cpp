@@ -60,15 +60,8 @@ std::string Router::when_text(Instant t, const std::string& sender,
 
 xmpp::Element Router::notice(const std::string& target, const std::string& to,
                              const std::string& text) const {
-  auto jid = xmpp::Jid::parse(target);
-  const bool pool = jid && jid->domain() == settings_.component_domain;  // a pool's own address
-  auto proxy = jid && !pool ? xmpp::proxy_jid(*jid, settings_.component_domain) : std::nullopt;
-  // In proxy mode a notice comes from the target's proxy address, into the conversation the
-  // sender is looking at: the "Concierge:" prefix says it is not the target speaking, and the
-  // XEP-0334 no-store hint keeps it out of archives and offline storage (DESIGN §2).
-  constexpr std::string_view kPrefix = "Concierge: ";
-  return chat_message(pool ? target : proxy ? proxy->bare_string() : settings_.component_domain, to,
-                      text.starts_with(kPrefix) ? text : std::string(kPrefix) + text, true);
+  // The way in addresses it: in proxy mode from the target's proxy address (DESIGN §2).
+  return proxy_.notice(target, to, text);
 }
 
 std::size_t Router::queue_position(const std::string& sender, const std::string& target) const {

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: MIT
 #pragma once
+// Outbox: what one call into the core asks app/ to do; plain values, owns nothing of the core's
+// state, and the core never reads it back.
 
 #include <cstddef>
 #include <cstdint>

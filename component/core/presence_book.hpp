@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: MIT
 #pragma once
+// PresenceBook: owns what is known of each tracked user's resources' presence; must not touch
+// sessions, schedules or subscriptions (who may be tracked is the Router's call).
 
 #include <cstdint>
 #include <optional>

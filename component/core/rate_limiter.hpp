@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #pragma once
+// RateLimiter: owns one token bucket per sender; knows nothing of stanzas or users.
 
 #include <string>
 #include <unordered_map>

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: MIT
 #pragma once
+// Refusal: every reason the core turns a stanza away, and its one mapping to a stanza error;
+// owns no state.
 
 #include <string>
 

@@ -47,6 +47,7 @@ Router::Router(Settings settings, Store& store)
       store_(store),
       limiter_(settings_.messages_per_sender_per_minute),
       sessions_(settings_.idle_after),
+      proxy_(settings_.component_domain),
       holds_(
           store_,
           [this](const std::string& sender, const std::string& target) {
@@ -84,6 +85,7 @@ void Router::reconfigure(Settings settings, Instant now, Outbox& out) {
 void Router::reconfigure(Settings settings) {
   wake_dirty_ = true;
   settings_ = std::move(settings);
+  proxy_ = ProxyAddressing(settings_.component_domain);
   limiter_.set_rate(settings_.messages_per_sender_per_minute);
   sessions_.set_idle_after(settings_.idle_after);
 }
@@ -261,7 +263,7 @@ void Router::handle_message(const xmpp::Element& stanza, const Addressing& a, In
     if (a.from.has_resource()) pair.writer_full = a.from.full_string();
   }
   if (target_enrolled) {
-    if (schedule_message(stanza, a.from, *target, now, out)) {
+    if (schedule_message(inbound_of(stanza, a.from, *target), now, out)) {
       track_session(stanza, sender_key, target_key, now, out);
     }
     return;
@@ -272,17 +274,14 @@ void Router::handle_message(const xmpp::Element& stanza, const Addressing& a, In
 
 void Router::relay(const xmpp::Element& stanza, const xmpp::Jid& sender, const xmpp::Jid& target,
                    Outbox& out) {
-  auto from_proxy = xmpp::proxy_jid(sender.bare(), settings_.component_domain);
-  if (!from_proxy) {
+  auto copy = proxy_.relayed(stanza, sender, target.full_string());
+  if (!copy) {
     ++stats_.dropped;
     out.log(LogLevel::warn, "dropped a message whose sender has no proxy address");
     return;
   }
-  xmpp::Element copy = stanza;
-  copy.set_attr("from", from_proxy->bare_string());
-  copy.set_attr("to", target.full_string());
   ++stats_.relayed;
-  out.forward(std::move(copy));
+  out.forward(std::move(*copy));
 }
 
 void Router::handle_bounce(const xmpp::Element& stanza, const Addressing& a, Instant now,

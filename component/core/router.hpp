@@ -23,6 +23,8 @@
 #include <component/core/commit_guard.hpp>
 #include <component/core/decision.hpp>
 #include <component/core/hold_book.hpp>
+#include <component/core/inbound.hpp>
+#include <component/core/proxy_addressing.hpp>
 #include <component/core/outbox.hpp>
 #include <component/core/presence_book.hpp>
 #include <component/core/rate_limiter.hpp>
@@ -242,13 +244,12 @@ class Router {
   // What the decision table (decision.hpp) needs of `target` for a message from `sender`.
   TargetState target_state(const std::string& sender, const std::string& target,
                            Instant now) const;
-  bool schedule_message(const xmpp::Element& stanza, const xmpp::Jid& sender,
-                        const xmpp::Jid& target, Instant now, Outbox& out);
+  // Decides `m` (the refusals are done): true when it went now as part of a conversation.
+  bool schedule_message(const Inbound& m, Instant now, Outbox& out);
   // The message asks for urgent, `target` allows it from `sender`, within the hourly limit.
   bool urgent_allowed(const xmpp::Element& stanza, const std::string& sender,
                       const std::string& target, Instant now) const;
-  void forward_urgent(const xmpp::Element& stanza, const xmpp::Jid& sender,
-                      const xmpp::Jid& target, Instant now, Outbox& out);
+  void forward_urgent(const Inbound& m, Instant now, Outbox& out);
   bool apply_to_held(const xmpp::Element& stanza, const std::string& sender,
                      const std::string& target, Outbox& out);
   bool rehold_bounce(const xmpp::Element& stanza, const std::string& target,
@@ -321,6 +322,7 @@ class Router {
   RateLimiter limiter_;
   PresenceBook presence_;
   SessionBook sessions_;
+  ProxyAddressing proxy_;  // the proxy way in: how what goes out is addressed
   std::unordered_map<std::string, Enrolment> self_enrolled_;       // by bare JID
   std::unordered_map<std::string, SubscriptionState> subscriptions_;  // by bare JID
   std::map<std::string, std::set<std::string>> proxy_subscribers_;  // target → subscribers

@@ -12,8 +12,6 @@
 namespace concierge::core {
 namespace {
 
-constexpr std::string_view kHints = "urn:xmpp:hints";
-
 // XEP-0224 attention, or XEP-0131 Urgency: high.
 bool marked_urgent(const xmpp::Element& m) {
   if (m.child("attention", "urn:xmpp:attention:0")) return true;
@@ -175,14 +173,11 @@ bool Router::urgent_allowed(const xmpp::Element& stanza, const std::string& send
   return in_last_hour < settings_.urgent_max_per_hour;
 }
 
-void Router::forward_urgent(const xmpp::Element& stanza, const xmpp::Jid& sender,
-                            const xmpp::Jid& target, Instant now, Outbox& out) {
-  const std::string from = lower(sender.bare_string());
-  const std::string to = lower(target.bare_string());
-  auto& sent = urgent_sent_[{from, to}];
+void Router::forward_urgent(const Inbound& m, Instant now, Outbox& out) {
+  auto& sent = urgent_sent_[{m.from, m.to}];
   while (!sent.empty() && now - sent.front() >= std::chrono::hours(1)) sent.pop_front();
   sent.push_back(now);
-  xmpp::Element urgent = stanza;
+  xmpp::Element urgent = m.stanza;
   if (auto* body = urgent.child("body");
       body && body->inner_text().starts_with(settings_.urgent_prefix)) {
     const std::string original = body->inner_text();
@@ -195,37 +190,28 @@ void Router::forward_urgent(const xmpp::Element& stanza, const xmpp::Jid& sender
     urgent.add_child(xmpp::make("attention", {{"xmlns", "urn:xmpp:attention:0"}}));
   }
   ++stats_.urgent;
-  relay(urgent, sender, target, out);
+  relay(urgent, m.sender, m.target, out);
   // It opens no conversation and releases nothing else held (DESIGN §2); if `to` answers,
   // that answer engages the conversation.
-  sessions_.delivered(from, to, now);
-  out.send(notice(to, from, "Concierge: delivered to " + name_of(to) + " as urgent."));
+  sessions_.delivered(m.from, m.to, now);
+  out.send(notice(m.to, m.from, "Concierge: delivered to " + name_of(m.to) + " as urgent."));
 }
 
-// Decides a message from `sender` to the enrolled `target` (the refusals are done). Returns
-// true when it was forwarded now as part of a conversation (the caller tracks its session); an
-// urgent message is forwarded but engages nothing, and returns false.
-bool Router::schedule_message(const xmpp::Element& stanza, const xmpp::Jid& sender,
-                              const xmpp::Jid& target, Instant now, Outbox& out) {
-  const std::string from = lower(sender.bare_string());
-  const std::string to = lower(target.bare_string());
-  const bool has_body = stanza.child("body") != nullptr;
-  const bool no_store = stanza.child("no-store", kHints) != nullptr;
-  const bool never_held = !has_body || no_store || stanza.attr("type") == "headline";
+// An urgent message is forwarded but engages nothing, and returns false.
+bool Router::schedule_message(const Inbound& m, Instant now, Outbox& out) {
+  if (m.has_body && apply_to_held(m.stanza, m.from, m.to, out)) return false;
 
-  if (has_body && apply_to_held(stanza, from, to, out)) return false;
-
-  TargetState b = target_state(from, to, now);
-  b.never_held = never_held;
-  b.urgent = has_body && !never_held && urgent_allowed(stanza, from, to, now);
+  TargetState b = target_state(m.from, m.to, now);
+  b.never_held = m.never_held;
+  b.urgent = m.has_body && !m.never_held && urgent_allowed(m.stanza, m.from, m.to, now);
   const Decision d = decide(b);
   switch (d.action) {
     case Action::forward_urgent:
-      forward_urgent(stanza, sender, target, now, out);
+      forward_urgent(m, now, out);
       return false;
     case Action::forward:
-      relay(stanza, sender, target, out);
-      if (has_body) reply_notice(from, to, now, out);  // `from` replies to `to`
+      relay(m.stanza, m.sender, m.target, out);
+      if (m.has_body) reply_notice(m.from, m.to, now, out);  // `from` replies to `to`
       return true;
     case Action::drop:
       ++stats_.dropped;  // chat states, receipts, no-store: relayed only when a message would go
@@ -233,23 +219,21 @@ bool Router::schedule_message(const xmpp::Element& stanza, const xmpp::Jid& send
     case Action::hold:
       break;
   }
-  if (const auto* per_target = holds_.of_target(to);
+  if (const auto* per_target = holds_.of_target(m.to);
       per_target && per_target->size() >= settings_.holds_per_target) {
-    refuse(stanza, Refusal::rate_limited,
-           name_of(to) + " has too many messages waiting; try again later.", out);
+    refuse(m.stanza, Refusal::rate_limited,
+           name_of(m.to) + " has too many messages waiting; try again later.", out);
     return false;
   }
-  if (holds_.held_by(from) >= settings_.holds_per_sender) {
-    refuse(stanza, Refusal::rate_limited,
+  if (holds_.held_by(m.from) >= settings_.holds_per_sender) {
+    refuse(m.stanza, Refusal::rate_limited,
            "You have too many messages waiting for delivery; cancel some or wait.", out);
     return false;
   }
-  auto from_proxy = xmpp::proxy_jid(sender.bare(), settings_.component_domain);
-  if (!from_proxy) return false;
-  xmpp::Element relayed = stanza;
-  relayed.set_attr("from", from_proxy->bare_string());
-  relayed.set_attr("to", target.bare_string());
-  hold(stanza, std::move(relayed), from, to, d.reason, now, out);
+  // The copy release sends, as this way in addresses it (`to` is set again at release).
+  auto relayed = proxy_.relayed(m.stanza, m.sender, m.target.bare_string());
+  if (!relayed) return false;
+  hold(m.stanza, std::move(*relayed), m.from, m.to, d.reason, now, out);
   return false;
 }
 

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: MIT
 #pragma once
+// What the component answers about itself (disco, version, ping, help); pure functions of
+// the settings, owning no state and touching no user's.
 
 #include <optional>
 #include <string>

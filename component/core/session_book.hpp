@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: MIT
 #pragma once
+// SessionBook: owns the conversations between pairs of bare JIDs (opened, counted, reserved,
+// idle); must not touch presence, schedules or holds.
 
 #include <map>
 #include <optional>

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #pragma once
+// Settings: the core's plain copy of the configuration; a value, owns no state of users.
 
 #include <chrono>
 #include <cstddef>

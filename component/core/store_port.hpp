@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: MIT
 #pragma once
+// The core's storage port (Store) and the records it keeps; the core's classes own their
+// state in memory and write through this, never around it.
 
 #include <cstdint>
 #include <map>

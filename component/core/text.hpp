@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #pragma once
+// Small text helpers (case, trimming) for bare JIDs and command words; no state.
 
 #include <algorithm>
 #include <string>

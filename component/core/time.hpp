@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #pragma once
+// The core's time: instants and durations passed in by app/; the core never reads a clock.
 
 #include <chrono>
 #include <cstdint>

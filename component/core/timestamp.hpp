@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #pragma once
+// XEP-0082 timestamps read and written; pure functions, no state.
 
 #include <optional>
 #include <string>

@@ -7,6 +7,7 @@
 #include <component/core/decision.hpp>
 #include <component/core/router.hpp>
 #include <component/core/service_info.hpp>
+#include <component/core/text.hpp>
 #include <component/core/timestamp.hpp>
 
 namespace concierge::core {
@@ -216,10 +217,10 @@ bool Router::hold_behind(const xmpp::Element& forwarded, Instant received, Insta
   if (!sender_jid) return false;
   const std::string sender = lower(sender_jid->bare_string());
   const std::string target = lower(to->bare_string());
-  auto ids = target_holds_.find(target);
-  if (ids == target_holds_.end()) return false;
+  const auto* ids = holds_.of_target(target);
+  if (ids == nullptr) return false;
   std::optional<HoldReason> reason;
-  for (std::int64_t id : ids->second) {
+  for (std::int64_t id : *ids) {
     const Hold& h = holds_.at(id);
     if (h.sender == sender && h.state == HoldState::held) {
       reason = h.reason;

@@ -32,14 +32,6 @@ std::string error_condition(const xmpp::Element& stanza) {
   }
   return "undefined-condition";
 }
-
-// The fetcher's limits from [schedule] (reloadable: SIGHUP applies them to the next fetch).
-FetchLimits fetch_limits(const config::Schedule& schedule) {
-  FetchLimits limits;
-  limits.max_bytes = static_cast<std::size_t>(schedule.max_bytes);
-  limits.allow_private = schedule.allow_private_urls;
-  return limits;
-}
 }  // namespace
 namespace {
 
@@ -96,7 +88,7 @@ Service::Service(config::Config config, std::string config_path, core::Store& st
       timings_(timings),
       observed_store_(store, hold_metrics_),
       router_(core::Settings::from_config(config_, CONCIERGE_VERSION), observed_store_),
-      fetcher_(fetch_limits(config_.schedule)),
+      calendars_(config_, router_, logger, outbox_, [this](core::Outbox& out) { flush(out); }),
       connection_(xmpp::ComponentConnection::Handlers{
           [this] { on_connected(); },
           [this](const xmpp::Disconnect& d) { on_disconnected(d); },
@@ -338,7 +330,7 @@ void Service::flush(core::Outbox& out) {
   std::vector<core::Outbox::AdminRequest> admin = std::move(out.admin);
   std::vector<std::string> changed = std::move(out.schedule_changed);
   out.clear();
-  for (const auto& jid : changed) update_schedule(jid, false);
+  for (const auto& jid : changed) calendars_.update(jid, false);
   for (const auto& request : admin) {
     if (request.kind == core::Outbox::AdminRequest::Kind::reload) {
       send_chat(request.reply_to, reload());
@@ -454,270 +446,6 @@ void Service::send_ping(const std::string& id) {
   forwards_.ping_sent(id);
 }
 
-void Service::queue_compile(const std::string& jid) {
-  if (queued_.insert(jid).second) compile_queue_.push_back(jid);
-}
-
-void Service::start_fetch(const std::string& jid, CalendarState& state, const std::string& url,
-                          bool conditional) {
-  state.fetching = url;
-  state.next_fetch = Clock::time_point::max();  // set again when the result is in
-  fetcher_.fetch(jid, url, conditional ? std::optional<Validators>(state.validators) : std::nullopt);
-}
-
-void Service::update_schedule(const std::string& jid, bool refetch) {
-  const auto source = router_.schedule_source(jid);
-  if (!source || (source->url.empty() && !source->pending)) {
-    // No URL of record (any more): nothing to fetch or keep.
-    calendars_.erase(jid);
-    fetcher_.cancel(jid);
-  }
-  if (!source) return;
-  if (source->url.empty()) {
-    queue_compile(jid);  // hours, a file, an upload (a URL still of record keeps its state)
-    return;
-  }
-  CalendarState& state = calendars_[jid];
-  const bool good = state.url == source->url && !state.text.empty();       // compiled before
-  const bool fresh = state.fresh_url == source->url && !state.fresh.empty();  // fetched, not yet
-  if (good || fresh) queue_compile(jid);  // a setting may have changed: the cached body with it
-  // A calendar the user just gave is fetched whole (it must compile to be accepted) unless its
-  // body is already here; one in force is asked again only when due or on `refetch`.
-  if (source->pending ? !fresh : (refetch || !good)) start_fetch(jid, state, source->url, good);
-}
-
-void Service::fetch_due(Clock::time_point now) {
-  if (now < next_fetch_scan_) return;
-  next_fetch_scan_ = now + std::chrono::seconds(1);
-  std::vector<std::string> due;
-  for (const auto& [jid, state] : calendars_) {
-    if (now >= state.next_fetch) due.push_back(jid);
-  }
-  for (const auto& jid : due) {
-    const auto source = router_.schedule_source(jid);
-    auto state = calendars_.find(jid);
-    if (!source || source->url.empty() || source->pending || state->second.url != source->url ||
-        state->second.text.empty()) {
-      update_schedule(jid, false);  // the source changed meanwhile
-    } else {
-      start_fetch(jid, state->second, source->url, !state->second.text.empty());
-    }
-  }
-}
-
-void Service::collect_fetches(Clock::time_point now) {
-  for (auto& result : fetcher_.take_done()) {
-    const std::string& jid = result.key;
-    auto it = calendars_.find(jid);
-    if (it == calendars_.end() || it->second.fetching != result.url) continue;  // stale
-    CalendarState& state = it->second;
-    const std::string url = std::exchange(state.fetching, std::string());
-    RefetchInput plan{.outcome = RefetchInput::Outcome::fresh,
-                      .hint = state.hint,
-                      .retry_after = std::nullopt,
-                      .failures = 0,
-                      .refresh = std::chrono::duration_cast<std::chrono::seconds>(config_.schedule.refresh)};
-    if (auto* ok = std::get_if<FetchOk>(&result.outcome)) {
-      // Kept apart from the body in force until it compiles (a bad new URL keeps the old one).
-      state.fresh_url = url;
-      state.fresh = std::move(ok->body);
-      state.fresh_validators = ok->validators;
-      state.hint = ok->refresh_hint;
-      plan.hint = state.hint;
-      state.failures = 0;
-      queue_compile(jid);
-    } else if (std::holds_alternative<FetchNotModified>(result.outcome)) {
-      plan.outcome = RefetchInput::Outcome::not_modified;
-      state.failures = 0;
-      log_.debug("schedule of " + jid + ": calendar not modified");
-    } else {
-      const auto& error = std::get<FetchError>(result.outcome);
-      plan.outcome = error.retryable ? RefetchInput::Outcome::failed_for_now
-                                     : RefetchInput::Outcome::failed;
-      plan.retry_after = error.retry_after;
-      plan.failures = ++state.failures;
-      log_.warn("schedule of " + jid + ": " + error.message +
-                "; the previous schedule stays in force");
-      // The user hears of it (a new calendar: always; the one in force: once per problem).
-      auto source = router_.schedule_source(jid);
-      if (source && source->url == url) {
-        router_.schedule_failed(jid, *source, "it could not be fetched: " + error.message,
-                                wall_now(), outbox_);
-        flush(outbox_);
-      }
-    }
-    const auto delay = refetch_delay(plan, std::uniform_real_distribution<double>(0, 1)(random_));
-    state.next_fetch = now + delay;
-    log_.debug("schedule of " + jid + ": next fetch in " + std::to_string(delay.count()) + " s");
-  }
-}
-
-void Service::queue_schedules(bool refetch) {
-  schedules_at_.reset();
-  std::vector<std::string> users = router_.schedule_users();
-  std::sort(users.begin(), users.end());
-  for (auto it = calendars_.begin(); it != calendars_.end();) {
-    if (!std::binary_search(users.begin(), users.end(), it->first)) {
-      fetcher_.cancel(it->first);
-      it = calendars_.erase(it);
-    } else {
-      ++it;
-    }
-  }
-  // Compiles each from what is at hand (the window rolls daily); `refetch` also asks every URL
-  // again now.
-  for (const auto& jid : users) update_schedule(jid, refetch);
-  next_recompile_ = Clock::now() + std::chrono::hours(24);
-}
-
-void Service::compile_next() {
-  // Schedules shared with users compiled before are applied here, many per turn but for at
-  // most a few milliseconds, so the loop keeps serving the stream; a compile ends the turn.
-  const auto until = Clock::now() + milliseconds(5);
-  while (compiling_.empty() && !compile_queue_.empty()) {
-    const auto now = Clock::now();
-    if (now < next_compile_try_ || now >= until) break;
-    compile_one();
-  }
-  finish_compile_batch();
-}
-
-void Service::finish_compile_batch() {
-  if (!compiling_.empty() || !compile_queue_.empty() || !batch_.started) return;
-  const double took =
-      std::chrono::duration<double>(Clock::now() - *batch_.started).count();
-  if (batch_.users == 1) {
-    log_.info(batch_.last_line);  // a single user's change: named as before
-  } else if (batch_.users > 1) {
-    char seconds[32];
-    std::snprintf(seconds, sizeof seconds, "%.1f", took);
-    log_.info("compiled schedules of " + std::to_string(batch_.users) + " users (" +
-              std::to_string(batch_.distinct) + " distinct) in " + seconds + " s");
-  }
-  // A large batch's queue and lookups are freed now: give their pages back to the system.
-  if (batch_.users >= 10000) malloc_trim(0);
-  batch_ = {};
-}
-
-void Service::compile_one() {
-  if (!batch_.started) batch_.started = Clock::now();
-  const std::string jid = compile_queue_.front();
-  compile_queue_.pop_front();
-  queued_.erase(jid);
-  const auto source = router_.schedule_source(jid);
-  if (!source) return;  // unenrolled meanwhile
-  ical::CompileRequest request;
-  request.zone = source->zone;
-  request.hours = source->hours;
-  request.kind = source->personal ? ical::CalendarKind::personal : ical::CalendarKind::work;
-  request.limits.max_bytes = static_cast<std::size_t>(config_.schedule.max_bytes);
-  if (config_.schedule.unknown == config::UnknownSchedule::working) {
-    request.unknown_fill = ical::Status::working;
-  }
-  const auto now_s = std::chrono::duration_cast<std::chrono::seconds>(
-                         std::chrono::system_clock::now().time_since_epoch()).count();
-  const int days = static_cast<int>(config_.schedule.window / std::chrono::hours(24));
-  auto fail = [&](const std::string& why, const std::string& for_user = {}) {
-    log_.error("schedule of " + jid + ": " + why + "; the previous schedule stays in force");
-    router_.schedule_failed(jid, *source, for_user.empty() ? why : for_user, wall_now(), outbox_);
-    flush(outbox_);
-  };
-  if (!source->upload.empty()) {
-    request.calendar = source->upload;  // its size is checked by the compile (limits.max_bytes)
-  } else if (!source->url.empty()) {
-    auto state = calendars_.find(jid);
-    if (state == calendars_.end()) return;  // not fetched (yet): its result brings it back here
-    const CalendarState& c = state->second;
-    if (c.fresh_url == source->url && !c.fresh.empty()) {
-      request.calendar = c.fresh;
-    } else if (c.url == source->url && !c.text.empty()) {
-      request.calendar = c.text;
-    } else {
-      return;
-    }
-    compiling_calendar_ = request.calendar;
-  } else if (!source->path.empty()) {
-    // A file path: admins only (DESIGN §11). The path is the admin's business: the user hears
-    // only that the file is the problem.
-    std::string error;
-    if (!read_calendar_file(source->path, request.limits.max_bytes, request.calendar, error)) {
-      return fail(error, "the calendar file your admin set cannot be read, or is too large");
-    }
-  } else if (request.hours.empty()) {
-    // Nothing to compile: no schedule (schedule.unknown applies).
-    router_.schedule_compiled(jid, *source, nullptr, wall_now(), outbox_);
-    flush(outbox_);
-    return;
-  }
-  schedule_cache_.set_window(request, now_s, days);
-  if (auto shared = schedule_cache_.find(request)) {
-    // The same zone, hours and kind as a user compiled before: the same schedule object.
-    applied(jid, *source, std::move(shared), false);
-    return;
-  }
-  if (worker_->start(request)) {
-    compiling_ = jid;
-    compiling_source_ = *source;
-    compiling_request_ = std::move(request);
-  } else {
-    // The worker could not be started (fork or pipe failed): try again in a second.
-    compiling_calendar_.clear();
-    log_.error("schedule of " + jid + ": the calendar worker could not be started; retrying");
-    queue_compile(jid);
-    next_compile_try_ = Clock::now() + std::chrono::seconds(1);
-  }
-}
-
-void Service::collect_schedule(Clock::time_point now) {
-  if (compiling_.empty()) return;
-  auto outcome = worker_->collect(now);
-  if (!outcome) return;
-  const std::string jid = std::exchange(compiling_, std::string());
-  const core::ScheduleSource source = std::move(compiling_source_);
-  if (!outcome->ok()) {
-    log_.error("schedule of " + jid + " is unusable: " + outcome->error() +
-               "; the previous schedule stays in force");
-    const std::string compiled = std::move(compiling_calendar_);
-    compiling_calendar_.clear();
-    if (auto state = calendars_.find(jid);
-        state != calendars_.end() && !compiled.empty() && state->second.fresh == compiled) {
-      state->second.fresh.clear();  // bad: the next fetch brings it again (or a fixed one)
-      state->second.fresh_url.clear();
-    }
-    compiling_request_ = {};
-    router_.schedule_failed(jid, source, outcome->error(), wall_now(), outbox_);
-    flush(outbox_);
-    finish_compile_batch();
-    return;
-  }
-  const std::string compiled = std::move(compiling_calendar_);
-  compiling_calendar_.clear();
-  if (auto state = calendars_.find(jid);
-      state != calendars_.end() && state->second.fresh_url == source.url && !compiled.empty() &&
-      state->second.fresh == compiled) {
-    CalendarState& c = state->second;  // the new body is good: it is the one in force now
-    c.url = std::exchange(c.fresh_url, std::string());
-    c.text = std::exchange(c.fresh, std::string());
-    c.validators = c.fresh_validators;
-  }
-  for (const auto& w : outcome->value().warnings()) log_.warn("schedule of " + jid + ": " + w);
-  const ical::CompileRequest request = std::exchange(compiling_request_, {});
-  applied(jid, source, schedule_cache_.add(request, std::move(*outcome).value()), true);
-  finish_compile_batch();
-}
-
-void Service::applied(const std::string& jid, const core::ScheduleSource& source,
-                      std::shared_ptr<const ical::Schedule> schedule, bool compiled) {
-  ++batch_.users;
-  if (compiled) ++batch_.distinct;
-  batch_.last_line = "schedule of " + jid + " compiled: " +
-                     std::to_string(schedule->interval_count()) + " changes in the window";
-  log_.debug(batch_.last_line);
-  if (lease_ != nullptr) kept_schedules_[jid] = {source, schedule};  // for a takeover
-  router_.schedule_compiled(jid, source, std::move(schedule), wall_now(), outbox_);
-  flush(outbox_);
-}
-
 void Service::send_paced(Clock::time_point now) {
   if (!connection_.connected()) return;
   const auto gap = std::chrono::duration_cast<Clock::duration>(std::chrono::seconds(1)) /
@@ -824,11 +552,12 @@ std::string Service::reload_config() {
   }
   config_ = std::move(next);
   log_.set_level(log_level(config_.log.level));
-  fetcher_.set_limits(fetch_limits(config_.schedule));
+  calendars_.reconfigure();
   router_.reconfigure(core::Settings::from_config(config_, CONCIERGE_VERSION), wall_now(), outbox_);
   forget_config_users();
   flush(outbox_);
-  queue_schedules(true);  // hours, calendar files and URLs may have changed
+  schedules_at_.reset();
+  calendars_.queue_all(true);  // hours, calendar files and URLs may have changed
   log_.info("reloaded " + config_path_ + ": " + std::to_string(config_users_) +
             " users enrolled by the config");
   return "Reloaded: " + std::to_string(config_users_) + " users enrolled by the config" +
@@ -864,8 +593,7 @@ milliseconds Service::poll_timeout(Clock::time_point now) const {
   if (systemd_.watchdog_every()) earlier(next_watchdog_);
   if (!paced_.empty() && connection_.connected()) earlier(next_paced_);
   if (!releases_.empty() && connection_.connected()) earlier(next_release_);
-  if (!compiling_.empty()) earlier(worker_->deadline());
-  if (compiling_.empty() && !compile_queue_.empty()) earlier(std::max(now, next_compile_try_));
+  if (auto due = calendars_.next_due(now)) earlier(*due);
   if (auto wake = router_.next_wake()) {
     // The core speaks wall-clock time; the loop sleeps on the monotonic clock.
     earlier(now + std::chrono::ceil<milliseconds>(*wake - wall_now()));
@@ -884,7 +612,7 @@ int Service::run() {
   next_tick_ = Clock::now() + timings_.tick_every;
   // Forked now, while Concierge has no other thread (libcurl's resolver and the backup start
   // threads later): see calendar_worker.hpp.
-  worker_ = std::make_unique<CalendarWorker>();
+  calendars_.start_worker();
   // After the fork: the worker must not inherit the listening socket.
   if (!config_.metrics.listen.empty()) {
     auto started = MetricsListener::start(config_.metrics.listen, [this] { return render_metrics(); });
@@ -914,15 +642,13 @@ int Service::run() {
     }
     if (stopping_ && (connection_.disconnected() || Clock::now() >= *stop_deadline_)) break;
 
-    compile_next();
-    const auto fetch_fds = fetcher_.fds();
+    calendars_.compile_next();
+    const auto fetch_fds = calendars_.fetcher().fds();
     std::vector<pollfd> fds(5 + fetch_fds.size());
     nfds_t count = 0;
     fds[count++] = {signal_fd_, POLLIN, 0};
     fds[count++] = {wake_fd_, POLLIN, 0};
-    if (!compiling_.empty() && worker_->fd() >= 0) {
-      fds[count++] = {worker_->fd(), POLLIN, 0};
-    }
+    if (calendars_.worker_fd() >= 0) fds[count++] = {calendars_.worker_fd(), POLLIN, 0};
     const int sock = connection_.socket_fd();
     if (sock >= 0) {
       fds[count++] = {sock, static_cast<short>(POLLIN | (connection_.wants_write() ? POLLOUT : 0)), 0};
@@ -931,7 +657,7 @@ int Service::run() {
     const nfds_t first_fetch = count;
     for (const auto& f : fetch_fds) fds[count++] = {f.fd, f.events, 0};
     int timeout = static_cast<int>(poll_timeout(Clock::now()).count());
-    if (auto t = fetcher_.timeout()) timeout = std::min(timeout, static_cast<int>(t->count()));
+    if (auto t = calendars_.fetcher().timeout()) timeout = std::min(timeout, static_cast<int>(t->count()));
     if (auto t = metrics_ ? metrics_->timeout() : std::nullopt) {
       timeout = std::min(timeout, static_cast<int>(t->count()));
     }
@@ -952,10 +678,10 @@ int Service::run() {
     if (!connection_.disconnected()) connection_.run_once();
     // libcurl: the ready sockets, then its timers; results go to the calendar worker.
     for (nfds_t i = first_fetch; i < count; ++i) {
-      if (fds[i].revents) fetcher_.on_ready(fds[i].fd, fds[i].revents);
+      if (fds[i].revents) calendars_.fetcher().on_ready(fds[i].fd, fds[i].revents);
     }
-    if (auto t = fetcher_.timeout(); t && t->count() <= 0) fetcher_.on_timeout();
-    collect_fetches(Clock::now());
+    if (auto t = calendars_.fetcher().timeout(); t && t->count() <= 0) calendars_.fetcher().on_timeout();
+    calendars_.collect_fetches(Clock::now());
 
     const auto now = Clock::now();
     const auto offset = wall_minus_steady();
@@ -974,13 +700,12 @@ int Service::run() {
       next_watchdog_ = now + *systemd_.watchdog_every();
     }
     send_paced(now);
-    collect_schedule(now);
+    Calendars::Queue queue = schedules_at_ ? Calendars::Queue::none : Calendars::Queue::daily;
     if (schedules_at_ && now >= *schedules_at_) {
-      queue_schedules(true);
-    } else if (!schedules_at_ && now >= next_recompile_ && compile_queue_.empty()) {
-      queue_schedules(false);
+      schedules_at_.reset();
+      queue = Calendars::Queue::all_now;
     }
-    fetch_due(now);
+    calendars_.turn(now, queue);
     if (!standby()) run_core_timers(now);  // a standby's router only waits to be replaced
     send_releases(now);
     if (connection_.connected() && forwards_.wants_ping()) {

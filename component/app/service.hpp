@@ -16,10 +16,8 @@
 #include <unordered_set>
 
 #include <component/app/backoff.hpp>
-#include <component/app/calendar_worker.hpp>
+#include <component/app/calendars.hpp>
 #include <component/app/lease_keeper.hpp>
-#include <component/app/schedule_cache.hpp>
-#include <component/app/schedule_fetcher.hpp>
 #include <component/app/systemd.hpp>
 #include <component/app/unconfirmed_forwards.hpp>
 #include <component/app/logger.hpp>
@@ -103,26 +101,6 @@ class Service {
   void keepalive(std::chrono::steady_clock::time_point now);
   void send_paced(std::chrono::steady_clock::time_point now);
   void send_releases(std::chrono::steady_clock::time_point now);
-  // Users' schedules: compiled in the calendar worker, one at a time. `refetch`: fetch every
-  // schedule URL again now (startup, reload) rather than when each is due.
-  void queue_schedules(bool refetch);
-  void compile_next();
-  void compile_one();
-  // `schedule` is `jid`'s now (compiled in the worker, or shared with an equal source).
-  void applied(const std::string& jid, const core::ScheduleSource& source,
-               std::shared_ptr<const ical::Schedule> schedule, bool compiled);
-  // Once the queue and the worker are empty: one log line for the batch.
-  void finish_compile_batch();
-  void collect_schedule(std::chrono::steady_clock::time_point now);
-  // Something of `jid`'s schedule changed (a setting, a calendar, a reload): compile it again
-  // from what is at hand, and fetch a new or uncached URL — or, with `refetch`, any URL — now.
-  void update_schedule(const std::string& jid, bool refetch);
-  struct CalendarState;
-  void start_fetch(const std::string& jid, CalendarState& state, const std::string& url,
-                   bool conditional);
-  void queue_compile(const std::string& jid);
-  void collect_fetches(std::chrono::steady_clock::time_point now);
-  void fetch_due(std::chrono::steady_clock::time_point now);
   void run_core_timers(std::chrono::steady_clock::time_point now);
   void drain_signals();
   std::string render_metrics() const;  // GET /metrics (service_metrics.cpp)
@@ -157,41 +135,8 @@ class Service {
   std::uint64_t forward_ping_counter_ = 0;
   // Notices that may go out only after the turn's commit (DESIGN §6).
   std::vector<xmpp::Element> after_commit_;
-  std::unique_ptr<CalendarWorker> worker_;
-  ScheduleFetcher fetcher_;
-  // What Concierge knows of each user's schedule URL.
-  struct CalendarState {
-    std::string url;       // the URL `text` came from
-    std::string text;      // its last body that compiled (what a daily recompile uses)
-    std::string fresh_url;  // where `fresh` came from (a new URL, or `url` again)
-    std::string fresh;     // a newer body, compiling; it replaces `text` only if it compiles
-    Validators validators;        // of `text`: conditional requests ask about the good body
-    Validators fresh_validators;  // of `fresh`, taken over when it compiles
-    std::string fetching;  // the URL in flight, if any
-    std::optional<std::chrono::seconds> hint;
-    int failures = 0;      // consecutive
-    std::chrono::steady_clock::time_point next_fetch{};
-  };
-  std::map<std::string, CalendarState> calendars_;  // by bare JID
-  std::chrono::steady_clock::time_point next_fetch_scan_{};
-  std::deque<std::string> compile_queue_;  // bare JIDs
-  std::unordered_set<std::string> queued_;  // what compile_queue_ holds (each user once)
-  std::chrono::steady_clock::time_point next_compile_try_{};
-  std::string compiling_;                  // the user whose schedule is in the worker
-  core::ScheduleSource compiling_source_;  // what it was compiled from
-  std::string compiling_calendar_;         // the URL body being compiled, if any
-  ical::CompileRequest compiling_request_;  // what the worker got (the cache's key)
-  ScheduleCache schedule_cache_;
-  // Schedules applied since the queue was last empty: logged as one line when it empties.
-  struct CompileBatch {
-    std::optional<std::chrono::steady_clock::time_point> started;
-    std::size_t users = 0;     // schedules applied
-    std::size_t distinct = 0;  // of them compiled in the worker (the rest shared)
-    std::string last_line;     // "schedule of … compiled: …", logged alone for a batch of one
-  };
-  CompileBatch batch_;
-  std::chrono::steady_clock::time_point next_recompile_{};
   core::Outbox outbox_;
+  Calendars calendars_;  // users' schedules: fetched, compiled, handed to router_
   // systemd (Type=notify): READY=1 once the first connection attempt ended either way (a
   // server that is down must not hold up boot: Concierge reconnects by itself), STATUS= for
   // the connection, WATCHDOG=1 from the loop.
@@ -240,12 +185,6 @@ class Service {
   std::int64_t lease_epoch_ = 0;  // the epoch this instance is active under; 0: standby
   std::int64_t last_epoch_ = 0;   // the newest epoch taken over (an epoch is taken over once)
   LeaseKeeper::State lease_seen_;  // as last logged
-  // Every user's schedule as applied, kept for the router that a takeover builds.
-  struct KeptSchedule {
-    core::ScheduleSource source;
-    std::shared_ptr<const ical::Schedule> schedule;
-  };
-  std::unordered_map<std::string, KeptSchedule> kept_schedules_;
 };
 
 }  // namespace concierge::app

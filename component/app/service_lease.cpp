@@ -23,6 +23,7 @@ core::Instant wall_now() {
 
 void Service::use_lease(LeaseKeeper& keeper) {
   lease_ = &keeper;
+  calendars_.keep_applied();
   keeper.start([this] {
     const std::uint64_t one = 1;
     [[maybe_unused]] auto n = ::write(wake_fd_, &one, sizeof one);
@@ -98,11 +99,10 @@ void Service::reload_router() {
   // still says; a user whose source changed meanwhile is compiled again.
   for (const std::string& jid : router_.schedule_users()) {
     const auto source = router_.schedule_source(jid);
-    const auto kept = kept_schedules_.find(jid);
-    if (source && kept != kept_schedules_.end() && kept->second.source == *source) {
-      router_.set_schedule(jid, kept->second.schedule, wall_now(), outbox_);
+    if (auto kept = source ? calendars_.kept(jid, *source) : nullptr) {
+      router_.set_schedule(jid, std::move(kept), wall_now(), outbox_);
     } else {
-      update_schedule(jid, false);
+      calendars_.update(jid, false);
     }
   }
   flush(outbox_);

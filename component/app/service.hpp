@@ -1,5 +1,9 @@
 // SPDX-License-Identifier: MIT
 #pragma once
+// Service: the process — it wires the core (Router), the calendars (Calendars), the backup
+// (Backup), the connection and the metrics, and owns the loop and what crosses the stream:
+// the pacing of probes and releases, unconfirmed forwards, keepalive and reconnecting. It must
+// not decide anything about a message (the core does) nor fetch or compile calendars itself.
 
 #include <atomic>
 #include <chrono>
@@ -16,6 +20,7 @@
 #include <unordered_set>
 
 #include <component/app/backoff.hpp>
+#include <component/app/backup.hpp>
 #include <component/app/calendars.hpp>
 #include <component/app/lease_keeper.hpp>
 #include <component/app/systemd.hpp>
@@ -88,6 +93,7 @@ class Service {
   std::string reload_config();
   // The admin's backup, on a thread of its own; its outcome goes to `reply_to`.
   void start_backup(const std::string& reply_to);
+  void wake();  // thread-safe: the loop polls again at once (the eventfd)
   void collect_backup();
   void send_chat(const std::string& to, const std::string& text);
   // A XEP-0199 ping to the server (keepalive; confirmation of releases, DESIGN §6).
@@ -137,13 +143,11 @@ class Service {
   std::vector<xmpp::Element> after_commit_;
   core::Outbox outbox_;
   Calendars calendars_;  // users' schedules: fetched, compiled, handed to router_
+  Backup backup_;        // the admin's backup, off the loop
   // systemd (Type=notify): READY=1 once the first connection attempt ended either way (a
   // server that is down must not hold up boot: Concierge reconnects by itself), STATUS= for
   // the connection, WATCHDOG=1 from the loop.
   SystemdNotifier systemd_;
-  std::thread backup_thread_;
-  std::mutex backup_mutex_;
-  std::optional<std::pair<std::string, std::string>> backup_done_;  // (reply_to, outcome)
   bool told_ready_ = false;
   std::string status_;  // the connection, as last told
   std::chrono::steady_clock::time_point next_watchdog_{};

@@ -203,6 +203,9 @@ std::string render_metrics(const MetricsSnapshot& s, const HoldMetrics& holds) {
          oldest ? std::max(0.0, seconds_between(*oldest, s.now)) : 0.0);
   family(out, "concierge_connected", "gauge", "1 while the stream to the XMPP server is up.");
   sample(out, "concierge_connected", "", s.connected ? 1 : 0);
+  family(out, "concierge_active", "gauge",
+         "1 while this instance holds the store's lease (the active one); 0 on a standby.");
+  sample(out, "concierge_active", "", s.active ? 1 : 0);
   family(out, "concierge_calendar_fetch_failures", "gauge",
          "Users whose calendar URL failed its last fetch.");
   sample(out, "concierge_calendar_fetch_failures", "",

@@ -92,6 +92,9 @@ struct MetricsSnapshot {
   std::size_t enrolled_by_config = 0, enrolled_by_themselves = 0;
   std::size_t open_conversations = 0;
   bool connected = false;
+  // This instance holds the store's lease (DESIGN §10) and so may connect; 1 when there is no
+  // standby (one instance is always active).
+  bool active = true;
   std::size_t calendar_fetch_failures = 0;  // users whose calendar URL failed its last fetch
   core::Instant now{};
 };

@@ -17,6 +17,7 @@ std::string Service::render_metrics() const {
   s.enrolled_by_themselves = router_.enrolled_by_themselves();
   s.open_conversations = router_.open_conversations();
   s.connected = connection_.connected();
+  s.active = !standby();
   s.calendar_fetch_failures = calendars_.failing_urls();
   s.now = std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
   return app::render_metrics(s, hold_metrics_);

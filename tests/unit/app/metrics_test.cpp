@@ -109,10 +109,20 @@ TEST(RenderMetrics, OpenMetricsTextWithPrometheusNames) {
   EXPECT_TRUE(has_line(text, "concierge_released_total 2")) << text;
   EXPECT_TRUE(has_line(text, "concierge_refused_total{condition=\"item-not-found\"} 2")) << text;
   EXPECT_TRUE(has_line(text, "concierge_connected 1")) << text;
+  EXPECT_TRUE(has_line(text, "concierge_active 1")) << text << "one instance is always active";
   EXPECT_TRUE(has_line(text, "concierge_enrolled_users{by=\"config\"} 4")) << text;
   EXPECT_TRUE(has_line(text, "concierge_calendar_fetch_failures 1")) << text;
   EXPECT_TRUE(has_line(text, "concierge_oldest_hold_age_seconds 0")) << text;
   EXPECT_TRUE(has_line(text, "concierge_release_latency_seconds_bucket{le=\"+Inf\"} 0")) << text;
+}
+
+TEST(RenderMetrics, AStandbySaysItIsNotActive) {
+  HoldMetrics m;
+  MetricsSnapshot s;
+  s.active = false;
+  const std::string text = render_metrics(s, m);
+  EXPECT_TRUE(has_line(text, "concierge_active 0")) << text;
+  EXPECT_FALSE(has_line(text, "concierge_active 1")) << text;
 }
 
 }  // namespace

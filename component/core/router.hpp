@@ -108,10 +108,8 @@ class Router {
   void release_confirmed(const std::vector<std::int64_t>& ids, Instant now, Outbox& out);
   // The stream is gone: releases not yet confirmed stay held (they still are in the store).
   void disconnected();
-  // After a reconnect, a forwarded message (from a proxy address) the last stream did not
-  // confirm: when its sender has earlier messages to the same target held, holds it behind
-  // them, stamped `received`, and returns true — sent again at once it would overtake them
-  // (order per sender, DESIGN §2). False: the caller sends it again.
+  // An unconfirmed forward after a reconnect: held behind its sender's earlier held messages
+  // to that target (true), else false and sent again — order per sender (DESIGN §2).
   bool hold_behind(const xmpp::Element& forwarded, Instant received, Instant now, Outbox& out);
   std::size_t holds_count() const { return holds_.size(); }
   // Held (not yet confirmed) messages for `target`, in arrival order.

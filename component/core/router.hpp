@@ -1,13 +1,12 @@
 // SPDX-License-Identifier: MIT
 #pragma once
-// Router: the core's one entry for stanzas (handle, tick, connected, …). It owns the state the
-// chapters below share — users' enrolments and own settings, subscriptions, presence and
-// sessions, holds and hold episodes, pool assignments — and is implemented across
-// router.cpp (addressing and refusals), router_presence.cpp, proxy_presence.cpp,
-// router_timers.cpp, scheduler.cpp, notices.cpp, release.cpp, holds.cpp, pools.cpp, profile*.cpp,
-// chat_commands.cpp, commands.cpp, admin.cpp, registration.cpp and adhoc.cpp. It must not read
-// the clock, open sockets or include a C library header (DESIGN §8); the §2 table is
-// decision.hpp, a pure function it only feeds.
+// Router: the core's one entry for stanzas (handle, tick, connected, …). It owns users'
+// enrolments and settings, subscriptions, presence and sessions; the holds are its HoldBook's.
+// Implemented across router.cpp, router_presence.cpp, proxy_presence.cpp, router_timers.cpp,
+// scheduler.cpp, notices.cpp, release.cpp, holds.cpp, pools.cpp, profile*.cpp, chat_commands.cpp,
+// commands.cpp, admin.cpp, registration.cpp and adhoc.cpp. It must not read the clock, open
+// sockets or include a C library header (DESIGN §8); the §2 table is decision.hpp, a pure
+// function it only feeds.
 
 #include <cstdint>
 #include <deque>

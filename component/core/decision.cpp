@@ -30,13 +30,10 @@ Decision decide(const TargetState& b) {
   // A pause is B's explicit wish: it holds open conversations too; only urgent passes (the
   // caller asked B's always-through list for that).
   if (b.paused) return urgent ? Decision{Action::forward_urgent} : held(b, HoldReason::busy);
-  if (b.engaged) {
-    if (b.reach != Reachability::offline) return {};
-    // An open conversation with a B known offline: today the schedule rows decide, and
-    // urgent is not asked (DESIGN §2 would try urgent first; see decision_test.cpp).
-  } else if (urgent) {
-    return {Action::forward_urgent};
-  }
+  // An open conversation goes unless B is known offline; then the rows below decide, urgent
+  // first, as for anyone else.
+  if (b.engaged && b.reach != Reachability::offline) return {};
+  if (urgent) return {Action::forward_urgent};
   if (b.status != ical::Status::working) return held(b, hold_reason_for(b.status));
   if (b.reach == Reachability::offline) return held(b, HoldReason::offline);
   if (b.reach == Reachability::unknown) {

@@ -72,6 +72,11 @@ std::vector<Row> rows() {
                  b.reach = Reachability::offline;
                }),
                hold(HoldReason::offline)});
+  r.push_back({"open_conversation_but_offline_still_lets_urgent_through", with([](TargetState& b) {
+                 b.engaged = b.urgent = true;
+                 b.reach = Reachability::offline;
+               }),
+               kUrgent});
   // Row 4: urgent (allowed, within the hourly limit) — beats the schedule and the queue.
   r.push_back({"urgent_forwards_when_free", with([](TargetState& b) { b.urgent = true; }), kUrgent});
   r.push_back({"urgent_beats_off_hours", with([](TargetState& b) {
@@ -183,17 +188,6 @@ TEST(Admission, BlockedIsRefusedEvenInAConversation) {
 
 TEST(Admission, NotEnrolledWinsOverBlocked) {
   EXPECT_EQ(admit(false, false, true), Admission::refuse_not_enrolled);
-}
-
-// DESIGN §2 puts urgent (row 4) before the schedule rows whenever the conversation row does
-// not apply — also for an open conversation with a B known offline. Today's code asks urgent
-// only outside an open conversation (or during a pause), so such a message is held for the
-// offline row instead. Disabled until the rule is settled: "urgent: forward now, marked urgent".
-TEST(DecisionTableDivergence, DISABLED_UrgentInAnOpenConversationWithAnOfflineTargetGoesNow) {
-  TargetState b = free_b();
-  b.engaged = b.urgent = true;
-  b.reach = Reachability::offline;
-  EXPECT_EQ(decide(b).action, Action::forward_urgent);
 }
 
 TEST(HoldReasonFor, EachStatusThatHoldsHasItsReason) {

@@ -1,4 +1,7 @@
 // SPDX-License-Identifier: MIT
+// The XEP-0114 stream over libstrophe: connect, the handshake, events and sending. Received
+// stanzas become Elements in stanza_reader.cpp; stream error codes are named in stream_error.cpp;
+// the process-wide libstrophe state is strophe_library.hpp's.
 #include <xmpp/component_connection.hpp>
 
 #include <strophe.h>
@@ -7,10 +10,8 @@
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 
-#include <array>
 #include <cerrno>
 #include <chrono>
-#include <csignal>
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
@@ -19,120 +20,16 @@
 #include <unordered_map>
 #include <vector>
 
+#include <xmpp/stanza_reader.hpp>
+#include <xmpp/stream_error.hpp>
+#include <xmpp/strophe_library.hpp>
+
 namespace concierge::xmpp {
 namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// xmpp_initialize/xmpp_shutdown once per process, however many connections come and go.
-class LibraryUse {
- public:
-  LibraryUse() {
-    std::lock_guard lock(mutex());
-    if (count()++ == 0) {
-      xmpp_initialize();
-      ignore_sigpipe();
-    }
-  }
-  ~LibraryUse() {
-    std::lock_guard lock(mutex());
-    if (--count() == 0) xmpp_shutdown();
-  }
-  LibraryUse(const LibraryUse&) = delete;
-  LibraryUse& operator=(const LibraryUse&) = delete;
-
- private:
-  // libstrophe writes with plain send(): a write to a socket the server has closed raises
-  // SIGPIPE, which kills the process by default. Ignore it unless the process chose a handler.
-  static void ignore_sigpipe() {
-    struct sigaction current {};
-    if (sigaction(SIGPIPE, nullptr, &current) == 0 && current.sa_handler == SIG_DFL) {
-      struct sigaction ignore {};
-      ignore.sa_handler = SIG_IGN;
-      sigemptyset(&ignore.sa_mask);
-      sigaction(SIGPIPE, &ignore, nullptr);
-    }
-  }
-  static std::mutex& mutex() {
-    static std::mutex m;
-    return m;
-  }
-  static int& count() {
-    static int n = 0;
-    return n;
-  }
-};
-
-constexpr std::array<const char*, 24> kStreamErrorNames{"bad-format",
-                                                        "bad-namespace-prefix",
-                                                        "conflict",
-                                                        "connection-timeout",
-                                                        "host-gone",
-                                                        "host-unknown",
-                                                        "improper-addressing",
-                                                        "internal-server-error",
-                                                        "invalid-from",
-                                                        "invalid-id",
-                                                        "invalid-namespace",
-                                                        "invalid-xml",
-                                                        "not-authorized",
-                                                        "policy-violation",
-                                                        "remote-connection-failed",
-                                                        "resource-constraint",
-                                                        "restricted-xml",
-                                                        "see-other-host",
-                                                        "system-shutdown",
-                                                        "undefined-condition",
-                                                        "unsupported-encoding",
-                                                        "unsupported-stanza-type",
-                                                        "unsupported-version",
-                                                        "not-well-formed"};
-static_assert(XMPP_SE_XML_NOT_WELL_FORMED + 1 == kStreamErrorNames.size());
-
-const char* stream_error_name(xmpp_error_type_t type) {
-  const auto index = static_cast<std::size_t>(type);
-  return index < kStreamErrorNames.size() ? kStreamErrorNames[index] : "unknown";
-}
-
-DisconnectCause cause_of(xmpp_error_type_t type) {
-  switch (type) {
-    case XMPP_SE_NOT_AUTHORIZED:
-      return DisconnectCause::not_authorized;
-    case XMPP_SE_HOST_UNKNOWN:
-      return DisconnectCause::host_unknown;
-    case XMPP_SE_CONFLICT:
-      return DisconnectCause::conflict;
-    default:
-      return DisconnectCause::stream_error;
-  }
-}
-
-// The namespaces a stanza's top level carries on the wire; neither means anything to handlers.
-bool is_stream_namespace(std::string_view ns) {
-  return ns == "jabber:component:accept" || ns == "jabber:client";
-}
-
 }  // namespace
-
-const char* to_string(DisconnectCause cause) {
-  switch (cause) {
-    case DisconnectCause::connect_failed:
-      return "connect_failed";
-    case DisconnectCause::not_authorized:
-      return "not_authorized";
-    case DisconnectCause::host_unknown:
-      return "host_unknown";
-    case DisconnectCause::conflict:
-      return "conflict";
-    case DisconnectCause::stream_error:
-      return "stream_error";
-    case DisconnectCause::network:
-      return "network";
-    case DisconnectCause::closed:
-      return "closed";
-  }
-  return "unknown";
-}
 
 struct ComponentConnection::Impl {
   explicit Impl(Handlers h);
@@ -143,11 +40,6 @@ struct ComponentConnection::Impl {
   void log(std::string_view line) const noexcept;
   void prepare_sm_state_once();
   void finish(const Disconnect& d);
-  std::optional<Element> convert(xmpp_stanza_t* stanza, std::string_view parent_ns,
-                                 int depth) const;
-  // Copies the attributes into `e`; returns the namespace in force for its children.
-  std::string_view convert_attributes(xmpp_stanza_t* stanza, std::string_view parent_ns, int depth,
-                                      Element& e) const;
 
   // C trampolines; libstrophe passes `this` as userdata, except to the sockopt callback which
   // only gets the connection (hence the registry).
@@ -185,7 +77,7 @@ struct ComponentConnection::Impl {
   bool flush_pending = false;
   Clock::time_point deadline{};
   // Reused on every stanza in and out (the relay path): no allocation once warm.
-  mutable std::vector<const char*> attribute_scratch;
+  StanzaReader reader;
   std::string send_buffer;
 };
 
@@ -351,53 +243,6 @@ void ComponentConnection::Impl::on_conn_event(xmpp_conn_t*, xmpp_conn_event_t ev
   }
 }
 
-std::string_view ComponentConnection::Impl::convert_attributes(xmpp_stanza_t* stanza,
-                                                               std::string_view parent_ns,
-                                                               int depth, Element& e) const {
-  const int count = xmpp_stanza_get_attribute_count(stanza);
-  // Views into libstrophe's stanza, which outlives the conversion: no copy per element.
-  std::string_view ns = parent_ns;
-  if (count <= 0) return ns;
-  // One scratch buffer for every element: its attributes are read before the recursion.
-  std::vector<const char*>& attrs = attribute_scratch;
-  attrs.assign(static_cast<std::size_t>(count) * 2, nullptr);
-  const int filled = xmpp_stanza_get_attributes(stanza, attrs.data(), count * 2);
-  e.attributes.reserve(static_cast<std::size_t>(filled) / 2);
-  for (int i = 0; i + 1 < filled; i += 2) {
-    const std::string_view key = attrs[static_cast<std::size_t>(i)];
-    const std::string_view value = attrs[static_cast<std::size_t>(i) + 1];
-    if (key == "xmlns") {
-      // libstrophe's namespace-aware parser sets xmlns on every element, inherited or not;
-      // keep only real declarations.
-      const bool top_level_stream_ns = depth == 0 && is_stream_namespace(value);
-      ns = value;
-      if (value == parent_ns || top_level_stream_ns) continue;
-    }
-    // The parser also strips attribute prefixes; the one that matters in XMPP is xml:lang.
-    e.attributes.emplace_back(key == "lang" ? std::string_view("xml:lang") : key, value);
-  }
-  return ns;
-}
-
-std::optional<Element> ComponentConnection::Impl::convert(xmpp_stanza_t* stanza,
-                                                          std::string_view parent_ns,
-                                                          int depth) const {
-  if (depth > kMaxStanzaDepth) return std::nullopt;
-  if (xmpp_stanza_is_text(stanza)) {
-    const char* text = xmpp_stanza_get_text_ptr(stanza);
-    return Element::text_node(text ? text : "");
-  }
-  const char* name = xmpp_stanza_get_name(stanza);
-  Element e(name ? name : "");
-  const std::string_view ns = convert_attributes(stanza, parent_ns, depth, e);
-  for (xmpp_stanza_t* c = xmpp_stanza_get_children(stanza); c; c = xmpp_stanza_get_next(c)) {
-    auto child = convert(c, ns, depth + 1);
-    if (!child) return std::nullopt;
-    e.children.push_back(std::move(*child));
-  }
-  return e;
-}
-
 int ComponentConnection::Impl::on_stanza(xmpp_conn_t*, xmpp_stanza_t* stanza,
                                          void* userdata) noexcept {
   auto* self = static_cast<Impl*>(userdata);
@@ -405,7 +250,7 @@ int ComponentConnection::Impl::on_stanza(xmpp_conn_t*, xmpp_stanza_t* stanza,
     if (self->in_destructor || !self->handshake_done) return 1;
     const char* ns = xmpp_stanza_get_ns(stanza);
     if (ns && std::string_view(ns) == "http://etherx.jabber.org/streams") return 1;
-    auto element = self->convert(stanza, {}, 0);
+    auto element = self->reader.convert(stanza, {}, 0);
     if (!element) {
       // Too deep to convert: hand on the top level alone, so its sender can be answered.
       if (!self->handlers.on_too_deep) {
@@ -414,7 +259,7 @@ int ComponentConnection::Impl::on_stanza(xmpp_conn_t*, xmpp_stanza_t* stanza,
       }
       const char* name = xmpp_stanza_get_name(stanza);
       Element top(name ? name : "");
-      self->convert_attributes(stanza, {}, 0, top);
+      self->reader.convert_attributes(stanza, {}, 0, top);
       self->handlers.on_too_deep(std::move(top));
       return 1;
     }

@@ -6,58 +6,32 @@
 
 #include <config/table_reader.hpp>
 #include <config/text.hpp>
+#include <config/values.hpp>
 
 #include <toml++/toml.h>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-
 #include <algorithm>
-#include <cerrno>
-#include <cstdio>
-#include <cstring>
-#include <filesystem>
-#include <fstream>
-#include <memory>
 #include <unordered_set>
 #include <utility>
 
 namespace concierge::config {
 namespace {
 
+using detail::calendar_problem;
+using detail::domain_of;
+using detail::file_error;
+using detail::has_space_or_control;
+using detail::is_bare_jid;
+using detail::is_domain;
+using detail::is_listen_address;
+using detail::is_localpart;
 using detail::Item;
 using detail::line_of;
 using detail::Problems;
+using detail::read_secret_file;
 using detail::TableReader;
 using detail::type_name;
 using text::quote;
-
-// Structural checks only: xmpp/ does the real JID preparation later.
-bool has_space_or_control(std::string_view text) {
-  return std::any_of(text.begin(), text.end(),
-                     [](char c) { return static_cast<unsigned char>(c) <= 0x20 || c == 0x7f; });
-}
-
-bool is_domain(std::string_view text) {
-  return !text.empty() && text.find_first_of("@/") == std::string_view::npos &&
-         !has_space_or_control(text);
-}
-
-bool is_bare_jid(std::string_view text) {
-  const std::size_t at = text.find('@');
-  return at != std::string_view::npos && at > 0 && is_domain(text.substr(at + 1)) &&
-         text.find('/') == std::string_view::npos && !has_space_or_control(text);
-}
-
-// A pool name becomes a localpart; a backslash would let it collide with XEP-0106 escapes.
-bool is_localpart(std::string_view text) {
-  return !text.empty() && text.find_first_of("@/\\\"&':<>") == std::string_view::npos &&
-         !has_space_or_control(text);
-}
-
-std::string_view domain_of(std::string_view bare_jid) {
-  return bare_jid.substr(bare_jid.find('@') + 1);
-}
 
 // Checks an array of bare JIDs, keeping the good ones.
 std::vector<std::string> bare_jids(Problems& problems, const std::string& path,
@@ -73,23 +47,6 @@ std::vector<std::string> bare_jids(Problems& problems, const std::string& path,
   return jids;
 }
 
-// A calendar is a file path or an https URL (plain http only with allow_private_urls). The
-// value is never quoted back: a URL may carry an access token.
-std::optional<std::string> calendar_problem(std::string_view calendar, bool allow_private_urls) {
-  const std::size_t scheme_end = calendar.find("://");
-  if (calendar.empty() || scheme_end == std::string_view::npos) return std::nullopt;
-  const std::string_view scheme = calendar.substr(0, scheme_end);
-  const std::string_view rest = calendar.substr(scheme_end + 3);
-  if (rest.empty() || rest.front() == '/') return "the URL has no host";
-  if (has_space_or_control(calendar)) return "the URL contains spaces or control characters";
-  if (text::iequals(scheme, "https")) return std::nullopt;
-  if (text::iequals(scheme, "http")) {
-    if (allow_private_urls) return std::nullopt;
-    return "plain http needs schedule.allow_private_urls = true; use https";
-  }
-  return "must be a file path or an https URL";
-}
-
 // The entries of [users] or [pools] in file order (toml++ keeps tables sorted by key).
 std::vector<std::pair<const toml::key*, const toml::node*>> in_file_order(const toml::table& t) {
   std::vector<std::pair<const toml::key*, const toml::node*>> entries;
@@ -98,29 +55,6 @@ std::vector<std::pair<const toml::key*, const toml::node*>> in_file_order(const 
     return line_of(a.first->source()) < line_of(b.first->source());
   });
   return entries;
-}
-
-std::optional<std::string> read_secret_file(const std::string& path, std::string& why) {
-  const std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "rb"),
-                                                             &std::fclose);
-  if (!file) {
-    why = std::strerror(errno);
-    return std::nullopt;
-  }
-  std::string content;
-  char buffer[4096];
-  std::size_t count = 0;
-  while ((count = std::fread(buffer, 1, sizeof buffer, file.get())) > 0) {
-    content.append(buffer, count);
-  }
-  if (std::ferror(file.get())) {
-    why = std::strerror(errno);
-    return std::nullopt;
-  }
-  while (!content.empty() && (content.back() == '\n' || content.back() == '\r')) {
-    content.pop_back();
-  }
-  return content;
 }
 
 // component.hosts: a cluster's nodes, instead of host/port.
@@ -135,8 +69,9 @@ void read_hosts(Problems& problems, TableReader& t, Component& out) {
     if (auto e = parse_endpoint(item.value)) {
       out.hosts.push_back(std::move(*e));
     } else {
-      problems.add(item.line, t.path("hosts"),
-                   "not a \"host:port\" (port 1-65535, \"[v6]:port\" for IPv6): " + quote(item.value));
+      problems.add(
+          item.line, t.path("hosts"),
+          "not a \"host:port\" (port 1-65535, \"[v6]:port\" for IPv6): " + quote(item.value));
     }
   }
 }
@@ -382,26 +317,6 @@ void read_pools(Problems& problems, TableReader& root, Config& config) {
   }
 }
 
-// "IPv4:port" or "[IPv6]:port" with a literal address (nothing is resolved) and a port 1-65535.
-bool is_listen_address(const std::string& listen) {
-  const std::size_t colon = listen.rfind(':');
-  if (colon == std::string::npos || colon + 1 >= listen.size() || listen.size() - colon > 6) {
-    return false;
-  }
-  const std::string port = listen.substr(colon + 1);
-  if (!std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; })) {
-    return false;
-  }
-  const int number = std::stoi(port);
-  if (number < 1 || number > 65535) return false;
-  std::string host = listen.substr(0, colon);
-  unsigned char buffer[sizeof(in6_addr)];
-  if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
-    return inet_pton(AF_INET6, host.substr(1, host.size() - 2).c_str(), buffer) == 1;
-  }
-  return inet_pton(AF_INET, host.c_str(), buffer) == 1;
-}
-
 Config read_config(Problems& problems, const toml::table& document) {
   Config config;
   config.file = problems.file();
@@ -439,10 +354,6 @@ Config read_config(Problems& problems, const toml::table& document) {
   return config;
 }
 
-std::vector<Error> file_error(std::string_view file, std::string message) {
-  return {Error{Origin{std::string(file), 0}, "", std::move(message)}};
-}
-
 }  // namespace
 
 ParseResult parse(std::string_view text, std::string_view file) {
@@ -463,32 +374,6 @@ ParseResult parse(std::string_view text, std::string_view file) {
   } catch (...) {
     return file_error(file, "cannot read the config");
   }
-}
-
-ParseResult parse(std::istream& in, std::string_view file) {
-  try {
-    std::string content;
-    char buffer[4096];
-    while (in.read(buffer, sizeof buffer) || in.gcount() > 0) {
-      content.append(buffer, static_cast<std::size_t>(in.gcount()));
-    }
-    if (in.bad()) return file_error(file, "cannot read the file");
-    return parse(content, file);
-  } catch (...) {
-    return file_error(file, "cannot read the file");
-  }
-}
-
-ParseResult parse_file(const std::string& path) {
-  std::error_code ignored;
-  if (std::filesystem::is_directory(path, ignored)) return file_error(path, "is a directory");
-  errno = 0;
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    return file_error(
-        path, std::string("cannot open: ") + (errno != 0 ? std::strerror(errno) : "unknown error"));
-  }
-  return parse(in, path);
 }
 
 }  // namespace concierge::config

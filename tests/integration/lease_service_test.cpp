@@ -5,16 +5,15 @@
 #include <component/app/service.hpp>
 
 #include <gtest/gtest.h>
-#include <sys/socket.h>
 #include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
-#include <cstdio>
-#include <future>
 #include <mutex>
 #include <thread>
 
 #include <tests/support/fake_server.hpp>
+#include <tests/support/running_service.hpp>
 
 namespace concierge::app {
 namespace {
@@ -63,13 +62,6 @@ config::Config make_config(std::vector<config::Component::Endpoint> hosts) {
   return c;
 }
 
-LoopTimings fast_timings() {
-  LoopTimings t;
-  t.backoff = Backoff(50ms, 200ms);
-  t.stop_grace = 1000ms;
-  return t;
-}
-
 constexpr LeaseTimings kLease{.term = 600ms, .margin = 200ms, .renew_every = 50ms};
 
 // A port nothing listens on (bound, never listening, closed).
@@ -85,39 +77,28 @@ std::uint16_t dead_port() {
   return ntohs(addr.sin_port);
 }
 
+// The service under a lease from `lease` (none when null); the lease is let go once the service
+// has stopped.
 class Running {
  public:
-  Running(config::Config config, FakeLease* lease) {
-    sink_ = open_memstream(&buffer_, &size_);
-    logger_ = std::make_unique<Logger>(LogLevel::debug, sink_);
-    service_ = std::make_unique<Service>(std::move(config), "unused.toml", store_, *logger_,
-                                         fast_timings());
-    if (lease != nullptr) {
-      keeper_ = std::make_unique<LeaseKeeper>(std::unique_ptr<store::LeaseBackend>(new Forward(*lease)),
-                                              "me", kLease);
-      service_->use_lease(*keeper_);
-    }
-    result_ = std::async(std::launch::async, [this] { return service_->run(); });
-  }
+  Running(config::Config config, FakeLease* lease)
+      : keeper_(lease != nullptr
+                    ? std::make_unique<LeaseKeeper>(std::make_unique<Forward>(*lease), "me", kLease)
+                    : nullptr),
+        service_(std::move(config), testing::fast_loop_timings(), "unused.toml", nullptr,
+                 keeper_.get()) {}
   ~Running() {
-    if (result_.valid()) stop();
-    std::fclose(sink_);
-    std::free(buffer_);
+    if (service_.running()) stop();
   }
   std::optional<int> exited_within(std::chrono::milliseconds timeout) {
-    if (result_.wait_for(timeout) != std::future_status::ready) return std::nullopt;
-    return result_.get();
+    return service_.wait_exit(timeout);
   }
   int stop() {
-    service_->request_stop();
-    const int code = exited_within(5s).value_or(-1);
+    const int code = service_.stop();
     if (keeper_) keeper_->release();
     return code;
   }
-  std::string log() {  // after stop()
-    std::fflush(sink_);
-    return std::string(buffer_, size_);
-  }
+  std::string log() { return service_.log(); }  // after stop()
 
  private:
   // The keeper owns its backend; the test keeps the FakeLease.
@@ -134,14 +115,8 @@ class Running {
     FakeLease& lease;
   };
 
-  char* buffer_ = nullptr;
-  std::size_t size_ = 0;
-  std::FILE* sink_ = nullptr;
-  core::MemoryStore store_;
-  std::unique_ptr<Logger> logger_;
-  std::unique_ptr<LeaseKeeper> keeper_;
-  std::unique_ptr<Service> service_;
-  std::future<int> result_;
+  std::unique_ptr<LeaseKeeper> keeper_;  // outlives the service
+  testing::RunningService service_;
 };
 
 class LeaseServiceTest : public ::testing::Test {
@@ -160,7 +135,8 @@ TEST_F(LeaseServiceTest, AStandbyConnectsOnlyOnceItHoldsTheLease) {
   EXPECT_TRUE(server.wait_connected(3s));
   EXPECT_EQ(service.stop(), 0);
   const std::string log = service.log();
-  EXPECT_NE(log.find("standby: the store's lease is held by other-instance"), std::string::npos) << log;
+  EXPECT_NE(log.find("standby: the store's lease is held by other-instance"), std::string::npos)
+      << log;
   EXPECT_NE(log.find("took over the store's lease (epoch 1)"), std::string::npos) << log;
 }
 
@@ -206,7 +182,8 @@ TEST_F(LeaseServiceTest, AClustersNodesAreTriedInTurn) {
   EXPECT_TRUE(server.wait_connected(5s));
   EXPECT_EQ(service.stop(), 0);
   const std::string log = service.log();
-  EXPECT_NE(log.find("could not connect to 127.0.0.1:" + std::to_string(dead)), std::string::npos) << log;
+  EXPECT_NE(log.find("could not connect to 127.0.0.1:" + std::to_string(dead)), std::string::npos)
+      << log;
   EXPECT_NE(log.find("connected to 127.0.0.1:" + std::to_string(server.port())), std::string::npos)
       << log;
 }

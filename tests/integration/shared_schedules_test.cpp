@@ -17,19 +17,13 @@
 #include <thread>
 
 #include <tests/support/fake_server.hpp>
+#include <tests/support/running_service.hpp>
 
 namespace concierge::app {
 namespace {
 
 using namespace std::chrono_literals;
 using testing::FakeServer;
-
-LoopTimings fast_timings() {
-  LoopTimings t;
-  t.backoff = Backoff(50ms, 200ms);
-  t.stop_grace = 1000ms;
-  return t;
-}
 
 class SharedSchedulesTest : public ::testing::Test {
  protected:
@@ -81,7 +75,7 @@ class SharedSchedulesTest : public ::testing::Test {
     });
     logger_ = std::make_unique<Logger>(LogLevel::info, sink_);
     service_ = std::make_unique<Service>(std::get<config::Config>(std::move(parsed)), path_, store_,
-                                         *logger_, fast_timings());
+                                         *logger_, testing::fast_loop_timings());
     result_ = std::async(std::launch::async, [this] { return service_->run(); });
     ASSERT_TRUE(server.wait_connected(5s));
   }

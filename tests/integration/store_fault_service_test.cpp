@@ -7,10 +7,10 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
-#include <cstdio>
-#include <future>
+#include <optional>
 
 #include <tests/support/fake_server.hpp>
+#include <tests/support/running_service.hpp>
 
 namespace concierge::app {
 namespace {
@@ -29,28 +29,52 @@ class SwitchableStore final : public core::Store {
   std::optional<core::Enrolment> enrolment(const std::string& jid) override {
     return s_.enrolment(jid);
   }
-  void put_enrolment(const core::Enrolment& e) override { s_.put_enrolment(e); dirty_ = true; }
-  void remove_enrolment(const std::string& jid) override { s_.remove_enrolment(jid); dirty_ = true; }
+  void put_enrolment(const core::Enrolment& e) override {
+    s_.put_enrolment(e);
+    dirty_ = true;
+  }
+  void remove_enrolment(const std::string& jid) override {
+    s_.remove_enrolment(jid);
+    dirty_ = true;
+  }
   std::vector<core::SubscriptionState> subscriptions() override { return s_.subscriptions(); }
-  void put_subscription(const core::SubscriptionState& s) override { s_.put_subscription(s); dirty_ = true; }
-  void remove_subscription(const std::string& jid) override { s_.remove_subscription(jid); dirty_ = true; }
+  void put_subscription(const core::SubscriptionState& s) override {
+    s_.put_subscription(s);
+    dirty_ = true;
+  }
+  void remove_subscription(const std::string& jid) override {
+    s_.remove_subscription(jid);
+    dirty_ = true;
+  }
   std::vector<core::ProxySubscription> proxy_subscriptions() override {
     return s_.proxy_subscriptions();
   }
   void add_proxy_subscription(const core::ProxySubscription& s) override {
-    s_.add_proxy_subscription(s); dirty_ = true;
+    s_.add_proxy_subscription(s);
+    dirty_ = true;
   }
   void remove_proxy_subscription(const core::ProxySubscription& s) override {
-    s_.remove_proxy_subscription(s); dirty_ = true;
+    s_.remove_proxy_subscription(s);
+    dirty_ = true;
   }
   std::vector<core::UserSetting> settings() override { return s_.settings(); }
-  void put_setting(const core::UserSetting& s) override { s_.put_setting(s); dirty_ = true; }
+  void put_setting(const core::UserSetting& s) override {
+    s_.put_setting(s);
+    dirty_ = true;
+  }
   void remove_setting(const std::string& jid, const std::string& key) override {
-    s_.remove_setting(jid, key); dirty_ = true;
+    s_.remove_setting(jid, key);
+    dirty_ = true;
   }
   std::vector<core::Hold> holds() override { return s_.holds(); }
-  void put_hold(const core::Hold& h) override { s_.put_hold(h); dirty_ = true; }
-  void remove_hold(std::int64_t id) override { s_.remove_hold(id); dirty_ = true; }
+  void put_hold(const core::Hold& h) override {
+    s_.put_hold(h);
+    dirty_ = true;
+  }
+  void remove_hold(std::int64_t id) override {
+    s_.remove_hold(id);
+    dirty_ = true;
+  }
   // As SQLite on a full disk: a transaction with writes fails, an empty one succeeds; what
   // failed stays pending until a commit succeeds.
   bool commit() override {
@@ -86,28 +110,13 @@ class StoreFaultServiceTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() { Service::block_signals(); }
   void SetUp() override {
-    sink_ = open_memstream(&log_buffer_, &log_size_);
-    logger_ = std::make_unique<Logger>(LogLevel::debug, sink_);
-    LoopTimings t;
-    t.backoff = Backoff(50ms, 200ms);
-    t.stop_grace = 1000ms;
-    service_ =
-        std::make_unique<Service>(make_config(server.port()), "unused.toml", store, *logger_, t);
-    result_ = std::async(std::launch::async, [this] { return service_->run(); });
+    service_.emplace(make_config(server.port()), testing::fast_loop_timings(), "unused.toml",
+                     &store);
   }
-  void TearDown() override {
-    if (result_.valid()) {  // not stopped by the test
-      service_->request_stop();
-      result_.wait();
-    }
-    std::fclose(sink_);
-    std::free(log_buffer_);
-  }
+  void TearDown() override { service_.reset(); }  // stops it, if the test did not
   std::string stop_and_log() {
-    service_->request_stop();
-    EXPECT_EQ(result_.get(), 0);
-    std::fflush(sink_);
-    return std::string(log_buffer_, log_size_);
+    EXPECT_EQ(service_->stop(), 0);
+    return service_->log();
   }
   // The next message the component sends, within 3 s.
   std::optional<xmpp::Element> next_message() {
@@ -132,12 +141,7 @@ class StoreFaultServiceTest : public ::testing::Test {
   SwitchableStore store;
 
  private:
-  char* log_buffer_ = nullptr;
-  std::size_t log_size_ = 0;
-  std::FILE* sink_ = nullptr;
-  std::unique_ptr<Logger> logger_;
-  std::unique_ptr<Service> service_;
-  std::future<int> result_;
+  std::optional<testing::RunningService> service_;  // after the store it uses
 };
 
 TEST_F(StoreFaultServiceTest, ASenderGetsAnErrorNotANoticeWhileTheStoreFailsAndHoldsResumeAfter) {

@@ -1,80 +1,12 @@
 // SPDX-License-Identifier: MIT
-// Hand-written calendars, one construct each, with the status expected at chosen instants.
-#include <ical/compile.hpp>
-
-#include <gtest/gtest.h>
-
-// Designated initializers of Options leave the other fields at their defaults on purpose.
-#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+// Hand-written calendars, one construct each, with the status expected at chosen instants:
+// weekly hours and events across DST, series, overrides and time zones.
+#include <tests/unit/ical/compile_test_support.hpp>
 
 namespace concierge::ical {
 namespace {
 
-UtcSeconds at(const char* iso) {
-  UtcSeconds t = 0;
-  EXPECT_TRUE(parse_iso_instant(iso, t)) << iso;
-  return t;
-}
-
-std::string calendar(const std::string& body, const std::string& header = "") {
-  return "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\n" + header + body +
-         "END:VCALENDAR\r\n";
-}
-
-struct Options {
-  std::string zone = "Europe/Berlin";
-  CalendarKind kind = CalendarKind::work;
-  std::string hours;
-  const char* from = "2026-03-01T00:00:00Z";
-  const char* to = "2026-06-01T00:00:00Z";
-  std::optional<Status> unknown_fill;
-};
-
-Schedule build(const std::string& text, const Options& o = {}) {
-  CompileRequest r;
-  r.calendar = text;
-  r.zone = o.zone;
-  r.kind = o.kind;
-  r.hours = o.hours;
-  r.window_from = at(o.from);
-  r.window_to = at(o.to);
-  r.unknown_fill = o.unknown_fill;
-  auto result = compile(r);
-  EXPECT_TRUE(result.ok()) << result.error();
-  if (!result.ok()) return Schedule();
-  // Every fixture also goes through libical's parser alone: both readers must agree.
-  r.limits.text_reader = false;
-  auto slow = compile(r);
-  EXPECT_TRUE(slow.ok());
-  if (slow.ok()) {
-    EXPECT_EQ(encode(Schedule(slow->zone(), slow->window_from(), slow->window_to(),
-                              slow->changes_between(slow->window_from(), slow->window_to()),
-                              slow->has_working(), {})),
-              encode(Schedule(result->zone(), result->window_from(), result->window_to(),
-                              result->changes_between(result->window_from(), result->window_to()),
-                              result->has_working(), {})));
-  }
-  return result.value();
-}
-
-std::string compile_error(const std::string& text) {
-  CompileRequest r;
-  r.calendar = text;
-  r.zone = "UTC";
-  r.window_from = at("2026-03-01T00:00:00Z");
-  r.window_to = at("2026-04-01T00:00:00Z");
-  auto result = compile(r);
-  return result.ok() ? std::string() : result.error();
-}
-
-bool has_warning(const Schedule& s, const std::string& part) {
-  for (const auto& w : s.warnings()) {
-    if (w.find(part) != std::string::npos) return true;
-  }
-  return false;
-}
-
-const std::string kEvent = "BEGIN:VEVENT\r\nUID:e1\r\nDTSTAMP:20260101T000000Z\r\n";
+using namespace compile_test;
 
 TEST(Hours, BerlinBothDstTransitions) {
   const Schedule s = build("", {.hours = "Mon-Fri 09:00-17:00"});
@@ -340,68 +272,6 @@ TEST(Events, InvalidAndHostileRulesAreReportedNotFollowed) {
   EXPECT_TRUE(has_warning(s, "every second"));
 }
 
-TEST(Availability, PersonalAvailabilityWithPriorityAndFallback) {
-  const std::string cal = calendar(
-      "BEGIN:VAVAILABILITY\r\nUID:a1\r\nDTSTAMP:20260101T000000Z\r\n"
-      "DTSTART;TZID=Europe/Berlin:20260401T000000\r\nDTEND;TZID=Europe/Berlin:20260501T000000\r\n"
-      "BEGIN:AVAILABLE\r\nUID:a1-1\r\nDTSTAMP:20260101T000000Z\r\n"
-      "DTSTART;TZID=Europe/Berlin:20260330T090000\r\nDTEND;TZID=Europe/Berlin:20260330T170000\r\n"
-      "RRULE:FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR\r\nEND:AVAILABLE\r\nEND:VAVAILABILITY\r\n"
-      "BEGIN:VAVAILABILITY\r\nUID:a2\r\nDTSTAMP:20260101T000000Z\r\nPRIORITY:1\r\n"
-      "DTSTART:20260415T000000Z\r\nDTEND:20260416T000000Z\r\nEND:VAVAILABILITY\r\n" +
-      kEvent + "DTSTART:20260402T100000Z\r\nDTEND:20260402T110000Z\r\nEND:VEVENT\r\n");
-  const Schedule s = build(cal, {.kind = CalendarKind::personal, .hours = "Mon-Fri 07:00-08:00"});
-  EXPECT_EQ(s.status_at(at("2026-04-01T07:00:00Z")), Status::working);    // 09:00 CEST
-  EXPECT_EQ(s.status_at(at("2026-04-01T05:30:00Z")), Status::off_hours);  // hours do not apply here
-  EXPECT_EQ(s.status_at(at("2026-04-02T10:30:00Z")), Status::busy);
-  EXPECT_EQ(s.status_at(at("2026-04-15T10:00:00Z")), Status::off_hours);  // PRIORITY 1 wins
-  EXPECT_EQ(s.status_at(at("2026-04-16T10:00:00Z")), Status::working);
-  EXPECT_EQ(s.status_at(at("2026-05-04T05:30:00Z")), Status::working);  // outside: weekly hours
-  EXPECT_EQ(s.status_at(at("2026-05-04T10:00:00Z")), Status::off_hours);
-}
-
-TEST(Availability, FreeBusyUnavailableIsExplicitlyOff) {
-  const std::string cal = calendar(
-      "BEGIN:VFREEBUSY\r\nUID:f1\r\nDTSTAMP:20260101T000000Z\r\n"
-      "FREEBUSY;FBTYPE=BUSY-UNAVAILABLE:20260401T080000Z/20260401T100000Z\r\n"
-      "FREEBUSY:20260402T120000Z/PT1H\r\nEND:VFREEBUSY\r\n");
-  const Schedule work = build(cal, {.zone = "UTC", .hours = "Mon-Fri 07:00-17:00"});
-  EXPECT_EQ(work.status_at(at("2026-04-01T09:00:00Z")), Status::off_hours);
-  EXPECT_EQ(work.status_at(at("2026-04-01T10:00:00Z")), Status::working);
-  const Schedule personal =
-      build(cal, {.zone = "UTC", .kind = CalendarKind::personal, .hours = "Mon-Fri 07:00-17:00"});
-  EXPECT_EQ(personal.status_at(at("2026-04-02T12:30:00Z")), Status::busy);
-  // With no working time at all, `schedule.unknown` fills only what is not explicitly off.
-  const Schedule unknown =
-      build(cal, {.zone = "UTC", .kind = CalendarKind::personal, .unknown_fill = Status::working});
-  EXPECT_FALSE(unknown.has_working());
-  EXPECT_EQ(unknown.status_at(at("2026-04-01T09:00:00Z")), Status::off_hours);
-  EXPECT_EQ(unknown.status_at(at("2026-04-01T11:00:00Z")), Status::working);
-  EXPECT_EQ(unknown.status_at(at("2026-04-02T12:30:00Z")), Status::busy);
-}
-
-TEST(Errors, UnusableCalendarsGetAReason) {
-  EXPECT_NE(compile_error("BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:a\r\n").find("incomplete"),
-            std::string::npos);
-  EXPECT_NE(compile_error("hello world\r\n").find("not an iCalendar"), std::string::npos);
-  EXPECT_NE(compile_error("BEGIN:VCARD\r\nEND:VCARD\r\n").find("not an iCalendar"),
-            std::string::npos);
-  std::string deep = "BEGIN:VCALENDAR\r\n";
-  for (int i = 0; i < 20; ++i) deep += "BEGIN:X\r\n";
-  EXPECT_NE(compile_error(deep).find("too deeply"), std::string::npos);
-  CompileRequest big;
-  big.calendar = calendar(std::string(100, 'X') + "\r\n");
-  big.limits.max_bytes = 50;
-  big.window_to = 10;
-  auto r = compile(big);
-  ASSERT_FALSE(r.ok());
-  EXPECT_NE(r.error().find("too large"), std::string::npos);
-  CompileRequest bad_zone;
-  bad_zone.zone = "Mars/Base";
-  bad_zone.window_to = 10;
-  EXPECT_FALSE(compile(bad_zone).ok());
-}
-
 TEST(Events, OldAndFarEventsAreSkippedButLongOnesStillCount) {
   const std::string cal = calendar(
       kEvent +
@@ -450,57 +320,6 @@ TEST(Events, CustomVtimezoneWithDstIsFollowed) {
   EXPECT_EQ(s.status_at(at("2026-03-30T07:30:00Z")), Status::working);  // +02:00
   EXPECT_EQ(s.status_at(at("2026-03-30T08:30:00Z")), Status::off_hours);
   EXPECT_TRUE(s.warnings().empty());
-}
-
-TEST(Availability, BusyTypeBusyAndAllDayPersonalEvents) {
-  const std::string cal = calendar(
-      "BEGIN:VAVAILABILITY\r\nUID:a1\r\nDTSTAMP:20260101T000000Z\r\nBUSYTYPE:BUSY\r\n"
-      "DTSTART:20260401T000000Z\r\nDTEND:20260402T000000Z\r\n"
-      "BEGIN:AVAILABLE\r\nUID:a1-1\r\nDTSTAMP:20260101T000000Z\r\n"
-      "DTSTART:20260401T080000Z\r\nDTEND:20260401T120000Z\r\nEND:AVAILABLE\r\n"
-      "END:VAVAILABILITY\r\n" +
-      kEvent + "DTSTART;VALUE=DATE:20260403\r\nTRANSP:OPAQUE\r\nEND:VEVENT\r\n");
-  const Schedule s =
-      build(cal, {.zone = "UTC", .kind = CalendarKind::personal, .hours = "Mon-Fri 09:00-17:00"});
-  EXPECT_EQ(s.status_at(at("2026-04-01T09:00:00Z")), Status::working);
-  EXPECT_EQ(s.status_at(at("2026-04-01T13:00:00Z")), Status::busy);     // BUSYTYPE:BUSY
-  EXPECT_EQ(s.status_at(at("2026-04-02T10:00:00Z")), Status::working);  // outside: hours
-  EXPECT_EQ(s.status_at(at("2026-04-03T10:00:00Z")), Status::busy);     // opaque all-day
-  EXPECT_EQ(s.status_at(at("2026-04-03T18:00:00Z")), Status::off_hours);
-}
-
-TEST(Window, RecompileIsDueDailyAndOutsideTheWindow) {
-  CompileRequest r;
-  r.zone = "UTC";
-  r.hours = "Mon-Fri 09:00-17:00";
-  const UtcSeconds now = at("2026-04-01T12:00:00Z");
-  set_window_around(r, now);
-  auto s = compile(r);
-  ASSERT_TRUE(s.ok());
-  EXPECT_EQ(s->window_from(), now - kSecondsPerDay);
-  EXPECT_EQ(s->window_to(), now + 60 * kSecondsPerDay);
-}
-
-TEST(Size, SixtyDaysOfATypicalScheduleIsSmall) {
-  const Schedule s = build("", {.hours = "Mon-Fri 09:00-12:00, 13:00-17:00",
-                                .from = "2026-04-01T00:00:00Z",
-                                .to = "2026-05-31T00:00:00Z"});
-  EXPECT_LT(s.memory_bytes(), 16u * 1024u);
-}
-
-TEST(CalendarRefreshHint, ReadsTheCalendarsOwnRefreshIntervalOrPublishedTtl) {
-  const auto hint = [](const std::string& props, const std::string& body = "") {
-    return calendar_refresh_hint("BEGIN:VCALENDAR\r\nVERSION:2.0\r\n" + props + body +
-                                 "END:VCALENDAR\r\n");
-  };
-  EXPECT_EQ(hint("REFRESH-INTERVAL;VALUE=DURATION:P1W\r\n"), 604'800);
-  EXPECT_EQ(hint("X-PUBLISHED-TTL:PT6H\r\n"), 21'600);
-  EXPECT_EQ(hint("x-published-ttl:P1DT30M\r\n"), 88'200) << "names in any case";
-  EXPECT_EQ(hint("X-PUBLISHED-TTL:-PT1H\r\n"), std::nullopt) << "not positive";
-  EXPECT_EQ(hint("X-PUBLISHED-TTL:soon\r\n"), std::nullopt);
-  EXPECT_EQ(hint(""), std::nullopt);
-  EXPECT_EQ(hint("", "BEGIN:VEVENT\r\nX-PUBLISHED-TTL:PT1H\r\nEND:VEVENT\r\n"), std::nullopt)
-      << "only the calendar's own properties, not an event's";
 }
 
 }  // namespace

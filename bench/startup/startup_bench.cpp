@@ -272,6 +272,9 @@ int main(int argc, char** argv) {
     }
   }
   app::Service::block_signals();
+  // As deployed, the systemd unit sets glibc.malloc.hugetlb=1 (deploy/concierge.service.in).
+  const char* tunables = std::getenv("GLIBC_TUNABLES");
+  std::printf("GLIBC_TUNABLES=%s\n", tunables ? tunables : "(unset)");
   bool all_ok = true;
   for (const bool from_store : {false, true}) {
     if (source != "both" && (source == "store") != from_store) continue;

@@ -9,7 +9,7 @@
 
 #include <gtest/gtest.h>
 
-#include "pg_server.hpp"
+#include <tests/support/postgres/pg_server.hpp>
 
 namespace concierge::store {
 namespace {

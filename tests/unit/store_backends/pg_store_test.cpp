@@ -17,7 +17,7 @@
 #include <sqlite3.h>
 #include <unistd.h>
 
-#include "pg_server.hpp"
+#include <tests/support/postgres/pg_server.hpp>
 
 namespace concierge::store {
 namespace {

@@ -16,7 +16,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
-#include "pg_server.hpp"
+#include <tests/support/postgres/pg_server.hpp>
 
 namespace concierge::core {
 static bool operator==(const SubscriptionState& a, const SubscriptionState& b) {

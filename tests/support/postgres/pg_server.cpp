@@ -1,14 +1,14 @@
 // SPDX-License-Identifier: MIT
-#include "pg_server.hpp"
+#include <tests/support/postgres/pg_server.hpp>
 
 #include <array>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 
 #include <arpa/inet.h>
-#include <gtest/gtest.h>
 #include <libpq-fe.h>
 #include <netinet/in.h>
 #include <pwd.h>
@@ -52,20 +52,6 @@ std::string tail_of(const std::string& path) {
   return all.size() > 1500 ? all.substr(all.size() - 1500) : all;
 }
 
-class PgEnvironment : public ::testing::Environment {
- public:
-  void SetUp() override {
-    if (!PgServer::instance().start()) {
-      ADD_FAILURE() << "the PostgreSQL server for the store tests did not start: "
-                    << PgServer::instance().error();
-    }
-  }
-  void TearDown() override { PgServer::instance().stop(); }
-};
-
-[[maybe_unused]] ::testing::Environment* const kEnvironment =
-    ::testing::AddGlobalTestEnvironment(new PgEnvironment);
-
 }  // namespace
 
 PgServer& PgServer::instance() {
@@ -87,7 +73,7 @@ bool PgServer::run(const std::string& command, const std::string& what) {
   return false;
 }
 
-bool PgServer::start() {
+bool PgServer::start(bool durable) {
   bin_ = bin_dir();
   if (!fs::exists(bin_ + "/initdb")) {
     error_ = "no PostgreSQL server binaries in " + bin_ + " (install postgresql, .ci/setup.sh)";
@@ -110,7 +96,7 @@ bool PgServer::start() {
   port_ = free_port();
   const std::string port = std::to_string(port_);
   // Host connections authenticate with a password (the store's password_file is exercised);
-  // the superuser's Unix socket in the temp dir is trusted. fsync off: tests, not durability.
+  // the superuser's Unix socket in the temp dir is trusted.
   if (!run(bin_ + "/initdb -D " + dir_ +
                "/data -U postgres -E UTF8 --no-locale"
                " --auth-local=trust --auth-host=scram-sha-256",
@@ -119,7 +105,7 @@ bool PgServer::start() {
   }
   if (!run(bin_ + "/pg_ctl start -w -t 60 -D " + dir_ + "/data -l " + dir_ +
                "/server.log -o \"-c listen_addresses=127.0.0.1 -p " + port + " -k " + dir_ +
-               " -c fsync=off\"",
+               (durable ? " -c synchronous_commit=on\"" : " -c fsync=off\""),
            "pg_ctl start")) {
     error_ += " server log: " + tail_of(dir_ + "/server.log");
     return false;
@@ -170,8 +156,10 @@ std::string PgServer::admin(const std::string& sql) {
 std::string PgServer::fresh_schema_url() {
   const std::string schema = "t" + std::to_string(++schemas_);
   const std::string made = admin("CREATE SCHEMA " + schema + " AUTHORIZATION concierge");
-  if (made.starts_with("<error"))
-    ADD_FAILURE() << "cannot create schema " << schema << ": " << made;
+  if (made.starts_with("<error")) {
+    error_ = "cannot create schema " + schema + ": " + made;
+    std::fprintf(stderr, "PgServer: %s\n", error_.c_str());
+  }
   return base_url() + "?options=-csearch_path%3D" + schema;
 }
 

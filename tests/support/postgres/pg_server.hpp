@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
-// A PostgreSQL server for the tests of this binary: initdb into a temp dir, pg_ctl start on a
-// free loopback port, createdb, pg_ctl stop at the end (a GoogleTest global Environment).
+// A private PostgreSQL server for the C++ tests and benchmarks: initdb into a temp dir, pg_ctl
+// start on a free loopback port, createdb and the store's role; stop() removes it all. Owns the
+// server process and the temp dir, nothing else (the store tests start it from a GoogleTest
+// Environment, tests/unit/store_backends/pg_environment.cpp; bench/store from main).
 #pragma once
 
 #include <string>
@@ -9,15 +11,18 @@ namespace concierge::test {
 
 class PgServer {
  public:
-  // The server of this test binary, started by the environment; error() says why not.
+  // The server of this binary; error() says why it did not start.
   static PgServer& instance();
 
-  bool start();  // false: see error()
+  // false: see error(). `durable`: fsync and synchronous_commit on, as in production (the
+  // benchmarks); otherwise fsync is off (tests, not durability).
+  bool start(bool durable = false);
   void stop();
   const std::string& error() const { return error_; }
 
   // A new, empty schema owned by the store's role, and the url of the store in it (TCP on
-  // loopback, the role authenticates with password()).
+  // loopback, the role authenticates with password()). When the schema cannot be made, error()
+  // says why (the store's open then fails on the url).
   std::string fresh_schema_url();
   // The role's password, as the store gets it from password_file.
   static std::string password() { return "s3cret-pw"; }

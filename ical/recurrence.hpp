@@ -13,7 +13,7 @@
 #include <ical/spans.hpp>
 #include <ical/zone.hpp>
 
-struct icalrecurrencetype;  // libical, seen only by recurrence.cpp and compile.cpp
+struct icalrecurrencetype;  // libical, seen only by recurrence.cpp, compile.cpp, time_reader.cpp
 
 namespace concierge::ical {
 

@@ -2,166 +2,22 @@
 """End-to-end on Prosody: what a user sets up from an XMPP client (DESIGN §7, issue #6).
 
 Every user command through its XEP-0050 form and through its chat twin, with the same answer;
-admin commands refused to others; schedule URLs fetched from a local HTTP server (ETag and 304,
-a bad calendar that keeps the old schedule, the size cap, the redirect cap) and the same URL
-refused without schedule.allow_private_urls.
+admin commands refused to others. Schedule URLs fetched from a local HTTP server are in
+test_calendar_urls.py.
 """
 
 from __future__ import annotations
 
 import asyncio
-import http.server
 import os
 import sys
-import threading
-import time
 import unittest
-from xml.sax.saxutils import escape
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from relay_scenarios import (ALICE, BOB, CAROL, PASSWORD, WAIT, Client, message, proxy,  # noqa: E402
-                             start_stack, stop_stack, unique)
-from prosody import Prosody  # noqa: E402
-from xmpp_clients import _shared_loop, body, child, error_condition, to_string  # noqa: E402
-
-NS = "http://jabber.org/protocol/commands"
-COMPONENT = "sched.localhost"
-DAVE = "dave@localhost"  # enrols himself, from his client
-
-
-def calendar(label: str) -> str:
-    """A work calendar: working every day, all day (so status reads "working")."""
-    return ("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//concierge e2e//EN\r\nBEGIN:VEVENT\r\n"
-            f"UID:{label}\r\nDTSTAMP:20260101T000000Z\r\nDTSTART:20260101T000000Z\r\n"
-            "DTEND:20260101T235900Z\r\nRRULE:FREQ=DAILY\r\nSUMMARY:On duty\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n")
-
-
-class CalendarServer:
-    """A local HTTP server whose answer for each path the test sets; records every request."""
-
-    def __init__(self):
-        self.answers: dict[str, tuple[int, dict, bytes]] = {}  # status 0: never answer
-        self.requests: list[tuple[str, dict]] = []
-        self.stopping = threading.Event()
-        owner = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self):  # noqa: N802
-                owner.requests.append((self.path, dict(self.headers)))
-                status, headers, payload = owner.answers.get(self.path, (404, {}, b"no such calendar"))
-                if status == 0:
-                    owner.stopping.wait(60)  # a server that accepts and never answers
-                    return
-                if status == 200 and headers.get("ETag") and self.headers.get("If-None-Match") == headers["ETag"]:
-                    status, payload = 304, b""
-                self.send_response(status)
-                for k, v in headers.items():
-                    self.send_header(k, v)
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-
-            def log_message(self, *args):
-                pass
-
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-
-    def url(self, path: str, scheme: str = "http") -> str:
-        return f"{scheme}://127.0.0.1:{self.httpd.server_port}{path}"
-
-    def hits(self, path: str) -> list[dict]:
-        return [h for p, h in self.requests if p == path]
-
-    def wait_hits(self, path: str, n: int, timeout: float = 3 * WAIT) -> list[dict]:
-        """Until `path` was asked for at least `n` times (AssertionError after `timeout`)."""
-        deadline = time.monotonic() + timeout
-        while len(self.hits(path)) < n:
-            if time.monotonic() > deadline:
-                raise AssertionError(f"{path} was fetched {len(self.hits(path))} times, not {n}, "
-                                     f"within {timeout}s")
-            time.sleep(0.05)  # the requests come from Concierge's own timer: nothing to wait on
-        return self.hits(path)
-
-    def stop(self):
-        self.stopping.set()
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-
-class CommandsBase(unittest.TestCase):
-    CONFIG = ""
-
-    def setUp(self):
-        self.server, self.concierge, self.clients = start_stack(
-            Prosody, users=("alice", "bob", "carol", "dave"), enrolled=(ALICE, BOB, CAROL),
-            extra_config=self.CONFIG, log_level="debug")
-        self.addCleanup(stop_stack, self.server, self.concierge, self.clients)
-        self.alice, self.bob, self.carol, self.dave = (self.clients[u] for u in ("alice", "bob", "carol", "dave"))
-
-    # -- the two ways of saying the same thing --------------------------------------------------
-
-    def form(self, client: Client, node: str, fields: dict | None = None) -> str:
-        """Runs ad-hoc command `node`: execute, fill in the form it returns, submit. The note of the
-        completed command."""
-        ask = client.send_iq(COMPONENT, f'<command xmlns="{NS}" node="{node}" action="execute"/>', type="set")
-        cmd = child(ask, NS, "command")
-        self.assertIsNotNone(cmd, to_string(ask))
-        if cmd.get("status") != "completed":
-            self.assertEqual(cmd.get("status"), "executing", to_string(ask))
-            offered = {f.get("var") for f in cmd.iter("{jabber:x:data}field")}
-            for var in (fields or {}):
-                self.assertIn(var, offered, f"the {node} form has no field {var}: {to_string(ask)}")
-            submitted = ""
-            for var, value in (fields or {}).items():
-                values = value if isinstance(value, list) else [value]
-                submitted += f'<field var="{var}">' + "".join(f"<value>{escape(v)}</value>" for v in values) + "</field>"
-            done = client.send_iq(
-                COMPONENT,
-                f'<command xmlns="{NS}" node="{node}" sessionid="{cmd.get("sessionid")}">'
-                f'<x xmlns="jabber:x:data" type="submit">{submitted}</x></command>', type="set")
-            cmd = child(done, NS, "command")
-            self.assertIsNotNone(cmd, to_string(done))
-            self.assertEqual(cmd.get("status"), "completed", to_string(done))
-        note = child(cmd, NS, "note")
-        self.assertIsNotNone(note, to_string(cmd))
-        return note.text or ""
-
-    def chat(self, client: Client, text: str) -> str:
-        """Sends `text` to the component's bare JID; its answer (not a later notice)."""
-        client.send_message(COMPONENT, text)
-        answer = client.wait_for(message(frm=COMPONENT, where=lambda m: not (body(m) or "").startswith("Concierge:")),
-                                 WAIT, what=f"the answer to {text[:30]!r}")
-        return body(answer) or ""
-
-    def wait_settings(self, client: Client, contains: str) -> str:
-        """Asks for the settings until they show `contains` (a calendar is read asynchronously)."""
-        deadline = time.monotonic() + WAIT
-        while True:
-            settings = self.chat(client, "settings")
-            if contains in settings or time.monotonic() > deadline:
-                self.assertIn(contains, settings)
-                return settings
-            time.sleep(0.1)
-
-    def wait_status(self, client: Client, starts: str) -> str:
-        """Asks for the status until it starts with `starts` (schedules compile asynchronously)."""
-        deadline = time.monotonic() + WAIT
-        while True:
-            status = self.chat(client, "status")
-            if status.startswith(starts) or time.monotonic() > deadline:
-                self.assertTrue(status.startswith(starts), status)
-                return status
-            time.sleep(0.1)
-
-    def notice(self, client: Client, starts: str, timeout: float = WAIT) -> str:
-        """The next message from the component starting with `starts` (what Concierge says by
-        itself: a schedule in force, a calendar that cannot be used)."""
-        m = client.wait_for(message(frm=COMPONENT, where=lambda m: (body(m) or "").startswith(starts)),
-                            timeout, what=f"a message starting {starts!r}")
-        return body(m) or ""
+from commands_base import COMPONENT, DAVE, NS, CalendarServer, CommandsBase, calendar  # noqa: E402
+from relay_scenarios import ALICE, BOB, CAROL, WAIT, Client, message, proxy, unique  # noqa: E402
+from xmpp_clients import _shared_loop, body, error_condition, to_string  # noqa: E402
 
 
 class Commands(CommandsBase):
@@ -409,92 +265,6 @@ class AdhocAsClientsShowIt(CommandsBase):
         self.assertEqual(self.chat(self.bob, "pause 0"), "You are not paused.")
         self.assertTrue(self.chat(self.dave, "status").startswith('You are not enrolled with Concierge: send '
                                                                   '"enrol Europe/Berlin"'))
-
-
-class CalendarUrls(CommandsBase):
-    CONFIG = ('[schedule]\nallow_private_urls = true\nrefresh = "2s"\nmax_bytes = 20000\n')
-
-    def test_refetch_with_etag_then_bad_calendar_size_cap_and_redirect_cap_keep_the_old_schedule(self):
-        cal = CalendarServer()
-        self.addCleanup(cal.stop)
-        cal.answers["/d.ics"] = (200, {"ETag": '"v1"', "Content-Type": "text/calendar"}, calendar("v1").encode())
-        self.chat(self.dave, f"enrol UTC {cal.url('/d.ics')}")
-        self.wait_settings(self.dave, "calendar: http://127.0.0.1:")
-        self.wait_status(self.dave, "You are working")
-
-        # refresh = 2s: fetched again with If-None-Match, answered 304, nothing recompiled.
-        second = cal.wait_hits("/d.ics", 2)[1]
-        self.assertEqual(second.get("If-None-Match"), '"v1"', cal.requests)
-        self.assertTrue(self.concierge.wait_log(f"schedule of {DAVE}: calendar not modified", WAIT))
-        # A setting changes the meaning of the cached calendar at once (no new fetch needed):
-        # read as a personal calendar, its all-day event is an appointment — busy.
-        self.assertEqual(self.chat(self.dave, "kind personal"), "Your calendar now counts as a personal calendar.")
-        self.wait_status(self.dave, "You are busy")
-        self.chat(self.dave, "kind work")
-        self.wait_status(self.dave, "You are working")
-
-        # The publisher breaks the file: dave is told once, the old schedule stays.
-        cal.answers["/d.ics"] = (200, {"ETag": '"v2"'}, b"BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nDTSTART:2026")
-        told = self.notice(self.dave, "Concierge: your calendar cannot be used:")
-        self.assertTrue(told.endswith("Your previous schedule stays in force."), told)
-        self.assertTrue(self.chat(self.dave, "status").startswith("You are working"))
-        cal.wait_hits("/d.ics", len(cal.hits("/d.ics")) + 2)  # two more fetches of the same bad file
-        self.assertEqual(len(self.dave.find(message(where=lambda m: (body(m) or "").startswith(
-            "Concierge: your calendar cannot be used:")))), 1, "the same problem is told once")
-
-        # Larger than schedule.max_bytes.
-        cal.answers["/d.ics"] = (200, {"ETag": '"v3"'}, calendar("big").encode() + b"X-PAD:" + b"x" * 30000 + b"\r\n")
-        told = self.notice(self.dave, "Concierge: your calendar cannot be used: it could not be fetched")
-        self.assertIn("20000", told)
-        # A redirect loop: at most 3 redirects are followed.
-        cal.answers["/d.ics"] = (302, {"Location": "/d.ics"}, b"")
-        told = self.notice(self.dave, "Concierge: your calendar cannot be used: it could not be fetched")
-        self.assertIn("redirect", told)
-        self.assertTrue(self.chat(self.dave, "status").startswith("You are working"), "still the first schedule")
-        self.assertNotIn("/d.ics", self.concierge.stderr_text(), "URLs are secrets: never in the log")
-
-        # A new URL that does not work leaves the old one in force.
-        cal.answers["/d.ics"] = (200, {"ETag": '"v1"'}, calendar("v1").encode())
-        self.assertIn("Fetching your calendar", self.chat(self.dave, f"calendar {cal.url('/missing.ics')}"))
-        told = self.notice(self.dave, "Concierge: your new calendar cannot be used: it could not be fetched")
-        self.assertIn("404", told)
-        cal.wait_hits("/d.ics", len(cal.hits("/d.ics")) + 1)  # the old URL is still the one refreshed
-
-        # A new URL whose body is broken, or empty: refused with the reason; the calendar in force
-        # (and its cached body) stays, and a setting change still applies to it at once.
-        cal.answers["/bad.ics"] = (200, {}, b"BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\n")
-        cal.answers["/empty.ics"] = (200, {}, b"")
-        self.chat(self.dave, f"calendar {cal.url('/bad.ics')}")
-        self.notice(self.dave, "Concierge: your new calendar cannot be used:")
-        self.chat(self.dave, f"calendar {cal.url('/empty.ics')}")
-        self.assertIn("is empty", self.notice(self.dave, "Concierge: your new calendar cannot be used:"))
-        self.chat(self.dave, "kind personal")
-        self.wait_status(self.dave, "You are busy")
-        self.chat(self.dave, "kind work")
-        self.wait_status(self.dave, "You are working")
-
-        # A server that never answers: given up after the 30 s total time limit, the old
-        # schedule stays.
-        cal.answers["/slow.ics"] = (0, {}, b"")
-        self.assertIn("Fetching your calendar", self.chat(self.dave, f"calendar {cal.url('/slow.ics')}"))
-        told = self.notice(self.dave, "Concierge: your new calendar cannot be used: it could not be fetched", 45)
-        self.assertIn("took too long to answer", told)
-        self.assertTrue(self.chat(self.dave, "status").startswith("You are working"))
-
-
-class PrivateUrlsRefused(CommandsBase):
-    CONFIG = ""  # schedule.allow_private_urls = false: the default
-
-    def test_the_same_loopback_url_is_refused(self):
-        cal = CalendarServer()
-        self.addCleanup(cal.stop)
-        cal.answers["/d.ics"] = (200, {}, calendar("x").encode())
-        self.assertIn("https", self.chat(self.dave, f"enrol UTC {cal.url('/d.ics')}"), "plain http is refused")
-        self.assertIn("You are enrolled", self.chat(self.dave, "enrol UTC"))
-        self.assertIn("Fetching", self.chat(self.dave, f"calendar {cal.url('/d.ics', 'https')}"))
-        told = self.notice(self.dave, "Concierge: your new calendar cannot be used: it could not be fetched")
-        self.assertIn("not allowed", told)
-        self.assertEqual(cal.requests, [], "the address was refused before anything was sent")
 
 
 if __name__ == "__main__":

@@ -249,7 +249,7 @@ bool Router::handle_adhoc(const xmpp::Element& stanza, const Addressing& a, Inst
   }
   // Unenrol asks first, saying what it sends back, when there is something to lose.
   const bool unenrol = std::string_view(command->node) == "unenrol";
-  const bool may_unenrol = unenrol && self_enrolled_.count(user) && !config_user(user);
+  const bool may_unenrol = unenrol && directory_.enrolment(user) && !directory_.by_config(user);
   if (unenrol && !may_unenrol) line = std::string(command->node);  // answered: cannot
   // Shows the form (again): pre-filled with what is in force, or with what was submitted.
   auto ask = [&](const FormValues& values, const std::string& note_type, const std::string& note) {
@@ -306,11 +306,11 @@ FormValues Router::form_defaults(const std::string& user, std::string_view node)
   if (!source) return values;  // not enrolled: nothing is in force
   if (node == "enrol" || node == "timezone") values["timezone"] = {source->zone};
   // The user's own URL, as the XEP-0077 form shows it.
-  if (node == "enrol" && self_enrolled_.count(user) &&
-      !self_enrolled_.at(user).calendar_url.empty()) {
-    values["calendar_url"] = {self_enrolled_.at(user).calendar_url};
+  const Enrolment* enrolment = directory_.enrolment(user);
+  if (node == "enrol" && enrolment && !enrolment->calendar_url.empty()) {
+    values["calendar_url"] = {enrolment->calendar_url};
   }
-  if (node == "calendar" && !admin_set(user, "calendar") && !source->url.empty()) {
+  if (node == "calendar" && !directory_.admin_set(user, "calendar") && !source->url.empty()) {
     values["url"] = {source->url};
   }
   if (node == "hours" && !source->hours.empty()) values["hours"] = {source->hours};
@@ -321,12 +321,11 @@ FormValues Router::form_defaults(const std::string& user, std::string_view node)
   }
   if (node == "urgent") values["from"] = {urgent_from_anyone(user) ? "anyone" : "always_through"};
   if (node == "subscribers") {
-    const std::string* own = own_value(user, "subscribers");
+    const std::string* own = directory_.own_value(user, "subscribers");
     values["who"] = {own ? *own : "domain"};
   }
   if (node == "privacy") {
-    auto p = privacy_.find(user);
-    const Settings::Privacy level = p != privacy_.end() ? p->second : settings_.privacy_default;
+    const Settings::Privacy level = directory_.senders().chosen_privacy(user);
     values["level"] = {level == Settings::Privacy::exact  ? "exact"
                        : level == Settings::Privacy::wait ? "wait"
                                                           : "none"};

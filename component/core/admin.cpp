@@ -33,7 +33,7 @@ std::optional<std::string> Router::admin_command(const std::string& admin, const
       }
     }
     std::string text = "Enrolled: " + std::to_string(settings_.enrolled.size()) + " by the config, " +
-                       std::to_string(self_enrolled_.size()) + " by themselves. Sessions: " +
+                       std::to_string(directory_.self_enrolled_count()) + " by themselves. Sessions: " +
                        std::to_string(sessions_.size()) + ". Held: " + std::to_string(held) +
                        " (awaiting confirmation: " + std::to_string(sent) + ")";
     if (oldest) {

@@ -57,9 +57,9 @@ std::optional<std::string> Router::user_command(const std::string& user, std::st
     auto pause = pauses_.find(who);
     if (!jid || !jid->has_local() || !enrolled(who)) {
       text = texts::does_not_use(who);
-    } else if (blocked_.count({who, user})) {
+    } else if (directory_.senders().blocks(who, user)) {
       text = texts::refuses_you(who);  // as their refusal says: nothing of their schedule
-    } else if (privacy_for(who, user) != Settings::Privacy::exact) {
+    } else if (directory_.senders().privacy_for(who, user) != Settings::Privacy::exact) {
       text = texts::shares_no_times(who);
     } else if (pause != pauses_.end() && pause->second > now) {
       auto back = next_working(who, now);
@@ -87,8 +87,7 @@ std::optional<std::string> Router::user_command(const std::string& user, std::st
     if (level == kLevels.end()) {
       text = refused_input(texts::privacy_choices(form));
     } else {
-      privacy_[user] = level->second;
-      store_.put_setting({user, "privacy", std::string(arg)});
+      directory_.senders().set_privacy(user, level->second, std::string(arg));
       text = texts::privacy_set(level->second);
     }
   } else if (word == "block" || word == "unblock") {
@@ -97,26 +96,18 @@ std::optional<std::string> Router::user_command(const std::string& user, std::st
       text = refused_input(texts::give_an_address(word, form));
     } else {
       const std::string who = jid->bare_string();
-      const bool was = blocked_.count({user, who}) != 0;
+      const bool was = directory_.senders().blocks(user, who);
       if (word == "block") {
-        if (!was) {
-          block(user, who, true);
-          store_.put_setting({user, "block:" + who, "1"});
-        }
+        if (!was) directory_.senders().set_blocked(user, who, true);
         text = was ? texts::already_blocked(who) : texts::blocked(who);
       } else {
-        if (was) {
-          block(user, who, false);
-          store_.remove_setting(user, "block:" + who);
-        }
+        if (was) directory_.senders().set_blocked(user, who, false);
         text = was ? texts::unblocked(who) : texts::not_blocked(who);
       }
     }
   } else if (word == "blocked") {
     std::string list;
-    for (const auto& [target, sender] : blocked_) {
-      if (target == user) list += "\n  " + sender;
-    }
+    for (const auto& sender : directory_.senders().blocked_by(user)) list += "\n  " + sender;
     text = list.empty() ? "You block nobody." : "You block:" + list;
   } else if (word == "status") {
     text = status_line(user, now);

@@ -13,18 +13,6 @@ namespace concierge::core {
 
 // --- notices ---------------------------------------------------------------------------------
 
-Settings::Privacy Router::privacy_for(const std::string& target, const std::string& sender) const {
-  // DESIGN §7: the target's choice (else privacy.default) for senders of the target's own
-  // domain; at most "wait" for senders of other served domains.
-  auto chosen = privacy_.find(target);
-  const Settings::Privacy own =
-      chosen != privacy_.end() ? chosen->second : settings_.privacy_default;
-  auto sj = xmpp::Jid::parse(sender);
-  auto tj = xmpp::Jid::parse(target);
-  if (sj && tj && sj->domain() == tj->domain()) return own;
-  return own == Settings::Privacy::none ? Settings::Privacy::none : Settings::Privacy::wait;
-}
-
 std::string Router::name_of(const std::string& bare) const { return bare; }
 
 std::string Router::when_text(Instant t, const std::string& sender,
@@ -88,7 +76,7 @@ void Router::notify(const std::string& sender, const std::string& target, HoldRe
   }
   // Privacy (DESIGN §7): exact times for the target's own domain by default; others only
   // learn that the message waits.
-  const Settings::Privacy privacy = privacy_for(target, sender);
+  const Settings::Privacy privacy = directory_.senders().privacy_for(target, sender);
   const std::string who = name_of(target);
   const bool pool = target.ends_with("@" + settings_.component_domain);
   std::string text;
@@ -141,7 +129,7 @@ void Router::reply_notice(const std::string& replier, const std::string& to, Ins
   auto& told = reply_noticed_[{to, replier}];
   if (told == *back) return;
   told = *back;
-  if (privacy_for(replier, to) != Settings::Privacy::exact) return;  // times only if allowed
+  if (directory_.senders().privacy_for(replier, to) != Settings::Privacy::exact) return;  // times only if allowed
   now_hint_ = now;
   const std::string when = when_text(*back, to, replier);
   out.send(notice(replier, to,

@@ -51,7 +51,7 @@ std::optional<std::string> Router::profile_command(const std::string& user,
                                                "settings"};
   if (!kWords.count(word)) return std::nullopt;
   const std::string arg = pasted ? std::string(command) : rest_of(command);
-  const bool by_config = config_user(user);
+  const bool by_config = directory_.by_config(user);
   const bool form = asking_.form;
   if (word == "enrol" || word == "enroll") {
     if (by_config) return std::string("You are enrolled by your admin.");
@@ -66,18 +66,18 @@ std::optional<std::string> Router::profile_command(const std::string& user,
     if (auto problem = check_calendar_url(url, settings_.allow_private_urls)) {
       return refused_input(*problem);
     }
-    const bool again = self_enrolled_.count(user) != 0;
+    const bool again = directory_.enrolment(user) != nullptr;
     enrol(user, zone, url.empty() ? std::nullopt : std::optional<std::string>(url), now, out);
     std::string text = texts::enrolled(
         again, zone,
         xmpp::proxy_jid(*xmpp::Jid::parse(user), settings_.component_domain)->bare_string(), form);
     // One answer per change: a calendar being read says so here, and later only if it fails.
-    if (pending_calendar_.count(user)) text += " " + texts::reading_calendar(true);
+    if (directory_.calendar_pending(user)) text += " " + texts::reading_calendar(true);
     return text;
   }
   if (!enrolled(user)) return texts::not_enrolled(form);
   auto refused_by_admin = [&](const std::string& key) -> std::optional<std::string> {
-    if (admin_set(user, key)) return "Your " + key + " is set by your admin.";
+    if (directory_.admin_set(user, key)) return "Your " + key + " is set by your admin.";
     return std::nullopt;
   };
   if (word == "unenrol" || word == "unenroll") {
@@ -90,7 +90,7 @@ std::optional<std::string> Router::profile_command(const std::string& user,
     std::string text = "Your settings:\n  time zone: " + s->zone +
                        "\n  calendar: " +
                        (s->pending ? std::string("a new one is being read")
-                        : admin_set(user, "calendar") ? std::string("set by your admin")
+                        : directory_.admin_set(user, "calendar") ? std::string("set by your admin")
                         : !s->upload.empty() ? std::string("uploaded")
                         : !s->url.empty()    ? url_for_display(s->url)
                         : !s->path.empty()   ? std::string("a file of your admin's")
@@ -102,22 +102,16 @@ std::optional<std::string> Router::profile_command(const std::string& user,
                        (urgent_from_anyone(user) ? "anyone" : "your always-through list") +
                        "\n  proxy subscribers: " +
                        texts::subscribers_meaning(
-                           own_value(user, "subscribers") ? *own_value(user, "subscribers") : "",
+                           directory_.own_value(user, "subscribers") ? *directory_.own_value(user, "subscribers") : "",
                            xmpp::Jid::parse(user)->domain(), settings_.served_domains);
     // What senders learn, a pause, the blocklist (issue 15 point 10).
-    auto privacy = privacy_.find(user);
-    text += "\n  privacy: " + texts::privacy_meaning(privacy != privacy_.end()
-                                                         ? privacy->second
-                                                         : settings_.privacy_default);
+    text += "\n  privacy: " + texts::privacy_meaning(directory_.senders().chosen_privacy(user));
     auto pause = pauses_.find(user);
     now_hint_ = now;
     text += "\n  pause: " + (pause != pauses_.end() && pause->second > now
                                  ? "until " + when_text(pause->second, user, user)
                                  : std::string("none"));
-    std::vector<std::string> blocks;
-    for (const auto& [target, sender] : blocked_) {
-      if (target == user) blocks.push_back(sender);
-    }
+    const std::vector<std::string> blocks = directory_.senders().blocked_by(user);
     text += "\n  blocked: " + (blocks.empty() ? std::string("nobody") : texts::names(blocks));
     return text;
   }
@@ -128,12 +122,7 @@ std::optional<std::string> Router::profile_command(const std::string& user,
                                        : "Unknown time zone \"" + arg.substr(0, 64) +
                                              "\": use an IANA name such as Europe/Berlin.");
     }
-    if (auto e = self_enrolled_.find(user); e != self_enrolled_.end()) {
-      e->second.timezone = arg;
-      store_.put_enrolment(e->second);
-    } else {
-      set_own(user, "timezone", arg);
-    }
+    directory_.set_zone(user, arg);
     recompile(user, out);
     return "Time zone set to " + arg + ".";
   }
@@ -144,13 +133,7 @@ std::optional<std::string> Router::profile_command(const std::string& user,
         return refused_input("Say \"calendar https://…/work.ics\" (your calendar's address), "
                              "\"calendar none\", or paste the .ics text as a message.");
       }
-      set_pending(user, std::nullopt);
-      set_own(user, "calendar_upload", "");
-      set_own(user, "calendar_url", "");
-      if (auto e = self_enrolled_.find(user); e != self_enrolled_.end()) {
-        e->second.calendar_url.clear();
-        store_.put_enrolment(e->second);
-      }
+      directory_.remove_calendar(user);
       recompile(user, out);
       return std::string("Your calendar is removed.");
     }
@@ -166,7 +149,7 @@ std::optional<std::string> Router::profile_command(const std::string& user,
       }
       p.upload = arg;
     }
-    set_pending(user, std::move(p));
+    directory_.give_calendar(user, std::move(p));
     recompile(user, out);
     return texts::reading_calendar(word == "calendar");
   }
@@ -180,7 +163,7 @@ std::optional<std::string> Router::profile_command(const std::string& user,
       auto parsed = ical::parse_hours(hours);
       if (!parsed.ok()) return refused_input("Those hours cannot be read: " + parsed.error());
     }
-    set_own(user, "hours", hours);
+    directory_.set_own(user, "hours", hours);
     recompile(user, out);
     return hours.empty() ? std::string("Your weekly hours are removed.")
                          : "Your weekly hours are " + hours + ".";
@@ -192,7 +175,7 @@ std::optional<std::string> Router::profile_command(const std::string& user,
       return refused_input("Say \"kind work\" (your calendar lists working time) or \"kind "
                            "personal\" (it lists appointments; hours give working time).");
     }
-    set_own(user, "calendar_kind", kind);
+    directory_.set_own(user, "calendar_kind", kind);
     recompile(user, out);
     return "Your calendar now counts as a " + kind + " calendar.";
   }
@@ -206,7 +189,7 @@ std::optional<std::string> Router::profile_command(const std::string& user,
     }
     std::string bad;
     auto list = lower(arg) == "none" ? std::optional<std::set<std::string>>(std::set<std::string>{})
-                                     : jid_list(arg, bad);
+                                     : parse_jid_list(arg, bad);
     if (!list) {
       auto own = xmpp::Jid::parse(user);
       auto guess = own && bad.find('@') == std::string::npos
@@ -215,7 +198,7 @@ std::optional<std::string> Router::profile_command(const std::string& user,
       return refused_input(texts::not_an_address(
           bad, guess && guess->has_local() && !guess->has_resource() ? guess->bare_string() : ""));
     }
-    set_own(user, "always_through", join(*list));
+    directory_.set_own(user, "always_through", join(*list));
     return list->empty() ? std::string("Your always-through list is empty.")
                          : "Always through: " + join(*list) + ".";
   }
@@ -226,7 +209,7 @@ std::optional<std::string> Router::profile_command(const std::string& user,
       return refused_input("Say \"urgent always_through\" (only your always-through list may send "
                            "urgent) or \"urgent anyone\".");
     }
-    set_own(user, "urgent_from", who);
+    directory_.set_own(user, "urgent_from", who);
     return who == "anyone" ? std::string("Anyone may now send you urgent messages (at most ") +
                                  std::to_string(settings_.urgent_max_per_hour) + " an hour each)."
                            : std::string("Only your always-through list may send you urgent messages.");
@@ -235,13 +218,13 @@ std::optional<std::string> Router::profile_command(const std::string& user,
   std::string policy = lower(arg);
   if (policy != "domain" && policy != "served" && policy != "nobody") {
     std::string bad;
-    auto list = jid_list(arg, bad);
+    auto list = parse_jid_list(arg, bad);
     if (arg.empty() || !list || list->empty()) {
       return refused_input(texts::subscribers_choices(form));
     }
     policy = join(*list);
   }
-  set_own(user, "subscribers", policy == "domain" ? std::string() : policy);
+  directory_.set_own(user, "subscribers", policy == "domain" ? std::string() : policy);
   // Whoever may no longer see it is unsubscribed.
   std::size_t dropped = 0;
   if (auto subs = proxy_subscribers_.find(user); subs != proxy_subscribers_.end()) {

@@ -32,13 +32,7 @@ void Router::connected(Instant now, Outbox& out) {
   online_ = true;
   wake_base_ = now;
   wake_dirty_ = true;
-  std::vector<std::string> users;
-  users.reserve(settings_.enrolled.size() + self_enrolled_.size());
-  users.assign(settings_.enrolled.begin(), settings_.enrolled.end());
-  for (const auto& [jid, e] : self_enrolled_) users.push_back(jid);
-  std::sort(users.begin(), users.end());
-  users.erase(std::unique(users.begin(), users.end()), users.end());
-  paced_users_ = std::move(users);
+  paced_users_ = directory_.enrolled_users();
   paced_next_ = 0;
   pace_more(kPacedUsersAtOnce, out);
   published_.clear();

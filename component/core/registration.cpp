@@ -98,14 +98,14 @@ bool Router::handle_registration(const xmpp::Element& stanza, const Addressing& 
     return true;
   }
 
-  const bool by_config = config_user(bare);
-  auto self = self_enrolled_.find(bare);
+  const bool by_config = directory_.by_config(bare);
+  const Enrolment* self = directory_.enrolment(bare);
   if (get) {
     xmpp::Element reply = iq_result(stanza);
     xmpp::Element q = xmpp::make("query", {{"xmlns", std::string(kRegister)}});
-    std::string timezone = self != self_enrolled_.end() ? self->second.timezone : "";
-    std::string url = self != self_enrolled_.end() ? self->second.calendar_url : "";
-    if (by_config || self != self_enrolled_.end()) q.add_child(xmpp::Element("registered"));
+    std::string timezone = self ? self->timezone : "";
+    std::string url = self ? self->calendar_url : "";
+    if (by_config || self) q.add_child(xmpp::Element("registered"));
     q.add_child(xmpp::make_text(
         "instructions",
         by_config ? "You are enrolled by your admin; your settings are in the server's config."
@@ -132,7 +132,7 @@ bool Router::handle_registration(const xmpp::Element& stanza, const Addressing& 
              "You are enrolled by your admin: ask them to remove you.", out);
       return true;
     }
-    if (self == self_enrolled_.end()) {
+    if (!self) {
       refuse(stanza, Refusal::target_not_enrolled, "You are not enrolled.", out);
       return true;
     }
@@ -174,27 +174,8 @@ bool Router::handle_registration(const xmpp::Element& stanza, const Addressing& 
 
 void Router::enrol(const std::string& bare, const std::string& timezone,
                    const std::optional<std::string>& url, Instant now, Outbox& out) {
-  auto [it, inserted] = self_enrolled_.try_emplace(bare);
-  Enrolment& e = it->second;
-  e.jid = bare;
-  e.timezone = timezone;
-  if (inserted) e.enrolled_at = now;
-  const auto pending = pending_calendar_.find(bare);
-  const bool url_pending = pending != pending_calendar_.end() && !pending->second.url.empty();
-  if (url && url->empty()) {
-    e.calendar_url.clear();  // the form's URL field emptied: no URL (an upload stays)
-    if (url_pending) set_pending(bare, std::nullopt);
-  } else if (url && *url == e.calendar_url) {
-    if (url_pending) set_pending(bare, std::nullopt);  // back to the URL in force
-  } else if (url) {
-    // A new URL is pending like any other new calendar: it replaces the one in force only
-    // once it compiles (profile.cpp).
-    set_pending(bare, PendingCalendar{*url, ""});
-  }
-  store_.put_enrolment(e);
+  const bool inserted = directory_.enrol(bare, timezone, url, now);
   recompile(bare, out);
-  // Only a calendar being read is reported on.
-  if (!pending_calendar_.count(bare)) awaiting_schedule_.erase(bare);
   out.log(LogLevel::info, std::string(inserted ? "enrolled " : "updated the enrolment of ") + bare);
   // XEP-0100: the gateway asks for the user's presence once registration succeeds.
   const SubscriptionState& s = subscription(bare);
@@ -203,15 +184,8 @@ void Router::enrol(const std::string& bare, const std::string& timezone,
 
 void Router::unenrol(const std::string& bare, Outbox& out) {
   bounce_holds(bare, "they no longer use Concierge.", out);
-  self_enrolled_.erase(bare);
-  privacy_.erase(bare);
-  own_.erase(bare);
-  pending_calendar_.erase(bare);
-  awaiting_schedule_.erase(bare);
-  schedule_error_told_.erase(bare);
   schedules_.erase(bare);
   pauses_.erase(bare);
-  std::erase_if(blocked_, [&](const auto& entry) { return entry.first == bare; });
   presence_.forget(bare);
   auto subs = proxy_subscribers_.find(bare);
   if (subs != proxy_subscribers_.end()) {
@@ -233,7 +207,7 @@ void Router::unenrol(const std::string& bare, Outbox& out) {
   out.send(component_presence(bare, "unsubscribe"));
   out.send(component_presence(bare, "unsubscribed"));
   subscriptions_.erase(bare);
-  store_.remove_enrolment(bare);
+  directory_.unenrol(bare);
   out.log(LogLevel::info, "unenrolled " + bare);
 }
 

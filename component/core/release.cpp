@@ -58,7 +58,7 @@ void Router::try_release(const std::string& target, Instant now, Outbox& out) {
     return;
   }
   // A member who became free may take a pool's waiting conversation first.
-  if (!settings_.pools.empty()) release_pools_of(target, now, out);
+  if (pools_.any()) release_pools_of(target, now, out);
   const auto* held = holds_.of_target(target);
   if (!held || held->empty()) return;
   // Waiting conversations in the order of their first held message, each with its holds:
@@ -173,7 +173,7 @@ void Router::try_release(const std::string& target, Instant now, Outbox& out) {
 void Router::expect_delivery(const std::string& sender, const std::string& target,
                              const std::vector<std::int64_t>& ids) {
   if (!notified_.count({sender, target})) return;  // never told of a hold: nothing to close
-  if (privacy_for(target, sender) == Settings::Privacy::none) return;
+  if (directory_.senders().privacy_for(target, sender) == Settings::Privacy::none) return;
   delivering_[{sender, target}].insert(ids.begin(), ids.end());
 }
 

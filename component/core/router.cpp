@@ -48,6 +48,9 @@ Router::Router(Settings settings, Store& store)
       limiter_(settings_.messages_per_sender_per_minute),
       sessions_(settings_.idle_after),
       proxy_(settings_.component_domain),
+      directory_(settings_, store_),
+      pools_(settings_, sessions_),
+      writers_(settings_.idle_after),
       holds_(
           store_,
           [this](const std::string& sender, const std::string& target) {
@@ -58,10 +61,6 @@ Router::Router(Settings settings, Store& store)
     // A notice already went out for these (they were committed before it): no new episode.
     notified_[{h.sender, h.target}] = h.reason;
   });
-  std::vector<Enrolment> enrolments = store_.enrolments();
-  self_enrolled_.reserve(enrolments.size());
-  for (auto& e : enrolments) self_enrolled_.emplace(std::string(e.jid), std::move(e));
-  for (const auto& setting : store_.settings()) load_own_setting(setting);
   std::vector<SubscriptionState> subscriptions = store_.subscriptions();
   subscriptions_.reserve(subscriptions.size());
   for (auto& s : subscriptions) subscriptions_.emplace(std::string(s.jid), std::move(s));
@@ -71,7 +70,7 @@ Router::Router(Settings settings, Store& store)
 void Router::reconfigure(Settings settings, Instant now, Outbox& out) {
   std::vector<std::string> removed;
   for (const auto& user : settings_.enrolled) {
-    if (!settings.enrolled.count(user) && !self_enrolled_.count(user)) removed.push_back(user);
+    if (!settings.enrolled.count(user) && !directory_.enrolment(user)) removed.push_back(user);
   }
   reconfigure(std::move(settings));
   for (const auto& user : removed) {
@@ -88,6 +87,7 @@ void Router::reconfigure(Settings settings) {
   proxy_ = ProxyAddressing(settings_.component_domain);
   limiter_.set_rate(settings_.messages_per_sender_per_minute);
   sessions_.set_idle_after(settings_.idle_after);
+  writers_.set_idle_after(settings_.idle_after);
 }
 
 bool Router::served(const xmpp::Jid& jid) const {
@@ -96,15 +96,6 @@ bool Router::served(const xmpp::Jid& jid) const {
 
 bool Router::enrolled(const xmpp::Jid& jid) const { return enrolled(lower(jid.bare_string())); }
 
-bool Router::enrolled(const std::string& bare) const {
-  return settings_.enrolled.count(bare) != 0 || self_enrolled_.count(bare) != 0;
-}
-
-bool Router::wrote_recently(const std::string& writer, const std::string& reader,
-                            Instant now) const {
-  auto it = pairs_.find(pair_key(writer, reader));
-  return it != pairs_.end() && now - it->second.last_written <= settings_.idle_after;
-}
 
 void Router::handle(const xmpp::Element& stanza, Instant now, Outbox& out) {
   // Not marking the wake-up dirty here: most stanzas change no timer, and next_wake() is asked
@@ -219,7 +210,7 @@ void Router::handle_message(const xmpp::Element& stanza, const Addressing& a, In
     return;
   }
   std::string pool, pool_peer;
-  if (pool_address(a.to, pool, pool_peer)) {
+  if (pools_.address(a.to, pool, pool_peer)) {
     if (pool_peer.empty()) {
       pool_message(stanza, a.from, pool, now, out);
     } else {
@@ -244,8 +235,8 @@ void Router::handle_message(const xmpp::Element& stanza, const Addressing& a, In
     return;
   }
   const bool target_enrolled = enrolled(target_key);
-  switch (admit(target_enrolled, target_enrolled || wrote_recently(target_key, sender_key, now),
-                !blocked_.empty() && blocked_.count({target_key, sender_key}))) {
+  switch (admit(target_enrolled, target_enrolled || writers_.wrote_recently(target_key, sender_key, now),
+                directory_.senders().blocks(target_key, sender_key))) {
     case Admission::refuse_not_enrolled:
       refuse_or_drop(Refusal::target_not_enrolled,
                      target->bare_string() + " does not use Concierge.");
@@ -257,11 +248,7 @@ void Router::handle_message(const xmpp::Element& stanza, const Addressing& a, In
     case Admission::pass:
       break;
   }
-  {
-    PairState& pair = pairs_[pair_key(sender_key, target_key)];
-    pair.last_written = now;
-    if (a.from.has_resource()) pair.writer_full = a.from.full_string();
-  }
+  writers_.wrote(sender_key, target_key, a.from.has_resource() ? a.from.full_string() : "", now);
   if (target_enrolled) {
     if (schedule_message(inbound_of(stanza, a.from, *target), now, out)) {
       track_session(stanza, sender_key, target_key, now, out);
@@ -289,13 +276,13 @@ void Router::handle_bounce(const xmpp::Element& stanza, const Addressing& a, Ins
   // An error the server returned for a message we relayed: it comes from the target to the
   // sender's proxy, and goes back to the sender from the target's proxy. Never answered.
   std::string pool, peer;
-  if (pool_address(a.to, pool, peer) && !peer.empty()) {
+  if (pools_.address(a.to, pool, peer) && !peer.empty()) {
     // A bounce for a message relayed to a pool member: held again if it was a release, else
     // back to the sender from the pool's address (never naming the member).
     if (served(a.from) &&
-        !rehold_bounce(stanza, pool_jid(pool), peer, now, out)) {
+        !rehold_bounce(stanza, pools_.pool_jid(pool), peer, now, out)) {
       xmpp::Element copy = stanza;
-      copy.set_attr("from", pool_jid(pool));
+      copy.set_attr("from", pools_.pool_jid(pool));
       copy.set_attr("to", peer);
       ++stats_.relayed;
       out.send(std::move(copy));
@@ -314,9 +301,10 @@ void Router::handle_bounce(const xmpp::Element& stanza, const Addressing& a, Ins
                     out)) {
     return;  // a released message the server refused: held again, not bounced to the sender
   }
-  auto it = pairs_.find(pair_key(lower(original_sender->bare_string()), lower(a.from.bare_string())));
-  if (it != pairs_.end() && !it->second.writer_full.empty() && !original_sender->has_resource()) {
-    if (auto full = xmpp::Jid::parse(it->second.writer_full)) original_sender = std::move(full);
+  const std::string writer_full =
+      writers_.writer_full(lower(original_sender->bare_string()), lower(a.from.bare_string()));
+  if (!writer_full.empty() && !original_sender->has_resource()) {
+    if (auto full = xmpp::Jid::parse(writer_full)) original_sender = std::move(full);
   }
   relay(stanza, a.from, *original_sender, out);
 }

@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: MIT
 #pragma once
-// Router: the core's one entry for stanzas (handle, tick, connected, …). It owns users'
-// enrolments and settings, subscriptions, presence and sessions; the holds are its HoldBook's.
-// Implemented across router.cpp, router_presence.cpp, proxy_presence.cpp, router_timers.cpp,
-// scheduler.cpp, notices.cpp, release.cpp, holds.cpp, pools.cpp, profile*.cpp, chat_commands.cpp,
-// commands.cpp, admin.cpp, registration.cpp and adhoc.cpp. It must not read the clock, open
-// sockets or include a C library header (DESIGN §8); the §2 table is decision.hpp, a pure
-// function it only feeds.
+// Router: the core's one entry for stanzas (handle, tick, connected, …). It turns stanzas into
+// calls on its rooms and their answers into stanzas: the Directory (enrolments, users' own
+// settings, privacy, blocklists), the PoolDesk (pool assignments), RecentWriters, the
+// PresenceBook, the SessionBook and the HoldBook; it still owns the scheduler's state
+// (schedules, pauses, notices) and proxy subscriptions. Implemented across router.cpp,
+// router_presence.cpp, proxy_presence.cpp, router_timers.cpp, scheduler.cpp, notices.cpp,
+// release.cpp, holds.cpp, pools.cpp, profile*.cpp, chat_commands.cpp, commands.cpp, admin.cpp,
+// registration.cpp and adhoc.cpp. It must not read the clock, open sockets or include a C
+// library header (DESIGN §8); the §2 table is decision.hpp, a pure function it only feeds.
 
 #include <cstdint>
 #include <deque>
@@ -21,12 +23,15 @@
 
 #include <component/core/commit_guard.hpp>
 #include <component/core/decision.hpp>
+#include <component/core/directory.hpp>
 #include <component/core/hold_book.hpp>
 #include <component/core/inbound.hpp>
 #include <component/core/proxy_addressing.hpp>
 #include <component/core/outbox.hpp>
+#include <component/core/pool_desk.hpp>
 #include <component/core/presence_book.hpp>
 #include <component/core/rate_limiter.hpp>
+#include <component/core/recent_writers.hpp>
 #include <component/core/refusal.hpp>
 #include <component/core/router_types.hpp>
 #include <component/core/session_book.hpp>
@@ -47,6 +52,9 @@ class Router {
  public:
   // `store` must outlive the router; it is read once here and written as things change.
   Router(Settings settings, Store& store);
+  // Its rooms hold references to its settings and sessions: never copied.
+  Router(const Router&) = delete;
+  Router& operator=(const Router&) = delete;
 
   // SIGHUP: new users, limits, … take effect for the next stanza.
   void reconfigure(Settings settings);
@@ -79,7 +87,7 @@ class Router {
   void disconnecting(Outbox& out);
 
   // Queries of the scheduler's inputs (DESIGN §1).
-  bool enrolled(const std::string& bare) const;
+  bool enrolled(const std::string& bare) const { return directory_.enrolled(bare); }
   Reachability reachability(const std::string& bare) const { return presence_.reachability(bare); }
   bool session_idle(const std::string& bare, Instant now) const;
   bool session_open(const std::string& a, const std::string& b, Instant now) const {
@@ -96,7 +104,9 @@ class Router {
   // "I'm busy until …": status busy until `until`; an `until` <= now ends the pause.
   void pause(const std::string& bare, Instant until, Instant now, Outbox& out);
   // The target's blocklist (DESIGN §4): messages from `sender` are refused.
-  void block(const std::string& target, const std::string& sender, bool blocked);
+  void block(const std::string& target, const std::string& sender, bool blocked) {
+    directory_.senders().set_blocked(target, sender, blocked, false);
+  }
   ical::Status status_of(const std::string& bare, Instant now) const;
   // `bare` paused themselves and the pause has not ended by `now`.
   bool paused(const std::string& bare, Instant now) const;
@@ -130,9 +140,11 @@ class Router {
 
   // --- Users' own settings (profile.cpp) -------------------------------------------------
   // What `bare`'s schedule is compiled from; nullopt when not enrolled.
-  std::optional<ScheduleSource> schedule_source(const std::string& bare) const;
+  std::optional<ScheduleSource> schedule_source(const std::string& bare) const {
+    return directory_.schedule_source(bare);
+  }
   // Enrolled users with something to compile (a calendar or weekly hours).
-  std::vector<std::string> schedule_users() const;
+  std::vector<std::string> schedule_users() const { return directory_.schedule_users(); }
   // app/ compiled `used` for `bare`: a null schedule means nothing to compile (no calendar, no
   // hours: schedule.unknown applies). A pending calendar becomes the one of record; a user
   // who gave it hears of it only when it differs from what they were told (warnings, no
@@ -143,16 +155,23 @@ class Router {
   // why (always for a new calendar; once per distinct problem for the one in force).
   void schedule_failed(const std::string& bare, const ScheduleSource& used,
                        const std::string& why, Instant now, Outbox& out);
-  std::string zone_of(const std::string& bare) const;  // IANA; empty: not enrolled
-  std::set<std::string> always_through(const std::string& target) const;
-  bool urgent_from_anyone(const std::string& target) const;
-  // Whether `subscriber` may subscribe to `target`'s proxy presence (DESIGN §7).
-  bool may_subscribe(const std::string& target, const std::string& subscriber) const;
+  // What the directory says of a user (directory.hpp).
+  const Directory& directory() const { return directory_; }
+  std::string zone_of(const std::string& bare) const { return directory_.zone_of(bare); }
+  std::set<std::string> always_through(const std::string& target) const {
+    return directory_.always_through(target);
+  }
+  bool urgent_from_anyone(const std::string& target) const {
+    return directory_.urgent_from_anyone(target);
+  }
+  bool may_subscribe(const std::string& target, const std::string& subscriber) const {
+    return directory_.may_subscribe(target, subscriber);
+  }
 
   const RouterStats& stats() const { return stats_; }
   // For the metrics: users enrolled by [users] and by themselves, conversations not yet idle.
   std::size_t enrolled_by_config() const { return settings_.enrolled.size(); }
-  std::size_t enrolled_by_themselves() const { return self_enrolled_.size(); }
+  std::size_t enrolled_by_themselves() const { return directory_.self_enrolled_count(); }
   std::size_t open_conversations() const { return sessions_.size(); }
 
  private:
@@ -187,16 +206,8 @@ class Router {
   // nullopt when it is none of them.
   std::optional<std::string> run_command(const std::string& user, const std::string& full,
                                          std::string_view text, Instant now, Outbox& out);
-  void load_own_setting(const UserSetting& setting);
-  struct PendingCalendar;
-  void set_pending(const std::string& bare, std::optional<PendingCalendar> pending);
   // A schedule input of `user` changed: compile again, and tell them when it is in force.
   void recompile(const std::string& user, Outbox& out);
-  // "a@x, b@y c@z" → bare JIDs, lower-case; nullopt names the first bad one in `bad`.
-  static std::optional<std::set<std::string>> jid_list(std::string_view text, std::string& bad);
-  bool admin_set(const std::string& bare, const std::string& key) const;
-  const std::string* own_value(const std::string& bare, const std::string& key) const;
-  void set_own(const std::string& bare, const std::string& key, const std::string& value);
   // "You are working until Tue 17:00 …" (commands.cpp).
   std::string status_line(const std::string& user, Instant now) const;
   // The week view of `status`, and the lines the "in force" answer adds for `schedule`: its
@@ -277,8 +288,6 @@ class Router {
   void bounce_holds(const std::string& target, const std::string& why, Outbox& out);
   std::size_t queue_position(const std::string& sender, const std::string& target) const;
   std::string when_text(Instant t, const std::string& sender, const std::string& target) const;
-  // What `sender` may learn of `target`'s schedule (DESIGN §7).
-  Settings::Privacy privacy_for(const std::string& target, const std::string& sender) const;
   std::string name_of(const std::string& bare) const;
   xmpp::Element notice(const std::string& target, const std::string& to,
                        const std::string& text) const;
@@ -288,14 +297,7 @@ class Router {
   void count_release(Instant now);
   std::uint64_t releases_last_hour(Instant now) const;
 
-  // Pools (pools.cpp, DESIGN §3).
-  // True when `to` is a pool's address (`peer` empty) or a member's reserved address for one
-  // sender of that pool (`peer` = the sender's bare JID).
-  bool pool_address(const xmpp::Jid& to, std::string& pool, std::string& peer) const;
-  std::string pool_jid(const std::string& pool) const { return pool + "@" + settings_.component_domain; }
-  // "<pool>\20<escaped sender>@component": no escaped bare JID contains \20 (JIDs have no
-  // spaces), so this can never collide with a proxy address.
-  std::string reserved_address(const std::string& pool, const std::string& sender) const;
+  // Pools' stanzas (pools.cpp, DESIGN §3); who takes what is the PoolDesk's.
   void pool_message(const xmpp::Element& stanza, const xmpp::Jid& sender, const std::string& pool,
                     Instant now, Outbox& out);
   void pool_reply(const xmpp::Element& stanza, const xmpp::Jid& member, const std::string& pool,
@@ -310,9 +312,6 @@ class Router {
 
   bool served(const xmpp::Jid& jid) const;
   bool enrolled(const xmpp::Jid& jid) const;
-  bool config_user(const std::string& bare) const { return settings_.enrolled.count(bare) != 0; }
-  // B wrote to A through Concierge within idle_after: A may answer B even if B is not enrolled.
-  bool wrote_recently(const std::string& writer, const std::string& reader, Instant now) const;
 
   Settings settings_;
   Store& store_;
@@ -320,7 +319,9 @@ class Router {
   PresenceBook presence_;
   SessionBook sessions_;
   ProxyAddressing proxy_;  // the proxy way in: how what goes out is addressed
-  std::unordered_map<std::string, Enrolment> self_enrolled_;       // by bare JID
+  Directory directory_;  // enrolments, users' own settings, privacy and blocklists
+  PoolDesk pools_;       // which member each pool conversation is with
+  RecentWriters writers_;  // who wrote to whom lately, from which resource
   std::unordered_map<std::string, SubscriptionState> subscriptions_;  // by bare JID
   std::map<std::string, std::set<std::string>> proxy_subscribers_;  // target → subscribers
   std::unordered_map<std::string, ProxyStatus> published_;          // last status sent
@@ -337,17 +338,6 @@ class Router {
   // Scheduler state.
   std::unordered_map<std::string, std::shared_ptr<const ical::Schedule>> schedules_;
   std::unordered_map<std::string, Instant> pauses_;               // until
-  std::set<std::pair<std::string, std::string>> blocked_;          // (target, sender)
-  std::unordered_map<std::string, Settings::Privacy> privacy_;     // users' own choice
-  // Other own settings, by user then key (UserSetting keys; see profile.cpp).
-  std::unordered_map<std::string, std::map<std::string, std::string>> own_;
-  struct PendingCalendar {
-    std::string url;
-    std::string upload;
-  };
-  std::unordered_map<std::string, PendingCalendar> pending_calendar_;
-  std::set<std::string> awaiting_schedule_;  // told when their next compile ends
-  std::unordered_map<std::string, std::string> schedule_error_told_;
   HoldBook holds_;  // every hold and its counts (hold_book.hpp)
   std::map<std::pair<std::string, std::string>, HoldReason> notified_;  // (sender, target)
   // (sender, target) → released holds on their way, of senders who were told their messages
@@ -364,12 +354,6 @@ class Router {
   };
   Asking asking_;
   std::deque<std::pair<std::int64_t, std::uint64_t>> release_minutes_;  // (minute, releases)
-  struct PoolAssignment {
-    std::string member;
-    Instant last_activity;
-  };
-  std::map<std::pair<std::string, std::string>, PoolAssignment> pool_assigned_;  // (pool, sender)
-  std::unordered_map<std::string, Instant> member_free_since_;  // last pool session ended
   // "now" for formatting times relative to it (only read by when_text during one call).
   mutable Instant now_hint_{};
   // next_wake() cache, read on every loop turn: recomputed only after holds, schedules,
@@ -378,21 +362,6 @@ class Router {
   mutable std::optional<Instant> schedule_wake_;
   Instant wake_base_{};
   std::set<std::string> logged_foreign_domains_;  // presence floods from elsewhere: log once
-  // "writer\nreader" (bare JIDs) → when writer last wrote to reader through Concierge, and
-  // from which resource. The first lets a non-enrolled user be answered while the
-  // conversation lasts (DESIGN §2 first row); the second lets a server's bounce reach the
-  // resource that sent the message (servers drop errors addressed to a bare JID). One entry
-  // per pair that spoke within idle_after: bounded by conversations, not by messages.
-  struct PairState {
-    Instant last_written;
-    std::string writer_full;  // the writer's full JID, when it had a resource
-  };
-  std::unordered_map<std::string, PairState> pairs_;
-  static std::string pair_key(const std::string& writer, const std::string& reader) {
-    std::string key;
-    key.reserve(writer.size() + reader.size() + 1);
-    return key.append(writer).append(1, '\n').append(reader);
-  }
   CommitGuard commits_;  // the turn's holds not committed yet; whether the store commits
   RouterStats stats_;
 };

@@ -10,28 +10,20 @@ namespace concierge::core {
 void Router::tick(Instant now, Outbox& out) {
   wake_base_ = now;
   limiter_.prune(now);
-  std::erase_if(pairs_, [&](const auto& entry) {
-    return now - entry.second.last_written > settings_.idle_after;
-  });
+  writers_.forget_idle(now);
   for (const auto& [a, b] : sessions_.expire(now)) {
     if (enrolled(a)) publish_proxy_status(a, now, out);
     if (enrolled(b)) publish_proxy_status(b, now, out);
-    member_free_since_[a] = now;  // for pools: whose last conversation ended longest ago
-    member_free_since_[b] = now;
+    pools_.session_ended(a, now);  // for pools: whose last conversation ended longest ago
+    pools_.session_ended(b, now);
   }
   expire_holds(now, out);
   // Bookkeeping that only matters for a while.
-  std::erase_if(pool_assigned_, [&](const auto& entry) {
-    return now - entry.second.last_activity >= settings_.idle_after &&
-           !sessions_.is_open(entry.first.second, entry.second.member, now);
-  });
+  pools_.forget_stale(now);
   std::erase_if(urgent_sent_, [&](const auto& entry) {
     return entry.second.empty() || now - entry.second.back() >= std::chrono::hours(1);
   });
   std::erase_if(reply_noticed_, [&](const auto& entry) { return entry.second <= now; });
-  std::erase_if(member_free_since_, [&](const auto& entry) {
-    return now - entry.second > std::chrono::hours(24 * 7);
-  });
   for (auto it = pauses_.begin(); it != pauses_.end();) {
     it = it->second <= now ? pauses_.erase(it) : std::next(it);
   }

@@ -104,14 +104,6 @@ void Router::pause(const std::string& bare, Instant until, Instant now, Outbox& 
   publish_proxy_status(bare, now, out);
 }
 
-void Router::block(const std::string& target, const std::string& sender, bool blocked) {
-  if (blocked) {
-    blocked_.insert({target, sender});
-  } else {
-    blocked_.erase({target, sender});
-  }
-}
-
 bool Router::paused(const std::string& bare, Instant now) const {
   auto pause = pauses_.find(bare);
   return pause != pauses_.end() && pause->second > now;

@@ -1,0 +1,304 @@
+// SPDX-License-Identifier: MIT
+// Directory: enrolments and users' own settings merged with the config's [users] keys (those
+// win). A new calendar is only *pending* until it compiles: a bad one leaves the previous one
+// (and its source) in force.
+#include <component/core/directory.hpp>
+
+#include <algorithm>
+
+#include <component/core/text.hpp>
+#include <xmpp/jid.hpp>
+
+namespace concierge::core {
+
+std::optional<std::set<std::string>> parse_jid_list(std::string_view text, std::string& bad) {
+  std::set<std::string> jids;
+  std::string item;
+  auto take = [&]() -> bool {
+    if (item.empty()) return true;
+    auto jid = xmpp::Jid::parse(item);
+    if (!jid || !jid->has_local() || jid->has_resource()) {
+      bad = item.substr(0, 64);
+      return false;
+    }
+    jids.insert(lower(jid->bare_string()));
+    item.clear();
+    return true;
+  };
+  for (char c : text) {
+    if (c == ',' || c == ' ' || c == ';' || c == '\n' || c == '\r' || c == '\t') {
+      if (!take()) return std::nullopt;
+    } else {
+      item += c;
+    }
+  }
+  if (!take()) return std::nullopt;
+  return jids;
+}
+
+Directory::Directory(const Settings& settings, Store& store)
+    : settings_(settings), store_(store), senders_(settings, store) {
+  std::vector<Enrolment> enrolments = store_.enrolments();
+  self_enrolled_.reserve(enrolments.size());
+  for (auto& e : enrolments) self_enrolled_.emplace(std::string(e.jid), std::move(e));
+  for (const auto& setting : store_.settings()) load(setting);
+}
+
+void Directory::load(const UserSetting& setting) {
+  if (setting.key == "pending_url" || setting.key == "pending_upload") {
+    auto& pending = pending_[setting.jid];
+    (setting.key == "pending_url" ? pending.url : pending.upload) = setting.value;
+    awaiting_.insert(setting.jid);
+  } else if (!senders_.load(setting)) {
+    own_[setting.jid][setting.key] = setting.value;
+  }
+}
+
+const Enrolment* Directory::enrolment(const std::string& bare) const {
+  auto e = self_enrolled_.find(bare);
+  return e == self_enrolled_.end() ? nullptr : &e->second;
+}
+
+std::vector<std::string> Directory::enrolled_users() const {
+  std::vector<std::string> users;
+  users.reserve(settings_.enrolled.size() + self_enrolled_.size());
+  users.assign(settings_.enrolled.begin(), settings_.enrolled.end());
+  for (const auto& [jid, e] : self_enrolled_) users.push_back(jid);
+  std::sort(users.begin(), users.end());
+  users.erase(std::unique(users.begin(), users.end()), users.end());
+  return users;
+}
+
+bool Directory::enrol(const std::string& bare, const std::string& timezone,
+                      const std::optional<std::string>& url, Instant now) {
+  auto [it, inserted] = self_enrolled_.try_emplace(bare);
+  Enrolment& e = it->second;
+  e.jid = bare;
+  e.timezone = timezone;
+  if (inserted) e.enrolled_at = now;
+  const auto pending = pending_.find(bare);
+  const bool url_pending = pending != pending_.end() && !pending->second.url.empty();
+  if (url && url->empty()) {
+    e.calendar_url.clear();  // the form's URL field emptied: no URL (an upload stays)
+    if (url_pending) set_pending(bare, std::nullopt);
+  } else if (url && *url == e.calendar_url) {
+    if (url_pending) set_pending(bare, std::nullopt);  // back to the URL in force
+  } else if (url) {
+    // A new URL is pending like any other new calendar: it replaces the one in force only
+    // once it compiles.
+    set_pending(bare, PendingCalendar{*url, ""});
+  }
+  store_.put_enrolment(e);
+  return inserted;
+}
+
+void Directory::unenrol(const std::string& bare) {
+  self_enrolled_.erase(bare);
+  own_.erase(bare);
+  pending_.erase(bare);
+  awaiting_.erase(bare);
+  error_told_.erase(bare);
+  senders_.forget(bare);
+  store_.remove_enrolment(bare);
+}
+
+bool Directory::admin_set(const std::string& bare, const std::string& key) const {
+  auto user = settings_.users.find(bare);
+  return user != settings_.users.end() && user->second.admin_keys.count(key) != 0;
+}
+
+const std::string* Directory::own_value(const std::string& bare, const std::string& key) const {
+  auto user = own_.find(bare);
+  if (user == own_.end()) return nullptr;
+  auto value = user->second.find(key);
+  return value == user->second.end() ? nullptr : &value->second;
+}
+
+void Directory::set_own(const std::string& bare, const std::string& key,
+                        const std::string& value) {
+  if (value.empty()) {
+    auto user = own_.find(bare);
+    if (user != own_.end()) {
+      user->second.erase(key);
+      if (user->second.empty()) own_.erase(user);
+    }
+    store_.remove_setting(bare, key);
+  } else {
+    own_[bare][key] = value;
+    store_.put_setting({bare, key, value});
+  }
+}
+
+void Directory::set_zone(const std::string& bare, const std::string& zone) {
+  if (auto e = self_enrolled_.find(bare); e != self_enrolled_.end()) {
+    e->second.timezone = zone;
+    store_.put_enrolment(e->second);
+  } else {
+    set_own(bare, "timezone", zone);
+  }
+}
+
+std::string Directory::zone_of(const std::string& bare) const {
+  if (auto user = settings_.users.find(bare); user != settings_.users.end()) {
+    if (!user->second.admin_keys.count("timezone")) {
+      if (const auto* own = own_value(bare, "timezone")) return *own;
+    }
+    return user->second.timezone;
+  }
+  if (auto e = self_enrolled_.find(bare); e != self_enrolled_.end()) return e->second.timezone;
+  return {};
+}
+
+std::set<std::string> Directory::always_through(const std::string& target) const {
+  auto user = settings_.users.find(target);
+  if (admin_set(target, "always_through")) return user->second.always_through;
+  if (const auto* own = own_value(target, "always_through")) {
+    std::string bad;
+    return parse_jid_list(*own, bad).value_or(std::set<std::string>{});
+  }
+  return user != settings_.users.end() ? user->second.always_through : std::set<std::string>{};
+}
+
+bool Directory::urgent_from_anyone(const std::string& target) const {
+  auto user = settings_.users.find(target);
+  if (admin_set(target, "urgent_from")) return user->second.urgent_from_anyone;
+  if (const auto* own = own_value(target, "urgent_from")) return *own == "anyone";
+  return user != settings_.users.end() && user->second.urgent_from_anyone;
+}
+
+bool Directory::may_subscribe(const std::string& target, const std::string& subscriber) const {
+  if (subscriber == target) return false;
+  auto tj = xmpp::Jid::parse(target);
+  auto sj = xmpp::Jid::parse(subscriber);
+  if (!tj || !sj) return false;
+  const std::string* own = own_value(target, "subscribers");
+  const std::string policy = own ? *own : "domain";
+  if (policy == "domain") return sj->domain() == tj->domain();
+  if (policy == "served") return settings_.served_domains.count(sj->domain()) != 0;
+  if (policy == "nobody") return false;
+  std::string bad;
+  auto list = parse_jid_list(policy, bad);
+  return list && list->count(subscriber) != 0;
+}
+std::optional<ScheduleSource> Directory::schedule_source(const std::string& bare) const {
+  if (!enrolled(bare)) return std::nullopt;
+  ScheduleSource s;
+  s.zone = zone_of(bare);
+  auto user = settings_.users.find(bare);
+  const bool config = user != settings_.users.end();
+  auto pick = [&](const std::string& key, const std::string& from_config) -> std::string {
+    if (admin_set(bare, key)) return from_config;
+    if (const auto* own = own_value(bare, key)) return *own;
+    return from_config;
+  };
+  s.hours = pick("hours", config ? user->second.hours : std::string());
+  s.personal = admin_set(bare, "calendar_kind") ? user->second.personal
+               : own_value(bare, "calendar_kind")
+                   ? *own_value(bare, "calendar_kind") == "personal"
+                   : config && user->second.personal;
+  if (admin_set(bare, "calendar")) {
+    const std::string& c = user->second.calendar;
+    (c.find("://") != std::string::npos ? s.url : s.path) = c;
+  } else if (auto p = pending_.find(bare); p != pending_.end()) {
+    s.url = p->second.url;
+    s.upload = p->second.upload;
+    s.pending = true;
+  } else if (const auto* upload = own_value(bare, "calendar_upload")) {
+    s.upload = *upload;
+  } else if (const auto* url = own_value(bare, "calendar_url")) {
+    s.url = *url;
+  } else if (auto e = self_enrolled_.find(bare); e != self_enrolled_.end()) {
+    s.url = e->second.calendar_url;
+  } else if (config) {
+    const std::string& c = user->second.calendar;
+    (c.find("://") != std::string::npos ? s.url : s.path) = c;
+  }
+  return s;
+}
+
+std::vector<std::string> Directory::schedule_users() const {
+  std::vector<std::string> users;
+  auto consider = [&](const std::string& bare) {
+    auto s = schedule_source(bare);
+    if (s && (!s->hours.empty() || s->has_calendar())) users.push_back(bare);
+  };
+  for (const auto& bare : settings_.enrolled) consider(bare);
+  for (const auto& [bare, e] : self_enrolled_) {
+    if (!settings_.enrolled.count(bare)) consider(bare);
+  }
+  return users;
+}
+
+void Directory::remove_calendar(const std::string& bare) {
+  set_pending(bare, std::nullopt);
+  set_own(bare, "calendar_upload", "");
+  set_own(bare, "calendar_url", "");
+  if (auto e = self_enrolled_.find(bare); e != self_enrolled_.end()) {
+    e->second.calendar_url.clear();
+    store_.put_enrolment(e->second);
+  }
+}
+
+void Directory::expect_compile(const std::string& bare) {
+  // Only a calendar being read has an outcome the command could not tell; a setting's answer
+  // is the one answer to its change.
+  if (pending_.count(bare)) {
+    awaiting_.insert(bare);
+  } else {
+    awaiting_.erase(bare);
+  }
+}
+
+bool Directory::is_pending(const std::string& bare, const ScheduleSource& used) const {
+  auto pending = pending_.find(bare);
+  return used.pending && pending != pending_.end() && pending->second.url == used.url &&
+         pending->second.upload == used.upload;
+}
+
+bool Directory::compiled(const std::string& bare, const ScheduleSource& used) {
+  if (is_pending(bare, used)) {
+    // The new calendar is good: it becomes the user's calendar of record.
+    set_own(bare, "calendar_upload", used.upload);
+    if (auto e = self_enrolled_.find(bare); e != self_enrolled_.end()) {
+      e->second.calendar_url = used.url;
+      store_.put_enrolment(e->second);
+    } else {
+      set_own(bare, "calendar_url", used.url);
+    }
+    set_pending(bare, std::nullopt);
+  }
+  error_told_.erase(bare);
+  return awaiting_.erase(bare) != 0;
+}
+
+Directory::Failure Directory::failed(const std::string& bare, const ScheduleSource& used,
+                                     const std::string& why) {
+  Failure f;
+  f.was_pending = is_pending(bare, used);
+  if (f.was_pending) set_pending(bare, std::nullopt);
+  awaiting_.erase(bare);
+  // Once per distinct problem for a calendar already in force (refreshes fail alike); always
+  // for a new one the user just gave.
+  if (f.was_pending) {
+    f.tell = true;
+  } else if (error_told_[bare] != why) {
+    error_told_[bare] = why;
+    f.tell = true;
+  }
+  return f;
+}
+
+void Directory::set_pending(const std::string& bare, std::optional<PendingCalendar> pending) {
+  // Kept in the store too: a user told "you will hear" hears, even across a restart.
+  store_.remove_setting(bare, "pending_url");
+  store_.remove_setting(bare, "pending_upload");
+  if (!pending) {
+    pending_.erase(bare);
+    return;
+  }
+  if (!pending->url.empty()) store_.put_setting({bare, "pending_url", pending->url});
+  if (!pending->upload.empty()) store_.put_setting({bare, "pending_upload", pending->upload});
+  pending_[bare] = std::move(*pending);
+}
+
+}  // namespace concierge::core

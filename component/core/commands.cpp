@@ -54,16 +54,16 @@ std::optional<std::string> Router::user_command(const std::string& user, std::st
   if (word == "when") {
     auto jid = xmpp::Jid::parse(arg);
     const std::string who = jid ? jid->bare_string() : std::string(arg);
-    auto pause = pauses_.find(who);
+    const std::optional<Instant> pause = availability_.pause_end(who, now);
     if (!jid || !jid->has_local() || !enrolled(who)) {
       text = texts::does_not_use(who);
     } else if (directory_.senders().blocks(who, user)) {
       text = texts::refuses_you(who);  // as their refusal says: nothing of their schedule
     } else if (directory_.senders().privacy_for(who, user) != Settings::Privacy::exact) {
       text = texts::shares_no_times(who);
-    } else if (pause != pauses_.end() && pause->second > now) {
+    } else if (pause) {
       auto back = next_working(who, now);
-      text = texts::paused_then(who, when_text(pause->second, user, who),
+      text = texts::paused_then(who, when_text(*pause, user, who),
                                 back ? when_text(*back, user, who) : std::string());
     } else if (status_of(who, now) == ical::Status::working && session_idle(who, now) &&
                presence_.reachability(who) != Reachability::offline) {
@@ -120,7 +120,7 @@ std::optional<std::string> Router::user_command(const std::string& user, std::st
     text = held_for_text(user, now);
   } else if (word == "pause") {
     auto d = parse_pause(arg);
-    const bool paused = pauses_.count(user) && pauses_.at(user) > now;
+    const bool paused = availability_.paused(user, now);
     if (!d) {
       text = refused_input(texts::pause_how_long(form));
     } else if (d->count() == 0 && !paused) {
@@ -131,7 +131,7 @@ std::optional<std::string> Router::user_command(const std::string& user, std::st
                              : texts::paused_until(when_text(now + *d, user, user));
     }
   } else {  // end: the pause if there is one, else the current conversations
-    if (auto p = pauses_.find(user); p != pauses_.end() && p->second > now) {
+    if (availability_.paused(user, now)) {
       pause(user, now, now, out);
       text = texts::pause_ended();
     } else {
@@ -167,10 +167,10 @@ std::optional<std::string> Router::not_an_address(const std::string& user,
 std::string Router::status_line(const std::string& user, Instant now) const {
   now_hint_ = now;
   std::string text = std::string("You are ") + status_word(status_of(user, now));
-  if (auto p = pauses_.find(user); p != pauses_.end() && p->second > now) {
-    text = "You are paused until " + when_text(p->second, user, user);
-  } else if (auto it = schedules_.find(user); it != schedules_.end()) {
-    auto change = it->second->next_change_after(to_utc_seconds(now));
+  if (auto p = availability_.pause_end(user, now)) {
+    text = "You are paused until " + when_text(*p, user, user);
+  } else if (const ical::Schedule* schedule = availability_.schedule_of(user)) {
+    auto change = schedule->next_change_after(to_utc_seconds(now));
     if (change) text += " until " + when_text(Instant{std::chrono::seconds(*change)}, user, user);
   } else {
     text += std::string(" (no schedule: Concierge treats you as ") +

@@ -118,9 +118,9 @@ void Router::reply_notice(const std::string& replier, const std::string& to, Ins
   const ical::Status status = status_of(replier, now);
   std::optional<Instant> ends;
   if (status == ical::Status::working) {
-    auto it = schedules_.find(replier);
-    if (it == schedules_.end()) return;
-    auto change = it->second->next_change_after(to_utc_seconds(now));
+    const ical::Schedule* schedule = availability_.schedule_of(replier);
+    if (!schedule) return;
+    auto change = schedule->next_change_after(to_utc_seconds(now));
     if (!change || from_utc_seconds(*change) - now > settings_.notice_before_end) return;
     ends = from_utc_seconds(*change);
   }

@@ -106,10 +106,9 @@ std::optional<std::string> Router::profile_command(const std::string& user,
                            xmpp::Jid::parse(user)->domain(), settings_.served_domains);
     // What senders learn, a pause, the blocklist (issue 15 point 10).
     text += "\n  privacy: " + texts::privacy_meaning(directory_.senders().chosen_privacy(user));
-    auto pause = pauses_.find(user);
+    const std::optional<Instant> pause = availability_.pause_end(user, now);
     now_hint_ = now;
-    text += "\n  pause: " + (pause != pauses_.end() && pause->second > now
-                                 ? "until " + when_text(pause->second, user, user)
+    text += "\n  pause: " + (pause ? "until " + when_text(*pause, user, user)
                                  : std::string("none"));
     const std::vector<std::string> blocks = directory_.senders().blocked_by(user);
     text += "\n  blocked: " + (blocks.empty() ? std::string("nobody") : texts::names(blocks));

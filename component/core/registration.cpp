@@ -184,8 +184,7 @@ void Router::enrol(const std::string& bare, const std::string& timezone,
 
 void Router::unenrol(const std::string& bare, Outbox& out) {
   bounce_holds(bare, "they no longer use Concierge.", out);
-  schedules_.erase(bare);
-  pauses_.erase(bare);
+  availability_.forget(bare);
   presence_.forget(bare);
   auto subs = proxy_subscribers_.find(bare);
   if (subs != proxy_subscribers_.end()) {

@@ -50,6 +50,7 @@ Router::Router(Settings settings, Store& store)
       proxy_(settings_.component_domain),
       directory_(settings_, store_),
       pools_(settings_, sessions_),
+      availability_(settings_),
       writers_(settings_.idle_after),
       holds_(
           store_,

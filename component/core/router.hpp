@@ -21,6 +21,7 @@
 #include <utility>
 #include <vector>
 
+#include <component/core/availability.hpp>
 #include <component/core/commit_guard.hpp>
 #include <component/core/decision.hpp>
 #include <component/core/directory.hpp>
@@ -107,11 +108,15 @@ class Router {
   void block(const std::string& target, const std::string& sender, bool blocked) {
     directory_.senders().set_blocked(target, sender, blocked, false);
   }
-  ical::Status status_of(const std::string& bare, Instant now) const;
+  ical::Status status_of(const std::string& bare, Instant now) const {
+    return availability_.status_of(bare, now);
+  }
   // `bare` paused themselves and the pause has not ended by `now`.
-  bool paused(const std::string& bare, Instant now) const;
+  bool paused(const std::string& bare, Instant now) const { return availability_.paused(bare, now); }
   // When `bare` is next working (now, if working); nullopt when the schedule shows none.
-  std::optional<Instant> next_working(const std::string& bare, Instant now) const;
+  std::optional<Instant> next_working(const std::string& bare, Instant now) const {
+    return availability_.next_working(bare, now);
+  }
   // The server confirmed (ping answer) that it took these released messages. A sender whose
   // last held message to a target was confirmed is told once that it was delivered.
   void release_confirmed(const std::vector<std::int64_t>& ids, Instant now, Outbox& out);
@@ -321,6 +326,7 @@ class Router {
   ProxyAddressing proxy_;  // the proxy way in: how what goes out is addressed
   Directory directory_;  // enrolments, users' own settings, privacy and blocklists
   PoolDesk pools_;       // which member each pool conversation is with
+  Availability availability_;  // schedules and pauses
   RecentWriters writers_;  // who wrote to whom lately, from which resource
   std::unordered_map<std::string, SubscriptionState> subscriptions_;  // by bare JID
   std::map<std::string, std::set<std::string>> proxy_subscribers_;  // target → subscribers
@@ -336,8 +342,6 @@ class Router {
   std::size_t paced_next_ = 0;            // the next one to pace
 
   // Scheduler state.
-  std::unordered_map<std::string, std::shared_ptr<const ical::Schedule>> schedules_;
-  std::unordered_map<std::string, Instant> pauses_;               // until
   HoldBook holds_;  // every hold and its counts (hold_book.hpp)
   std::map<std::pair<std::string, std::string>, HoldReason> notified_;  // (sender, target)
   // (sender, target) → released holds on their way, of senders who were told their messages

@@ -24,9 +24,7 @@ void Router::tick(Instant now, Outbox& out) {
     return entry.second.empty() || now - entry.second.back() >= std::chrono::hours(1);
   });
   std::erase_if(reply_noticed_, [&](const auto& entry) { return entry.second <= now; });
-  for (auto it = pauses_.begin(); it != pauses_.end();) {
-    it = it->second <= now ? pauses_.erase(it) : std::next(it);
-  }
+  availability_.forget_ended_pauses(now);
   // Schedule boundaries, ended sessions and pauses: re-decide every target with holds.
   for (const auto& target : holds_.targets()) try_release(target, now, out);
   for (const auto& [target, subscribers] : proxy_subscribers_) publish_proxy_status(target, now, out);
@@ -40,7 +38,7 @@ std::optional<Instant> Router::next_wake() const {
     auto earlier = [&](Instant t) {
       if (!next || t < *next) next = t;
     };
-    for (const auto& [bare, until] : pauses_) earlier(until);
+    if (auto pause = availability_.earliest_pause_end()) earlier(*pause);
     for (const auto& [id, h] : holds_.all()) {
       if (h.state == HoldState::sent) {
         earlier(h.sent_at + settings_.confirm_window);
@@ -49,11 +47,11 @@ std::optional<Instant> Router::next_wake() const {
       }
     }
     auto change_of = [&](const std::string& bare) {
-      auto s = schedules_.find(bare);
-      if (s == schedules_.end()) return;
+      const ical::Schedule* s = availability_.schedule_of(bare);
+      if (!s) return;
       const auto t = std::chrono::duration_cast<std::chrono::seconds>(
                          wake_base_.time_since_epoch()).count();
-      if (auto c = s->second->next_change_after(t)) earlier(Instant{std::chrono::seconds(*c)});
+      if (auto c = s->next_change_after(t)) earlier(Instant{std::chrono::seconds(*c)});
     };
     for (const auto& target : holds_.targets()) change_of(target);
     for (const auto& [target, subscribers] : proxy_subscribers_) change_of(target);

@@ -57,9 +57,9 @@ std::string Router::schedule_notes(const ical::Schedule& schedule) const {
 }
 
 std::string Router::week_view(const std::string& user, Instant now) const {
-  auto it = schedules_.find(user);
-  if (it == schedules_.end()) return {};
-  const ical::Schedule& schedule = *it->second;
+  const ical::Schedule* found = availability_.schedule_of(user);
+  if (!found) return {};
+  const ical::Schedule& schedule = *found;
   auto zone = ical::find_zone(zone_of(user));
   if (!zone) zone = ical::Zone::utc();
   static constexpr const char* kDays[] = {"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"};

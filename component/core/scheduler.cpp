@@ -83,11 +83,7 @@ void Router::set_schedule(const std::string& bare, std::shared_ptr<const ical::S
                           Instant now, Outbox& out) {
   wake_base_ = now;
   wake_dirty_ = true;
-  if (schedule) {
-    schedules_[bare] = std::move(schedule);
-  } else {
-    schedules_.erase(bare);
-  }
+  availability_.set_schedule(bare, std::move(schedule));
   try_release(bare, now, out);
   publish_proxy_status(bare, now, out);
 }
@@ -95,42 +91,9 @@ void Router::set_schedule(const std::string& bare, std::shared_ptr<const ical::S
 void Router::pause(const std::string& bare, Instant until, Instant now, Outbox& out) {
   wake_base_ = now;
   wake_dirty_ = true;
-  if (until <= now) {
-    pauses_.erase(bare);
-  } else {
-    pauses_[bare] = until;
-  }
+  availability_.set_pause(bare, until, now);
   try_release(bare, now, out);
   publish_proxy_status(bare, now, out);
-}
-
-bool Router::paused(const std::string& bare, Instant now) const {
-  auto pause = pauses_.find(bare);
-  return pause != pauses_.end() && pause->second > now;
-}
-
-ical::Status Router::status_of(const std::string& bare, Instant now) const {
-  if (paused(bare, now)) return ical::Status::busy;
-  auto it = schedules_.find(bare);
-  const ical::UtcSeconds t = to_utc_seconds(now);
-  if (it == schedules_.end() || !it->second->covers(t)) {
-    return settings_.unknown_is_working ? ical::Status::working : ical::Status::off_hours;
-  }
-  return it->second->status_at(t);
-}
-
-std::optional<Instant> Router::next_working(const std::string& bare, Instant now) const {
-  Instant from = now;
-  auto pause = pauses_.find(bare);
-  if (pause != pauses_.end() && pause->second > now) from = pause->second;
-  auto it = schedules_.find(bare);
-  if (it == schedules_.end() || !it->second->covers(to_utc_seconds(from))) {
-    if (settings_.unknown_is_working) return from;
-    return std::nullopt;
-  }
-  auto t = it->second->next_working_after(to_utc_seconds(from));
-  if (!t) return std::nullopt;
-  return std::max(from, from_utc_seconds(*t));
 }
 
 // --- the decision table (decision.hpp), fed with the target's state -------------------------

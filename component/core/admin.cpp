@@ -40,7 +40,7 @@ std::optional<std::string> Router::admin_command(const std::string& admin, const
       const auto age = std::chrono::duration_cast<std::chrono::minutes>(now - *oldest).count();
       text += ", oldest " + std::to_string(age) + " min";
     }
-    text += ". Released in the last hour: " + std::to_string(releases_last_hour(now)) +
+    text += ". Released in the last hour: " + std::to_string(releases_.last_hour(now)) +
             ". Since start: relayed " + std::to_string(stats_.relayed) + ", held " +
             std::to_string(stats_.held) + ", released " + std::to_string(stats_.released) +
             ", refused " + std::to_string(stats_.refused) + ", expired " +
@@ -102,25 +102,6 @@ std::optional<std::string> Router::admin_command(const std::string& admin, const
   }
   for (std::int64_t id : unreadable) erase_hold(id);
   return "Flushed " + texts::count(n, "held message", "held messages") + " to " + arg + ".";
-}
-
-void Router::count_release(Instant now) {
-  ++stats_.released;
-  const std::int64_t minute = to_utc_seconds(now) / 60;
-  if (release_minutes_.empty() || release_minutes_.back().first != minute) {
-    release_minutes_.emplace_back(minute, 0);
-  }
-  ++release_minutes_.back().second;
-  while (release_minutes_.front().first <= minute - 60) release_minutes_.pop_front();
-}
-
-std::uint64_t Router::releases_last_hour(Instant now) const {
-  const std::int64_t minute = to_utc_seconds(now) / 60;
-  std::uint64_t n = 0;
-  for (const auto& [m, count] : release_minutes_) {
-    if (m > minute - 60) n += count;
-  }
-  return n;
 }
 
 }  // namespace concierge::core

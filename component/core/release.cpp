@@ -45,7 +45,8 @@ bool Router::release(Hold& h, const std::string& to, Instant now, Outbox& out) {
                                          {"from", settings_.component_domain},
                                          {"stamp", format_xmpp_datetime(h.received)}}));
   holds_.mark_in_flight(h.id);
-  count_release(now);
+  ++stats_.released;
+  releases_.count(now);
   sessions_.delivered(h.sender, to, now);  // opens nothing: only `to` answering does
   out.releases.push_back({h.id, std::move(*stanza)});
   return true;

@@ -26,6 +26,7 @@
 #include <component/core/decision.hpp>
 #include <component/core/directory.hpp>
 #include <component/core/hold_book.hpp>
+#include <component/core/hourly_counts.hpp>
 #include <component/core/inbound.hpp>
 #include <component/core/proxy_addressing.hpp>
 #include <component/core/outbox.hpp>
@@ -298,9 +299,6 @@ class Router {
                        const std::string& text) const;
   // Drops a hold (cancelled, expired, bounced, unreadable): not "delivered" later.
   void erase_hold(std::int64_t id);
-  // Releases, counted per minute for the admin's "released in the last hour" (admin.cpp).
-  void count_release(Instant now);
-  std::uint64_t releases_last_hour(Instant now) const;
 
   // Pools' stanzas (pools.cpp, DESIGN §3); who takes what is the PoolDesk's.
   void pool_message(const xmpp::Element& stanza, const xmpp::Jid& sender, const std::string& pool,
@@ -348,7 +346,7 @@ class Router {
   // were held: once all are confirmed they are told "delivered" (the episode's last notice).
   std::map<std::pair<std::string, std::string>, std::set<std::int64_t>> delivering_;
   std::map<std::pair<std::string, std::string>, Instant> reply_noticed_;  // until told
-  std::map<std::pair<std::string, std::string>, std::deque<Instant>> urgent_sent_;
+  UrgentLog urgent_sent_;  // for urgent.max_per_hour
   std::uint64_t adhoc_sessions_ = 0;
   // How the command being run was asked (set around run_command by handle_adhoc): `form` picks
   // the wording of texts.hpp for forms; `refused` is set when its input was refused.
@@ -357,7 +355,7 @@ class Router {
     bool refused = false;
   };
   Asking asking_;
-  std::deque<std::pair<std::int64_t, std::uint64_t>> release_minutes_;  // (minute, releases)
+  ReleaseCounts releases_;  // for the admin's "released in the last hour"
   // "now" for formatting times relative to it (only read by when_text during one call).
   mutable Instant now_hint_{};
   // next_wake() cache, read on every loop turn: recomputed only after holds, schedules,

@@ -20,9 +20,7 @@ void Router::tick(Instant now, Outbox& out) {
   expire_holds(now, out);
   // Bookkeeping that only matters for a while.
   pools_.forget_stale(now);
-  std::erase_if(urgent_sent_, [&](const auto& entry) {
-    return entry.second.empty() || now - entry.second.back() >= std::chrono::hours(1);
-  });
+  urgent_sent_.forget_old(now);
   std::erase_if(reply_noticed_, [&](const auto& entry) { return entry.second <= now; });
   availability_.forget_ended_pauses(now);
   // Schedule boundaries, ended sessions and pauses: re-decide every target with holds.

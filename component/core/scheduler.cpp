@@ -121,17 +121,11 @@ bool Router::urgent_allowed(const xmpp::Element& stanza, const std::string& send
   const bool allowed = (!paused(target, now) && urgent_from_anyone(target)) ||
                        always_through(target).count(sender);
   if (!allowed) return false;
-  auto sent = urgent_sent_.find({sender, target});
-  if (sent == urgent_sent_.end()) return true;
-  const auto in_last_hour = std::count_if(sent->second.begin(), sent->second.end(),
-                                          [&](Instant t) { return now - t < std::chrono::hours(1); });
-  return in_last_hour < settings_.urgent_max_per_hour;
+  return urgent_sent_.sent_last_hour(sender, target, now) < settings_.urgent_max_per_hour;
 }
 
 void Router::forward_urgent(const Inbound& m, Instant now, Outbox& out) {
-  auto& sent = urgent_sent_[{m.from, m.to}];
-  while (!sent.empty() && now - sent.front() >= std::chrono::hours(1)) sent.pop_front();
-  sent.push_back(now);
+  urgent_sent_.record(m.from, m.to, now);
   xmpp::Element urgent = m.stanza;
   if (auto* body = urgent.child("body");
       body && body->inner_text().starts_with(settings_.urgent_prefix)) {

@@ -49,6 +49,11 @@ class ObservedStore final : public core::Store {
     inner_.remove_hold(id);
     metrics_.hold_removed(id);
   }
+  std::vector<core::Remembered> remembered() override { return inner_.remembered(); }
+  void remember(const core::Remembered& row) override { inner_.remember(row); }
+  void forget(core::Remembered::Kind kind, const std::string& a, const std::string& b) override {
+    inner_.forget(kind, a, b);
+  }
   bool backup_to(const std::string& path, std::string* error) override {
     return inner_.backup_to(path, error);
   }

@@ -64,10 +64,13 @@ std::optional<Instant> Availability::earliest_pause_end() const {
   return first;
 }
 
-void Availability::forget_ended_pauses(Instant now) {
+std::vector<std::string> Availability::forget_ended_pauses(Instant now) {
+  std::vector<std::string> ended;
   for (auto it = pauses_.begin(); it != pauses_.end();) {
+    if (it->second <= now) ended.push_back(it->first);
     it = it->second <= now ? pauses_.erase(it) : std::next(it);
   }
+  return ended;
 }
 
 void Availability::forget(const std::string& bare) {

@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include <component/core/settings.hpp>
 #include <component/core/time.hpp>
@@ -36,7 +37,8 @@ class Availability {
   std::optional<Instant> next_working(const std::string& bare, Instant now) const;
   // The first end of a pause still recorded (ended ones are forgotten by forget_ended_pauses).
   std::optional<Instant> earliest_pause_end() const;
-  void forget_ended_pauses(Instant now);
+  // Returns whose pauses it forgot.
+  std::vector<std::string> forget_ended_pauses(Instant now);
   // `bare` left: their schedule and pause are forgotten.
   void forget(const std::string& bare);
 

@@ -14,6 +14,7 @@ void Router::erase_hold(std::int64_t id) {
     if (auto d = delivering_.find({h->sender, h->target}); d != delivering_.end()) {
       d->second.erase(id);
       if (d->second.empty()) delivering_.erase(d);
+      keep(Remembered::Kind::delivering, h->sender, h->target);
     }
   }
   holds_.erase(id);

@@ -82,4 +82,17 @@ void MemoryStore::put_hold(const Hold& hold) { holds_[hold.id] = hold; }
 
 void MemoryStore::remove_hold(std::int64_t id) { holds_.erase(id); }
 
+std::vector<Remembered> MemoryStore::remembered() {
+  std::vector<Remembered> out;
+  out.reserve(remembered_.size());
+  for (const auto& [key, row] : remembered_) out.push_back(row);
+  return out;
+}
+
+void MemoryStore::remember(const Remembered& row) { remembered_[{row.kind, row.a, row.b}] = row; }
+
+void MemoryStore::forget(Remembered::Kind kind, const std::string& a, const std::string& b) {
+  remembered_.erase({kind, a, b});
+}
+
 }  // namespace concierge::core

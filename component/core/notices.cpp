@@ -129,6 +129,7 @@ void Router::reply_notice(const std::string& replier, const std::string& to, Ins
   auto& told = reply_noticed_[{to, replier}];
   if (told == *back) return;
   told = *back;
+  keep(Remembered::Kind::reply_notice, to, replier);
   if (directory_.senders().privacy_for(replier, to) != Settings::Privacy::exact) return;  // times only if allowed
   now_hint_ = now;
   const std::string when = when_text(*back, to, replier);

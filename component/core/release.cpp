@@ -87,6 +87,7 @@ void Router::try_release(const std::string& target, Instant now, Outbox& out) {
     expect_delivery(c.sender, target, c.ids);
     c.ids.clear();
     notified_.erase({c.sender, target});
+    keep(Remembered::Kind::hold_notice, c.sender, target);
   };
   auto finish = [&] {
     for (std::int64_t id : unreadable) erase_hold(id);
@@ -176,6 +177,7 @@ void Router::expect_delivery(const std::string& sender, const std::string& targe
   if (!notified_.count({sender, target})) return;  // never told of a hold: nothing to close
   if (directory_.senders().privacy_for(target, sender) == Settings::Privacy::none) return;
   delivering_[{sender, target}].insert(ids.begin(), ids.end());
+  keep(Remembered::Kind::delivering, sender, target);
 }
 
 void Router::release_confirmed(const std::vector<std::int64_t>& ids, Instant now, Outbox& out) {
@@ -195,6 +197,7 @@ void Router::release_confirmed(const std::vector<std::int64_t>& ids, Instant now
     if (d == delivering_.end() || holds_.pair_held(pair.first, pair.second)) continue;
     const std::size_t n = d->second.size();
     delivering_.erase(d);
+    keep(Remembered::Kind::delivering, pair.first, pair.second);
     const std::string& target = pair.second;
     out.send(notice(target, pair.first,
                     n == 1 ? "Concierge: your held message to " + name_of(target) + " was delivered."
@@ -257,6 +260,7 @@ bool Router::rehold_bounce(const xmpp::Element& stanza, const std::string& targe
       // give up rather than retry for max_hold_age, and tell the sender.
       const std::string to = h.sender, about = h.target;
       delivering_.erase({to, about});
+      keep(Remembered::Kind::delivering, to, about);
       erase_hold(hid);
       out.send(notice(about, to,
                       "Concierge: your message to " + name_of(about) +

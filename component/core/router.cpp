@@ -56,6 +56,7 @@ Router::Router(Settings settings, Store& store)
           store_,
           [this](const std::string& sender, const std::string& target) {
             notified_.erase({sender, target});  // the hold episode ended
+            keep(Remembered::Kind::hold_notice, sender, target);
           },
           [this] { wake_dirty_ = true; }) {
   holds_.load([this](const Hold& h) {
@@ -66,6 +67,8 @@ Router::Router(Settings settings, Store& store)
   subscriptions_.reserve(subscriptions.size());
   for (auto& s : subscriptions) subscriptions_.emplace(std::string(s.jid), std::move(s));
   for (auto& p : store_.proxy_subscriptions()) proxy_subscribers_[p.target].insert(p.subscriber);
+  sessions_.keep_in(store_);
+  load_remembered();  // pauses, told notices, conversations, …: a takeover resumes them
 }
 
 void Router::reconfigure(Settings settings, Instant now, Outbox& out) {

@@ -297,6 +297,10 @@ class Router {
   std::string name_of(const std::string& bare) const;
   xmpp::Element notice(const std::string& target, const std::string& to,
                        const std::string& text) const;
+  // What a takeover must not lose (DESIGN §10, remembered.cpp): keep() writes the bookkeeping
+  // of `kind` for (a, b) as it is in memory (forgets it when gone); load_remembered() reads it.
+  void keep(Remembered::Kind kind, const std::string& a, const std::string& b = {});
+  void load_remembered();
   // Drops a hold (cancelled, expired, bounced, unreadable): not "delivered" later.
   void erase_hold(std::int64_t id);
 

@@ -21,8 +21,14 @@ void Router::tick(Instant now, Outbox& out) {
   // Bookkeeping that only matters for a while.
   pools_.forget_stale(now);
   urgent_sent_.forget_old(now);
-  std::erase_if(reply_noticed_, [&](const auto& entry) { return entry.second <= now; });
-  availability_.forget_ended_pauses(now);
+  std::erase_if(reply_noticed_, [&](const auto& entry) {
+    if (entry.second > now) return false;
+    store_.forget(Remembered::Kind::reply_notice, entry.first.first, entry.first.second);
+    return true;
+  });
+  for (const auto& bare : availability_.forget_ended_pauses(now)) {
+    store_.forget(Remembered::Kind::pause, bare, {});  // ended: gone from the store too
+  }
   // Schedule boundaries, ended sessions and pauses: re-decide every target with holds.
   for (const auto& target : holds_.targets()) try_release(target, now, out);
   for (const auto& [target, subscribers] : proxy_subscribers_) publish_proxy_status(target, now, out);

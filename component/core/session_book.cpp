@@ -14,6 +14,40 @@ void SessionBook::touch(const Key& key, Session& s, Instant now) {
   expiries_.erase({s.last_activity + idle_after_, stable});
   s.last_activity = std::max(s.last_activity, now);
   expiries_.insert({s.last_activity + idle_after_, stable});
+  keep(key, s);
+}
+
+std::uint8_t SessionBook::flags_of(const Session& s) {
+  return static_cast<std::uint8_t>(s.first_wrote | s.second_wrote << 1 | s.open << 2 |
+                                   s.first_reserved << 3 | s.second_reserved << 4);
+}
+
+void SessionBook::keep(const Key& key, Session& s) {
+  if (store_ == nullptr) return;
+  const std::uint8_t flags = flags_of(s);
+  if (flags == s.kept_flags && s.last_activity - s.kept < idle_after_ / 8) return;
+  store_->remember({.kind = Remembered::Kind::session,
+                    .a = key.first,
+                    .b = key.second,
+                    .detail = {},
+                    .number = flags,
+                    .at = s.last_activity});
+  s.kept = s.last_activity;
+  s.kept_flags = flags;
+}
+
+void SessionBook::restore(const Remembered& row) {
+  const Key key = key_of(row.a, row.b);
+  if (sessions_.count(key)) return;
+  Session& s = open(key, row.at)->second;
+  const auto flags = static_cast<std::uint8_t>(row.number);
+  s.first_wrote = flags & 1;
+  s.second_wrote = flags & 2;
+  s.open = flags & 4;
+  s.first_reserved = flags & 8;
+  s.second_reserved = flags & 16;
+  s.kept = row.at;
+  s.kept_flags = flags;
 }
 
 std::map<SessionBook::Key, SessionBook::Session>::iterator SessionBook::open(const Key& key,
@@ -37,6 +71,7 @@ void SessionBook::erase(const Key& key) {
     std::erase(p->second, stable);
     if (p->second.empty()) peers_.erase(p);
   }
+  if (store_ != nullptr) store_->forget(Remembered::Kind::session, key.first, key.second);
   sessions_.erase(it);
 }
 

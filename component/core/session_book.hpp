@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 // SessionBook: owns the conversations between pairs of bare JIDs (opened, counted, reserved,
-// idle); must not touch presence, schedules or holds.
+// idle) and their rows in the store; must not touch presence, schedules or holds.
 
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <set>
@@ -11,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include <component/core/store_port.hpp>
 #include <component/core/time.hpp>
 
 namespace concierge::core {
@@ -23,8 +25,11 @@ enum class Activity {
   other,      // receipts, markers, …: neither
 };
 
-// Conversations between two bare JIDs through Concierge (DESIGN §1). Pure and in memory:
-// sessions are not stored (a restart starts with none).
+// Conversations between two bare JIDs through Concierge (DESIGN §1). In memory, and, once
+// keep_in() names a store, written to it (Remembered::Kind::session) so that a takeover or a
+// restart resumes them (DESIGN §10). A conversation's row is rewritten when what it records
+// changes, but its time only every idle_after / 8 of activity (not on every message): a
+// resumed conversation may end up to idle_after / 8 early.
 //
 // One entry per pair that exchanged something within `idle_after`. It records who has written
 // to whom (a body delivered live, released from a hold, or urgent). A session *opens* — and
@@ -37,6 +42,11 @@ class SessionBook {
  public:
   explicit SessionBook(Duration idle_after) : idle_after_(idle_after) {}
   void set_idle_after(Duration idle_after) { idle_after_ = idle_after; }
+  // From now on, every change is written to `store` (which must outlive this).
+  void keep_in(Store& store) { store_ = &store; }
+  // A conversation as keep_in() wrote it (a row of Kind::session); one past idle_after is
+  // ended by the next expire(), its row forgotten then.
+  void restore(const Remembered& row);
 
   // A message from `from` to `to` was relayed live at `now`. A body from `from` answering
   // what `to` wrote to `from` within idle_after opens the session.
@@ -79,7 +89,12 @@ class SessionBook {
     bool second_reserved = false;  // key.second's slot is reserved for key.first
     bool reserves(bool first) const { return first ? first_reserved : second_reserved; }
     bool counts_for(bool first) const { return open || reserves(first); }
+    Instant kept{};                // the last activity written to the store
+    std::uint8_t kept_flags = 0xFF;  // the flags written to the store (none yet)
   };
+  static std::uint8_t flags_of(const Session& s);
+  // Writes `s` to the store when its flags changed or its time moved on enough.
+  void keep(const Key& key, Session& s);
   static Key key_of(const std::string& a, const std::string& b);
   void touch(const Key& key, Session& s, Instant now);
   void erase(const Key& key);
@@ -92,6 +107,7 @@ class SessionBook {
   bool live(const Session& s, Instant now) const { return now - s.last_activity < idle_after_; }
 
   Duration idle_after_;
+  Store* store_ = nullptr;
   // Map nodes never move, so the indexes below point at the keys instead of copying them
   // (DESIGN §9: at most 1 KiB per tracked user for presence and sessions).
   std::map<Key, Session> sessions_;

@@ -7,6 +7,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include <component/core/time.hpp>
@@ -71,6 +72,31 @@ struct Hold {
   Instant sent_at{};  // when it was released (state sent)
 };
 
+// The core's short-lived bookkeeping that a takeover or a restart must not lose (DESIGN §10):
+// pauses, hold episodes (who was told what), conversations and pool reservations. One row per
+// (kind, a, b); what the other fields mean depends on the kind. Rows are written when the core
+// changes them and removed when it forgets them; a row whose time has passed is ignored by the
+// core when loaded (and removed by its next tick).
+struct Remembered {
+  enum class Kind : std::uint8_t {
+    pause = 0,             // a = user; at = until
+    hold_notice = 1,       // a = sender, b = target; number = the HoldReason told
+    delivering = 2,        // a = sender, b = target; detail = released hold ids ("1,2"), told
+                           // "delivered" once all are confirmed
+    reply_notice = 3,      // a = sender, b = the target who replied; at = the "back" time told
+    session = 4,           // a < b; at = last activity; number = SessionBook's flags
+    recent_write = 5,      // a = writer, b = reader; at = written; detail = writer's full JID
+    pool_reservation = 6,  // a = pool, b = sender; detail = member; at = last activity
+    member_free = 7,       // a = pool member; at = when their last conversation ended
+  };
+  Kind kind = Kind::pause;
+  std::string a;
+  std::string b;
+  std::string detail;
+  std::int64_t number = 0;
+  Instant at{};
+};
+
 // The storage port of the core. Implementations buffer writes and make them durable in
 // commit(), which app/ calls once per loop turn (group commit, DESIGN §6); reads see every
 // write made before them, committed or not.
@@ -102,6 +128,12 @@ class Store {
   virtual std::vector<Hold> holds() = 0;
   virtual void put_hold(const Hold& hold) = 0;
   virtual void remove_hold(std::int64_t id) = 0;
+
+  // The core's remembered bookkeeping, sorted by (kind, a, b). remember() inserts or replaces
+  // by (kind, a, b); remove_enrolment leaves it alone (the core forgets its own rows).
+  virtual std::vector<Remembered> remembered() = 0;
+  virtual void remember(const Remembered& row) = 0;
+  virtual void forget(Remembered::Kind kind, const std::string& a, const std::string& b) = 0;
 
   // An online copy of what is committed, to `path` (the admin's backup command). Stores
   // that cannot do it say so. Called from a thread of its own while the loop goes on using the
@@ -147,6 +179,9 @@ class MemoryStore final : public Store {
   std::vector<Hold> holds() override;
   void put_hold(const Hold& hold) override;
   void remove_hold(std::int64_t id) override;
+  std::vector<Remembered> remembered() override;
+  void remember(const Remembered& row) override;
+  void forget(Remembered::Kind kind, const std::string& a, const std::string& b) override;
   bool commit() override {
     ++commits;
     return true;
@@ -159,6 +194,7 @@ class MemoryStore final : public Store {
   std::vector<ProxySubscription> proxy_subscriptions_;
   std::map<std::int64_t, Hold> holds_;
   std::vector<UserSetting> settings_;
+  std::map<std::tuple<Remembered::Kind, std::string, std::string>, Remembered> remembered_;
 };
 
 }  // namespace concierge::core

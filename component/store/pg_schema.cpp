@@ -70,8 +70,22 @@ CREATE TABLE lease (
 INSERT INTO lease (only_row, epoch, holder, expires_ms) VALUES (true, 0, '', 0);
 )sql";
 
-constexpr std::array<std::string_view, 4> kMigrations = {kMigration1, kMigration2, kMigration3,
-                                                         kMigration4};
+constexpr std::string_view kMigration5 = R"sql(
+CREATE TABLE remembered (
+  kind   bigint NOT NULL,
+  a      text NOT NULL,
+  b      text NOT NULL DEFAULT '',
+  detail text NOT NULL DEFAULT '',
+  number bigint NOT NULL DEFAULT 0,
+  at_ms  bigint NOT NULL DEFAULT 0,
+  PRIMARY KEY (kind, a, b)
+);
+INSERT INTO remembered (kind, a, b, number)
+  SELECT 1, sender, target, min(reason) FROM holds WHERE state = 0 GROUP BY sender, target;
+)sql";
+
+constexpr std::array<std::string_view, 5> kMigrations = {kMigration1, kMigration2, kMigration3,
+                                                         kMigration4, kMigration5};
 
 // The version table and the lock, taken inside the step's transaction. The lock's first key is
 // Concierge's ("CNCG", as SQLite's application_id), the second the schema's name.

@@ -28,13 +28,16 @@ enum class PgStore::Sql : std::uint8_t {
   kUpsertSetting,
   kDeleteSetting,
   kDeleteSettingsOf,
+  kSelectRemembered,
+  kUpsertRemembered,
+  kDeleteRemembered,
   kCount,
 };
 
 namespace pg_sql {
 
 // Indexed by PgStore::Sql; the same statements as SqliteStore's, with $n parameters.
-inline constexpr std::array<const char*, 18> kSql = {
+inline constexpr std::array<const char*, 21> kSql = {
     "SELECT jid, timezone, calendar_url, enrolled_at_ms FROM enrolments ORDER BY jid",
     "SELECT jid, timezone, calendar_url, enrolled_at_ms FROM enrolments WHERE jid = $1",
     "INSERT INTO enrolments (jid, timezone, calendar_url, enrolled_at_ms) VALUES ($1, $2, $3, $4)"
@@ -64,13 +67,20 @@ inline constexpr std::array<const char*, 18> kSql = {
     " ON CONFLICT (jid, key) DO UPDATE SET value = excluded.value",
     "DELETE FROM user_settings WHERE jid = $1 AND key = $2",
     "DELETE FROM user_settings WHERE jid = $1",
+    "SELECT kind, a, b, detail, number, at_ms FROM remembered"
+    " ORDER BY kind, a COLLATE \"C\", b COLLATE \"C\"",
+    "INSERT INTO remembered (kind, a, b, detail, number, at_ms) VALUES ($1, $2, $3, $4, $5, $6)"
+    " ON CONFLICT (kind, a, b) DO UPDATE SET detail = excluded.detail,"
+    " number = excluded.number, at_ms = excluded.at_ms",
+    "DELETE FROM remembered WHERE kind = $1 AND a = $2 AND b = $3",
 };
 
-inline constexpr std::array<const char*, 18> kNames = {
+inline constexpr std::array<const char*, 21> kNames = {
     "c_enrolments",   "c_enrolment",   "c_put_enrolment",   "c_del_enrolment", "c_subs",
     "c_put_sub",      "c_del_sub",     "c_proxy_subs",      "c_add_proxy",     "c_del_proxy",
     "c_del_proxy_to", "c_holds",       "c_put_hold",        "c_del_hold",      "c_settings",
-    "c_put_setting",  "c_del_setting", "c_del_settings_of",
+    "c_put_setting",  "c_del_setting", "c_del_settings_of", "c_remembered",    "c_remember",
+    "c_forget",
 };
 
 }  // namespace pg_sql

@@ -65,6 +65,9 @@ class PgStore final : public core::Store {
   std::vector<core::Hold> holds() override;
   void put_hold(const core::Hold& hold) override;
   void remove_hold(std::int64_t id) override;
+  std::vector<core::Remembered> remembered() override;
+  void remember(const core::Remembered& row) override;
+  void forget(core::Remembered::Kind kind, const std::string& a, const std::string& b) override;
   bool commit() override;
   std::string commit_error() const override { return last_error_; }
   // The check is a `SELECT … FOR SHARE` of the lease row just before COMMIT: a takeover's

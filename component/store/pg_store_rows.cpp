@@ -122,6 +122,29 @@ void PgStore::remove_hold(std::int64_t id) {
   write(Sql::kDeleteHold, {std::to_string(id)});
 }
 
+std::vector<core::Remembered> PgStore::remembered() {
+  std::vector<core::Remembered> rows;
+  const pg::Result r = read(Sql::kSelectRemembered);
+  for (int i = 0; r && i < PQntuples(r.get()); ++i) {
+    rows.push_back({.kind = static_cast<core::Remembered::Kind>(int_at(r.get(), i, 0)),
+                    .a = text_at(r.get(), i, 1),
+                    .b = text_at(r.get(), i, 2),
+                    .detail = text_at(r.get(), i, 3),
+                    .number = int_at(r.get(), i, 4),
+                    .at = instant_at(r.get(), i, 5)});
+  }
+  return rows;
+}
+
+void PgStore::remember(const core::Remembered& row) {
+  write(Sql::kUpsertRemembered, {std::to_string(static_cast<int>(row.kind)), row.a, row.b,
+                                 row.detail, std::to_string(row.number), ms(row.at)});
+}
+
+void PgStore::forget(core::Remembered::Kind kind, const std::string& a, const std::string& b) {
+  write(Sql::kDeleteRemembered, {std::to_string(static_cast<int>(kind)), a, b});
+}
+
 void PgStore::put_setting(const core::UserSetting& setting) {
   write(Sql::kUpsertSetting, {setting.jid, setting.key, setting.value});
 }

@@ -92,8 +92,27 @@ CREATE TABLE lease (
 INSERT INTO lease (only_row, epoch, holder, expires_ms) VALUES (1, 0, '', 0);
 )sql";
 
-constexpr std::array<std::string_view, 4> kMigrations = {kMigration1, kMigration2, kMigration3,
-                                                         kMigration4};
+// Migration 5: what a takeover must not lose besides holds (DESIGN §10): the core's remembered
+// bookkeeping (core::Remembered: pauses, hold episodes, conversations, pool reservations), one
+// row per (kind, a, b), the other columns meaning what the kind says (store_port.hpp). The
+// senders of held messages were told they are held (the core knew that from the holds alone
+// before): their hold episodes start as rows, so an upgrade repeats no notice.
+constexpr std::string_view kMigration5 = R"sql(
+CREATE TABLE remembered (
+  kind   INTEGER NOT NULL,
+  a      TEXT NOT NULL,
+  b      TEXT NOT NULL DEFAULT '',
+  detail TEXT NOT NULL DEFAULT '',
+  number INTEGER NOT NULL DEFAULT 0,
+  at_ms  INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (kind, a, b)
+) STRICT, WITHOUT ROWID;
+INSERT INTO remembered (kind, a, b, number)
+  SELECT 1, sender, target, min(reason) FROM holds WHERE state = 0 GROUP BY sender, target;
+)sql";
+
+constexpr std::array<std::string_view, 5> kMigrations = {kMigration1, kMigration2, kMigration3,
+                                                         kMigration4, kMigration5};
 
 bool read_int(sqlite3* db, const char* sql, std::int64_t* value, std::string* error) {
   Statement statement;

@@ -83,6 +83,10 @@ class SqliteStore final : public core::Store {
   std::vector<core::Hold> holds() override;
   void put_hold(const core::Hold& hold) override;
   void remove_hold(std::int64_t id) override;
+  // Rows come back sorted by (kind, a, b) (sqlite_remembered.cpp).
+  std::vector<core::Remembered> remembered() override;
+  void remember(const core::Remembered& row) override;
+  void forget(core::Remembered::Kind kind, const std::string& a, const std::string& b) override;
   bool commit() override;
   std::string commit_error() const override { return last_error_; }
 
@@ -128,6 +132,9 @@ class SqliteStore final : public core::Store {
     kUpsertSetting,
     kDeleteSetting,
     kDeleteSettingsOf,
+    kSelectRemembered,
+    kUpsertRemembered,
+    kDeleteRemembered,
     kCount,
   };
   // One execution of a write statement, kept until it is committed.

@@ -205,6 +205,41 @@ class Failover(unittest.TestCase):
         self.assertEqual(self.a.count_log("connected to"), connected, "the fenced one does not reconnect")
         self.assertTrue(self.a.running)
 
+    def test_a_pause_and_the_told_notices_survive_a_takeover(self):
+        # DESIGN §10: the new active knows bob paused himself and that alice was told. Her
+        # message after the takeover is held without a second notice; carol, a new sender, is
+        # told (the notices still flow, and bob is still paused on the new active).
+        self.start_pair()
+        self.bob.send_message(COMPONENT, "pause 1h")
+        self.bob.wait_for(message(frm=COMPONENT, where=lambda m: (body(m) or "").startswith("Paused until")),
+                          WAIT, what="the answer to pause")
+        busy = lambda m: is_notice(m) and "busy until" in (body(m) or "")  # noqa: E731
+        self.alice.send_message(proxy(BOB), "before", id="before")
+        self.alice.wait_for(message(frm=proxy(BOB), where=busy), WAIT, what="alice's hold notice")
+        os.kill(self.a.proc.pid, signal.SIGKILL)
+        self.a.proc.wait(WAIT)
+        self.assertTrue(self.b.wait_log("connected to", TAKEOVER_BOUND),
+                        "the standby takes over:\n" + self.b.stderr_text()[-3000:])
+        self.alice.send_message(proxy(BOB), "after", id="after")
+        self.carol.send_message(proxy(BOB), "new", id="new")
+        self.carol.wait_for(message(frm=proxy(BOB), where=busy), WAIT, what="carol's hold notice")
+        deadline = time.monotonic() + WAIT
+        count = ""
+        while time.monotonic() < deadline and count != "3":
+            count = self.pg.psql("SELECT count(*) FROM holds WHERE state = 0")
+            time.sleep(0.1)
+        self.assertEqual(count, "3", "all three are held: bob is still paused")
+        self.assertEqual(self.bob.find(message(frm=proxy(ALICE))), [], "nothing went to bob")
+        self.assertEqual(len(self.alice.find(message(frm=proxy(BOB), where=busy))), 1,
+                         "alice was told once, before the takeover")
+        # bob ends the pause on the new active: everything arrives; alice hears "delivered" once.
+        self.bob.send_message(COMPONENT, "end")
+        for mid in ("before", "after", "new"):
+            self.bob.wait_for(message(id=mid), WAIT, what=f"released {mid}")
+        delivered = lambda m: is_notice(m) and "delivered" in (body(m) or "")  # noqa: E731
+        self.alice.wait_for(message(frm=proxy(BOB), where=delivered), WAIT, what="delivered")
+        self.assertEqual(len(self.alice.find(message(frm=proxy(BOB), where=busy))), 1)
+
     def test_silent_cut_of_the_active_during_release(self):
         # The active's connections to PostgreSQL and to Prosody freeze: no FIN, no RST.
         self.start_pair(relayed=True)

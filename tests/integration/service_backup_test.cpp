@@ -37,6 +37,11 @@ class SlowBackupStore final : public core::Store {
   std::vector<core::Hold> holds() override { return memory.holds(); }
   void put_hold(const core::Hold& h) override { memory.put_hold(h); }
   void remove_hold(std::int64_t id) override { memory.remove_hold(id); }
+  std::vector<core::Remembered> remembered() override { return memory.remembered(); }
+  void remember(const core::Remembered& r) override { memory.remember(r); }
+  void forget(core::Remembered::Kind k, const std::string& a, const std::string& b) override {
+    memory.forget(k, a, b);
+  }
   bool commit() override { return memory.commit(); }
   bool backup_to(const std::string& path, std::string*) override {
     finished_.wait_for(std::chrono::seconds(10));  // until the test says the copy is done (bounded)

@@ -75,6 +75,15 @@ class SwitchableStore final : public core::Store {
     s_.remove_hold(id);
     dirty_ = true;
   }
+  std::vector<core::Remembered> remembered() override { return s_.remembered(); }
+  void remember(const core::Remembered& r) override {
+    s_.remember(r);
+    dirty_ = true;
+  }
+  void forget(core::Remembered::Kind k, const std::string& a, const std::string& b) override {
+    s_.forget(k, a, b);
+    dirty_ = true;
+  }
   // As SQLite on a full disk: a transaction with writes fails, an empty one succeeds; what
   // failed stays pending until a commit succeeds.
   bool commit() override {

@@ -31,7 +31,8 @@ TEST_F(StoreTest, AnEmptyFileAtVersionZeroIsMigratedToTheLatestSchema) {
   EXPECT_EQ(raw.text("PRAGMA user_version"), std::to_string(SqliteStore::latest_schema_version()));
   EXPECT_EQ(raw.text("SELECT group_concat(name, ',') FROM"
                      " (SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name)"),
-            "enrolments,holds,lease,meta,proxy_subscriptions,subscriptions,user_settings");
+            "enrolments,holds,lease,meta,proxy_subscriptions,remembered,subscriptions,"
+            "user_settings");
   EXPECT_EQ(raw.text("SELECT jid FROM enrolments"), alice().jid);
 }
 

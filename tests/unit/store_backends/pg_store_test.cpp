@@ -171,7 +171,7 @@ TEST_F(PgStoreTest, ItsTablesAndColumnsAreThoseOfTheSqliteStore) {
   sqlite3_close(db);
   std::filesystem::remove_all(dir);
 
-  ASSERT_EQ(sqlite_columns.size(), 7U);  // meta, enrolments, subscriptions, proxy_…, holds, …, lease
+  ASSERT_EQ(sqlite_columns.size(), 8U);  // meta, enrolments, …, holds, …, lease, remembered
   for (const auto& [table, columns] : sqlite_columns) {
     EXPECT_EQ(PgServer::instance().admin(
                   "SELECT string_agg(column_name, ',' ORDER BY ordinal_position) FROM"

@@ -11,6 +11,7 @@
 
 #include <tests/support/fake_server.hpp>
 #include <tests/support/running_service.hpp>
+#include <tests/integration/service_fixture.hpp>
 
 namespace concierge::app {
 namespace {
@@ -98,22 +99,7 @@ class SwitchableStore final : public core::Store {
   bool dirty_ = false;  // written since the last successful commit (the loop's thread only)
 };
 
-config::Config make_config(std::uint16_t port) {
-  config::Config c;
-  c.file = "test.toml";
-  c.component.jid = "sched.localhost";
-  c.component.secret = "s3cr3t";
-  c.component.host = "127.0.0.1";
-  c.component.port = port;
-  c.served.domains = {"localhost"};
-  for (const char* u : {"alice@localhost", "bob@localhost"}) {
-    config::User user;
-    user.jid = u;
-    user.timezone = "Europe/Berlin";
-    c.users.push_back(user);
-  }
-  return c;
-}
+using service_test::make_config;  // alice and bob enrolled, the fake server's port
 
 class StoreFaultServiceTest : public ::testing::Test {
  protected:

@@ -59,6 +59,11 @@ class PostgresStore(unittest.TestCase):
         os.kill(self.concierge.proc.pid, signal.SIGKILL)
         self.concierge.proc.wait(WAIT)
         self.concierge.start(timeout=WAIT)
+        # The pause is in the store too: nothing comes until bob ends it, and "end" finds it.
+        self.bob.send_message(COMPONENT, "end")
+        ended = self.bob.wait_for(message(frm=COMPONENT, where=lambda m: "pause" in (body(m) or "").lower()),
+                                  WAIT, what="the answer to end")
+        self.assertEqual(body(ended), "Pause ended: messages reach you again.", "the pause survived the kill")
         got = self.bob.wait_for(message(frm=proxy(ALICE), id=mid), WAIT, what="the held message, released")
         self.assertEqual(body(got), "held in PostgreSQL")
         self.assertNotIn(PostgreSQL.PASSWORD, self.concierge.stderr_text(), "the password is never logged")

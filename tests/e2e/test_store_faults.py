@@ -113,11 +113,13 @@ class StoreFaults(unittest.TestCase):
         self.assertIn("bob@localhost is busy until", body(notice))
         self.assertIn("bob@localhost: 1 message,", self.chat(self.alice, "held"))
 
-        # kill -9: what was held survives and is released (the pause does not: it lives in
-        # memory); what was refused never reappears.
+        # kill -9: what was held survives, and so does bob's pause (both are in the store); once
+        # bob ends it the hold is released; what was refused never reappears.
         os.kill(self.concierge.proc.pid, signal.SIGKILL)
         self.concierge.proc.wait(WAIT)
         self.concierge.start(timeout=WAIT)
+        self.assertEqual(self.chat(self.bob, "end"), "Pause ended: messages reach you again.",
+                         "the pause survived the kill")
         self.bob.wait_for(message(frm=proxy(ALICE), id=m3), WAIT, what="the held message, released")
         self.assertEqual(self.bob.find(message(id=m1)) + self.bob.find(message(id=m2)), [],
                          "refused messages are never delivered")

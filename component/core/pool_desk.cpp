@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <iterator>
 
 #include <component/core/text.hpp>
 
@@ -59,8 +60,8 @@ std::optional<std::string> PoolDesk::assigned(const std::string& pool, const std
   if (it == assigned_.end()) return std::nullopt;
   if (now - it->second.last_activity >= settings_.idle_after &&
       !sessions_.is_open(sender, it->second.member, now)) {
-    free_since_[it->second.member] = now;
-    assigned_.erase(it);
+    session_ended(it->second.member, now);
+    drop(it);
     return std::nullopt;
   }
   return it->second.member;
@@ -68,7 +69,53 @@ std::optional<std::string> PoolDesk::assigned(const std::string& pool, const std
 
 void PoolDesk::assign(const std::string& pool, const std::string& sender,
                       const std::string& member, Instant now) {
-  assigned_[{pool, sender}] = {member, now};
+  auto [it, added] = assigned_.try_emplace({pool, sender});
+  const bool member_changed = added || it->second.member != member;
+  it->second.member = member;
+  it->second.last_activity = now;
+  keep(it->first, it->second, member_changed);
+}
+
+void PoolDesk::keep(const std::pair<std::string, std::string>& key, Assignment& assignment,
+                    bool member_changed) {
+  if (store_ == nullptr) return;
+  if (!member_changed && assignment.last_activity - assignment.kept < settings_.idle_after / 8) {
+    return;
+  }
+  store_->remember({.kind = Remembered::Kind::pool_reservation,
+                    .a = key.first,
+                    .b = key.second,
+                    .detail = assignment.member,
+                    .number = 0,
+                    .at = assignment.last_activity});
+  assignment.kept = assignment.last_activity;
+}
+
+PoolDesk::Assignments::iterator PoolDesk::drop(Assignments::iterator it) {
+  if (store_ != nullptr) {
+    store_->forget(Remembered::Kind::pool_reservation, it->first.first, it->first.second);
+  }
+  return assigned_.erase(it);
+}
+
+void PoolDesk::session_ended(const std::string& who, Instant now) {
+  free_since_[who] = now;
+  // Every user's conversations end; only a member's free time matters (and is kept).
+  if (store_ == nullptr || pools_of(who).empty()) return;
+  store_->remember({.kind = Remembered::Kind::member_free,
+                    .a = who,
+                    .b = {},
+                    .detail = {},
+                    .number = 0,
+                    .at = now});
+}
+
+void PoolDesk::restore(const Remembered& row) {
+  if (row.kind == Remembered::Kind::pool_reservation) {
+    assigned_.try_emplace({row.a, row.b}, Assignment{row.detail, row.at, row.at});
+  } else if (row.kind == Remembered::Kind::member_free) {
+    free_since_.try_emplace(row.a, row.at);
+  }
 }
 
 std::optional<std::string> PoolDesk::pick(
@@ -90,13 +137,19 @@ std::optional<std::string> PoolDesk::pick(
 }
 
 void PoolDesk::forget_stale(Instant now) {
-  std::erase_if(assigned_, [&](const auto& entry) {
-    return now - entry.second.last_activity >= settings_.idle_after &&
-           !sessions_.is_open(entry.first.second, entry.second.member, now);
-  });
-  std::erase_if(free_since_, [&](const auto& entry) {
-    return now - entry.second > std::chrono::hours(24 * 7);
-  });
+  for (auto it = assigned_.begin(); it != assigned_.end();) {
+    const bool idle = now - it->second.last_activity >= settings_.idle_after &&
+                      !sessions_.is_open(it->first.second, it->second.member, now);
+    it = idle ? drop(it) : std::next(it);
+  }
+  for (auto it = free_since_.begin(); it != free_since_.end();) {
+    if (now - it->second <= std::chrono::hours(24 * 7)) {
+      ++it;
+      continue;
+    }
+    if (store_ != nullptr) store_->forget(Remembered::Kind::member_free, it->first, {});
+    it = free_since_.erase(it);
+  }
 }
 
 }  // namespace concierge::core

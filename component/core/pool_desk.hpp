@@ -3,8 +3,9 @@
 // PoolDesk: pools (DESIGN §3) — one address, several people. Owns which member each sender's
 // conversation with a pool stays with, and since when each member has been free of pool
 // conversations (the one free longest takes the next); it reads the config's [pools] and the
-// SessionBook. It must not touch holds, presence, schedules or stanzas: the caller says who is
-// free (pick) and does the relaying.
+// SessionBook, and, once keep_in() names a store, writes both there (Remembered::Kind::
+// pool_reservation, member_free) so that a takeover keeps them (DESIGN §10). It must not touch
+// holds, presence, schedules or stanzas: the caller says who is free (pick) and does the relaying.
 
 #include <functional>
 #include <map>
@@ -26,6 +27,12 @@ class PoolDesk {
   // `settings` (may be reassigned on reload) and `sessions` must outlive the desk.
   PoolDesk(const Settings& settings, const SessionBook& sessions)
       : settings_(settings), sessions_(sessions) {}
+  // From now on, every change is written to `store` (which must outlive this). A reservation's
+  // row is rewritten when its member changes, its time only every idle_after / 8 of activity.
+  void keep_in(Store& store) { store_ = &store; }
+  // A reservation or a free time as keep_in() wrote it; an idle reservation is forgotten, with
+  // its row, by the next assigned() or forget_stale().
+  void restore(const Remembered& row);
 
   bool any() const { return !settings_.pools.empty(); }
   // True when `to` is a pool's address (`peer` empty) or a member's reserved address for one
@@ -52,7 +59,7 @@ class PoolDesk {
   std::optional<std::string> pick(const std::string& pool,
                                   const std::function<bool(const std::string&)>& free) const;
   // A conversation of `who` ended at `now`.
-  void session_ended(const std::string& who, Instant now) { free_since_[who] = now; }
+  void session_ended(const std::string& who, Instant now);
   // Forgets idle assignments and week-old free times.
   void forget_stale(Instant now);
 
@@ -60,10 +67,17 @@ class PoolDesk {
   struct Assignment {
     std::string member;
     Instant last_activity;
+    Instant kept{};  // the last activity written to the store
   };
+  using Assignments = std::map<std::pair<std::string, std::string>, Assignment>;  // (pool, sender)
+  // Forgets a reservation, and its row.
+  Assignments::iterator drop(Assignments::iterator it);
+  void keep(const std::pair<std::string, std::string>& key, Assignment& assignment,
+            bool member_changed);
   const Settings& settings_;
   const SessionBook& sessions_;
-  std::map<std::pair<std::string, std::string>, Assignment> assigned_;  // (pool, sender)
+  Store* store_ = nullptr;
+  Assignments assigned_;
   std::unordered_map<std::string, Instant> free_since_;  // last pool session ended
 };
 

@@ -2,9 +2,8 @@
 // Router: the bookkeeping a takeover or a restart must not lose (DESIGN §10) — pauses, hold
 // episodes (which notice each sender got, released holds awaiting "delivered", reply notices)
 // — written to the store where it changes (in the turn's group commit, with the holds) and read
-// back by the constructor. Conversations are the SessionBook's (it keeps its own rows). Who
-// wrote to whom (RecentWriters) and pool reservations (PoolDesk) have kinds reserved for them
-// but are not written yet.
+// back by the constructor. Conversations (SessionBook), who wrote to whom (RecentWriters) and
+// pool reservations and free times (PoolDesk) are written by their classes, read back here.
 #include <charconv>
 
 #include <component/core/router.hpp>
@@ -64,8 +63,8 @@ void Router::keep(Remembered::Kind kind, const std::string& a, const std::string
         row.at = it->second;
       }
       break;
-    case Kind::session:  // the SessionBook's own
-    case Kind::recent_write:  // not written yet: RecentWriters' and PoolDesk's (to do)
+    case Kind::session:  // the SessionBook's, RecentWriters' and PoolDesk's own
+    case Kind::recent_write:
     case Kind::pool_reservation:
     case Kind::member_free:
       return;
@@ -96,8 +95,11 @@ void Router::load_remembered() {
         sessions_.restore(row);
         break;
       case Kind::recent_write:
+        writers_.restore(row);
+        break;
       case Kind::pool_reservation:
       case Kind::member_free:
+        pools_.restore(row);
         break;
     }
   }

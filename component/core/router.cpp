@@ -68,6 +68,8 @@ Router::Router(Settings settings, Store& store)
   for (auto& s : subscriptions) subscriptions_.emplace(std::string(s.jid), std::move(s));
   for (auto& p : store_.proxy_subscriptions()) proxy_subscribers_[p.target].insert(p.subscriber);
   sessions_.keep_in(store_);
+  writers_.keep_in(store_);
+  pools_.keep_in(store_);
   load_remembered();  // pauses, told notices, conversations, …: a takeover resumes them
 }
 

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 // What a takeover (or a restart) must not lose besides holds (DESIGN §10): a router rebuilt
 // from the same store keeps pauses, tells nobody twice, still says "delivered" once, and
-// resumes open conversations; what it forgets leaves the store too.
+// resumes open conversations, lets an outsider's correspondent answer and keeps a pool's sender
+// with the same member; what it forgets leaves the store too.
 #include <component/core/router.hpp>
 
 #include <gtest/gtest.h>
@@ -22,6 +23,7 @@ const Instant kMonday0800Utc = Instant{std::chrono::sys_days{std::chrono::year{2
 Settings settings() {
   Settings s = testing::base_settings();
   testing::enrol(s, {"bob@example.org", "alice@example.org", "carol@example.org"}, "Europe/Berlin");
+  s.pools["helpdesk"] = {"bob@example.org", "carol@example.org"};
   return s;
 }
 
@@ -169,6 +171,49 @@ TEST_F(TakeoverTest, AnOpenConversationGoesOnAfterWorkingTimeAndEndsWhenIdle) {
   EXPECT_EQ(rows(Kind::session) + rows(Kind::recent_write), 0u) << "ended: forgotten";
   in(to_bob("m3"));
   EXPECT_TRUE(forwarded_to("bob@example.org").empty()) << "off hours, no conversation: held";
+}
+
+// dave (example.org, not enrolled) wrote to alice: alice may answer him within idle_after
+// (DESIGN §2 first row) — on the new active too — and not after it.
+TEST_F(TakeoverTest, AnOutsiderWhoWroteCanBeAnsweredWithinIdleAfterOnly) {
+  const std::string to_dave = "dave\\40example.org@sched.example.org";
+  in(chat("dave@example.org", "alice\\40example.org@sched.example.org", "d1", "hello?"));
+  ASSERT_EQ(forwarded_to("alice@example.org"), std::vector<std::string>{"d1"});
+  now += 6min;
+  takeover();
+  in(chat("alice@example.org", to_dave, "a1", "hi dave"));
+  EXPECT_EQ(forwarded_to("dave@example.org"), std::vector<std::string>{"a1"})
+      << "dave wrote 6 min ago (idle_after 10 min): alice's answer goes at once";
+  EXPECT_EQ(rows(Kind::recent_write), 2u) << "both directions kept";
+
+  in(chat("carol@example.org", to_dave, "c1", "hi"));
+  EXPECT_TRUE(forwarded_to("dave@example.org").empty()) << "dave never wrote to carol: refused";
+  tick_to(now + 11min);  // dave silent since: he is an outsider again
+  EXPECT_EQ(rows(Kind::recent_write), 0u) << "forgotten in the store too";
+  takeover();
+  in(chat("alice@example.org", to_dave, "a2", "still there?"));
+  EXPECT_TRUE(forwarded_to("dave@example.org").empty()) << "past idle_after: refused";
+}
+
+// dave's conversation with helpdesk is reserved to the member it went to; a takeover keeps it
+// there although another member is free.
+TEST_F(TakeoverTest, APoolsSenderStaysWithTheReservedMember) {
+  const std::string helpdesk = "helpdesk@sched.example.org";
+  in(chat("dave@example.org", helpdesk, "d1", "help"));
+  ASSERT_EQ(forwarded_to("bob@example.org"), std::vector<std::string>{"d1"})
+      << "both free since ever: the first in the config";
+  in(chat("bob@example.org", "helpdesk\\20dave\\40example.org@sched.example.org", "b1", "yes?"));
+  ASSERT_EQ(forwarded_to("dave@example.org"), std::vector<std::string>{"b1"});
+  now += 5min;
+  takeover();
+  in(chat("dave@example.org", helpdesk, "d2", "my printer"));
+  EXPECT_EQ(forwarded_to("bob@example.org"), std::vector<std::string>{"d2"}) << "still bob's";
+  EXPECT_TRUE(forwarded_to("carol@example.org").empty());
+  EXPECT_EQ(rows(Kind::pool_reservation), 1u);
+
+  tick_to(now + 11min);  // the conversation went idle: bob is free again, from now
+  EXPECT_EQ(rows(Kind::pool_reservation), 0u) << "forgotten in the store too";
+  EXPECT_EQ(rows(Kind::member_free), 1u) << "bob's free time (dave is no member: not kept)";
 }
 
 }  // namespace

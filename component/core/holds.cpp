@@ -11,11 +11,7 @@ namespace concierge::core {
 void Router::erase_hold(std::int64_t id) {
   if (const Hold* h = holds_.find(id); h && h->state == HoldState::held) {
     // Gone undelivered (cancelled, expired, bounced, unreadable): not "delivered" later.
-    if (auto d = delivering_.find({h->sender, h->target}); d != delivering_.end()) {
-      d->second.erase(id);
-      if (d->second.empty()) delivering_.erase(d);
-      keep(Remembered::Kind::delivering, h->sender, h->target);
-    }
+    notices_.undelivered(h->sender, h->target, id);
   }
   holds_.erase(id);
 }

@@ -69,11 +69,7 @@ std::size_t Router::queue_position(const std::string& sender, const std::string&
 
 void Router::notify(const std::string& sender, const std::string& target, HoldReason reason,
                     Instant now, Outbox& out) {
-  auto [it, inserted] = notified_.try_emplace({sender, target}, reason);
-  if (!inserted) {
-    if (it->second == reason) return;  // once per hold episode, again only if the reason changes
-    it->second = reason;
-  }
+  if (!notices_.tell(sender, target, reason)) return;  // once per hold episode (or new reason)
   // Privacy (DESIGN §7): exact times for the target's own domain by default; others only
   // learn that the message waits.
   const Settings::Privacy privacy = directory_.senders().privacy_for(target, sender);
@@ -126,10 +122,7 @@ void Router::reply_notice(const std::string& replier, const std::string& to, Ins
   }
   auto back = next_working(replier, ends.value_or(now) + std::chrono::seconds(1));
   if (!back) return;
-  auto& told = reply_noticed_[{to, replier}];
-  if (told == *back) return;
-  told = *back;
-  keep(Remembered::Kind::reply_notice, to, replier);
+  if (!notices_.tell_reply(to, replier, *back)) return;
   if (directory_.senders().privacy_for(replier, to) != Settings::Privacy::exact) return;  // times only if allowed
   now_hint_ = now;
   const std::string when = when_text(*back, to, replier);

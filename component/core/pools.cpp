@@ -95,8 +95,7 @@ void Router::try_release_pool(const std::string& pool, Instant now, Outbox& out)
       released.push_back(id);
     }
     expect_delivery(sender, address, released);
-    notified_.erase({sender, address});
-    keep(Remembered::Kind::hold_notice, sender, address);
+    notices_.episode_ended(sender, address);
     pools_.assign(pool, sender, *member, now);
     sessions_.reserve(sender, *member, now);
     publish_proxy_status(*member, now, out);

@@ -86,8 +86,7 @@ void Router::try_release(const std::string& target, Instant now, Outbox& out) {
     }
     expect_delivery(c.sender, target, c.ids);
     c.ids.clear();
-    notified_.erase({c.sender, target});
-    keep(Remembered::Kind::hold_notice, c.sender, target);
+    notices_.episode_ended(c.sender, target);
   };
   auto finish = [&] {
     for (std::int64_t id : unreadable) erase_hold(id);
@@ -174,10 +173,9 @@ void Router::try_release(const std::string& target, Instant now, Outbox& out) {
 
 void Router::expect_delivery(const std::string& sender, const std::string& target,
                              const std::vector<std::int64_t>& ids) {
-  if (!notified_.count({sender, target})) return;  // never told of a hold: nothing to close
+  if (!notices_.told(sender, target)) return;  // never told of a hold: nothing to close
   if (directory_.senders().privacy_for(target, sender) == Settings::Privacy::none) return;
-  delivering_[{sender, target}].insert(ids.begin(), ids.end());
-  keep(Remembered::Kind::delivering, sender, target);
+  notices_.expect_delivery(sender, target, ids);
 }
 
 void Router::release_confirmed(const std::vector<std::int64_t>& ids, Instant now, Outbox& out) {
@@ -193,11 +191,10 @@ void Router::release_confirmed(const std::vector<std::int64_t>& ids, Instant now
   }
   // Once per hold episode: the sender was told their messages were held, and none is any more.
   for (const auto& pair : touched) {
-    auto d = delivering_.find(pair);
-    if (d == delivering_.end() || holds_.pair_held(pair.first, pair.second)) continue;
-    const std::size_t n = d->second.size();
-    delivering_.erase(d);
-    keep(Remembered::Kind::delivering, pair.first, pair.second);
+    if (holds_.pair_held(pair.first, pair.second)) continue;
+    const auto count = notices_.delivered(pair.first, pair.second);
+    if (!count) continue;
+    const std::size_t n = *count;
     const std::string& target = pair.second;
     out.send(notice(target, pair.first,
                     n == 1 ? "Concierge: your held message to " + name_of(target) + " was delivered."
@@ -259,8 +256,7 @@ bool Router::rehold_bounce(const xmpp::Element& stanza, const std::string& targe
       // The server keeps refusing it (the target blocks the proxy, the account is gone…):
       // give up rather than retry for max_hold_age, and tell the sender.
       const std::string to = h.sender, about = h.target;
-      delivering_.erase({to, about});
-      keep(Remembered::Kind::delivering, to, about);
+      notices_.give_up_delivery(to, about);
       erase_hold(hid);
       out.send(notice(about, to,
                       "Concierge: your message to " + name_of(about) +

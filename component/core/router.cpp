@@ -55,13 +55,12 @@ Router::Router(Settings settings, Store& store)
       holds_(
           store_,
           [this](const std::string& sender, const std::string& target) {
-            notified_.erase({sender, target});  // the hold episode ended
-            keep(Remembered::Kind::hold_notice, sender, target);
+            notices_.episode_ended(sender, target);
           },
           [this] { wake_dirty_ = true; }) {
   holds_.load([this](const Hold& h) {
     // A notice already went out for these (they were committed before it): no new episode.
-    notified_[{h.sender, h.target}] = h.reason;
+    notices_.told_before(h.sender, h.target, h.reason);
   });
   std::vector<SubscriptionState> subscriptions = store_.subscriptions();
   subscriptions_.reserve(subscriptions.size());

@@ -28,6 +28,7 @@
 #include <component/core/hold_book.hpp>
 #include <component/core/hourly_counts.hpp>
 #include <component/core/inbound.hpp>
+#include <component/core/notice_book.hpp>
 #include <component/core/proxy_addressing.hpp>
 #include <component/core/outbox.hpp>
 #include <component/core/pool_desk.hpp>
@@ -345,11 +346,7 @@ class Router {
 
   // Scheduler state.
   HoldBook holds_;  // every hold and its counts (hold_book.hpp)
-  std::map<std::pair<std::string, std::string>, HoldReason> notified_;  // (sender, target)
-  // (sender, target) → released holds on their way, of senders who were told their messages
-  // were held: once all are confirmed they are told "delivered" (the episode's last notice).
-  std::map<std::pair<std::string, std::string>, std::set<std::int64_t>> delivering_;
-  std::map<std::pair<std::string, std::string>, Instant> reply_noticed_;  // until told
+  NoticeBook notices_{store_};  // which notice each sender got; "delivered" and reply notices owed
   UrgentLog urgent_sent_;  // for urgent.max_per_hour
   std::uint64_t adhoc_sessions_ = 0;
   // How the command being run was asked (set around run_command by handle_adhoc): `form` picks

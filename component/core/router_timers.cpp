@@ -21,11 +21,7 @@ void Router::tick(Instant now, Outbox& out) {
   // Bookkeeping that only matters for a while.
   pools_.forget_stale(now);
   urgent_sent_.forget_old(now);
-  std::erase_if(reply_noticed_, [&](const auto& entry) {
-    if (entry.second > now) return false;
-    store_.forget(Remembered::Kind::reply_notice, entry.first.first, entry.first.second);
-    return true;
-  });
+  notices_.forget_expired(now);
   for (const auto& bare : availability_.forget_ended_pauses(now)) {
     store_.forget(Remembered::Kind::pause, bare, {});  // ended: gone from the store too
   }

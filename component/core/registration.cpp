@@ -185,7 +185,7 @@ void Router::enrol(const std::string& bare, const std::string& timezone,
 void Router::unenrol(const std::string& bare, Outbox& out) {
   bounce_holds(bare, "they no longer use Concierge.", out);
   availability_.forget(bare);
-  keep(Remembered::Kind::pause, bare);
+  keep_pause(bare);
   presence_.forget(bare);
   auto subs = proxy_subscribers_.find(bare);
   if (subs != proxy_subscribers_.end()) {

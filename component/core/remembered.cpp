@@ -12,32 +12,16 @@ namespace {
 using Kind = Remembered::Kind;
 }  // namespace
 
-void Router::keep(Remembered::Kind kind, const std::string& a, const std::string& b) {
-  Remembered row;
-  row.kind = kind;
-  row.a = a;
-  row.b = b;
-  bool found = false;
-  switch (kind) {
-    case Kind::pause:
-      // Any pause still recorded (an ended one too, until forget_ended_pauses()).
-      if (auto end = availability_.pause_end(a, Instant{}); (found = end.has_value())) {
-        row.at = *end;
-      }
-      break;
-    case Kind::hold_notice:  // the NoticeBook's own
-    case Kind::delivering:
-    case Kind::reply_notice:
-    case Kind::session:  // the SessionBook's, RecentWriters' and PoolDesk's own
-    case Kind::recent_write:
-    case Kind::pool_reservation:
-    case Kind::member_free:
-      return;
-  }
-  if (found) {
+void Router::keep_pause(const std::string& bare) {
+  // Any pause still recorded (an ended one too, until forget_ended_pauses()).
+  if (auto end = availability_.pause_end(bare, Instant{})) {
+    Remembered row;
+    row.kind = Kind::pause;
+    row.a = bare;
+    row.at = *end;
     store_.remember(row);
   } else {
-    store_.forget(kind, a, b);
+    store_.forget(Kind::pause, bare, {});
   }
 }
 

@@ -298,9 +298,10 @@ class Router {
   std::string name_of(const std::string& bare) const;
   xmpp::Element notice(const std::string& target, const std::string& to,
                        const std::string& text) const;
-  // What a takeover must not lose (DESIGN §10, remembered.cpp): keep() writes the bookkeeping
-  // of `kind` for (a, b) as it is in memory (forgets it when gone); load_remembered() reads it.
-  void keep(Remembered::Kind kind, const std::string& a, const std::string& b = {});
+  // What a takeover must not lose (DESIGN §10, remembered.cpp): keep_pause() writes `bare`'s
+  // pause as it is in memory (forgets it when gone; the other kinds are written by the classes
+  // that own them); load_remembered() reads every kind back.
+  void keep_pause(const std::string& bare);
   void load_remembered();
   // Drops a hold (cancelled, expired, bounced, unreadable): not "delivered" later.
   void erase_hold(std::int64_t id);

@@ -92,7 +92,7 @@ void Router::pause(const std::string& bare, Instant until, Instant now, Outbox& 
   wake_base_ = now;
   wake_dirty_ = true;
   availability_.set_pause(bare, until, now);
-  keep(Remembered::Kind::pause, bare);
+  keep_pause(bare);
   try_release(bare, now, out);
   publish_proxy_status(bare, now, out);
 }

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Router: what happens to held messages apart from release — erasing (the HoldBook keeps the
-// counts), expiry after limits.max_hold_age, bouncing a leaving target's holds, and the sender's own
-// "held" / "cancel" commands.
+// counts), expiry after limits.max_hold_age, bouncing a leaving target's holds (the sender's own "held"
+// and "cancel" are user_commands.cpp's).
 #include <component/core/bounce_text.hpp>
 #include <component/core/router.hpp>
 #include <component/core/text.hpp>
@@ -68,45 +68,6 @@ std::vector<Hold> Router::holds_for(const std::string& target) const {
     }
   }
   return out;
-}
-
-// "held" lists what the sender has waiting; "cancel [jid]" drops it (DESIGN §2).
-std::optional<std::string> Router::hold_command(const std::string& sender,
-                                                std::string_view command, Instant now) {
-  const bool list = command == "held";
-  const bool cancel = command == "cancel" || command.starts_with("cancel ");
-  if (!list && !cancel) return std::nullopt;
-  std::string only;
-  if (cancel && command.size() > 7) only = lower(command.substr(7));
-  std::map<std::string, std::vector<std::int64_t>> mine;
-  std::map<std::string, Instant> oldest;
-  for (const auto& [id, h] : holds_.all()) {
-    if (h.sender == sender && h.state == HoldState::held && !holds_.in_flight(id) &&
-        !commits_.uncommitted(id) && (only.empty() || h.target == only)) {
-      if (mine[h.target].empty()) oldest[h.target] = h.received;  // ids rise with arrival
-      mine[h.target].push_back(id);
-    }
-  }
-  std::string text;
-  if (mine.empty()) {
-    text = only.empty() ? "Nothing you sent is held." : "Nothing you sent to " + only + " is held.";
-  } else if (list) {
-    text = "Held for delivery:";
-    for (const auto& [target, ids] : mine) {
-      text += "\n  " + target + ": " + std::to_string(ids.size()) +
-              (ids.size() == 1 ? " message" : " messages") + ", oldest " +
-              age_text(now - oldest[target]) + " old";
-    }
-    text += "\nSend \"cancel\" (or \"cancel user@domain\") to withdraw them.";
-  } else {
-    std::size_t n = 0;
-    for (const auto& [target, ids] : mine) {
-      for (std::int64_t id : ids) erase_hold(id);
-      n += ids.size();
-    }
-    text = "Cancelled " + std::to_string(n) + (n == 1 ? " held message." : " held messages.");
-  }
-  return text;
 }
 
 }  // namespace concierge::core

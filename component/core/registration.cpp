@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: MIT
-// Router: enrolment by XEP-0077 in-band registration and XEP-0100's jabber:iq:gateway on the
-// component's bare JID (DESIGN §4).
+// Registration: enrolment by XEP-0077 in-band registration and XEP-0100's jabber:iq:gateway on
+// the component's bare JID (DESIGN §4); and which calendar URLs a user may give.
 #include <algorithm>
 
-#include <component/core/router.hpp>
+#include <component/core/registration.hpp>
 #include <component/core/service_info.hpp>
 #include <component/core/text.hpp>
 #include <ical/zone.hpp>
@@ -16,11 +16,10 @@ constexpr std::string_view kGateway = "jabber:iq:gateway";
 constexpr std::string_view kData = "jabber:x:data";
 constexpr std::size_t kMaxUrlBytes = 2048;
 
-
 xmpp::Element field(std::string var, std::string type, std::string label, std::string value,
                     bool required) {
-  xmpp::Element f = xmpp::make("field", {{"var", std::move(var)}, {"type", std::move(type)},
-                                         {"label", std::move(label)}});
+  xmpp::Element f = xmpp::make(
+      "field", {{"var", std::move(var)}, {"type", std::move(type)}, {"label", std::move(label)}});
   if (required) f.add_child(xmpp::Element("required"));
   if (!value.empty()) f.add_child(xmpp::make_text("value", std::move(value)));
   return f;
@@ -33,7 +32,6 @@ std::string form_value(const xmpp::Element& form, std::string_view var) {
   }
   return {};
 }
-
 
 // A user may give a schedule only as an https URL (webcal is https); plain http only where
 // the admin allows private URLs (tests, intranets). DESIGN §11.
@@ -55,8 +53,8 @@ std::optional<std::string> check_calendar_url(const std::string& url, bool allow
   return "The calendar must be an https:// (or webcal://) URL.";
 }
 
-bool Router::handle_registration(const xmpp::Element& stanza, const Addressing& a, Instant now,
-                                 Outbox& out) {
+bool Registration::handle(const xmpp::Element& stanza, const xmpp::Jid& from, Instant now,
+                          Outbox& out) {
   const xmpp::Element* query = nullptr;
   for (const auto& c : stanza.children) {
     if (c.name == "query" && (c.attr("xmlns") == kRegister || c.attr("xmlns") == kGateway)) {
@@ -65,63 +63,22 @@ bool Router::handle_registration(const xmpp::Element& stanza, const Addressing& 
     }
   }
   if (!query) return false;
-  if (!served(a.from) || !a.from.has_local()) {
+  if (!actions_.served(from) || !from.has_local()) {
     refuse(stanza, Refusal::sender_not_served,
            "Concierge serves only users of its own server's domains.", out);
     return true;
   }
   const bool get = stanza.attr("type") == "get";
-  const std::string bare = lower(a.from.bare_string());
+  const std::string bare = lower(from.bare_string());
 
   if (query->attr("xmlns") == kGateway) {
-    xmpp::Element reply = iq_result(stanza);
-    xmpp::Element q = xmpp::make("query", {{"xmlns", std::string(kGateway)}});
-    if (get) {
-      q.add_child(xmpp::make_text(
-          "desc", "Enter the address of the person you want to reach through Concierge."));
-      q.add_child(xmpp::make_text("prompt", "Address (user@domain)"));
-    } else {
-      auto jid = xmpp::Jid::parse(trim(query->child_text("prompt").value_or("")));
-      auto proxy = jid && jid->has_local() && !jid->has_resource()
-                       ? xmpp::proxy_jid(*jid, settings_.component_domain)
-                       : std::nullopt;
-      if (!proxy) {
-        refuse(stanza, Refusal::not_a_proxy, "That is not an address of the form user@domain.",
-               out);
-        return true;
-      }
-      q.add_child(xmpp::make_text("jid", proxy->bare_string()));
-    }
-    reply.add_child(std::move(q));
-    ++stats_.answered;
-    out.send(std::move(reply));
+    gateway(stanza, *query, out);
     return true;
   }
-
   const bool by_config = directory_.by_config(bare);
   const Enrolment* self = directory_.enrolment(bare);
   if (get) {
-    xmpp::Element reply = iq_result(stanza);
-    xmpp::Element q = xmpp::make("query", {{"xmlns", std::string(kRegister)}});
-    std::string timezone = self ? self->timezone : "";
-    std::string url = self ? self->calendar_url : "";
-    if (by_config || self) q.add_child(xmpp::Element("registered"));
-    q.add_child(xmpp::make_text(
-        "instructions",
-        by_config ? "You are enrolled by your admin; your settings are in the server's config."
-                  : "Enrol with Concierge: give your time zone (e.g. Europe/Berlin) and, if you "
-                    "like, the https URL of your work calendar (.ics)."));
-    xmpp::Element form = xmpp::make("x", {{"xmlns", std::string(kData)}, {"type", "form"}});
-    form.add_child(xmpp::make_text("title", "Enrol with Concierge"));
-    form.add_child(field("FORM_TYPE", "hidden", "", std::string(kRegister), false));
-    form.add_child(field("timezone", "text-single", "Time zone (IANA, e.g. Europe/Berlin)",
-                         timezone, true));
-    form.add_child(field("calendar_url", "text-single", "Work calendar (https URL of an .ics)",
-                         url, false));
-    q.add_child(std::move(form));
-    reply.add_child(std::move(q));
-    ++stats_.answered;
-    out.send(std::move(reply));
+    form(stanza, bare, out);
     return true;
   }
 
@@ -138,7 +95,7 @@ bool Router::handle_registration(const xmpp::Element& stanza, const Addressing& 
     }
     ++stats_.answered;
     out.send(iq_result(stanza));
-    unenrol(bare, out);
+    actions_.unenrol(bare, out);
     return true;
   }
   const xmpp::Element* form = query->child("x", kData);
@@ -168,47 +125,64 @@ bool Router::handle_registration(const xmpp::Element& stanza, const Addressing& 
   }
   ++stats_.answered;
   out.send(iq_result(stanza));
-  enrol(bare, timezone, std::optional<std::string>(url), now, out);
+  actions_.enrol(bare, timezone, std::optional<std::string>(url), now, out);
   return true;
 }
 
-void Router::enrol(const std::string& bare, const std::string& timezone,
-                   const std::optional<std::string>& url, Instant now, Outbox& out) {
-  const bool inserted = directory_.enrol(bare, timezone, url, now);
-  recompile(bare, out);
-  out.log(LogLevel::info, std::string(inserted ? "enrolled " : "updated the enrolment of ") + bare);
-  // XEP-0100: the gateway asks for the user's presence once registration succeeds.
-  const SubscriptionState& s = subscription(bare);
-  if (!s.to) ask_subscription(bare, out, false);
+void Registration::gateway(const xmpp::Element& stanza, const xmpp::Element& query, Outbox& out) {
+  const bool get = stanza.attr("type") == "get";
+  xmpp::Element reply = iq_result(stanza);
+  xmpp::Element q = xmpp::make("query", {{"xmlns", std::string(kGateway)}});
+  if (get) {
+    q.add_child(xmpp::make_text(
+        "desc", "Enter the address of the person you want to reach through Concierge."));
+    q.add_child(xmpp::make_text("prompt", "Address (user@domain)"));
+  } else {
+    auto jid = xmpp::Jid::parse(trim(query.child_text("prompt").value_or("")));
+    auto proxy = jid && jid->has_local() && !jid->has_resource()
+                     ? xmpp::proxy_jid(*jid, settings_.component_domain)
+                     : std::nullopt;
+    if (!proxy) {
+      refuse(stanza, Refusal::not_a_proxy, "That is not an address of the form user@domain.", out);
+      return;
+    }
+    q.add_child(xmpp::make_text("jid", proxy->bare_string()));
+  }
+  reply.add_child(std::move(q));
+  ++stats_.answered;
+  out.send(std::move(reply));
 }
 
-void Router::unenrol(const std::string& bare, Outbox& out) {
-  bounce_holds(bare, "they no longer use Concierge.", out);
-  availability_.forget(bare);
-  keep_pause(bare);
-  presence_.forget(bare);
-  auto subs = proxy_subscribers_.find(bare);
-  if (subs != proxy_subscribers_.end()) {
-    auto jid = xmpp::Jid::parse(bare);
-    auto proxy = jid ? xmpp::proxy_jid(*jid, settings_.component_domain) : std::nullopt;
-    for (const auto& subscriber : subs->second) {
-      for (const char* type : {"unavailable", "unsubscribed"}) {
-        xmpp::Element p("presence");
-        p.set_attr("from", proxy ? proxy->bare_string() : settings_.component_domain);
-        p.set_attr("to", subscriber);
-        p.set_attr("type", type);
-        out.send(std::move(p));
-      }
-    }
-    proxy_subscribers_.erase(subs);
-  }
-  published_.erase(bare);
-  // Removing the user's data removes both directions of the subscription (XEP-0100 §4.3).
-  out.send(component_presence(bare, "unsubscribe"));
-  out.send(component_presence(bare, "unsubscribed"));
-  subscriptions_.erase(bare);
-  directory_.unenrol(bare);
-  out.log(LogLevel::info, "unenrolled " + bare);
+void Registration::form(const xmpp::Element& stanza, const std::string& bare, Outbox& out) const {
+  const bool by_config = directory_.by_config(bare);
+  const Enrolment* self = directory_.enrolment(bare);
+  xmpp::Element reply = iq_result(stanza);
+  xmpp::Element q = xmpp::make("query", {{"xmlns", std::string(kRegister)}});
+  std::string timezone = self ? self->timezone : "";
+  std::string url = self ? self->calendar_url : "";
+  if (by_config || self) q.add_child(xmpp::Element("registered"));
+  q.add_child(xmpp::make_text(
+      "instructions",
+      by_config ? "You are enrolled by your admin; your settings are in the server's config."
+                : "Enrol with Concierge: give your time zone (e.g. Europe/Berlin) and, if you "
+                  "like, the https URL of your work calendar (.ics)."));
+  xmpp::Element form = xmpp::make("x", {{"xmlns", std::string(kData)}, {"type", "form"}});
+  form.add_child(xmpp::make_text("title", "Enrol with Concierge"));
+  form.add_child(field("FORM_TYPE", "hidden", "", std::string(kRegister), false));
+  form.add_child(
+      field("timezone", "text-single", "Time zone (IANA, e.g. Europe/Berlin)", timezone, true));
+  form.add_child(
+      field("calendar_url", "text-single", "Work calendar (https URL of an .ics)", url, false));
+  q.add_child(std::move(form));
+  reply.add_child(std::move(q));
+  ++stats_.answered;
+  out.send(std::move(reply));
+}
+
+void Registration::refuse(const xmpp::Element& stanza, Refusal refusal, const std::string& text,
+                          Outbox& out) {
+  ++stats_.refused;
+  out.send(make_error_reply(stanza, refusal, text));
 }
 
 }  // namespace concierge::core

@@ -194,7 +194,7 @@ void Router::handle_message(const xmpp::Element& stanza, const Addressing& a, In
       }
       return;
     }
-    handle_command(stanza, now, out);
+    commands_.chat(stanza, now, out);
     return;
   }
   if (type == "groupchat") {

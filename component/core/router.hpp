@@ -3,11 +3,12 @@
 // Router: the core's one entry for stanzas (handle, tick, connected, …). It turns stanzas into
 // calls on its rooms and their answers into stanzas: the Directory (enrolments, users' own
 // settings, privacy, blocklists), the PoolDesk (pool assignments), RecentWriters, the
-// PresenceBook, the SessionBook and the HoldBook; it still owns the scheduler's state
+// PresenceBook, the SessionBook, the HoldBook, the CommandTable and AdminCommands (chat and
+// ad-hoc commands) and Registration (XEP-0077); it still owns the scheduler's state
 // (schedules, pauses, notices) and proxy subscriptions. Implemented across router.cpp,
-// router_presence.cpp, proxy_presence.cpp, router_timers.cpp, scheduler.cpp, notices.cpp,
-// release.cpp, holds.cpp, pools.cpp, profile*.cpp, chat_commands.cpp, commands.cpp, admin.cpp,
-// registration.cpp and adhoc.cpp. It must not read the clock, open sockets or include a C
+// router_presence.cpp, proxy_presence.cpp, router_timers.cpp, router_iq.cpp,
+// router_commands.cpp, scheduler.cpp, notices.cpp, release.cpp, holds.cpp, pools.cpp and
+// compile_outcomes.cpp. It must not read the clock, open sockets or include a C
 // library header (DESIGN §8); the §2 table is decision.hpp, a pure function it only feeds.
 
 #include <cstdint>
@@ -22,6 +23,7 @@
 #include <vector>
 
 #include <component/core/availability.hpp>
+#include <component/core/command_table.hpp>
 #include <component/core/commit_guard.hpp>
 #include <component/core/decision.hpp>
 #include <component/core/directory.hpp>
@@ -36,6 +38,7 @@
 #include <component/core/rate_limiter.hpp>
 #include <component/core/recent_writers.hpp>
 #include <component/core/refusal.hpp>
+#include <component/core/registration.hpp>
 #include <component/core/router_types.hpp>
 #include <component/core/session_book.hpp>
 #include <component/core/settings.hpp>
@@ -145,7 +148,7 @@ class Router {
   std::set<std::pair<std::string, std::string>> commit_failed(Outbox& out);
   bool store_failing() const { return commits_.failing(); }
 
-  // --- Users' own settings (profile.cpp) -------------------------------------------------
+  // --- Users' own settings (compile_outcomes.cpp) -------------------------------------------------
   // What `bare`'s schedule is compiled from; nullopt when not enrolled.
   std::optional<ScheduleSource> schedule_source(const std::string& bare) const {
     return directory_.schedule_source(bare);
@@ -189,57 +192,16 @@ class Router {
 
   void handle_message(const xmpp::Element& stanza, const Addressing& a, Instant now, Outbox& out);
   void handle_bounce(const xmpp::Element& stanza, const Addressing& a, Instant now, Outbox& out);
-  void handle_command(const xmpp::Element& stanza, Instant now, Outbox& out);
-  // status, pause <duration>, end, when <jid> (commands.cpp): the answer's text, or nullopt
-  // when `command` is none of them. Shared by chat commands and ad-hoc commands.
-  std::optional<std::string> user_command(const std::string& user, std::string_view command,
-                                          Instant now, Outbox& out);
-  // held, cancel [jid] (scheduler.cpp), likewise.
-  std::optional<std::string> hold_command(const std::string& sender, std::string_view command,
-                                          Instant now);
-  // enrol, unenrol, timezone, calendar, upload (or a pasted .ics), hours, kind, through,
-  // urgent, subscribers, settings (profile_commands.cpp). `command` keeps its case (URLs, zones, .ics).
-  std::optional<std::string> profile_command(const std::string& user, std::string_view command,
-                                             Instant now, Outbox& out);
-  // "when bob", "cancel bob", "block bob": the answer when the argument is no user@domain
-  // (with a suggestion on the user's own domain); nullopt otherwise (commands.cpp).
-  std::optional<std::string> not_an_address(const std::string& user, std::string_view command);
-  // A refusal of bad input: marked for ad-hoc, which shows the form again (XEP-0050 §3.4).
-  std::string refused_input(std::string text) {
-    asking_.refused = true;
-    return text;
-  }
-  // Every command a user can send, as chat text or an ad-hoc command line: the answer, or
-  // nullopt when it is none of them.
-  std::optional<std::string> run_command(const std::string& user, const std::string& full,
-                                         std::string_view text, Instant now, Outbox& out);
-  // A schedule input of `user` changed: compile again, and tell them when it is in force.
-  void recompile(const std::string& user, Outbox& out);
-  // "You are working until Tue 17:00 …" (commands.cpp).
-  std::string status_line(const std::string& user, Instant now) const;
-  // The week view of `status`, and the lines the "in force" answer adds for `schedule`: its
-  // warnings (one line each, de-duplicated, at most 5) and what applies when it gives no
-  // working time (schedule_text.cpp).
-  std::string week_view(const std::string& user, Instant now) const;
-  std::string schedule_notes(const ical::Schedule& schedule) const;
-  // What is held for `target`: counts per sender and ages, never bodies (commands.cpp).
-  std::string held_for_text(const std::string& target, Instant now) const;
-  // stats, queues, reload, backup, flush|drop <jid> [confirm] (admin.cpp): for [admin] jids.
-  std::optional<std::string> admin_command(const std::string& admin, const std::string& full,
-                                           std::string_view command, Instant now, Outbox& out);
-  // XEP-0050 ad-hoc commands on the component (adhoc.cpp); false when `stanza` is none.
-  bool handle_adhoc(const xmpp::Element& stanza, const Addressing& a, Instant now, Outbox& out);
-  // What is in force for `user`, as the values of ad-hoc form `node`'s fields (adhoc.cpp).
-  FormValues form_defaults(const std::string& user, std::string_view node) const;
   void handle_iq(const xmpp::Element& stanza, const Addressing& a, Instant now, Outbox& out);
   void handle_presence(const xmpp::Element& stanza, const Addressing& a, Instant now, Outbox& out);
   void presence_to_component(const xmpp::Element& stanza, const Addressing& a, Instant now,
                              Outbox& out);
   void presence_to_proxy(const xmpp::Element& stanza, const Addressing& a, Instant now, Outbox& out);
   void handle_privilege(const xmpp::Element& privilege, Outbox& out);
-  // XEP-0077 on the component; nullopt when `stanza` is no registration request.
-  bool handle_registration(const xmpp::Element& stanza, const Addressing& a, Instant now,
-                           Outbox& out);
+  // What the command tables and registration may ask of the router (router_commands.cpp).
+  CommandActions command_actions();
+  AdminRooms admin_rooms();
+  RegistrationActions registration_actions();
   // `url`: nullopt keeps the calendar; empty removes the URL; another URL becomes pending.
   void enrol(const std::string& bare, const std::string& timezone,
              const std::optional<std::string>& url,
@@ -349,14 +311,6 @@ class Router {
   HoldBook holds_;  // every hold and its counts (hold_book.hpp)
   NoticeBook notices_{store_};  // which notice each sender got; "delivered" and reply notices owed
   UrgentLog urgent_sent_;  // for urgent.max_per_hour
-  std::uint64_t adhoc_sessions_ = 0;
-  // How the command being run was asked (set around run_command by handle_adhoc): `form` picks
-  // the wording of texts.hpp for forms; `refused` is set when its input was refused.
-  struct Asking {
-    bool form = false;
-    bool refused = false;
-  };
-  Asking asking_;
   ReleaseCounts releases_;  // for the admin's "released in the last hour"
   // "now" for formatting times relative to it (only read by when_text during one call).
   mutable Instant now_hint_{};
@@ -368,6 +322,11 @@ class Router {
   std::set<std::string> logged_foreign_domains_;  // presence floods from elsewhere: log once
   CommitGuard commits_;  // the turn's holds not committed yet; whether the store commits
   RouterStats stats_;
+  // Commands (chat and ad-hoc), admin commands and registration: they hold references to the
+  // rooms above and call back through the actions (router_commands.cpp).
+  AdminCommands admin_{admin_rooms()};
+  CommandTable commands_{settings_, directory_, availability_, admin_, command_actions(), stats_};
+  Registration registration_{settings_, directory_, registration_actions(), stats_};
 };
 
 }  // namespace concierge::core

@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: MIT
-// Router: what a user is told about their own schedule — the week view of `status` and the
+// What a user is told about their own schedule — the week view of `status` and the
 // notes of the "in force" answer (the calendar's warnings, and what applies when it gives no
 // working time: `schedule.unknown`).
 #include <cstdio>
 #include <set>
 
-#include <component/core/router.hpp>
+#include <component/core/schedule_text.hpp>
 #include <ical/zone.hpp>
 
 namespace concierge::core {
@@ -29,10 +29,10 @@ std::string one_line(std::string_view text) {
 
 }  // namespace
 
-std::string Router::schedule_notes(const ical::Schedule& schedule) const {
+std::string schedule_notes(const ical::Schedule& schedule, bool unknown_is_working) {
   std::string text;
   if (!schedule.has_working()) {
-    text += settings_.unknown_is_working
+    text += unknown_is_working
                 ? "\nYour calendar gives no working time, so schedule.unknown applies: you count "
                   "as working except when your calendar says busy, away or off."
                 : "\nYour calendar gives no working time, so schedule.unknown applies: you count "
@@ -56,11 +56,9 @@ std::string Router::schedule_notes(const ical::Schedule& schedule) const {
   return text;
 }
 
-std::string Router::week_view(const std::string& user, Instant now) const {
-  const ical::Schedule* found = availability_.schedule_of(user);
-  if (!found) return {};
-  const ical::Schedule& schedule = *found;
-  auto zone = ical::find_zone(zone_of(user));
+std::string week_view(const ical::Schedule& schedule, const std::string& zone_name, Instant now,
+                      bool unknown_is_working) {
+  auto zone = ical::find_zone(zone_name);
   if (!zone) zone = ical::Zone::utc();
   static constexpr const char* kDays[] = {"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"};
   static constexpr const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
@@ -76,7 +74,7 @@ std::string Router::week_view(const std::string& user, Instant now) const {
   std::string text = "Working time this week (" + zone->name() + "):";
   if (!schedule.has_working()) {
     // The whole days below are schedule.unknown's doing, not the calendar's: say so.
-    text += settings_.unknown_is_working
+    text += unknown_is_working
                 ? "\n  No working time in your calendar: treated as working all day "
                   "(schedule.unknown)."
                 : "\n  No working time in your calendar: treated as off (schedule.unknown).";

@@ -3,6 +3,7 @@
 // and what is pending is the Directory's (directory.hpp); here the schedule is applied and the
 // user told what differs from what their command promised.
 #include <component/core/router.hpp>
+#include <component/core/schedule_text.hpp>
 #include <component/core/service_info.hpp>
 
 namespace concierge::core {
@@ -20,11 +21,12 @@ void Router::schedule_compiled(const std::string& bare, const ScheduleSource& us
     // One answer per change (issue 15 point 14): the command that gave the calendar has answered
     // already; a calendar in force as promised adds nothing. What differs from that promise —
     // warnings of the compile, no working time at all — is told here, as one message.
-    const std::string notes = compiled ? schedule_notes(*compiled) : std::string();
+    const std::string notes =
+        compiled ? schedule_notes(*compiled, settings_.unknown_is_working) : std::string();
     if (!notes.empty()) {
-      now_hint_ = now;
       out.send(chat_message(settings_.component_domain, bare,
-                            "Concierge: your schedule is in force. " + status_line(bare, now) + notes));
+                            "Concierge: your schedule is in force. " +
+                                status_line(commands_.rooms(), bare, now) + notes));
     }
   }
 }
@@ -41,16 +43,11 @@ void Router::schedule_failed(const std::string& bare, const ScheduleSource& used
   }
   if (!failure.tell) return;
   const bool was_pending = failure.was_pending;
-  out.send(chat_message(settings_.component_domain, 
-      bare, std::string("Concierge: ") +
-                (was_pending ? "your new calendar cannot be used: " : "your calendar cannot be used: ") +
-                why + ". Your previous schedule stays in force."));
-}
-
-
-void Router::recompile(const std::string& user, Outbox& out) {
-  out.schedule_changed.push_back(user);
-  directory_.expect_compile(user);
+  out.send(chat_message(
+      settings_.component_domain, bare,
+      std::string("Concierge: ") +
+          (was_pending ? "your new calendar cannot be used: " : "your calendar cannot be used: ") +
+          why + ". Your previous schedule stays in force."));
 }
 
 }  // namespace concierge::core

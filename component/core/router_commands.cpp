@@ -1,0 +1,146 @@
+// SPDX-License-Identifier: MIT
+// Router: what the command tables (command_table.hpp, admin_commands.hpp) and registration
+// (registration.hpp) may ask of it — releases, pauses, conversations, enrolment — as the small
+// sets of callbacks they hold; and enrolling and unenrolling a user (DESIGN §4), which reach
+// into holds, presence and proxy subscriptions.
+#include <component/core/router.hpp>
+#include <component/core/service_info.hpp>
+
+namespace concierge::core {
+
+CommandActions Router::command_actions() {
+  CommandActions a;
+  a.allow = [this](const std::string& user, Instant now) { return limiter_.allow(user, now); };
+  a.served = [this](const xmpp::Jid& jid) { return served(jid); };
+  a.holds_for = [this](const std::string& target) { return holds_for(target); };
+  a.held_from = [this](const std::string& sender) {
+    std::vector<Hold> held;
+    for (const auto& [id, h] : holds_.all()) {  // ids rise with arrival
+      if (h.sender == sender && h.state == HoldState::held && !holds_.in_flight(id) &&
+          !commits_.uncommitted(id)) {
+        held.push_back(h);
+      }
+    }
+    return held;
+  };
+  a.cancel = [this](const std::vector<std::int64_t>& ids) {
+    for (std::int64_t id : ids) erase_hold(id);
+  };
+  a.when = [this](Instant t, const std::string& reader, const std::string& about, Instant now) {
+    now_hint_ = now;
+    return when_text(t, reader, about);
+  };
+  a.reachable = [this](const std::string& who, Instant now) {
+    return session_idle(who, now) && presence_.reachability(who) != Reachability::offline;
+  };
+  a.peers = [this](const std::string& user, Instant now) { return sessions_.peers(user, now); };
+  a.pause = [this](const std::string& user, Instant until, Instant now, Outbox& out) {
+    pause(user, until, now, out);
+  };
+  a.end_conversations = [this](const std::string& user, const std::vector<std::string>& peers,
+                               Instant now, Outbox& out) {
+    for (const auto& peer : peers) sessions_.end(user, peer);
+    for (const auto& peer : peers) try_release(peer, now, out);
+    try_release(user, now, out);
+    publish_proxy_status(user, now, out);
+  };
+  a.enrol = [this](const std::string& user, const std::string& zone,
+                   const std::optional<std::string>& url, Instant now,
+                   Outbox& out) { enrol(user, zone, url, now, out); };
+  a.unenrol = [this](const std::string& user, Outbox& out) { unenrol(user, out); };
+  a.subscribers_changed = [this](const std::string& user, Outbox& out) {
+    std::size_t dropped = 0;
+    auto subs = proxy_subscribers_.find(user);
+    if (subs == proxy_subscribers_.end()) return dropped;
+    auto proxy = xmpp::proxy_jid(*xmpp::Jid::parse(user), settings_.component_domain);
+    for (const auto& subscriber : std::set<std::string>(subs->second)) {
+      if (may_subscribe(user, subscriber)) continue;
+      for (const char* type : {"unavailable", "unsubscribed"}) {
+        xmpp::Element p("presence");
+        p.set_attr("from", proxy->bare_string());
+        p.set_attr("to", subscriber);
+        p.set_attr("type", type);
+        out.send(std::move(p));
+      }
+      subs->second.erase(subscriber);
+      store_.remove_proxy_subscription({user, subscriber});
+      ++dropped;
+    }
+    if (subs->second.empty()) proxy_subscribers_.erase(subs);
+    wake_dirty_ = true;
+    return dropped;
+  };
+  return a;
+}
+
+AdminRooms Router::admin_rooms() {
+  AdminActions a;
+  a.holds_for = [this](const std::string& target) { return holds_for(target); };
+  a.drop = [this](const std::string& target, const std::string& why, Outbox& out) {
+    bounce_holds(target, why, out);
+  };
+  a.flush = [this](const std::string& target, Instant now, Outbox& out) {
+    const auto* held = holds_.of_target(target);
+    std::vector<std::int64_t> unreadable;
+    for (std::int64_t id : held ? std::vector<std::int64_t>(held->begin(), held->end())
+                                : std::vector<std::int64_t>()) {
+      Hold& h = holds_.at(id);
+      if (h.state == HoldState::held && !holds_.in_flight(id) && !release(h, target, now, out)) {
+        unreadable.push_back(id);
+      }
+    }
+    for (std::int64_t id : unreadable) erase_hold(id);
+  };
+  return AdminRooms{settings_, directory_, sessions_, holds_, releases_, stats_, std::move(a)};
+}
+
+RegistrationActions Router::registration_actions() {
+  RegistrationActions a;
+  a.served = [this](const xmpp::Jid& jid) { return served(jid); };
+  a.enrol = [this](const std::string& user, const std::string& zone,
+                   const std::optional<std::string>& url, Instant now,
+                   Outbox& out) { enrol(user, zone, url, now, out); };
+  a.unenrol = [this](const std::string& user, Outbox& out) { unenrol(user, out); };
+  return a;
+}
+
+void Router::enrol(const std::string& bare, const std::string& timezone,
+                   const std::optional<std::string>& url, Instant now, Outbox& out) {
+  const bool inserted = directory_.enrol(bare, timezone, url, now);
+  ask_to_compile(directory_, bare, out);
+  out.log(LogLevel::info, std::string(inserted ? "enrolled " : "updated the enrolment of ") + bare);
+  // XEP-0100: the gateway asks for the user's presence once registration succeeds.
+  const SubscriptionState& s = subscription(bare);
+  if (!s.to) ask_subscription(bare, out, false);
+}
+
+void Router::unenrol(const std::string& bare, Outbox& out) {
+  bounce_holds(bare, "they no longer use Concierge.", out);
+  availability_.forget(bare);
+  keep_pause(bare);
+  presence_.forget(bare);
+  auto subs = proxy_subscribers_.find(bare);
+  if (subs != proxy_subscribers_.end()) {
+    auto jid = xmpp::Jid::parse(bare);
+    auto proxy = jid ? xmpp::proxy_jid(*jid, settings_.component_domain) : std::nullopt;
+    for (const auto& subscriber : subs->second) {
+      for (const char* type : {"unavailable", "unsubscribed"}) {
+        xmpp::Element p("presence");
+        p.set_attr("from", proxy ? proxy->bare_string() : settings_.component_domain);
+        p.set_attr("to", subscriber);
+        p.set_attr("type", type);
+        out.send(std::move(p));
+      }
+    }
+    proxy_subscribers_.erase(subs);
+  }
+  published_.erase(bare);
+  // Removing the user's data removes both directions of the subscription (XEP-0100 §4.3).
+  out.send(component_presence(bare, "unsubscribe"));
+  out.send(component_presence(bare, "unsubscribed"));
+  subscriptions_.erase(bare);
+  directory_.unenrol(bare);
+  out.log(LogLevel::info, "unenrolled " + bare);
+}
+
+}  // namespace concierge::core

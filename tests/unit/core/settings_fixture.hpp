@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 #pragma once
-// What the tests of users' own settings share: bob is enrolled by the config (zone and hours
-// pinned by the admin), admin@example.org is an admin; a calendar and its compile.
+// What the tests of users' own settings and their commands share: bob is enrolled by the
+// config (zone and hours pinned by the admin), admin@example.org is an admin; a calendar and its
+// compile.
 
 #include <gtest/gtest.h>
 
@@ -48,9 +49,9 @@ inline std::shared_ptr<const ical::Schedule> compiled(const ScheduleSource& sour
   return std::make_shared<const ical::Schedule>(s.value());
 }
 
-class ProfileTest : public CoreTest {
+class SettingsTest : public CoreTest {
  protected:
-  ProfileTest() : CoreTest(profile_settings(), kMonday0900Utc) {}
+  SettingsTest() : CoreTest(profile_settings(), kMonday0900Utc) {}
 
   void SetUp() override {
     router->connected(now, out);

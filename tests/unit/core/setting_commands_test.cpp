@@ -4,7 +4,7 @@
 // keys winning.
 #include <gtest/gtest.h>
 
-#include <tests/unit/core/profile_fixture.hpp>
+#include <tests/unit/core/settings_fixture.hpp>
 
 namespace concierge::core {
 namespace {
@@ -13,12 +13,12 @@ using namespace std::chrono_literals;
 using testing::compiled;
 using testing::kIcs;
 using testing::kMonday0900Utc;
-using testing::ProfileTest;
+using testing::SettingsTest;
 using testing::xml;
 
 Settings settings() { return testing::profile_settings(); }
 
-TEST_F(ProfileTest, EnrolByChatThenSetZoneHoursAndKind) {
+TEST_F(SettingsTest, EnrolByChatThenSetZoneHoursAndKind) {
   EXPECT_NE(say("alice@example.org", "hours Mon-Fri 09:00-17:00").find("not enrolled"), std::string::npos);
   EXPECT_NE(say("alice@example.org", "enrol Mars/Olympus").find("Unknown time zone"), std::string::npos);
   EXPECT_EQ(say("alice@example.org", "enrol Europe/Berlin"),
@@ -50,7 +50,7 @@ TEST_F(ProfileTest, EnrolByChatThenSetZoneHoursAndKind) {
       << "09:00 UTC is 04:00 in New York: before Mon-Thu 08:00-16:00, told in alice's own zone";
 }
 
-TEST_F(ProfileTest, SettingsSurviveARestartAndUnenrolForgetsThem) {
+TEST_F(SettingsTest, SettingsSurviveARestartAndUnenrolForgetsThem) {
   say("alice@example.org", "enrol Europe/Berlin");
   say("alice@example.org", "hours Mon-Fri 10:00-12:00");
   say("alice@example.org", "through boss@example.org, Deputy@Example.org");
@@ -68,7 +68,7 @@ TEST_F(ProfileTest, SettingsSurviveARestartAndUnenrolForgetsThem) {
   EXPECT_TRUE(store.settings().empty()) << "nothing of alice is kept";
 }
 
-TEST_F(ProfileTest, KeysTheAdminSetAreRefusedOthersAreTheUsers) {
+TEST_F(SettingsTest, KeysTheAdminSetAreRefusedOthersAreTheUsers) {
   EXPECT_EQ(say("bob@example.org", "hours Mon 09:00-10:00"), "Your hours is set by your admin.");
   EXPECT_EQ(say("bob@example.org", "timezone Europe/Paris"), "Your timezone is set by your admin.");
   EXPECT_EQ(say("bob@example.org", "unenrol"),
@@ -85,7 +85,7 @@ TEST_F(ProfileTest, KeysTheAdminSetAreRefusedOthersAreTheUsers) {
             "pause: none\n  blocked: nobody");
 }
 
-TEST_F(ProfileTest, ANewCalendarIsPendingUntilItCompilesAndABadOneKeepsTheOld) {
+TEST_F(SettingsTest, ANewCalendarIsPendingUntilItCompilesAndABadOneKeepsTheOld) {
   say("alice@example.org", "enrol Europe/Berlin");
   // A URL keeps its case (paths are case-sensitive); plain http is refused here.
   EXPECT_NE(say("alice@example.org", "calendar http://cal.example.org/a.ics").find("https"),
@@ -130,7 +130,7 @@ TEST_F(ProfileTest, ANewCalendarIsPendingUntilItCompilesAndABadOneKeepsTheOld) {
   EXPECT_NE(kept.find("RRULE:FREQ=DAILY"), std::string::npos);
 }
 
-TEST_F(ProfileTest, ARefreshThatKeepsFailingIsToldOncePerProblem) {
+TEST_F(SettingsTest, ARefreshThatKeepsFailingIsToldOncePerProblem) {
   say("alice@example.org", "enrol Europe/Berlin https://cal.example.org/a.ics");
   auto pending = *router->schedule_source("alice@example.org");
   EXPECT_TRUE(pending.pending) << "a URL given at enrolment is new like any other";
@@ -146,7 +146,7 @@ TEST_F(ProfileTest, ARefreshThatKeepsFailingIsToldOncePerProblem) {
   EXPECT_EQ(told, 2);
 }
 
-TEST_F(ProfileTest, EnrolAgainKeepsTheCalendarAndABadNewUrlKeepsTheOldOne) {
+TEST_F(SettingsTest, EnrolAgainKeepsTheCalendarAndABadNewUrlKeepsTheOldOne) {
   say("alice@example.org", "enrol Europe/Berlin https://cal.example.org/good.ics");
   auto good = *router->schedule_source("alice@example.org");
   router->schedule_compiled("alice@example.org", good, compiled(good, now), now, out);
@@ -169,7 +169,7 @@ TEST_F(ProfileTest, EnrolAgainKeepsTheCalendarAndABadNewUrlKeepsTheOldOne) {
       << "naming the URL in force again drops the pending one";
 }
 
-TEST_F(ProfileTest, APendingCalendarSurvivesARestartAndIsStillReported) {
+TEST_F(SettingsTest, APendingCalendarSurvivesARestartAndIsStillReported) {
   say("alice@example.org", "enrol Europe/Berlin");
   say("alice@example.org", kIcs);
   restart(settings());
@@ -183,7 +183,7 @@ TEST_F(ProfileTest, APendingCalendarSurvivesARestartAndIsStillReported) {
   EXPECT_FALSE(router->schedule_source("alice@example.org")->upload.empty());
 }
 
-TEST_F(ProfileTest, AResultForASourceChangedMeanwhileIsIgnored) {
+TEST_F(SettingsTest, AResultForASourceChangedMeanwhileIsIgnored) {
   say("alice@example.org", "enrol Europe/Berlin");
   say("alice@example.org", "calendar https://cal.example.org/u2.ics");
   const auto u2 = *router->schedule_source("alice@example.org");
@@ -197,7 +197,7 @@ TEST_F(ProfileTest, AResultForASourceChangedMeanwhileIsIgnored) {
   EXPECT_TRUE(router->schedule_source("alice@example.org")->pending);
 }
 
-TEST_F(ProfileTest, SettingsShowACalendarUrlAsSchemeAndHostOnly) {
+TEST_F(SettingsTest, SettingsShowACalendarUrlAsSchemeAndHostOnly) {
   say("alice@example.org", "enrol Europe/Berlin https://user:token@cal.example.org:8443/private/a.ics?key=s3cret");
   auto source = *router->schedule_source("alice@example.org");
   router->schedule_compiled("alice@example.org", source, nullptr, now, out);
@@ -208,7 +208,7 @@ TEST_F(ProfileTest, SettingsShowACalendarUrlAsSchemeAndHostOnly) {
   }
 }
 
-TEST_F(ProfileTest, CommandsCountAgainstTheSendersRate) {
+TEST_F(SettingsTest, CommandsCountAgainstTheSendersRate) {
   Settings s = settings();
   s.messages_per_sender_per_minute = 3;
   router = std::make_unique<Router>(s, store);

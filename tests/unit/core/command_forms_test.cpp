@@ -4,7 +4,7 @@
 // its chat twin, admin commands hidden from others.
 #include <gtest/gtest.h>
 
-#include <tests/unit/core/profile_fixture.hpp>
+#include <tests/unit/core/settings_fixture.hpp>
 
 namespace concierge::core {
 namespace {
@@ -13,12 +13,12 @@ using namespace std::chrono_literals;
 using testing::compiled;
 using testing::kIcs;
 using testing::kMonday0900Utc;
-using testing::ProfileTest;
+using testing::SettingsTest;
 using testing::xml;
 
 // The week view across DST changes: Berlin springs forward at 02:00 on Sun 2027-03-28;
 // Santiago's clocks jump from 00:00 to 01:00 on Sun 2026-09-06 (that local midnight never is).
-TEST_F(ProfileTest, TheWeekViewKeepsLocalHoursAcrossDaylightSavingChanges) {
+TEST_F(SettingsTest, TheWeekViewKeepsLocalHoursAcrossDaylightSavingChanges) {
   struct Case {
     const char* zone;
     Instant at;
@@ -45,7 +45,7 @@ TEST_F(ProfileTest, TheWeekViewKeepsLocalHoursAcrossDaylightSavingChanges) {
   }
 }
 
-TEST_F(ProfileTest, EveryCommandIsAnsweredInTheThreadAndTypeItCameIn) {
+TEST_F(SettingsTest, EveryCommandIsAnsweredInTheThreadAndTypeItCameIn) {
   for (const char* body : {"help", "status", "no-such-command"}) {
     out.clear();
     router->handle(xml(std::string("<message from=\"bob@example.org/r\" to=\"sched.example.org\" "
@@ -58,7 +58,7 @@ TEST_F(ProfileTest, EveryCommandIsAnsweredInTheThreadAndTypeItCameIn) {
   }
 }
 
-TEST_F(ProfileTest, AlwaysThroughAndUrgentPolicyDecideUrgentMessages) {
+TEST_F(SettingsTest, AlwaysThroughAndUrgentPolicyDecideUrgentMessages) {
   say("alice@example.org", "enrol Europe/Berlin");
   say("alice@example.org", "hours Sat 09:00-10:00");  // off on Monday
   const auto source = *router->schedule_source("alice@example.org");
@@ -79,7 +79,7 @@ TEST_F(ProfileTest, AlwaysThroughAndUrgentPolicyDecideUrgentMessages) {
   EXPECT_TRUE(urgent("carol@example.org"));
 }
 
-TEST_F(ProfileTest, SubscribersPolicyNarrowsWhoSeesTheProxyAndDropsThoseWhoNoLongerMay) {
+TEST_F(SettingsTest, SubscribersPolicyNarrowsWhoSeesTheProxyAndDropsThoseWhoNoLongerMay) {
   auto subscribe = [&](const std::string& who) {
     out.clear();
     router->handle(xml("<presence from=\"" + who + "/r\" to=\"bob\\40example.org@sched.example.org\" "
@@ -104,7 +104,7 @@ TEST_F(ProfileTest, SubscribersPolicyNarrowsWhoSeesTheProxyAndDropsThoseWhoNoLon
   EXPECT_FALSE(subscribe("alice@example.org"));
 }
 
-TEST_F(ProfileTest, HeldForMeShowsSendersCountsAndAgesNeverBodies) {
+TEST_F(SettingsTest, HeldForMeShowsSendersCountsAndAgesNeverBodies) {
   ScheduleSource saturdays;
   saturdays.zone = "Europe/Berlin";
   saturdays.hours = "Sat 09:00-10:00";
@@ -133,7 +133,7 @@ TEST_F(ProfileTest, HeldForMeShowsSendersCountsAndAgesNeverBodies) {
             "\"cancel user@domain\") to withdraw them.");
 }
 
-TEST_F(ProfileTest, EveryFormRunsItsChatTwin) {
+TEST_F(SettingsTest, EveryFormRunsItsChatTwin) {
   EXPECT_EQ(submit("alice@example.org", "enrol", {{"timezone", {"Europe/Berlin"}}, {"calendar_url", {""}}}),
             "You are enrolled (time zone Europe/Berlin). Others now reach you through "
             "alice\\40example.org@sched.example.org; your settings are in this command menu.");
@@ -173,7 +173,7 @@ TEST_F(ProfileTest, EveryFormRunsItsChatTwin) {
             "You are unenrolled; messages held for you went back to their senders.");
 }
 
-TEST_F(ProfileTest, AdminCommandsAreHiddenAndForbiddenForOthers) {
+TEST_F(SettingsTest, AdminCommandsAreHiddenAndForbiddenForOthers) {
   auto listing = [&](const std::string& who) {
     out.clear();
     router->handle(xml("<iq type=\"get\" id=\"l\" from=\"" + who + "/r\" to=\"sched.example.org\"><query "

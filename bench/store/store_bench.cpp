@@ -14,6 +14,8 @@
 #include <component/store/sqlite_store.hpp>
 #include <tests/support/postgres/pg_server.hpp>
 
+#include "process_measures.hpp"
+
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
@@ -27,8 +29,6 @@
 
 #include <fcntl.h>
 #include <sqlite3.h>
-#include <sys/resource.h>
-#include <time.h>
 #include <unistd.h>
 
 namespace {
@@ -39,6 +39,10 @@ using concierge::core::HoldReason;
 using concierge::core::Instant;
 using concierge::store::SqliteStore;
 using Clock = std::chrono::steady_clock;
+using concierge::bench::cpu_seconds;
+using concierge::bench::reset_peak;
+using concierge::bench::status_mib;
+using concierge::bench::TempDir;
 
 struct Options {
   std::int64_t holds = 1'000'000;  // part 2: how many holds the store ends with
@@ -54,14 +58,6 @@ struct Options {
 
 double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
-// CPU time of this (single-threaded) process: on a machine shared with other work, wall time
-// also counts the time the scheduler gave to others.
-double cpu_seconds() {
-  timespec now{};
-  ::clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &now);
-  return static_cast<double>(now.tv_sec) + static_cast<double>(now.tv_nsec) / 1e9;
 }
 
 // A typical held message: a chat from one of 1 000 senders to one of 10 000 targets, relayed
@@ -171,12 +167,16 @@ void evict(const std::string& path) {
 
 struct Startup {
   double open_s = 0, read_s = 0, cpu_s = 0;  // cpu_s: of open + holds()
+  double close_s = 0;                         // destroying the store (not in the others)
+  double peak_mib = 0, kept_mib = 0;  // RSS growth: at the peak, and with the holds returned
   std::size_t holds = 0;
   bool in_order = true;
 };
 
 Startup startup(const Backend& backend, const std::string& where) {
   Startup result;
+  reset_peak();
+  const double rss_before = status_mib("VmRSS");
   const double cpu_start = cpu_seconds();
   const auto start = Clock::now();
   auto store = backend.open(where);
@@ -185,10 +185,15 @@ Startup startup(const Backend& backend, const std::string& where) {
   const std::vector<Hold> holds = store->holds();
   result.read_s = seconds_since(read_start);
   result.cpu_s = cpu_seconds() - cpu_start;
+  result.peak_mib = status_mib("VmHWM") - rss_before;
+  result.kept_mib = status_mib("VmRSS") - rss_before;
   result.holds = holds.size();
   for (std::size_t i = 0; i < holds.size(); ++i) {
     if (holds[i].id != static_cast<std::int64_t>(i) + 1) result.in_order = false;
   }
+  const auto close_start = Clock::now();
+  store.reset();
+  result.close_s = seconds_since(close_start);
   return result;
 }
 
@@ -215,7 +220,6 @@ bool parse(int argc, char** argv, Options* options) {
       options->dir = value;
     } else if (arg == "--url") {
       options->url = value;
-
     } else {
       return false;
     }
@@ -223,26 +227,6 @@ bool parse(int argc, char** argv, Options* options) {
   return options->holds >= 0 && options->group > 0 && options->batch > 0 && options->baseline > 0 &&
          options->baseline_seconds > 0;
 }
-
-// A fresh directory, removed with everything in it (also when the benchmark exits early
-// through a failure: only then is it left behind, and its path is printed).
-class TempDir {
- public:
-  explicit TempDir(const std::string& parent) {
-    std::string name = parent + "/concierge-store-bench-XXXXXX";
-    if (::mkdtemp(name.data()) != nullptr) path_ = name;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    if (!path_.empty()) fs::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 // Part 1 on `backend`: group commit in two halves around the baseline of one commit per hold.
 struct Rates {
@@ -321,23 +305,22 @@ bool part2(Backend& backend, const Options& options, const Rates& rates) {
   const Startup first = startup(backend, where), warm = startup(backend, where);
   for (const auto& [name, s] : {std::pair{backend.postgres ? "first" : "page cache evicted", first},
                                 std::pair{"warm", warm}}) {
-    std::printf("   startup, %s: %.3f s (open %.3f s + holds() %.3f s; CPU %.3f s), %zu holds%s\n",
+    std::printf("   startup, %s: %.3f s (open %.3f s + holds() %.3f s; CPU %.3f s), %zu holds%s;"
+                " RSS +%.0f MiB at the peak, +%.0f MiB with the holds returned; close %.3f s\n",
                 name, s.open_s + s.read_s, s.open_s, s.read_s, s.cpu_s, s.holds,
-                s.in_order ? " in id order" : " NOT IN ID ORDER");
+                s.in_order ? " in id order" : " NOT IN ID ORDER", s.peak_mib, s.kept_mib,
+                s.close_s);
   }
-  rusage usage{};
-  ::getrusage(RUSAGE_SELF, &usage);
-  std::printf("   peak RSS so far: %.0f MiB (every hold lives at once)\n",
-              static_cast<double>(usage.ru_maxrss) / 1024);
   const bool complete = first.holds == static_cast<std::size_t>(options.holds) && first.in_order &&
                         warm.holds == first.holds && warm.in_order;
   std::printf(
       "SUMMARY backend=%s group_holds_per_s=%.0f baseline_holds_per_s=%.0f ratio=%.1f holds=%lld"
       " bytes_per_hold=%.0f startup_cold_s=%.3f startup_warm_s=%.3f startup_warm_cpu_s=%.3f"
-      " complete=%d\n\n",
+      " startup_peak_mib=%.0f complete=%d\n\n",
       backend.postgres ? "postgresql" : "sqlite", rates.group, rates.baseline,
       rates.group / rates.baseline, static_cast<long long>(options.holds), per_hold(bytes),
-      first.open_s + first.read_s, warm.open_s + warm.read_s, warm.cpu_s, complete ? 1 : 0);
+      first.open_s + first.read_s, warm.open_s + warm.read_s, warm.cpu_s, warm.peak_mib,
+      complete ? 1 : 0);
   if (!backend.postgres) fs::remove(where);
   return complete;
 }

@@ -106,6 +106,31 @@ Result run_prepared(pg_conn* conn, const char* name, const std::vector<std::stri
   return nullptr;
 }
 
+bool each_row(pg_conn* conn, const char* name, const std::vector<std::string>& params,
+              const std::function<void(const pg_result*)>& row, std::string* error) {
+  std::vector<const char*> values;
+  values.reserve(params.size());
+  for (const std::string& p : params) values.push_back(p.c_str());
+  if (PQsendQueryPrepared(conn, name, static_cast<int>(values.size()), values.data(), nullptr,
+                          nullptr, 0) != 1) {
+    *error = message_of(conn);
+    return false;
+  }
+  bool succeeded = PQsetSingleRowMode(conn) == 1;
+  if (!succeeded) *error = message_of(conn);
+  // Every result up to the null that ends the query is read, so the connection is idle after.
+  while (Result result{PQgetResult(conn)}) {
+    const ExecStatusType status = PQresultStatus(result.get());
+    if (status == PGRES_SINGLE_TUPLE) {
+      if (succeeded) row(result.get());
+    } else if (status != PGRES_TUPLES_OK && succeeded) {
+      succeeded = false;
+      *error = message_of(result.get());
+    }
+  }
+  return succeeded;
+}
+
 std::string message_of(pg_conn* conn) {
   return one_line(PQerrorMessage(conn));
 }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -43,6 +44,14 @@ bool prepare(pg_conn* conn, const char* name, const char* sql, std::string* erro
 // Runs the statement prepared under `name`, like query().
 Result run_prepared(pg_conn* conn, const char* name, const std::vector<std::string>& params,
                     std::string* error, std::string* sqlstate = nullptr);
+
+// Runs the statement prepared under `name` in libpq's single-row mode: `row` gets each row as a
+// result of its own (row 0) as it arrives, so that at most one row is buffered, however many
+// the statement returns. False with the server's message in *error when the statement failed,
+// also after some rows were handed out: the caller drops them. The connection is idle again
+// on return either way.
+bool each_row(pg_conn* conn, const char* name, const std::vector<std::string>& params,
+              const std::function<void(const pg_result*)>& row, std::string* error);
 
 // libpq's message for the connection, on one line.
 std::string message_of(pg_conn* conn);

@@ -237,4 +237,14 @@ pg::Result PgStore::read(Sql sql, const std::vector<std::string>& params) {
   return result;
 }
 
+bool PgStore::read_each(Sql sql, const std::function<void(const pg_result*)>& row) {
+  apply_pending();
+  if (pg::each_row(conn_.get(), pg_sql::kNames[static_cast<std::size_t>(sql)], {}, row,
+                   &last_error_)) {
+    return true;
+  }
+  rollback();
+  return false;
+}
+
 }  // namespace concierge::store

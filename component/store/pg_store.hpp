@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <variant>
@@ -97,6 +98,8 @@ class PgStore final : public core::Store {
   bool prepare_all(std::string* error);
   bool reconnect();
   pg::Result read(Sql sql, const std::vector<std::string>& params = {});
+  // Like read(), row by row (pg::each_row): for the reads that can return a million rows.
+  bool read_each(Sql sql, const std::function<void(const pg_result*)>& row);
   void write(Sql sql, std::vector<std::string> params);
   bool apply_pending();
   // Sends pending_[begin, end) in one pipeline; how many succeeded from begin (on a failure,

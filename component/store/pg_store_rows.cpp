@@ -82,21 +82,22 @@ std::vector<core::ProxySubscription> PgStore::proxy_subscriptions() {
 }
 
 std::vector<core::Hold> PgStore::holds() {
+  // A million holds are a million rows: read one at a time, never the whole result at once.
   std::vector<core::Hold> rows;
-  const pg::Result r = read(Sql::kSelectHolds);
-  for (int i = 0; r && i < PQntuples(r.get()); ++i) {
+  const bool read = read_each(Sql::kSelectHolds, [&rows](const PGresult* r) {
     rows.push_back({
-        .id = int_at(r.get(), i, 0),
-        .sender = text_at(r.get(), i, 1),
-        .target = text_at(r.get(), i, 2),
-        .stanza = text_at(r.get(), i, 3),
-        .stanza_id = text_at(r.get(), i, 4),
-        .received = instant_at(r.get(), i, 5),
-        .reason = static_cast<core::HoldReason>(int_at(r.get(), i, 6)),
-        .state = static_cast<core::HoldState>(int_at(r.get(), i, 7)),
-        .sent_at = instant_at(r.get(), i, 8),
+        .id = int_at(r, 0, 0),
+        .sender = text_at(r, 0, 1),
+        .target = text_at(r, 0, 2),
+        .stanza = text_at(r, 0, 3),
+        .stanza_id = text_at(r, 0, 4),
+        .received = instant_at(r, 0, 5),
+        .reason = static_cast<core::HoldReason>(int_at(r, 0, 6)),
+        .state = static_cast<core::HoldState>(int_at(r, 0, 7)),
+        .sent_at = instant_at(r, 0, 8),
     });
-  }
+  });
+  if (!read) rows.clear();  // as when the query fails at once: no partial list
   return rows;
 }
 

@@ -119,7 +119,12 @@ std::variant<std::unique_ptr<SqliteStore>, std::string> SqliteStore::open(const 
     }
     return prefix + error;
   }
-  if (const std::string found = damage_in(db.get()); !found.empty()) return refuse_damaged(found);
+  // Checked when it was opened last and closed cleanly since, unchanged: no second check.
+  if (!SqliteCleanMark::take(path)) {
+    if (const std::string found = damage_in(db.get()); !found.empty()) {
+      return refuse_damaged(found);
+    }
+  }
   {
     Statement journal;
     if (!journal.prepare(db.get(), "PRAGMA journal_mode = WAL", &error)) return prefix + error;
@@ -138,6 +143,7 @@ std::variant<std::unique_ptr<SqliteStore>, std::string> SqliteStore::open(const 
   std::unique_ptr<SqliteStore> store(new SqliteStore(std::move(db), path));
   if (!store->prepare_all(&error)) return prefix + error;
   store->warnings_ = std::move(warnings);
+  store->clean_mark_.arm(path);
   return store;
 }
 

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include <component/core/store_port.hpp>
+#include <component/store/sqlite_clean_mark.hpp>
 #include <component/store/sqlite_handles.hpp>
 
 namespace concierge::store {
@@ -55,7 +56,9 @@ class SqliteStore final : public core::Store {
   // the cause: missing directory, not writable, not a database, another application's
   // database, a newer schema than this build knows, a damaged file (SQLite's quick_check
   // fails: nothing is written to it, and the text names the recovery), or SQLite's own
-  // message.
+  // message. The quick_check, which reads every page, is skipped for a file whose bytes are
+  // still those its last store left at a clean close (SqliteCleanMark): after a crash, or
+  // when anything else changed the file, it runs.
   static std::variant<std::unique_ptr<SqliteStore>, std::string> open(const std::string& path);
   static std::variant<std::unique_ptr<SqliteStore>, std::string> open(const std::string& path,
                                                                       const Options& options);
@@ -151,6 +154,8 @@ class SqliteStore final : public core::Store {
   bool apply_pending();
   bool in_transaction() const;
 
+  // Declared before db_: the mark is written after the connection closed.
+  SqliteCleanMark clean_mark_;
   Connection db_;
   std::string path_;
   // Declared after db_: statements are finalized before the connection closes.

@@ -26,7 +26,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from relay_scenarios import ALICE, BOB, CAROL, PASSWORD, WAIT, Client, Concierge, message, proxy  # noqa: E402
 from postgres import PostgreSQL  # noqa: E402
 from prosody import Prosody  # noqa: E402
-from tcp_relay import TcpRelay  # noqa: E402
+from tcp_relay import TcpRelay, Via  # noqa: E402
 from xmpp_clients import body  # noqa: E402
 
 COMPONENT = "sched.localhost"
@@ -42,17 +42,6 @@ rate = {RELEASE_RATE}
 messages_per_sender_per_minute = 100000
 holds_per_sender = {PER_SENDER + 10}
 """
-
-
-class _Via:
-    """The XMPP server as seen through a relay: its component port is the relay's."""
-
-    def __init__(self, server, component_port: int):
-        self._server = server
-        self.component_port = component_port
-
-    def __getattr__(self, name):
-        return getattr(self._server, name)
 
 
 def is_notice(m) -> bool:
@@ -93,7 +82,7 @@ class Failover(unittest.TestCase):
     def instance(self, relayed: bool = False) -> Concierge:
         server, url = self.server, self.pg.url
         if relayed:
-            server = _Via(self.server, self.relay(self.server.component_port).port)
+            server = Via(self.server, self.relay(self.server.component_port).port)
             url = url.replace(f":{self.pg.port}/", f":{self.relay(self.pg.port).port}/")
         c = Concierge(server, users=(ALICE, BOB, CAROL), store_url=url,
                       store_password_file=self.pg.password_file, extra_config=EXTRA_CONFIG)

@@ -7,6 +7,9 @@ buffers), thaw() resumes. A cut the peers can only notice by their own timeouts.
     with TcpRelay(("127.0.0.1", pg.port)) as relay:
         url = f"postgresql://...@127.0.0.1:{relay.port}/..."
         relay.freeze()
+
+Via(server, relay.port) is an XMPP server as a Concierge config sees it through a relay in front
+of its component port.
 """
 
 from __future__ import annotations
@@ -113,3 +116,15 @@ class TcpRelay:
                     peer[s].sendall(data)
                 except OSError:
                     return
+
+
+class Via:
+    """The XMPP server `server` as seen through a relay: its component port is the relay's;
+    everything else is the server's."""
+
+    def __init__(self, server, component_port: int):
+        self._server = server
+        self.component_port = component_port
+
+    def __getattr__(self, name):
+        return getattr(self._server, name)

@@ -91,6 +91,8 @@ TEST(DamagedStore, IsRefusedNamingTheFileAndTheRecoveryAndNothingIsWrittenToIt) 
     for (int i = 0; i < 4 * 4096; ++i) file.put(static_cast<char>(random() & 0xFF));
   }
   const std::string damaged = bytes_of(path);
+  // The clean close left its mark (SqliteCleanMark); the damage after it is found all the same.
+  ASSERT_TRUE(fs::exists(path + "-clean"));
 
   auto opened = SqliteStore::open(path);
   const auto* error = std::get_if<std::string>(&opened);
@@ -144,6 +146,43 @@ TEST(DamagedStore, ASoundStoreOfTheSameSizeOpensWithEveryHold) {
   auto store = open_ok(path);
   ASSERT_TRUE(store);
   EXPECT_EQ(store->holds().size(), 20u);
+}
+
+// --- A clean close ------------------------------------------------------------------------
+// Opening skips SQLite's quick_check (every page read) only for a file whose bytes are those of
+// its last clean close: the mark is written when the store closes with no WAL left, and taken
+// away when it opens, so a crash while open leaves none.
+
+TEST(CleanClose, LeavesAMarkThatTheNextOpenTakesAway) {
+  TempDir dir;
+  const std::string path = dir.file("concierge.db");
+  auto store = open_ok(path);
+  ASSERT_TRUE(store);
+  for (std::int64_t id = 1; id <= 20; ++id) store->put_hold(hold(id));
+  ASSERT_TRUE(store->commit());
+  EXPECT_FALSE(fs::exists(path + "-clean")) << "no mark while the store is open";
+  store.reset();
+  EXPECT_TRUE(fs::exists(path + "-clean")) << "a clean close leaves the mark";
+  store = open_ok(path);
+  ASSERT_TRUE(store);
+  EXPECT_FALSE(fs::exists(path + "-clean")) << "opening takes it: a crash now leaves none";
+  EXPECT_EQ(store->holds().size(), 20u);
+}
+
+TEST(CleanClose, NoMarkWhileAnotherConnectionKeepsTheWal) {
+  TempDir dir;
+  const std::string path = dir.file("concierge.db");
+  auto store = open_ok(path);
+  ASSERT_TRUE(store);
+  auto other = open_ok(path);  // a second connection: the last one to close checkpoints
+  ASSERT_TRUE(other);
+  store->put_hold(hold(1));
+  ASSERT_TRUE(store->commit());
+  store.reset();
+  EXPECT_FALSE(fs::exists(path + "-clean")) << "the WAL still holds what the file lacks";
+  other.reset();
+  EXPECT_TRUE(fs::exists(path + "-clean"));
+  EXPECT_FALSE(fs::exists(path + "-wal"));
 }
 
 // --- A zero-byte file ----------------------------------------------------------------------

@@ -6,11 +6,13 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdlib>
 #include <filesystem>
 #include <map>
 #include <set>
 #include <string>
 #include <variant>
+#include <vector>
 
 #include <gtest/gtest.h>
 #include <libpq-fe.h>
@@ -144,6 +146,59 @@ TEST_F(PgStoreTest, BackupSaysToUsePgDump) {
   std::string error;
   EXPECT_FALSE(store->backup_to("/tmp/x.db", &error));
   EXPECT_EQ(error, "not supported on PostgreSQL: use pg_dump");
+}
+
+// The reads that can return a million rows (holds) take them one at a time, so that the whole
+// result is never buffered beside what is built from it.
+TEST_F(PgStoreTest, RowByRowEveryRowArrivesAloneAndInOrder) {
+  std::string error;
+  const pg::Connection conn = pg::connect(url_, PgServer::password(), &error);
+  ASSERT_NE(conn, nullptr) << error;
+  ASSERT_TRUE(pg::prepare(conn.get(), "series", "SELECT g FROM generate_series(1, 2000) g", &error))
+      << error;
+  std::vector<long> values;
+  bool alone = true;
+  EXPECT_TRUE(pg::each_row(conn.get(), "series", {}, [&](const PGresult* row) {
+    alone = alone && PQntuples(row) == 1;
+    values.push_back(std::atol(PQgetvalue(row, 0, 0)));
+  }, &error)) << error;
+  EXPECT_TRUE(alone);
+  ASSERT_EQ(values.size(), 2000U);
+  EXPECT_TRUE(std::is_sorted(values.begin(), values.end()));
+  EXPECT_EQ(values.front(), 1);
+  EXPECT_EQ(values.back(), 2000);
+}
+
+TEST_F(PgStoreTest, RowByRowAFailureAfterSomeRowsIsReportedAndTheConnectionCanGoOn) {
+  std::string error;
+  const pg::Connection conn = pg::connect(url_, PgServer::password(), &error);
+  ASSERT_NE(conn, nullptr) << error;
+  ASSERT_TRUE(pg::prepare(conn.get(), "fails", "SELECT 10 / (3 - g) FROM generate_series(1, 5) g",
+                          &error)) << error;
+  int rows = 0;
+  EXPECT_FALSE(pg::each_row(conn.get(), "fails", {}, [&](const PGresult*) { ++rows; }, &error));
+  EXPECT_NE(error.find("division by zero"), std::string::npos) << error;
+  EXPECT_LT(rows, 3);  // the rows before the failing one, at most
+  EXPECT_EQ(PQtransactionStatus(conn.get()), PQTRANS_IDLE);
+  const pg::Result next = pg::query(conn.get(), "SELECT 42", {}, &error);
+  ASSERT_NE(next, nullptr) << error;
+  EXPECT_STREQ(PQgetvalue(next.get(), 0, 0), "42");
+}
+
+TEST_F(PgStoreTest, HoldsReadRowByRowSeeTheWritesNotYetCommitted) {
+  auto store = open_ok();
+  ASSERT_NE(store, nullptr);
+  for (std::int64_t id = 1; id <= 600; ++id) store->put_hold(hold(id));
+  ASSERT_TRUE(store->commit()) << store->commit_error();
+  store->remove_hold(300);
+  store->put_hold(hold(601));
+  const std::vector<core::Hold> holds = store->holds();
+  ASSERT_EQ(holds.size(), 600U);
+  EXPECT_EQ(holds[298].id, 299);
+  EXPECT_EQ(holds[299].id, 301);
+  EXPECT_EQ(holds.back().id, 601);
+  EXPECT_EQ(holds.back().stanza_id, "m601");
+  ASSERT_TRUE(store->commit()) << store->commit_error();  // the read left the transaction usable
 }
 
 // Same tables and columns, in the same order, as the SQLite store's schema.

@@ -99,7 +99,8 @@ void Service::tell_privilege() {
   privilege_check_at_.reset();
   if (!connection_.connected()) return;  // the next connection asks again
   privilege_told_ = true;
-  if (router_.presence_privilege()) return;  // the router logged "the server grants …"
+  // When granted, the router logged "the server grants …".
+  if (router_.subscriptions().presence_privilege()) return;
   log_.info("the server grants no presence access (XEP-0356): Concierge sees the presence only of "
             "users who accepted its subscription; the server snippets of config/deploy/ show the "
             "grant");

@@ -32,13 +32,12 @@ void Router::connected(Instant now, Outbox& out) {
   online_ = true;
   wake_base_ = now;
   wake_dirty_ = true;
-  paced_users_ = directory_.enrolled_users();
-  paced_next_ = 0;
+  subscriptions_.start_pacing(directory_.enrolled_users());
   pace_more(kPacedUsersAtOnce, out);
-  published_.clear();
-  for (const auto& [target, subscribers] : proxy_subscribers_) {
+  subscriptions_.forget_published();
+  for (const auto& [target, subscribers] : subscriptions_.all_subscribers()) {
     const ProxyStatus status = proxy_status(target, now);
-    published_[target] = status;
+    subscriptions_.publish(target, status);
     for (const auto& subscriber : subscribers) {
       out.paced.push_back(proxy_presence(target, subscriber, status, now));
     }
@@ -46,26 +45,19 @@ void Router::connected(Instant now, Outbox& out) {
 }
 
 bool Router::pace_more(std::size_t users, Outbox& out) {
-  if (!online_) paced_next_ = paced_users_.size();  // the next connect starts over
-  for (; users > 0 && paced_next_ < paced_users_.size(); --users) {
-    const std::string& bare = paced_users_[paced_next_++];
+  if (!online_) subscriptions_.stop_pacing();  // the next connect starts over
+  for (const std::string& bare : subscriptions_.next_paced(users)) {
     if (!enrolled(bare)) continue;  // unenrolled meanwhile
-    const SubscriptionState& s = subscription(bare);
-    if (s.from) out.paced.push_back(component_presence(bare));
-    if (s.to) {
-      out.paced.push_back(component_presence(bare, "probe"));
-    } else if (!s.asked) {
-      ask_subscription(bare, out, true);
-    }
+    const Subscriptions::Greeting g = subscriptions_.greeting(bare);
+    if (g.presence) out.paced.push_back(component_presence(bare));
+    if (g.probe) out.paced.push_back(component_presence(bare, "probe"));
+    if (g.ask) out.paced.push_back(component_presence(bare, "subscribe"));
   }
-  if (paced_next_ < paced_users_.size()) return true;
-  paced_users_ = {};  // frees the list
-  paced_next_ = 0;
-  return false;
+  return subscriptions_.pacing();
 }
 
 void Router::disconnecting(Outbox& out) {
-  for (const auto& [target, subscribers] : proxy_subscribers_) {
+  for (const auto& [target, subscribers] : subscriptions_.all_subscribers()) {
     auto proxy = xmpp::Jid::parse(target);
     auto from = proxy ? xmpp::proxy_jid(*proxy, settings_.component_domain) : std::nullopt;
     if (!from) continue;
@@ -77,8 +69,8 @@ void Router::disconnecting(Outbox& out) {
       out.send(std::move(p));
     }
   }
-  for (const auto& [bare, s] : subscriptions_) {
-    if (s.from && enrolled(bare)) out.send(component_presence(bare, "unavailable"));
+  for (const auto& bare : subscriptions_.approved()) {
+    if (enrolled(bare)) out.send(component_presence(bare, "unavailable"));
   }
 }
 
@@ -111,13 +103,11 @@ xmpp::Element Router::proxy_presence(const std::string& target, const std::strin
 }
 
 void Router::publish_proxy_status(const std::string& target, Instant now, Outbox& out) {
-  auto subs = proxy_subscribers_.find(target);
-  if (subs == proxy_subscribers_.end()) return;
+  const std::set<std::string>& subscribers = subscriptions_.subscribers(target);
+  if (subscribers.empty()) return;
   const ProxyStatus status = proxy_status(target, now);
-  auto [it, inserted] = published_.try_emplace(target, status);
-  if (!inserted && it->second == status) return;
-  it->second = status;
-  for (const auto& subscriber : subs->second) {
+  if (!subscriptions_.publish(target, status)) return;
+  for (const auto& subscriber : subscribers) {
     out.send(proxy_presence(target, subscriber, status, now));
   }
 }

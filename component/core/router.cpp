@@ -62,10 +62,6 @@ Router::Router(Settings settings, Store& store)
     // A notice already went out for these (they were committed before it): no new episode.
     notices_.told_before(h.sender, h.target, h.reason);
   });
-  std::vector<SubscriptionState> subscriptions = store_.subscriptions();
-  subscriptions_.reserve(subscriptions.size());
-  for (auto& s : subscriptions) subscriptions_.emplace(std::string(s.jid), std::move(s));
-  for (auto& p : store_.proxy_subscriptions()) proxy_subscribers_[p.target].insert(p.subscriber);
   sessions_.keep_in(store_);
   writers_.keep_in(store_);
   pools_.keep_in(store_);

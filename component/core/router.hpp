@@ -3,12 +3,12 @@
 // Router: the core's one entry for stanzas (handle, tick, connected, …). It turns stanzas into
 // calls on its rooms and their answers into stanzas: the Directory (enrolments, users' own
 // settings, privacy, blocklists), the PoolDesk (pool assignments), RecentWriters, the
-// PresenceBook, the SessionBook, the HoldBook, the CommandTable and AdminCommands (chat and
-// ad-hoc commands) and Registration (XEP-0077); it still owns the scheduler's state
-// (schedules, pauses, notices) and proxy subscriptions. Implemented across router.cpp,
-// router_presence.cpp, proxy_presence.cpp, router_timers.cpp, router_iq.cpp,
-// router_commands.cpp, scheduler.cpp, notices.cpp, release.cpp, holds.cpp, pools.cpp and
-// compile_outcomes.cpp. It must not read the clock, open sockets or include a C
+// PresenceBook, Subscriptions (the component's and the proxies'), the SessionBook, the
+// HoldBook, the CommandTable and AdminCommands (chat and ad-hoc commands) and Registration
+// (XEP-0077); it still owns the scheduler's state (schedules, pauses, notices). Implemented
+// across router.cpp, router_presence.cpp, proxy_presence.cpp, router_timers.cpp,
+// router_iq.cpp, router_commands.cpp, scheduler.cpp, notices.cpp, release.cpp, holds.cpp,
+// pools.cpp and compile_outcomes.cpp. It must not read the clock, open sockets or include a C
 // library header (DESIGN §8); the §2 table is decision.hpp, a pure function it only feeds.
 
 #include <cstdint>
@@ -43,6 +43,7 @@
 #include <component/core/session_book.hpp>
 #include <component/core/settings.hpp>
 #include <component/core/store_port.hpp>
+#include <component/core/subscriptions.hpp>
 #include <component/core/time.hpp>
 #include <ical/schedule.hpp>
 #include <xmpp/element.hpp>
@@ -99,8 +100,8 @@ class Router {
   bool session_open(const std::string& a, const std::string& b, Instant now) const {
     return sessions_.is_open(a, b, now);
   }
-  std::size_t proxy_subscribers(const std::string& target) const;
-  bool presence_privilege() const { return presence_privilege_; }
+  // Who may see whose presence: the component's subscriptions, the proxies' subscribers.
+  const Subscriptions& subscriptions() const { return subscriptions_; }
 
   // --- The scheduler (DESIGN §2, §5, §6) -------------------------------------------------
   // The latest good schedule of a user (nullptr: none, `schedule.unknown` applies). Held
@@ -207,7 +208,6 @@ class Router {
              const std::optional<std::string>& url,
              Instant now, Outbox& out);
   void unenrol(const std::string& bare, Outbox& out);
-  void ask_subscription(const std::string& bare, Outbox& out, bool paced);
   void track_session(const xmpp::Element& stanza, const std::string& sender,
                      const std::string& target, Instant now, Outbox& out);
   ProxyStatus proxy_status(const std::string& target, Instant now) const;
@@ -215,7 +215,6 @@ class Router {
   xmpp::Element proxy_presence(const std::string& target, const std::string& subscriber,
                                ProxyStatus status, Instant now) const;
   xmpp::Element component_presence(const std::string& to, std::string_view type = {}) const;
-  SubscriptionState& subscription(const std::string& bare);
 
   // Scheduler internals (scheduler.cpp).
   // What the decision table (decision.hpp) needs of `target` for a message from `sender`.
@@ -294,18 +293,8 @@ class Router {
   PoolDesk pools_;       // which member each pool conversation is with
   Availability availability_;  // schedules and pauses
   RecentWriters writers_;  // who wrote to whom lately, from which resource
-  std::unordered_map<std::string, SubscriptionState> subscriptions_;  // by bare JID
-  std::map<std::string, std::set<std::string>> proxy_subscribers_;  // target → subscribers
-  std::unordered_map<std::string, ProxyStatus> published_;          // last status sent
-  bool presence_privilege_ = false;
-  // Users who just denied or revoked the component's subscription while XEP-0356 gives us
-  // their presence: servers follow a denial with `unavailable` from every online resource,
-  // which says nothing about the user, so unavailables are ignored until their next available
-  // presence (or an approval).
-  std::set<std::string> presence_declined_;
+  Subscriptions subscriptions_{store_};  // the component's and the proxies' (subscriptions.hpp)
   bool online_ = false;  // between connected() and disconnected(): releases may go out
-  std::vector<std::string> paced_users_;  // enrolled at connected(), sorted; see pace_more()
-  std::size_t paced_next_ = 0;            // the next one to pace
 
   // Scheduler state.
   HoldBook holds_;  // every hold and its counts (hold_book.hpp)

@@ -49,12 +49,11 @@ CommandActions Router::command_actions() {
                    Outbox& out) { enrol(user, zone, url, now, out); };
   a.unenrol = [this](const std::string& user, Outbox& out) { unenrol(user, out); };
   a.subscribers_changed = [this](const std::string& user, Outbox& out) {
-    std::size_t dropped = 0;
-    auto subs = proxy_subscribers_.find(user);
-    if (subs == proxy_subscribers_.end()) return dropped;
+    const std::vector<std::string> dropped = subscriptions_.drop_subscribers(
+        user, [&](const std::string& subscriber) { return may_subscribe(user, subscriber); });
+    if (dropped.empty()) return dropped.size();
     auto proxy = xmpp::proxy_jid(*xmpp::Jid::parse(user), settings_.component_domain);
-    for (const auto& subscriber : std::set<std::string>(subs->second)) {
-      if (may_subscribe(user, subscriber)) continue;
+    for (const auto& subscriber : dropped) {
       for (const char* type : {"unavailable", "unsubscribed"}) {
         xmpp::Element p("presence");
         p.set_attr("from", proxy->bare_string());
@@ -62,13 +61,9 @@ CommandActions Router::command_actions() {
         p.set_attr("type", type);
         out.send(std::move(p));
       }
-      subs->second.erase(subscriber);
-      store_.remove_proxy_subscription({user, subscriber});
-      ++dropped;
     }
-    if (subs->second.empty()) proxy_subscribers_.erase(subs);
-    wake_dirty_ = true;
-    return dropped;
+    wake_dirty_ = true;  // their schedule's changes may matter no longer
+    return dropped.size();
   };
   return a;
 }
@@ -110,8 +105,7 @@ void Router::enrol(const std::string& bare, const std::string& timezone,
   ask_to_compile(directory_, bare, out);
   out.log(LogLevel::info, std::string(inserted ? "enrolled " : "updated the enrolment of ") + bare);
   // XEP-0100: the gateway asks for the user's presence once registration succeeds.
-  const SubscriptionState& s = subscription(bare);
-  if (!s.to) ask_subscription(bare, out, false);
+  if (subscriptions_.ask(bare)) out.send(component_presence(bare, "subscribe"));
 }
 
 void Router::unenrol(const std::string& bare, Outbox& out) {
@@ -119,11 +113,11 @@ void Router::unenrol(const std::string& bare, Outbox& out) {
   availability_.forget(bare);
   keep_pause(bare);
   presence_.forget(bare);
-  auto subs = proxy_subscribers_.find(bare);
-  if (subs != proxy_subscribers_.end()) {
+  const std::set<std::string> subscribers = subscriptions_.forget(bare);
+  if (!subscribers.empty()) {
     auto jid = xmpp::Jid::parse(bare);
     auto proxy = jid ? xmpp::proxy_jid(*jid, settings_.component_domain) : std::nullopt;
-    for (const auto& subscriber : subs->second) {
+    for (const auto& subscriber : subscribers) {
       for (const char* type : {"unavailable", "unsubscribed"}) {
         xmpp::Element p("presence");
         p.set_attr("from", proxy ? proxy->bare_string() : settings_.component_domain);
@@ -132,13 +126,10 @@ void Router::unenrol(const std::string& bare, Outbox& out) {
         out.send(std::move(p));
       }
     }
-    proxy_subscribers_.erase(subs);
   }
-  published_.erase(bare);
   // Removing the user's data removes both directions of the subscription (XEP-0100 §4.3).
   out.send(component_presence(bare, "unsubscribe"));
   out.send(component_presence(bare, "unsubscribed"));
-  subscriptions_.erase(bare);
   directory_.unenrol(bare);
   out.log(LogLevel::info, "unenrolled " + bare);
 }

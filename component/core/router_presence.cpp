@@ -52,20 +52,9 @@ std::optional<Instant> parse_idle(const xmpp::Element& presence, Instant now) {
 
 }  // namespace
 
-SubscriptionState& Router::subscription(const std::string& bare) {
-  auto [it, inserted] = subscriptions_.try_emplace(bare);
-  if (inserted) it->second.jid = bare;
-  return it->second;
-}
-
 bool Router::session_idle(const std::string& bare, Instant now) const {
   return sessions_.counted(bare, now) < settings_.max_concurrent &&
          presence_.reachability(bare) != Reachability::dnd;
-}
-
-std::size_t Router::proxy_subscribers(const std::string& target) const {
-  auto it = proxy_subscribers_.find(target);
-  return it == proxy_subscribers_.end() ? 0 : it->second.size();
 }
 
 xmpp::Element Router::component_presence(const std::string& to, std::string_view type) const {
@@ -113,14 +102,8 @@ void Router::presence_to_component(const xmpp::Element& stanza, const Addressing
       return;
     }
     // Presence counts only by right (DESIGN §4): a subscription the user granted, or XEP-0356
-    // (the server forwards each resource's presence, from its full JID). Without one, what
-    // arrives says nothing about the user: Prosody acknowledges our subscription request with
-    // an `unavailable` from the bare JID whether or not the user is online.
-    const auto sub = subscriptions_.find(bare);
-    const bool granted = sub != subscriptions_.end() && sub->second.to;
-    const bool privileged = presence_privilege_ && a.from.has_resource();
-    const bool denial_echo = type == "unavailable" && presence_declined_.count(bare) != 0;
-    if ((!granted && !privileged) || denial_echo) {
+    // (the server forwards each resource's presence, from its full JID).
+    if (!subscriptions_.believe_presence(bare, a.from.has_resource(), type.empty())) {
       ++stats_.dropped;
       out.log(LogLevel::debug, "ignored a presence of " + bare +
                                    ", who has not granted a subscription: unknown, not offline");
@@ -128,7 +111,6 @@ void Router::presence_to_component(const xmpp::Element& stanza, const Addressing
     }
     ++stats_.presences;
     if (type.empty()) {
-      presence_declined_.erase(bare);
       ResourceState r;
       r.resource = a.from.resource();
       r.show = parse_show(stanza);
@@ -156,49 +138,26 @@ void Router::presence_to_component(const xmpp::Element& stanza, const Addressing
       out.send(component_presence(bare, "unsubscribed"));
       return;
     }
-    SubscriptionState& s = subscription(bare);
     out.send(component_presence(bare, "subscribed"));
     out.send(component_presence(a.from.full_string()));
-    if (!s.from) {
-      s.from = true;
-      store_.put_subscription(s);
-    }
-    if (!s.asked && !s.to) ask_subscription(bare, out, false);
+    if (subscriptions_.approve(bare)) out.send(component_presence(bare, "subscribe"));
     return;
   }
   if (type == "subscribed") {
-    presence_declined_.erase(bare);
-    SubscriptionState& s = subscription(bare);
-    if (!s.to || !s.asked) {
-      s.to = true;
-      s.asked = true;
-      store_.put_subscription(s);
-    }
+    subscriptions_.granted(bare);
     return;
   }
   if (type == "unsubscribe") {
-    SubscriptionState& s = subscription(bare);
     out.send(component_presence(bare, "unsubscribed"));
-    if (s.from) {
-      s.from = false;
-      store_.put_subscription(s);
-    }
+    subscriptions_.unsubscribed(bare);
     return;
   }
   if (type == "unsubscribed") {
     // The user refused or revoked: remembered, and not asked again on every connect. What we
     // knew of their presence no longer holds: unknown, not offline (DESIGN §4).
-    SubscriptionState& s = subscription(bare);
-    if (s.to || !s.asked) {
-      s.to = false;
-      s.asked = true;
-      store_.put_subscription(s);
-    }
-    if (presence_privilege_) {
-      // XEP-0356 still gives us their presence; only the `unavailable`s the server sends after
-      // the denial are not to be believed.
-      if (is_enrolled) presence_declined_.insert(bare);
-    } else if (presence_.reachability(bare) != Reachability::unknown) {
+    // With XEP-0356 their presence still comes by right (only the denial's echoes are ignored).
+    if (subscriptions_.denied(bare, is_enrolled) &&
+        presence_.reachability(bare) != Reachability::unknown) {
       presence_.forget(bare);
       try_release(bare, now, out);
       publish_proxy_status(bare, now, out);
@@ -236,33 +195,24 @@ void Router::presence_to_proxy(const xmpp::Element& stanza, const Addressing& a,
       reply("unsubscribed");
       return;
     }
-    if (proxy_subscribers_[target].insert(subscriber).second) {
-      store_.add_proxy_subscription({target, subscriber});
+    if (subscriptions_.add_subscriber(target, subscriber)) {
       wake_dirty_ = true;  // the target's schedule changes now matter (proxy presence)
     }
     reply("subscribed");
     const ProxyStatus status = proxy_status(target, now);
-    published_[target] = status;
+    subscriptions_.publish(target, status);
     out.send(proxy_presence(target, subscriber, status, now));
     return;
   }
   if (type == "unsubscribe") {
-    auto it = proxy_subscribers_.find(target);
-    if (it != proxy_subscribers_.end() && it->second.erase(subscriber)) {
-      store_.remove_proxy_subscription({target, subscriber});
-      if (it->second.empty()) proxy_subscribers_.erase(it);
-    }
+    subscriptions_.remove_subscriber(target, subscriber);
     reply("unsubscribed");
     reply("unavailable");
     return;
   }
   if (type == "probe") {
-    auto it = proxy_subscribers_.find(target);
-    if (known && it != proxy_subscribers_.end() && it->second.count(subscriber)) {
-      auto status = published_.find(target);
-      out.send(proxy_presence(target, subscriber,
-                              status != published_.end() ? status->second : ProxyStatus::available,
-                              now));
+    if (known && subscriptions_.subscribed(target, subscriber)) {
+      out.send(proxy_presence(target, subscriber, subscriptions_.published(target), now));
     } else {
       reply("unsubscribed");
     }
@@ -277,23 +227,10 @@ void Router::handle_privilege(const xmpp::Element& privilege, Outbox& out) {
   for (const auto& perm : privilege.children) {
     if (perm.name != "perm" || perm.attr("access") != "presence") continue;
     const bool granted = perm.attr("type") == "managed_entity" || perm.attr("type") == "roster";
-    if (granted != presence_privilege_) {
-      presence_privilege_ = granted;
+    if (subscriptions_.set_presence_privilege(granted)) {
       out.log(LogLevel::info, std::string("the server ") + (granted ? "grants" : "withdraws") +
                                   " presence access (XEP-0356, " + std::string(ns) + ")");
     }
-  }
-}
-
-void Router::ask_subscription(const std::string& bare, Outbox& out, bool paced) {
-  SubscriptionState& s = subscription(bare);
-  s.asked = true;
-  store_.put_subscription(s);
-  xmpp::Element ask = component_presence(bare, "subscribe");
-  if (paced) {
-    out.paced.push_back(std::move(ask));
-  } else {
-    out.send(std::move(ask));
   }
 }
 

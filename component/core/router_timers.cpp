@@ -27,7 +27,9 @@ void Router::tick(Instant now, Outbox& out) {
   }
   // Schedule boundaries, ended sessions and pauses: re-decide every target with holds.
   for (const auto& target : holds_.targets()) try_release(target, now, out);
-  for (const auto& [target, subscribers] : proxy_subscribers_) publish_proxy_status(target, now, out);
+  for (const auto& [target, subscribers] : subscriptions_.all_subscribers()) {
+    publish_proxy_status(target, now, out);
+  }
   wake_dirty_ = true;
 }
 
@@ -54,7 +56,7 @@ std::optional<Instant> Router::next_wake() const {
       if (auto c = s->next_change_after(t)) earlier(Instant{std::chrono::seconds(*c)});
     };
     for (const auto& target : holds_.targets()) change_of(target);
-    for (const auto& [target, subscribers] : proxy_subscribers_) change_of(target);
+    for (const auto& [target, subscribers] : subscriptions_.all_subscribers()) change_of(target);
     schedule_wake_ = next;
     wake_dirty_ = false;
   }

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 #pragma once
-// Plain values the router hands out and takes (stats, proxy status, what a schedule is compiled
+// Plain values the router hands out and takes (stats, what a schedule is compiled
 // from, form values) and small helpers on stanzas and ages. Owns no state.
 
 #include <cstddef>
@@ -27,10 +27,6 @@ struct RouterStats {
   std::uint64_t expired = 0;        // holds dropped after limits.max_hold_age
   std::uint64_t urgent = 0;         // messages let through as urgent
 };
-
-// What subscribers of a proxy JID see (DESIGN §2, proxy presence): derived status only,
-// never the user's raw presence or idle time.
-enum class ProxyStatus : std::uint8_t { available, in_conversation, off };
 
 // What a user's schedule is compiled from (DESIGN §5), as in force: the config's [users] keys
 // win, then what the user set themselves, then their enrolment. At most one calendar source

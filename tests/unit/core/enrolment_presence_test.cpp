@@ -265,7 +265,7 @@ TEST_F(EnrolmentTest, PrivilegeAdvertisementIsRecognisedInBothNamespaces) {
     restart(settings());
     handle(std::string(R"(<message from="example.org" to="sched.example.org"><privilege xmlns=")") + ns +
            R"("><perm access="presence" type="managed_entity"/></privilege></message>)");
-    EXPECT_TRUE(router->presence_privilege()) << ns;
+    EXPECT_TRUE(router->subscriptions().presence_privilege()) << ns;
     EXPECT_TRUE(out.stanzas.empty()) << "never answered";
   }
 }

@@ -85,6 +85,18 @@ const char* to_string(LogLevel level) {
   return "info";
 }
 
+const char* to_string(ServedMode mode) {
+  switch (mode) {
+    case ServedMode::proxy:
+      return "proxy";
+    case ServedMode::transparent:
+      return "transparent";
+    case ServedMode::both:
+      return "both";
+  }
+  return "proxy";
+}
+
 const char* to_string(PrivacyLevel level) {
   switch (level) {
     case PrivacyLevel::exact:

@@ -43,8 +43,16 @@ struct Component {
   }
 };
 
+// How messages reach Concierge (DESIGN §10): through proxy addresses, handed over by the
+// server extension (mod_concierge, transparent delivery), or both ways at once.
+enum class ServedMode { proxy, transparent, both };
+
 struct Served {
   std::vector<std::string> domains;  // required, non-empty: only their users may use Concierge
+  ServedMode mode = ServedMode::proxy;  // key: served.mode
+  // Transparent delivery: also schedule senders of other servers (notices to them leave over
+  // s2s from the component's domain). Default false: their messages go through unscheduled.
+  bool remote = false;
 };
 
 // Exactly one backend: `path` (SQLite, the default) or `url` (PostgreSQL, libpq's URI syntax,
@@ -198,6 +206,7 @@ std::string to_toml(const Config& config);
 
 const char* to_string(LogLevel level);
 const char* to_string(PrivacyLevel level);
+const char* to_string(ServedMode mode);
 const char* to_string(CalendarKind kind);
 const char* to_string(UnknownSchedule unknown);
 const char* to_string(UrgentFrom from);

@@ -124,6 +124,13 @@ void read_served(Problems& problems, TableReader& root, Served& out) {
       }
     }
   }
+  t.read("mode", out.mode,
+         {{"proxy", ServedMode::proxy},
+          {"transparent", ServedMode::transparent},
+          {"both", ServedMode::both}});
+  if (t.read("remote", out.remote) && out.remote && out.mode == ServedMode::proxy) {
+    t.error("remote", "applies only with mode = \"transparent\" or \"both\"");
+  }
   t.finish();
 }
 

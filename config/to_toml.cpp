@@ -100,7 +100,9 @@ std::string to_toml(const Config& c) {
     out << "hosts = " << string_array(hosts) << "\n";
   }
 
-  out << "\n[served]\ndomains = " << string_array(c.served.domains) << "\n";
+  out << "\n[served]\ndomains = " << string_array(c.served.domains) << "\n"
+      << "mode = " << quote(to_string(c.served.mode)) << "\n"
+      << "remote = " << (c.served.remote ? "true" : "false") << "\n";
   if (c.store.url.empty()) {
     out << "\n[store]\npath = " << quote(c.store.path) << "\n";
   } else {

@@ -131,7 +131,15 @@ void Service::on_stanza(xmpp::Element&& stanza) {
     return;
   }
   if (log_.enabled(LogLevel::debug)) log_.debug("in: " + redacted_xml(stanza));
+  if (transparent_.handle(stanza, wall_now(), router_, outbox_)) {
+    flush(outbox_);
+    return;
+  }
   router_.handle(stanza, wall_now(), outbox_);
+  if (stanza.attr("to") == config_.component.jid) {
+    // Commands and registrations (to the component itself) may enrol or unenrol someone.
+    transparent_.enrolment_may_have_changed(router_, wall_now(), outbox_);
+  }
   flush(outbox_);
 }
 
@@ -144,6 +152,7 @@ void Service::on_too_deep(xmpp::Element&& top_level) {
 }
 
 void Service::flush(core::Outbox& out) {
+  transparent_.rewrite(out);  // diverted messages' releases and notices, as that way needs
   for (const auto& line : out.logs) log_.log(line.level, line.text);
   // The core's own refusals (each one error reply), not errors relayed back to a sender.
   std::uint64_t refusals = router_.stats().refused - refused_seen_;

@@ -32,6 +32,7 @@
 #include <component/core/outbox.hpp>
 #include <component/core/router.hpp>
 #include <component/core/store_port.hpp>
+#include <component/core/transparent_way.hpp>
 #include <config/config.hpp>
 #include <xmpp/component_connection.hpp>
 
@@ -126,6 +127,9 @@ class Service {
   HoldMetrics hold_metrics_;
   ObservedStore observed_store_;
   core::Router router_;
+  // The server extension's way in (DESIGN §10): diverts, reports, release answers and the
+  // enrolled set go through it; it rewrites every outbox before it is sent.
+  core::TransparentWay transparent_{router_.settings()};
   std::unique_ptr<MetricsListener> metrics_;  // [metrics] listen; null when off
   std::uint64_t refused_seen_ = 0;  // the core's refusals already counted by condition
   // Probes and announcements after connecting, sent at presence.probe_rate.

@@ -12,6 +12,7 @@ void Service::commit_turn() {
   const bool committed = store_.commit();
   if (committed) {
     router_.commit_succeeded(outbox_);
+    transparent_.committed();
     if (!after_commit_.empty() && connection_.connected()) {  // else: with the next stream
       for (const auto& stanza : after_commit_) connection_.send(stanza);
       after_commit_.clear();
@@ -25,9 +26,12 @@ void Service::commit_turn() {
     }
     // The holds this commit lacked are refused to their senders; their notices must not go.
     const auto withdrawn = router_.commit_failed(outbox_);
+    // Diverts whose holds were refused: `deliver` instead of the `held` verdicts waiting here.
+    const auto verdicts = transparent_.rewrite(outbox_);
     std::erase_if(after_commit_, [&](const xmpp::Element& notice) {
       return withdrawn.count({std::string(notice.attr("from")), std::string(notice.attr("to"))}) !=
-             0;
+                 0 ||
+             (notice.name == "iq" && verdicts.count(std::string(notice.attr("id"))) != 0);
     });
   }
   flush(outbox_);

@@ -87,6 +87,7 @@ void Service::on_connected() {
               "earlier held messages");
   }
   router_.connected(now, outbox_);
+  transparent_.connected(router_, now, outbox_);  // the extensions' enrolled set first
   pace_more_ = true;
   flush(outbox_);
   // Servers announce a XEP-0356 grant right after the handshake; say once if none came.

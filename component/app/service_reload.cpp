@@ -66,6 +66,8 @@ std::string Service::reload_config() {
   log_.set_level(log_level(config_.log.level));
   calendars_.reconfigure();
   router_.reconfigure(core::Settings::from_config(config_, CONCIERGE_VERSION), wall_now(), outbox_);
+  transparent_.reconfigure(router_.settings());
+  transparent_.enrolment_may_have_changed(router_, wall_now(), outbox_);
   forget_config_users();
   flush(outbox_);
   schedules_at_.reset();

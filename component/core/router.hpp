@@ -135,6 +135,14 @@ class Router {
   // Held (not yet confirmed) messages for `target`, in arrival order.
   std::vector<Hold> holds_for(const std::string& target) const;
 
+  // --- For a way in other than proxy addresses (transparent_way.hpp, router_entry.cpp) ------
+  // The id of the newest hold (0: none): a message handed to handle() was held when it grew.
+  std::int64_t newest_hold_id() const {
+    return holds_.all().empty() ? 0 : holds_.all().rbegin()->first;
+  }
+  // Forgets hold `id` while it is still waiting (not on its way out, not sent): true if so.
+  bool drop_hold(std::int64_t id);
+
   // --- When the store cannot commit (store_faults.cpp, DESIGN §6) --------------------------
   // app/ reports the outcome of every loop turn's commit from now on; until this is called,
   // every write counts as committed at once (the core's tests, on a MemoryStore).

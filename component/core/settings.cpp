@@ -15,6 +15,9 @@ Settings Settings::from_config(const config::Config& config, std::string version
   Settings s;
   s.component_domain = lower(config.component.jid);
   for (const auto& d : config.served.domains) s.served_domains.insert(lower(d));
+  s.proxy_way = config.served.mode != config::ServedMode::transparent;
+  s.transparent_way = config.served.mode != config::ServedMode::proxy;
+  s.remote_senders = config.served.remote;
   for (const auto& u : config.users) s.enrolled.insert(lower(u.jid));
   for (const auto& a : config.admin.jids) s.admins.insert(lower(a));
   s.idle_after = config.session.idle_after;

@@ -18,6 +18,11 @@ namespace concierge::core {
 struct Settings {
   std::string component_domain;              // component.jid
   std::set<std::string> served_domains;      // served.domains, lower-case
+  // served.mode: which ways in are open (DESIGN §10). Proxy addresses, the server
+  // extension's diverts (transparent delivery), or both.
+  bool proxy_way = true;
+  bool transparent_way = false;
+  bool remote_senders = false;               // served.remote (transparent only)
   std::set<std::string> enrolled;            // bare JIDs of [users]
   std::set<std::string> admins;              // [admin] jids
   std::chrono::milliseconds idle_after{std::chrono::minutes(10)};

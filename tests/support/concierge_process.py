@@ -40,7 +40,8 @@ class Concierge:
     def __init__(self, server, binary: str | None = None, users=("alice@localhost", "bob@localhost"),
                  extra_config: str = "", secret: str | None = None, timezone: str = "Europe/Berlin",
                  log_level: str | None = None, store_path: str | None = None,
-                 store_url: str | None = None, store_password_file: str | None = None):
+                 store_url: str | None = None, store_password_file: str | None = None,
+                 served_mode: str | None = None):
         self.server = server
         # Served domains: the server's own, plus the domains of enrolled users elsewhere (e.g. a
         # domain the server does not host, whose messages the server bounces).
@@ -54,6 +55,7 @@ class Concierge:
         self.store_path = store_path  # None: concierge.db in the instance's temp folder
         self.store_url = store_url  # a PostgreSQL store instead (tests/support/postgres.py)
         self.store_password_file = store_password_file
+        self.served_mode = served_mode  # [served] mode: None leaves the default ("proxy")
         self.jid = server.component_domain
         self.dir = ""
         self.config_path = ""
@@ -79,6 +81,7 @@ class Concierge:
             "",
             "[served]",
             f"domains = [{', '.join(_toml_str(d) for d in self.served)}]",
+            *([f"mode = {_toml_str(self.served_mode)}"] if self.served_mode else []),
             "",
             "[store]",
             (f"url = {_toml_str(self.store_url)}" if self.store_url else

@@ -35,6 +35,8 @@ port = 5347
 
 [served]
 domains = ["example.org"]       # only users of these domains may use Concierge
+mode = "proxy"                  # "proxy", "transparent" (server extension) or "both"
+remote = false                  # transparent: also schedule senders of other servers (needs s2s for the component domain)
 
 [store]
 path = "/var/lib/concierge/concierge.db"

@@ -1,0 +1,250 @@
+// SPDX-License-Identifier: MIT
+// Transparent delivery (DESIGN §10, xmpp/server/PROTOCOL.md): the server extension's diverts
+// decided by the same core as proxy messages — verdicts, holds and their release iqs, notices
+// from the component, cancel, reports, the enrolled set. Fake clock, plain values.
+#include <component/core/transparent_way.hpp>
+#include <tests/unit/core/scheduler_fixture.hpp>
+
+namespace concierge::core::testing {
+namespace {
+
+namespace divert = xmpp::divert;
+
+Settings transparent_settings(bool open = true) {
+  Settings s = scheduler_settings();
+  s.transparent_way = open;
+  return s;
+}
+
+class TransparentTest : public CoreTest {
+ protected:
+  TransparentTest() : TransparentTest(true) {}
+  explicit TransparentTest(bool open)
+      : CoreTest(transparent_settings(open), kMonday0800Utc + 1h), way(router->settings()) {}
+
+  void SetUp() override {
+    router->connected(now, out);
+    out.clear();
+    router->set_schedule("bob@example.org", office_hours(now), now, out);
+    router->handle(xml("<presence from=\"bob@example.org\" to=\"sched.example.org\" "
+                       "type=\"subscribed\"/>"), now, out);
+    router->handle(xml("<presence from=\"bob@example.org/desk\" to=\"sched.example.org\"/>"),
+                   now, out);
+    out.clear();
+  }
+
+  // The extension diverts `body` from `from` (a full JID) to bob@example.org as divert `id`.
+  void divert_to_bob(const std::string& from, const std::string& id, const std::string& body,
+                     const std::string& extra = "") {
+    xmpp::Element m = xml("<message xmlns=\"jabber:client\" from=\"" + from +
+                          "\" to=\"bob@example.org\" type=\"chat\" id=\"m-" + id + "\"><body>" +
+                          body + "</body>" + extra + "</message>");
+    pass(divert::encode(divert::Divert{{"example.org", "sched.example.org", "cd-" + id}, id,
+                                       "token-" + id, "2026-11-30T09:00:00Z", m}));
+  }
+  // `stanza` from the server, through the adapter (and the Router when not its own).
+  void pass(const xmpp::Element& stanza) {
+    out.clear();
+    if (!way.handle(stanza, now, *router, out)) router->handle(stanza, now, out);
+    withdrawn = way.rewrite(out);
+  }
+  void tick_to(Instant t) {
+    now = t;
+    out.clear();
+    router->tick(now, out);
+    way.rewrite(out);
+  }
+  // The verdicts in `stanzas`.
+  static std::vector<divert::Verdict> verdicts(const std::vector<xmpp::Element>& stanzas) {
+    std::vector<divert::Verdict> v;
+    for (const auto& s : stanzas) {
+      if (auto d = divert::decode_verdict(s)) v.push_back(*d);
+    }
+    return v;
+  }
+  std::vector<std::string> bodies_to(const std::vector<xmpp::Element>& stanzas,
+                                     const std::string& to) {
+    std::vector<std::string> b;
+    for (const auto& s : stanzas) {
+      if (s.name == "message" && s.attr("to").starts_with(to)) {
+        b.push_back(std::string(s.attr("from")) + ": " + s.child_text("body").value_or(""));
+      }
+    }
+    return b;
+  }
+
+  TransparentWay way;
+  std::set<std::string> withdrawn;
+};
+
+TEST_F(TransparentTest, AFreeTargetGetsItAtOnceByTheExtensionsOwnCopy) {
+  divert_to_bob("alice@example.org/phone", "d1", "lunch?");
+  const auto v = verdicts(out.stanzas);
+  ASSERT_EQ(v.size(), 1u);
+  EXPECT_EQ(v[0].divert_id, "d1");
+  EXPECT_EQ(v[0].envelope.to, "example.org");
+  EXPECT_EQ(v[0].envelope.id, "cd-d1");
+  EXPECT_TRUE(std::holds_alternative<divert::Deliver>(v[0].decision));
+  EXPECT_EQ(out.stanzas.size(), 1u) << "nothing relayed besides the verdict";
+  EXPECT_TRUE(out.forwarded.empty());
+  EXPECT_TRUE(out.after_commit.empty());
+  EXPECT_EQ(router->holds_count(), 0u);
+}
+
+TEST_F(TransparentTest, APausedTargetsMessageIsHeldAndReleasedFromTheRealSender) {
+  router->pause("bob@example.org", now + 1h, now, out);
+  divert_to_bob("alice@example.org/phone", "d2", "lunch?");
+  EXPECT_TRUE(verdicts(out.stanzas).empty()) << "held only after the commit";
+  const auto held = verdicts(out.after_commit);
+  ASSERT_EQ(held.size(), 1u);
+  ASSERT_TRUE(std::holds_alternative<divert::Held>(held[0].decision));
+  EXPECT_EQ(std::get<divert::Held>(held[0].decision).token, "token-d2");
+  // The notice comes from the component's bare JID and names bob.
+  const auto notices = bodies_to(out.after_commit, "alice@example.org");
+  ASSERT_EQ(notices.size(), 1u);
+  EXPECT_EQ(notices[0].substr(0, notices[0].find(':')), "sched.example.org");
+  EXPECT_NE(notices[0].find("bob@example.org is busy until"), std::string::npos) << notices[0];
+
+  tick_to(now + 1h);
+  ASSERT_EQ(out.releases.size(), 1u);
+  const auto release = divert::decode_release(out.releases[0].stanza);
+  ASSERT_TRUE(release) << out.releases[0].stanza.to_xml();
+  EXPECT_EQ(release->envelope.to, "example.org");
+  EXPECT_EQ(release->divert_id, "d2");
+  EXPECT_EQ(release->token, "token-d2");
+  EXPECT_EQ(release->message.attr("from"), "alice@example.org/phone");
+  EXPECT_EQ(release->message.attr("to"), "bob@example.org");
+  EXPECT_EQ(release->message.attr("id"), "m-d2");
+  EXPECT_EQ(release->message.child_text("body"), "lunch?");
+  EXPECT_EQ(release->message.child(TransparentWay::kMark), nullptr);
+  const auto* delay = release->message.child("delay", "urn:xmpp:delay");
+  ASSERT_NE(delay, nullptr);
+  EXPECT_EQ(delay->attr("from"), "sched.example.org");
+  EXPECT_EQ(delay->attr("stamp"), "2026-11-30T09:00:00Z");
+}
+
+TEST_F(TransparentTest, ABounceHoldsItAgainAndTheResultConfirmsIt) {
+  router->pause("bob@example.org", now + 1h, now, out);
+  divert_to_bob("alice@example.org/phone", "d3", "one");
+  tick_to(now + 1h);
+  ASSERT_EQ(out.releases.size(), 1u);
+  EXPECT_TRUE(router->holds_for("bob@example.org").empty()) << "on its way out";
+  std::string iq_id(out.releases[0].stanza.attr("id"));
+  pass(divert::encode(divert::ReleaseAnswer{{"example.org", "sched.example.org", iq_id},
+                                            divert::ReleaseAnswer::Outcome::kBounced,
+                                            "service-unavailable"}));
+  EXPECT_EQ(router->holds_for("bob@example.org").size(), 1u) << "held again after the bounce";
+
+  out.clear();
+  router->pause("bob@example.org", now, now, out);  // bob says "end": it goes again
+  way.rewrite(out);
+  ASSERT_EQ(out.releases.size(), 1u);
+  iq_id = out.releases[0].stanza.attr("id");
+  pass(divert::encode(divert::ReleaseAnswer{{"example.org", "sched.example.org", iq_id},
+                                            divert::ReleaseAnswer::Outcome::kTaken, ""}));
+  EXPECT_EQ(bodies_to(out.stanzas, "alice@example.org"),
+            std::vector<std::string>{"sched.example.org: Concierge: your held message to "
+                                     "bob@example.org was delivered."});
+}
+
+TEST_F(TransparentTest, CancelDropsTheHoldOfThatDivertOnly) {
+  router->pause("bob@example.org", now + 1h, now, out);
+  divert_to_bob("alice@example.org/phone", "d5", "kept");
+  divert_to_bob("alice@example.org/phone", "d6", "cancelled");
+  ASSERT_EQ(router->holds_for("bob@example.org").size(), 2u);
+  pass(divert::encode(divert::Cancel{{"example.org", "sched.example.org", "cc-d6"}, "d6"}));
+  ASSERT_EQ(out.stanzas.size(), 1u);
+  EXPECT_EQ(out.stanzas[0].attr("type"), "result");
+  const auto left = router->holds_for("bob@example.org");
+  ASSERT_EQ(left.size(), 1u);
+  EXPECT_NE(left[0].stanza.find("kept"), std::string::npos);
+}
+
+TEST_F(TransparentTest, ABlockedSenderIsRefusedByTheVerdict) {
+  router->block("bob@example.org", "alice@example.org", true);
+  divert_to_bob("alice@example.org/phone", "d7", "hello");
+  const auto v = verdicts(out.stanzas);
+  ASSERT_EQ(v.size(), 1u);
+  ASSERT_TRUE(std::holds_alternative<divert::Refuse>(v[0].decision));
+  EXPECT_EQ(std::get<divert::Refuse>(v[0].decision).condition, "not-acceptable");
+  EXPECT_EQ(out.stanzas.size(), 1u) << "no error of its own to alice";
+}
+
+TEST_F(TransparentTest, WhenTheStoreCannotCommitTheHeldVerdictBecomesDeliver) {
+  router->report_commits();
+  router->pause("bob@example.org", now + 1h, now, out);
+  divert_to_bob("alice@example.org/phone", "d8", "lunch?");
+  ASSERT_EQ(verdicts(out.after_commit).size(), 1u);
+  out.clear();
+  router->commit_failed(out);
+  withdrawn = way.rewrite(out);
+  EXPECT_EQ(withdrawn, std::set<std::string>{"cd-d8"});
+  const auto v = verdicts(out.stanzas);
+  ASSERT_EQ(v.size(), 1u);
+  EXPECT_TRUE(std::holds_alternative<divert::Deliver>(v[0].decision));
+  // From now on, what would be held goes through (fail open) until the store commits again.
+  divert_to_bob("alice@example.org/phone", "d9", "again");
+  const auto again = verdicts(out.stanzas);
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_TRUE(std::holds_alternative<divert::Deliver>(again[0].decision));
+}
+
+TEST_F(TransparentTest, AReportedReplyEngagesTheConversationWithoutRelayingAnything) {
+  divert_to_bob("dave@example.org/pc", "d10", "question");  // dave is not enrolled
+  pass(divert::encode(divert::Report{{"example.org", "sched.example.org", ""},
+                                     "bob@example.org/desk", "dave@example.org", "chat", "r1",
+                                     "active", true}));
+  EXPECT_TRUE(out.stanzas.empty()) << out.stanzas[0].to_xml();
+  // bob is in a conversation with dave now: alice waits in line, and is told so.
+  divert_to_bob("alice@example.org/phone", "d11", "me too");
+  ASSERT_EQ(verdicts(out.after_commit).size(), 1u);
+  const auto notices = bodies_to(out.after_commit, "alice@example.org");
+  ASSERT_EQ(notices.size(), 1u);
+  EXPECT_NE(notices[0].find("in another conversation"), std::string::npos) << notices[0];
+}
+
+TEST_F(TransparentTest, TheEnrolledSetGoesOnConnectAndWhenItChanges) {
+  out.clear();
+  way.connected(*router, now, out);
+  ASSERT_EQ(out.stanzas.size(), 1u);
+  const auto first = divert::decode_enrolled_chunk(out.stanzas[0]);
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->envelope.to, "example.org");
+  EXPECT_EQ(first->users, (std::vector<std::string>{"alice@example.org", "bob@example.org",
+                                                    "boss@example.org", "carol@example.org"}));
+  out.clear();
+  way.enrolment_may_have_changed(*router, now, out);
+  EXPECT_TRUE(out.stanzas.empty()) << "unchanged: no push";
+
+  Settings more = transparent_settings();
+  for (int i = 0; i < 1500; ++i) more.enrolled.insert("u" + std::to_string(i) + "@example.org");
+  router->reconfigure(more);
+  way.enrolment_may_have_changed(*router, now, out);
+  ASSERT_EQ(out.stanzas.size(), 2u);
+  const auto a = divert::decode_enrolled_chunk(out.stanzas[0]);
+  const auto b = divert::decode_enrolled_chunk(out.stanzas[1]);
+  ASSERT_TRUE(a && b);
+  EXPECT_EQ(a->generation, b->generation);
+  EXPECT_GT(a->generation, first->generation);
+  EXPECT_EQ(a->chunks, 2u);
+  EXPECT_EQ(a->users.size() + b->users.size(), 1504u);
+  EXPECT_LE(a->users.size(), divert::kMaxUsersPerChunk);
+}
+
+class ProxyOnlyTest : public TransparentTest {
+ protected:
+  ProxyOnlyTest() : TransparentTest(false) {}
+};
+
+TEST_F(ProxyOnlyTest, DivertsAreServiceUnavailableAndProxyAddressesStillWork) {
+  divert_to_bob("alice@example.org/phone", "d12", "hello");
+  ASSERT_EQ(out.stanzas.size(), 1u);
+  EXPECT_EQ(out.stanzas[0].attr("type"), "error");
+  EXPECT_NE(out.stanzas[0].child("error")->child("service-unavailable"), nullptr);
+  pass(xml(chat("alice@example.org", "bob", "p1", "via proxy")));
+  EXPECT_EQ(bodies_to(out.stanzas, "bob@example.org"),
+            std::vector<std::string>{"alice\\40example.org@sched.example.org: via proxy"});
+}
+
+}  // namespace
+}  // namespace concierge::core::testing

@@ -1,49 +1,55 @@
 // SPDX-License-Identifier: MIT
 #pragma once
-// Service: the process — it wires the core (Router), the calendars (Calendars), the backup
-// (Backup), the connection and the metrics, and owns the loop and what crosses the stream:
-// the pacing of probes and releases, unconfirmed forwards, keepalive and reconnecting. It must
-// not decide anything about a message (the core does) nor fetch or compile calendars itself.
+// Service: the process (DESIGN §8). It builds the parts, wires them and runs the loop; each part
+// owns its own state:
+//   EventLoop         the signalfd, the eventfd and the poll a turn waits in (event_loop.hpp)
+//   StreamSupervisor  the connection: connect/reconnect with backoff over component.hosts,
+//                     keepalive, unconfirmed forwards (stream_supervisor.hpp)
+//   PacedSender       probes and releases at their rates, release pings (paced_sender.hpp)
+//   CoreBridge        stanzas into the core, its outbox out to the parts (core_bridge.hpp)
+//   TurnCommit        the group commit of a turn and what waits for it (turn_commit.hpp)
+//   ActiveStandby     the role on a shared store's lease (active_standby.hpp)
+//   Calendars, Backup, ProcessStatus, MetricsListener
+// Service owns the core (Router, TransparentWay, the store as the metrics observe it), the
+// config as last reloaded, and the loop's own timers (core housekeeping, stopping, queueing
+// the schedules at startup). It must not decide anything about a message (the core does), nor
+// reach into a part's state: it calls the parts' verbs, in the order each turn needs.
 
 #include <atomic>
 #include <chrono>
-#include <deque>
-#include <map>
+#include <cstdint>
 #include <memory>
 #include <optional>
-#include <random>
-#include <mutex>
 #include <string>
-#include <string_view>
-#include <thread>
-#include <unordered_map>
-#include <unordered_set>
 
+#include <component/app/active_standby.hpp>
 #include <component/app/backoff.hpp>
 #include <component/app/backup.hpp>
 #include <component/app/calendars.hpp>
+#include <component/app/core_bridge.hpp>
+#include <component/app/event_loop.hpp>
 #include <component/app/lease_keeper.hpp>
-#include <component/app/systemd.hpp>
-#include <component/app/unconfirmed_forwards.hpp>
 #include <component/app/logger.hpp>
 #include <component/app/metrics.hpp>
 #include <component/app/metrics_listener.hpp>
 #include <component/app/observed_store.hpp>
-#include <component/core/outbox.hpp>
+#include <component/app/paced_sender.hpp>
+#include <component/app/process_status.hpp>
+#include <component/app/stream_supervisor.hpp>
+#include <component/app/turn_commit.hpp>
 #include <component/core/router.hpp>
 #include <component/core/store_port.hpp>
 #include <component/core/transparent_way.hpp>
 #include <config/config.hpp>
-#include <xmpp/component_connection.hpp>
 
 namespace concierge::app {
 
 // Knobs of the loop that are not part of the config contract (tests shorten them).
 struct LoopTimings {
-  std::chrono::milliseconds keepalive_after{30000};  // idle stream → send a ping to the server
+  std::chrono::milliseconds keepalive_after{30000};    // idle stream → send a ping to the server
   std::chrono::milliseconds keepalive_timeout{15000};  // no answer → the stream is dead
-  std::chrono::milliseconds tick_every{60000};       // core housekeeping
-  std::chrono::milliseconds stop_grace{3000};        // SIGTERM: wait this long for </stream>
+  std::chrono::milliseconds tick_every{60000};         // core housekeeping
+  std::chrono::milliseconds stop_grace{3000};          // SIGTERM: wait this long for </stream>
   Backoff backoff{};
 };
 
@@ -52,7 +58,7 @@ struct LoopTimings {
 // calls libstrophe only through ComponentConnection, and keeps every timer on
 // CLOCK_MONOTONIC. The core sees each stanza with the wall-clock instant it arrived.
 //
-// Not copyable: `this` is captured by the connection's handlers.
+// Not copyable: `this` is captured by the parts' handlers.
 class Service {
  public:
   // `config_path` is re-read on SIGHUP. The signals must already be blocked in every thread
@@ -72,9 +78,8 @@ class Service {
   // Thread-safe: wakes the loop through the eventfd and stops it.
   void request_stop();
 
-
   // SIGTERM, SIGINT and SIGHUP are delivered through the signalfd; SIGPIPE is ignored.
-  static void block_signals();
+  static void block_signals() { EventLoop::block_signals(); }
 
   // Active/standby on a shared store (DESIGN §10, service_lease.cpp): from run() on, this
   // instance connects only while `keeper` holds the store's lease, and waits as a standby
@@ -83,41 +88,35 @@ class Service {
   void use_lease(LeaseKeeper& keeper);
 
  private:
-  void connect_now();
+  using Clock = std::chrono::steady_clock;
+
+  // --- The loop (service_loop.cpp) --------------------------------------------------------
+  // Waits for the next event and lets each part read what came; false when poll failed.
+  bool wait();
+  // Each part's timers, the core's, then the turn's commit.
+  void turn(Clock::time_point now);
+  std::chrono::milliseconds poll_timeout(Clock::time_point now) const;
+
+  // --- The stream and the core (service.cpp) ----------------------------------------------
+  void connect_now();  // unless standing by
   void on_connected();
   void on_disconnected(const xmpp::Disconnect& d);
-  void on_stanza(xmpp::Element&& stanza);
-  void on_too_deep(xmpp::Element&& top_level);  // nested deeper than the connection reads
-  void flush(core::Outbox& out);
-  // Re-reads the config (SIGHUP, or the admin's reload); returns what happened, in words.
-  std::string reload();
-  std::string reload_config();
-  // The admin's backup, on a thread of its own; its outcome goes to `reply_to`.
-  void start_backup(const std::string& reply_to);
-  void wake();  // thread-safe: the loop polls again at once (the eventfd)
-  void collect_backup();
-  void send_chat(const std::string& to, const std::string& text);
-  // A XEP-0199 ping to the server (keepalive; confirmation of releases, DESIGN §6).
-  void send_ping(const std::string& id);
-  // Held messages to `to` (bare or full JID) are still queued to go out.
-  bool releasing_to(std::string_view to) const;
-  // A forwarded message was given to the stream: kept until a ping answer (DESIGN §6).
-  void keep_forwarded(const xmpp::Element& stanza, core::Instant received);
-  void tell_status(const std::string& status);  // systemd's STATUS= (READY=1 the first time)
-  void tell_privilege();  // once per run: whether the server granted presence access
-  void keepalive(std::chrono::steady_clock::time_point now);
-  void send_paced(std::chrono::steady_clock::time_point now);
-  void send_releases(std::chrono::steady_clock::time_point now);
-  void run_core_timers(std::chrono::steady_clock::time_point now);
-  void drain_signals();
-  std::string render_metrics() const;  // GET /metrics (service_metrics.cpp)
+  void on_admin(const core::Outbox::AdminRequest& request);  // reload or backup
+  std::string render_metrics() const;                        // GET /metrics
   // Drops config_.users once the router has them (counted in config_users_).
   void forget_config_users();
-  std::chrono::milliseconds poll_timeout(std::chrono::steady_clock::time_point now) const;
-  // Group commit of the turn's writes, then what may go out only after it (service_commit.cpp).
-  void commit_turn();
+  // Re-reads the config (SIGHUP, or the admin's reload); returns what happened, in words
+  // (service_reload.cpp).
+  std::string reload();
 
-  config::Config config_;  // without its users (forget_config_users)
+  // --- Active/standby (service_lease.cpp) -------------------------------------------------
+  // Each turn: fence when the lease lapsed or a commit found it taken; take over a new epoch.
+  void check_lease(Clock::time_point now);
+  void take_over(std::int64_t epoch);
+  // The router again from the store (what the active wrote), with the schedules kept.
+  void reload_router();
+
+  config::Config config_;         // without its users (forget_config_users)
   std::size_t config_users_ = 0;  // how many [users] it had
   std::string config_path_;
   core::Store& store_;
@@ -130,69 +129,26 @@ class Service {
   // The server extension's way in (DESIGN §10): diverts, reports, release answers and the
   // enrolled set go through it; it rewrites every outbox before it is sent.
   core::TransparentWay transparent_{router_.settings()};
-  std::unique_ptr<MetricsListener> metrics_;  // [metrics] listen; null when off
-  std::uint64_t refused_seen_ = 0;  // the core's refusals already counted by condition
-  // Probes and announcements after connecting, sent at presence.probe_rate.
-  std::deque<xmpp::Element> paced_;
-  bool pace_more_ = false;  // the core has more users' probes for paced_ (Router::pace_more)
-  // Held messages going out at release.rate; a ping after each batch confirms them.
-  std::deque<core::Outbox::Release> releases_;
-  std::map<std::string, std::vector<std::int64_t>> release_pings_;  // ping id → hold ids
-  std::uint64_t release_ping_counter_ = 0;
-  std::chrono::steady_clock::time_point next_release_{};
-  // Messages forwarded at once, until a ping answer confirms them (DESIGN §6).
-  UnconfirmedForwards forwards_;
-  std::uint64_t forward_ping_counter_ = 0;
-  // Notices that may go out only after the turn's commit (DESIGN §6).
-  std::vector<xmpp::Element> after_commit_;
-  core::Outbox outbox_;
+
+  EventLoop loop_;
+  ProcessStatus status_;
+  StreamSupervisor stream_;
+  PacedSender paced_;
+  TurnCommit commit_;
+  CoreBridge bridge_;
   Calendars calendars_;  // users' schedules: fetched, compiled, handed to router_
   Backup backup_;        // the admin's backup, off the loop
-  // systemd (Type=notify): READY=1 once the first connection attempt ended either way (a
-  // server that is down must not hold up boot: Concierge reconnects by itself), STATUS= for
-  // the connection, WATCHDOG=1 from the loop.
-  SystemdNotifier systemd_;
-  bool told_ready_ = false;
-  std::string status_;  // the connection, as last told
-  std::chrono::steady_clock::time_point next_watchdog_{};
-  xmpp::ComponentConnection connection_;
-  std::mt19937_64 random_{std::random_device{}()};
+  ActiveStandby active_;
+  std::unique_ptr<MetricsListener> metrics_;  // [metrics] listen; null when off
 
-  int signal_fd_ = -1;
-  int wake_fd_ = -1;
   std::atomic<bool> stop_requested_{false};
   bool stopping_ = false;
-  bool ever_connected_ = false;
   std::optional<int> exit_code_;
-  using SteadyTime = std::chrono::steady_clock::time_point;
-  std::optional<SteadyTime> reconnect_at_;
-  std::optional<SteadyTime> schedules_at_;  // when to queue every schedule at startup
-  std::optional<SteadyTime> stop_deadline_;
-  SteadyTime last_received_{};
-  std::optional<SteadyTime> ping_sent_at_;
-  std::optional<SteadyTime> privilege_check_at_;
-  bool privilege_told_ = false;
-  SteadyTime next_tick_{};
-  std::uint64_t ping_counter_ = 0;
-  SteadyTime next_paced_{};
-  bool commit_failed_ = false;
+  std::optional<Clock::time_point> schedules_at_;  // when to queue every schedule at startup
+  std::optional<Clock::time_point> stop_deadline_;
+  Clock::time_point next_tick_{};
   // Wall-clock jump detection: the offset between system and steady clocks.
   std::chrono::milliseconds wall_offset_{};
-  // Which of config_.component.endpoints() the next connect uses (the next one after a failure).
-  std::size_t endpoint_ = 0;
-
-  // --- Active/standby (service_lease.cpp) ---------------------------------------------------
-  bool standby() const { return lease_ != nullptr && lease_epoch_ == 0; }
-  // Each turn: fence when the lease lapsed or a commit found it taken; take over a new epoch.
-  void check_lease(SteadyTime now);
-  void take_over(std::int64_t epoch);
-  void fence(const std::string& why);
-  // The router again from the store (what the active wrote), with the schedules kept.
-  void reload_router();
-  LeaseKeeper* lease_ = nullptr;
-  std::int64_t lease_epoch_ = 0;  // the epoch this instance is active under; 0: standby
-  std::int64_t last_epoch_ = 0;   // the newest epoch taken over (an epoch is taken over once)
-  LeaseKeeper::State lease_seen_;  // as last logged
 };
 
 }  // namespace concierge::app

@@ -1,84 +1,41 @@
 // SPDX-License-Identifier: MIT
-// Service: active/standby on a shared store (DESIGN §10). The LeaseKeeper renews the store's
-// lease on its own thread; here the loop acts on what it knows: it connects only under an epoch
-// it holds now, drops its stream the moment it no longer does, and before connecting under a
-// new epoch loads what the previous active left in the store.
-#include <unistd.h>
-
+// Service: active/standby on a shared store (DESIGN §10). ActiveStandby says what the lease
+// means for this instance; here the parts act on it: the stream goes the moment the instance
+// is fenced, and before connecting under a new epoch the core loads what the previous active
+// left in the store.
 #include <new>
 #include <utility>
 
 #include <component/app/service.hpp>
+#include <component/app/wall_clock.hpp>
 
 namespace concierge::app {
-namespace {
-
-using Clock = std::chrono::steady_clock;
-
-core::Instant wall_now() {
-  return std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
-}
-
-}  // namespace
 
 void Service::use_lease(LeaseKeeper& keeper) {
-  lease_ = &keeper;
   calendars_.keep_applied();
-  keeper.start([this] {
-    const std::uint64_t one = 1;
-    [[maybe_unused]] auto n = ::write(wake_fd_, &one, sizeof one);
-  });
+  active_.use(keeper, [this] { loop_.wake(); });
 }
 
-void Service::check_lease(SteadyTime now) {
-  if (lease_ == nullptr) return;
-  const LeaseKeeper::State state = lease_->state();
-  // Updated first: a takeover below connects, which checks the lease again.
-  const LeaseKeeper::State seen = std::exchange(lease_seen_, state);
-  if (!state.problem.empty() && seen.problem.empty()) {
-    log_.error("the store's database does not answer the lease (" + state.problem + "); " +
-               (lease_epoch_ != 0 ? "this instance stops sending when its lease runs out"
-                                  : "standing by") +
-               "; retrying every second");
-  } else if (state.problem.empty() && !seen.problem.empty()) {
-    log_.info("the store's database answers the lease again");
+void Service::check_lease(Clock::time_point now) {
+  const ActiveStandby::Change change = active_.check(now, store_, stopping_);
+  if (change.fenced) {
+    stream_.cancel_reconnect();
+    if (!stream_.connection().disconnected()) stream_.connection().disconnect();
+    status_.tell("standby (fenced: " + *change.fenced + ")");
   }
-  const std::optional<std::int64_t> held = state.held(now);
-  if (lease_epoch_ != 0) {
-    if (store_.fenced()) {
-      fence("a commit found that another instance took over the store");
-    } else if (held != lease_epoch_) {
-      fence(held ? "the lease moved on to epoch " + std::to_string(*held)
-            : !state.problem.empty() ? "the lease could not be renewed in time (" + state.problem + ")"
-                                     : "the lease was not renewed in time");
-    }
-  }
-  if (lease_epoch_ == 0 && held && *held > last_epoch_ && !stopping_) take_over(*held);
-  if (standby() && state.holder != seen.holder && !state.holder.empty()) {
-    log_.info("standby: the store's lease is held by " + state.holder);
-  }
-}
-
-void Service::fence(const std::string& why) {
-  log_.warn("fenced: " + why + "; dropping the stream (lease epoch " +
-            std::to_string(lease_epoch_) + ") and standing by");
-  lease_epoch_ = 0;
-  reconnect_at_.reset();
-  if (!connection_.disconnected()) connection_.disconnect();
-  tell_status("standby (fenced: " + why + ")");
+  if (change.take_over) take_over(*change.take_over);
 }
 
 void Service::take_over(std::int64_t epoch) {
   const auto started = Clock::now();
-  lease_epoch_ = epoch;
-  last_epoch_ = epoch;
+  active_.activate(epoch);
   store_.set_lease_epoch(epoch);  // every commit from now on checks this epoch
   reload_router();
   const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started);
   log_.info("active: took over the store's lease (epoch " + std::to_string(epoch) + "); loaded " +
             std::to_string(router_.holds_count()) + " held messages in " +
             std::to_string(took.count()) + " ms; connecting");
-  timings_.backoff.reset();
+  stream_.reset_backoff();
   if (schedules_at_) schedules_at_ = Clock::now();
   connect_now();
 }
@@ -88,8 +45,8 @@ void Service::reload_router() {
   // active wrote holds, settings and subscriptions since. Its settings (the config's users
   // and limits, as last reloaded) are the same and stay.
   //
-  // Replaced in place rather than held by pointer, so that the rest of Service keeps using the
-  // member `router_` as it is (C++20 allows this for a complete object of the same type).
+  // Replaced in place rather than held by pointer, so that the parts holding a reference to
+  // `router_` keep it (C++20 allows this for a complete object of the same type).
   core::Settings settings = router_.settings();
   router_.~Router();
   hold_metrics_.holds_forgotten();
@@ -100,16 +57,15 @@ void Service::reload_router() {
   for (const std::string& jid : router_.schedule_users()) {
     const auto source = router_.schedule_source(jid);
     if (auto kept = source ? calendars_.kept(jid, *source) : nullptr) {
-      router_.set_schedule(jid, std::move(kept), wall_now(), outbox_);
+      router_.set_schedule(jid, std::move(kept), wall_now(), bridge_.outbox());
     } else {
       calendars_.update(jid, false);
     }
   }
-  flush(outbox_);
+  bridge_.flush();
   // What was in flight under the previous term belongs to it (its holds are in the store).
-  releases_.clear();
-  release_pings_.clear();
-  after_commit_.clear();
+  paced_.drop_releases();
+  commit_.drop();
 }
 
 }  // namespace concierge::app

@@ -20,7 +20,7 @@ std::optional<ActiveStandby::Clock::time_point> ActiveStandby::valid_until() con
   return lease_->state().valid_until;
 }
 
-ActiveStandby::Change ActiveStandby::check(Clock::time_point now, const core::Store& store,
+ActiveStandby::Change ActiveStandby::check(Clock::time_point now, bool commit_fenced,
                                            bool stopping) {
   Change change;
   if (lease_ == nullptr) return change;
@@ -36,7 +36,7 @@ ActiveStandby::Change ActiveStandby::check(Clock::time_point now, const core::St
   }
   const std::optional<std::int64_t> held = state.held(now);
   if (epoch_ != 0) {
-    if (store.fenced()) {
+    if (commit_fenced) {
       change.fenced = "a commit found that another instance took over the store";
     } else if (held != epoch_) {
       change.fenced = held ? "the lease moved on to epoch " + std::to_string(*held)

@@ -6,7 +6,7 @@
 // under is gone) and/or take over a newer epoch (load the store, then connect).
 // Owns: the epoch this instance is active under, the newest epoch taken over, the lease state
 // as last logged. Must not touch: the stream, the core or the store beyond reading whether a
-// commit found it fenced — the Service acts on check()'s answer.
+// commit found it fenced (its caller passes that) — the Service acts on check()'s answer.
 
 #include <cstdint>
 #include <functional>
@@ -15,7 +15,6 @@
 
 #include <component/app/lease_keeper.hpp>
 #include <component/app/logger.hpp>
-#include <component/core/store_port.hpp>
 
 namespace concierge::app {
 
@@ -38,8 +37,9 @@ class ActiveStandby {
     std::optional<std::string> fenced;      // why this instance stopped being active
     std::optional<std::int64_t> take_over;  // a newer epoch held: activate() it
   };
-  // What changed since the last check (logged). `stopping`: no takeover any more.
-  Change check(Clock::time_point now, const core::Store& store, bool stopping);
+  // What changed since the last check (logged). `commit_fenced`: a commit found the store
+  // taken over (Store::fenced()); `stopping`: no takeover any more.
+  Change check(Clock::time_point now, bool commit_fenced, bool stopping);
   // Active under `epoch` from now on (before loading the store and connecting: a check()
   // meanwhile changes nothing).
   void activate(std::int64_t epoch);

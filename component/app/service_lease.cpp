@@ -17,7 +17,8 @@ void Service::use_lease(LeaseKeeper& keeper) {
 }
 
 void Service::check_lease(Clock::time_point now) {
-  const ActiveStandby::Change change = active_.check(now, store_, stopping_);
+  if (!active_.shared()) return;  // one instance: always active
+  const ActiveStandby::Change change = active_.check(now, store_.fenced(), stopping_);
   if (change.fenced) {
     stream_.cancel_reconnect();
     if (!stream_.connection().disconnected()) stream_.connection().disconnect();

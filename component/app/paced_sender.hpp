@@ -5,7 +5,7 @@
 // release.rate with a ping after each batch whose answer confirms them, and forwarded
 // messages that must follow releases to the same target.
 // Owns: the probe queue, the release queue, the release pings in flight and both rates'
-// clocks. Must not touch: the core or the store (the Service reports confirmed releases to
+// clocks. Must not touch: the core or the store (CoreBridge reports confirmed releases to
 // the core), the connection's life (it sends only through the StreamSupervisor, and only while
 // connected).
 

@@ -58,7 +58,7 @@ class TransparentWay {
   void committed() { uncommitted_.clear(); }
 
   // A held copy's mark, and the name of its element.
-  static constexpr std::string_view kMark = "diverted";
+  static constexpr std::string_view kMark = kDivertedMark;
 
  private:
   struct Pending {  // a divert held, until its commit

@@ -195,6 +195,35 @@ TEST_F(TransparentTest, WhenTheStoreCannotCommitTheHeldVerdictBecomesDeliver) {
   EXPECT_TRUE(std::holds_alternative<divert::Deliver>(again[0].decision));
 }
 
+// A client that sends no message ids: every divert of the failed turn still becomes `deliver`,
+// and no `held` verdict is left to go out later for a hold that was refused.
+TEST_F(TransparentTest, DivertsWithoutIdsAllFailOpenWhenTheStoreCannotCommit) {
+  router->report_commits();
+  router->pause("bob@example.org", now + 1h, now, out);
+  Outbox turn;
+  for (const std::string id : {"n1", "n2"}) {
+    xmpp::Element m = xml("<message xmlns=\"jabber:client\" from=\"alice@example.org/phone\" "
+                          "to=\"bob@example.org\" type=\"chat\"><body>" + id + "</body></message>");
+    pass(divert::encode(divert::Divert{{"example.org", "sched.example.org", "cd-" + id}, id,
+                                       "token-" + id, "2026-11-30T09:00:00Z", m}));
+    for (auto& s : out.after_commit) turn.after_commit.push_back(s);
+  }
+  ASSERT_EQ(verdicts(turn.after_commit).size(), 2u);
+  out.clear();
+  router->commit_failed(out);
+  withdrawn = way.rewrite(out);
+  EXPECT_EQ(withdrawn, (std::set<std::string>{"cd-n1", "cd-n2"}));
+  const auto v = verdicts(out.stanzas);
+  ASSERT_EQ(v.size(), 2u);
+  std::set<std::string> delivered;
+  for (const auto& d : v) {
+    EXPECT_TRUE(std::holds_alternative<divert::Deliver>(d.decision));
+    delivered.insert(d.divert_id);
+  }
+  EXPECT_EQ(delivered, (std::set<std::string>{"n1", "n2"}));
+  EXPECT_TRUE(bodies_to(out.stanzas, "alice@example.org").empty()) << "no error to alice";
+}
+
 TEST_F(TransparentTest, AReportedReplyEngagesTheConversationWithoutRelayingAnything) {
   divert_to_bob("dave@example.org/pc", "d10", "question");  // dave is not enrolled
   pass(divert::encode(divert::Report{{"example.org", "sched.example.org", ""},

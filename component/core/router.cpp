@@ -10,9 +10,6 @@
 namespace concierge::core {
 namespace {
 
-
-bool has_body(const xmpp::Element& message) { return message.child("body") != nullptr; }
-
 // Text bytes below `e`, counted in place (no copy of the text).
 std::size_t text_bytes(const xmpp::Element& e) {
   if (e.is_text()) return e.text.size();
@@ -168,7 +165,7 @@ void Router::handle_message(const xmpp::Element& stanza, const Addressing& a, In
     return;
   }
   // Chat states, receipts, markers and headlines are never answered with an error.
-  const bool answerable = has_body(stanza) && type != "headline";
+  const bool answerable = carries_content(stanza) && type != "headline";
   auto refuse_or_drop = [&](Refusal refusal, const std::string& text) {
     if (answerable) {
       refuse(stanza, refusal, text, out);
@@ -199,17 +196,9 @@ void Router::handle_message(const xmpp::Element& stanza, const Addressing& a, In
   }
   // A pool (DESIGN §3): "helpdesk@component", or a member's reserved address for one sender.
   // Limits first: a flood is refused whatever it is addressed to.
+  // (A diverted message meets them only where it would be held: schedule_message.)
   const std::string sender_key = lower(a.from.bare_string());
-  if (!limiter_.allow(sender_key, now)) {
-    refuse_or_drop(Refusal::rate_limited, std::string(kTooFast));
-    return;
-  }
-  if (body_bytes(stanza) > settings_.max_body_bytes) {
-    refuse_or_drop(Refusal::body_too_large, "This message is longer than the " +
-                                                std::to_string(settings_.max_body_bytes) +
-                                                " bytes Concierge accepts.");
-    return;
-  }
+  if (!diverted(stanza) && over_limits(stanza, sender_key, now, out)) return;
   std::string pool, pool_peer;
   if (pools_.address(a.to, pool, pool_peer)) {
     if (pool_peer.empty()) {
@@ -258,6 +247,26 @@ void Router::handle_message(const xmpp::Element& stanza, const Addressing& a, In
   }
   relay(stanza, a.from, *target, out);
   track_session(stanza, sender_key, target_key, now, out);
+}
+
+bool Router::over_limits(const xmpp::Element& stanza, const std::string& sender, Instant now,
+                         Outbox& out) {
+  const bool answerable = carries_content(stanza) && stanza.attr("type") != "headline";
+  std::optional<std::pair<Refusal, std::string>> over;
+  if (!limiter_.allow(sender, now)) {
+    over.emplace(Refusal::rate_limited, std::string(kTooFast));
+  } else if (body_bytes(stanza) > settings_.max_body_bytes) {
+    over.emplace(Refusal::body_too_large, "This message is longer than the " +
+                                              std::to_string(settings_.max_body_bytes) +
+                                              " bytes Concierge accepts.");
+  }
+  if (!over) return false;
+  if (answerable) {
+    refuse(stanza, over->first, over->second, out);
+  } else {
+    ++stats_.dropped;
+  }
+  return true;
 }
 
 void Router::relay(const xmpp::Element& stanza, const xmpp::Jid& sender, const xmpp::Jid& target,

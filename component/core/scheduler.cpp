@@ -169,6 +169,7 @@ bool Router::schedule_message(const Inbound& m, Instant now, Outbox& out) {
     case Action::hold:
       break;
   }
+  if (m.limits_when_held && over_limits(m.stanza, m.from, now, out)) return false;
   if (const auto* per_target = holds_.of_target(m.to);
       per_target && per_target->size() >= settings_.holds_per_target) {
     refuse(m.stanza, Refusal::rate_limited,

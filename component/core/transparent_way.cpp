@@ -162,8 +162,10 @@ void TransparentWay::divert(const divert::Divert& d, Instant now, Router& router
       held_.erase(held_order_.begin()->second);
       held_order_.erase(held_order_.begin());
     }
-    uncommitted_[{std::string(d.message.attr("from")), std::string(d.message.attr("id"))}] =
-        Pending{d.divert_id, d.envelope.id, {domain_, d.envelope.from, d.envelope.id}};
+    // Several diverts of one turn may share (from, id): a client that sends no ids.
+    uncommitted_.emplace(
+        std::pair{std::string(d.message.attr("from")), std::string(d.message.attr("id"))},
+        Pending{d.divert_id, d.envelope.id, {domain_, d.envelope.from, d.envelope.id}});
     turn.after_commit.insert(turn.after_commit.begin(), verdict(d, divert::Held{d.token}));
   } else if (refused && refused->condition == "resource-constraint" &&
              router.store_failing()) {
@@ -273,6 +275,7 @@ std::set<std::string> TransparentWay::rewrite(Outbox& out) {
   for (auto& s : out.stanzas) {
     // An error for a hold of this turn that the store could not commit: fail open.
     if (s.attr("type") == "error" && s.name == "message" && !uncommitted_.empty()) {
+      // Each refused hold has its error: the first of its key takes it, in any order.
       auto it = uncommitted_.find({std::string(s.attr("to")), std::string(s.attr("id"))});
       if (it != uncommitted_.end()) {
         s = divert::encode(divert::Verdict{it->second.verdict_envelope, it->second.divert_id,

@@ -58,7 +58,7 @@ class TransparentWay {
   void committed() { uncommitted_.clear(); }
 
   // A held copy's mark, and the name of its element.
-  static constexpr std::string_view kMark = "diverted";
+  static constexpr std::string_view kMark = kDivertedMark;
 
  private:
   struct Pending {  // a divert held, until its commit
@@ -95,7 +95,7 @@ class TransparentWay {
   std::map<std::string, std::int64_t> held_;
   std::map<std::int64_t, std::string> held_order_;  // hold id → divert id, oldest first
   // Errors the Router may still send for holds of this turn (commit_failed): (to, id).
-  std::map<std::pair<std::string, std::string>, Pending> uncommitted_;
+  std::multimap<std::pair<std::string, std::string>, Pending> uncommitted_;
   std::map<std::string, Released> releases_;  // by release iq id
   std::uint64_t next_release_ = 0;
   // (sender, target) bare JIDs of conversations that arrived diverted.

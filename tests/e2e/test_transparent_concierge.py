@@ -18,6 +18,7 @@ import signal
 import sys
 import time
 import unittest
+import xml.etree.ElementTree as ET
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -25,6 +26,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from prosody import Concierge, Ejabberd, Prosody  # noqa: E402
 from test_scheduler import calendar_starting_in  # noqa: E402
 from test_transparent import NS_CARBONS, NS_MAM, _archived, _carbons, _iq  # noqa: E402
+from transparent_scenarios import OMEMO, same_xml  # noqa: E402
 from xmpp_clients import Client, body, child, message  # noqa: E402
 
 ALICE, BOB, CAROL = "alice@localhost", "bob@localhost", "carol@localhost"
@@ -139,10 +141,18 @@ class TransparentWithConcierge:
         notice = self.notice_naming(BOB)
         self.assertEqual(notice.get("from"), self.concierge.jid, "from the component's bare JID")
         self.assertTrue(body(notice).startswith("Concierge:"), body(notice))
+        eid = self.alice.send_message(BOB, None, payload=[OMEMO])  # no body: held all the same
         time.sleep(QUIET)
         self.assertEqual(self.bob.find(message(id=mid)), [], "held while bob is paused")
+        self.assertEqual(self.bob.find(message(id=eid)), [], "an encrypted-only message went at once")
         self.command(self.bob, "end")
         self.assert_released(self.bob, mid, "held for later")
+        got = self.bob.wait_for(message(id=eid), WAIT, what="the encrypted-only message's release")
+        self.assertEqual(got.get("from"), "alice@localhost/phone")
+        self.assertEqual(child(got, NS_DELAY, "delay").get("from"), self.concierge.jid)
+        received = child(got, "eu.siacs.conversations.axolotl", "encrypted")
+        self.assertTrue(received is not None and same_xml(received, ET.fromstring(OMEMO)))
+        self.assertEqual(len(self.bob.find(message(id=eid))), 1, "exactly one copy")
 
     def test_3_one_archive_copy_and_a_received_carbon_only_at_release(self):
         phone = Client(self.server, "bob", "pw", resource="phone").connect()

@@ -19,8 +19,9 @@ Settings transparent_settings(bool open = true) {
 class TransparentTest : public CoreTest {
  protected:
   TransparentTest() : TransparentTest(true) {}
-  explicit TransparentTest(bool open)
-      : CoreTest(transparent_settings(open), kMonday0800Utc + 1h), way(router->settings()) {}
+  explicit TransparentTest(bool open) : TransparentTest(transparent_settings(open)) {}
+  explicit TransparentTest(Settings settings)
+      : CoreTest(std::move(settings), kMonday0800Utc + 1h), way(router->settings()) {}
 
   void SetUp() override {
     router->connected(now, out);
@@ -36,9 +37,14 @@ class TransparentTest : public CoreTest {
   // The extension diverts `body` from `from` (a full JID) to bob@example.org as divert `id`.
   void divert_to_bob(const std::string& from, const std::string& id, const std::string& body,
                      const std::string& extra = "") {
+    divert_content_to_bob(from, id, "<body>" + body + "</body>" + extra);
+  }
+  // The same with `content` (children of the message) as it is, a body or none.
+  void divert_content_to_bob(const std::string& from, const std::string& id,
+                             const std::string& content) {
     xmpp::Element m = xml("<message xmlns=\"jabber:client\" from=\"" + from +
-                          "\" to=\"bob@example.org\" type=\"chat\" id=\"m-" + id + "\"><body>" +
-                          body + "</body>" + extra + "</message>");
+                          "\" to=\"bob@example.org\" type=\"chat\" id=\"m-" + id + "\">" +
+                          content + "</message>");
     pass(divert::encode(divert::Divert{{"example.org", "sched.example.org", "cd-" + id}, id,
                                        "token-" + id, "2026-11-30T09:00:00Z", m}));
   }
@@ -189,6 +195,35 @@ TEST_F(TransparentTest, WhenTheStoreCannotCommitTheHeldVerdictBecomesDeliver) {
   EXPECT_TRUE(std::holds_alternative<divert::Deliver>(again[0].decision));
 }
 
+// A client that sends no message ids: every divert of the failed turn still becomes `deliver`,
+// and no `held` verdict is left to go out later for a hold that was refused.
+TEST_F(TransparentTest, DivertsWithoutIdsAllFailOpenWhenTheStoreCannotCommit) {
+  router->report_commits();
+  router->pause("bob@example.org", now + 1h, now, out);
+  Outbox turn;
+  for (const std::string id : {"n1", "n2"}) {
+    xmpp::Element m = xml("<message xmlns=\"jabber:client\" from=\"alice@example.org/phone\" "
+                          "to=\"bob@example.org\" type=\"chat\"><body>" + id + "</body></message>");
+    pass(divert::encode(divert::Divert{{"example.org", "sched.example.org", "cd-" + id}, id,
+                                       "token-" + id, "2026-11-30T09:00:00Z", m}));
+    for (auto& s : out.after_commit) turn.after_commit.push_back(s);
+  }
+  ASSERT_EQ(verdicts(turn.after_commit).size(), 2u);
+  out.clear();
+  router->commit_failed(out);
+  withdrawn = way.rewrite(out);
+  EXPECT_EQ(withdrawn, (std::set<std::string>{"cd-n1", "cd-n2"}));
+  const auto v = verdicts(out.stanzas);
+  ASSERT_EQ(v.size(), 2u);
+  std::set<std::string> delivered;
+  for (const auto& d : v) {
+    EXPECT_TRUE(std::holds_alternative<divert::Deliver>(d.decision));
+    delivered.insert(d.divert_id);
+  }
+  EXPECT_EQ(delivered, (std::set<std::string>{"n1", "n2"}));
+  EXPECT_TRUE(bodies_to(out.stanzas, "alice@example.org").empty()) << "no error to alice";
+}
+
 TEST_F(TransparentTest, AReportedReplyEngagesTheConversationWithoutRelayingAnything) {
   divert_to_bob("dave@example.org/pc", "d10", "question");  // dave is not enrolled
   pass(divert::encode(divert::Report{{"example.org", "sched.example.org", ""},
@@ -229,6 +264,99 @@ TEST_F(TransparentTest, TheEnrolledSetGoesOnConnectAndWhenItChanges) {
   EXPECT_EQ(a->chunks, 2u);
   EXPECT_EQ(a->users.size() + b->users.size(), 1504u);
   EXPECT_LE(a->users.size(), divert::kMaxUsersPerChunk);
+}
+
+// What the server extension diverts without a body (DESIGN §10) is held like a message with
+// one while bob cannot take it, and released whole; it goes at once when he is free.
+TEST_F(TransparentTest, AttentionAndEncryptedOnlyDivertsAreHeldAndReleasedNotDelivered) {
+  const std::string attention = "<attention xmlns=\"urn:xmpp:attention:0\"/>";
+  const std::string omemo =
+      "<encrypted xmlns=\"eu.siacs.conversations.axolotl\"><payload>eA==</payload></encrypted>";
+  divert_content_to_bob("alice@example.org/phone", "b0", omemo);
+  ASSERT_EQ(verdicts(out.stanzas).size(), 1u);
+  EXPECT_TRUE(std::holds_alternative<divert::Deliver>(verdicts(out.stanzas)[0].decision));
+
+  router->pause("bob@example.org", now + 1h, now, out);
+  divert_content_to_bob("alice@example.org/phone", "b1", attention);
+  divert_content_to_bob("alice@example.org/phone", "b2", omemo);
+  EXPECT_TRUE(verdicts(out.stanzas).empty()) << out.stanzas[0].to_xml();
+  ASSERT_EQ(verdicts(out.after_commit).size(), 1u);
+  EXPECT_TRUE(std::holds_alternative<divert::Held>(verdicts(out.after_commit)[0].decision));
+  EXPECT_EQ(router->holds_for("bob@example.org").size(), 2u);
+
+  tick_to(now + 1h);
+  ASSERT_EQ(out.releases.size(), 2u);
+  const auto first = divert::decode_release(out.releases[0].stanza);
+  const auto second = divert::decode_release(out.releases[1].stanza);
+  ASSERT_TRUE(first && second);
+  EXPECT_NE(first->message.child("attention", "urn:xmpp:attention:0"), nullptr);
+  const auto* encrypted = second->message.child("encrypted", "eu.siacs.conversations.axolotl");
+  ASSERT_NE(encrypted, nullptr);
+  EXPECT_EQ(encrypted->child_text("payload"), "eA==");
+  EXPECT_EQ(second->message.child("body"), nullptr);
+}
+
+// A correction (XEP-0308) of a held copy changes it and a retraction (XEP-0424, bodiless)
+// removes it; neither gets a release of its own.
+TEST_F(TransparentTest, ACorrectionOrRetractionOfAHeldCopyAppliesToItWithNoReleaseOfItsOwn) {
+  router->pause("bob@example.org", now + 1h, now, out);
+  divert_to_bob("alice@example.org/phone", "c1", "lunch at 12?");
+  divert_to_bob("alice@example.org/phone", "c2", "lunch at 1?",
+                "<replace xmlns=\"urn:xmpp:message-correct:0\" id=\"m-c1\"/>");
+  ASSERT_EQ(verdicts(out.after_commit).size(), 1u) << "the extension hears it was taken";
+  EXPECT_EQ(std::get<divert::Held>(verdicts(out.after_commit)[0].decision).token, "token-c2");
+  EXPECT_TRUE(bodies_to(out.after_commit, "alice@example.org").empty()) << "no second notice";
+  divert_to_bob("alice@example.org/phone", "c3", "and a beer");
+  divert_content_to_bob("alice@example.org/phone", "c4",
+                        "<retract xmlns=\"urn:xmpp:message-retract:1\" id=\"m-c3\"/>");
+  ASSERT_EQ(verdicts(out.after_commit).size(), 1u);
+  EXPECT_TRUE(std::holds_alternative<divert::Held>(verdicts(out.after_commit)[0].decision));
+  EXPECT_EQ(router->holds_for("bob@example.org").size(), 1u);
+
+  tick_to(now + 1h);
+  ASSERT_EQ(out.releases.size(), 1u);
+  const auto release = divert::decode_release(out.releases[0].stanza);
+  ASSERT_TRUE(release);
+  EXPECT_EQ(release->divert_id, "c1");
+  EXPECT_EQ(release->message.attr("id"), "m-c1");
+  EXPECT_EQ(release->message.child_text("body"), "lunch at 1?");
+}
+
+Settings tight_limits() {
+  Settings s = transparent_settings();
+  s.messages_per_sender_per_minute = 2;
+  s.max_body_bytes = 10;
+  return s;
+}
+
+class TransparentLimitsTest : public TransparentTest {
+ protected:
+  TransparentLimitsTest() : TransparentTest(tight_limits()) {}
+  decltype(divert::Verdict::decision) decision_for(const std::string& id, const std::string& body) {
+    divert_to_bob("alice@example.org/phone", id, body);
+    auto v = verdicts(out.stanzas);
+    for (const auto& h : verdicts(out.after_commit)) v.push_back(h);
+    EXPECT_EQ(v.size(), 1u) << id;
+    return v.empty() ? decltype(divert::Verdict::decision){} : v[0].decision;
+  }
+};
+
+// messages_per_sender_per_minute and max_body_bytes count only what would be held.
+TEST_F(TransparentLimitsTest, TheLimitsApplyOnlyToWhatWouldBeHeld) {
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_TRUE(std::holds_alternative<divert::Deliver>(decision_for("f" + std::to_string(i), "hi")));
+  }
+  EXPECT_TRUE(std::holds_alternative<divert::Deliver>(decision_for("long", "far more than ten bytes")));
+
+  router->pause("bob@example.org", now + 1h, now, out);
+  const auto too_long = decision_for("h0", "far more than ten bytes");
+  ASSERT_TRUE(std::holds_alternative<divert::Refuse>(too_long));
+  EXPECT_EQ(std::get<divert::Refuse>(too_long).condition, "policy-violation");
+  EXPECT_TRUE(std::holds_alternative<divert::Held>(decision_for("h1", "one")));
+  const auto too_fast = decision_for("h2", "two");  // h0 and h1 took the two tokens
+  ASSERT_TRUE(std::holds_alternative<divert::Refuse>(too_fast));
+  EXPECT_EQ(std::get<divert::Refuse>(too_fast).condition, "resource-constraint");
+  EXPECT_EQ(router->holds_for("bob@example.org").size(), 1u);
 }
 
 class ProxyOnlyTest : public TransparentTest {

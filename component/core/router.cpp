@@ -198,7 +198,12 @@ void Router::handle_message(const xmpp::Element& stanza, const Addressing& a, In
   // Limits first: a flood is refused whatever it is addressed to.
   // (A diverted message meets them only where it would be held: schedule_message.)
   const std::string sender_key = lower(a.from.bare_string());
-  if (!diverted(stanza) && over_limits(stanza, sender_key, now, out)) return;
+  if (!diverted(stanza)) {
+    if (auto over = limit_exceeded(stanza, sender_key, now)) {
+      refuse_or_drop(over->first, over->second);
+      return;
+    }
+  }
   std::string pool, pool_peer;
   if (pools_.address(a.to, pool, pool_peer)) {
     if (pool_peer.empty()) {
@@ -249,24 +254,15 @@ void Router::handle_message(const xmpp::Element& stanza, const Addressing& a, In
   track_session(stanza, sender_key, target_key, now, out);
 }
 
-bool Router::over_limits(const xmpp::Element& stanza, const std::string& sender, Instant now,
-                         Outbox& out) {
-  const bool answerable = carries_content(stanza) && stanza.attr("type") != "headline";
-  std::optional<std::pair<Refusal, std::string>> over;
-  if (!limiter_.allow(sender, now)) {
-    over.emplace(Refusal::rate_limited, std::string(kTooFast));
-  } else if (body_bytes(stanza) > settings_.max_body_bytes) {
-    over.emplace(Refusal::body_too_large, "This message is longer than the " +
-                                              std::to_string(settings_.max_body_bytes) +
-                                              " bytes Concierge accepts.");
+std::optional<std::pair<Refusal, std::string>> Router::limit_exceeded(
+    const xmpp::Element& stanza, const std::string& sender, Instant now) {
+  if (!limiter_.allow(sender, now)) return std::pair{Refusal::rate_limited, std::string(kTooFast)};
+  if (body_bytes(stanza) > settings_.max_body_bytes) {
+    return std::pair{Refusal::body_too_large, "This message is longer than the " +
+                                                  std::to_string(settings_.max_body_bytes) +
+                                                  " bytes Concierge accepts."};
   }
-  if (!over) return false;
-  if (answerable) {
-    refuse(stanza, over->first, over->second, out);
-  } else {
-    ++stats_.dropped;
-  }
-  return true;
+  return std::nullopt;
 }
 
 void Router::relay(const xmpp::Element& stanza, const xmpp::Jid& sender, const xmpp::Jid& target,

@@ -285,10 +285,11 @@ class Router {
   void release_pools_of(const std::string& member, Instant now, Outbox& out);
   void refuse(const xmpp::Element& stanza, Refusal refusal, const std::string& text, Outbox& out);
   void refuse_oversized(const xmpp::Element& stanza, Outbox& out);
-  // messages_per_sender_per_minute and max_body_bytes: true when `stanza` from `sender` is
-  // over them (refused, or dropped when it would not be answered).
-  bool over_limits(const xmpp::Element& stanza, const std::string& sender, Instant now,
-                   Outbox& out);
+  // messages_per_sender_per_minute and max_body_bytes: the refusal when `stanza` from `sender`
+  // is over one of them (counting it against the rate), else nullopt.
+  std::optional<std::pair<Refusal, std::string>> limit_exceeded(const xmpp::Element& stanza,
+                                                                const std::string& sender,
+                                                                Instant now);
   void relay(const xmpp::Element& stanza, const xmpp::Jid& sender, const xmpp::Jid& target,
              Outbox& out);
 

@@ -169,7 +169,12 @@ bool Router::schedule_message(const Inbound& m, Instant now, Outbox& out) {
     case Action::hold:
       break;
   }
-  if (m.limits_when_held && over_limits(m.stanza, m.from, now, out)) return false;
+  if (m.limits_when_held) {  // a diverted message: only what would be held meets the limits
+    if (auto over = limit_exceeded(m.stanza, m.from, now)) {
+      refuse(m.stanza, over->first, over->second, out);  // it has content: never dropped
+      return false;
+    }
+  }
   if (const auto* per_target = holds_.of_target(m.to);
       per_target && per_target->size() >= settings_.holds_per_target) {
     refuse(m.stanza, Refusal::rate_limited,

@@ -5,14 +5,12 @@
 #include <component/app/service.hpp>
 
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <mutex>
 #include <thread>
 
 #include <tests/support/fake_server.hpp>
+#include <tests/support/refusing_port.hpp>
 #include <tests/support/running_service.hpp>
 
 namespace concierge::app {
@@ -64,18 +62,6 @@ config::Config make_config(std::vector<config::Component::Endpoint> hosts) {
 
 constexpr LeaseTimings kLease{.term = 600ms, .margin = 200ms, .renew_every = 50ms};
 
-// A port nothing listens on (bound, never listening, closed).
-std::uint16_t dead_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
 
 // The service under a lease from `lease` (none when null); the lease is let go once the service
 // has stopped.
@@ -177,7 +163,8 @@ TEST_F(LeaseServiceTest, AConflictIsRetriedNeverFatal) {
 }
 
 TEST_F(LeaseServiceTest, AClustersNodesAreTriedInTurn) {
-  const std::uint16_t dead = dead_port();
+  const testing::RefusingPort refusing;
+  const std::uint16_t dead = refusing.port();
   Running service(make_config({{"127.0.0.1", dead}, {"127.0.0.1", server.port()}}), nullptr);
   EXPECT_TRUE(server.wait_connected(5s));
   EXPECT_EQ(service.stop(), 0);

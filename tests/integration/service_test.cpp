@@ -2,10 +2,9 @@
 // The whole component loop (Service) against the in-process fake XEP-0114 server: relay,
 // reconnect, keepalive, fatal identity errors, signals, a calendar upload's warnings.
 #include <tests/integration/service_fixture.hpp>
+#include <tests/support/refusing_port.hpp>
 
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <thread>
@@ -171,20 +170,12 @@ TEST_F(ServiceTest, SigtermStopsCleanlyClosingTheStream) {
 }
 
 TEST_F(ServiceTest, AFailedConnectNamesTheServerAndTheSystemError) {
-  // A port nothing listens on: bound (so no one else takes it) but not listening.
-  const int sock = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::bind(sock, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
-  socklen_t length = sizeof address;
-  ASSERT_EQ(::getsockname(sock, reinterpret_cast<sockaddr*>(&address), &length), 0);
-  const int port = ntohs(address.sin_port);
+  const testing::RefusingPort refusing;  // bound, so nobody else takes it, never listening
+  const int port = refusing.port();
   RunningService service(make_config(static_cast<std::uint16_t>(port)), fast_loop_timings());
   std::this_thread::sleep_for(
       300ms);  // a few attempts (backoff 50 ms); nothing to observe before stop
   EXPECT_EQ(service.stop(), 0);
-  ::close(sock);
   EXPECT_NE(service.log().find("warn could not connect to 127.0.0.1:" + std::to_string(port) +
                                ": Connection refused (connect_failed); retrying in "),
             std::string::npos)

@@ -6,11 +6,7 @@
 #include <component/app/paced_sender.hpp>
 #include <component/app/stream_supervisor.hpp>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <cstdio>
 #include <functional>
@@ -19,6 +15,7 @@
 #include <gtest/gtest.h>
 
 #include <tests/support/fake_server.hpp>
+#include <tests/support/refusing_port.hpp>
 
 namespace concierge::app {
 namespace {
@@ -27,18 +24,6 @@ using namespace std::chrono_literals;
 using testing::FakeServer;
 using Clock = std::chrono::steady_clock;
 
-// A port nothing listens on (bound, never listening, closed).
-std::uint16_t dead_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
 
 config::Config make_config(std::vector<config::Component::Endpoint> hosts) {
   config::Config c;
@@ -101,7 +86,8 @@ xmpp::Element chat(const std::string& to, const std::string& id) {
 
 TEST(StreamSupervisor, AFailedHostIsFollowedByTheNextOneWithTheReasonAsStatus) {
   FakeServer server("sched.localhost", "s3cr3t");
-  Stream s(make_config({{"127.0.0.1", dead_port()}, {"127.0.0.1", server.port()}}));
+  const testing::RefusingPort dead;
+  Stream s(make_config({{"127.0.0.1", dead.port()}, {"127.0.0.1", server.port()}}));
   s.supervisor().connect();
   ASSERT_TRUE(s.pump_until([&] { return !s.disconnects.empty(); }));
   EXPECT_FALSE(s.disconnects[0].was_connected);

@@ -107,10 +107,42 @@ class Route:
         self.lat_msgs = self.lat_comp_s = 0.0                   # CPU, back-to-back paced
 
 
+def renice(args) -> None:
+    """--nice N: this run in a session of its own (re-executed under setsid, so the autogroup
+    weighed up holds only this run's processes) at niceness N, inherited by everything it starts."""
+    if not args.nice:
+        return
+    if os.getsid(0) != os.getpid():
+        os.execvp("setsid", ["setsid", "-w", sys.executable, *sys.argv])
+    os.nice(args.nice)
+    boost_autogroup(os.getpid(), args.nice)
+
+
 class Bench:
     def __init__(self, args, server: Prosody, workdir: str):
         self.args, self.server, self.workdir = args, server, workdir
         self.failed = False
+
+    def run(self, title: str, routes: list[Route], started: float) -> None:
+        """The header, then up to args.rounds rounds within args.budget seconds of `started`:
+        each route back to back (in reverse order every other round), then the first two
+        interleaved (in the round's order)."""
+        a = self.args
+        print(f"{title} benchmark {time.strftime('%Y-%m-%d %H:%M:%SZ', time.gmtime())}, "
+              f"{os.cpu_count()} CPUs, loadavg {loadavg()}, nice {os.nice(0)}, "
+              f"pinned {getattr(a, 'pin', False)}; saturate {a.saturate} msgs (window {a.window}, "
+              f"chunks {a.chunk}); latency {a.rate} msg/s x {a.duration:g} s; 64-byte bodies")
+        print("round  route        sat msg/s  p50 ms  p99 ms  max ms   comp us  srv us  paced us"
+              "   (* = interleaved run; us = CPU per message)")
+        for round_no in range(1, a.rounds + 1):
+            if time.monotonic() - started > a.budget:
+                print(f"(budget of {a.budget:.0f} s used: stopped after {round_no - 1} rounds)")
+                break
+            order = routes if round_no % 2 else list(reversed(routes))
+            for route in order:
+                self.back_to_back(route, round_no)
+            pair = routes[:2] if round_no % 2 else list(reversed(routes[:2]))
+            self.interleaved(pair[0], pair[1], round_no)
 
     def loadgen(self, route: Route, mode_args: list[str], route2: Route | None = None):
         """Runs the loadgen; returns {(mode, route number): RESULT fields}, or None on failure

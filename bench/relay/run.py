@@ -47,7 +47,7 @@ from prosody import Concierge, Prosody, proxy  # noqa: E402
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 # The measuring and the report, in parts: rounds.py (processes, routes, rounds), report.py.
 from report import report  # noqa: E402
-from rounds import PASSWORD, Bench, EchoComponent, Route, boost_autogroup, loadavg  # noqa: E402
+from rounds import PASSWORD, Bench, EchoComponent, Route, boost_autogroup, renice  # noqa: E402
 
 COMPONENT = "sched.localhost"
 COMPONENT_SECRET = "s3cr3t-component"
@@ -109,12 +109,7 @@ def main() -> int:
             print(f"run.py: missing binary {binary} (build the targets echo_component, loadgen "
                   f"and concierge)", file=sys.stderr)
             return 2
-    if args.nice:
-        if os.getsid(0) != os.getpid():
-            # A session of our own, so the autogroup we weigh up holds only this run's processes.
-            os.execvp("setsid", ["setsid", "-w", sys.executable, *sys.argv])
-        os.nice(args.nice)  # inherited by Prosody, the components and the loadgen
-        boost_autogroup(os.getpid(), args.nice)
+    renice(args)
     cpus = sorted(os.sched_getaffinity(0))
     if args.pin and len(cpus) < 2:
         print("run.py: --pin needs two CPUs; ignored", file=sys.stderr)
@@ -151,20 +146,7 @@ def main() -> int:
                               proxy("bob@localhost", COMPONENT))
         bench = Bench(args, server, workdir)
 
-        print(f"relay benchmark {time.strftime('%Y-%m-%d %H:%M:%SZ', time.gmtime())}, "
-              f"{os.cpu_count()} CPUs, loadavg {loadavg()}, nice {os.nice(0)}, pinned {args.pin}; "
-              f"saturate {args.saturate} msgs (window {args.window}, chunks {args.chunk}); "
-              f"latency {args.rate} msg/s x {args.duration:g} s; 64-byte bodies")
-        print("round  route        sat msg/s  p50 ms  p99 ms  max ms   comp us  srv us  paced us"
-              "   (* = interleaved run; us = CPU per message)")
-        for round_no in range(1, args.rounds + 1):
-            if time.monotonic() - started > args.budget:
-                print(f"(budget of {args.budget:.0f} s used: stopped after {round_no - 1} rounds)")
-                break
-            order = [baseline, candidate] if round_no % 2 else [candidate, baseline]
-            for route in order:
-                bench.back_to_back(route, round_no)
-            bench.interleaved(order[0], order[1], round_no)
+        bench.run("relay", [baseline, candidate], started)
     except (RuntimeError, OSError, TimeoutError) as e:  # a process that would not start
         print(f"run.py: {e}", file=sys.stderr)
         return 1

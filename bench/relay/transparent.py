@@ -41,7 +41,7 @@ from prosody import Concierge, Prosody, proxy  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from report import report  # noqa: E402
-from rounds import PASSWORD, Bench, Route, boost_autogroup, loadavg  # noqa: E402
+from rounds import PASSWORD, Bench, Route, boost_autogroup, renice  # noqa: E402
 from run import CONCIERGE_EXTRA  # noqa: E402
 
 COMPONENT = "sched.localhost"
@@ -78,11 +78,7 @@ def main() -> int:
             print(f"transparent.py: missing binary {binary} (build concierge and loadgen)",
                   file=sys.stderr)
             return 2
-    if args.nice:
-        if os.getsid(0) != os.getpid():
-            os.execvp("setsid", ["setsid", "-w", sys.executable, *sys.argv])
-        os.nice(args.nice)
-        boost_autogroup(os.getpid(), args.nice)
+    renice(args)
 
     started = time.monotonic()
     server = Prosody(component_domain=COMPONENT, component_secret=COMPONENT_SECRET,
@@ -106,20 +102,7 @@ def main() -> int:
         via_proxy = Route("proxy", concierge.proc, "bob@localhost", proxy("bob@localhost", COMPONENT))
         bench = Bench(args, server, workdir)
 
-        print(f"transparent benchmark {time.strftime('%Y-%m-%d %H:%M:%SZ', time.gmtime())}, "
-              f"{os.cpu_count()} CPUs, loadavg {loadavg()}, nice {os.nice(0)}; saturate "
-              f"{args.saturate} msgs (window {args.window}, chunks {args.chunk}); latency "
-              f"{args.rate} msg/s x {args.duration:g} s; 64-byte bodies")
-        print("round  route        sat msg/s  p50 ms  p99 ms  max ms   comp us  srv us  paced us"
-              "   (* = interleaved run; us = CPU per message)")
-        for round_no in range(1, args.rounds + 1):
-            if time.monotonic() - started > args.budget:
-                print(f"(budget of {args.budget:.0f} s used: stopped after {round_no - 1} rounds)")
-                break
-            routes = [direct, transparent, via_proxy]
-            for route in routes if round_no % 2 else reversed(routes):
-                bench.back_to_back(route, round_no)
-            bench.interleaved(direct, transparent, round_no)
+        bench.run("transparent", [direct, transparent, via_proxy], started)
     except (RuntimeError, OSError, TimeoutError) as e:
         print(f"transparent.py: {e}", file=sys.stderr)
         return 1

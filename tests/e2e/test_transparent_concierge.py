@@ -187,7 +187,6 @@ class TransparentWithConcierge:
         try:
             mid = self.alice.send_message(BOB, "when you are back")
             self.notice_naming(BOB, "offline")
-            time.sleep(QUIET)
         finally:
             self.bob.reconnect()
         self.assert_released(self.bob, mid, "when you are back")

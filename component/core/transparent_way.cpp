@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include <component/core/inbound.hpp>
 #include <component/core/text.hpp>
 #include <xmpp/jid.hpp>
 
@@ -126,11 +127,12 @@ void TransparentWay::divert(const divert::Divert& d, Instant now, Router& router
   m.remove_attr("xmlns");
   m.set_attr("to", target->has_resource() ? proxy->bare_string() + "/" + target->resource()
                                           : proxy->bare_string());
-  m.add_child(xmpp::make(std::string(kMark), {{"xmlns", std::string(divert::kNamespace)},
-                                              {"id", d.divert_id},
-                                              {"token", d.token},
-                                              {"from", std::string(d.message.attr("from"))},
-                                              {"to", std::string(d.message.attr("to"))}}));
+  m.add_child(xmpp::make(std::string(kDivertedMark),
+                         {{"xmlns", std::string(divert::kNamespace)},
+                          {"id", d.divert_id},
+                          {"token", d.token},
+                          {"from", std::string(d.message.attr("from"))},
+                          {"to", std::string(d.message.attr("to"))}}));
   const std::string sender_bare = lower(sender->bare_string());
   const std::string target_bare = lower(target->bare_string());
   diverted_pairs_.insert({sender_bare, target_bare});
@@ -145,7 +147,7 @@ void TransparentWay::divert(const divert::Divert& d, Instant now, Router& router
     const auto& s = turn.stanzas[i];
     const bool is_forward =
         std::find(turn.forwarded.begin(), turn.forwarded.end(), i) != turn.forwarded.end();
-    if (is_forward && s.child(kMark, divert::kNamespace)) forwarded = true;
+    if (is_forward && diverted(s)) forwarded = true;
     if (s.attr("type") == "error" && s.attr("to") == d.message.attr("from") &&
         s.attr("id") == d.message.attr("id")) {
       refused = refusal_of(s);
@@ -183,7 +185,7 @@ void TransparentWay::divert(const divert::Divert& d, Instant now, Router& router
   const std::string from(d.message.attr("from")), id(d.message.attr("id"));
   merge(turn,
         [&](const xmpp::Element& s, bool is_forward) {
-          return (is_forward && s.child(kMark, divert::kNamespace)) ||
+          return (is_forward && diverted(s)) ||
                  (s.attr("type") == "error" && s.attr("to") == from && s.attr("id") == id);
         },
         out);
@@ -206,7 +208,7 @@ void TransparentWay::report(const divert::Report& r, Instant now, Router& router
   if (!r.chat_state.empty()) {
     m.add_child(xmpp::make(r.chat_state, {{"xmlns", "http://jabber.org/protocol/chatstates"}}));
   }
-  m.add_child(xmpp::make(std::string(kMark), {{"xmlns", std::string(divert::kNamespace)}}));
+  m.add_child(xmpp::make(std::string(kDivertedMark), {{"xmlns", std::string(divert::kNamespace)}}));
   if (m.children.size() == 1) return;  // nothing the Router would learn from
   diverted_pairs_.insert({lower(sender->bare_string()), lower(to->bare_string())});
   Outbox turn;
@@ -254,7 +256,7 @@ void TransparentWay::from_component(xmpp::Element& stanza) const {
 std::set<std::string> TransparentWay::rewrite(Outbox& out) {
   std::set<std::string> withdrawn;
   for (auto& r : out.releases) {
-    xmpp::Element* mark = r.stanza.child(kMark, divert::kNamespace);
+    xmpp::Element* mark = r.stanza.child(kDivertedMark, divert::kNamespace);
     if (!mark) continue;
     divert::Release release;
     release.divert_id = mark->attr("id");
@@ -263,7 +265,7 @@ std::set<std::string> TransparentWay::rewrite(Outbox& out) {
                     std::string(r.stanza.attr("id"))};
     const auto target = xmpp::Jid::parse(answer.to);
     diverted_pairs_.insert({bare_of(answer.from), bare_of(answer.to)});
-    r.stanza.remove_children(kMark, divert::kNamespace);
+    r.stanza.remove_children(kDivertedMark, divert::kNamespace);
     r.stanza.set_attr("from", answer.from);
     r.stanza.set_attr("to", answer.to);
     release.message = std::move(r.stanza);

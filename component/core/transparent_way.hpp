@@ -57,9 +57,6 @@ class TransparentWay {
   // The turn's commit succeeded: the `held` verdicts that waited for it are final.
   void committed() { uncommitted_.clear(); }
 
-  // A held copy's mark, and the name of its element.
-  static constexpr std::string_view kMark = kDivertedMark;
-
  private:
   struct Pending {  // a divert held, until its commit
     std::string divert_id;

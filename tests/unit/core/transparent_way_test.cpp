@@ -122,7 +122,7 @@ TEST_F(TransparentTest, APausedTargetsMessageIsHeldAndReleasedFromTheRealSender)
   EXPECT_EQ(release->message.attr("to"), "bob@example.org");
   EXPECT_EQ(release->message.attr("id"), "m-d2");
   EXPECT_EQ(release->message.child_text("body"), "lunch?");
-  EXPECT_EQ(release->message.child(TransparentWay::kMark), nullptr);
+  EXPECT_EQ(release->message.child(kDivertedMark), nullptr);
   const auto* delay = release->message.child("delay", "urn:xmpp:delay");
   ASSERT_NE(delay, nullptr);
   EXPECT_EQ(delay->attr("from"), "sched.example.org");

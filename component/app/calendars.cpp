@@ -77,7 +77,7 @@ void Calendars::start_fetch(const std::string& jid, CalendarState& state, const 
 }
 
 void Calendars::update(const std::string& jid, bool refetch) {
-  const auto source = router_.schedule_source(jid);
+  const auto source = router_.directory().schedule_source(jid);
   if (!source || (source->url.empty() && !source->pending)) {
     // No URL of record (any more): nothing to fetch or keep.
     calendars_.erase(jid);
@@ -105,7 +105,7 @@ void Calendars::fetch_due(Clock::time_point now) {
     if (now >= state.next_fetch) due.push_back(jid);
   }
   for (const auto& jid : due) {
-    const auto source = router_.schedule_source(jid);
+    const auto source = router_.directory().schedule_source(jid);
     auto state = calendars_.find(jid);
     if (!source || source->url.empty() || source->pending || state->second.url != source->url ||
         state->second.text.empty()) {
@@ -150,7 +150,7 @@ void Calendars::collect_fetches(Clock::time_point now) {
       log_.warn("schedule of " + jid + ": " + error.message +
                 "; the previous schedule stays in force");
       // The user hears of it (a new calendar: always; the one in force: once per problem).
-      auto source = router_.schedule_source(jid);
+      auto source = router_.directory().schedule_source(jid);
       if (source && source->url == url) {
         router_.schedule_failed(jid, *source, "it could not be fetched: " + error.message,
                                 wall_now(), outbox_);
@@ -164,7 +164,7 @@ void Calendars::collect_fetches(Clock::time_point now) {
 }
 
 void Calendars::queue_all(bool refetch) {
-  std::vector<std::string> users = router_.schedule_users();
+  std::vector<std::string> users = router_.directory().schedule_users();
   std::sort(users.begin(), users.end());
   for (auto it = calendars_.begin(); it != calendars_.end();) {
     if (!std::binary_search(users.begin(), users.end(), it->first)) {
@@ -214,7 +214,7 @@ void Calendars::compile_one() {
   const std::string jid = compile_queue_.front();
   compile_queue_.pop_front();
   queued_.erase(jid);
-  const auto source = router_.schedule_source(jid);
+  const auto source = router_.directory().schedule_source(jid);
   if (!source) return;  // unenrolled meanwhile
   ical::CompileRequest request;
   request.zone = source->zone;

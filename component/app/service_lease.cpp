@@ -55,8 +55,8 @@ void Service::reload_router() {
   router_.report_commits();
   // Schedules compiled while standing by stay in force when compiled from what the store
   // still says; a user whose source changed meanwhile is compiled again.
-  for (const std::string& jid : router_.schedule_users()) {
-    const auto source = router_.schedule_source(jid);
+  for (const std::string& jid : router_.directory().schedule_users()) {
+    const auto source = router_.directory().schedule_source(jid);
     if (auto kept = source ? calendars_.kept(jid, *source) : nullptr) {
       router_.set_schedule(jid, std::move(kept), wall_now(), bridge_.outbox());
     } else {

@@ -13,7 +13,7 @@ void Router::schedule_compiled(const std::string& bare, const ScheduleSource& us
                                Outbox& out) {
   // A result for a source no longer current (the user changed it meanwhile) is not applied:
   // the compile of the current one follows.
-  if (schedule_source(bare) != std::optional<ScheduleSource>(used)) return;
+  if (directory_.schedule_source(bare) != std::optional<ScheduleSource>(used)) return;
   const bool awaited = directory_.compiled(bare, used);
   const std::shared_ptr<const ical::Schedule> compiled = schedule;
   set_schedule(bare, std::move(schedule), now, out);
@@ -34,7 +34,7 @@ void Router::schedule_compiled(const std::string& bare, const ScheduleSource& us
 void Router::schedule_failed(const std::string& bare, const ScheduleSource& used,
                              const std::string& why, Instant now, Outbox& out) {
   (void)now;
-  if (schedule_source(bare) != std::optional<ScheduleSource>(used)) return;  // out of date
+  if (directory_.schedule_source(bare) != std::optional<ScheduleSource>(used)) return;  // out of date
   const Directory::Failure failure = directory_.failed(bare, used, why);
   if (failure.was_pending) {
     // The calendar still of record is compiled again (with the settings as they are now): after

@@ -11,7 +11,7 @@
 namespace concierge::core {
 std::optional<std::string> Router::pick_member(const std::string& pool, Instant now) const {
   return pools_.pick(pool, [&](const std::string& member) {
-    return enrolled(member) && status_of(member, now) == ical::Status::working &&
+    return enrolled(member) && availability_.status_of(member, now) == ical::Status::working &&
            presence_.reachability(member) != Reachability::offline && session_idle(member, now);
   });
 }
@@ -23,7 +23,7 @@ void Router::pool_message(const xmpp::Element& stanza, const xmpp::Jid& sender,
   const bool has_body = stanza.child("body") != nullptr;
   std::optional<std::string> member = pools_.assigned(pool, from, now);
   // First come first served: a new conversation takes a member only while nobody waits.
-  if (!member && !holds_.has_waiting(address)) member = pick_member(pool, now);
+  if (!member && !scheduler_.holds().has_waiting(address)) member = pick_member(pool, now);
   if (member) {
     xmpp::Element copy = stanza;
     copy.set_attr("from", pools_.reserved_address(pool, from));
@@ -38,9 +38,10 @@ void Router::pool_message(const xmpp::Element& stanza, const xmpp::Jid& sender,
     ++stats_.dropped;
     return;
   }
-  const auto* per_pool = holds_.of_target(address);
+  const HoldBook& holds = scheduler_.holds();
+  const auto* per_pool = holds.of_target(address);
   if ((per_pool && per_pool->size() >= settings_.holds_per_target) ||
-      holds_.held_by(from) >= settings_.holds_per_sender) {
+      holds.held_by(from) >= settings_.holds_per_sender) {
     refuse(stanza, Refusal::rate_limited,
            address + " has too many messages waiting; try again later.", out);
     return;
@@ -48,7 +49,7 @@ void Router::pool_message(const xmpp::Element& stanza, const xmpp::Jid& sender,
   xmpp::Element held = stanza;
   held.set_attr("from", pools_.reserved_address(pool, from));
   held.remove_attr("to");  // set at release, to the member it goes to
-  hold(stanza, std::move(held), from, address, HoldReason::queue, now, out);
+  scheduler_.hold(stanza, std::move(held), from, address, HoldReason::queue, now, out);
 }
 
 void Router::pool_reply(const xmpp::Element& stanza, const xmpp::Jid& member,
@@ -73,34 +74,15 @@ void Router::pool_reply(const xmpp::Element& stanza, const xmpp::Jid& member,
 
 void Router::try_release_pool(const std::string& pool, Instant now, Outbox& out) {
   const std::string address = pools_.pool_jid(pool);
-  const auto* ids = holds_.of_target(address);
-  if (!online_ || !ids) return;
-  std::vector<std::string> order;
-  for (std::int64_t id : *ids) {
-    const Hold& h = holds_.at(id);
-    if (h.state == HoldState::held && !holds_.in_flight(id) &&
-        std::find(order.begin(), order.end(), h.sender) == order.end()) {
-      order.push_back(h.sender);
-    }
-  }
-  std::vector<std::int64_t> unreadable;  // erased after the loop: it walks `ids`
-  for (const auto& sender : order) {
+  if (!releaser_.online()) return;
+  for (const auto& sender : releaser_.waiting_senders(address)) {
     auto member = pick_member(pool, now);
     if (!member) break;
-    std::vector<std::int64_t> released;
-    for (std::int64_t id : std::set<std::int64_t>(*ids)) {
-      Hold& h = holds_.at(id);
-      if (h.sender != sender || h.state != HoldState::held || holds_.in_flight(id)) continue;
-      if (!release(h, *member, now, out)) unreadable.push_back(id);
-      released.push_back(id);
-    }
-    expect_delivery(sender, address, released);
-    notices_.episode_ended(sender, address);
+    releaser_.release_sender(sender, address, *member, now, out);
     pools_.assign(pool, sender, *member, now);
     sessions_.reserve(sender, *member, now);
     publish_proxy_status(*member, now, out);
   }
-  for (std::int64_t id : unreadable) erase_hold(id);
 }
 
 void Router::release_pools_of(const std::string& member, Instant now, Outbox& out) {

@@ -29,9 +29,9 @@ Activity activity_of(const xmpp::Element& message, bool& gone) {
 
 void Router::connected(Instant now, Outbox& out) {
   presence_.clear();  // unknown again until the probes (or the server's replay) answer
-  online_ = true;
-  wake_base_ = now;
-  wake_dirty_ = true;
+  releaser_.connected();
+  scheduler_.at(now);
+  scheduler_.changed();
   subscriptions_.start_pacing(directory_.enrolled_users());
   pace_more(kPacedUsersAtOnce, out);
   subscriptions_.forget_published();
@@ -45,7 +45,7 @@ void Router::connected(Instant now, Outbox& out) {
 }
 
 bool Router::pace_more(std::size_t users, Outbox& out) {
-  if (!online_) subscriptions_.stop_pacing();  // the next connect starts over
+  if (!releaser_.online()) subscriptions_.stop_pacing();  // the next connect starts over
   for (const std::string& bare : subscriptions_.next_paced(users)) {
     if (!enrolled(bare)) continue;  // unenrolled meanwhile
     const Subscriptions::Greeting g = subscriptions_.greeting(bare);
@@ -77,7 +77,7 @@ void Router::disconnecting(Outbox& out) {
 ProxyStatus Router::proxy_status(const std::string& target, Instant now) const {
   // Only what the schedule and the session state allow others to know (DESIGN §2): never
   // the user's raw presence, show or idle time. dnd counts as "in a conversation" too.
-  if (status_of(target, now) != ical::Status::working) return ProxyStatus::off;
+  if (availability_.status_of(target, now) != ical::Status::working) return ProxyStatus::off;
   return session_idle(target, now) ? ProxyStatus::available : ProxyStatus::in_conversation;
 }
 
@@ -91,10 +91,10 @@ xmpp::Element Router::proxy_presence(const std::string& target, const std::strin
   if (status == ProxyStatus::off) {
     // xa "off until Mon 09:00", in the subscriber's zone when known (DESIGN §2).
     p.add_child(xmpp::make_text("show", "xa"));
-    auto back = next_working(target, now);
-    now_hint_ = now;
+    auto back = availability_.next_working(target, now);
     p.add_child(xmpp::make_text(
-        "status", back ? "off until " + when_text(*back, subscriber, target) : "off"));
+        "status",
+        back ? "off until " + scheduler_.notices().when(*back, subscriber, target, now) : "off"));
   } else if (status == ProxyStatus::in_conversation) {
     p.add_child(xmpp::make_text("show", "dnd"));
     p.add_child(xmpp::make_text("status", "in a conversation"));
@@ -124,7 +124,7 @@ void Router::track_session(const xmpp::Element& stanza, const std::string& sende
     sessions_.forwarded(sender, target, activity, now);
     // `sender` wrote to `target`: if that answered `target`, what `target` has waiting for
     // `sender` goes now (a new message from `target` would).
-    if (activity == Activity::message && holds_.of_target(sender)) try_release(sender, now, out);
+    if (activity == Activity::message && scheduler_.holds().of_target(sender)) try_release(sender, now, out);
   }
   if (enrolled(sender)) publish_proxy_status(sender, now, out);
   if (enrolled(target)) publish_proxy_status(target, now, out);

@@ -34,7 +34,7 @@ void Router::load_remembered() {
       case Kind::hold_notice:
       case Kind::delivering:
       case Kind::reply_notice:
-        notices_.restore(row);
+        scheduler_.notices().book().restore(row);
         break;
       case Kind::session:
         sessions_.restore(row);

@@ -8,25 +8,6 @@
 #include <component/core/service_info.hpp>
 
 namespace concierge::core {
-namespace {
-
-// Text bytes below `e`, counted in place (no copy of the text).
-std::size_t text_bytes(const xmpp::Element& e) {
-  if (e.is_text()) return e.text.size();
-  std::size_t total = 0;
-  for (const auto& c : e.children) total += text_bytes(c);
-  return total;
-}
-
-std::size_t body_bytes(const xmpp::Element& message) {
-  std::size_t total = 0;
-  for (const auto& c : message.children) {
-    if (c.name == "body") total += text_bytes(c);
-  }
-  return total;
-}
-
-}  // namespace
 
 std::size_t stanza_weight(const xmpp::Element& element, std::size_t max_depth, bool& too_deep) {
   if (max_depth == 0) {
@@ -48,17 +29,7 @@ Router::Router(Settings settings, Store& store)
       directory_(settings_, store_),
       pools_(settings_, sessions_),
       availability_(settings_),
-      writers_(settings_.idle_after),
-      holds_(
-          store_,
-          [this](const std::string& sender, const std::string& target) {
-            notices_.episode_ended(sender, target);
-          },
-          [this] { wake_dirty_ = true; }) {
-  holds_.load([this](const Hold& h) {
-    // A notice already went out for these (they were committed before it): no new episode.
-    notices_.told_before(h.sender, h.target, h.reason);
-  });
+      writers_(settings_.idle_after) {
   sessions_.keep_in(store_);
   writers_.keep_in(store_);
   pools_.keep_in(store_);
@@ -72,15 +43,17 @@ void Router::reconfigure(Settings settings, Instant now, Outbox& out) {
   }
   reconfigure(std::move(settings));
   for (const auto& user : removed) {
-    bounce_holds(user, "they no longer use Concierge.", out);
+    scheduler_.bounce_holds(user, "they no longer use Concierge.", out);
     presence_.forget(user);
     out.log(LogLevel::info, "unenrolled " + user + " (removed from [users])");
   }
-  for (const auto& target : holds_.targets()) try_release(target, now, out);  // limits may have changed
+  for (const auto& target : scheduler_.holds().targets()) {
+    try_release(target, now, out);  // limits may have changed
+  }
 }
 
 void Router::reconfigure(Settings settings) {
-  wake_dirty_ = true;
+  scheduler_.changed();
   settings_ = std::move(settings);
   proxy_ = ProxyAddressing(settings_.component_domain);
   limiter_.set_rate(settings_.messages_per_sender_per_minute);
@@ -98,7 +71,7 @@ bool Router::enrolled(const xmpp::Jid& jid) const { return enrolled(lower(jid.ba
 void Router::handle(const xmpp::Element& stanza, Instant now, Outbox& out) {
   // Not marking the wake-up dirty here: most stanzas change no timer, and next_wake() is asked
   // every loop turn. Holds, schedules, pauses and proxy subscriptions mark it where they change.
-  wake_base_ = now;
+  scheduler_.at(now);
   const bool known = stanza.name == "message" || stanza.name == "presence" || stanza.name == "iq";
   if (!known) {
     ++stats_.dropped;
@@ -199,7 +172,7 @@ void Router::handle_message(const xmpp::Element& stanza, const Addressing& a, In
   // (A diverted message meets them only where it would be held: schedule_message.)
   const std::string sender_key = lower(a.from.bare_string());
   if (!diverted(stanza)) {
-    if (auto over = limit_exceeded(stanza, sender_key, now)) {
+    if (auto over = limit_exceeded(limiter_, settings_, stanza, sender_key, now)) {
       refuse_or_drop(over->first, over->second);
       return;
     }
@@ -245,24 +218,13 @@ void Router::handle_message(const xmpp::Element& stanza, const Addressing& a, In
   }
   writers_.wrote(sender_key, target_key, a.from.has_resource() ? a.from.full_string() : "", now);
   if (target_enrolled) {
-    if (schedule_message(inbound_of(stanza, a.from, *target), now, out)) {
+    if (scheduler_.schedule_message(inbound_of(stanza, a.from, *target), now, out)) {
       track_session(stanza, sender_key, target_key, now, out);
     }
     return;
   }
   relay(stanza, a.from, *target, out);
   track_session(stanza, sender_key, target_key, now, out);
-}
-
-std::optional<std::pair<Refusal, std::string>> Router::limit_exceeded(
-    const xmpp::Element& stanza, const std::string& sender, Instant now) {
-  if (!limiter_.allow(sender, now)) return std::pair{Refusal::rate_limited, std::string(kTooFast)};
-  if (body_bytes(stanza) > settings_.max_body_bytes) {
-    return std::pair{Refusal::body_too_large, "This message is longer than the " +
-                                                  std::to_string(settings_.max_body_bytes) +
-                                                  " bytes Concierge accepts."};
-  }
-  return std::nullopt;
 }
 
 void Router::relay(const xmpp::Element& stanza, const xmpp::Jid& sender, const xmpp::Jid& target,
@@ -286,7 +248,7 @@ void Router::handle_bounce(const xmpp::Element& stanza, const Addressing& a, Ins
     // A bounce for a message relayed to a pool member: held again if it was a release, else
     // back to the sender from the pool's address (never naming the member).
     if (served(a.from) &&
-        !rehold_bounce(stanza, pools_.pool_jid(pool), peer, now, out)) {
+        !releaser_.rehold_bounce(stanza, pools_.pool_jid(pool), peer, now, out)) {
       xmpp::Element copy = stanza;
       copy.set_attr("from", pools_.pool_jid(pool));
       copy.set_attr("to", peer);
@@ -303,8 +265,8 @@ void Router::handle_bounce(const xmpp::Element& stanza, const Addressing& a, Ins
     out.log(LogLevel::debug, "dropped an error message that answers nothing we relayed");
     return;
   }
-  if (rehold_bounce(stanza, lower(a.from.bare_string()), lower(original_sender->bare_string()), now,
-                    out)) {
+  if (releaser_.rehold_bounce(stanza, lower(a.from.bare_string()),
+                              lower(original_sender->bare_string()), now, out)) {
     return;  // a released message the server refused: held again, not bounced to the sender
   }
   const std::string writer_full =

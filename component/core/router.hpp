@@ -4,11 +4,11 @@
 // calls on its rooms and their answers into stanzas: the Directory (enrolments, users' own
 // settings, privacy, blocklists), the PoolDesk (pool assignments), RecentWriters, the
 // PresenceBook, Subscriptions (the component's and the proxies'), the SessionBook, the
-// HoldBook, the CommandTable and AdminCommands (chat and ad-hoc commands) and Registration
-// (XEP-0077); it still owns the scheduler's state (schedules, pauses, notices). Implemented
-// across router.cpp, router_presence.cpp, proxy_presence.cpp, router_timers.cpp,
-// router_iq.cpp, router_commands.cpp, scheduler.cpp, notices.cpp, release.cpp, holds.cpp,
-// pools.cpp and compile_outcomes.cpp. It must not read the clock, open sockets or include a C
+// Availability (schedules and pauses), the Scheduler (decision, holds, notices) and the
+// Releaser, the CommandTable and AdminCommands (chat and ad-hoc commands) and Registration
+// (XEP-0077). Implemented across router.cpp, router_presence.cpp, proxy_presence.cpp,
+// router_timers.cpp, router_iq.cpp, router_commands.cpp, remembered.cpp, pools.cpp and
+// compile_outcomes.cpp. It must not read the clock, open sockets or include a C
 // library header (DESIGN §8); the §2 table is decision.hpp, a pure function it only feeds.
 
 #include <cstdint>
@@ -24,13 +24,9 @@
 
 #include <component/core/availability.hpp>
 #include <component/core/command_table.hpp>
-#include <component/core/commit_guard.hpp>
-#include <component/core/decision.hpp>
 #include <component/core/directory.hpp>
-#include <component/core/hold_book.hpp>
-#include <component/core/hourly_counts.hpp>
 #include <component/core/inbound.hpp>
-#include <component/core/notice_book.hpp>
+#include <component/core/message_limits.hpp>
 #include <component/core/proxy_addressing.hpp>
 #include <component/core/outbox.hpp>
 #include <component/core/pool_desk.hpp>
@@ -39,7 +35,9 @@
 #include <component/core/recent_writers.hpp>
 #include <component/core/refusal.hpp>
 #include <component/core/registration.hpp>
+#include <component/core/releaser.hpp>
 #include <component/core/router_types.hpp>
+#include <component/core/scheduler.hpp>
 #include <component/core/session_book.hpp>
 #include <component/core/settings.hpp>
 #include <component/core/store_port.hpp>
@@ -53,8 +51,7 @@ namespace concierge::core {
 
 // The decision point for every stanza that reaches the component (DESIGN §2, §7). Pure: the
 // caller passes each stanza with the instant it arrived and sends what lands in the outbox.
-// The table itself is decision.hpp; the router gathers a target's state for it and turns its
-// Decision into relays, holds and notices.
+// The table itself is decision.hpp, fed by the Scheduler with plain values.
 class Router {
  public:
   // `store` must outlive the router; it is read once here and written as things change.
@@ -78,7 +75,7 @@ class Router {
   // once a minute.
   void tick(Instant now, Outbox& out);
   // When tick() has work next (a session's idle_after running out); nullopt: nothing pending.
-  std::optional<Instant> next_wake() const;
+  std::optional<Instant> next_wake() const { return scheduler_.next_wake(); }
 
   // The stream to the server is up: what we knew of presence is stale (unknown again). Puts
   // the component's presence, subscription requests and probes for enrolled users, and every
@@ -95,11 +92,7 @@ class Router {
 
   // Queries of the scheduler's inputs (DESIGN §1).
   bool enrolled(const std::string& bare) const { return directory_.enrolled(bare); }
-  Reachability reachability(const std::string& bare) const { return presence_.reachability(bare); }
   bool session_idle(const std::string& bare, Instant now) const;
-  bool session_open(const std::string& a, const std::string& b, Instant now) const {
-    return sessions_.is_open(a, b, now);
-  }
   // Who may see whose presence: the component's subscriptions, the proxies' subscribers.
   const Subscriptions& subscriptions() const { return subscriptions_; }
 
@@ -114,56 +107,50 @@ class Router {
   void block(const std::string& target, const std::string& sender, bool blocked) {
     directory_.senders().set_blocked(target, sender, blocked, false);
   }
-  ical::Status status_of(const std::string& bare, Instant now) const {
-    return availability_.status_of(bare, now);
-  }
-  // `bare` paused themselves and the pause has not ended by `now`.
-  bool paused(const std::string& bare, Instant now) const { return availability_.paused(bare, now); }
-  // When `bare` is next working (now, if working); nullopt when the schedule shows none.
-  std::optional<Instant> next_working(const std::string& bare, Instant now) const {
-    return availability_.next_working(bare, now);
-  }
   // The server confirmed (ping answer) that it took these released messages. A sender whose
   // last held message to a target was confirmed is told once that it was delivered.
-  void release_confirmed(const std::vector<std::int64_t>& ids, Instant now, Outbox& out);
+  void release_confirmed(const std::vector<std::int64_t>& ids, Instant now, Outbox& out) {
+    releaser_.release_confirmed(ids, now, out);
+  }
   // The stream is gone: releases not yet confirmed stay held (they still are in the store).
-  void disconnected();
+  void disconnected() { releaser_.disconnected(); }
   // An unconfirmed forward after a reconnect: held behind its sender's earlier held messages
   // to that target (true), else false and sent again — order per sender (DESIGN §2).
-  bool hold_behind(const xmpp::Element& forwarded, Instant received, Instant now, Outbox& out);
-  std::size_t holds_count() const { return holds_.size(); }
+  bool hold_behind(const xmpp::Element& forwarded, Instant received, Instant now, Outbox& out) {
+    return scheduler_.hold_behind(forwarded, received, now, out);
+  }
+  std::size_t holds_count() const { return scheduler_.holds().size(); }
   // Held (not yet confirmed) messages for `target`, in arrival order.
-  std::vector<Hold> holds_for(const std::string& target) const;
+  std::vector<Hold> holds_for(const std::string& target) const {
+    return scheduler_.holds_for(target);
+  }
 
   // --- For a way in other than proxy addresses (transparent_way.hpp, router_entry.cpp) ------
   // The id of the newest hold (0: none): a message handed to handle() was held when it grew.
   std::int64_t newest_hold_id() const {
-    return holds_.all().empty() ? 0 : holds_.all().rbegin()->first;
+    const auto& all = scheduler_.holds().all();
+    return all.empty() ? 0 : all.rbegin()->first;
   }
   // Forgets hold `id` while it is still waiting (not on its way out, not sent): true if so.
-  bool drop_hold(std::int64_t id);
+  bool drop_hold(std::int64_t id) { return scheduler_.drop_hold(id); }
 
   // --- When the store cannot commit (store_faults.cpp, DESIGN §6) --------------------------
   // app/ reports the outcome of every loop turn's commit from now on; until this is called,
   // every write counts as committed at once (the core's tests, on a MemoryStore).
-  void report_commits() { commits_.watch(); }
+  void report_commits() { scheduler_.commits().watch(); }
   // Success: the turn's holds are durable (their notices may go out), and a store that had
   // failed is back.
-  void commit_succeeded(Outbox& out);
+  void commit_succeeded(Outbox& out) { scheduler_.commit_succeeded(out); }
   // Failure: the holds the commit lacked are dropped and refused to their senders
   // (resource-constraint, type wait), and until a commit succeeds every message that would be
   // held is refused at once; messages that go through at once still go. Returns (from, to) of
   // the hold notices that must now not go out, their holds being refused.
-  std::set<std::pair<std::string, std::string>> commit_failed(Outbox& out);
-  bool store_failing() const { return commits_.failing(); }
+  std::set<std::pair<std::string, std::string>> commit_failed(Outbox& out) {
+    return scheduler_.commit_failed(out);
+  }
+  bool store_failing() const { return scheduler_.store_failing(); }
 
   // --- Users' own settings (compile_outcomes.cpp) -------------------------------------------------
-  // What `bare`'s schedule is compiled from; nullopt when not enrolled.
-  std::optional<ScheduleSource> schedule_source(const std::string& bare) const {
-    return directory_.schedule_source(bare);
-  }
-  // Enrolled users with something to compile (a calendar or weekly hours).
-  std::vector<std::string> schedule_users() const { return directory_.schedule_users(); }
   // app/ compiled `used` for `bare`: a null schedule means nothing to compile (no calendar, no
   // hours: schedule.unknown applies). A pending calendar becomes the one of record; a user
   // who gave it hears of it only when it differs from what they were told (warnings, no
@@ -174,18 +161,13 @@ class Router {
   // why (always for a new calendar; once per distinct problem for the one in force).
   void schedule_failed(const std::string& bare, const ScheduleSource& used,
                        const std::string& why, Instant now, Outbox& out);
-  // What the directory says of a user (directory.hpp).
+  // The rooms' own accessors (read-only): what the directory says of a user (directory.hpp,
+  // also what a schedule is compiled from), presence (presence_book.hpp), conversations
+  // (session_book.hpp), schedules and pauses (availability.hpp).
   const Directory& directory() const { return directory_; }
-  std::string zone_of(const std::string& bare) const { return directory_.zone_of(bare); }
-  std::set<std::string> always_through(const std::string& target) const {
-    return directory_.always_through(target);
-  }
-  bool urgent_from_anyone(const std::string& target) const {
-    return directory_.urgent_from_anyone(target);
-  }
-  bool may_subscribe(const std::string& target, const std::string& subscriber) const {
-    return directory_.may_subscribe(target, subscriber);
-  }
+  const PresenceBook& presence() const { return presence_; }
+  const SessionBook& sessions() const { return sessions_; }
+  const Availability& availability() const { return availability_; }
 
   const RouterStats& stats() const { return stats_; }
   // For the metrics: users enrolled by [users] and by themselves, conversations not yet idle.
@@ -224,56 +206,14 @@ class Router {
                                ProxyStatus status, Instant now) const;
   xmpp::Element component_presence(const std::string& to, std::string_view type = {}) const;
 
-  // Scheduler internals (scheduler.cpp).
-  // What the decision table (decision.hpp) needs of `target` for a message from `sender`.
-  TargetState target_state(const std::string& sender, const std::string& target,
-                           Instant now) const;
-  // Decides `m` (the refusals are done): true when it went now as part of a conversation.
-  bool schedule_message(const Inbound& m, Instant now, Outbox& out);
-  // The message asks for urgent, `target` allows it from `sender`, within the hourly limit.
-  bool urgent_allowed(const xmpp::Element& stanza, const std::string& sender,
-                      const std::string& target, Instant now) const;
-  void forward_urgent(const Inbound& m, Instant now, Outbox& out);
-  bool apply_to_held(const xmpp::Element& stanza, const std::string& sender,
-                     const std::string& target, Outbox& out);
-  bool rehold_bounce(const xmpp::Element& stanza, const std::string& target,
-                     const std::string& sender, Instant now, Outbox& out);
-  // Holds `relayed` (a copy of `original` as it will go out). While the store fails,
-  // refuses `original` instead (store_faults.cpp).
-  void hold(const xmpp::Element& original, xmpp::Element relayed, const std::string& sender,
-            const std::string& target, HoldReason reason, Instant now, Outbox& out,
-            std::optional<Instant> received = std::nullopt);
-  // The store fails: refuses `original`, which would be held for `target`; true if so.
-  bool refuse_unstorable(const xmpp::Element& original, const std::string& target, Outbox& out);
-  // What the sender of a message to `target` reads when it cannot be stored.
-  std::string unstorable_text(const std::string& target) const;
+  // Re-decides `target`'s holds: a pool's through the pools, a user's through the Releaser
+  // (after pools whose member they are).
   void try_release(const std::string& target, Instant now, Outbox& out);
-  // Sends a held message to `to` (its target; for a pool, the member). False: unreadable,
-  // erase it afterwards.
-  bool release(Hold& h, const std::string& to, Instant now, Outbox& out);
-  void set_reason(const std::vector<std::int64_t>& ids, const std::string& sender,
-                  const std::string& target, HoldReason reason, Instant now, Outbox& out);
-  void notify(const std::string& sender, const std::string& target, HoldReason reason,
-              Instant now, Outbox& out);
-  void reply_notice(const std::string& replier, const std::string& to, Instant now, Outbox& out);
-  // The held messages of (sender, target) just went out: remember them for the "delivered"
-  // notice when the sender was told they were held and privacy allows.
-  void expect_delivery(const std::string& sender, const std::string& target,
-                       const std::vector<std::int64_t>& ids);
-  void expire_holds(Instant now, Outbox& out);
-  void bounce_holds(const std::string& target, const std::string& why, Outbox& out);
-  std::size_t queue_position(const std::string& sender, const std::string& target) const;
-  std::string when_text(Instant t, const std::string& sender, const std::string& target) const;
-  std::string name_of(const std::string& bare) const;
-  xmpp::Element notice(const std::string& target, const std::string& to,
-                       const std::string& text) const;
   // What a takeover must not lose (DESIGN §10, remembered.cpp): keep_pause() writes `bare`'s
   // pause as it is in memory (forgets it when gone; the other kinds are written by the classes
   // that own them); load_remembered() reads every kind back.
   void keep_pause(const std::string& bare);
   void load_remembered();
-  // Drops a hold (cancelled, expired, bounced, unreadable): not "delivered" later.
-  void erase_hold(std::int64_t id);
 
   // Pools' stanzas (pools.cpp, DESIGN §3); who takes what is the PoolDesk's.
   void pool_message(const xmpp::Element& stanza, const xmpp::Jid& sender, const std::string& pool,
@@ -285,11 +225,6 @@ class Router {
   void release_pools_of(const std::string& member, Instant now, Outbox& out);
   void refuse(const xmpp::Element& stanza, Refusal refusal, const std::string& text, Outbox& out);
   void refuse_oversized(const xmpp::Element& stanza, Outbox& out);
-  // messages_per_sender_per_minute and max_body_bytes: the refusal when `stanza` from `sender`
-  // is over one of them (counting it against the rate), else nullopt.
-  std::optional<std::pair<Refusal, std::string>> limit_exceeded(const xmpp::Element& stanza,
-                                                                const std::string& sender,
-                                                                Instant now);
   void relay(const xmpp::Element& stanza, const xmpp::Jid& sender, const xmpp::Jid& target,
              Outbox& out);
 
@@ -307,23 +242,14 @@ class Router {
   Availability availability_;  // schedules and pauses
   RecentWriters writers_;  // who wrote to whom lately, from which resource
   Subscriptions subscriptions_{store_};  // the component's and the proxies' (subscriptions.hpp)
-  bool online_ = false;  // between connected() and disconnected(): releases may go out
-
-  // Scheduler state.
-  HoldBook holds_;  // every hold and its counts (hold_book.hpp)
-  NoticeBook notices_{store_};  // which notice each sender got; "delivered" and reply notices owed
-  UrgentLog urgent_sent_;  // for urgent.max_per_hour
-  ReleaseCounts releases_;  // for the admin's "released in the last hour"
-  // "now" for formatting times relative to it (only read by when_text during one call).
-  mutable Instant now_hint_{};
-  // next_wake() cache, read on every loop turn: recomputed only after holds, schedules,
-  // pauses or proxy subscriptions changed (they mark it dirty), or a tick.
-  mutable bool wake_dirty_ = true;
-  mutable std::optional<Instant> schedule_wake_;
-  Instant wake_base_{};
-  std::set<std::string> logged_foreign_domains_;  // presence floods from elsewhere: log once
-  CommitGuard commits_;  // the turn's holds not committed yet; whether the store commits
   RouterStats stats_;
+  // The decision, holds and notices (scheduler.hpp); releasing them (releaser.hpp).
+  Scheduler scheduler_{SchedulerRooms{settings_, store_, directory_, availability_, presence_,
+                                      sessions_, proxy_, subscriptions_, limiter_, stats_}};
+  Releaser releaser_{SchedulerRooms{settings_, store_, directory_, availability_, presence_,
+                                    sessions_, proxy_, subscriptions_, limiter_, stats_},
+                     scheduler_};
+  std::set<std::string> logged_foreign_domains_;  // presence floods from elsewhere: log once
   // Commands (chat and ad-hoc), admin commands and registration: they hold references to the
   // rooms above and call back through the actions (router_commands.cpp).
   AdminCommands admin_{admin_rooms()};

@@ -8,27 +8,40 @@
 
 namespace concierge::core {
 
+namespace {
+
+// `target`'s proxy address on `domain` is withdrawn from `subscribers` (unenrolled, or no
+// longer allowed to see it): `unavailable`, then `unsubscribed`, to each.
+template <typename Subscribers>
+void withdraw_proxy(const std::string& domain, const std::string& target,
+                    const Subscribers& subscribers, Outbox& out) {
+  if (subscribers.empty()) return;
+  auto jid = xmpp::Jid::parse(target);
+  auto proxy = jid ? xmpp::proxy_jid(*jid, domain) : std::nullopt;
+  for (const auto& subscriber : subscribers) {
+    for (const char* type : {"unavailable", "unsubscribed"}) {
+      xmpp::Element p("presence");
+      p.set_attr("from", proxy ? proxy->bare_string() : domain);
+      p.set_attr("to", subscriber);
+      p.set_attr("type", type);
+      out.send(std::move(p));
+    }
+  }
+}
+
+}  // namespace
+
 CommandActions Router::command_actions() {
   CommandActions a;
   a.allow = [this](const std::string& user, Instant now) { return limiter_.allow(user, now); };
   a.served = [this](const xmpp::Jid& jid) { return served(jid); };
-  a.holds_for = [this](const std::string& target) { return holds_for(target); };
-  a.held_from = [this](const std::string& sender) {
-    std::vector<Hold> held;
-    for (const auto& [id, h] : holds_.all()) {  // ids rise with arrival
-      if (h.sender == sender && h.state == HoldState::held && !holds_.in_flight(id) &&
-          !commits_.uncommitted(id)) {
-        held.push_back(h);
-      }
-    }
-    return held;
-  };
+  a.holds_for = [this](const std::string& target) { return scheduler_.holds_for(target); };
+  a.held_from = [this](const std::string& sender) { return scheduler_.held_from(sender); };
   a.cancel = [this](const std::vector<std::int64_t>& ids) {
-    for (std::int64_t id : ids) erase_hold(id);
+    for (std::int64_t id : ids) scheduler_.erase_hold(id);
   };
   a.when = [this](Instant t, const std::string& reader, const std::string& about, Instant now) {
-    now_hint_ = now;
-    return when_text(t, reader, about);
+    return scheduler_.notices().when(t, reader, about, now);
   };
   a.reachable = [this](const std::string& who, Instant now) {
     return session_idle(who, now) && presence_.reachability(who) != Reachability::offline;
@@ -50,19 +63,10 @@ CommandActions Router::command_actions() {
   a.unenrol = [this](const std::string& user, Outbox& out) { unenrol(user, out); };
   a.subscribers_changed = [this](const std::string& user, Outbox& out) {
     const std::vector<std::string> dropped = subscriptions_.drop_subscribers(
-        user, [&](const std::string& subscriber) { return may_subscribe(user, subscriber); });
+        user, [&](const std::string& subscriber) { return directory_.may_subscribe(user, subscriber); });
     if (dropped.empty()) return dropped.size();
-    auto proxy = xmpp::proxy_jid(*xmpp::Jid::parse(user), settings_.component_domain);
-    for (const auto& subscriber : dropped) {
-      for (const char* type : {"unavailable", "unsubscribed"}) {
-        xmpp::Element p("presence");
-        p.set_attr("from", proxy->bare_string());
-        p.set_attr("to", subscriber);
-        p.set_attr("type", type);
-        out.send(std::move(p));
-      }
-    }
-    wake_dirty_ = true;  // their schedule's changes may matter no longer
+    withdraw_proxy(settings_.component_domain, user, dropped, out);
+    scheduler_.changed();  // their schedule's changes may matter no longer
     return dropped.size();
   };
   return a;
@@ -70,23 +74,15 @@ CommandActions Router::command_actions() {
 
 AdminRooms Router::admin_rooms() {
   AdminActions a;
-  a.holds_for = [this](const std::string& target) { return holds_for(target); };
+  a.holds_for = [this](const std::string& target) { return scheduler_.holds_for(target); };
   a.drop = [this](const std::string& target, const std::string& why, Outbox& out) {
-    bounce_holds(target, why, out);
+    scheduler_.bounce_holds(target, why, out);
   };
   a.flush = [this](const std::string& target, Instant now, Outbox& out) {
-    const auto* held = holds_.of_target(target);
-    std::vector<std::int64_t> unreadable;
-    for (std::int64_t id : held ? std::vector<std::int64_t>(held->begin(), held->end())
-                                : std::vector<std::int64_t>()) {
-      Hold& h = holds_.at(id);
-      if (h.state == HoldState::held && !holds_.in_flight(id) && !release(h, target, now, out)) {
-        unreadable.push_back(id);
-      }
-    }
-    for (std::int64_t id : unreadable) erase_hold(id);
+    releaser_.flush(target, now, out);
   };
-  return AdminRooms{settings_, directory_, sessions_, holds_, releases_, stats_, std::move(a)};
+  return AdminRooms{settings_, directory_, sessions_, scheduler_.holds(), releaser_.counts(),
+                    stats_, std::move(a)};
 }
 
 RegistrationActions Router::registration_actions() {
@@ -109,24 +105,12 @@ void Router::enrol(const std::string& bare, const std::string& timezone,
 }
 
 void Router::unenrol(const std::string& bare, Outbox& out) {
-  bounce_holds(bare, "they no longer use Concierge.", out);
+  scheduler_.bounce_holds(bare, "they no longer use Concierge.", out);
   availability_.forget(bare);
   keep_pause(bare);
   presence_.forget(bare);
   const std::set<std::string> subscribers = subscriptions_.forget(bare);
-  if (!subscribers.empty()) {
-    auto jid = xmpp::Jid::parse(bare);
-    auto proxy = jid ? xmpp::proxy_jid(*jid, settings_.component_domain) : std::nullopt;
-    for (const auto& subscriber : subscribers) {
-      for (const char* type : {"unavailable", "unsubscribed"}) {
-        xmpp::Element p("presence");
-        p.set_attr("from", proxy ? proxy->bare_string() : settings_.component_domain);
-        p.set_attr("to", subscriber);
-        p.set_attr("type", type);
-        out.send(std::move(p));
-      }
-    }
-  }
+  withdraw_proxy(settings_.component_domain, bare, subscribers, out);
   // Removing the user's data removes both directions of the subscription (XEP-0100 §4.3).
   out.send(component_presence(bare, "unsubscribe"));
   out.send(component_presence(bare, "unsubscribed"));

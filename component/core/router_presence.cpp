@@ -191,12 +191,12 @@ void Router::presence_to_proxy(const xmpp::Element& stanza, const Addressing& a,
   if (type == "subscribe") {
     // Privacy (DESIGN §7): by default only senders of the target's own domain may subscribe;
     // the target may widen or narrow that ("subscribers …").
-    if (!known || !may_subscribe(target, subscriber)) {
+    if (!known || !directory_.may_subscribe(target, subscriber)) {
       reply("unsubscribed");
       return;
     }
     if (subscriptions_.add_subscriber(target, subscriber)) {
-      wake_dirty_ = true;  // the target's schedule changes now matter (proxy presence)
+      scheduler_.changed();  // the target's schedule changes now matter (proxy presence)
     }
     reply("subscribed");
     const ProxyStatus status = proxy_status(target, now);

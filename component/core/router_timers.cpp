@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
-// Router: time passing — tick() ends silent sessions, expires holds and bookkeeping, and
-// re-decides every target with holds; next_wake() says when that is next needed.
+// Router: time passing and the schedule's inputs changing — tick() ends silent sessions,
+// expires holds and bookkeeping, and re-decides every target with holds (the Scheduler's
+// next_wake() says when that is next needed); a new schedule or pause re-decides its user's;
+// try_release() sends a pool's holds through the pools, a user's through the Releaser.
 #include <algorithm>
 
 #include <component/core/router.hpp>
@@ -8,7 +10,7 @@
 namespace concierge::core {
 
 void Router::tick(Instant now, Outbox& out) {
-  wake_base_ = now;
+  scheduler_.at(now);
   limiter_.prune(now);
   writers_.forget_idle(now);
   for (const auto& [a, b] : sessions_.expire(now)) {
@@ -17,53 +19,46 @@ void Router::tick(Instant now, Outbox& out) {
     pools_.session_ended(a, now);  // for pools: whose last conversation ended longest ago
     pools_.session_ended(b, now);
   }
-  expire_holds(now, out);
-  // Bookkeeping that only matters for a while.
+  scheduler_.expire(now, out);  // and the scheduler's bookkeeping that only matters for a while
   pools_.forget_stale(now);
-  urgent_sent_.forget_old(now);
-  notices_.forget_expired(now);
   for (const auto& bare : availability_.forget_ended_pauses(now)) {
     store_.forget(Remembered::Kind::pause, bare, {});  // ended: gone from the store too
   }
   // Schedule boundaries, ended sessions and pauses: re-decide every target with holds.
-  for (const auto& target : holds_.targets()) try_release(target, now, out);
+  for (const auto& target : scheduler_.holds().targets()) try_release(target, now, out);
   for (const auto& [target, subscribers] : subscriptions_.all_subscribers()) {
     publish_proxy_status(target, now, out);
   }
-  wake_dirty_ = true;
+  scheduler_.changed();
 }
 
-std::optional<Instant> Router::next_wake() const {
-  if (wake_dirty_) {
-    // Recomputed only after something changed: this is asked on every loop turn.
-    std::optional<Instant> next;
-    auto earlier = [&](Instant t) {
-      if (!next || t < *next) next = t;
-    };
-    if (auto pause = availability_.earliest_pause_end()) earlier(*pause);
-    for (const auto& [id, h] : holds_.all()) {
-      if (h.state == HoldState::sent) {
-        earlier(h.sent_at + settings_.confirm_window);
-      } else {
-        earlier(h.received + settings_.max_hold_age);
-      }
-    }
-    auto change_of = [&](const std::string& bare) {
-      const ical::Schedule* s = availability_.schedule_of(bare);
-      if (!s) return;
-      const auto t = std::chrono::duration_cast<std::chrono::seconds>(
-                         wake_base_.time_since_epoch()).count();
-      if (auto c = s->next_change_after(t)) earlier(Instant{std::chrono::seconds(*c)});
-    };
-    for (const auto& target : holds_.targets()) change_of(target);
-    for (const auto& [target, subscribers] : subscriptions_.all_subscribers()) change_of(target);
-    schedule_wake_ = next;
-    wake_dirty_ = false;
+void Router::set_schedule(const std::string& bare, std::shared_ptr<const ical::Schedule> schedule,
+                          Instant now, Outbox& out) {
+  scheduler_.at(now);
+  scheduler_.changed();
+  availability_.set_schedule(bare, std::move(schedule));
+  try_release(bare, now, out);
+  publish_proxy_status(bare, now, out);
+}
+
+void Router::pause(const std::string& bare, Instant until, Instant now, Outbox& out) {
+  scheduler_.at(now);
+  scheduler_.changed();
+  availability_.set_pause(bare, until, now);
+  keep_pause(bare);
+  try_release(bare, now, out);
+  publish_proxy_status(bare, now, out);
+}
+
+void Router::try_release(const std::string& target, Instant now, Outbox& out) {
+  if (!releaser_.online()) return;
+  if (target.ends_with("@" + settings_.component_domain)) {
+    try_release_pool(target.substr(0, target.find('@')), now, out);
+    return;
   }
-  auto sessions = sessions_.next_expiry();
-  if (!schedule_wake_) return sessions;
-  if (!sessions) return schedule_wake_;
-  return std::min(*schedule_wake_, *sessions);
+  // A member who became free may take a pool's waiting conversation first.
+  if (pools_.any()) release_pools_of(target, now, out);
+  releaser_.release_ready(target, now, out);
 }
 
 }  // namespace concierge::core

@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: MIT
-// Router: the scheduler's inputs and its first step — schedules, pauses and blocklists as they
-// change, the target's state fed to DESIGN §2's decision (decision.hpp), urgent messages, and
-// holding a message (corrections and retractions apply to the held copy). Notices are in
-// notices.cpp, releases in release.cpp, the holds' bookkeeping in holds.cpp.
+// Scheduler (scheduler.hpp): the target's state fed to DESIGN §2's decision (decision.hpp),
+// urgent messages, and holding a message (corrections and retractions apply to the held copy).
+// Notices are notice_writer.cpp's, releases the Releaser's (releaser.cpp), the holds'
+// bookkeeping holds.cpp, the store's faults store_faults.cpp.
 #include <algorithm>
 
 #include <component/core/decision.hpp>
-#include <component/core/router.hpp>
+#include <component/core/message_limits.hpp>
+#include <component/core/scheduler.hpp>
+#include <component/core/message_limits.hpp>
 #include <component/core/text.hpp>
 
 namespace concierge::core {
@@ -75,63 +77,78 @@ std::optional<std::pair<std::string, bool>> applies_to(const xmpp::Element& m) {
   return std::nullopt;
 }
 
-}  // namespace
-
-// --- schedules, pauses, blocklists -----------------------------------------------------------
-
-void Router::set_schedule(const std::string& bare, std::shared_ptr<const ical::Schedule> schedule,
-                          Instant now, Outbox& out) {
-  wake_base_ = now;
-  wake_dirty_ = true;
-  availability_.set_schedule(bare, std::move(schedule));
-  try_release(bare, now, out);
-  publish_proxy_status(bare, now, out);
+// The proxy way's copy of `stanza` from `sender` to `target`, counted.
+void relay(const SchedulerRooms& rooms, const xmpp::Element& stanza, const xmpp::Jid& sender,
+           const xmpp::Jid& target, Outbox& out) {
+  auto copy = rooms.proxy.relayed(stanza, sender, target.full_string());
+  if (!copy) {
+    ++rooms.stats.dropped;
+    out.log(LogLevel::warn, "dropped a message whose sender has no proxy address");
+    return;
+  }
+  ++rooms.stats.relayed;
+  out.forward(std::move(*copy));
 }
 
-void Router::pause(const std::string& bare, Instant until, Instant now, Outbox& out) {
-  wake_base_ = now;
-  wake_dirty_ = true;
-  availability_.set_pause(bare, until, now);
-  keep_pause(bare);
-  try_release(bare, now, out);
-  publish_proxy_status(bare, now, out);
+}  // namespace
+
+void refuse_stanza(const xmpp::Element& stanza, Refusal refusal, const std::string& text,
+                   RouterStats& stats, Outbox& out) {
+  ++stats.refused;
+  out.send(make_error_reply(stanza, refusal, text));
+}
+
+Scheduler::Scheduler(const SchedulerRooms& rooms)
+    : rooms_(rooms),
+      holds_(
+          rooms.store,
+          [this](const std::string& sender, const std::string& target) {
+            notices_.book().episode_ended(sender, target);
+          },
+          [this] { wake_dirty_ = true; }),
+      notices_(rooms_, holds_) {
+  holds_.load([this](const Hold& h) {
+    // A notice already went out for these (they were committed before it): no new episode.
+    notices_.book().told_before(h.sender, h.target, h.reason);
+  });
 }
 
 // --- the decision table (decision.hpp), fed with the target's state -------------------------
 
-TargetState Router::target_state(const std::string& sender, const std::string& target,
+TargetState Scheduler::target_state(const std::string& sender, const std::string& target,
                                  Instant now) const {
   TargetState b;
-  b.paused = paused(target, now);
-  b.reach = presence_.reachability(target);
-  b.engaged = sessions_.engaged(sender, target, now);
-  b.status = status_of(target, now);
-  b.counted = sessions_.counted(target, now, sender);
-  b.max_concurrent = settings_.max_concurrent;
+  b.paused = rooms_.availability.paused(target, now);
+  b.reach = rooms_.presence.reachability(target);
+  b.engaged = rooms_.sessions.engaged(sender, target, now);
+  b.status = rooms_.availability.status_of(target, now);
+  b.counted = rooms_.sessions.counted(target, now, sender);
+  b.max_concurrent = rooms_.settings.max_concurrent;
   b.others_waiting = holds_.has_waiting(target);
   return b;
 }
 
-bool Router::urgent_allowed(const xmpp::Element& stanza, const std::string& sender,
+bool Scheduler::urgent_allowed(const xmpp::Element& stanza, const std::string& sender,
                             const std::string& target, Instant now) const {
   const auto body = stanza.child_text("body");
-  const bool prefixed = body && !settings_.urgent_prefix.empty() &&
-                        body->starts_with(settings_.urgent_prefix);
+  const bool prefixed = body && !rooms_.settings.urgent_prefix.empty() &&
+                        body->starts_with(rooms_.settings.urgent_prefix);
   if (!prefixed && !marked_urgent(stanza)) return false;
   // During a pause only the always-through list may interrupt (DESIGN §2).
-  const bool allowed = (!paused(target, now) && urgent_from_anyone(target)) ||
-                       always_through(target).count(sender);
+  const bool allowed = (!rooms_.availability.paused(target, now) &&
+                        rooms_.directory.urgent_from_anyone(target)) ||
+                       rooms_.directory.always_through(target).count(sender);
   if (!allowed) return false;
-  return urgent_sent_.sent_last_hour(sender, target, now) < settings_.urgent_max_per_hour;
+  return urgent_sent_.sent_last_hour(sender, target, now) < rooms_.settings.urgent_max_per_hour;
 }
 
-void Router::forward_urgent(const Inbound& m, Instant now, Outbox& out) {
+void Scheduler::forward_urgent(const Inbound& m, Instant now, Outbox& out) {
   urgent_sent_.record(m.from, m.to, now);
   xmpp::Element urgent = m.stanza;
   if (auto* body = urgent.child("body");
-      body && body->inner_text().starts_with(settings_.urgent_prefix)) {
+      body && body->inner_text().starts_with(rooms_.settings.urgent_prefix)) {
     const std::string original = body->inner_text();
-    std::string text = original.substr(settings_.urgent_prefix.size());
+    std::string text = original.substr(rooms_.settings.urgent_prefix.size());
     text.erase(0, text.find_first_not_of(' '));
     *body = xmpp::make_text("body", text);
     shift_offsets(urgent, code_points(original.substr(0, original.size() - text.size())));
@@ -139,16 +156,16 @@ void Router::forward_urgent(const Inbound& m, Instant now, Outbox& out) {
   if (!urgent.child("attention", "urn:xmpp:attention:0")) {
     urgent.add_child(xmpp::make("attention", {{"xmlns", "urn:xmpp:attention:0"}}));
   }
-  ++stats_.urgent;
-  relay(urgent, m.sender, m.target, out);
+  ++rooms_.stats.urgent;
+  relay(rooms_, urgent, m.sender, m.target, out);
   // It opens no conversation and releases nothing else held (DESIGN §2); if `to` answers,
   // that answer engages the conversation.
-  sessions_.delivered(m.from, m.to, now);
-  out.send(notice(m.to, m.from, "Concierge: delivered to " + name_of(m.to) + " as urgent."));
+  rooms_.sessions.delivered(m.from, m.to, now);
+  out.send(notices_.notice(m.to, m.from, "Concierge: delivered to " + name_of(m.to) + " as urgent."));
 }
 
 // An urgent message is forwarded but engages nothing, and returns false.
-bool Router::schedule_message(const Inbound& m, Instant now, Outbox& out) {
+bool Scheduler::schedule_message(const Inbound& m, Instant now, Outbox& out) {
   if (m.has_body && apply_to_held(m.stanza, m.from, m.to, out)) return false;
 
   TargetState b = target_state(m.from, m.to, now);
@@ -160,34 +177,36 @@ bool Router::schedule_message(const Inbound& m, Instant now, Outbox& out) {
       forward_urgent(m, now, out);
       return false;
     case Action::forward:
-      relay(m.stanza, m.sender, m.target, out);
-      if (m.has_body) reply_notice(m.from, m.to, now, out);  // `from` replies to `to`
+      relay(rooms_, m.stanza, m.sender, m.target, out);
+      if (m.has_body) notices_.reply_notice(m.from, m.to, now, out);  // `from` replies to `to`
       return true;
     case Action::drop:
-      ++stats_.dropped;  // chat states, receipts, no-store: relayed only when a message would go
+      ++rooms_.stats.dropped;  // chat states, receipts, no-store: relayed only when a message would go
       return false;
     case Action::hold:
       break;
   }
   if (m.limits_when_held) {  // a diverted message: only what would be held meets the limits
-    if (auto over = limit_exceeded(m.stanza, m.from, now)) {
-      refuse(m.stanza, over->first, over->second, out);  // it has content: never dropped
+    if (auto over = limit_exceeded(rooms_.limiter, rooms_.settings, m.stanza, m.from, now)) {
+      refuse_stanza(m.stanza, over->first, over->second, rooms_.stats, out);  // it has content: never dropped
       return false;
     }
   }
   if (const auto* per_target = holds_.of_target(m.to);
-      per_target && per_target->size() >= settings_.holds_per_target) {
-    refuse(m.stanza, Refusal::rate_limited,
-           name_of(m.to) + " has too many messages waiting; try again later.", out);
+      per_target && per_target->size() >= rooms_.settings.holds_per_target) {
+    refuse_stanza(m.stanza, Refusal::rate_limited,
+                  name_of(m.to) + " has too many messages waiting; try again later.", rooms_.stats,
+                  out);
     return false;
   }
-  if (holds_.held_by(m.from) >= settings_.holds_per_sender) {
-    refuse(m.stanza, Refusal::rate_limited,
-           "You have too many messages waiting for delivery; cancel some or wait.", out);
+  if (holds_.held_by(m.from) >= rooms_.settings.holds_per_sender) {
+    refuse_stanza(m.stanza, Refusal::rate_limited,
+                  "You have too many messages waiting for delivery; cancel some or wait.",
+                  rooms_.stats, out);
     return false;
   }
   // The copy release sends, as this way in addresses it (`to` is set again at release).
-  auto relayed = proxy_.relayed(m.stanza, m.sender, m.target.bare_string());
+  auto relayed = rooms_.proxy.relayed(m.stanza, m.sender, m.target.bare_string());
   if (!relayed) return false;
   hold(m.stanza, std::move(*relayed), m.from, m.to, d.reason, now, out);
   return false;
@@ -195,7 +214,7 @@ bool Router::schedule_message(const Inbound& m, Instant now, Outbox& out) {
 
 // XEP-0308 corrections and XEP-0424 retractions of a message that is still held apply to the
 // held copy; the correction/retraction itself is then not relayed.
-bool Router::apply_to_held(const xmpp::Element& stanza, const std::string& sender,
+bool Scheduler::apply_to_held(const xmpp::Element& stanza, const std::string& sender,
                            const std::string& target, Outbox& out) {
   auto ref = applies_to(stanza);
   if (!ref || ref->first.empty()) return false;
@@ -221,7 +240,7 @@ bool Router::apply_to_held(const xmpp::Element& stanza, const std::string& sende
   return false;
 }
 
-void Router::hold(const xmpp::Element& original, xmpp::Element relayed, const std::string& sender,
+void Scheduler::hold(const xmpp::Element& original, xmpp::Element relayed, const std::string& sender,
                   const std::string& target, HoldReason reason, Instant now, Outbox& out,
                   std::optional<Instant> received) {
   if (refuse_unstorable(original, target, out)) return;
@@ -234,8 +253,40 @@ void Router::hold(const xmpp::Element& original, xmpp::Element relayed, const st
   h.reason = reason;
   const std::int64_t id = holds_.add(std::move(h));
   commits_.held(id, make_error_reply(original, Refusal::store_unavailable, unstorable_text(target)));
-  ++stats_.held;
-  notify(sender, target, reason, now, out);
+  ++rooms_.stats.held;
+  notices_.hold_notice(sender, target, reason, now, out);
+}
+
+bool Scheduler::hold_behind(const xmpp::Element& forwarded, Instant received, Instant now,
+                         Outbox& out) {
+  const auto from = xmpp::Jid::parse(forwarded.attr("from"));
+  const auto to = xmpp::Jid::parse(forwarded.attr("to"));
+  if (!from || !to) return false;
+  // A pool member's per-sender address is no proxy address: pools keep their own order.
+  const auto sender_jid = xmpp::user_from_proxy(from->bare(), rooms_.settings.component_domain);
+  if (!sender_jid) return false;
+  const std::string sender = lower(sender_jid->bare_string());
+  const std::string target = lower(to->bare_string());
+  const auto* ids = holds_.of_target(target);
+  if (ids == nullptr) return false;
+  std::optional<HoldReason> reason;
+  for (std::int64_t id : *ids) {
+    const Hold& h = holds_.at(id);
+    if (h.sender == sender && h.state == HoldState::held) {
+      reason = h.reason;
+      break;
+    }
+  }
+  if (!reason) return false;
+  auto target_proxy = xmpp::proxy_jid(to->bare(), rooms_.settings.component_domain);
+  if (!target_proxy) return false;
+  // As the sender wrote it: a refusal (the store failing) goes back to them.
+  xmpp::Element original = forwarded;
+  original.set_attr("from", sender);
+  original.set_attr("to", target_proxy->bare_string());
+  // The episode's notice went already; the same reason tells nothing new.
+  hold(original, forwarded, sender, target, *reason, now, out, received);
+  return true;
 }
 
 }  // namespace concierge::core

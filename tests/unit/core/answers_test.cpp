@@ -46,7 +46,7 @@ class AnswersTest : public testing::CoreTest {
   void SetUp() override {
     router->connected(now, out);
     for (const char* u : {"bob@example.org", "alice@example.org"}) {
-      const auto source = *router->schedule_source(u);
+      const auto source = *router->directory().schedule_source(u);
       router->schedule_compiled(u, source, compiled(source, now), now, out);
       in("<presence from=\"" + std::string(u) + "/desk\" to=\"sched.example.org\"/>");
     }
@@ -189,7 +189,7 @@ TEST_F(AnswersTest, EveryChangeIsAnsweredOnce) {
        {"hours Mon-Fri 08:00-16:00", "timezone Europe/Paris", "kind personal"}) {
     const std::string answer = say("dave@example.org", change);
     EXPECT_EQ(out.stanzas.size(), 1u) << change << ": " << answer;
-    const auto source = *router->schedule_source("dave@example.org");
+    const auto source = *router->directory().schedule_source("dave@example.org");
     out.clear();
     router->schedule_compiled("dave@example.org", source, compiled(source, now), now, out);
     EXPECT_TRUE(out.stanzas.empty()) << change << ": " << out.stanzas.at(0).to_xml();
@@ -197,14 +197,14 @@ TEST_F(AnswersTest, EveryChangeIsAnsweredOnce) {
   EXPECT_EQ(say("dave@example.org", "calendar https://cal.example.org/d.ics"),
             "Fetching your calendar: it is in force as soon as it is read; you hear from me only "
             "if something is wrong with it.");
-  auto source = *router->schedule_source("dave@example.org");
+  auto source = *router->directory().schedule_source("dave@example.org");
   ScheduleSource as_read = source;
   out.clear();
   router->schedule_compiled("dave@example.org", as_read, compiled(source, now), now, out);
   EXPECT_TRUE(out.stanzas.empty()) << "in force as promised";
-  EXPECT_FALSE(router->schedule_source("dave@example.org")->pending);
+  EXPECT_FALSE(router->directory().schedule_source("dave@example.org")->pending);
   say("dave@example.org", "calendar https://cal.example.org/typo.ics");
-  source = *router->schedule_source("dave@example.org");
+  source = *router->directory().schedule_source("dave@example.org");
   out.clear();
   router->schedule_failed("dave@example.org", source, "HTTP 404", now, out);
   ASSERT_EQ(out.stanzas.size(), 1u) << "what differs from the promise is told";
@@ -275,7 +275,7 @@ TEST_F(AnswersTest, BadInputInAFormReturnsTheFormWithAnErrorNote) {
     EXPECT_EQ(note(answer).find(why), 0u) << node << ": " << note(answer);
     EXPECT_EQ(field_value(answer, var), bad) << node << ": what was typed, to correct";
   }
-  EXPECT_EQ(router->schedule_source("dave@example.org")->zone, "Europe/Berlin");
+  EXPECT_EQ(router->directory().schedule_source("dave@example.org")->zone, "Europe/Berlin");
   EXPECT_EQ(
       command("dave@example.org", "timezone", {{{"timezone", "Europe/Paris"}}}).attr("status"),
       "completed");

@@ -31,7 +31,7 @@ TEST_F(SettingsTest, TheWeekViewKeepsLocalHoursAcrossDaylightSavingChanges) {
     now = c.at;
     say("alice@example.org", std::string("enrol ") + c.zone);
     say("alice@example.org", "hours Mon-Sun 09:00-17:00");
-    const auto source = *router->schedule_source("alice@example.org");
+    const auto source = *router->directory().schedule_source("alice@example.org");
     router->schedule_compiled("alice@example.org", source, compiled(source, now), now, out);
     const std::string status = say("alice@example.org", "status");
     EXPECT_NE(status.find(c.sunday), std::string::npos) << c.zone << "\n" << status;
@@ -61,7 +61,7 @@ TEST_F(SettingsTest, EveryCommandIsAnsweredInTheThreadAndTypeItCameIn) {
 TEST_F(SettingsTest, AlwaysThroughAndUrgentPolicyDecideUrgentMessages) {
   say("alice@example.org", "enrol Europe/Berlin");
   say("alice@example.org", "hours Sat 09:00-10:00");  // off on Monday
-  const auto source = *router->schedule_source("alice@example.org");
+  const auto source = *router->directory().schedule_source("alice@example.org");
   router->schedule_compiled("alice@example.org", source, compiled(source, now), now, out);
   auto urgent = [&](const std::string& from) {
     out.clear();
@@ -164,7 +164,7 @@ TEST_F(SettingsTest, EveryFormRunsItsChatTwin) {
   EXPECT_EQ(submit("alice@example.org", "upload", {{"ics", lines}}),
             "Reading your calendar: it is in force as soon as it is read; you hear from me only if "
             "something is wrong with it.");
-  const auto source = *router->schedule_source("alice@example.org");
+  const auto source = *router->directory().schedule_source("alice@example.org");
   EXPECT_TRUE(source.pending);
   EXPECT_NE(source.upload.find("RRULE:FREQ=DAILY\nEND:VEVENT"), std::string::npos);
   EXPECT_TRUE(compiled(source, now)) << "the joined lines are a calendar again";

@@ -102,7 +102,7 @@ TEST_F(ConversationRulesTest, ProsodysAcknowledgementOfAnUnansweredRequestIsNotO
   // Prosody answers the component's subscription request with an `unavailable` from bob's bare
   // JID ("acknowledging receipt"); bob never answers the request.
   presence("bob@example.org", "unavailable");
-  EXPECT_EQ(router->reachability("bob@example.org"), Reachability::unknown);
+  EXPECT_EQ(router->presence().reachability("bob@example.org"), Reachability::unknown);
   chat("alice@example.org", "bob", "are you there");
   EXPECT_EQ(to_bob(), std::vector<std::string>{"are you there"}) << "unknown presence: forwarded";
   EXPECT_TRUE(notices("alice@example.org").empty()) << "and nobody is told bob is offline";
@@ -112,7 +112,7 @@ TEST_F(ConversationRulesTest, ADeniedSubscriptionLeavesPresenceUnknown) {
   presence("bob@example.org", "unsubscribed");
   presence("bob@example.org", "unavailable");
   presence("bob@example.org/desk", "", "dnd");  // e.g. a directed presence: not ours by right
-  EXPECT_EQ(router->reachability("bob@example.org"), Reachability::unknown);
+  EXPECT_EQ(router->presence().reachability("bob@example.org"), Reachability::unknown);
   chat("alice@example.org", "bob", "hello");
   EXPECT_EQ(to_bob(), std::vector<std::string>{"hello"});
 }
@@ -120,12 +120,12 @@ TEST_F(ConversationRulesTest, ADeniedSubscriptionLeavesPresenceUnknown) {
 TEST_F(ConversationRulesTest, ARevokedSubscriptionMakesPresenceUnknownAgain) {
   bob_granted_and_online();
   presence("bob@example.org/desk", "unavailable");
-  EXPECT_EQ(router->reachability("bob@example.org"), Reachability::offline) << "by right: offline";
+  EXPECT_EQ(router->presence().reachability("bob@example.org"), Reachability::offline) << "by right: offline";
   // bob revokes: Prosody routes `unsubscribed`, then `unavailable` from each online resource.
   presence("bob@example.org/desk");
   presence("bob@example.org", "unsubscribed");
   presence("bob@example.org/desk", "unavailable");
-  EXPECT_EQ(router->reachability("bob@example.org"), Reachability::unknown);
+  EXPECT_EQ(router->presence().reachability("bob@example.org"), Reachability::unknown);
   chat("alice@example.org", "bob", "still there?");
   EXPECT_EQ(to_bob(), std::vector<std::string>{"still there?"});
 }
@@ -134,9 +134,9 @@ TEST_F(ConversationRulesTest, WithXep0356ResourcesCountButTheBareAcknowledgement
   in("<message from=\"example.org\" to=\"sched.example.org\"><privilege xmlns=\"urn:xmpp:privilege:2\">"
      "<perm access=\"presence\" type=\"managed_entity\"/></privilege></message>");
   presence("bob@example.org", "unavailable");
-  EXPECT_EQ(router->reachability("bob@example.org"), Reachability::unknown);
+  EXPECT_EQ(router->presence().reachability("bob@example.org"), Reachability::unknown);
   presence("bob@example.org/desk", "", "dnd");
-  EXPECT_EQ(router->reachability("bob@example.org"), Reachability::dnd);
+  EXPECT_EQ(router->presence().reachability("bob@example.org"), Reachability::dnd);
 }
 
 TEST_F(ConversationRulesTest, WithXep0356TheUnavailableThatFollowsADenialIsNotOffline) {
@@ -147,13 +147,13 @@ TEST_F(ConversationRulesTest, WithXep0356TheUnavailableThatFollowsADenialIsNotOf
   presence("bob@example.org/desk");
   presence("bob@example.org", "unsubscribed");
   presence("bob@example.org/desk", "unavailable");
-  EXPECT_EQ(router->reachability("bob@example.org"), Reachability::available);
+  EXPECT_EQ(router->presence().reachability("bob@example.org"), Reachability::available);
   chat("alice@example.org", "bob", "hello");
   EXPECT_EQ(to_bob(), std::vector<std::string>{"hello"});
   // Later presence through the privilege counts again, going offline included.
   presence("bob@example.org/desk", "", "dnd");
   presence("bob@example.org/desk", "unavailable");
-  EXPECT_EQ(router->reachability("bob@example.org"), Reachability::offline);
+  EXPECT_EQ(router->presence().reachability("bob@example.org"), Reachability::offline);
 }
 
 // --- 2. only the target writing back engages ----------------------------------------------
@@ -164,7 +164,7 @@ TEST_F(ConversationRulesTest, AReleasedMessageOpensNoConversation) {
   chat("alice@example.org", "bob", "first");
   presence("bob@example.org/desk");
   ASSERT_EQ(released(), std::vector<std::string>{"first"});
-  EXPECT_FALSE(router->session_open("alice@example.org", "bob@example.org", now));
+  EXPECT_FALSE(router->sessions().is_open("alice@example.org", "bob@example.org", now));
   EXPECT_TRUE(router->session_idle("bob@example.org", now)) << "bob answered nobody";
   // bob goes offline: alice's next message is held and she is told, not dropped on the server.
   presence("bob@example.org/desk", "unavailable");
@@ -182,7 +182,7 @@ TEST_F(ConversationRulesTest, BobAnsweringEngagesAndAnOfflineBobStillHolds) {
   presence("alice@example.org/r");
   chat("alice@example.org", "bob", "hi");
   chat("bob@example.org", "alice", "hi back");
-  EXPECT_TRUE(router->session_open("alice@example.org", "bob@example.org", now));
+  EXPECT_TRUE(router->sessions().is_open("alice@example.org", "bob@example.org", now));
   presence("bob@example.org/desk", "unavailable");
   chat("alice@example.org", "bob", "you left?");
   EXPECT_TRUE(to_bob().empty()) << "an open session forwards only while bob is not known offline";
@@ -201,7 +201,7 @@ TEST_F(ConversationRulesTest, AnUrgentMessageReleasesNothingElseWhateverHappensN
   chat("carol@example.org", "bob", "when you can");
   chat("carol@example.org", "bob", "!urgent the server is down");
   EXPECT_EQ(to_bob(), std::vector<std::string>{"the server is down"});
-  EXPECT_FALSE(router->session_open("carol@example.org", "bob@example.org", now));
+  EXPECT_FALSE(router->sessions().is_open("carol@example.org", "bob@example.org", now));
   EXPECT_TRUE(router->session_idle("bob@example.org", now)) << "status shows no conversation";
   // What released the held message early before: any re-decision for bob while the session the
   // urgent message opened lasted — the next tick, a presence change, a recompiled schedule.
@@ -227,7 +227,7 @@ TEST_F(ConversationRulesTest, APauseHoldsOpenConversationsButLetsTheAlwaysThroug
   bob_granted_and_online();
   chat("alice@example.org", "bob", "hi");
   chat("bob@example.org", "alice", "hi back");
-  ASSERT_TRUE(router->session_open("alice@example.org", "bob@example.org", now));
+  ASSERT_TRUE(router->sessions().is_open("alice@example.org", "bob@example.org", now));
   router->pause("bob@example.org", now + 1h, now, out);
   chat("alice@example.org", "bob", "one more thing");
   EXPECT_TRUE(to_bob().empty()) << "paused: held although they are talking";

@@ -62,7 +62,7 @@ TEST_F(EnrolmentTest, RegistrationEnrolsStoresAndAsksForPresenceSubscription) {
   ASSERT_TRUE(stored);
   EXPECT_EQ(stored->timezone, "Europe/Berlin");
   EXPECT_EQ(stored->calendar_url, "") << "the URL is pending until its calendar compiles";
-  auto source = router->schedule_source("alice@example.org");
+  auto source = router->directory().schedule_source("alice@example.org");
   ASSERT_TRUE(source);
   EXPECT_TRUE(source->pending);
   EXPECT_EQ(source->url, "https://cal.example.org/alice.ics");
@@ -152,15 +152,15 @@ TEST_F(EnrolmentTest, ConfigUsersAreAskedOnceOnFirstConnectOnly) {
 
 TEST_F(EnrolmentTest, PresenceOfEnrolledUsersIsTrackedPerResource) {
   presence("bob@example.org", "", "subscribed");  // bob granted: his presence counts
-  EXPECT_EQ(router->reachability("bob@example.org"), Reachability::unknown);
+  EXPECT_EQ(router->presence().reachability("bob@example.org"), Reachability::unknown);
   presence("bob@example.org/desk", "<show>dnd</show><priority>5</priority>");
-  EXPECT_EQ(router->reachability("bob@example.org"), Reachability::dnd);
+  EXPECT_EQ(router->presence().reachability("bob@example.org"), Reachability::dnd);
   EXPECT_FALSE(router->session_idle("bob@example.org", now)) << "dnd is not session-idle";
   presence("bob@example.org/phone", "<show>away</show>");
-  EXPECT_EQ(router->reachability("bob@example.org"), Reachability::available);
+  EXPECT_EQ(router->presence().reachability("bob@example.org"), Reachability::available);
   presence("bob@example.org/phone", "", "unavailable");
   presence("bob@example.org/desk", "", "unavailable");
-  EXPECT_EQ(router->reachability("bob@example.org"), Reachability::offline);
+  EXPECT_EQ(router->presence().reachability("bob@example.org"), Reachability::offline);
   EXPECT_EQ(router->stats().presences, 4u);
 }
 
@@ -168,12 +168,12 @@ TEST_F(EnrolmentTest, ReplayedPresenceWithDelayAndIdleIsUnderstoodAndBadStampsIg
   presence("bob@example.org", "", "subscribed");  // bob granted: his presence counts
   presence("bob@example.org/desk",
            R"(<delay xmlns="urn:xmpp:delay" stamp="2026-11-25T08:00:00Z"/><idle xmlns="urn:xmpp:idle:1" since="not-a-date"/>)");
-  EXPECT_EQ(router->reachability("bob@example.org"), Reachability::available);
+  EXPECT_EQ(router->presence().reachability("bob@example.org"), Reachability::available);
 }
 
 TEST_F(EnrolmentTest, PresenceOfOthersIsIgnoredAndForeignFloodsLoggedOnce) {
   presence("carol@example.org/x");
-  EXPECT_EQ(router->reachability("carol@example.org"), Reachability::unknown);
+  EXPECT_EQ(router->presence().reachability("carol@example.org"), Reachability::unknown);
   int logs = 0;
   Outbox o;
   for (int i = 0; i < 200; ++i) {
@@ -255,9 +255,9 @@ TEST_F(EnrolmentTest, GoneEndsTheSession) {
   presence("bob@example.org/desk");
   handle(R"(<message from="carol@example.org/c" to="bob\40example.org@sched.example.org" type="chat"><body>hi</body></message>)");
   handle(R"(<message from="bob@example.org/d" to="carol\40example.org@sched.example.org" type="chat"><body>yo</body></message>)");
-  EXPECT_TRUE(router->session_open("bob@example.org", "carol@example.org", now));
+  EXPECT_TRUE(router->sessions().is_open("bob@example.org", "carol@example.org", now));
   handle(R"(<message from="carol@example.org/c" to="bob\40example.org@sched.example.org" type="chat"><gone xmlns="http://jabber.org/protocol/chatstates"/></message>)");
-  EXPECT_FALSE(router->session_open("bob@example.org", "carol@example.org", now));
+  EXPECT_FALSE(router->sessions().is_open("bob@example.org", "carol@example.org", now));
 }
 
 TEST_F(EnrolmentTest, PrivilegeAdvertisementIsRecognisedInBothNamespaces) {

@@ -80,7 +80,7 @@ class ScheduleAnswersTest : public ::testing::Test {
   // Compiles alice's current source as the app does (schedule.unknown as the fill) and hands it
   // to the core; the message alice gets.
   std::string compile_and_tell() {
-    const auto source = *router->schedule_source("alice@example.org");
+    const auto source = *router->directory().schedule_source("alice@example.org");
     ical::CompileRequest r;
     r.zone = source.zone;
     r.hours = source.hours;
@@ -127,7 +127,7 @@ TEST_F(ScheduleAnswersTest, AdHocUploadIsToldTheWarningsToo) {
           "sessionid=\"s1\">" +
           form + "</field></x></command></iq>"),
       now, out);
-  ASSERT_TRUE(router->schedule_source("alice@example.org")->pending);
+  ASSERT_TRUE(router->directory().schedule_source("alice@example.org")->pending);
   const std::string told = compile_and_tell();
   EXPECT_EQ(count(told, "\nWarning: unknown time zone 'Nowhere/Special'"), 1u) << told;
   EXPECT_EQ(count(told, "\nWarning: the repeat rule of an event repeats every second"), 1u) << told;
@@ -140,7 +140,7 @@ TEST_F(ScheduleAnswersTest, InForceWithoutWarningsAddsNoSecondAnswer) {
   EXPECT_EQ(say("alice@example.org", "hours Mon-Fri 09:00-17:00"),
             "Your weekly hours are Mon-Fri 09:00-17:00.");
   EXPECT_EQ(compile_and_tell(), "<0 messages>");
-  EXPECT_EQ(router->status_of("alice@example.org", now), ical::Status::working);
+  EXPECT_EQ(router->availability().status_of("alice@example.org", now), ical::Status::working);
 }
 
 TEST_F(ScheduleAnswersTest, ACalendarWithoutWorkingTimeIsSaidAndWhatApplies) {

@@ -88,7 +88,7 @@ TEST_F(SchedulerTest, BusyInAnotherConversationQueuesWithPositionThenOneSlotAtAT
   EXPECT_EQ(released_bodies(), std::vector<std::string>{"queued"});
   EXPECT_FALSE(router->session_idle("bob@example.org", now))
       << "a conversation released from the queue holds its slot";
-  EXPECT_FALSE(router->session_open("alice@example.org", "bob@example.org", now))
+  EXPECT_FALSE(router->sessions().is_open("alice@example.org", "bob@example.org", now))
       << "but it is no conversation until bob answers";
   EXPECT_EQ(router->holds_for("bob@example.org").size(), 1u);
 }

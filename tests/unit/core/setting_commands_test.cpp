@@ -28,21 +28,21 @@ TEST_F(SettingsTest, EnrolByChatThenSetZoneHoursAndKind) {
   ASSERT_EQ(store.enrolments().size(), 1u);
 
   EXPECT_EQ(say("alice@example.org", "timezone America/New_York"), "Time zone set to America/New_York.");
-  EXPECT_EQ(router->schedule_source("alice@example.org")->zone, "America/New_York");
+  EXPECT_EQ(router->directory().schedule_source("alice@example.org")->zone, "America/New_York");
   EXPECT_EQ(store.enrolment("alice@example.org")->timezone, "America/New_York") << "kept in the store";
 
   EXPECT_NE(say("alice@example.org", "hours Mox-Fri 09:00-17:00").find("cannot be read"), std::string::npos);
   EXPECT_FALSE(asked_to_compile("alice@example.org")) << "a bad pattern changes nothing";
   EXPECT_EQ(say("alice@example.org", "hours Mon-Thu 08:00-16:00"), "Your weekly hours are Mon-Thu 08:00-16:00.");
   EXPECT_TRUE(asked_to_compile("alice@example.org"));
-  EXPECT_EQ(router->schedule_source("alice@example.org")->hours, "Mon-Thu 08:00-16:00");
+  EXPECT_EQ(router->directory().schedule_source("alice@example.org")->hours, "Mon-Thu 08:00-16:00");
 
   EXPECT_NE(say("alice@example.org", "kind sometimes").find("Say \"kind work\""), std::string::npos);
   EXPECT_EQ(say("alice@example.org", "kind personal"), "Your calendar now counts as a personal calendar.");
-  EXPECT_TRUE(router->schedule_source("alice@example.org")->personal);
+  EXPECT_TRUE(router->directory().schedule_source("alice@example.org")->personal);
 
   // The compile the app runs adds no second answer (issue 15 point 14); status shows it.
-  const auto source = *router->schedule_source("alice@example.org");
+  const auto source = *router->directory().schedule_source("alice@example.org");
   out.clear();
   router->schedule_compiled("alice@example.org", source, compiled(source, now), now, out);
   EXPECT_TRUE(out.stanzas.empty());
@@ -57,11 +57,11 @@ TEST_F(SettingsTest, SettingsSurviveARestartAndUnenrolForgetsThem) {
   say("alice@example.org", "urgent anyone");
   say("alice@example.org", "subscribers served");
   restart(settings());
-  EXPECT_EQ(router->schedule_source("alice@example.org")->hours, "Mon-Fri 10:00-12:00");
-  EXPECT_EQ(router->always_through("alice@example.org"),
+  EXPECT_EQ(router->directory().schedule_source("alice@example.org")->hours, "Mon-Fri 10:00-12:00");
+  EXPECT_EQ(router->directory().always_through("alice@example.org"),
             (std::set<std::string>{"boss@example.org", "deputy@example.org"}));
-  EXPECT_TRUE(router->urgent_from_anyone("alice@example.org"));
-  EXPECT_TRUE(router->may_subscribe("alice@example.org", "someone@other.org"));
+  EXPECT_TRUE(router->directory().urgent_from_anyone("alice@example.org"));
+  EXPECT_TRUE(router->directory().may_subscribe("alice@example.org", "someone@other.org"));
   EXPECT_EQ(say("alice@example.org", "unenrol"),
             "You are unenrolled; messages held for you went back to their senders.");
   EXPECT_FALSE(router->enrolled("alice@example.org"));
@@ -75,8 +75,8 @@ TEST_F(SettingsTest, KeysTheAdminSetAreRefusedOthersAreTheUsers) {
             "You are enrolled by your admin: ask them to remove you.");
   // Not set by the admin: bob's to choose.
   EXPECT_EQ(say("bob@example.org", "kind personal"), "Your calendar now counts as a personal calendar.");
-  EXPECT_TRUE(router->schedule_source("bob@example.org")->personal);
-  EXPECT_EQ(router->schedule_source("bob@example.org")->hours, "Mon-Fri 09:00-17:00");
+  EXPECT_TRUE(router->directory().schedule_source("bob@example.org")->personal);
+  EXPECT_EQ(router->directory().schedule_source("bob@example.org")->hours, "Mon-Fri 09:00-17:00");
   EXPECT_EQ(say("bob@example.org", "settings"),
             "Your settings:\n  time zone: Europe/Berlin\n  calendar: none\n  hours: Mon-Fri "
             "09:00-17:00\n  kind: personal\n  always through: nobody\n  urgent from: "
@@ -93,7 +93,7 @@ TEST_F(SettingsTest, ANewCalendarIsPendingUntilItCompilesAndABadOneKeepsTheOld) 
   EXPECT_EQ(say("alice@example.org", "calendar https://Cal.example.org/Team/Alice.ics"),
             "Fetching your calendar: it is in force as soon as it is read; you hear from me only if "
             "something is wrong with it.");
-  auto pending = *router->schedule_source("alice@example.org");
+  auto pending = *router->directory().schedule_source("alice@example.org");
   EXPECT_TRUE(pending.pending);
   EXPECT_EQ(pending.url, "https://Cal.example.org/Team/Alice.ics");
   out.clear();
@@ -102,40 +102,40 @@ TEST_F(SettingsTest, ANewCalendarIsPendingUntilItCompilesAndABadOneKeepsTheOld) 
   EXPECT_EQ(out.stanzas[0].child_text("body"),
             "Concierge: your new calendar cannot be used: HTTP 404 from https://Cal.example.org/…. "
             "Your previous schedule stays in force.");
-  EXPECT_FALSE(router->schedule_source("alice@example.org")->has_calendar()) << "the old source (none) stays";
+  EXPECT_FALSE(router->directory().schedule_source("alice@example.org")->has_calendar()) << "the old source (none) stays";
 
   // An upload, pasted as a chat message: good this time.
   EXPECT_EQ(say("alice@example.org", kIcs),
             "Reading your calendar: it is in force as soon as it is read; you hear from me only if "
             "something is wrong with it.");
-  auto upload = *router->schedule_source("alice@example.org");
+  auto upload = *router->directory().schedule_source("alice@example.org");
   ASSERT_TRUE(upload.pending);
   out.clear();
   router->schedule_compiled("alice@example.org", upload, compiled(upload, now), now, out);
   EXPECT_TRUE(out.stanzas.empty()) << "in force as the answer promised: nothing more to say";
-  EXPECT_FALSE(router->schedule_source("alice@example.org")->pending);
-  EXPECT_EQ(router->status_of("alice@example.org", now), ical::Status::working);
+  EXPECT_FALSE(router->directory().schedule_source("alice@example.org")->pending);
+  EXPECT_EQ(router->availability().status_of("alice@example.org", now), ical::Status::working);
 
   // Then a broken upload: the good one stays, in memory and in the store.
   say("alice@example.org", "upload BEGIN:VCALENDAR\nBEGIN:VEVENT\n");
-  auto broken = *router->schedule_source("alice@example.org");
+  auto broken = *router->directory().schedule_source("alice@example.org");
   out.clear();
   router->schedule_failed("alice@example.org", broken, "the calendar is incomplete", now, out);
   EXPECT_EQ(out.stanzas.at(0).child_text("body"),
             "Concierge: your new calendar cannot be used: the calendar is incomplete. Your "
             "previous schedule stays in force.");
   restart(settings());
-  const auto kept = router->schedule_source("alice@example.org")->upload;
+  const auto kept = router->directory().schedule_source("alice@example.org")->upload;
   EXPECT_EQ(kept, upload.upload) << "the good one after a restart";
   EXPECT_NE(kept.find("RRULE:FREQ=DAILY"), std::string::npos);
 }
 
 TEST_F(SettingsTest, ARefreshThatKeepsFailingIsToldOncePerProblem) {
   say("alice@example.org", "enrol Europe/Berlin https://cal.example.org/a.ics");
-  auto pending = *router->schedule_source("alice@example.org");
+  auto pending = *router->directory().schedule_source("alice@example.org");
   EXPECT_TRUE(pending.pending) << "a URL given at enrolment is new like any other";
   router->schedule_compiled("alice@example.org", pending, compiled(pending, now), now, out);
-  const auto source = *router->schedule_source("alice@example.org");
+  const auto source = *router->directory().schedule_source("alice@example.org");
   EXPECT_FALSE(source.pending) << "now the user's calendar of record";
   int told = 0;
   for (const char* why : {"timeout", "timeout", "HTTP 503", "HTTP 503"}) {
@@ -148,24 +148,24 @@ TEST_F(SettingsTest, ARefreshThatKeepsFailingIsToldOncePerProblem) {
 
 TEST_F(SettingsTest, EnrolAgainKeepsTheCalendarAndABadNewUrlKeepsTheOldOne) {
   say("alice@example.org", "enrol Europe/Berlin https://cal.example.org/good.ics");
-  auto good = *router->schedule_source("alice@example.org");
+  auto good = *router->directory().schedule_source("alice@example.org");
   router->schedule_compiled("alice@example.org", good, compiled(good, now), now, out);
   say("alice@example.org", "enrol Europe/Paris");
-  auto now_source = *router->schedule_source("alice@example.org");
+  auto now_source = *router->directory().schedule_source("alice@example.org");
   EXPECT_EQ(now_source.zone, "Europe/Paris");
   EXPECT_EQ(now_source.url, "https://cal.example.org/good.ics") << "enrol without a URL keeps it";
   say("alice@example.org", "enrol Europe/Paris https://cal.example.org/typo.ics");
-  auto typo = *router->schedule_source("alice@example.org");
+  auto typo = *router->directory().schedule_source("alice@example.org");
   ASSERT_TRUE(typo.pending);
   out.clear();
   router->schedule_failed("alice@example.org", typo, "it could not be fetched: HTTP 404", now, out);
-  EXPECT_EQ(router->schedule_source("alice@example.org")->url, "https://cal.example.org/good.ics");
-  EXPECT_FALSE(router->schedule_source("alice@example.org")->pending);
+  EXPECT_EQ(router->directory().schedule_source("alice@example.org")->url, "https://cal.example.org/good.ics");
+  EXPECT_FALSE(router->directory().schedule_source("alice@example.org")->pending);
   EXPECT_TRUE(asked_to_compile("alice@example.org"))
       << "the calendar of record is compiled again (after a restart it may never have been)";
   say("alice@example.org", "enrol Europe/Paris https://cal.example.org/typo2.ics");
   say("alice@example.org", "enrol Europe/Paris https://cal.example.org/good.ics");
-  EXPECT_FALSE(router->schedule_source("alice@example.org")->pending)
+  EXPECT_FALSE(router->directory().schedule_source("alice@example.org")->pending)
       << "naming the URL in force again drops the pending one";
 }
 
@@ -173,33 +173,33 @@ TEST_F(SettingsTest, APendingCalendarSurvivesARestartAndIsStillReported) {
   say("alice@example.org", "enrol Europe/Berlin");
   say("alice@example.org", kIcs);
   restart(settings());
-  auto source = *router->schedule_source("alice@example.org");
+  auto source = *router->directory().schedule_source("alice@example.org");
   ASSERT_TRUE(source.pending) << "the upload waits to be compiled after the restart";
   out.clear();
   router->schedule_compiled("alice@example.org", source, compiled(source, now), now, out);
   EXPECT_TRUE(out.stanzas.empty()) << "in force as promised before the restart";
   restart(settings());
-  EXPECT_FALSE(router->schedule_source("alice@example.org")->pending);
-  EXPECT_FALSE(router->schedule_source("alice@example.org")->upload.empty());
+  EXPECT_FALSE(router->directory().schedule_source("alice@example.org")->pending);
+  EXPECT_FALSE(router->directory().schedule_source("alice@example.org")->upload.empty());
 }
 
 TEST_F(SettingsTest, AResultForASourceChangedMeanwhileIsIgnored) {
   say("alice@example.org", "enrol Europe/Berlin");
   say("alice@example.org", "calendar https://cal.example.org/u2.ics");
-  const auto u2 = *router->schedule_source("alice@example.org");
+  const auto u2 = *router->directory().schedule_source("alice@example.org");
   say("alice@example.org", "calendar https://cal.example.org/u3.ics");
   out.clear();
   router->schedule_compiled("alice@example.org", u2, compiled(u2, now), now, out);
   EXPECT_TRUE(out.stanzas.empty()) << "nobody is told U2 is in force: U3 is what they gave last";
   router->schedule_failed("alice@example.org", u2, "HTTP 404", now, out);
   EXPECT_TRUE(out.stanzas.empty());
-  EXPECT_EQ(router->schedule_source("alice@example.org")->url, "https://cal.example.org/u3.ics");
-  EXPECT_TRUE(router->schedule_source("alice@example.org")->pending);
+  EXPECT_EQ(router->directory().schedule_source("alice@example.org")->url, "https://cal.example.org/u3.ics");
+  EXPECT_TRUE(router->directory().schedule_source("alice@example.org")->pending);
 }
 
 TEST_F(SettingsTest, SettingsShowACalendarUrlAsSchemeAndHostOnly) {
   say("alice@example.org", "enrol Europe/Berlin https://user:token@cal.example.org:8443/private/a.ics?key=s3cret");
-  auto source = *router->schedule_source("alice@example.org");
+  auto source = *router->directory().schedule_source("alice@example.org");
   router->schedule_compiled("alice@example.org", source, nullptr, now, out);
   const std::string settings = say("alice@example.org", "settings");
   EXPECT_NE(settings.find("calendar: https://cal.example.org:8443/…\n"), std::string::npos) << settings;

@@ -106,12 +106,12 @@ class TakeoverTest : public testing::CoreTest {
 TEST_F(TakeoverTest, APauseSurvivesAndEndsOnTimeLeavingNoRow) {
   router->pause("bob@example.org", now + 1h, now, out);
   takeover();
-  EXPECT_TRUE(router->paused("bob@example.org", now));
+  EXPECT_TRUE(router->availability().paused("bob@example.org", now));
   in(to_bob("p1"));
   EXPECT_TRUE(forwarded_to("bob@example.org").empty()) << "still paused: held";
   EXPECT_EQ(router->holds_for("bob@example.org").size(), 1u);
   tick_to(now + 1h);
-  EXPECT_FALSE(router->paused("bob@example.org", now));
+  EXPECT_FALSE(router->availability().paused("bob@example.org", now));
   ASSERT_EQ(out.releases.size(), 1u) << "released when the pause ends";
   EXPECT_EQ(rows(Kind::pause), 0u) << "an ended pause is forgotten in the store too";
 }
@@ -120,7 +120,7 @@ TEST_F(TakeoverTest, AnEndedPauseInTheStoreIsIgnoredAndRemoved) {
   router->pause("bob@example.org", now + 1h, now, out);
   now += 2h;  // the instance was down while the pause ran out
   takeover();
-  EXPECT_FALSE(router->paused("bob@example.org", now));
+  EXPECT_FALSE(router->availability().paused("bob@example.org", now));
   in(to_bob("m1"));
   EXPECT_EQ(forwarded_to("bob@example.org"), std::vector<std::string>{"m1"});
   tick_to(now + 1s);

@@ -33,7 +33,7 @@ TEST_F(SchedulerTest, SendersCanListAndCancelWhatTheySent) {
 TEST_F(SchedulerTest, ChatCommandsStatusPauseEndWhen) {
   EXPECT_EQ(say("bob@example.org", "status"), "You are working until Mon 17:00. Nothing is held for you.\nWorking time this week (Europe/Berlin):\n  Mon 30 Nov: 09:00-17:00\n  Tue  1 Dec: 09:00-17:00\n  Wed  2 Dec: 09:00-17:00\n  Thu  3 Dec: 09:00-17:00\n  Fri  4 Dec: 09:00-17:00\n  Sat  5 Dec: off\n  Sun  6 Dec: off");
   EXPECT_EQ(say("bob@example.org", "pause 30m"), "Paused until Mon 10:30: messages wait until then.");
-  EXPECT_EQ(router->status_of("bob@example.org", now), ical::Status::busy);
+  EXPECT_EQ(router->availability().status_of("bob@example.org", now), ical::Status::busy);
   EXPECT_EQ(say("alice@example.org", "when bob@example.org"),
             "bob@example.org is busy until Mon 10:30; a message will wait until then.");
   EXPECT_EQ(say("bob@example.org", "end"), "Pause ended: messages reach you again.");
@@ -67,7 +67,7 @@ TEST_F(SchedulerTest, AdHocCommandsListExecuteAndAskForWhatTheyNeed) {
      "\"><x xmlns=\"jabber:x:data\" type=\"submit\"><field var=\"duration\"><value>1h</value></field></x>"
      "</command></iq>");
   EXPECT_EQ(out.stanzas[0].child("command")->child_text("note"), "Paused until Mon 11:00: messages wait until then.");
-  EXPECT_EQ(router->status_of("bob@example.org", now), ical::Status::busy);
+  EXPECT_EQ(router->availability().status_of("bob@example.org", now), ical::Status::busy);
   in("<iq type=\"set\" id=\"x\" from=\"eve@evil.example/r\" to=\"sched.example.org\"><command "
      "xmlns=\"http://jabber.org/protocol/commands\" node=\"status\" action=\"execute\"/></iq>");
   EXPECT_EQ(out.stanzas[0].attr("type"), "error");

@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: MIT
-// Router: releasing held messages (DESIGN §2 "Release", §6) — all together after an
+// Releaser (releaser.hpp): releasing held messages (DESIGN §2 "Release", §6) — all together after an
 // off-hours/away/offline hold with a summary first, one conversation per free slot from the
 // queue; confirmation by ping; re-holding what the server bounces within the confirm window.
 #include <algorithm>
 
 #include <component/core/decision.hpp>
-#include <component/core/router.hpp>
+#include <component/core/releaser.hpp>
 #include <component/core/service_info.hpp>
 #include <component/core/text.hpp>
 #include <component/core/timestamp.hpp>
@@ -19,9 +19,10 @@ constexpr std::string_view kDelay = "urn:xmpp:delay";
 
 }  // namespace
 
-// --- release ---------------------------------------------------------------------------------
+Releaser::Releaser(const SchedulerRooms& rooms, Scheduler& scheduler)
+    : rooms_(rooms), scheduler_(scheduler), holds_(scheduler.holds()) {}
 
-void Router::set_reason(const std::vector<std::int64_t>& ids, const std::string& sender,
+void Releaser::set_reason(const std::vector<std::int64_t>& ids, const std::string& sender,
                         const std::string& target, HoldReason reason, Instant now, Outbox& out) {
   for (std::int64_t id : ids) {
     Hold& h = holds_.at(id);
@@ -31,10 +32,10 @@ void Router::set_reason(const std::vector<std::int64_t>& ids, const std::string&
     }
   }
   // The notice follows the store write: both go out after this turn's commit.
-  notify(sender, target, reason, now, out);
+  scheduler_.notices().hold_notice(sender, target, reason, now, out);
 }
 
-bool Router::release(Hold& h, const std::string& to, Instant now, Outbox& out) {
+bool Releaser::release(Hold& h, const std::string& to, Instant now, Outbox& out) {
   auto stanza = xmpp::parse_xml(h.stanza);
   if (!stanza) {
     out.log(LogLevel::error, "a held message could not be read back; dropped it");
@@ -42,24 +43,18 @@ bool Router::release(Hold& h, const std::string& to, Instant now, Outbox& out) {
   }
   stanza->set_attr("to", to);  // the target; for a pool, the member it goes to
   stanza->add_child(xmpp::make("delay", {{"xmlns", std::string(kDelay)},
-                                         {"from", settings_.component_domain},
+                                         {"from", rooms_.settings.component_domain},
                                          {"stamp", format_xmpp_datetime(h.received)}}));
   holds_.mark_in_flight(h.id);
-  ++stats_.released;
-  releases_.count(now);
-  sessions_.delivered(h.sender, to, now);  // opens nothing: only `to` answering does
+  ++rooms_.stats.released;
+  counts_.count(now);
+  rooms_.sessions.delivered(h.sender, to, now);  // opens nothing: only `to` answering does
   out.releases.push_back({h.id, std::move(*stanza)});
   return true;
 }
 
-void Router::try_release(const std::string& target, Instant now, Outbox& out) {
+void Releaser::release_ready(const std::string& target, Instant now, Outbox& out) {
   if (!online_) return;
-  if (target.ends_with("@" + settings_.component_domain)) {
-    try_release_pool(target.substr(0, target.find('@')), now, out);
-    return;
-  }
-  // A member who became free may take a pool's waiting conversation first.
-  if (pools_.any()) release_pools_of(target, now, out);
   const auto* held = holds_.of_target(target);
   if (!held || held->empty()) return;
   // Waiting conversations in the order of their first held message, each with its holds:
@@ -84,12 +79,12 @@ void Router::try_release(const std::string& target, Instant now, Outbox& out) {
     for (std::int64_t id : c.ids) {
       if (!release(holds_.at(id), target, now, out)) unreadable.push_back(id);
     }
-    expect_delivery(c.sender, target, c.ids);
+    scheduler_.notices().expect_delivery(c.sender, target, c.ids);
     c.ids.clear();
-    notices_.episode_ended(c.sender, target);
+    scheduler_.notices().book().episode_ended(c.sender, target);
   };
   auto finish = [&] {
-    for (std::int64_t id : unreadable) erase_hold(id);
+    for (std::int64_t id : unreadable) scheduler_.erase_hold(id);
   };
 
   // The "while you were away" summary, before the conversations it lists. Their holds stay
@@ -98,29 +93,28 @@ void Router::try_release(const std::string& target, Instant now, Outbox& out) {
   auto summarise = [&](const std::vector<Conversation*>& listed) {
     std::size_t total = 0;
     std::string list;
-    now_hint_ = now;
     for (const Conversation* c : listed) {
       total += c->ids.size();
       list += (list.empty() ? "" : ", ") + name_of(c->sender) + " (" +
               std::to_string(c->ids.size()) + " since " +
-              when_text(holds_.at(c->ids.front()).received, target, target) + ")";
+              scheduler_.notices().when(holds_.at(c->ids.front()).received, target, target, now) + ")";
       holds_.summarise(c->ids);
     }
     const std::string summary =
         "Concierge: while you were away, " + std::to_string(listed.size()) +
         (listed.size() == 1 ? " person" : " people") + " wrote " + std::to_string(total) +
         (total == 1 ? " message: " : " messages: ") + list + ". Here they come.";
-    out.send(chat_message(settings_.component_domain, target, summary, true));
+    out.send(chat_message(rooms_.settings.component_domain, target, summary, true));
   };
 
   // The conversation row of the table: held messages of a conversation the target engaged in
   // since go now, whatever waits — unless a pause holds everything or the target is offline —
   // with their summary again when an unconfirmed release of them had one.
-  const Reachability reach = presence_.reachability(target);
+  const Reachability reach = rooms_.presence.reachability(target);
   std::vector<Conversation*> reopened, unconfirmed;
-  if (!paused(target, now) && reach != Reachability::offline) {
+  if (!rooms_.availability.paused(target, now) && reach != Reachability::offline) {
     for (auto& c : waiting) {
-      if (!sessions_.engaged(c.sender, target, now)) continue;
+      if (!rooms_.sessions.engaged(c.sender, target, now)) continue;
       reopened.push_back(&c);
       if (std::ranges::any_of(c.ids, [&](std::int64_t id) { return holds_.summarised(id); })) {
         unconfirmed.push_back(&c);
@@ -129,7 +123,7 @@ void Router::try_release(const std::string& target, Instant now, Outbox& out) {
   }
   if (!unconfirmed.empty()) summarise(unconfirmed);
   for (Conversation* c : reopened) release_conversation(*c);
-  const ical::Status status = status_of(target, now);
+  const ical::Status status = rooms_.availability.status_of(target, now);
   if (status != ical::Status::working || reach == Reachability::offline) {
     const HoldReason reason =
         status != ical::Status::working ? hold_reason_for(status) : HoldReason::offline;
@@ -147,7 +141,7 @@ void Router::try_release(const std::string& target, Instant now, Outbox& out) {
     if (!c.ids.empty() && c.reason != HoldReason::queue) batch.push_back(&c);
   }
   if (!batch.empty()) {
-    if (!dnd && sessions_.counted(target, now) < settings_.max_concurrent) {
+    if (!dnd && rooms_.sessions.counted(target, now) < rooms_.settings.max_concurrent) {
       summarise(batch);
       for (Conversation* c : batch) release_conversation(*c);
       finish();
@@ -160,26 +154,19 @@ void Router::try_release(const std::string& target, Instant now, Outbox& out) {
   }
   // The queue: one conversation per free slot, first come first served; a released
   // conversation holds its slot until its session ends.
-  int free = dnd ? 0 : settings_.max_concurrent - sessions_.counted(target, now);
+  int free = dnd ? 0 : rooms_.settings.max_concurrent - rooms_.sessions.counted(target, now);
   for (auto& c : waiting) {
     if (free <= 0) break;
     if (c.ids.empty()) continue;
     release_conversation(c);
-    sessions_.reserve(c.sender, target, now);
+    rooms_.sessions.reserve(c.sender, target, now);
     --free;
   }
   finish();
 }
 
-void Router::expect_delivery(const std::string& sender, const std::string& target,
-                             const std::vector<std::int64_t>& ids) {
-  if (!notices_.told(sender, target)) return;  // never told of a hold: nothing to close
-  if (directory_.senders().privacy_for(target, sender) == Settings::Privacy::none) return;
-  notices_.expect_delivery(sender, target, ids);
-}
-
-void Router::release_confirmed(const std::vector<std::int64_t>& ids, Instant now, Outbox& out) {
-  wake_dirty_ = true;  // their confirm windows now end
+void Releaser::release_confirmed(const std::vector<std::int64_t>& ids, Instant now, Outbox& out) {
+  scheduler_.changed();  // their confirm windows now end
   std::set<std::pair<std::string, std::string>> touched;
   for (std::int64_t id : ids) {
     holds_.unsummarise(id);
@@ -191,56 +178,18 @@ void Router::release_confirmed(const std::vector<std::int64_t>& ids, Instant now
   }
   // Once per hold episode: the sender was told their messages were held, and none is any more.
   for (const auto& pair : touched) {
-    if (holds_.pair_held(pair.first, pair.second)) continue;
-    const auto count = notices_.delivered(pair.first, pair.second);
-    if (!count) continue;
-    const std::size_t n = *count;
-    const std::string& target = pair.second;
-    out.send(notice(target, pair.first,
-                    n == 1 ? "Concierge: your held message to " + name_of(target) + " was delivered."
-                           : "Concierge: your " + std::to_string(n) + " held messages to " +
-                                 name_of(target) + " were delivered."));
+    if (!holds_.pair_held(pair.first, pair.second)) {
+      scheduler_.notices().delivered(pair.first, pair.second, out);
+    }
   }
 }
 
-void Router::disconnected() {
+void Releaser::disconnected() {
   online_ = false;
   holds_.stream_lost();  // still `held` in the store: they go out again once conditions allow
 }
 
-bool Router::hold_behind(const xmpp::Element& forwarded, Instant received, Instant now,
-                         Outbox& out) {
-  const auto from = xmpp::Jid::parse(forwarded.attr("from"));
-  const auto to = xmpp::Jid::parse(forwarded.attr("to"));
-  if (!from || !to) return false;
-  // A pool member's per-sender address is no proxy address: pools keep their own order.
-  const auto sender_jid = xmpp::user_from_proxy(from->bare(), settings_.component_domain);
-  if (!sender_jid) return false;
-  const std::string sender = lower(sender_jid->bare_string());
-  const std::string target = lower(to->bare_string());
-  const auto* ids = holds_.of_target(target);
-  if (ids == nullptr) return false;
-  std::optional<HoldReason> reason;
-  for (std::int64_t id : *ids) {
-    const Hold& h = holds_.at(id);
-    if (h.sender == sender && h.state == HoldState::held) {
-      reason = h.reason;
-      break;
-    }
-  }
-  if (!reason) return false;
-  auto target_proxy = xmpp::proxy_jid(to->bare(), settings_.component_domain);
-  if (!target_proxy) return false;
-  // As the sender wrote it: a refusal (the store failing) goes back to them.
-  xmpp::Element original = forwarded;
-  original.set_attr("from", sender);
-  original.set_attr("to", target_proxy->bare_string());
-  // The episode's notice went already; the same reason tells nothing new.
-  hold(original, forwarded, sender, target, *reason, now, out, received);
-  return true;
-}
-
-bool Router::rehold_bounce(const xmpp::Element& stanza, const std::string& target,
+bool Releaser::rehold_bounce(const xmpp::Element& stanza, const std::string& target,
                            const std::string& sender, Instant now, Outbox& out) {
   const std::string_view id = stanza.attr("id");
   const auto* ids = id.empty() ? nullptr : holds_.of_target(target);
@@ -248,7 +197,7 @@ bool Router::rehold_bounce(const xmpp::Element& stanza, const std::string& targe
   for (std::int64_t hid : *ids) {
     Hold& h = holds_.at(hid);
     if (h.sender != sender || h.stanza_id != id) continue;
-    if (h.state == HoldState::sent && now - h.sent_at > settings_.confirm_window) continue;
+    if (h.state == HoldState::sent && now - h.sent_at > rooms_.settings.confirm_window) continue;
     if (h.state != HoldState::sent && !holds_.in_flight(hid)) continue;
     holds_.hold_again(h);
     h.reason = HoldReason::offline;
@@ -256,9 +205,9 @@ bool Router::rehold_bounce(const xmpp::Element& stanza, const std::string& targe
       // The server keeps refusing it (the target blocks the proxy, the account is gone…):
       // give up rather than retry for max_hold_age, and tell the sender.
       const std::string to = h.sender, about = h.target;
-      notices_.give_up_delivery(to, about);
-      erase_hold(hid);
-      out.send(notice(about, to,
+      scheduler_.notices().book().give_up_delivery(to, about);
+      scheduler_.erase_hold(hid);
+      out.send(scheduler_.notices().notice(about, to,
                       "Concierge: your message to " + name_of(about) +
                           " could not be delivered: the server refused it."));
       return true;
@@ -268,6 +217,49 @@ bool Router::rehold_bounce(const xmpp::Element& stanza, const std::string& targe
     return true;
   }
   return false;
+}
+
+void Releaser::flush(const std::string& target, Instant now, Outbox& out) {
+  const auto* held = holds_.of_target(target);
+  if (!held) return;
+  std::vector<std::int64_t> unreadable;
+  for (std::int64_t id : std::vector<std::int64_t>(held->begin(), held->end())) {
+    Hold& h = holds_.at(id);
+    if (h.state == HoldState::held && !holds_.in_flight(id) && !release(h, target, now, out)) {
+      unreadable.push_back(id);
+    }
+  }
+  for (std::int64_t id : unreadable) scheduler_.erase_hold(id);
+}
+
+std::vector<std::string> Releaser::waiting_senders(const std::string& target) const {
+  std::vector<std::string> order;
+  const auto* ids = holds_.of_target(target);
+  if (!ids) return order;
+  for (std::int64_t id : *ids) {
+    const Hold& h = holds_.at(id);
+    if (h.state == HoldState::held && !holds_.in_flight(id) &&
+        std::find(order.begin(), order.end(), h.sender) == order.end()) {
+      order.push_back(h.sender);
+    }
+  }
+  return order;
+}
+
+void Releaser::release_sender(const std::string& sender, const std::string& target,
+                              const std::string& to, Instant now, Outbox& out) {
+  const auto* ids = holds_.of_target(target);
+  if (!ids) return;
+  std::vector<std::int64_t> released, unreadable;
+  for (std::int64_t id : std::set<std::int64_t>(*ids)) {
+    Hold& h = holds_.at(id);
+    if (h.sender != sender || h.state != HoldState::held || holds_.in_flight(id)) continue;
+    if (!release(h, to, now, out)) unreadable.push_back(id);
+    released.push_back(id);
+  }
+  scheduler_.notices().expect_delivery(sender, target, released);
+  scheduler_.notices().book().episode_ended(sender, target);
+  for (std::int64_t id : unreadable) scheduler_.erase_hold(id);
 }
 
 }  // namespace concierge::core

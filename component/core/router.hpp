@@ -125,7 +125,7 @@ class Router {
     return scheduler_.holds_for(target);
   }
 
-  // --- For a way in other than proxy addresses (transparent_way.hpp, router_entry.cpp) ------
+  // --- For a way in other than proxy addresses (transparent_way.hpp) ------
   // The id of the newest hold (0: none): a message handed to handle() was held when it grew.
   std::int64_t newest_hold_id() const {
     const auto& all = scheduler_.holds().all();

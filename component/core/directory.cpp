@@ -5,6 +5,7 @@
 #include <component/core/directory.hpp>
 
 #include <algorithm>
+#include <utility>
 
 #include <component/core/text.hpp>
 #include <xmpp/jid.hpp>
@@ -38,19 +39,21 @@ std::optional<std::set<std::string>> parse_jid_list(std::string_view text, std::
 
 Directory::Directory(const Settings& settings, Store& store)
     : settings_(settings), store_(store), senders_(settings, store) {
-  std::vector<Enrolment> enrolments = store_.enrolments();
-  self_enrolled_.reserve(enrolments.size());
-  for (auto& e : enrolments) self_enrolled_.emplace(std::string(e.jid), std::move(e));
-  for (const auto& setting : store_.settings()) load(setting);
+  // Row by row from the store (a million users: no vector of them beside the maps).
+  store_.each_enrolment([this](Enrolment&& e) {
+    std::string jid = e.jid;
+    self_enrolled_.emplace(std::move(jid), std::move(e));
+  });
+  store_.each_setting([this](UserSetting&& setting) { load(std::move(setting)); });
 }
 
-void Directory::load(const UserSetting& setting) {
+void Directory::load(UserSetting&& setting) {
   if (setting.key == "pending_url" || setting.key == "pending_upload") {
     auto& pending = pending_[setting.jid];
-    (setting.key == "pending_url" ? pending.url : pending.upload) = setting.value;
-    awaiting_.insert(setting.jid);
+    (setting.key == "pending_url" ? pending.url : pending.upload) = std::move(setting.value);
+    awaiting_.insert(std::move(setting.jid));
   } else if (!senders_.load(setting)) {
-    own_[setting.jid][setting.key] = setting.value;
+    own_[std::move(setting.jid)][std::move(setting.key)] = std::move(setting.value);
   }
 }
 

@@ -102,7 +102,7 @@ class Directory {
   const SenderRules& senders() const { return senders_; }
 
  private:
-  void load(const UserSetting& setting);
+  void load(UserSetting&& setting);
   bool is_pending(const std::string& bare, const ScheduleSource& used) const;
   void set_pending(const std::string& bare, std::optional<PendingCalendar> pending);
 

@@ -184,37 +184,52 @@ bool Directory::may_subscribe(const std::string& target, const std::string& subs
   return list && list->count(subscriber) != 0;
 }
 std::optional<ScheduleSource> Directory::schedule_source(const std::string& bare) const {
-  if (!enrolled(bare)) return std::nullopt;
-  ScheduleSource s;
-  s.zone = zone_of(bare);
-  auto user = settings_.users.find(bare);
-  const bool config = user != settings_.users.end();
-  auto pick = [&](const std::string& key, const std::string& from_config) -> std::string {
-    if (admin_set(bare, key)) return from_config;
-    if (const auto* own = own_value(bare, key)) return *own;
-    return from_config;
+  // What zone_of, admin_set and own_value say, with each map looked up once: this runs for
+  // every user at startup, a few times each (issue 12).
+  const auto self_it = self_enrolled_.find(bare);
+  const Enrolment* self = self_it != self_enrolled_.end() ? &self_it->second : nullptr;
+  if (!self && !settings_.enrolled.count(bare)) return std::nullopt;
+  const auto user_it = settings_.users.find(bare);
+  const auto* user = user_it != settings_.users.end() ? &user_it->second : nullptr;
+  const auto own_it = own_.find(bare);
+  const auto* own_map = own_it != own_.end() ? &own_it->second : nullptr;
+  auto own = [&](const char* key) -> const std::string* {
+    if (!own_map) return nullptr;
+    auto value = own_map->find(key);
+    return value == own_map->end() ? nullptr : &value->second;
   };
-  s.hours = pick("hours", config ? user->second.hours : std::string());
-  s.personal = admin_set(bare, "calendar_kind") ? user->second.personal
-               : own_value(bare, "calendar_kind")
-                   ? *own_value(bare, "calendar_kind") == "personal"
-                   : config && user->second.personal;
-  if (admin_set(bare, "calendar")) {
-    const std::string& c = user->second.calendar;
+  auto admin = [&](const char* key) { return user && user->admin_keys.count(key) != 0; };
+  ScheduleSource s;
+  if (user) {
+    const std::string* zone = admin("timezone") ? nullptr : own("timezone");
+    s.zone = zone ? *zone : user->timezone;
+  } else {
+    s.zone = self ? self->timezone : std::string();
+  }
+  const std::string* hours = admin("hours") ? nullptr : own("hours");
+  s.hours = hours ? *hours : user ? user->hours : std::string();
+  const std::string* kind = own("calendar_kind");
+  s.personal = admin("calendar_kind") ? user->personal
+               : kind                 ? *kind == "personal"
+                                      : user && user->personal;
+  auto config_calendar = [&] {
+    const std::string& c = user->calendar;
     (c.find("://") != std::string::npos ? s.url : s.path) = c;
+  };
+  if (admin("calendar")) {
+    config_calendar();
   } else if (auto p = pending_.find(bare); p != pending_.end()) {
     s.url = p->second.url;
     s.upload = p->second.upload;
     s.pending = true;
-  } else if (const auto* upload = own_value(bare, "calendar_upload")) {
+  } else if (const auto* upload = own("calendar_upload")) {
     s.upload = *upload;
-  } else if (const auto* url = own_value(bare, "calendar_url")) {
+  } else if (const auto* url = own("calendar_url")) {
     s.url = *url;
-  } else if (auto e = self_enrolled_.find(bare); e != self_enrolled_.end()) {
-    s.url = e->second.calendar_url;
-  } else if (config) {
-    const std::string& c = user->second.calendar;
-    (c.find("://") != std::string::npos ? s.url : s.path) = c;
+  } else if (self) {
+    s.url = self->calendar_url;
+  } else if (user) {
+    config_calendar();
   }
   return s;
 }

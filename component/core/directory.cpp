@@ -41,8 +41,9 @@ Directory::Directory(const Settings& settings, Store& store)
     : settings_(settings), store_(store), senders_(settings, store) {
   // Row by row from the store (a million users: no vector of them beside the maps).
   store_.each_enrolment([this](Enrolment&& e) {
-    std::string jid = e.jid;
-    self_enrolled_.emplace(std::move(jid), std::move(e));
+    auto& slot = users_[e.jid].enrolment;
+    if (!slot) ++self_enrolled_;
+    slot = std::move(e);
   });
   store_.each_setting([this](UserSetting&& setting) { load(std::move(setting)); });
 }
@@ -53,20 +54,45 @@ void Directory::load(UserSetting&& setting) {
     (setting.key == "pending_url" ? pending.url : pending.upload) = std::move(setting.value);
     awaiting_.insert(std::move(setting.jid));
   } else if (!senders_.load(setting)) {
-    own_[std::move(setting.jid)][std::move(setting.key)] = std::move(setting.value);
+    auto& settings = users_[std::move(setting.jid)].settings;
+    auto at = std::lower_bound(settings.begin(), settings.end(), setting.key,
+                               [](const auto& kv, const std::string& k) { return kv.first < k; });
+    if (at != settings.end() && at->first == setting.key) {
+      at->second = std::move(setting.value);
+    } else {
+      settings.emplace(at, std::move(setting.key), std::move(setting.value));
+    }
   }
 }
 
+const std::string* Directory::Own::value(std::string_view key) const {
+  auto at = std::lower_bound(settings.begin(), settings.end(), key,
+                             [](const auto& kv, std::string_view k) { return kv.first < k; });
+  return at != settings.end() && at->first == key ? &at->second : nullptr;
+}
+
+const Directory::Own* Directory::own(const std::string& bare) const {
+  auto user = users_.find(bare);
+  return user == users_.end() ? nullptr : &user->second;
+}
+
+Enrolment* Directory::self_enrolment(const std::string& bare) {
+  auto user = users_.find(bare);
+  return user == users_.end() || !user->second.enrolment ? nullptr : &*user->second.enrolment;
+}
+
 const Enrolment* Directory::enrolment(const std::string& bare) const {
-  auto e = self_enrolled_.find(bare);
-  return e == self_enrolled_.end() ? nullptr : &e->second;
+  const Own* user = own(bare);
+  return user && user->enrolment ? &*user->enrolment : nullptr;
 }
 
 std::vector<std::string> Directory::enrolled_users() const {
   std::vector<std::string> users;
-  users.reserve(settings_.enrolled.size() + self_enrolled_.size());
+  users.reserve(settings_.enrolled.size() + self_enrolled_);
   users.assign(settings_.enrolled.begin(), settings_.enrolled.end());
-  for (const auto& [jid, e] : self_enrolled_) users.push_back(jid);
+  for (const auto& [jid, user] : users_) {
+    if (user.enrolment) users.push_back(jid);
+  }
   std::sort(users.begin(), users.end());
   users.erase(std::unique(users.begin(), users.end()), users.end());
   return users;
@@ -74,8 +100,13 @@ std::vector<std::string> Directory::enrolled_users() const {
 
 bool Directory::enrol(const std::string& bare, const std::string& timezone,
                       const std::optional<std::string>& url, Instant now) {
-  auto [it, inserted] = self_enrolled_.try_emplace(bare);
-  Enrolment& e = it->second;
+  auto& slot = users_[bare].enrolment;
+  const bool inserted = !slot;
+  if (inserted) {
+    slot.emplace();
+    ++self_enrolled_;
+  }
+  Enrolment& e = *slot;
   e.jid = bare;
   e.timezone = timezone;
   if (inserted) e.enrolled_at = now;
@@ -96,8 +127,10 @@ bool Directory::enrol(const std::string& bare, const std::string& timezone,
 }
 
 void Directory::unenrol(const std::string& bare) {
-  self_enrolled_.erase(bare);
-  own_.erase(bare);
+  if (auto user = users_.find(bare); user != users_.end()) {
+    if (user->second.enrolment) --self_enrolled_;
+    users_.erase(user);
+  }
   pending_.erase(bare);
   awaiting_.erase(bare);
   error_told_.erase(bare);
@@ -111,31 +144,37 @@ bool Directory::admin_set(const std::string& bare, const std::string& key) const
 }
 
 const std::string* Directory::own_value(const std::string& bare, const std::string& key) const {
-  auto user = own_.find(bare);
-  if (user == own_.end()) return nullptr;
-  auto value = user->second.find(key);
-  return value == user->second.end() ? nullptr : &value->second;
+  const Own* user = own(bare);
+  return user ? user->value(key) : nullptr;
 }
 
 void Directory::set_own(const std::string& bare, const std::string& key,
                         const std::string& value) {
+  auto less = [](const auto& kv, const std::string& k) { return kv.first < k; };
   if (value.empty()) {
-    auto user = own_.find(bare);
-    if (user != own_.end()) {
-      user->second.erase(key);
-      if (user->second.empty()) own_.erase(user);
+    if (auto user = users_.find(bare); user != users_.end()) {
+      auto& settings = user->second.settings;
+      auto at = std::lower_bound(settings.begin(), settings.end(), key, less);
+      if (at != settings.end() && at->first == key) settings.erase(at);
+      if (settings.empty() && !user->second.enrolment) users_.erase(user);
     }
     store_.remove_setting(bare, key);
   } else {
-    own_[bare][key] = value;
+    auto& settings = users_[bare].settings;
+    auto at = std::lower_bound(settings.begin(), settings.end(), key, less);
+    if (at != settings.end() && at->first == key) {
+      at->second = value;
+    } else {
+      settings.emplace(at, key, value);
+    }
     store_.put_setting({bare, key, value});
   }
 }
 
 void Directory::set_zone(const std::string& bare, const std::string& zone) {
-  if (auto e = self_enrolled_.find(bare); e != self_enrolled_.end()) {
-    e->second.timezone = zone;
-    store_.put_enrolment(e->second);
+  if (Enrolment* e = self_enrolment(bare)) {
+    e->timezone = zone;
+    store_.put_enrolment(*e);
   } else {
     set_own(bare, "timezone", zone);
   }
@@ -148,7 +187,7 @@ std::string Directory::zone_of(const std::string& bare) const {
     }
     return user->second.timezone;
   }
-  if (auto e = self_enrolled_.find(bare); e != self_enrolled_.end()) return e->second.timezone;
+  if (const Enrolment* e = enrolment(bare)) return e->timezone;
   return {};
 }
 
@@ -186,29 +225,25 @@ bool Directory::may_subscribe(const std::string& target, const std::string& subs
 std::optional<ScheduleSource> Directory::schedule_source(const std::string& bare) const {
   // What zone_of, admin_set and own_value say, with each map looked up once: this runs for
   // every user at startup, a few times each (issue 12).
-  const auto self_it = self_enrolled_.find(bare);
-  const Enrolment* self = self_it != self_enrolled_.end() ? &self_it->second : nullptr;
+  const Own* mine = own(bare);
+  const Enrolment* self = mine && mine->enrolment ? &*mine->enrolment : nullptr;
   if (!self && !settings_.enrolled.count(bare)) return std::nullopt;
   const auto user_it = settings_.users.find(bare);
   const auto* user = user_it != settings_.users.end() ? &user_it->second : nullptr;
-  const auto own_it = own_.find(bare);
-  const auto* own_map = own_it != own_.end() ? &own_it->second : nullptr;
-  auto own = [&](const char* key) -> const std::string* {
-    if (!own_map) return nullptr;
-    auto value = own_map->find(key);
-    return value == own_map->end() ? nullptr : &value->second;
+  auto set = [&](const char* key) -> const std::string* {
+    return mine ? mine->value(key) : nullptr;
   };
   auto admin = [&](const char* key) { return user && user->admin_keys.count(key) != 0; };
   ScheduleSource s;
   if (user) {
-    const std::string* zone = admin("timezone") ? nullptr : own("timezone");
+    const std::string* zone = admin("timezone") ? nullptr : set("timezone");
     s.zone = zone ? *zone : user->timezone;
   } else {
     s.zone = self ? self->timezone : std::string();
   }
-  const std::string* hours = admin("hours") ? nullptr : own("hours");
+  const std::string* hours = admin("hours") ? nullptr : set("hours");
   s.hours = hours ? *hours : user ? user->hours : std::string();
-  const std::string* kind = own("calendar_kind");
+  const std::string* kind = set("calendar_kind");
   s.personal = admin("calendar_kind") ? user->personal
                : kind                 ? *kind == "personal"
                                       : user && user->personal;
@@ -222,9 +257,9 @@ std::optional<ScheduleSource> Directory::schedule_source(const std::string& bare
     s.url = p->second.url;
     s.upload = p->second.upload;
     s.pending = true;
-  } else if (const auto* upload = own("calendar_upload")) {
+  } else if (const auto* upload = set("calendar_upload")) {
     s.upload = *upload;
-  } else if (const auto* url = own("calendar_url")) {
+  } else if (const auto* url = set("calendar_url")) {
     s.url = *url;
   } else if (self) {
     s.url = self->calendar_url;
@@ -241,8 +276,8 @@ std::vector<std::string> Directory::schedule_users() const {
     if (s && (!s->hours.empty() || s->has_calendar())) users.push_back(bare);
   };
   for (const auto& bare : settings_.enrolled) consider(bare);
-  for (const auto& [bare, e] : self_enrolled_) {
-    if (!settings_.enrolled.count(bare)) consider(bare);
+  for (const auto& [bare, user] : users_) {
+    if (user.enrolment && !settings_.enrolled.count(bare)) consider(bare);
   }
   return users;
 }
@@ -251,9 +286,9 @@ void Directory::remove_calendar(const std::string& bare) {
   set_pending(bare, std::nullopt);
   set_own(bare, "calendar_upload", "");
   set_own(bare, "calendar_url", "");
-  if (auto e = self_enrolled_.find(bare); e != self_enrolled_.end()) {
-    e->second.calendar_url.clear();
-    store_.put_enrolment(e->second);
+  if (Enrolment* e = self_enrolment(bare)) {
+    e->calendar_url.clear();
+    store_.put_enrolment(*e);
   }
 }
 
@@ -277,9 +312,9 @@ bool Directory::compiled(const std::string& bare, const ScheduleSource& used) {
   if (is_pending(bare, used)) {
     // The new calendar is good: it becomes the user's calendar of record.
     set_own(bare, "calendar_upload", used.upload);
-    if (auto e = self_enrolled_.find(bare); e != self_enrolled_.end()) {
-      e->second.calendar_url = used.url;
-      store_.put_enrolment(e->second);
+    if (Enrolment* e = self_enrolment(bare)) {
+      e->calendar_url = used.url;
+      store_.put_enrolment(*e);
     } else {
       set_own(bare, "calendar_url", used.url);
     }

@@ -10,8 +10,11 @@
 // the presence subscription before. Zones and hours are drawn from 8 × 4 patterns,
 // so 32 distinct schedules are shared by all users.
 //
+// With --postgres the store cases also run on a private PostgreSQL (tests/support/postgres:
+// initdb + pg_ctl on loopback, fsync off), a fresh schema per case, beside SQLite.
+//
 // Usage: startup_bench [--users 10000,100000,1000000] [--source config|store|both]
-//                      [--max-seconds 120] [--dir /tmp]
+//                      [--max-seconds 120] [--dir /tmp] [--postgres]
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -33,8 +36,10 @@
 
 #include <component/app/config_check.hpp>
 #include <component/app/service.hpp>
+#include <component/store/pg_store.hpp>
 #include <component/store/sqlite_store.hpp>
 #include <tests/support/fake_server.hpp>
+#include <tests/support/postgres/pg_server.hpp>
 
 using namespace concierge;
 using namespace std::chrono_literals;
@@ -75,22 +80,36 @@ void write_config(const std::string& path, const std::string& dir, std::uint16_t
   }
 }
 
+// The case's store: the SQLite file `path`, or PostgreSQL at `url` when it is not empty.
+std::unique_ptr<core::Store> open_store(const std::string& path, const std::string& url) {
+  if (url.empty()) {
+    auto opened = store::SqliteStore::open(path);
+    auto* store = std::get_if<std::unique_ptr<store::SqliteStore>>(&opened);
+    return store ? std::move(*store) : nullptr;
+  }
+  auto opened = store::PgStore::open(url, test::PgServer::password());
+  if (auto* error = std::get_if<std::string>(&opened)) {
+    std::fprintf(stderr, "startup_bench: %s\n", error->c_str());
+    return nullptr;
+  }
+  return std::move(std::get<std::unique_ptr<store::PgStore>>(opened));
+}
+
 // A restart's store: every user was asked for presence and approved it (so each gets our
 // presence and a probe after connecting); self-enrolled users also have their enrolment and
 // their own hours.
-bool write_store(const std::string& path, int users, bool enrolled) {
-  auto opened = store::SqliteStore::open(path);
-  auto* store = std::get_if<std::unique_ptr<store::SqliteStore>>(&opened);
+bool write_store(const std::string& path, const std::string& url, int users, bool enrolled) {
+  const auto store = open_store(path, url);
   if (!store) return false;
   for (int i = 0; i < users; ++i) {
     const std::string jid = user_jid(i);
-    (*store)->put_subscription(core::SubscriptionState{jid, true, true, true});
+    store->put_subscription(core::SubscriptionState{jid, true, true, true});
     if (!enrolled) continue;
-    (*store)->put_enrolment(core::Enrolment{jid, zone_of(i), "", core::Instant{}});
-    (*store)->put_setting(core::UserSetting{jid, "hours", hours_of(i)});
-    if (i % 10000 == 9999 && !(*store)->commit()) return false;
+    store->put_enrolment(core::Enrolment{jid, zone_of(i), "", core::Instant{}});
+    store->put_setting(core::UserSetting{jid, "hours", hours_of(i)});
+    if (i % 10000 == 9999 && !store->commit()) return false;
   }
-  return (*store)->commit();
+  return store->commit();
 }
 
 long rss_bytes() {
@@ -136,7 +155,8 @@ struct LogWatch {
 
 // One case, in the child: prints "RESULT users parse store connect compiled rss_connect
 // rss_compiled lines" (seconds, bytes) on stdout.
-int run_case(int users, bool from_store, const std::string& base_dir, int max_seconds) {
+int run_case(int users, bool from_store, const std::string& url, const std::string& base_dir,
+             int max_seconds) {
   std::string dir = base_dir + "/startup-XXXXXX";
   if (!::mkdtemp(dir.data())) return 1;
   const std::string config_path = dir + "/concierge.toml";
@@ -144,7 +164,7 @@ int run_case(int users, bool from_store, const std::string& base_dir, int max_se
   {
     testing::FakeServer server("sched.localhost", "s3cr3t");
     write_config(config_path, dir, server.port(), users, !from_store);
-    if (!write_store(dir + "/concierge.db", users, from_store)) return 1;
+    if (!write_store(dir + "/concierge.db", url, users, from_store)) return 1;
     malloc_trim(0);
     int fds[2];
     if (::pipe(fds) != 0) return 1;
@@ -163,12 +183,11 @@ int run_case(int users, bool from_store, const std::string& base_dir, int max_se
       std::fprintf(stderr, "the generated config does not load\n");
       return 1;
     }
-    auto opened = store::SqliteStore::open(dir + "/concierge.db");
-    auto* store = std::get_if<std::unique_ptr<store::SqliteStore>>(&opened);
+    const auto store = open_store(dir + "/concierge.db", url);
     if (!store) return 1;
     const auto t_store = Clock::now();
     {
-      app::Service service(std::get<config::Config>(std::move(parsed)), config_path, **store,
+      app::Service service(std::get<config::Config>(std::move(parsed)), config_path, *store,
                            logger);
       std::thread loop([&] { service.run(); });
       const auto deadline = t0 + std::chrono::seconds(max_seconds);
@@ -210,7 +229,8 @@ struct Row {
   bool ok = false;
 };
 
-Row run_child(int users, bool from_store, const std::string& dir, int max_seconds) {
+Row run_child(int users, bool from_store, const std::string& url, const std::string& dir,
+              int max_seconds) {
   Row row;
   row.users = users;
   int out[2];
@@ -220,7 +240,7 @@ Row run_child(int users, bool from_store, const std::string& dir, int max_second
   if (pid == 0) {
     ::close(out[0]);
     ::dup2(out[1], 1);
-    std::_Exit(run_case(users, from_store, dir, max_seconds));
+    std::_Exit(run_case(users, from_store, url, dir, max_seconds));
   }
   ::close(out[1]);
   std::string text;
@@ -252,8 +272,18 @@ int main(int argc, char** argv) {
   std::string source = "both";
   int max_seconds = 120;
   std::string dir = "/tmp";
-  for (int i = 1; i + 1 < argc; i += 2) {
+  bool postgres = false;
+  for (int i = 1; i < argc; i += 2) {
     const std::string flag = argv[i];
+    if (flag == "--postgres") {
+      postgres = true;
+      --i;
+      continue;
+    }
+    if (i + 1 >= argc) {
+      std::fprintf(stderr, "%s needs a value\n", flag.c_str());
+      return 1;
+    }
     const std::string value = argv[i + 1];
     if (flag == "--users") {
       sizes.clear();
@@ -275,16 +305,34 @@ int main(int argc, char** argv) {
   // As deployed, the systemd unit sets glibc.malloc.hugetlb=1 (deploy/concierge.service.in).
   const char* tunables = std::getenv("GLIBC_TUNABLES");
   std::printf("GLIBC_TUNABLES=%s\n", tunables ? tunables : "(unset)");
+  auto& server = test::PgServer::instance();
+  if (postgres) {
+    std::atexit([] { test::PgServer::instance().stop(); });
+    if (!server.start()) {
+      std::fprintf(stderr, "startup_bench: %s\n", server.error().c_str());
+      return 1;
+    }
+  }
   bool all_ok = true;
-  for (const bool from_store : {false, true}) {
+  struct Case {
+    bool from_store;
+    bool pg;
+  };
+  for (const Case c : {Case{false, false}, Case{true, false}, Case{true, true}}) {
+    const bool from_store = c.from_store;
     if (source != "both" && (source == "store") != from_store) continue;
+    if (c.pg && !postgres) continue;
     std::printf("users from the %s (32 distinct schedules), --max-seconds %d\n",
-                from_store ? "store (self-enrolled)" : "config ([users])", max_seconds);
+                !from_store ? "config ([users])"
+                : c.pg      ? "store (self-enrolled) on PostgreSQL"
+                            : "store (self-enrolled) on SQLite",
+                max_seconds);
     std::printf("%9s %7s %7s %10s %10s %12s %12s %11s %11s %6s\n", "users", "load s", "store s",
                 "connect s", "compiled s", "users/s conn", "users/s comp", "B/user conn",
                 "B/user comp", "lines");
     for (const int users : sizes) {
-      const Row r = run_child(users, from_store, dir, max_seconds);
+      const Row r =
+          run_child(users, from_store, c.pg ? server.fresh_schema_url() : "", dir, max_seconds);
       all_ok = all_ok && r.ok;
       const auto rate = [&](double s) { return s > 0 ? users / s : 0.0; };
       std::printf("%9d %7.2f %7.2f %10.2f %10.2f %12.0f %12.0f %11.0f %11.0f %6ld%s\n", users,

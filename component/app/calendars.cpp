@@ -183,12 +183,16 @@ void Calendars::queue_all(bool refetch) {
 void Calendars::compile_next() {
   // Schedules shared with users compiled before are applied here, many per turn but for at
   // most a few milliseconds, so the loop keeps serving the stream; a compile ends the turn.
+  // What the router answered to the shared ones goes out once, after the turn's batch.
   const auto until = Clock::now() + milliseconds(5);
+  bool any = false;
   while (compiling_.empty() && !compile_queue_.empty()) {
     const auto now = Clock::now();
     if (now < next_compile_try_ || now >= until) break;
     compile_one();
+    any = true;
   }
+  if (any) flush_(outbox_);
   finish_compile_batch();
 }
 
@@ -197,7 +201,7 @@ void Calendars::finish_compile_batch() {
   const double took =
       std::chrono::duration<double>(Clock::now() - *batch_.started).count();
   if (batch_.users == 1) {
-    log_.info(batch_.last_line);  // a single user's change: named as before
+    log_.info(applied_line());  // a single user's change: named as before
   } else if (batch_.users > 1) {
     char seconds[32];
     std::snprintf(seconds, sizeof seconds, "%.1f", took);
@@ -313,6 +317,7 @@ void Calendars::collect_schedule(Clock::time_point now) {
   for (const auto& w : outcome->value().warnings()) log_.warn("schedule of " + jid + ": " + w);
   const ical::CompileRequest request = std::exchange(compiling_request_, {});
   applied(jid, source, schedule_cache_.add(request, std::move(*outcome).value()), true);
+  flush_(outbox_);
   finish_compile_batch();
 }
 
@@ -320,12 +325,17 @@ void Calendars::applied(const std::string& jid, const core::ScheduleSource& sour
                       std::shared_ptr<const ical::Schedule> schedule, bool compiled) {
   ++batch_.users;
   if (compiled) ++batch_.distinct;
-  batch_.last_line = "schedule of " + jid + " compiled: " +
-                     std::to_string(schedule->interval_count()) + " changes in the window";
-  log_.debug(batch_.last_line);
+  batch_.last_jid = jid;  // the line is written only when it is logged
+  batch_.last_changes = schedule->interval_count();
+  if (log_.enabled(LogLevel::debug)) log_.debug(applied_line());
   if (keep_applied_) kept_[jid] = {source, schedule};  // for a takeover
   router_.schedule_compiled(jid, source, std::move(schedule), wall_now(), outbox_);
-  flush_(outbox_);
+  // Not flushed here: compile_next() and collect_schedule() flush once after it.
+}
+
+std::string Calendars::applied_line() const {
+  return "schedule of " + batch_.last_jid + " compiled: " +
+         std::to_string(batch_.last_changes) + " changes in the window";
 }
 
 std::shared_ptr<const ical::Schedule> Calendars::kept(const std::string& jid,

@@ -86,6 +86,7 @@ class Calendars {
                std::shared_ptr<const ical::Schedule> schedule, bool compiled);
   // Once the queue and the worker are empty: one log line for the batch.
   void finish_compile_batch();
+  std::string applied_line() const;  // "schedule of … compiled: …" for the last one applied
 
   struct Kept {
     core::ScheduleSource source;
@@ -129,7 +130,8 @@ class Calendars {
     std::optional<Clock::time_point> started;
     std::size_t users = 0;     // schedules applied
     std::size_t distinct = 0;  // of them compiled in the worker (the rest shared)
-    std::string last_line;     // "schedule of … compiled: …", logged alone for a batch of one
+    std::string last_jid;      // the last user applied, named alone for a batch of one
+    std::size_t last_changes = 0;  // and their schedule's changes in the window
   };
   CompileBatch batch_;
   Clock::time_point next_recompile_{};

@@ -14,6 +14,15 @@ class ObservedStore final : public core::Store {
   ObservedStore(core::Store& inner, HoldMetrics& metrics) : inner_(inner), metrics_(metrics) {}
 
   std::vector<core::Enrolment> enrolments() override { return inner_.enrolments(); }
+  bool each_enrolment(const std::function<void(core::Enrolment&&)>& row) override {
+    return inner_.each_enrolment(row);
+  }
+  bool each_subscription(const std::function<void(core::SubscriptionState&&)>& row) override {
+    return inner_.each_subscription(row);
+  }
+  bool each_setting(const std::function<void(core::UserSetting&&)>& row) override {
+    return inner_.each_setting(row);
+  }
   std::optional<core::Enrolment> enrolment(const std::string& jid) override {
     return inner_.enrolment(jid);
   }

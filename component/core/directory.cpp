@@ -5,6 +5,7 @@
 #include <component/core/directory.hpp>
 
 #include <algorithm>
+#include <utility>
 
 #include <component/core/text.hpp>
 #include <xmpp/jid.hpp>
@@ -38,32 +39,60 @@ std::optional<std::set<std::string>> parse_jid_list(std::string_view text, std::
 
 Directory::Directory(const Settings& settings, Store& store)
     : settings_(settings), store_(store), senders_(settings, store) {
-  std::vector<Enrolment> enrolments = store_.enrolments();
-  self_enrolled_.reserve(enrolments.size());
-  for (auto& e : enrolments) self_enrolled_.emplace(std::string(e.jid), std::move(e));
-  for (const auto& setting : store_.settings()) load(setting);
+  // Row by row from the store (a million users: no vector of them beside the maps).
+  store_.each_enrolment([this](Enrolment&& e) {
+    auto& slot = users_[e.jid].enrolment;
+    if (!slot) ++self_enrolled_;
+    slot = std::move(e);
+  });
+  store_.each_setting([this](UserSetting&& setting) { load(std::move(setting)); });
 }
 
-void Directory::load(const UserSetting& setting) {
+void Directory::load(UserSetting&& setting) {
   if (setting.key == "pending_url" || setting.key == "pending_upload") {
     auto& pending = pending_[setting.jid];
-    (setting.key == "pending_url" ? pending.url : pending.upload) = setting.value;
-    awaiting_.insert(setting.jid);
+    (setting.key == "pending_url" ? pending.url : pending.upload) = std::move(setting.value);
+    awaiting_.insert(std::move(setting.jid));
   } else if (!senders_.load(setting)) {
-    own_[setting.jid][setting.key] = setting.value;
+    auto& settings = users_[std::move(setting.jid)].settings;
+    auto at = std::lower_bound(settings.begin(), settings.end(), setting.key,
+                               [](const auto& kv, const std::string& k) { return kv.first < k; });
+    if (at != settings.end() && at->first == setting.key) {
+      at->second = std::move(setting.value);
+    } else {
+      settings.emplace(at, std::move(setting.key), std::move(setting.value));
+    }
   }
 }
 
+const std::string* Directory::Own::value(std::string_view key) const {
+  auto at = std::lower_bound(settings.begin(), settings.end(), key,
+                             [](const auto& kv, std::string_view k) { return kv.first < k; });
+  return at != settings.end() && at->first == key ? &at->second : nullptr;
+}
+
+const Directory::Own* Directory::own(const std::string& bare) const {
+  auto user = users_.find(bare);
+  return user == users_.end() ? nullptr : &user->second;
+}
+
+Enrolment* Directory::self_enrolment(const std::string& bare) {
+  auto user = users_.find(bare);
+  return user == users_.end() || !user->second.enrolment ? nullptr : &*user->second.enrolment;
+}
+
 const Enrolment* Directory::enrolment(const std::string& bare) const {
-  auto e = self_enrolled_.find(bare);
-  return e == self_enrolled_.end() ? nullptr : &e->second;
+  const Own* user = own(bare);
+  return user && user->enrolment ? &*user->enrolment : nullptr;
 }
 
 std::vector<std::string> Directory::enrolled_users() const {
   std::vector<std::string> users;
-  users.reserve(settings_.enrolled.size() + self_enrolled_.size());
+  users.reserve(settings_.enrolled.size() + self_enrolled_);
   users.assign(settings_.enrolled.begin(), settings_.enrolled.end());
-  for (const auto& [jid, e] : self_enrolled_) users.push_back(jid);
+  for (const auto& [jid, user] : users_) {
+    if (user.enrolment) users.push_back(jid);
+  }
   std::sort(users.begin(), users.end());
   users.erase(std::unique(users.begin(), users.end()), users.end());
   return users;
@@ -71,8 +100,13 @@ std::vector<std::string> Directory::enrolled_users() const {
 
 bool Directory::enrol(const std::string& bare, const std::string& timezone,
                       const std::optional<std::string>& url, Instant now) {
-  auto [it, inserted] = self_enrolled_.try_emplace(bare);
-  Enrolment& e = it->second;
+  auto& slot = users_[bare].enrolment;
+  const bool inserted = !slot;
+  if (inserted) {
+    slot.emplace();
+    ++self_enrolled_;
+  }
+  Enrolment& e = *slot;
   e.jid = bare;
   e.timezone = timezone;
   if (inserted) e.enrolled_at = now;
@@ -93,8 +127,10 @@ bool Directory::enrol(const std::string& bare, const std::string& timezone,
 }
 
 void Directory::unenrol(const std::string& bare) {
-  self_enrolled_.erase(bare);
-  own_.erase(bare);
+  if (auto user = users_.find(bare); user != users_.end()) {
+    if (user->second.enrolment) --self_enrolled_;
+    users_.erase(user);
+  }
   pending_.erase(bare);
   awaiting_.erase(bare);
   error_told_.erase(bare);
@@ -108,31 +144,37 @@ bool Directory::admin_set(const std::string& bare, const std::string& key) const
 }
 
 const std::string* Directory::own_value(const std::string& bare, const std::string& key) const {
-  auto user = own_.find(bare);
-  if (user == own_.end()) return nullptr;
-  auto value = user->second.find(key);
-  return value == user->second.end() ? nullptr : &value->second;
+  const Own* user = own(bare);
+  return user ? user->value(key) : nullptr;
 }
 
 void Directory::set_own(const std::string& bare, const std::string& key,
                         const std::string& value) {
+  auto less = [](const auto& kv, const std::string& k) { return kv.first < k; };
   if (value.empty()) {
-    auto user = own_.find(bare);
-    if (user != own_.end()) {
-      user->second.erase(key);
-      if (user->second.empty()) own_.erase(user);
+    if (auto user = users_.find(bare); user != users_.end()) {
+      auto& settings = user->second.settings;
+      auto at = std::lower_bound(settings.begin(), settings.end(), key, less);
+      if (at != settings.end() && at->first == key) settings.erase(at);
+      if (settings.empty() && !user->second.enrolment) users_.erase(user);
     }
     store_.remove_setting(bare, key);
   } else {
-    own_[bare][key] = value;
+    auto& settings = users_[bare].settings;
+    auto at = std::lower_bound(settings.begin(), settings.end(), key, less);
+    if (at != settings.end() && at->first == key) {
+      at->second = value;
+    } else {
+      settings.emplace(at, key, value);
+    }
     store_.put_setting({bare, key, value});
   }
 }
 
 void Directory::set_zone(const std::string& bare, const std::string& zone) {
-  if (auto e = self_enrolled_.find(bare); e != self_enrolled_.end()) {
-    e->second.timezone = zone;
-    store_.put_enrolment(e->second);
+  if (Enrolment* e = self_enrolment(bare)) {
+    e->timezone = zone;
+    store_.put_enrolment(*e);
   } else {
     set_own(bare, "timezone", zone);
   }
@@ -145,7 +187,7 @@ std::string Directory::zone_of(const std::string& bare) const {
     }
     return user->second.timezone;
   }
-  if (auto e = self_enrolled_.find(bare); e != self_enrolled_.end()) return e->second.timezone;
+  if (const Enrolment* e = enrolment(bare)) return e->timezone;
   return {};
 }
 
@@ -181,37 +223,48 @@ bool Directory::may_subscribe(const std::string& target, const std::string& subs
   return list && list->count(subscriber) != 0;
 }
 std::optional<ScheduleSource> Directory::schedule_source(const std::string& bare) const {
-  if (!enrolled(bare)) return std::nullopt;
-  ScheduleSource s;
-  s.zone = zone_of(bare);
-  auto user = settings_.users.find(bare);
-  const bool config = user != settings_.users.end();
-  auto pick = [&](const std::string& key, const std::string& from_config) -> std::string {
-    if (admin_set(bare, key)) return from_config;
-    if (const auto* own = own_value(bare, key)) return *own;
-    return from_config;
+  // What zone_of, admin_set and own_value say, with each map looked up once: this runs for
+  // every user at startup, a few times each (issue 12).
+  const Own* mine = own(bare);
+  const Enrolment* self = mine && mine->enrolment ? &*mine->enrolment : nullptr;
+  if (!self && !settings_.enrolled.count(bare)) return std::nullopt;
+  const auto user_it = settings_.users.find(bare);
+  const auto* user = user_it != settings_.users.end() ? &user_it->second : nullptr;
+  auto set = [&](const char* key) -> const std::string* {
+    return mine ? mine->value(key) : nullptr;
   };
-  s.hours = pick("hours", config ? user->second.hours : std::string());
-  s.personal = admin_set(bare, "calendar_kind") ? user->second.personal
-               : own_value(bare, "calendar_kind")
-                   ? *own_value(bare, "calendar_kind") == "personal"
-                   : config && user->second.personal;
-  if (admin_set(bare, "calendar")) {
-    const std::string& c = user->second.calendar;
+  auto admin = [&](const char* key) { return user && user->admin_keys.count(key) != 0; };
+  ScheduleSource s;
+  if (user) {
+    const std::string* zone = admin("timezone") ? nullptr : set("timezone");
+    s.zone = zone ? *zone : user->timezone;
+  } else {
+    s.zone = self ? self->timezone : std::string();
+  }
+  const std::string* hours = admin("hours") ? nullptr : set("hours");
+  s.hours = hours ? *hours : user ? user->hours : std::string();
+  const std::string* kind = set("calendar_kind");
+  s.personal = admin("calendar_kind") ? user->personal
+               : kind                 ? *kind == "personal"
+                                      : user && user->personal;
+  auto config_calendar = [&] {
+    const std::string& c = user->calendar;
     (c.find("://") != std::string::npos ? s.url : s.path) = c;
+  };
+  if (admin("calendar")) {
+    config_calendar();
   } else if (auto p = pending_.find(bare); p != pending_.end()) {
     s.url = p->second.url;
     s.upload = p->second.upload;
     s.pending = true;
-  } else if (const auto* upload = own_value(bare, "calendar_upload")) {
+  } else if (const auto* upload = set("calendar_upload")) {
     s.upload = *upload;
-  } else if (const auto* url = own_value(bare, "calendar_url")) {
+  } else if (const auto* url = set("calendar_url")) {
     s.url = *url;
-  } else if (auto e = self_enrolled_.find(bare); e != self_enrolled_.end()) {
-    s.url = e->second.calendar_url;
-  } else if (config) {
-    const std::string& c = user->second.calendar;
-    (c.find("://") != std::string::npos ? s.url : s.path) = c;
+  } else if (self) {
+    s.url = self->calendar_url;
+  } else if (user) {
+    config_calendar();
   }
   return s;
 }
@@ -223,8 +276,8 @@ std::vector<std::string> Directory::schedule_users() const {
     if (s && (!s->hours.empty() || s->has_calendar())) users.push_back(bare);
   };
   for (const auto& bare : settings_.enrolled) consider(bare);
-  for (const auto& [bare, e] : self_enrolled_) {
-    if (!settings_.enrolled.count(bare)) consider(bare);
+  for (const auto& [bare, user] : users_) {
+    if (user.enrolment && !settings_.enrolled.count(bare)) consider(bare);
   }
   return users;
 }
@@ -233,9 +286,9 @@ void Directory::remove_calendar(const std::string& bare) {
   set_pending(bare, std::nullopt);
   set_own(bare, "calendar_upload", "");
   set_own(bare, "calendar_url", "");
-  if (auto e = self_enrolled_.find(bare); e != self_enrolled_.end()) {
-    e->second.calendar_url.clear();
-    store_.put_enrolment(e->second);
+  if (Enrolment* e = self_enrolment(bare)) {
+    e->calendar_url.clear();
+    store_.put_enrolment(*e);
   }
 }
 
@@ -259,9 +312,9 @@ bool Directory::compiled(const std::string& bare, const ScheduleSource& used) {
   if (is_pending(bare, used)) {
     // The new calendar is good: it becomes the user's calendar of record.
     set_own(bare, "calendar_upload", used.upload);
-    if (auto e = self_enrolled_.find(bare); e != self_enrolled_.end()) {
-      e->second.calendar_url = used.url;
-      store_.put_enrolment(e->second);
+    if (Enrolment* e = self_enrolment(bare)) {
+      e->calendar_url = used.url;
+      store_.put_enrolment(*e);
     } else {
       set_own(bare, "calendar_url", used.url);
     }

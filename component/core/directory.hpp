@@ -42,12 +42,12 @@ class Directory {
 
   // --- Enrolment -----------------------------------------------------------------------
   bool enrolled(const std::string& bare) const {
-    return settings_.enrolled.count(bare) != 0 || self_enrolled_.count(bare) != 0;
+    return settings_.enrolled.count(bare) != 0 || enrolment(bare) != nullptr;
   }
   bool by_config(const std::string& bare) const { return settings_.enrolled.count(bare) != 0; }
   // The user's own enrolment; nullptr when they did not enrol themselves.
   const Enrolment* enrolment(const std::string& bare) const;
-  std::size_t self_enrolled_count() const { return self_enrolled_.size(); }
+  std::size_t self_enrolled_count() const { return self_enrolled_; }
   // Every enrolled user, sorted, once each.
   std::vector<std::string> enrolled_users() const;
   // Enrols `bare` or updates their enrolment; true when new. `url`: nullopt keeps the
@@ -102,15 +102,24 @@ class Directory {
   const SenderRules& senders() const { return senders_; }
 
  private:
-  void load(const UserSetting& setting);
+  void load(UserSetting&& setting);
   bool is_pending(const std::string& bare, const ScheduleSource& used) const;
   void set_pending(const std::string& bare, std::optional<PendingCalendar> pending);
 
+  // What one user did themselves, in one entry of one map (a million users at startup: one
+  // look-up and two allocations each, not an entry in a map per kind and a std::map each).
+  struct Own {
+    std::optional<Enrolment> enrolment;  // when they enrolled themselves
+    std::vector<std::pair<std::string, std::string>> settings;  // UserSetting keys, sorted
+    const std::string* value(std::string_view key) const;
+  };
+  const Own* own(const std::string& bare) const;
+  Enrolment* self_enrolment(const std::string& bare);
+
   const Settings& settings_;
   Store& store_;
-  std::unordered_map<std::string, Enrolment> self_enrolled_;  // by bare JID
-  // Other own settings, by user then key (UserSetting keys).
-  std::unordered_map<std::string, std::map<std::string, std::string>> own_;
+  std::unordered_map<std::string, Own> users_;  // by bare JID; no empty entry
+  std::size_t self_enrolled_ = 0;               // entries with an enrolment
   std::unordered_map<std::string, PendingCalendar> pending_;
   std::set<std::string> awaiting_;  // told when their next compile ends
   std::unordered_map<std::string, std::string> error_told_;  // the last problem told

@@ -4,10 +4,12 @@
 // state in memory and write through this, never around it.
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
 #include <tuple>
+#include <utility>
 #include <vector>
 
 #include <component/core/time.hpp>
@@ -123,6 +125,23 @@ class Store {
   virtual std::vector<UserSetting> settings() = 0;
   virtual void put_setting(const UserSetting& setting) = 0;
   virtual void remove_setting(const std::string& jid, const std::string& key) = 0;
+
+  // Loading (issue 12: a million users at startup): the rows of enrolments(), subscriptions()
+  // and settings() in the same order, each handed to `row` as it is read, so that no vector of
+  // them is built. False when the read failed; the rows handed over until then stay handed
+  // over. The defaults read the vectors.
+  virtual bool each_enrolment(const std::function<void(Enrolment&&)>& row) {
+    for (auto& e : enrolments()) row(std::move(e));
+    return true;
+  }
+  virtual bool each_subscription(const std::function<void(SubscriptionState&&)>& row) {
+    for (auto& s : subscriptions()) row(std::move(s));
+    return true;
+  }
+  virtual bool each_setting(const std::function<void(UserSetting&&)>& row) {
+    for (auto& s : settings()) row(std::move(s));
+    return true;
+  }
 
   // Held messages, in id order. put_hold inserts or replaces (by id).
   virtual std::vector<Hold> holds() = 0;

@@ -6,9 +6,11 @@
 namespace concierge::core {
 
 Subscriptions::Subscriptions(Store& store) : store_(store) {
-  std::vector<SubscriptionState> rows = store_.subscriptions();
-  users_.reserve(rows.size());
-  for (auto& s : rows) users_.emplace(std::string(s.jid), std::move(s));
+  // Row by row from the store (a million users: no vector of them beside the map).
+  store_.each_subscription([this](SubscriptionState&& s) {
+    std::string jid = s.jid;
+    users_.emplace(std::move(jid), std::move(s));
+  });
   for (auto& p : store_.proxy_subscriptions()) proxy_subscribers_[p.target].insert(p.subscriber);
 }
 

@@ -51,6 +51,10 @@ class PgStore final : public core::Store {
   PgStore& operator=(const PgStore&) = delete;
 
   std::vector<core::Enrolment> enrolments() override;
+  // Row by row in libpq's single-row mode (pg::each_row), as holds(): loading a million users.
+  bool each_enrolment(const std::function<void(core::Enrolment&&)>& row) override;
+  bool each_subscription(const std::function<void(core::SubscriptionState&&)>& row) override;
+  bool each_setting(const std::function<void(core::UserSetting&&)>& row) override;
   std::optional<core::Enrolment> enrolment(const std::string& jid) override;
   void put_enrolment(const core::Enrolment& enrolment) override;
   void remove_enrolment(const std::string& jid) override;

@@ -4,6 +4,7 @@
 
 #include <cstdlib>
 #include <string>
+#include <utility>
 
 #include <component/store/pg_statements.hpp>
 
@@ -41,14 +42,21 @@ core::Instant instant_at(const PGresult* result, int row, int column) {
 
 std::vector<core::Enrolment> PgStore::enrolments() {
   std::vector<core::Enrolment> rows;
-  const pg::Result r = read(Sql::kSelectEnrolments);
-  for (int i = 0; r && i < PQntuples(r.get()); ++i) {
-    rows.push_back({.jid = text_at(r.get(), i, 0),
-                    .timezone = text_at(r.get(), i, 1),
-                    .calendar_url = text_at(r.get(), i, 2),
-                    .enrolled_at = instant_at(r.get(), i, 3)});
+  if (!each_enrolment([&rows](core::Enrolment&& e) { rows.push_back(std::move(e)); })) {
+    rows.clear();  // as when the query fails at once: no partial list
   }
   return rows;
+}
+
+// The reads that can return a million rows go row by row (read_each): never the whole result
+// at once beside what is built from it.
+bool PgStore::each_enrolment(const std::function<void(core::Enrolment&&)>& row) {
+  return read_each(Sql::kSelectEnrolments, [&row](const PGresult* r) {
+    row({.jid = text_at(r, 0, 0),
+         .timezone = text_at(r, 0, 1),
+         .calendar_url = text_at(r, 0, 2),
+         .enrolled_at = instant_at(r, 0, 3)});
+  });
 }
 
 std::optional<core::Enrolment> PgStore::enrolment(const std::string& jid) {
@@ -62,14 +70,19 @@ std::optional<core::Enrolment> PgStore::enrolment(const std::string& jid) {
 
 std::vector<core::SubscriptionState> PgStore::subscriptions() {
   std::vector<core::SubscriptionState> rows;
-  const pg::Result r = read(Sql::kSelectSubscriptions);
-  for (int i = 0; r && i < PQntuples(r.get()); ++i) {
-    rows.push_back({.jid = text_at(r.get(), i, 0),
-                    .asked = flag_at(r.get(), i, 1),
-                    .to = flag_at(r.get(), i, 2),
-                    .from = flag_at(r.get(), i, 3)});
+  if (!each_subscription([&rows](core::SubscriptionState&& s) { rows.push_back(std::move(s)); })) {
+    rows.clear();
   }
   return rows;
+}
+
+bool PgStore::each_subscription(const std::function<void(core::SubscriptionState&&)>& row) {
+  return read_each(Sql::kSelectSubscriptions, [&row](const PGresult* r) {
+    row({.jid = text_at(r, 0, 0),
+         .asked = flag_at(r, 0, 1),
+         .to = flag_at(r, 0, 2),
+         .from = flag_at(r, 0, 3)});
+  });
 }
 
 std::vector<core::ProxySubscription> PgStore::proxy_subscriptions() {
@@ -103,13 +116,16 @@ std::vector<core::Hold> PgStore::holds() {
 
 std::vector<core::UserSetting> PgStore::settings() {
   std::vector<core::UserSetting> rows;
-  const pg::Result r = read(Sql::kSelectSettings);
-  for (int i = 0; r && i < PQntuples(r.get()); ++i) {
-    rows.push_back({.jid = text_at(r.get(), i, 0),
-                    .key = text_at(r.get(), i, 1),
-                    .value = text_at(r.get(), i, 2)});
+  if (!each_setting([&rows](core::UserSetting&& s) { rows.push_back(std::move(s)); })) {
+    rows.clear();
   }
   return rows;
+}
+
+bool PgStore::each_setting(const std::function<void(core::UserSetting&&)>& row) {
+  return read_each(Sql::kSelectSettings, [&row](const PGresult* r) {
+    row({.jid = text_at(r, 0, 0), .key = text_at(r, 0, 1), .value = text_at(r, 0, 2)});
+  });
 }
 
 void PgStore::put_hold(const core::Hold& hold) {

@@ -237,13 +237,24 @@ core::Enrolment enrolment_from(const Statement::Use& row) {
 }  // namespace
 
 // A read that fails midway (an I/O error) returns the rows read so far and sets last_error().
+bool SqliteStore::done(Statement::Step step) {
+  if (step != Statement::Step::kError) return true;
+  last_error_ = message_of(db_.get());
+  return false;
+}
+
+
 std::vector<core::Enrolment> SqliteStore::enrolments() {
   std::vector<core::Enrolment> rows;
+  each_enrolment([&rows](core::Enrolment&& e) { rows.push_back(std::move(e)); });
+  return rows;
+}
+
+bool SqliteStore::each_enrolment(const std::function<void(core::Enrolment&&)>& row) {
   Statement::Use use(statement(Sql::kSelectEnrolments));
   Statement::Step step;
-  while ((step = use.step()) == Statement::Step::kRow) rows.push_back(enrolment_from(use));
-  if (step == Statement::Step::kError) last_error_ = message_of(db_.get());
-  return rows;
+  while ((step = use.step()) == Statement::Step::kRow) row(enrolment_from(use));
+  return done(step);
 }
 
 std::optional<core::Enrolment> SqliteStore::enrolment(const std::string& jid) {
@@ -258,16 +269,20 @@ std::optional<core::Enrolment> SqliteStore::enrolment(const std::string& jid) {
 
 std::vector<core::SubscriptionState> SqliteStore::subscriptions() {
   std::vector<core::SubscriptionState> rows;
+  each_subscription([&rows](core::SubscriptionState&& s) { rows.push_back(std::move(s)); });
+  return rows;
+}
+
+bool SqliteStore::each_subscription(const std::function<void(core::SubscriptionState&&)>& row) {
   Statement::Use use(statement(Sql::kSelectSubscriptions));
   Statement::Step step;
   while ((step = use.step()) == Statement::Step::kRow) {
-    rows.push_back(core::SubscriptionState{.jid = use.column_text(0),
-                                           .asked = use.column_int(1) != 0,
-                                           .to = use.column_int(2) != 0,
-                                           .from = use.column_int(3) != 0});
+    row(core::SubscriptionState{.jid = use.column_text(0),
+                                .asked = use.column_int(1) != 0,
+                                .to = use.column_int(2) != 0,
+                                .from = use.column_int(3) != 0});
   }
-  if (step == Statement::Step::kError) last_error_ = message_of(db_.get());
-  return rows;
+  return done(step);
 }
 
 std::vector<core::ProxySubscription> SqliteStore::proxy_subscriptions() {
@@ -316,15 +331,18 @@ void SqliteStore::remove_hold(std::int64_t id) {
 
 std::vector<core::UserSetting> SqliteStore::settings() {
   std::vector<core::UserSetting> rows;
+  each_setting([&rows](core::UserSetting&& s) { rows.push_back(std::move(s)); });
+  return rows;
+}
+
+bool SqliteStore::each_setting(const std::function<void(core::UserSetting&&)>& row) {
   Statement::Use use(statement(Sql::kSelectSettings));
   Statement::Step step;
   while ((step = use.step()) == Statement::Step::kRow) {
-    rows.push_back(core::UserSetting{.jid = use.column_text(0),
-                                     .key = use.column_text(1),
-                                     .value = use.column_text(2)});
+    row(core::UserSetting{
+        .jid = use.column_text(0), .key = use.column_text(1), .value = use.column_text(2)});
   }
-  if (step == Statement::Step::kError) last_error_ = message_of(db_.get());
-  return rows;
+  return done(step);
 }
 
 void SqliteStore::put_setting(const core::UserSetting& setting) {

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <variant>
@@ -69,6 +70,10 @@ class SqliteStore final : public core::Store {
 
   // Rows come back sorted by JID (proxy subscriptions by target, then subscriber).
   std::vector<core::Enrolment> enrolments() override;
+  // Row by row, in the same order (one statement step at a time): loading a million users.
+  bool each_enrolment(const std::function<void(core::Enrolment&&)>& row) override;
+  bool each_subscription(const std::function<void(core::SubscriptionState&&)>& row) override;
+  bool each_setting(const std::function<void(core::UserSetting&&)>& row) override;
   std::optional<core::Enrolment> enrolment(const std::string& jid) override;
   void put_enrolment(const core::Enrolment& enrolment) override;
   void remove_enrolment(const std::string& jid) override;
@@ -153,6 +158,8 @@ class SqliteStore final : public core::Store {
   int run(const Write& write);  // SQLITE_OK or SQLite's extended error code
   bool apply_pending();
   bool in_transaction() const;
+  // The end of a read: false (and last_error_ set) when it failed.
+  bool done(Statement::Step step);
 
   // Declared before db_: the mark is written after the connection closed.
   SqliteCleanMark clean_mark_;

@@ -195,6 +195,36 @@ TEST_P(StorePortTest, SubscriptionsProxySubscriptionsAndSettingsRoundTrip) {
   ASSERT_TRUE(store->commit()) << store->commit_error();
 }
 
+TEST_P(StorePortTest, LoadingRowByRowHandsOverEveryRowSortedUncommittedWritesIncluded) {
+  auto store = open_ok();
+  ASSERT_NE(store, nullptr);
+  store->put_enrolment(bob());
+  store->put_subscription({"bob@example.org", true, true, false});
+  store->put_setting({"bob@example.org", "hours", "Mon-Fri 09:00-17:00"});
+  ASSERT_TRUE(store->commit()) << store->commit_error();
+  store->put_enrolment(alice());  // not committed yet: a read sees it all the same
+  store->put_subscription({"alice@example.org", true, false, false});
+  store->put_setting({"alice@example.org", "privacy", "none"});
+  store->put_setting({"alice@example.org", "hours", "Sat 10:00-12:00"});
+
+  std::vector<core::Enrolment> enrolments;
+  EXPECT_TRUE(store->each_enrolment([&](core::Enrolment&& e) { enrolments.push_back(e); }));
+  EXPECT_EQ(enrolments, (std::vector{alice(), bob()}));
+  std::vector<core::SubscriptionState> subscriptions;
+  EXPECT_TRUE(store->each_subscription(
+      [&](core::SubscriptionState&& s) { subscriptions.push_back(s); }));
+  EXPECT_EQ(subscriptions, (std::vector<core::SubscriptionState>{
+                               {"alice@example.org", true, false, false},
+                               {"bob@example.org", true, true, false}}));
+  std::vector<core::UserSetting> settings;
+  EXPECT_TRUE(store->each_setting([&](core::UserSetting&& s) { settings.push_back(s); }));
+  EXPECT_EQ(settings, (std::vector<core::UserSetting>{
+                          {"alice@example.org", "hours", "Sat 10:00-12:00"},
+                          {"alice@example.org", "privacy", "none"},
+                          {"bob@example.org", "hours", "Mon-Fri 09:00-17:00"}}));
+  EXPECT_EQ(settings, store->settings());  // the vector form reads the same rows
+}
+
 TEST_P(StorePortTest, RemoveEnrolmentRemovesItsSubscriptionSettingsAndProxySubscriptionsToIt) {
   auto store = open_ok();
   ASSERT_NE(store, nullptr);

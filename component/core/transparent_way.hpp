@@ -63,6 +63,9 @@ class TransparentWay {
     std::string verdict_iq;  // the id of the iq its `held` verdict answers
     xmpp::divert::Envelope verdict_envelope;
   };
+  // An iq id is the sender's alone: a divert id is unique only within its extension, so each
+  // is kept with the extension's address (a served domain) it came from or went to.
+  using ExtensionId = std::pair<std::string, std::string>;  // (extension, id)
   struct Released {  // a release iq awaiting the extension's answer
     std::int64_t hold_id;
     std::string from;  // the original message's addresses and id
@@ -88,12 +91,13 @@ class TransparentWay {
   std::set<std::string> served_;
   bool open_ = false;
   bool remote_ = false;
-  // divert id → hold id, for cancel (bounded: a cancel follows its divert within seconds).
-  std::map<std::string, std::int64_t> held_;
-  std::map<std::int64_t, std::string> held_order_;  // hold id → divert id, oldest first
+  // (extension, divert id) → hold id, for cancel (bounded: a cancel follows its divert
+  // within seconds).
+  std::map<ExtensionId, std::int64_t> held_;
+  std::map<std::int64_t, ExtensionId> held_order_;  // hold id → its key in held_, oldest first
   // Errors the Router may still send for holds of this turn (commit_failed): (to, id).
   std::multimap<std::pair<std::string, std::string>, Pending> uncommitted_;
-  std::map<std::string, Released> releases_;  // by release iq id
+  std::map<ExtensionId, Released> releases_;  // by (extension, release iq id)
   std::uint64_t next_release_ = 0;
   // (sender, target) bare JIDs of conversations that arrived diverted.
   std::set<std::pair<std::string, std::string>> diverted_pairs_;

@@ -303,6 +303,7 @@ void TransparentWay::release_answered(const xmpp::Element& iq, Instant now, Rout
   const auto answer = divert::decode_release_answer(iq);
   if (!answer || answer->outcome == divert::ReleaseAnswer::Outcome::kTaken) {
     router.release_confirmed({r.hold_id}, now, out);  // the server has it
+    confirmed_.push_back(r.hold_id);
     return;
   }
   if (answer->outcome == divert::ReleaseAnswer::Outcome::kBounced) {

@@ -19,6 +19,7 @@
 #include <set>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include <component/core/enrolled_push.hpp>
 #include <component/core/outbox.hpp>
@@ -56,6 +57,12 @@ class TransparentWay {
   static bool is_release_id(std::string_view id) { return id.starts_with("tr-"); }
   // The turn's commit succeeded: the `held` verdicts that waited for it are final.
   void committed() { uncommitted_.clear(); }
+  // The holds whose release iqs the extensions answered as taken since the last call: the
+  // answer is the confirmation (no ping follows a release iq), app/ counts them.
+  std::vector<std::int64_t> take_confirmed() { return std::exchange(confirmed_, {}); }
+  // The stream is gone: release iqs in flight will never be answered (their holds are held
+  // again by the Router and go out anew).
+  void disconnected() { releases_.clear(); }
 
  private:
   struct Pending {  // a divert held, until its commit
@@ -99,6 +106,7 @@ class TransparentWay {
   std::multimap<std::pair<std::string, std::string>, Pending> uncommitted_;
   std::map<ExtensionId, Released> releases_;  // by (extension, release iq id)
   std::uint64_t next_release_ = 0;
+  std::vector<std::int64_t> confirmed_;  // see take_confirmed()
   // (sender, target) bare JIDs of conversations that arrived diverted.
   std::set<std::pair<std::string, std::string>> diverted_pairs_;
   EnrolledPush push_;

@@ -246,6 +246,39 @@ TEST_F(TransparentTest, ACorrectionOrRetractionOfAHeldCopyAppliesToItWithNoRelea
   EXPECT_EQ(release->message.child_text("body"), "lunch at 1?");
 }
 
+// A correction of a held encrypted message replaces its whole payload: bob gets the new
+// ciphertext (and its fallback body), in the original's place, with the original's token.
+TEST_F(TransparentTest, ACorrectionOfAHeldEncryptedMessageReplacesItsEncryptedPayload) {
+  router->pause("bob@example.org", now + 1h, now, out);
+  const std::string omemo = "<encrypted xmlns=\"eu.siacs.conversations.axolotl\"><payload>";
+  divert_to_bob("alice@example.org/phone", "e1", "[OMEMO]", omemo + "b2xk</payload></encrypted>");
+  divert_to_bob("alice@example.org/phone", "e2", "[OMEMO]",
+                omemo + "bmV3</payload></encrypted>"
+                "<replace xmlns=\"urn:xmpp:message-correct:0\" id=\"m-e1\"/>");
+  ASSERT_EQ(router->holds_for("bob@example.org").size(), 1u);
+
+  tick_to(now + 1h);
+  ASSERT_EQ(out.releases.size(), 1u);
+  const auto release = divert::decode_release(out.releases[0].stanza);
+  ASSERT_TRUE(release);
+  EXPECT_EQ(release->divert_id, "e1");
+  EXPECT_EQ(release->token, "token-e1");
+  EXPECT_EQ(release->message.attr("id"), "m-e1");
+  const xmpp::Element& m = release->message;
+  std::size_t encrypted = 0, bodies = 0;
+  for (const auto& c : m.children) {
+    encrypted += c.name == "encrypted";
+    bodies += c.name == "body";
+  }
+  EXPECT_EQ(encrypted, 1u) << m.to_xml();
+  EXPECT_EQ(bodies, 1u) << m.to_xml();
+  ASSERT_NE(m.child("encrypted", "eu.siacs.conversations.axolotl"), nullptr);
+  EXPECT_EQ(m.child("encrypted", "eu.siacs.conversations.axolotl")->child_text("payload"), "bmV3")
+      << "the correction's ciphertext, not the old one";
+  EXPECT_EQ(m.child("replace", "urn:xmpp:message-correct:0"), nullptr);
+  EXPECT_NE(m.child("delay", "urn:xmpp:delay"), nullptr);
+}
+
 Settings tight_limits() {
   Settings s = transparent_settings();
   s.messages_per_sender_per_minute = 2;

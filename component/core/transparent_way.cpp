@@ -328,7 +328,25 @@ void TransparentWay::release_answered(const xmpp::Element& iq, Instant now, Rout
 
 void TransparentWay::connected(const Router& router, Instant now, Outbox& out) {
   if (!open_) return;
+  if (!std::exchange(recalled_, true)) recall_held(router);
   push_.push(router.directory().enrolled_users(), now, out);
+}
+
+void TransparentWay::recall_held(const Router& router) {
+  for (const auto& target : router.directory().enrolled_users()) {
+    for (const Hold& h : router.holds_for(target)) {
+      if (h.stanza.find(divert::kNamespace) == std::string::npos) continue;  // not diverted
+      const auto stanza = xmpp::parse_xml(h.stanza);
+      const xmpp::Element* mark = stanza ? stanza->child(kDivertedMark, divert::kNamespace) : nullptr;
+      const auto to = mark ? xmpp::Jid::parse(mark->attr("to")) : std::nullopt;
+      if (!to || mark->attr("id").empty()) continue;
+      // The extension that diverted it is the target's server's.
+      ExtensionId key{lower(to->domain()), std::string(mark->attr("id"))};
+      held_[key] = h.id;
+      held_order_[h.id] = std::move(key);
+      diverted_pairs_.insert({bare_of(mark->attr("from")), lower(to->bare_string())});
+    }
+  }
 }
 
 void TransparentWay::enrolment_may_have_changed(const Router& router, Instant now, Outbox& out) {

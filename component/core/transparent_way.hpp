@@ -42,7 +42,9 @@ class TransparentWay {
   // service-unavailable and reports dropped.
   bool handle(const xmpp::Element& stanza, Instant now, Router& router, Outbox& out);
 
-  // The stream is up: the enrolled set goes to every served domain's extension.
+  // The stream is up: the enrolled set goes to every served domain's extension. The first
+  // time (a start or a takeover), what this way remembers of the diverted copies held in the
+  // store comes back from them: their conversations and their divert ids, for cancel.
   void connected(const Router& router, Instant now, Outbox& out);
   // Something may have changed who is enrolled (a command, a registration, a reload): the
   // set goes again when it differs from the last one pushed.
@@ -91,6 +93,8 @@ class TransparentWay {
   void from_component(xmpp::Element& stanza) const;
   // The verdict iq answering `d`.
   xmpp::Element verdict(const xmpp::divert::Divert& d, decltype(xmpp::divert::Verdict::decision)) const;
+  // The bookkeeping of the diverted copies held in the store (see connected()).
+  void recall_held(const Router& router);
   // An extension's address: a served domain, no local part.
   bool from_extension(const xmpp::Element& stanza) const;
 
@@ -107,6 +111,7 @@ class TransparentWay {
   std::map<ExtensionId, Released> releases_;  // by (extension, release iq id)
   std::uint64_t next_release_ = 0;
   std::vector<std::int64_t> confirmed_;  // see take_confirmed()
+  bool recalled_ = false;                // recall_held() ran
   // (sender, target) bare JIDs of conversations that arrived diverted.
   std::set<std::pair<std::string, std::string>> diverted_pairs_;
   EnrolledPush push_;

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 // A transparent conversation survives a restart (DESIGN §10: the sessions in force are in the
 // store): Concierge restarted on the same store still sees bob in the conversation a reported
-// reply engaged, and the message held for him still goes back to its extension. Fake clock.
+// reply engaged, the message held for him still goes back to its extension, and a cancel
+// still finds its hold. Fake clock.
 #include <tests/unit/core/transparent_fixture.hpp>
 
 namespace concierge::core::testing {
@@ -15,6 +16,8 @@ class TransparentRestartTest : public TransparentTest {
     restart(transparent_settings());
     way = TransparentWay(router->settings());
     SetUp();
+    way.connected(*router, now, out);  // the stream is up again
+    out.clear();
   }
 };
 
@@ -44,6 +47,20 @@ TEST_F(TransparentRestartTest, AMessageHeldBeforeARestartIsReleasedToItsExtensio
   EXPECT_EQ(release->token, "token-d3");
   EXPECT_EQ(release->message.attr("from"), "alice@example.org/phone");
   EXPECT_EQ(release->message.attr("to"), "bob@example.org");
+}
+
+// The extension failed open just as Concierge restarted (its cancel arrives after the
+// restart): the hold made before it is dropped, bob does not get the message twice.
+TEST_F(TransparentRestartTest, ACancelAfterARestartStillDropsItsHold) {
+  router->pause("bob@example.org", now + 1h, now, out);
+  divert_to_bob("alice@example.org/phone", "d4", "kept");
+  divert_to_bob("alice@example.org/phone", "d5", "delivered by the extension");
+  restart_concierge();
+  ASSERT_EQ(router->holds_for("bob@example.org").size(), 2u);
+  pass(divert::encode(divert::Cancel{{"example.org", "sched.example.org", "cc-d5"}, "d5"}));
+  const auto left = router->holds_for("bob@example.org");
+  ASSERT_EQ(left.size(), 1u);
+  EXPECT_NE(left[0].stanza.find("kept"), std::string::npos);
 }
 
 }  // namespace

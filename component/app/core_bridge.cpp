@@ -35,6 +35,7 @@ void CoreBridge::on_stanza(xmpp::Element&& stanza) {
   Logger& log = parts_.log;
   if (log.enabled(LogLevel::debug)) log.debug("in: " + redacted_xml(stanza));
   if (parts_.transparent.handle(stanza, wall_now(), parts_.router, outbox_)) {
+    confirmed(parts_.transparent.take_confirmed());  // answers to release iqs
     flush(outbox_);
     return;
   }
@@ -48,13 +49,18 @@ void CoreBridge::on_stanza(xmpp::Element&& stanza) {
 
 void CoreBridge::release_answered(const std::string& id) {
   if (auto holds = parts_.paced.release_answered(id)) {
-    const std::size_t n = holds->size();
-    parts_.log.info("the server took " + std::to_string(n) + " released message" +
-                    (n == 1 ? "" : "s"));
     parts_.router.release_confirmed(*holds, wall_now(), outbox_);
-    parts_.metrics.release_confirmed(*holds, Clock::now());
+    confirmed(*holds);
   }
   flush(outbox_);  // "your messages were delivered" notices
+}
+
+void CoreBridge::confirmed(const std::vector<std::int64_t>& holds) {
+  if (holds.empty()) return;
+  const std::size_t n = holds.size();
+  parts_.log.info("the server took " + std::to_string(n) + " released message" +
+                  (n == 1 ? "" : "s"));
+  parts_.metrics.release_confirmed(holds, Clock::now());
 }
 
 void CoreBridge::on_too_deep(xmpp::Element&& top_level) {

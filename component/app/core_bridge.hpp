@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include <component/app/logger.hpp>
 #include <component/app/metrics.hpp>
@@ -55,6 +56,8 @@ class CoreBridge {
  private:
   // The answer to a release-… ping: the core confirms those holds.
   void release_answered(const std::string& id);
+  // The server took these released holds (a ping's or a release iq's answer): log, metrics.
+  void confirmed(const std::vector<std::int64_t>& holds);
 
   Parts parts_;
   Handlers handlers_;

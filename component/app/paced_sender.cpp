@@ -5,8 +5,18 @@
 
 #include <component/app/redact.hpp>
 #include <component/app/wall_clock.hpp>
+#include <component/core/transparent_way.hpp>
 
 namespace concierge::app {
+namespace {
+
+// A diverted message's release (transparent way): the extension answers it only once the
+// server has taken the message or bounced it, so that answer confirms it, not a ping.
+bool is_release_iq(const xmpp::Element& stanza) {
+  return stanza.name == "iq" && core::TransparentWay::is_release_id(stanza.attr("id"));
+}
+
+}  // namespace
 
 PacedSender::PacedSender(const config::Config& config, StreamSupervisor& stream, Logger& log)
     : config_(config), stream_(stream), log_(log) {}
@@ -74,7 +84,7 @@ void PacedSender::send_releases(Clock::time_point now) {
     if (releases_.front().hold_id == 0) {
       // Forwarded behind the releases (follow_releases).
       stream_.keep_forwarded(releases_.front().stanza, wall_now());
-    } else {
+    } else if (!is_release_iq(releases_.front().stanza)) {
       batch.push_back(releases_.front().hold_id);
     }
     releases_.pop_front();

@@ -2,7 +2,8 @@
 #pragma once
 // PacedSender: what goes out at a rate rather than at once (DESIGN §6, §7) — presence probes
 // and announcements after connecting at presence.probe_rate, held messages being released at
-// release.rate with a ping after each batch whose answer confirms them, and forwarded
+// release.rate with a ping after each batch whose answer confirms them (a diverted message's
+// release iq is confirmed by its own answer, no ping), and forwarded
 // messages that must follow releases to the same target.
 // Owns: the probe queue, the release queue, the release pings in flight and both rates'
 // clocks. Must not touch: the core or the store (CoreBridge reports confirmed releases to

@@ -96,6 +96,7 @@ void Service::on_disconnected(const xmpp::Disconnect& d) {
   paced_.disconnected();
   hold_metrics_.releases_abandoned();
   router_.disconnected();
+  transparent_.disconnected();
   if (stopping_ || active_.standby()) return;  // a standby connects when it takes over
   if (auto status = stream_.retry_later(d)) {
     status_.tell(*status);

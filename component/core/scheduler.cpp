@@ -10,6 +10,7 @@
 #include <component/core/scheduler.hpp>
 #include <component/core/message_limits.hpp>
 #include <component/core/text.hpp>
+#include <xmpp/divert.hpp>
 
 namespace concierge::core {
 namespace {
@@ -75,6 +76,25 @@ std::optional<std::pair<std::string, bool>> applies_to(const xmpp::Element& m) {
     }
   }
   return std::nullopt;
+}
+
+// What a held copy keeps when it is corrected: when it was stamped, its ids and how it arrived
+// (the diverted mark with the original's release token); a correction's own are not taken.
+bool keeps_when_corrected(const xmpp::Element& c) {
+  const std::string_view ns = c.attr("xmlns");
+  return (c.name == "delay" && ns == "urn:xmpp:delay") || ns == "urn:xmpp:sid:0" ||
+         (c.name == kDivertedMark && ns == xmpp::divert::kNamespace) ||
+         (c.name == "replace" && ns == "urn:xmpp:message-correct:0");
+}
+
+// XEP-0308: the correction's whole payload (its body, an encrypted element, ...) in place of
+// the held copy's, not just the body.
+void take_payload(xmpp::Element& held, const xmpp::Element& correction) {
+  std::erase_if(held.children,
+                [](const xmpp::Element& c) { return c.is_text() || !keeps_when_corrected(c); });
+  for (const auto& c : correction.children) {
+    if (!c.is_text() && !keeps_when_corrected(c)) held.children.push_back(c);
+  }
 }
 
 // The proxy way's copy of `stanza` from `sender` to `target`, counted.
@@ -230,8 +250,7 @@ bool Scheduler::apply_to_held(const xmpp::Element& stanza, const std::string& se
       erase_hold(id);
       out.log(LogLevel::debug, "a retraction removed a held message");
     } else if (auto held = xmpp::parse_xml(h.stanza)) {
-      held->remove_children("body");
-      held->add_child(xmpp::make_text("body", stanza.child_text("body").value_or("")));
+      take_payload(*held, stanza);
       h.stanza = held->to_xml();
       holds_.write(h);
     }

@@ -78,7 +78,8 @@ bool TransparentWay::handle(const xmpp::Element& stanza, Instant now, Router& ro
       if (type == "error") out.log(LogLevel::warn, "a server extension refused the enrolled set");
       return true;
     }
-    if (!releases_.count(std::string(id))) return false;
+    // An answer counts only from the extension the release went to.
+    if (!releases_.count({lower(stanza.attr("from")), std::string(id)})) return false;
     release_answered(stanza, now, router, out);
     return true;
   }
@@ -92,7 +93,7 @@ bool TransparentWay::handle(const xmpp::Element& stanza, Instant now, Router& ro
   if (auto d = divert::decode_divert(stanza)) {
     divert(*d, now, router, out);
   } else if (auto c = divert::decode_cancel(stanza)) {
-    if (auto it = held_.find(c->divert_id); it != held_.end()) {
+    if (auto it = held_.find({lower(c->envelope.from), c->divert_id}); it != held_.end()) {
       if (router.drop_hold(it->second)) out.log(LogLevel::info, "a cancelled divert's hold dropped");
       held_order_.erase(it->second);
       held_.erase(it);
@@ -158,8 +159,9 @@ void TransparentWay::divert(const divert::Divert& d, Instant now, Router& router
   if (held) {
     // `held` only once the hold is committed (DESIGN §6): with the turn's notices.
     const std::int64_t hold_id = router.newest_hold_id();
-    held_[d.divert_id] = hold_id;
-    held_order_[hold_id] = d.divert_id;
+    ExtensionId key{lower(d.envelope.from), d.divert_id};
+    held_[key] = hold_id;
+    held_order_[hold_id] = std::move(key);
     while (held_order_.size() > kRememberedDiverts) {
       held_.erase(held_order_.begin()->second);
       held_order_.erase(held_order_.begin());
@@ -271,7 +273,7 @@ std::set<std::string> TransparentWay::rewrite(Outbox& out) {
     release.message = std::move(r.stanza);
     release.envelope = {domain_, target ? target->domain() : std::string(),
                         "tr-" + std::to_string(r.hold_id) + "-" + std::to_string(++next_release_)};
-    releases_[release.envelope.id] = std::move(answer);
+    releases_[{lower(release.envelope.to), release.envelope.id}] = std::move(answer);
     r.stanza = divert::encode(release);
   }
   for (auto& s : out.stanzas) {
@@ -295,12 +297,13 @@ std::set<std::string> TransparentWay::rewrite(Outbox& out) {
 
 void TransparentWay::release_answered(const xmpp::Element& iq, Instant now, Router& router,
                                       Outbox& out) {
-  auto it = releases_.find(std::string(iq.attr("id")));
+  auto it = releases_.find({lower(iq.attr("from")), std::string(iq.attr("id"))});
   const Released r = std::move(it->second);
   releases_.erase(it);
   const auto answer = divert::decode_release_answer(iq);
   if (!answer || answer->outcome == divert::ReleaseAnswer::Outcome::kTaken) {
     router.release_confirmed({r.hold_id}, now, out);  // the server has it
+    confirmed_.push_back(r.hold_id);
     return;
   }
   if (answer->outcome == divert::ReleaseAnswer::Outcome::kBounced) {
@@ -325,7 +328,25 @@ void TransparentWay::release_answered(const xmpp::Element& iq, Instant now, Rout
 
 void TransparentWay::connected(const Router& router, Instant now, Outbox& out) {
   if (!open_) return;
+  if (!std::exchange(recalled_, true)) recall_held(router);
   push_.push(router.directory().enrolled_users(), now, out);
+}
+
+void TransparentWay::recall_held(const Router& router) {
+  for (const auto& target : router.directory().enrolled_users()) {
+    for (const Hold& h : router.holds_for(target)) {
+      if (h.stanza.find(divert::kNamespace) == std::string::npos) continue;  // not diverted
+      const auto stanza = xmpp::parse_xml(h.stanza);
+      const xmpp::Element* mark = stanza ? stanza->child(kDivertedMark, divert::kNamespace) : nullptr;
+      const auto to = mark ? xmpp::Jid::parse(mark->attr("to")) : std::nullopt;
+      if (!to || mark->attr("id").empty()) continue;
+      // The extension that diverted it is the target's server's.
+      ExtensionId key{lower(to->domain()), std::string(mark->attr("id"))};
+      held_[key] = h.id;
+      held_order_[h.id] = std::move(key);
+      diverted_pairs_.insert({bare_of(mark->attr("from")), lower(to->bare_string())});
+    }
+  }
 }
 
 void TransparentWay::enrolment_may_have_changed(const Router& router, Instant now, Outbox& out) {

@@ -19,6 +19,7 @@
 #include <set>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include <component/core/enrolled_push.hpp>
 #include <component/core/outbox.hpp>
@@ -41,7 +42,9 @@ class TransparentWay {
   // service-unavailable and reports dropped.
   bool handle(const xmpp::Element& stanza, Instant now, Router& router, Outbox& out);
 
-  // The stream is up: the enrolled set goes to every served domain's extension.
+  // The stream is up: the enrolled set goes to every served domain's extension. The first
+  // time (a start or a takeover), what this way remembers of the diverted copies held in the
+  // store comes back from them: their conversations and their divert ids, for cancel.
   void connected(const Router& router, Instant now, Outbox& out);
   // Something may have changed who is enrolled (a command, a registration, a reload): the
   // set goes again when it differs from the last one pushed.
@@ -56,6 +59,12 @@ class TransparentWay {
   static bool is_release_id(std::string_view id) { return id.starts_with("tr-"); }
   // The turn's commit succeeded: the `held` verdicts that waited for it are final.
   void committed() { uncommitted_.clear(); }
+  // The holds whose release iqs the extensions answered as taken since the last call: the
+  // answer is the confirmation (no ping follows a release iq), app/ counts them.
+  std::vector<std::int64_t> take_confirmed() { return std::exchange(confirmed_, {}); }
+  // The stream is gone: release iqs in flight will never be answered (their holds are held
+  // again by the Router and go out anew).
+  void disconnected() { releases_.clear(); }
 
  private:
   struct Pending {  // a divert held, until its commit
@@ -63,6 +72,9 @@ class TransparentWay {
     std::string verdict_iq;  // the id of the iq its `held` verdict answers
     xmpp::divert::Envelope verdict_envelope;
   };
+  // An iq id is the sender's alone: a divert id is unique only within its extension, so each
+  // is kept with the extension's address (a served domain) it came from or went to.
+  using ExtensionId = std::pair<std::string, std::string>;  // (extension, id)
   struct Released {  // a release iq awaiting the extension's answer
     std::int64_t hold_id;
     std::string from;  // the original message's addresses and id
@@ -81,6 +93,8 @@ class TransparentWay {
   void from_component(xmpp::Element& stanza) const;
   // The verdict iq answering `d`.
   xmpp::Element verdict(const xmpp::divert::Divert& d, decltype(xmpp::divert::Verdict::decision)) const;
+  // The bookkeeping of the diverted copies held in the store (see connected()).
+  void recall_held(const Router& router);
   // An extension's address: a served domain, no local part.
   bool from_extension(const xmpp::Element& stanza) const;
 
@@ -88,13 +102,16 @@ class TransparentWay {
   std::set<std::string> served_;
   bool open_ = false;
   bool remote_ = false;
-  // divert id → hold id, for cancel (bounded: a cancel follows its divert within seconds).
-  std::map<std::string, std::int64_t> held_;
-  std::map<std::int64_t, std::string> held_order_;  // hold id → divert id, oldest first
+  // (extension, divert id) → hold id, for cancel (bounded: a cancel follows its divert
+  // within seconds).
+  std::map<ExtensionId, std::int64_t> held_;
+  std::map<std::int64_t, ExtensionId> held_order_;  // hold id → its key in held_, oldest first
   // Errors the Router may still send for holds of this turn (commit_failed): (to, id).
   std::multimap<std::pair<std::string, std::string>, Pending> uncommitted_;
-  std::map<std::string, Released> releases_;  // by release iq id
+  std::map<ExtensionId, Released> releases_;  // by (extension, release iq id)
   std::uint64_t next_release_ = 0;
+  std::vector<std::int64_t> confirmed_;  // see take_confirmed()
+  bool recalled_ = false;                // recall_held() ran
   // (sender, target) bare JIDs of conversations that arrived diverted.
   std::set<std::pair<std::string, std::string>> diverted_pairs_;
   EnrolledPush push_;

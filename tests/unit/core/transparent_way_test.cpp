@@ -2,86 +2,10 @@
 // Transparent delivery (DESIGN §10, xmpp/server/PROTOCOL.md): the server extension's diverts
 // decided by the same core as proxy messages — verdicts, holds and their release iqs, notices
 // from the component, cancel, reports, the enrolled set. Fake clock, plain values.
-#include <component/core/transparent_way.hpp>
-#include <tests/unit/core/scheduler_fixture.hpp>
+#include <tests/unit/core/transparent_fixture.hpp>
 
 namespace concierge::core::testing {
 namespace {
-
-namespace divert = xmpp::divert;
-
-Settings transparent_settings(bool open = true) {
-  Settings s = scheduler_settings();
-  s.transparent_way = open;
-  return s;
-}
-
-class TransparentTest : public CoreTest {
- protected:
-  TransparentTest() : TransparentTest(true) {}
-  explicit TransparentTest(bool open) : TransparentTest(transparent_settings(open)) {}
-  explicit TransparentTest(Settings settings)
-      : CoreTest(std::move(settings), kMonday0800Utc + 1h), way(router->settings()) {}
-
-  void SetUp() override {
-    router->connected(now, out);
-    out.clear();
-    router->set_schedule("bob@example.org", office_hours(now), now, out);
-    router->handle(xml("<presence from=\"bob@example.org\" to=\"sched.example.org\" "
-                       "type=\"subscribed\"/>"), now, out);
-    router->handle(xml("<presence from=\"bob@example.org/desk\" to=\"sched.example.org\"/>"),
-                   now, out);
-    out.clear();
-  }
-
-  // The extension diverts `body` from `from` (a full JID) to bob@example.org as divert `id`.
-  void divert_to_bob(const std::string& from, const std::string& id, const std::string& body,
-                     const std::string& extra = "") {
-    divert_content_to_bob(from, id, "<body>" + body + "</body>" + extra);
-  }
-  // The same with `content` (children of the message) as it is, a body or none.
-  void divert_content_to_bob(const std::string& from, const std::string& id,
-                             const std::string& content) {
-    xmpp::Element m = xml("<message xmlns=\"jabber:client\" from=\"" + from +
-                          "\" to=\"bob@example.org\" type=\"chat\" id=\"m-" + id + "\">" +
-                          content + "</message>");
-    pass(divert::encode(divert::Divert{{"example.org", "sched.example.org", "cd-" + id}, id,
-                                       "token-" + id, "2026-11-30T09:00:00Z", m}));
-  }
-  // `stanza` from the server, through the adapter (and the Router when not its own).
-  void pass(const xmpp::Element& stanza) {
-    out.clear();
-    if (!way.handle(stanza, now, *router, out)) router->handle(stanza, now, out);
-    withdrawn = way.rewrite(out);
-  }
-  void tick_to(Instant t) {
-    now = t;
-    out.clear();
-    router->tick(now, out);
-    way.rewrite(out);
-  }
-  // The verdicts in `stanzas`.
-  static std::vector<divert::Verdict> verdicts(const std::vector<xmpp::Element>& stanzas) {
-    std::vector<divert::Verdict> v;
-    for (const auto& s : stanzas) {
-      if (auto d = divert::decode_verdict(s)) v.push_back(*d);
-    }
-    return v;
-  }
-  std::vector<std::string> bodies_to(const std::vector<xmpp::Element>& stanzas,
-                                     const std::string& to) {
-    std::vector<std::string> b;
-    for (const auto& s : stanzas) {
-      if (s.name == "message" && s.attr("to").starts_with(to)) {
-        b.push_back(std::string(s.attr("from")) + ": " + s.child_text("body").value_or(""));
-      }
-    }
-    return b;
-  }
-
-  TransparentWay way;
-  std::set<std::string> withdrawn;
-};
 
 TEST_F(TransparentTest, AFreeTargetGetsItAtOnceByTheExtensionsOwnCopy) {
   divert_to_bob("alice@example.org/phone", "d1", "lunch?");
@@ -320,6 +244,39 @@ TEST_F(TransparentTest, ACorrectionOrRetractionOfAHeldCopyAppliesToItWithNoRelea
   EXPECT_EQ(release->divert_id, "c1");
   EXPECT_EQ(release->message.attr("id"), "m-c1");
   EXPECT_EQ(release->message.child_text("body"), "lunch at 1?");
+}
+
+// A correction of a held encrypted message replaces its whole payload: bob gets the new
+// ciphertext (and its fallback body), in the original's place, with the original's token.
+TEST_F(TransparentTest, ACorrectionOfAHeldEncryptedMessageReplacesItsEncryptedPayload) {
+  router->pause("bob@example.org", now + 1h, now, out);
+  const std::string omemo = "<encrypted xmlns=\"eu.siacs.conversations.axolotl\"><payload>";
+  divert_to_bob("alice@example.org/phone", "e1", "[OMEMO]", omemo + "b2xk</payload></encrypted>");
+  divert_to_bob("alice@example.org/phone", "e2", "[OMEMO]",
+                omemo + "bmV3</payload></encrypted>"
+                "<replace xmlns=\"urn:xmpp:message-correct:0\" id=\"m-e1\"/>");
+  ASSERT_EQ(router->holds_for("bob@example.org").size(), 1u);
+
+  tick_to(now + 1h);
+  ASSERT_EQ(out.releases.size(), 1u);
+  const auto release = divert::decode_release(out.releases[0].stanza);
+  ASSERT_TRUE(release);
+  EXPECT_EQ(release->divert_id, "e1");
+  EXPECT_EQ(release->token, "token-e1");
+  EXPECT_EQ(release->message.attr("id"), "m-e1");
+  const xmpp::Element& m = release->message;
+  std::size_t encrypted = 0, bodies = 0;
+  for (const auto& c : m.children) {
+    encrypted += c.name == "encrypted";
+    bodies += c.name == "body";
+  }
+  EXPECT_EQ(encrypted, 1u) << m.to_xml();
+  EXPECT_EQ(bodies, 1u) << m.to_xml();
+  ASSERT_NE(m.child("encrypted", "eu.siacs.conversations.axolotl"), nullptr);
+  EXPECT_EQ(m.child("encrypted", "eu.siacs.conversations.axolotl")->child_text("payload"), "bmV3")
+      << "the correction's ciphertext, not the old one";
+  EXPECT_EQ(m.child("replace", "urn:xmpp:message-correct:0"), nullptr);
+  EXPECT_NE(m.child("delay", "urn:xmpp:delay"), nullptr);
 }
 
 Settings tight_limits() {

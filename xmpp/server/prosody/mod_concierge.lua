@@ -5,11 +5,13 @@
 -- is xmpp/server/PROTOCOL.md; the options are in config/deploy/prosody-transparent.cfg.lua.
 
 local st = require "util.stanza";
+local s_find = string.find;
 local jid = require "util.jid";
 local hashes = require "util.hashes";
 local id = require "util.id";
 local datetime = require "util.datetime";
 local modulemanager = require "core.modulemanager";
+local time_now = require "util.time".now;
 
 local NS = "urn:concierge:divert:0";
 local NS_FORWARD = "urn:xmpp:forward:0";
@@ -50,28 +52,37 @@ local incoming = nil; -- { generation, chunks, got = {n = true}, users = {} } wh
 
 -- Diverts waiting for a verdict, by divert id. Our own table: module:send_iq tracks only 256.
 local pending = {};
+-- Their ids in the order they were made (one timeout for all, so also the order their time
+-- runs out): a queue with one timer for its oldest entry, not a timer per divert. Decided
+-- diverts leave `pending` at once and the queue when the timer passes them.
+local queue, queue_first, queue_last = {}, 1, 0;
+local timer_armed = false;
 
--- The mark: what we post ourselves comes from an origin of this kind and is never diverted
--- or reported again. It lives only inside the server (never an XML element).
-local function marked_origin(on_error)
-	return {
-		type = "concierge"; concierge_release = true; host = module.host;
-		log = module._log;
-		send = function (reply)
-			if reply.attr.type == "error" then on_error(reply); end
-			return true;
-		end;
-	};
-end
+-- The mark: what we post ourselves comes from this origin and is never diverted or reported
+-- again. It lives only inside the server (never an XML element). One origin for every post
+-- (no table or closure per message): Prosody routes synchronously, so the first error it
+-- is sent while post_marked runs is that post's bounce.
+local bounce = nil;
+local marked_origin = {
+	type = "concierge"; concierge_release = true; host = module.host;
+	log = module._log;
+	send = function (reply)
+		if reply.attr.type == "error" then bounce = bounce or reply; end
+		return true;
+	end;
+};
 
 -- Posts `stanza` into the server as from its original sender, without pre-events (no second
 -- archive copy or sent carbon for the sender). The recipient's blocklist, MAM, carbons,
 -- offline storage and push all run now. Returns the bounce, if the server produced one;
 -- Prosody routes synchronously, so once module:send returns the message has been taken.
 local function post_marked(stanza)
-	local bounce;
-	module:send(stanza, marked_origin(function (reply) bounce = bounce or reply; end));
-	return bounce;
+	local outer = bounce; -- (a post inside a post keeps the outer one's bounce)
+	bounce = nil;
+	module:send(stanza, marked_origin);
+	local mine = bounce;
+	bounce = outer;
+	return mine;
 end
 
 -- Delivers as if Concierge were not there; a bounce goes to the sender.
@@ -82,6 +93,30 @@ end
 
 local function token_for(divert_id, from, to, msg_id)
 	return hashes.hmac_sha256(key, table.concat({ divert_id, from or "", to or "", msg_id or "" }, "\0"), true);
+end
+
+-- An upper bound of #tostring(tag) without serializing it: a string with anything to escape
+-- counts 6 bytes a character (the longest escape), an attribute 24 bytes of syntax (enough
+-- for a prefixed one). Most messages are far below the limit, and only those near it pay for
+-- the serialization.
+local function size_bound(tag)
+	local n = 2 * #tag.name + 5;
+	for k, v in pairs(tag.attr) do
+		n = n + 24 + (s_find(k, "[&<>'\"]") and 6 * #k or #k) + (s_find(v, "[&<>'\"]") and 6 * #v or #v);
+	end
+	for i = 1, #tag do
+		local child = tag[i];
+		if child.name then
+			n = n + size_bound(child);
+		else
+			n = n + (s_find(child, "[&<>'\"]") and 6 * #child or #child);
+		end
+	end
+	return n;
+end
+
+local function fits(stanza)
+	return size_bound(stanza) <= max_size or #tostring(stanza) <= max_size;
 end
 
 local function has_content(stanza)
@@ -110,7 +145,7 @@ local function classify(origin, stanza)
 	if from_bare == to_bare then return nil; end
 	if stanza:get_child("x", "http://jabber.org/protocol/muc#user") then return nil; end
 	local users = enrolled.users;
-	if users[to_bare] and has_content(stanza) and #tostring(stanza) <= max_size then
+	if users[to_bare] and has_content(stanza) and fits(stanza) then
 		return "divert";
 	end
 	if users[to_bare] or users[from_bare] then return "report"; end
@@ -145,19 +180,51 @@ local function fail_open(divert_id, why)
 		:tag("cancel", { xmlns = NS, id = divert_id }));
 end
 
+-- The timer of the queue: fails open whatever ran out of time, then waits for the next.
+local function expire()
+	local now = time_now();
+	while queue_first <= queue_last do
+		local divert_id = queue[queue_first];
+		local p = pending[divert_id];
+		if p and p.deadline > now then return p.deadline - now; end
+		queue[queue_first] = nil;
+		queue_first = queue_first + 1;
+		if p then fail_open(divert_id, "no answer within " .. timeout .. " s"); end
+	end
+	queue, queue_first, queue_last = {}, 1, 0;
+	timer_armed = false;
+end
+
+-- The <delay/> stamp has whole seconds: made once a second, not once a message.
+local stamp_second, stamp_text;
+local function stamp()
+	local now = os.time();
+	if now ~= stamp_second then stamp_second, stamp_text = now, datetime.datetime(now); end
+	return stamp_text;
+end
+
 local function divert(stanza)
 	local divert_id = id.medium();
 	local token = token_for(divert_id, stanza.attr.from, stanza.attr.to, stanza.attr.id);
-	local inner = st.clone(stanza);
-	inner.attr.xmlns = "jabber:client"; -- keep the client namespace inside <forwarded/>
-	pending[divert_id] = { stanza = stanza, token = token };
-	module:add_timer(timeout, function () fail_open(divert_id, "no answer within " .. timeout .. " s"); end);
+	-- The copy inside <forwarded/> differs only in its top element's namespace (the client's,
+	-- kept there): its children are the original's, shared, not cloned.
+	local inner = st.clone(stanza, true);
+	inner.attr.xmlns = "jabber:client";
+	inner.tags = stanza.tags;
+	for i = 1, #stanza do inner[i] = stanza[i]; end
+	pending[divert_id] = { stanza = stanza, token = token, deadline = time_now() + timeout };
+	queue_last = queue_last + 1;
+	queue[queue_last] = divert_id;
+	if not timer_armed then
+		timer_armed = true;
+		module:add_timer(timeout, expire);
+	end
 	-- With the component down, mod_component bounces this at once and fail_open runs before
 	-- module:send returns.
 	module:send(st.iq({ type = "set", id = "cd-" .. divert_id, from = module.host, to = component })
 		:tag("divert", { xmlns = NS, id = divert_id, token = token })
 			:tag("forwarded", { xmlns = NS_FORWARD })
-				:tag("delay", { xmlns = NS_DELAY, stamp = datetime.datetime() }):up()
+				:tag("delay", { xmlns = NS_DELAY, stamp = stamp() }):up()
 				:add_child(inner));
 end
 

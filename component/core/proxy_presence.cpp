@@ -118,13 +118,13 @@ void Router::track_session(const xmpp::Element& stanza, const std::string& sende
   const Activity activity = activity_of(stanza, gone);
   if (gone) {
     sessions_.end(sender, target);
-    try_release(target, now, out);
-    try_release(sender, now, out);
+    pools_.release(target, now, out);
+    pools_.release(sender, now, out);
   } else {
     sessions_.forwarded(sender, target, activity, now);
     // `sender` wrote to `target`: if that answered `target`, what `target` has waiting for
     // `sender` goes now (a new message from `target` would).
-    if (activity == Activity::message && scheduler_.holds().of_target(sender)) try_release(sender, now, out);
+    if (activity == Activity::message && scheduler_.holds().of_target(sender)) pools_.release(sender, now, out);
   }
   if (enrolled(sender)) publish_proxy_status(sender, now, out);
   if (enrolled(target)) publish_proxy_status(target, now, out);

@@ -44,7 +44,7 @@ void Router::load_remembered() {
         break;
       case Kind::pool_reservation:
       case Kind::member_free:
-        pools_.restore(row);
+        pools_.desk().restore(row);
         break;
     }
   }

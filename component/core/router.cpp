@@ -27,12 +27,10 @@ Router::Router(Settings settings, Store& store)
       sessions_(settings_.idle_after),
       proxy_(settings_.component_domain),
       directory_(settings_, store_),
-      pools_(settings_, sessions_),
       availability_(settings_),
       writers_(settings_.idle_after) {
   sessions_.keep_in(store_);
   writers_.keep_in(store_);
-  pools_.keep_in(store_);
   load_remembered();  // pauses, told notices, conversations, …: a takeover resumes them
 }
 
@@ -48,7 +46,7 @@ void Router::reconfigure(Settings settings, Instant now, Outbox& out) {
     out.log(LogLevel::info, "unenrolled " + user + " (removed from [users])");
   }
   for (const auto& target : scheduler_.holds().targets()) {
-    try_release(target, now, out);  // limits may have changed
+    pools_.release(target, now, out);  // limits may have changed
   }
 }
 
@@ -177,15 +175,7 @@ void Router::handle_message(const xmpp::Element& stanza, const Addressing& a, In
       return;
     }
   }
-  std::string pool, pool_peer;
-  if (pools_.address(a.to, pool, pool_peer)) {
-    if (pool_peer.empty()) {
-      pool_message(stanza, a.from, pool, now, out);
-    } else {
-      pool_reply(stanza, a.from, pool, pool_peer, now, out);
-    }
-    return;
-  }
+  if (pools_.message(stanza, a.from, a.to, now, out)) return;
   auto target = xmpp::user_from_proxy(a.to, settings_.component_domain);
   if (!target) {
     refuse_or_drop(Refusal::not_a_proxy,
@@ -243,20 +233,8 @@ void Router::handle_bounce(const xmpp::Element& stanza, const Addressing& a, Ins
                            Outbox& out) {
   // An error the server returned for a message we relayed: it comes from the target to the
   // sender's proxy, and goes back to the sender from the target's proxy. Never answered.
-  std::string pool, peer;
-  if (pools_.address(a.to, pool, peer) && !peer.empty()) {
-    // A bounce for a message relayed to a pool member: held again if it was a release, else
-    // back to the sender from the pool's address (never naming the member).
-    if (served(a.from) &&
-        !releaser_.rehold_bounce(stanza, pools_.pool_jid(pool), peer, now, out)) {
-      xmpp::Element copy = stanza;
-      copy.set_attr("from", pools_.pool_jid(pool));
-      copy.set_attr("to", peer);
-      ++stats_.relayed;
-      out.send(std::move(copy));
-    }
-    return;
-  }
+  // A bounce for a message relayed to a pool member: the pool's (never naming the member).
+  if (pools_.bounce(stanza, a.to, served(a.from), now, out)) return;
   auto original_sender = a.to.has_local()
                              ? xmpp::user_from_proxy(a.to, settings_.component_domain)
                              : std::nullopt;

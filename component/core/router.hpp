@@ -2,12 +2,12 @@
 #pragma once
 // Router: the core's one entry for stanzas (handle, tick, connected, …). It turns stanzas into
 // calls on its rooms and their answers into stanzas: the Directory (enrolments, users' own
-// settings, privacy, blocklists), the PoolDesk (pool assignments), RecentWriters, the
+// settings, privacy, blocklists), the Pools (pool assignments), RecentWriters, the
 // PresenceBook, Subscriptions (the component's and the proxies'), the SessionBook, the
 // Availability (schedules and pauses), the Scheduler (decision, holds, notices) and the
 // Releaser, the CommandTable and AdminCommands (chat and ad-hoc commands) and Registration
 // (XEP-0077). Implemented across router.cpp, router_presence.cpp, proxy_presence.cpp,
-// router_timers.cpp, router_iq.cpp, router_commands.cpp, remembered.cpp, pools.cpp and
+// router_timers.cpp, router_iq.cpp, router_commands.cpp, remembered.cpp and
 // compile_outcomes.cpp. It must not read the clock, open sockets or include a C
 // library header (DESIGN §8); the §2 table is decision.hpp, a pure function it only feeds.
 
@@ -29,7 +29,7 @@
 #include <component/core/message_limits.hpp>
 #include <component/core/proxy_addressing.hpp>
 #include <component/core/outbox.hpp>
-#include <component/core/pool_desk.hpp>
+#include <component/core/pools.hpp>
 #include <component/core/presence_book.hpp>
 #include <component/core/rate_limiter.hpp>
 #include <component/core/recent_writers.hpp>
@@ -192,6 +192,7 @@ class Router {
   // What the command tables and registration may ask of the router (router_commands.cpp).
   CommandActions command_actions();
   AdminRooms admin_rooms();
+  PoolActions pool_actions();
   RegistrationActions registration_actions();
   // `url`: nullopt keeps the calendar; empty removes the URL; another URL becomes pending.
   void enrol(const std::string& bare, const std::string& timezone,
@@ -206,23 +207,12 @@ class Router {
                                ProxyStatus status, Instant now) const;
   xmpp::Element component_presence(const std::string& to, std::string_view type = {}) const;
 
-  // Re-decides `target`'s holds: a pool's through the pools, a user's through the Releaser
-  // (after pools whose member they are).
-  void try_release(const std::string& target, Instant now, Outbox& out);
   // What a takeover must not lose (DESIGN §10, remembered.cpp): keep_pause() writes `bare`'s
   // pause as it is in memory (forgets it when gone; the other kinds are written by the classes
   // that own them); load_remembered() reads every kind back.
   void keep_pause(const std::string& bare);
   void load_remembered();
 
-  // Pools' stanzas (pools.cpp, DESIGN §3); who takes what is the PoolDesk's.
-  void pool_message(const xmpp::Element& stanza, const xmpp::Jid& sender, const std::string& pool,
-                    Instant now, Outbox& out);
-  void pool_reply(const xmpp::Element& stanza, const xmpp::Jid& member, const std::string& pool,
-                  const std::string& peer, Instant now, Outbox& out);
-  std::optional<std::string> pick_member(const std::string& pool, Instant now) const;
-  void try_release_pool(const std::string& pool, Instant now, Outbox& out);
-  void release_pools_of(const std::string& member, Instant now, Outbox& out);
   void refuse(const xmpp::Element& stanza, Refusal refusal, const std::string& text, Outbox& out);
   void refuse_oversized(const xmpp::Element& stanza, Outbox& out);
   void relay(const xmpp::Element& stanza, const xmpp::Jid& sender, const xmpp::Jid& target,
@@ -238,7 +228,6 @@ class Router {
   SessionBook sessions_;
   ProxyAddressing proxy_;  // the proxy way in: how what goes out is addressed
   Directory directory_;  // enrolments, users' own settings, privacy and blocklists
-  PoolDesk pools_;       // which member each pool conversation is with
   Availability availability_;  // schedules and pauses
   RecentWriters writers_;  // who wrote to whom lately, from which resource
   Subscriptions subscriptions_{store_};  // the component's and the proxies' (subscriptions.hpp)
@@ -249,6 +238,9 @@ class Router {
   Releaser releaser_{SchedulerRooms{settings_, store_, directory_, availability_, presence_,
                                     sessions_, proxy_, subscriptions_, limiter_, stats_},
                      scheduler_};
+  // Pools' stanzas and assignments; where every target's holds are re-decided (pools.hpp).
+  Pools pools_{settings_, store_, sessions_, directory_, availability_, presence_, scheduler_,
+               releaser_, stats_, pool_actions()};
   std::set<std::string> logged_foreign_domains_;  // presence floods from elsewhere: log once
   // Commands (chat and ad-hoc), admin commands and registration: they hold references to the
   // rooms above and call back through the actions (router_commands.cpp).

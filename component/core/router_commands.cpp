@@ -53,8 +53,8 @@ CommandActions Router::command_actions() {
   a.end_conversations = [this](const std::string& user, const std::vector<std::string>& peers,
                                Instant now, Outbox& out) {
     for (const auto& peer : peers) sessions_.end(user, peer);
-    for (const auto& peer : peers) try_release(peer, now, out);
-    try_release(user, now, out);
+    for (const auto& peer : peers) pools_.release(peer, now, out);
+    pools_.release(user, now, out);
     publish_proxy_status(user, now, out);
   };
   a.enrol = [this](const std::string& user, const std::string& zone,
@@ -68,6 +68,19 @@ CommandActions Router::command_actions() {
     withdraw_proxy(settings_.component_domain, user, dropped, out);
     scheduler_.changed();  // their schedule's changes may matter no longer
     return dropped.size();
+  };
+  return a;
+}
+
+PoolActions Router::pool_actions() {
+  PoolActions a;
+  a.session_idle = [this](const std::string& who, Instant now) { return session_idle(who, now); };
+  a.track_session = [this](const xmpp::Element& stanza, const std::string& sender,
+                           const std::string& target, Instant now, Outbox& out) {
+    track_session(stanza, sender, target, now, out);
+  };
+  a.publish = [this](const std::string& member, Instant now, Outbox& out) {
+    publish_proxy_status(member, now, out);
   };
   return a;
 }

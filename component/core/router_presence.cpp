@@ -128,7 +128,7 @@ void Router::presence_to_component(const xmpp::Element& stanza, const Addressing
     } else {
       presence_.unavailable(bare, a.from.resource(), now);
     }
-    try_release(bare, now, out);
+    pools_.release(bare, now, out);
     publish_proxy_status(bare, now, out);
     return;
   }
@@ -159,7 +159,7 @@ void Router::presence_to_component(const xmpp::Element& stanza, const Addressing
     if (subscriptions_.denied(bare, is_enrolled) &&
         presence_.reachability(bare) != Reachability::unknown) {
       presence_.forget(bare);
-      try_release(bare, now, out);
+      pools_.release(bare, now, out);
       publish_proxy_status(bare, now, out);
     }
     return;

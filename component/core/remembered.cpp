@@ -37,7 +37,7 @@ void Router::load_remembered() {
         scheduler_.notices().book().restore(row);
         break;
       case Kind::session:
-        sessions_.restore(row);
+        presences_.sessions().restore(row);
         break;
       case Kind::recent_write:
         writers_.restore(row);

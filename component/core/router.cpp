@@ -24,12 +24,10 @@ Router::Router(Settings settings, Store& store)
     : settings_(std::move(settings)),
       store_(store),
       limiter_(settings_.messages_per_sender_per_minute),
-      sessions_(settings_.idle_after),
       proxy_(settings_.component_domain),
       directory_(settings_, store_),
       availability_(settings_),
       writers_(settings_.idle_after) {
-  sessions_.keep_in(store_);
   writers_.keep_in(store_);
   load_remembered();  // pauses, told notices, conversations, …: a takeover resumes them
 }
@@ -42,7 +40,7 @@ void Router::reconfigure(Settings settings, Instant now, Outbox& out) {
   reconfigure(std::move(settings));
   for (const auto& user : removed) {
     scheduler_.bounce_holds(user, "they no longer use Concierge.", out);
-    presence_.forget(user);
+    presences_.book().forget(user);
     out.log(LogLevel::info, "unenrolled " + user + " (removed from [users])");
   }
   for (const auto& target : scheduler_.holds().targets()) {
@@ -55,7 +53,7 @@ void Router::reconfigure(Settings settings) {
   settings_ = std::move(settings);
   proxy_ = ProxyAddressing(settings_.component_domain);
   limiter_.set_rate(settings_.messages_per_sender_per_minute);
-  sessions_.set_idle_after(settings_.idle_after);
+  presences_.sessions().set_idle_after(settings_.idle_after);
   writers_.set_idle_after(settings_.idle_after);
 }
 
@@ -100,7 +98,7 @@ void Router::handle(const xmpp::Element& stanza, Instant now, Outbox& out) {
   } else if (stanza.name == "iq") {
     handle_iq(stanza, a, now, out);
   } else {
-    handle_presence(stanza, a, now, out);
+    presences_.handle(stanza, a.from, a.to, now, out);
   }
 }
 
@@ -154,7 +152,7 @@ void Router::handle_message(const xmpp::Element& stanza, const Addressing& a, In
     if (!a.from.has_local()) {
       // From the server itself: XEP-0356 tells which privileges it grants us.
       for (const auto& c : stanza.children) {
-        if (c.name == "privilege") handle_privilege(c, out);
+        if (c.name == "privilege") presences_.handle_privilege(c, out);
       }
       return;
     }
@@ -209,12 +207,12 @@ void Router::handle_message(const xmpp::Element& stanza, const Addressing& a, In
   writers_.wrote(sender_key, target_key, a.from.has_resource() ? a.from.full_string() : "", now);
   if (target_enrolled) {
     if (scheduler_.schedule_message(inbound_of(stanza, a.from, *target), now, out)) {
-      track_session(stanza, sender_key, target_key, now, out);
+      presences_.track_session(stanza, sender_key, target_key, now, out);
     }
     return;
   }
   relay(stanza, a.from, *target, out);
-  track_session(stanza, sender_key, target_key, now, out);
+  presences_.track_session(stanza, sender_key, target_key, now, out);
 }
 
 void Router::relay(const xmpp::Element& stanza, const xmpp::Jid& sender, const xmpp::Jid& target,

@@ -3,10 +3,10 @@
 // Router: the core's one entry for stanzas (handle, tick, connected, …). It turns stanzas into
 // calls on its rooms and their answers into stanzas: the Directory (enrolments, users' own
 // settings, privacy, blocklists), the Pools (pool assignments), RecentWriters, the
-// PresenceBook, Subscriptions (the component's and the proxies'), the SessionBook, the
+// PresenceDesk (presence, subscriptions — the component's and the proxies' — and sessions), the
 // Availability (schedules and pauses), the Scheduler (decision, holds, notices) and the
 // Releaser, the CommandTable and AdminCommands (chat and ad-hoc commands) and Registration
-// (XEP-0077). Implemented across router.cpp, router_presence.cpp, proxy_presence.cpp,
+// (XEP-0077). Implemented across router.cpp,
 // router_timers.cpp, router_iq.cpp, router_commands.cpp, remembered.cpp and
 // compile_outcomes.cpp. It must not read the clock, open sockets or include a C
 // library header (DESIGN §8); the §2 table is decision.hpp, a pure function it only feeds.
@@ -30,7 +30,7 @@
 #include <component/core/proxy_addressing.hpp>
 #include <component/core/outbox.hpp>
 #include <component/core/pools.hpp>
-#include <component/core/presence_book.hpp>
+#include <component/core/presence_desk.hpp>
 #include <component/core/rate_limiter.hpp>
 #include <component/core/recent_writers.hpp>
 #include <component/core/refusal.hpp>
@@ -85,16 +85,18 @@ class Router {
   // The paced stanzas of up to `users` more enrolled users into `out.paced` (a million users'
   // probes would otherwise wait in memory for hours at presence.probe_rate). True while users
   // are left; nothing once disconnected.
-  bool pace_more(std::size_t users, Outbox& out);
+  bool pace_more(std::size_t users, Outbox& out) { return presences_.pace_more(users, out); }
   static constexpr std::size_t kPacedUsersAtOnce = 1000;
   // Shutting down: `unavailable` from every proxy with subscribers and from the component.
-  void disconnecting(Outbox& out);
+  void disconnecting(Outbox& out) { presences_.disconnecting(out); }
 
   // Queries of the scheduler's inputs (DESIGN §1).
   bool enrolled(const std::string& bare) const { return directory_.enrolled(bare); }
-  bool session_idle(const std::string& bare, Instant now) const;
+  bool session_idle(const std::string& bare, Instant now) const {
+    return presences_.session_idle(bare, now);
+  }
   // Who may see whose presence: the component's subscriptions, the proxies' subscribers.
-  const Subscriptions& subscriptions() const { return subscriptions_; }
+  const Subscriptions& subscriptions() const { return presences_.subscriptions(); }
 
   // --- The scheduler (DESIGN §2, §5, §6) -------------------------------------------------
   // The latest good schedule of a user (nullptr: none, `schedule.unknown` applies). Held
@@ -165,15 +167,15 @@ class Router {
   // also what a schedule is compiled from), presence (presence_book.hpp), conversations
   // (session_book.hpp), schedules and pauses (availability.hpp).
   const Directory& directory() const { return directory_; }
-  const PresenceBook& presence() const { return presence_; }
-  const SessionBook& sessions() const { return sessions_; }
+  const PresenceBook& presence() const { return presences_.book(); }
+  const SessionBook& sessions() const { return presences_.sessions(); }
   const Availability& availability() const { return availability_; }
 
   const RouterStats& stats() const { return stats_; }
   // For the metrics: users enrolled by [users] and by themselves, conversations not yet idle.
   std::size_t enrolled_by_config() const { return settings_.enrolled.size(); }
   std::size_t enrolled_by_themselves() const { return directory_.self_enrolled_count(); }
-  std::size_t open_conversations() const { return sessions_.size(); }
+  std::size_t open_conversations() const { return presences_.sessions().size(); }
 
  private:
   struct Addressing {
@@ -184,14 +186,10 @@ class Router {
   void handle_message(const xmpp::Element& stanza, const Addressing& a, Instant now, Outbox& out);
   void handle_bounce(const xmpp::Element& stanza, const Addressing& a, Instant now, Outbox& out);
   void handle_iq(const xmpp::Element& stanza, const Addressing& a, Instant now, Outbox& out);
-  void handle_presence(const xmpp::Element& stanza, const Addressing& a, Instant now, Outbox& out);
-  void presence_to_component(const xmpp::Element& stanza, const Addressing& a, Instant now,
-                             Outbox& out);
-  void presence_to_proxy(const xmpp::Element& stanza, const Addressing& a, Instant now, Outbox& out);
-  void handle_privilege(const xmpp::Element& privilege, Outbox& out);
   // What the command tables and registration may ask of the router (router_commands.cpp).
   CommandActions command_actions();
   AdminRooms admin_rooms();
+  PresenceActions presence_actions();
   PoolActions pool_actions();
   RegistrationActions registration_actions();
   // `url`: nullopt keeps the calendar; empty removes the URL; another URL becomes pending.
@@ -199,13 +197,6 @@ class Router {
              const std::optional<std::string>& url,
              Instant now, Outbox& out);
   void unenrol(const std::string& bare, Outbox& out);
-  void track_session(const xmpp::Element& stanza, const std::string& sender,
-                     const std::string& target, Instant now, Outbox& out);
-  ProxyStatus proxy_status(const std::string& target, Instant now) const;
-  void publish_proxy_status(const std::string& target, Instant now, Outbox& out);
-  xmpp::Element proxy_presence(const std::string& target, const std::string& subscriber,
-                               ProxyStatus status, Instant now) const;
-  xmpp::Element component_presence(const std::string& to, std::string_view type = {}) const;
 
   // What a takeover must not lose (DESIGN §10, remembered.cpp): keep_pause() writes `bare`'s
   // pause as it is in memory (forgets it when gone; the other kinds are written by the classes
@@ -224,24 +215,23 @@ class Router {
   Settings settings_;
   Store& store_;
   RateLimiter limiter_;
-  PresenceBook presence_;
-  SessionBook sessions_;
   ProxyAddressing proxy_;  // the proxy way in: how what goes out is addressed
   Directory directory_;  // enrolments, users' own settings, privacy and blocklists
   Availability availability_;  // schedules and pauses
   RecentWriters writers_;  // who wrote to whom lately, from which resource
-  Subscriptions subscriptions_{store_};  // the component's and the proxies' (subscriptions.hpp)
   RouterStats stats_;
+  // Presence, conversations and presence subscriptions (presence_desk.hpp).
+  PresenceDesk presences_{settings_, store_, directory_, availability_, limiter_, stats_,
+                          presence_actions()};
   // The decision, holds and notices (scheduler.hpp); releasing them (releaser.hpp).
-  Scheduler scheduler_{SchedulerRooms{settings_, store_, directory_, availability_, presence_,
-                                      sessions_, proxy_, subscriptions_, limiter_, stats_}};
-  Releaser releaser_{SchedulerRooms{settings_, store_, directory_, availability_, presence_,
-                                    sessions_, proxy_, subscriptions_, limiter_, stats_},
+  Scheduler scheduler_{SchedulerRooms{settings_, store_, directory_, availability_, presences_.book(),
+                                      presences_.sessions(), proxy_, presences_.subscriptions(), limiter_, stats_}};
+  Releaser releaser_{SchedulerRooms{settings_, store_, directory_, availability_, presences_.book(),
+                                    presences_.sessions(), proxy_, presences_.subscriptions(), limiter_, stats_},
                      scheduler_};
   // Pools' stanzas and assignments; where every target's holds are re-decided (pools.hpp).
-  Pools pools_{settings_, store_, sessions_, directory_, availability_, presence_, scheduler_,
+  Pools pools_{settings_, store_, presences_.sessions(), directory_, availability_, presences_.book(), scheduler_,
                releaser_, stats_, pool_actions()};
-  std::set<std::string> logged_foreign_domains_;  // presence floods from elsewhere: log once
   // Commands (chat and ad-hoc), admin commands and registration: they hold references to the
   // rooms above and call back through the actions (router_commands.cpp).
   AdminCommands admin_{admin_rooms()};

@@ -9,13 +9,20 @@
 
 namespace concierge::core {
 
+void Router::connected(Instant now, Outbox& out) {
+  releaser_.connected();
+  scheduler_.at(now);
+  scheduler_.changed();
+  presences_.connected(kPacedUsersAtOnce, now, out);
+}
+
 void Router::tick(Instant now, Outbox& out) {
   scheduler_.at(now);
   limiter_.prune(now);
   writers_.forget_idle(now);
-  for (const auto& [a, b] : sessions_.expire(now)) {
-    if (enrolled(a)) publish_proxy_status(a, now, out);
-    if (enrolled(b)) publish_proxy_status(b, now, out);
+  for (const auto& [a, b] : presences_.sessions().expire(now)) {
+    if (enrolled(a)) presences_.publish(a, now, out);
+    if (enrolled(b)) presences_.publish(b, now, out);
     pools_.desk().session_ended(a, now);  // for pools: whose last conversation ended longest ago
     pools_.desk().session_ended(b, now);
   }
@@ -26,8 +33,8 @@ void Router::tick(Instant now, Outbox& out) {
   }
   // Schedule boundaries, ended sessions and pauses: re-decide every target with holds.
   for (const auto& target : scheduler_.holds().targets()) pools_.release(target, now, out);
-  for (const auto& [target, subscribers] : subscriptions_.all_subscribers()) {
-    publish_proxy_status(target, now, out);
+  for (const auto& [target, subscribers] : presences_.subscriptions().all_subscribers()) {
+    presences_.publish(target, now, out);
   }
   scheduler_.changed();
 }
@@ -38,7 +45,7 @@ void Router::set_schedule(const std::string& bare, std::shared_ptr<const ical::S
   scheduler_.changed();
   availability_.set_schedule(bare, std::move(schedule));
   pools_.release(bare, now, out);
-  publish_proxy_status(bare, now, out);
+  presences_.publish(bare, now, out);
 }
 
 void Router::pause(const std::string& bare, Instant until, Instant now, Outbox& out) {
@@ -47,7 +54,7 @@ void Router::pause(const std::string& bare, Instant until, Instant now, Outbox& 
   availability_.set_pause(bare, until, now);
   keep_pause(bare);
   pools_.release(bare, now, out);
-  publish_proxy_status(bare, now, out);
+  presences_.publish(bare, now, out);
 }
 
 }  // namespace concierge::core

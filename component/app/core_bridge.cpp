@@ -51,7 +51,7 @@ void CoreBridge::release_answered(const std::string& id) {
     const std::size_t n = holds->size();
     parts_.log.info("the server took " + std::to_string(n) + " released message" +
                     (n == 1 ? "" : "s"));
-    parts_.router.release_confirmed(*holds, wall_now(), outbox_);
+    parts_.router.releaser().release_confirmed(*holds, wall_now(), outbox_);
     parts_.metrics.release_confirmed(*holds, Clock::now());
   }
   flush(outbox_);  // "your messages were delivered" notices

@@ -57,11 +57,6 @@ void Router::reconfigure(Settings settings) {
   writers_.set_idle_after(settings_.idle_after);
 }
 
-bool Router::served(const xmpp::Jid& jid) const {
-  return settings_.served_domains.count(jid.domain()) != 0;
-}
-
-bool Router::enrolled(const xmpp::Jid& jid) const { return enrolled(lower(jid.bare_string())); }
 
 
 void Router::handle(const xmpp::Element& stanza, Instant now, Outbox& out) {
@@ -143,7 +138,7 @@ void Router::handle_message(const xmpp::Element& stanza, const Addressing& a, In
     }
   };
 
-  if (!served(a.from)) {
+  if (!settings_.serves(a.from.domain())) {
     refuse_or_drop(Refusal::sender_not_served,
                    "Concierge serves only users of its own server's domains.");
     return;
@@ -190,7 +185,7 @@ void Router::handle_message(const xmpp::Element& stanza, const Addressing& a, In
     refuse_or_drop(Refusal::to_self, "You cannot send to yourself through Concierge.");
     return;
   }
-  const bool target_enrolled = enrolled(target_key);
+  const bool target_enrolled = directory_.enrolled(target_key);
   switch (admit(target_enrolled, target_enrolled || writers_.wrote_recently(target_key, sender_key, now),
                 directory_.senders().blocks(target_key, sender_key))) {
     case Admission::refuse_not_enrolled:
@@ -232,11 +227,12 @@ void Router::handle_bounce(const xmpp::Element& stanza, const Addressing& a, Ins
   // An error the server returned for a message we relayed: it comes from the target to the
   // sender's proxy, and goes back to the sender from the target's proxy. Never answered.
   // A bounce for a message relayed to a pool member: the pool's (never naming the member).
-  if (pools_.bounce(stanza, a.to, served(a.from), now, out)) return;
+  if (pools_.bounce(stanza, a.to, settings_.serves(a.from.domain()), now, out)) return;
   auto original_sender = a.to.has_local()
                              ? xmpp::user_from_proxy(a.to, settings_.component_domain)
                              : std::nullopt;
-  if (!original_sender || !served(*original_sender) || !served(a.from)) {
+  if (!original_sender || !settings_.serves(original_sender->domain()) ||
+      !settings_.serves(a.from.domain())) {
     ++stats_.dropped;
     out.log(LogLevel::debug, "dropped an error message that answers nothing we relayed");
     return;

@@ -71,32 +71,16 @@ class Router {
   // A stanza the connection could not read whole (nested deeper than it converts): its
   // top-level element alone. Answered as a stanza over the bounds (never an error or presence).
   void handle_too_deep(const xmpp::Element& top_level, Outbox& out);
-  // Timers: ends silent sessions, forgets expired bookkeeping. Call at next_wake() and about
+  // Timers: ends silent sessions, forgets expired bookkeeping. Call at scheduler().next_wake() and about
   // once a minute.
   void tick(Instant now, Outbox& out);
-  // When tick() has work next (a session's idle_after running out); nullopt: nothing pending.
-  std::optional<Instant> next_wake() const { return scheduler_.next_wake(); }
-
   // The stream to the server is up: what we knew of presence is stale (unknown again). Puts
   // the component's presence, subscription requests and probes for enrolled users, and every
   // proxy's status for its subscribers, into `out.paced` (sent at presence.probe_rate) — those
-  // of the first kPacedUsersAtOnce users (in JID order) at once, the rest through pace_more().
+  // of the first kPacedUsersAtOnce users (in JID order) at once, the rest through
+  // presences().pace_more().
   void connected(Instant now, Outbox& out);
-  // The paced stanzas of up to `users` more enrolled users into `out.paced` (a million users'
-  // probes would otherwise wait in memory for hours at presence.probe_rate). True while users
-  // are left; nothing once disconnected.
-  bool pace_more(std::size_t users, Outbox& out) { return presences_.pace_more(users, out); }
   static constexpr std::size_t kPacedUsersAtOnce = 1000;
-  // Shutting down: `unavailable` from every proxy with subscribers and from the component.
-  void disconnecting(Outbox& out) { presences_.disconnecting(out); }
-
-  // Queries of the scheduler's inputs (DESIGN §1).
-  bool enrolled(const std::string& bare) const { return directory_.enrolled(bare); }
-  bool session_idle(const std::string& bare, Instant now) const {
-    return presences_.session_idle(bare, now);
-  }
-  // Who may see whose presence: the component's subscriptions, the proxies' subscribers.
-  const Subscriptions& subscriptions() const { return presences_.subscriptions(); }
 
   // --- The scheduler (DESIGN §2, §5, §6) -------------------------------------------------
   // The latest good schedule of a user (nullptr: none, `schedule.unknown` applies). Held
@@ -109,48 +93,6 @@ class Router {
   void block(const std::string& target, const std::string& sender, bool blocked) {
     directory_.senders().set_blocked(target, sender, blocked, false);
   }
-  // The server confirmed (ping answer) that it took these released messages. A sender whose
-  // last held message to a target was confirmed is told once that it was delivered.
-  void release_confirmed(const std::vector<std::int64_t>& ids, Instant now, Outbox& out) {
-    releaser_.release_confirmed(ids, now, out);
-  }
-  // The stream is gone: releases not yet confirmed stay held (they still are in the store).
-  void disconnected() { releaser_.disconnected(); }
-  // An unconfirmed forward after a reconnect: held behind its sender's earlier held messages
-  // to that target (true), else false and sent again — order per sender (DESIGN §2).
-  bool hold_behind(const xmpp::Element& forwarded, Instant received, Instant now, Outbox& out) {
-    return scheduler_.hold_behind(forwarded, received, now, out);
-  }
-  std::size_t holds_count() const { return scheduler_.holds().size(); }
-  // Held (not yet confirmed) messages for `target`, in arrival order.
-  std::vector<Hold> holds_for(const std::string& target) const {
-    return scheduler_.holds_for(target);
-  }
-
-  // --- For a way in other than proxy addresses (transparent_way.hpp) ------
-  // The id of the newest hold (0: none): a message handed to handle() was held when it grew.
-  std::int64_t newest_hold_id() const {
-    const auto& all = scheduler_.holds().all();
-    return all.empty() ? 0 : all.rbegin()->first;
-  }
-  // Forgets hold `id` while it is still waiting (not on its way out, not sent): true if so.
-  bool drop_hold(std::int64_t id) { return scheduler_.drop_hold(id); }
-
-  // --- When the store cannot commit (store_faults.cpp, DESIGN §6) --------------------------
-  // app/ reports the outcome of every loop turn's commit from now on; until this is called,
-  // every write counts as committed at once (the core's tests, on a MemoryStore).
-  void report_commits() { scheduler_.commits().watch(); }
-  // Success: the turn's holds are durable (their notices may go out), and a store that had
-  // failed is back.
-  void commit_succeeded(Outbox& out) { scheduler_.commit_succeeded(out); }
-  // Failure: the holds the commit lacked are dropped and refused to their senders
-  // (resource-constraint, type wait), and until a commit succeeds every message that would be
-  // held is refused at once; messages that go through at once still go. Returns (from, to) of
-  // the hold notices that must now not go out, their holds being refused.
-  std::set<std::pair<std::string, std::string>> commit_failed(Outbox& out) {
-    return scheduler_.commit_failed(out);
-  }
-  bool store_failing() const { return scheduler_.store_failing(); }
 
   // --- Users' own settings (compile_outcomes.cpp) -------------------------------------------------
   // app/ compiled `used` for `bare`: a null schedule means nothing to compile (no calendar, no
@@ -163,19 +105,19 @@ class Router {
   // why (always for a new calendar; once per distinct problem for the one in force).
   void schedule_failed(const std::string& bare, const ScheduleSource& used,
                        const std::string& why, Instant now, Outbox& out);
-  // The rooms' own accessors (read-only): what the directory says of a user (directory.hpp,
-  // also what a schedule is compiled from), presence (presence_book.hpp), conversations
-  // (session_book.hpp), schedules and pauses (availability.hpp).
-  const Directory& directory() const { return directory_; }
-  const PresenceBook& presence() const { return presences_.book(); }
-  const SessionBook& sessions() const { return presences_.sessions(); }
-  const Availability& availability() const { return availability_; }
 
+  // The rooms, for what is theirs alone: what the directory says of a user (directory.hpp, also
+  // what a schedule is compiled from), schedules and pauses (availability.hpp); presence,
+  // conversations and subscriptions (presence_desk.hpp); holds, commits and the next wake-up
+  // (scheduler.hpp); releases and their confirmation (releaser.hpp).
+  const Directory& directory() const { return directory_; }
+  const Availability& availability() const { return availability_; }
+  PresenceDesk& presences() { return presences_; }
+  const PresenceDesk& presences() const { return presences_; }
+  Scheduler& scheduler() { return scheduler_; }
+  const Scheduler& scheduler() const { return scheduler_; }
+  Releaser& releaser() { return releaser_; }
   const RouterStats& stats() const { return stats_; }
-  // For the metrics: users enrolled by [users] and by themselves, conversations not yet idle.
-  std::size_t enrolled_by_config() const { return settings_.enrolled.size(); }
-  std::size_t enrolled_by_themselves() const { return directory_.self_enrolled_count(); }
-  std::size_t open_conversations() const { return presences_.sessions().size(); }
 
  private:
   struct Addressing {
@@ -209,8 +151,6 @@ class Router {
   void relay(const xmpp::Element& stanza, const xmpp::Jid& sender, const xmpp::Jid& target,
              Outbox& out);
 
-  bool served(const xmpp::Jid& jid) const;
-  bool enrolled(const xmpp::Jid& jid) const;
 
   Settings settings_;
   Store& store_;

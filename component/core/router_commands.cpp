@@ -34,7 +34,7 @@ void withdraw_proxy(const std::string& domain, const std::string& target,
 CommandActions Router::command_actions() {
   CommandActions a;
   a.allow = [this](const std::string& user, Instant now) { return limiter_.allow(user, now); };
-  a.served = [this](const xmpp::Jid& jid) { return served(jid); };
+  a.served = [this](const xmpp::Jid& jid) { return settings_.serves(jid.domain()); };
   a.holds_for = [this](const std::string& target) { return scheduler_.holds_for(target); };
   a.held_from = [this](const std::string& sender) { return scheduler_.held_from(sender); };
   a.cancel = [this](const std::vector<std::int64_t>& ids) {
@@ -116,7 +116,7 @@ AdminRooms Router::admin_rooms() {
 
 RegistrationActions Router::registration_actions() {
   RegistrationActions a;
-  a.served = [this](const xmpp::Jid& jid) { return served(jid); };
+  a.served = [this](const xmpp::Jid& jid) { return settings_.serves(jid.domain()); };
   a.enrol = [this](const std::string& user, const std::string& zone,
                    const std::optional<std::string>& url, Instant now,
                    Outbox& out) { enrol(user, zone, url, now, out); };

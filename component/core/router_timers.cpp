@@ -21,8 +21,8 @@ void Router::tick(Instant now, Outbox& out) {
   limiter_.prune(now);
   writers_.forget_idle(now);
   for (const auto& [a, b] : presences_.sessions().expire(now)) {
-    if (enrolled(a)) presences_.publish(a, now, out);
-    if (enrolled(b)) presences_.publish(b, now, out);
+    if (directory_.enrolled(a)) presences_.publish(a, now, out);
+    if (directory_.enrolled(b)) presences_.publish(b, now, out);
     pools_.desk().session_ended(a, now);  // for pools: whose last conversation ended longest ago
     pools_.desk().session_ended(b, now);
   }

@@ -49,7 +49,7 @@ void CoreBridge::on_stanza(xmpp::Element&& stanza) {
 
 void CoreBridge::release_answered(const std::string& id) {
   if (auto holds = parts_.paced.release_answered(id)) {
-    parts_.router.release_confirmed(*holds, wall_now(), outbox_);
+    parts_.router.releaser().release_confirmed(*holds, wall_now(), outbox_);
     confirmed(*holds);
   }
   flush(outbox_);  // "your messages were delivered" notices

@@ -35,7 +35,7 @@ Service::Service(config::Config config, std::string config_path, core::Store& st
       active_(logger) {
   forget_config_users();
   wall_offset_ = wall_minus_steady();
-  router_.report_commits();  // TurnCommit tells the core whether each turn's holds are durable
+  router_.scheduler().commits().watch();  // TurnCommit tells the core whether each turn's holds are durable
 }
 
 void Service::forget_config_users() {
@@ -82,7 +82,7 @@ void Service::on_connected() {
   const core::Instant now = wall_now();
   core::Outbox& out = bridge_.outbox();
   stream_.resend_unconfirmed([&](const UnconfirmedForwards::Kept& kept) {
-    return router_.hold_behind(kept.stanza, kept.received, now, out);
+    return router_.scheduler().hold_behind(kept.stanza, kept.received, now, out);
   });
   router_.connected(now, out);
   transparent_.connected(router_, now, out);  // the extensions' enrolled set first
@@ -95,7 +95,7 @@ void Service::on_disconnected(const xmpp::Disconnect& d) {
   if (schedules_at_) schedules_at_ = Clock::now();  // the server is not there: compile anyway
   paced_.disconnected();
   hold_metrics_.releases_abandoned();
-  router_.disconnected();
+  router_.releaser().disconnected();
   transparent_.disconnected();
   if (stopping_ || active_.standby()) return;  // a standby connects when it takes over
   if (auto status = stream_.retry_later(d)) {
@@ -135,9 +135,9 @@ std::string Service::render_metrics() const {
   s.released = stats.released;
   s.expired = stats.expired;
   s.urgent = stats.urgent;
-  s.enrolled_by_config = router_.enrolled_by_config();
-  s.enrolled_by_themselves = router_.enrolled_by_themselves();
-  s.open_conversations = router_.open_conversations();
+  s.enrolled_by_config = router_.settings().enrolled.size();
+  s.enrolled_by_themselves = router_.directory().self_enrolled_count();
+  s.open_conversations = router_.presences().sessions().size();
   s.connected = stream_.connected();
   s.active = !active_.standby();
   s.calendar_fetch_failures = calendars_.failing_urls();

@@ -34,7 +34,7 @@ void Service::take_over(std::int64_t epoch) {
   reload_router();
   const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started);
   log_.info("active: took over the store's lease (epoch " + std::to_string(epoch) + "); loaded " +
-            std::to_string(router_.holds_count()) + " held messages in " +
+            std::to_string(router_.scheduler().holds().size()) + " held messages in " +
             std::to_string(took.count()) + " ms; connecting");
   stream_.reset_backoff();
   if (schedules_at_) schedules_at_ = Clock::now();
@@ -52,7 +52,7 @@ void Service::reload_router() {
   router_.~Router();
   hold_metrics_.holds_forgotten();
   ::new (&router_) core::Router(std::move(settings), observed_store_);
-  router_.report_commits();
+  router_.scheduler().commits().watch();
   // Schedules compiled while standing by stay in force when compiled from what the store
   // still says; a user whose source changed meanwhile is compiled again.
   for (const std::string& jid : router_.directory().schedule_users()) {

@@ -31,7 +31,7 @@ milliseconds Service::poll_timeout(Clock::time_point now) const {
   earlier(status_.next_due());
   earlier(paced_.next_due());
   earlier(calendars_.next_due(now));
-  if (auto wake = router_.next_wake()) {
+  if (auto wake = router_.scheduler().next_wake()) {
     // The core speaks wall-clock time; the loop sleeps on the monotonic clock.
     earlier(now + std::chrono::ceil<milliseconds>(*wake - wall_now()));
   }
@@ -73,7 +73,7 @@ int Service::run() {
       stream_.cancel_reconnect();
       if (connection.disconnected()) break;
       if (connection.connected()) {
-        router_.disconnecting(bridge_.outbox());  // unavailable from every proxy with subscribers
+        router_.presences().disconnecting(bridge_.outbox());  // unavailable from every proxy with subscribers
         bridge_.flush();
       }
       connection.disconnect();
@@ -150,7 +150,7 @@ void Service::turn(Clock::time_point now) {
   }
   if (stream_.reconnect_due(now) && !stopping_) connect_now();
   stream_.keepalive(now, stopping_);
-  if (stream_.privilege_check_due(now) && !router_.subscriptions().presence_privilege()) {
+  if (stream_.privilege_check_due(now) && !router_.presences().subscriptions().presence_privilege()) {
     // When granted, the router logged "the server grants …".
     log_.info(
         "the server grants no presence access (XEP-0356): Concierge sees the presence only "
@@ -161,7 +161,7 @@ void Service::turn(Clock::time_point now) {
   paced_.send_probes(now, [this](std::size_t budget) {
     core::Outbox& out = bridge_.outbox();
     bool more = true;
-    while (more && out.paced.empty()) more = router_.pace_more(budget, out);
+    while (more && out.paced.empty()) more = router_.presences().pace_more(budget, out);
     bridge_.flush();
     return more;
   });
@@ -172,7 +172,7 @@ void Service::turn(Clock::time_point now) {
   }
   calendars_.turn(now, queue);
   if (!active_.standby()) {  // the core's timers; a standby's router only waits to be replaced
-    const auto wake = router_.next_wake();
+    const auto wake = router_.scheduler().next_wake();
     if ((wake && *wake <= wall_now()) || now >= next_tick_) {
       router_.tick(wall_now(), bridge_.outbox());
       bridge_.flush();

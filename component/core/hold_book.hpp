@@ -43,6 +43,8 @@ class HoldBook {
   const Hold& at(std::int64_t id) const { return holds_.at(id); }
   Hold* find(std::int64_t id);
   const std::map<std::int64_t, Hold>& all() const { return holds_; }
+  // The id of the newest hold (0: none).
+  std::int64_t newest_id() const { return holds_.empty() ? 0 : holds_.rbegin()->first; }
   std::size_t size() const { return holds_.size(); }
   // The ids of `target`'s holds (held and sent), rising; nullptr when none.
   const std::set<std::int64_t>* of_target(const std::string& target) const;

@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: MIT
-// Router: the stream's presence life cycle (connected: probes and announcements, paced;
+// PresenceDesk: the stream's presence life cycle (connected: probes and announcements, paced;
 // disconnecting: unavailable from every proxy with subscribers), the schedule-derived status
 // proxy subscribers see (DESIGN §2 last paragraph: never raw presence), and session tracking
 // from relayed traffic and chat states (DESIGN §4).
 #include <algorithm>
 
-#include <component/core/router.hpp>
+#include <component/core/presence_desk.hpp>
 
 namespace concierge::core {
 namespace {
@@ -27,13 +27,10 @@ Activity activity_of(const xmpp::Element& message, bool& gone) {
 
 }  // namespace
 
-void Router::connected(Instant now, Outbox& out) {
+void PresenceDesk::connected(std::size_t users, Instant now, Outbox& out) {
   presence_.clear();  // unknown again until the probes (or the server's replay) answer
-  releaser_.connected();
-  scheduler_.at(now);
-  scheduler_.changed();
   subscriptions_.start_pacing(directory_.enrolled_users());
-  pace_more(kPacedUsersAtOnce, out);
+  pace_more(users, out);
   subscriptions_.forget_published();
   for (const auto& [target, subscribers] : subscriptions_.all_subscribers()) {
     const ProxyStatus status = proxy_status(target, now);
@@ -44,10 +41,10 @@ void Router::connected(Instant now, Outbox& out) {
   }
 }
 
-bool Router::pace_more(std::size_t users, Outbox& out) {
-  if (!releaser_.online()) subscriptions_.stop_pacing();  // the next connect starts over
+bool PresenceDesk::pace_more(std::size_t users, Outbox& out) {
+  if (!actions_.online()) subscriptions_.stop_pacing();  // the next connect starts over
   for (const std::string& bare : subscriptions_.next_paced(users)) {
-    if (!enrolled(bare)) continue;  // unenrolled meanwhile
+    if (!directory_.enrolled(bare)) continue;  // unenrolled meanwhile
     const Subscriptions::Greeting g = subscriptions_.greeting(bare);
     if (g.presence) out.paced.push_back(component_presence(bare));
     if (g.probe) out.paced.push_back(component_presence(bare, "probe"));
@@ -56,7 +53,7 @@ bool Router::pace_more(std::size_t users, Outbox& out) {
   return subscriptions_.pacing();
 }
 
-void Router::disconnecting(Outbox& out) {
+void PresenceDesk::disconnecting(Outbox& out) {
   for (const auto& [target, subscribers] : subscriptions_.all_subscribers()) {
     auto proxy = xmpp::Jid::parse(target);
     auto from = proxy ? xmpp::proxy_jid(*proxy, settings_.component_domain) : std::nullopt;
@@ -70,18 +67,18 @@ void Router::disconnecting(Outbox& out) {
     }
   }
   for (const auto& bare : subscriptions_.approved()) {
-    if (enrolled(bare)) out.send(component_presence(bare, "unavailable"));
+    if (directory_.enrolled(bare)) out.send(component_presence(bare, "unavailable"));
   }
 }
 
-ProxyStatus Router::proxy_status(const std::string& target, Instant now) const {
+ProxyStatus PresenceDesk::proxy_status(const std::string& target, Instant now) const {
   // Only what the schedule and the session state allow others to know (DESIGN §2): never
   // the user's raw presence, show or idle time. dnd counts as "in a conversation" too.
   if (availability_.status_of(target, now) != ical::Status::working) return ProxyStatus::off;
   return session_idle(target, now) ? ProxyStatus::available : ProxyStatus::in_conversation;
 }
 
-xmpp::Element Router::proxy_presence(const std::string& target, const std::string& subscriber,
+xmpp::Element PresenceDesk::proxy_presence(const std::string& target, const std::string& subscriber,
                                      ProxyStatus status, Instant now) const {
   xmpp::Element p("presence");
   auto jid = xmpp::Jid::parse(target);
@@ -94,7 +91,7 @@ xmpp::Element Router::proxy_presence(const std::string& target, const std::strin
     auto back = availability_.next_working(target, now);
     p.add_child(xmpp::make_text(
         "status",
-        back ? "off until " + scheduler_.notices().when(*back, subscriber, target, now) : "off"));
+        back ? "off until " + actions_.when(*back, subscriber, target, now) : "off"));
   } else if (status == ProxyStatus::in_conversation) {
     p.add_child(xmpp::make_text("show", "dnd"));
     p.add_child(xmpp::make_text("status", "in a conversation"));
@@ -102,7 +99,7 @@ xmpp::Element Router::proxy_presence(const std::string& target, const std::strin
   return p;
 }
 
-void Router::publish_proxy_status(const std::string& target, Instant now, Outbox& out) {
+void PresenceDesk::publish(const std::string& target, Instant now, Outbox& out) {
   const std::set<std::string>& subscribers = subscriptions_.subscribers(target);
   if (subscribers.empty()) return;
   const ProxyStatus status = proxy_status(target, now);
@@ -112,22 +109,22 @@ void Router::publish_proxy_status(const std::string& target, Instant now, Outbox
   }
 }
 
-void Router::track_session(const xmpp::Element& stanza, const std::string& sender,
+void PresenceDesk::track_session(const xmpp::Element& stanza, const std::string& sender,
                            const std::string& target, Instant now, Outbox& out) {
   bool gone = false;
   const Activity activity = activity_of(stanza, gone);
   if (gone) {
     sessions_.end(sender, target);
-    try_release(target, now, out);
-    try_release(sender, now, out);
+    actions_.release(target, now, out);
+    actions_.release(sender, now, out);
   } else {
     sessions_.forwarded(sender, target, activity, now);
     // `sender` wrote to `target`: if that answered `target`, what `target` has waiting for
     // `sender` goes now (a new message from `target` would).
-    if (activity == Activity::message && scheduler_.holds().of_target(sender)) try_release(sender, now, out);
+    if (activity == Activity::message) actions_.replied(sender, now, out);
   }
-  if (enrolled(sender)) publish_proxy_status(sender, now, out);
-  if (enrolled(target)) publish_proxy_status(target, now, out);
+  if (directory_.enrolled(sender)) publish(sender, now, out);
+  if (directory_.enrolled(target)) publish(target, now, out);
 }
 
 }  // namespace concierge::core

@@ -37,14 +37,14 @@ void Router::load_remembered() {
         scheduler_.notices().book().restore(row);
         break;
       case Kind::session:
-        sessions_.restore(row);
+        presences_.sessions().restore(row);
         break;
       case Kind::recent_write:
         writers_.restore(row);
         break;
       case Kind::pool_reservation:
       case Kind::member_free:
-        pools_.restore(row);
+        pools_.desk().restore(row);
         break;
     }
   }

@@ -24,15 +24,11 @@ Router::Router(Settings settings, Store& store)
     : settings_(std::move(settings)),
       store_(store),
       limiter_(settings_.messages_per_sender_per_minute),
-      sessions_(settings_.idle_after),
       proxy_(settings_.component_domain),
       directory_(settings_, store_),
-      pools_(settings_, sessions_),
       availability_(settings_),
       writers_(settings_.idle_after) {
-  sessions_.keep_in(store_);
   writers_.keep_in(store_);
-  pools_.keep_in(store_);
   load_remembered();  // pauses, told notices, conversations, …: a takeover resumes them
 }
 
@@ -44,11 +40,11 @@ void Router::reconfigure(Settings settings, Instant now, Outbox& out) {
   reconfigure(std::move(settings));
   for (const auto& user : removed) {
     scheduler_.bounce_holds(user, "they no longer use Concierge.", out);
-    presence_.forget(user);
+    presences_.book().forget(user);
     out.log(LogLevel::info, "unenrolled " + user + " (removed from [users])");
   }
   for (const auto& target : scheduler_.holds().targets()) {
-    try_release(target, now, out);  // limits may have changed
+    pools_.release(target, now, out);  // limits may have changed
   }
 }
 
@@ -57,15 +53,10 @@ void Router::reconfigure(Settings settings) {
   settings_ = std::move(settings);
   proxy_ = ProxyAddressing(settings_.component_domain);
   limiter_.set_rate(settings_.messages_per_sender_per_minute);
-  sessions_.set_idle_after(settings_.idle_after);
+  presences_.sessions().set_idle_after(settings_.idle_after);
   writers_.set_idle_after(settings_.idle_after);
 }
 
-bool Router::served(const xmpp::Jid& jid) const {
-  return settings_.served_domains.count(jid.domain()) != 0;
-}
-
-bool Router::enrolled(const xmpp::Jid& jid) const { return enrolled(lower(jid.bare_string())); }
 
 
 void Router::handle(const xmpp::Element& stanza, Instant now, Outbox& out) {
@@ -102,7 +93,7 @@ void Router::handle(const xmpp::Element& stanza, Instant now, Outbox& out) {
   } else if (stanza.name == "iq") {
     handle_iq(stanza, a, now, out);
   } else {
-    handle_presence(stanza, a, now, out);
+    presences_.handle(stanza, a.from, a.to, now, out);
   }
 }
 
@@ -147,7 +138,7 @@ void Router::handle_message(const xmpp::Element& stanza, const Addressing& a, In
     }
   };
 
-  if (!served(a.from)) {
+  if (!settings_.serves(a.from.domain())) {
     refuse_or_drop(Refusal::sender_not_served,
                    "Concierge serves only users of its own server's domains.");
     return;
@@ -156,7 +147,7 @@ void Router::handle_message(const xmpp::Element& stanza, const Addressing& a, In
     if (!a.from.has_local()) {
       // From the server itself: XEP-0356 tells which privileges it grants us.
       for (const auto& c : stanza.children) {
-        if (c.name == "privilege") handle_privilege(c, out);
+        if (c.name == "privilege") presences_.handle_privilege(c, out);
       }
       return;
     }
@@ -177,15 +168,7 @@ void Router::handle_message(const xmpp::Element& stanza, const Addressing& a, In
       return;
     }
   }
-  std::string pool, pool_peer;
-  if (pools_.address(a.to, pool, pool_peer)) {
-    if (pool_peer.empty()) {
-      pool_message(stanza, a.from, pool, now, out);
-    } else {
-      pool_reply(stanza, a.from, pool, pool_peer, now, out);
-    }
-    return;
-  }
+  if (pools_.message(stanza, a.from, a.to, now, out)) return;
   auto target = xmpp::user_from_proxy(a.to, settings_.component_domain);
   if (!target) {
     refuse_or_drop(Refusal::not_a_proxy,
@@ -202,7 +185,7 @@ void Router::handle_message(const xmpp::Element& stanza, const Addressing& a, In
     refuse_or_drop(Refusal::to_self, "You cannot send to yourself through Concierge.");
     return;
   }
-  const bool target_enrolled = enrolled(target_key);
+  const bool target_enrolled = directory_.enrolled(target_key);
   switch (admit(target_enrolled, target_enrolled || writers_.wrote_recently(target_key, sender_key, now),
                 directory_.senders().blocks(target_key, sender_key))) {
     case Admission::refuse_not_enrolled:
@@ -219,12 +202,12 @@ void Router::handle_message(const xmpp::Element& stanza, const Addressing& a, In
   writers_.wrote(sender_key, target_key, a.from.has_resource() ? a.from.full_string() : "", now);
   if (target_enrolled) {
     if (scheduler_.schedule_message(inbound_of(stanza, a.from, *target), now, out)) {
-      track_session(stanza, sender_key, target_key, now, out);
+      presences_.track_session(stanza, sender_key, target_key, now, out);
     }
     return;
   }
   relay(stanza, a.from, *target, out);
-  track_session(stanza, sender_key, target_key, now, out);
+  presences_.track_session(stanza, sender_key, target_key, now, out);
 }
 
 void Router::relay(const xmpp::Element& stanza, const xmpp::Jid& sender, const xmpp::Jid& target,
@@ -243,24 +226,13 @@ void Router::handle_bounce(const xmpp::Element& stanza, const Addressing& a, Ins
                            Outbox& out) {
   // An error the server returned for a message we relayed: it comes from the target to the
   // sender's proxy, and goes back to the sender from the target's proxy. Never answered.
-  std::string pool, peer;
-  if (pools_.address(a.to, pool, peer) && !peer.empty()) {
-    // A bounce for a message relayed to a pool member: held again if it was a release, else
-    // back to the sender from the pool's address (never naming the member).
-    if (served(a.from) &&
-        !releaser_.rehold_bounce(stanza, pools_.pool_jid(pool), peer, now, out)) {
-      xmpp::Element copy = stanza;
-      copy.set_attr("from", pools_.pool_jid(pool));
-      copy.set_attr("to", peer);
-      ++stats_.relayed;
-      out.send(std::move(copy));
-    }
-    return;
-  }
+  // A bounce for a message relayed to a pool member: the pool's (never naming the member).
+  if (pools_.bounce(stanza, a.to, settings_.serves(a.from.domain()), now, out)) return;
   auto original_sender = a.to.has_local()
                              ? xmpp::user_from_proxy(a.to, settings_.component_domain)
                              : std::nullopt;
-  if (!original_sender || !served(*original_sender) || !served(a.from)) {
+  if (!original_sender || !settings_.serves(original_sender->domain()) ||
+      !settings_.serves(a.from.domain())) {
     ++stats_.dropped;
     out.log(LogLevel::debug, "dropped an error message that answers nothing we relayed");
     return;

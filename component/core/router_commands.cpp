@@ -34,7 +34,7 @@ void withdraw_proxy(const std::string& domain, const std::string& target,
 CommandActions Router::command_actions() {
   CommandActions a;
   a.allow = [this](const std::string& user, Instant now) { return limiter_.allow(user, now); };
-  a.served = [this](const xmpp::Jid& jid) { return served(jid); };
+  a.served = [this](const xmpp::Jid& jid) { return settings_.serves(jid.domain()); };
   a.holds_for = [this](const std::string& target) { return scheduler_.holds_for(target); };
   a.held_from = [this](const std::string& sender) { return scheduler_.held_from(sender); };
   a.cancel = [this](const std::vector<std::int64_t>& ids) {
@@ -44,30 +44,59 @@ CommandActions Router::command_actions() {
     return scheduler_.notices().when(t, reader, about, now);
   };
   a.reachable = [this](const std::string& who, Instant now) {
-    return session_idle(who, now) && presence_.reachability(who) != Reachability::offline;
+    return presences_.session_idle(who, now) && presences_.book().reachability(who) != Reachability::offline;
   };
-  a.peers = [this](const std::string& user, Instant now) { return sessions_.peers(user, now); };
+  a.peers = [this](const std::string& user, Instant now) { return presences_.sessions().peers(user, now); };
   a.pause = [this](const std::string& user, Instant until, Instant now, Outbox& out) {
     pause(user, until, now, out);
   };
   a.end_conversations = [this](const std::string& user, const std::vector<std::string>& peers,
                                Instant now, Outbox& out) {
-    for (const auto& peer : peers) sessions_.end(user, peer);
-    for (const auto& peer : peers) try_release(peer, now, out);
-    try_release(user, now, out);
-    publish_proxy_status(user, now, out);
+    for (const auto& peer : peers) presences_.sessions().end(user, peer);
+    for (const auto& peer : peers) pools_.release(peer, now, out);
+    pools_.release(user, now, out);
+    presences_.publish(user, now, out);
   };
   a.enrol = [this](const std::string& user, const std::string& zone,
                    const std::optional<std::string>& url, Instant now,
                    Outbox& out) { enrol(user, zone, url, now, out); };
   a.unenrol = [this](const std::string& user, Outbox& out) { unenrol(user, out); };
   a.subscribers_changed = [this](const std::string& user, Outbox& out) {
-    const std::vector<std::string> dropped = subscriptions_.drop_subscribers(
+    const std::vector<std::string> dropped = presences_.subscriptions().drop_subscribers(
         user, [&](const std::string& subscriber) { return directory_.may_subscribe(user, subscriber); });
     if (dropped.empty()) return dropped.size();
     withdraw_proxy(settings_.component_domain, user, dropped, out);
     scheduler_.changed();  // their schedule's changes may matter no longer
     return dropped.size();
+  };
+  return a;
+}
+
+PresenceActions Router::presence_actions() {
+  PresenceActions a;
+  a.release = [this](const std::string& bare, Instant now, Outbox& out) {
+    pools_.release(bare, now, out);
+  };
+  a.replied = [this](const std::string& bare, Instant now, Outbox& out) {
+    if (scheduler_.holds().of_target(bare)) pools_.release(bare, now, out);
+  };
+  a.changed = [this] { scheduler_.changed(); };
+  a.when = [this](Instant t, const std::string& reader, const std::string& about, Instant now) {
+    return scheduler_.notices().when(t, reader, about, now);
+  };
+  a.online = [this] { return releaser_.online(); };
+  return a;
+}
+
+PoolActions Router::pool_actions() {
+  PoolActions a;
+  a.session_idle = [this](const std::string& who, Instant now) { return presences_.session_idle(who, now); };
+  a.track_session = [this](const xmpp::Element& stanza, const std::string& sender,
+                           const std::string& target, Instant now, Outbox& out) {
+    presences_.track_session(stanza, sender, target, now, out);
+  };
+  a.publish = [this](const std::string& member, Instant now, Outbox& out) {
+    presences_.publish(member, now, out);
   };
   return a;
 }
@@ -81,13 +110,13 @@ AdminRooms Router::admin_rooms() {
   a.flush = [this](const std::string& target, Instant now, Outbox& out) {
     releaser_.flush(target, now, out);
   };
-  return AdminRooms{settings_, directory_, sessions_, scheduler_.holds(), releaser_.counts(),
+  return AdminRooms{settings_, directory_, presences_.sessions(), scheduler_.holds(), releaser_.counts(),
                     stats_, std::move(a)};
 }
 
 RegistrationActions Router::registration_actions() {
   RegistrationActions a;
-  a.served = [this](const xmpp::Jid& jid) { return served(jid); };
+  a.served = [this](const xmpp::Jid& jid) { return settings_.serves(jid.domain()); };
   a.enrol = [this](const std::string& user, const std::string& zone,
                    const std::optional<std::string>& url, Instant now,
                    Outbox& out) { enrol(user, zone, url, now, out); };
@@ -101,19 +130,19 @@ void Router::enrol(const std::string& bare, const std::string& timezone,
   ask_to_compile(directory_, bare, out);
   out.log(LogLevel::info, std::string(inserted ? "enrolled " : "updated the enrolment of ") + bare);
   // XEP-0100: the gateway asks for the user's presence once registration succeeds.
-  if (subscriptions_.ask(bare)) out.send(component_presence(bare, "subscribe"));
+  if (presences_.subscriptions().ask(bare)) out.send(presences_.component_presence(bare, "subscribe"));
 }
 
 void Router::unenrol(const std::string& bare, Outbox& out) {
   scheduler_.bounce_holds(bare, "they no longer use Concierge.", out);
   availability_.forget(bare);
   keep_pause(bare);
-  presence_.forget(bare);
-  const std::set<std::string> subscribers = subscriptions_.forget(bare);
+  presences_.book().forget(bare);
+  const std::set<std::string> subscribers = presences_.subscriptions().forget(bare);
   withdraw_proxy(settings_.component_domain, bare, subscribers, out);
   // Removing the user's data removes both directions of the subscription (XEP-0100 §4.3).
-  out.send(component_presence(bare, "unsubscribe"));
-  out.send(component_presence(bare, "unsubscribed"));
+  out.send(presences_.component_presence(bare, "unsubscribe"));
+  out.send(presences_.component_presence(bare, "unsubscribed"));
   directory_.unenrol(bare);
   out.log(LogLevel::info, "unenrolled " + bare);
 }

@@ -4,6 +4,7 @@
 // (service_info.cpp).
 #include <component/core/router.hpp>
 #include <component/core/service_info.hpp>
+#include <component/core/text.hpp>
 
 namespace concierge::core {
 
@@ -17,7 +18,7 @@ void Router::handle_iq(const xmpp::Element& stanza, const Addressing& a, Instant
   if (!a.to.has_local() && commands_.adhoc(stanza, a.from, now, out)) return;
   std::optional<xmpp::Jid> target;
   if (a.to.has_local()) {
-    if (!served(a.from)) {
+    if (!settings_.serves(a.from.domain())) {
       refuse(stanza, Refusal::sender_not_served,
              "Concierge serves only users of its own server's domains.", out);
       return;
@@ -27,7 +28,7 @@ void Router::handle_iq(const xmpp::Element& stanza, const Addressing& a, Instant
       refuse(stanza, Refusal::not_a_proxy, "This is not a Concierge address.", out);
       return;
     }
-    if (!enrolled(*target)) {
+    if (!directory_.enrolled(lower(target->bare_string()))) {
       refuse(stanza, Refusal::target_not_enrolled,
              target->bare_string() + " does not use Concierge.", out);
       return;

@@ -2,32 +2,39 @@
 // Router: time passing and the schedule's inputs changing — tick() ends silent sessions,
 // expires holds and bookkeeping, and re-decides every target with holds (the Scheduler's
 // next_wake() says when that is next needed); a new schedule or pause re-decides its user's;
-// try_release() sends a pool's holds through the pools, a user's through the Releaser.
+// Pools::release() sends a pool's holds through the pools, a user's through the Releaser.
 #include <algorithm>
 
 #include <component/core/router.hpp>
 
 namespace concierge::core {
 
+void Router::connected(Instant now, Outbox& out) {
+  releaser_.connected();
+  scheduler_.at(now);
+  scheduler_.changed();
+  presences_.connected(kPacedUsersAtOnce, now, out);
+}
+
 void Router::tick(Instant now, Outbox& out) {
   scheduler_.at(now);
   limiter_.prune(now);
   writers_.forget_idle(now);
-  for (const auto& [a, b] : sessions_.expire(now)) {
-    if (enrolled(a)) publish_proxy_status(a, now, out);
-    if (enrolled(b)) publish_proxy_status(b, now, out);
-    pools_.session_ended(a, now);  // for pools: whose last conversation ended longest ago
-    pools_.session_ended(b, now);
+  for (const auto& [a, b] : presences_.sessions().expire(now)) {
+    if (directory_.enrolled(a)) presences_.publish(a, now, out);
+    if (directory_.enrolled(b)) presences_.publish(b, now, out);
+    pools_.desk().session_ended(a, now);  // for pools: whose last conversation ended longest ago
+    pools_.desk().session_ended(b, now);
   }
   scheduler_.expire(now, out);  // and the scheduler's bookkeeping that only matters for a while
-  pools_.forget_stale(now);
+  pools_.desk().forget_stale(now);
   for (const auto& bare : availability_.forget_ended_pauses(now)) {
     store_.forget(Remembered::Kind::pause, bare, {});  // ended: gone from the store too
   }
   // Schedule boundaries, ended sessions and pauses: re-decide every target with holds.
-  for (const auto& target : scheduler_.holds().targets()) try_release(target, now, out);
-  for (const auto& [target, subscribers] : subscriptions_.all_subscribers()) {
-    publish_proxy_status(target, now, out);
+  for (const auto& target : scheduler_.holds().targets()) pools_.release(target, now, out);
+  for (const auto& [target, subscribers] : presences_.subscriptions().all_subscribers()) {
+    presences_.publish(target, now, out);
   }
   scheduler_.changed();
 }
@@ -37,8 +44,8 @@ void Router::set_schedule(const std::string& bare, std::shared_ptr<const ical::S
   scheduler_.at(now);
   scheduler_.changed();
   availability_.set_schedule(bare, std::move(schedule));
-  try_release(bare, now, out);
-  publish_proxy_status(bare, now, out);
+  pools_.release(bare, now, out);
+  presences_.publish(bare, now, out);
 }
 
 void Router::pause(const std::string& bare, Instant until, Instant now, Outbox& out) {
@@ -46,19 +53,8 @@ void Router::pause(const std::string& bare, Instant until, Instant now, Outbox& 
   scheduler_.changed();
   availability_.set_pause(bare, until, now);
   keep_pause(bare);
-  try_release(bare, now, out);
-  publish_proxy_status(bare, now, out);
-}
-
-void Router::try_release(const std::string& target, Instant now, Outbox& out) {
-  if (!releaser_.online()) return;
-  if (target.ends_with("@" + settings_.component_domain)) {
-    try_release_pool(target.substr(0, target.find('@')), now, out);
-    return;
-  }
-  // A member who became free may take a pool's waiting conversation first.
-  if (pools_.any()) release_pools_of(target, now, out);
-  releaser_.release_ready(target, now, out);
+  pools_.release(bare, now, out);
+  presences_.publish(bare, now, out);
 }
 
 }  // namespace concierge::core

@@ -63,6 +63,9 @@ struct Settings {
   // [pools]: name (lower-case) → member bare JIDs, in config order.
   std::map<std::string, std::vector<std::string>> pools;
 
+  // Whether users of `domain` are served (served.domains).
+  bool serves(const std::string& domain) const { return served_domains.count(domain) != 0; }
+
   static Settings from_config(const config::Config& config, std::string version);
 };
 

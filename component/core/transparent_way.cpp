@@ -94,7 +94,7 @@ bool TransparentWay::handle(const xmpp::Element& stanza, Instant now, Router& ro
     divert(*d, now, router, out);
   } else if (auto c = divert::decode_cancel(stanza)) {
     if (auto it = held_.find({lower(c->envelope.from), c->divert_id}); it != held_.end()) {
-      if (router.drop_hold(it->second)) out.log(LogLevel::info, "a cancelled divert's hold dropped");
+      if (router.scheduler().drop_hold(it->second)) out.log(LogLevel::info, "a cancelled divert's hold dropped");
       held_order_.erase(it->second);
       held_.erase(it);
     }
@@ -119,7 +119,7 @@ void TransparentWay::divert(const divert::Divert& d, Instant now, Router& router
   // the Router refuses to unserved senders would bounce them (DESIGN §11).
   auto proxy = target ? xmpp::proxy_jid(target->bare(), domain_) : std::nullopt;
   if (!sender || !target || !proxy || !local_sender ||
-      !router.enrolled(lower(target->bare_string()))) {
+      !router.directory().enrolled(lower(target->bare_string()))) {
     out.send(verdict(d, divert::Deliver{}));
     return;
   }
@@ -139,7 +139,7 @@ void TransparentWay::divert(const divert::Divert& d, Instant now, Router& router
   diverted_pairs_.insert({sender_bare, target_bare});
 
   Outbox turn;
-  const std::int64_t newest = router.newest_hold_id();
+  const std::int64_t newest = router.scheduler().holds().newest_id();
   const std::uint64_t dropped = router.stats().dropped;
   router.handle(m, now, turn);
   bool forwarded = false;
@@ -154,11 +154,11 @@ void TransparentWay::divert(const divert::Divert& d, Instant now, Router& router
       refused = refusal_of(s);
     }
   }
-  const bool held = router.newest_hold_id() > newest;
+  const bool held = router.scheduler().holds().newest_id() > newest;
   const bool dropped_now = router.stats().dropped > dropped;
   if (held) {
     // `held` only once the hold is committed (DESIGN §6): with the turn's notices.
-    const std::int64_t hold_id = router.newest_hold_id();
+    const std::int64_t hold_id = router.scheduler().holds().newest_id();
     ExtensionId key{lower(d.envelope.from), d.divert_id};
     held_[key] = hold_id;
     held_order_[hold_id] = std::move(key);
@@ -172,7 +172,7 @@ void TransparentWay::divert(const divert::Divert& d, Instant now, Router& router
         Pending{d.divert_id, d.envelope.id, {domain_, d.envelope.from, d.envelope.id}});
     turn.after_commit.insert(turn.after_commit.begin(), verdict(d, divert::Held{d.token}));
   } else if (refused && refused->condition == "resource-constraint" &&
-             router.store_failing()) {
+             router.scheduler().store_failing()) {
     out.send(verdict(d, divert::Deliver{}));  // the store cannot commit: fail open
   } else if (refused) {
     out.send(verdict(d, *refused));
@@ -199,7 +199,7 @@ void TransparentWay::report(const divert::Report& r, Instant now, Router& router
   if (!sender || !to || !served_.count(sender->domain())) return;
   auto proxy = xmpp::proxy_jid(to->bare(), domain_);
   if (!proxy) return;
-  const bool to_enrolled = router.enrolled(lower(to->bare_string()));
+  const bool to_enrolled = router.directory().enrolled(lower(to->bare_string()));
   // Without its body: a placeholder says there was one, only where nothing can be held
   // (a message to an enrolled user that was reported, not diverted, must not be held here).
   xmpp::Element m = xmpp::make("message", {{"from", r.from},
@@ -302,7 +302,7 @@ void TransparentWay::release_answered(const xmpp::Element& iq, Instant now, Rout
   releases_.erase(it);
   const auto answer = divert::decode_release_answer(iq);
   if (!answer || answer->outcome == divert::ReleaseAnswer::Outcome::kTaken) {
-    router.release_confirmed({r.hold_id}, now, out);  // the server has it
+    router.releaser().release_confirmed({r.hold_id}, now, out);  // the server has it
     confirmed_.push_back(r.hold_id);
     return;
   }
@@ -323,7 +323,7 @@ void TransparentWay::release_answered(const xmpp::Element& iq, Instant now, Rout
   // A refused token or an unreadable release: retrying cannot help.
   out.log(LogLevel::error, "the server extension refused a release (" + answer->condition +
                                "); the held message is dropped — check its release key");
-  router.drop_hold(r.hold_id);
+  router.scheduler().drop_hold(r.hold_id);
 }
 
 void TransparentWay::connected(const Router& router, Instant now, Outbox& out) {
@@ -334,7 +334,7 @@ void TransparentWay::connected(const Router& router, Instant now, Outbox& out) {
 
 void TransparentWay::recall_held(const Router& router) {
   for (const auto& target : router.directory().enrolled_users()) {
-    for (const Hold& h : router.holds_for(target)) {
+    for (const Hold& h : router.scheduler().holds_for(target)) {
       if (h.stanza.find(divert::kNamespace) == std::string::npos) continue;  // not diverted
       const auto stanza = xmpp::parse_xml(h.stanza);
       const xmpp::Element* mark = stanza ? stanza->child(kDivertedMark, divert::kNamespace) : nullptr;

@@ -130,7 +130,7 @@ TEST_F(AnswersTest, ANameWithoutDomainIsToldAsNoAddressWithASuggestion) {
   write("alice@example.org", "bob", "one");
   EXPECT_EQ(say("alice@example.org", "cancel bob"),
             "\"bob\" is not an address (user@domain); did you mean bob@example.org?");
-  EXPECT_EQ(router->holds_for("bob@example.org").size(), 1u) << "nothing was cancelled";
+  EXPECT_EQ(router->scheduler().holds_for("bob@example.org").size(), 1u) << "nothing was cancelled";
   EXPECT_EQ(say("alice@example.org", "when bob"),
             "\"bob\" is not an address (user@domain); did you mean bob@example.org?");
   EXPECT_EQ(say("alice@example.org", "through boss"),
@@ -224,15 +224,15 @@ TEST_F(AnswersTest, UnenrolByFormAsksForConfirmationSayingWhatGoesBack) {
       asked.to_xml().find("<instructions>2 messages held for you will go back to their senders."),
       std::string::npos)
       << asked.to_xml();
-  EXPECT_TRUE(router->enrolled("dave@example.org")) << "one click unenrols nobody";
+  EXPECT_TRUE(router->directory().enrolled("dave@example.org")) << "one click unenrols nobody";
   const auto kept = command("dave@example.org", "unenrol", {{{"confirm", "0"}}});
   EXPECT_EQ(note(kept), "info: You are still enrolled; nothing changed.");
-  EXPECT_TRUE(router->enrolled("dave@example.org"));
+  EXPECT_TRUE(router->directory().enrolled("dave@example.org"));
   const auto gone = command("dave@example.org", "unenrol", {{{"confirm", "1"}}});
   EXPECT_EQ(gone.attr("status"), "completed");
   EXPECT_EQ(note(gone),
             "info: You are unenrolled; messages held for you went back to their senders.");
-  EXPECT_FALSE(router->enrolled("dave@example.org"));
+  EXPECT_FALSE(router->directory().enrolled("dave@example.org"));
 }
 
 // Point 17.

@@ -102,7 +102,7 @@ TEST_F(ConversationRulesTest, ProsodysAcknowledgementOfAnUnansweredRequestIsNotO
   // Prosody answers the component's subscription request with an `unavailable` from bob's bare
   // JID ("acknowledging receipt"); bob never answers the request.
   presence("bob@example.org", "unavailable");
-  EXPECT_EQ(router->presence().reachability("bob@example.org"), Reachability::unknown);
+  EXPECT_EQ(router->presences().book().reachability("bob@example.org"), Reachability::unknown);
   chat("alice@example.org", "bob", "are you there");
   EXPECT_EQ(to_bob(), std::vector<std::string>{"are you there"}) << "unknown presence: forwarded";
   EXPECT_TRUE(notices("alice@example.org").empty()) << "and nobody is told bob is offline";
@@ -112,7 +112,7 @@ TEST_F(ConversationRulesTest, ADeniedSubscriptionLeavesPresenceUnknown) {
   presence("bob@example.org", "unsubscribed");
   presence("bob@example.org", "unavailable");
   presence("bob@example.org/desk", "", "dnd");  // e.g. a directed presence: not ours by right
-  EXPECT_EQ(router->presence().reachability("bob@example.org"), Reachability::unknown);
+  EXPECT_EQ(router->presences().book().reachability("bob@example.org"), Reachability::unknown);
   chat("alice@example.org", "bob", "hello");
   EXPECT_EQ(to_bob(), std::vector<std::string>{"hello"});
 }
@@ -120,12 +120,12 @@ TEST_F(ConversationRulesTest, ADeniedSubscriptionLeavesPresenceUnknown) {
 TEST_F(ConversationRulesTest, ARevokedSubscriptionMakesPresenceUnknownAgain) {
   bob_granted_and_online();
   presence("bob@example.org/desk", "unavailable");
-  EXPECT_EQ(router->presence().reachability("bob@example.org"), Reachability::offline) << "by right: offline";
+  EXPECT_EQ(router->presences().book().reachability("bob@example.org"), Reachability::offline) << "by right: offline";
   // bob revokes: Prosody routes `unsubscribed`, then `unavailable` from each online resource.
   presence("bob@example.org/desk");
   presence("bob@example.org", "unsubscribed");
   presence("bob@example.org/desk", "unavailable");
-  EXPECT_EQ(router->presence().reachability("bob@example.org"), Reachability::unknown);
+  EXPECT_EQ(router->presences().book().reachability("bob@example.org"), Reachability::unknown);
   chat("alice@example.org", "bob", "still there?");
   EXPECT_EQ(to_bob(), std::vector<std::string>{"still there?"});
 }
@@ -134,9 +134,9 @@ TEST_F(ConversationRulesTest, WithXep0356ResourcesCountButTheBareAcknowledgement
   in("<message from=\"example.org\" to=\"sched.example.org\"><privilege xmlns=\"urn:xmpp:privilege:2\">"
      "<perm access=\"presence\" type=\"managed_entity\"/></privilege></message>");
   presence("bob@example.org", "unavailable");
-  EXPECT_EQ(router->presence().reachability("bob@example.org"), Reachability::unknown);
+  EXPECT_EQ(router->presences().book().reachability("bob@example.org"), Reachability::unknown);
   presence("bob@example.org/desk", "", "dnd");
-  EXPECT_EQ(router->presence().reachability("bob@example.org"), Reachability::dnd);
+  EXPECT_EQ(router->presences().book().reachability("bob@example.org"), Reachability::dnd);
 }
 
 TEST_F(ConversationRulesTest, WithXep0356TheUnavailableThatFollowsADenialIsNotOffline) {
@@ -147,13 +147,13 @@ TEST_F(ConversationRulesTest, WithXep0356TheUnavailableThatFollowsADenialIsNotOf
   presence("bob@example.org/desk");
   presence("bob@example.org", "unsubscribed");
   presence("bob@example.org/desk", "unavailable");
-  EXPECT_EQ(router->presence().reachability("bob@example.org"), Reachability::available);
+  EXPECT_EQ(router->presences().book().reachability("bob@example.org"), Reachability::available);
   chat("alice@example.org", "bob", "hello");
   EXPECT_EQ(to_bob(), std::vector<std::string>{"hello"});
   // Later presence through the privilege counts again, going offline included.
   presence("bob@example.org/desk", "", "dnd");
   presence("bob@example.org/desk", "unavailable");
-  EXPECT_EQ(router->presence().reachability("bob@example.org"), Reachability::offline);
+  EXPECT_EQ(router->presences().book().reachability("bob@example.org"), Reachability::offline);
 }
 
 // --- 2. only the target writing back engages ----------------------------------------------
@@ -164,8 +164,8 @@ TEST_F(ConversationRulesTest, AReleasedMessageOpensNoConversation) {
   chat("alice@example.org", "bob", "first");
   presence("bob@example.org/desk");
   ASSERT_EQ(released(), std::vector<std::string>{"first"});
-  EXPECT_FALSE(router->sessions().is_open("alice@example.org", "bob@example.org", now));
-  EXPECT_TRUE(router->session_idle("bob@example.org", now)) << "bob answered nobody";
+  EXPECT_FALSE(router->presences().sessions().is_open("alice@example.org", "bob@example.org", now));
+  EXPECT_TRUE(router->presences().session_idle("bob@example.org", now)) << "bob answered nobody";
   // bob goes offline: alice's next message is held and she is told, not dropped on the server.
   presence("bob@example.org/desk", "unavailable");
   now += 1min;
@@ -182,7 +182,7 @@ TEST_F(ConversationRulesTest, BobAnsweringEngagesAndAnOfflineBobStillHolds) {
   presence("alice@example.org/r");
   chat("alice@example.org", "bob", "hi");
   chat("bob@example.org", "alice", "hi back");
-  EXPECT_TRUE(router->sessions().is_open("alice@example.org", "bob@example.org", now));
+  EXPECT_TRUE(router->presences().sessions().is_open("alice@example.org", "bob@example.org", now));
   presence("bob@example.org/desk", "unavailable");
   chat("alice@example.org", "bob", "you left?");
   EXPECT_TRUE(to_bob().empty()) << "an open session forwards only while bob is not known offline";
@@ -201,8 +201,8 @@ TEST_F(ConversationRulesTest, AnUrgentMessageReleasesNothingElseWhateverHappensN
   chat("carol@example.org", "bob", "when you can");
   chat("carol@example.org", "bob", "!urgent the server is down");
   EXPECT_EQ(to_bob(), std::vector<std::string>{"the server is down"});
-  EXPECT_FALSE(router->sessions().is_open("carol@example.org", "bob@example.org", now));
-  EXPECT_TRUE(router->session_idle("bob@example.org", now)) << "status shows no conversation";
+  EXPECT_FALSE(router->presences().sessions().is_open("carol@example.org", "bob@example.org", now));
+  EXPECT_TRUE(router->presences().session_idle("bob@example.org", now)) << "status shows no conversation";
   // What released the held message early before: any re-decision for bob while the session the
   // urgent message opened lasted — the next tick, a presence change, a recompiled schedule.
   tick_to(now + 30s);
@@ -212,7 +212,7 @@ TEST_F(ConversationRulesTest, AnUrgentMessageReleasesNothingElseWhateverHappensN
   out.clear();
   router->set_schedule("bob@example.org", office_hours(now), now, out);
   EXPECT_TRUE(released().empty()) << "schedule recompiled";
-  EXPECT_EQ(router->holds_for("bob@example.org").size(), 1u);
+  EXPECT_EQ(router->scheduler().holds_for("bob@example.org").size(), 1u);
   // bob answers carol: now they are in a conversation, and what she wrote before goes too.
   chat("bob@example.org", "carol", "on it");
   EXPECT_EQ(released(), std::vector<std::string>{"when you can"});
@@ -227,7 +227,7 @@ TEST_F(ConversationRulesTest, APauseHoldsOpenConversationsButLetsTheAlwaysThroug
   bob_granted_and_online();
   chat("alice@example.org", "bob", "hi");
   chat("bob@example.org", "alice", "hi back");
-  ASSERT_TRUE(router->sessions().is_open("alice@example.org", "bob@example.org", now));
+  ASSERT_TRUE(router->presences().sessions().is_open("alice@example.org", "bob@example.org", now));
   router->pause("bob@example.org", now + 1h, now, out);
   chat("alice@example.org", "bob", "one more thing");
   EXPECT_TRUE(to_bob().empty()) << "paused: held although they are talking";
@@ -307,13 +307,13 @@ TEST_F(ConversationRulesTest, SendersAreToldOnceWhenTheirHeldMessagesWereDeliver
   ASSERT_EQ(released(), (std::vector<std::string>{"one", "two"}));
   const auto ids = release_ids();
   out.clear();
-  router->release_confirmed({ids[0]}, now, out);
+  router->releaser().release_confirmed({ids[0]}, now, out);
   EXPECT_TRUE(notices("alice@example.org").empty()) << "not before all of them are delivered";
-  router->release_confirmed({ids[1]}, now, out);
+  router->releaser().release_confirmed({ids[1]}, now, out);
   const auto told = notices("alice@example.org");
   ASSERT_EQ(told, std::vector<std::string>{"Concierge: your 2 held messages to bob@example.org were delivered."});
   out.clear();
-  router->release_confirmed(ids, now, out);
+  router->releaser().release_confirmed(ids, now, out);
   EXPECT_TRUE(notices("alice@example.org").empty()) << "once per episode";
 }
 
@@ -331,7 +331,7 @@ TEST_F(ConversationRulesTest, EveryNoticeSaysConciergeAndCarriesNoStore) {
   tick_to(kMonday0900Utc + 23h);
   seen.insert(seen.end(), out.stanzas.begin(), out.stanzas.end());
   out.clear();
-  router->release_confirmed(release_ids(), now, out);
+  router->releaser().release_confirmed(release_ids(), now, out);
   EXPECT_TRUE(notices("alice@example.org").empty()) << "privacy none: not even that it was delivered";
   std::size_t checked = 0;
   for (const auto& m : seen) {

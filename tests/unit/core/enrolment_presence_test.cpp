@@ -57,7 +57,7 @@ TEST_F(EnrolmentTest, RegistrationEnrolsStoresAndAsksForPresenceSubscription) {
   ASSERT_EQ(types(out.stanzas), (std::vector<std::string>{"iq:result", "presence:subscribe"}));
   EXPECT_EQ(out.stanzas[1].attr("to"), "alice@example.org");
   EXPECT_EQ(out.stanzas[1].attr("from"), "sched.example.org");
-  EXPECT_TRUE(router->enrolled("alice@example.org"));
+  EXPECT_TRUE(router->directory().enrolled("alice@example.org"));
   auto stored = store.enrolment("alice@example.org");
   ASSERT_TRUE(stored);
   EXPECT_EQ(stored->timezone, "Europe/Berlin");
@@ -70,7 +70,7 @@ TEST_F(EnrolmentTest, RegistrationEnrolsStoresAndAsksForPresenceSubscription) {
   EXPECT_EQ(store.enrolment("alice@example.org")->calendar_url, "https://cal.example.org/alice.ics");
   // The enrolment survives a restart (a new router over the same store).
   Router restarted(settings(), store);
-  EXPECT_TRUE(restarted.enrolled("alice@example.org"));
+  EXPECT_TRUE(restarted.directory().enrolled("alice@example.org"));
   // … and a message to alice's proxy is now relayed.
   auto relayed = handle(
       R"(<message from="bob@example.org/b" to="alice\40example.org@sched.example.org" type="chat"><body>hi</body></message>)");
@@ -87,7 +87,7 @@ TEST_F(EnrolmentTest, RegistrationRejectsBadTimezoneAndNonHttpsUrls) {
   EXPECT_NE(out.stanzas[0].to_xml().find("https://"), std::string::npos);
   register_alice("Europe/Berlin", "http://10.0.0.1/cal.ics");
   EXPECT_EQ(out.stanzas[0].attr("type"), "error") << "plain http only with allow_private_urls";
-  EXPECT_FALSE(router->enrolled("alice@example.org"));
+  EXPECT_FALSE(router->directory().enrolled("alice@example.org"));
   EXPECT_TRUE(store.enrolments().empty());
 }
 
@@ -96,7 +96,7 @@ TEST_F(EnrolmentTest, RegistrationFromOutsideServedDomainsIsRefused) {
   ASSERT_EQ(out.stanzas.size(), 1u);
   EXPECT_EQ(out.stanzas[0].attr("type"), "error");
   EXPECT_NE(out.stanzas[0].to_xml().find("not-allowed"), std::string::npos);
-  EXPECT_FALSE(router->enrolled("eve@evil.example"));
+  EXPECT_FALSE(router->directory().enrolled("eve@evil.example"));
 }
 
 TEST_F(EnrolmentTest, UnregisterRemovesDataAndBothSubscriptions) {
@@ -105,7 +105,7 @@ TEST_F(EnrolmentTest, UnregisterRemovesDataAndBothSubscriptions) {
   handle(R"(<iq type="set" id="u" from="alice@example.org/a" to="sched.example.org"><query xmlns="jabber:iq:register"><remove/></query></iq>)");
   EXPECT_EQ(types(out.stanzas),
             (std::vector<std::string>{"iq:result", "presence:unsubscribe", "presence:unsubscribed"}));
-  EXPECT_FALSE(router->enrolled("alice@example.org"));
+  EXPECT_FALSE(router->directory().enrolled("alice@example.org"));
   EXPECT_TRUE(store.enrolments().empty());
   EXPECT_TRUE(store.subscriptions().empty());
 }
@@ -115,7 +115,7 @@ TEST_F(EnrolmentTest, ConfigUsersCannotUnregisterOrChangeTheirSettings) {
   ASSERT_EQ(out.stanzas.size(), 1u);
   EXPECT_EQ(out.stanzas[0].attr("type"), "error");
   EXPECT_NE(out.stanzas[0].to_xml().find("enrolled by your admin"), std::string::npos);
-  EXPECT_TRUE(router->enrolled("bob@example.org"));
+  EXPECT_TRUE(router->directory().enrolled("bob@example.org"));
 }
 
 TEST_F(EnrolmentTest, SubscriptionFlowIsMutualIdempotentAndRemembered) {
@@ -152,15 +152,15 @@ TEST_F(EnrolmentTest, ConfigUsersAreAskedOnceOnFirstConnectOnly) {
 
 TEST_F(EnrolmentTest, PresenceOfEnrolledUsersIsTrackedPerResource) {
   presence("bob@example.org", "", "subscribed");  // bob granted: his presence counts
-  EXPECT_EQ(router->presence().reachability("bob@example.org"), Reachability::unknown);
+  EXPECT_EQ(router->presences().book().reachability("bob@example.org"), Reachability::unknown);
   presence("bob@example.org/desk", "<show>dnd</show><priority>5</priority>");
-  EXPECT_EQ(router->presence().reachability("bob@example.org"), Reachability::dnd);
-  EXPECT_FALSE(router->session_idle("bob@example.org", now)) << "dnd is not session-idle";
+  EXPECT_EQ(router->presences().book().reachability("bob@example.org"), Reachability::dnd);
+  EXPECT_FALSE(router->presences().session_idle("bob@example.org", now)) << "dnd is not session-idle";
   presence("bob@example.org/phone", "<show>away</show>");
-  EXPECT_EQ(router->presence().reachability("bob@example.org"), Reachability::available);
+  EXPECT_EQ(router->presences().book().reachability("bob@example.org"), Reachability::available);
   presence("bob@example.org/phone", "", "unavailable");
   presence("bob@example.org/desk", "", "unavailable");
-  EXPECT_EQ(router->presence().reachability("bob@example.org"), Reachability::offline);
+  EXPECT_EQ(router->presences().book().reachability("bob@example.org"), Reachability::offline);
   EXPECT_EQ(router->stats().presences, 4u);
 }
 
@@ -168,12 +168,12 @@ TEST_F(EnrolmentTest, ReplayedPresenceWithDelayAndIdleIsUnderstoodAndBadStampsIg
   presence("bob@example.org", "", "subscribed");  // bob granted: his presence counts
   presence("bob@example.org/desk",
            R"(<delay xmlns="urn:xmpp:delay" stamp="2026-11-25T08:00:00Z"/><idle xmlns="urn:xmpp:idle:1" since="not-a-date"/>)");
-  EXPECT_EQ(router->presence().reachability("bob@example.org"), Reachability::available);
+  EXPECT_EQ(router->presences().book().reachability("bob@example.org"), Reachability::available);
 }
 
 TEST_F(EnrolmentTest, PresenceOfOthersIsIgnoredAndForeignFloodsLoggedOnce) {
   presence("carol@example.org/x");
-  EXPECT_EQ(router->presence().reachability("carol@example.org"), Reachability::unknown);
+  EXPECT_EQ(router->presences().book().reachability("carol@example.org"), Reachability::unknown);
   int logs = 0;
   Outbox o;
   for (int i = 0; i < 200; ++i) {
@@ -213,7 +213,7 @@ TEST_F(EnrolmentTest, ProxyPresenceShowsOnlyDerivedStatus) {
   EXPECT_NE(probe[0].to_xml().find("in a conversation"), std::string::npos);
   // Shutdown: unavailable from every proxy with subscribers.
   Outbox o;
-  router->disconnecting(o);
+  router->presences().disconnecting(o);
   ASSERT_FALSE(o.stanzas.empty());
   EXPECT_EQ(o.stanzas[0].attr("type"), "unavailable");
   EXPECT_EQ(o.stanzas[0].attr("from"), "bob\\40example.org@sched.example.org");
@@ -234,18 +234,18 @@ TEST_F(EnrolmentTest, CountedSessionMakesProxyBusyUntilItGoesIdle) {
   handle(R"(<presence from="alice@example.org/a" to="bob\40example.org@sched.example.org" type="subscribe"/>)");
   presence("bob@example.org/desk");
   handle(R"(<message from="carol@example.org/c" to="bob\40example.org@sched.example.org" type="chat"><body>hi</body></message>)");
-  EXPECT_TRUE(router->session_idle("bob@example.org", now)) << "counts only once both wrote";
+  EXPECT_TRUE(router->presences().session_idle("bob@example.org", now)) << "counts only once both wrote";
   auto answer = handle(
       R"(<message from="bob@example.org/desk" to="carol\40example.org@sched.example.org" type="chat"><body>hi carol</body></message>)");
-  EXPECT_FALSE(router->session_idle("bob@example.org", now));
+  EXPECT_FALSE(router->presences().session_idle("bob@example.org", now));
   ASSERT_EQ(answer.size(), 2u) << "the relayed reply and the push to alice";
   EXPECT_NE(answer[1].to_xml().find("in a conversation"), std::string::npos);
-  ASSERT_TRUE(router->next_wake());
-  EXPECT_EQ(*router->next_wake(), now + router->settings().idle_after);
-  now = *router->next_wake();
+  ASSERT_TRUE(router->scheduler().next_wake());
+  EXPECT_EQ(*router->scheduler().next_wake(), now + router->settings().idle_after);
+  now = *router->scheduler().next_wake();
   out.clear();
   router->tick(now, out);
-  EXPECT_TRUE(router->session_idle("bob@example.org", now));
+  EXPECT_TRUE(router->presences().session_idle("bob@example.org", now));
   ASSERT_EQ(out.stanzas.size(), 1u);
   EXPECT_EQ(out.stanzas[0].child("show"), nullptr) << "available again";
 }
@@ -255,9 +255,9 @@ TEST_F(EnrolmentTest, GoneEndsTheSession) {
   presence("bob@example.org/desk");
   handle(R"(<message from="carol@example.org/c" to="bob\40example.org@sched.example.org" type="chat"><body>hi</body></message>)");
   handle(R"(<message from="bob@example.org/d" to="carol\40example.org@sched.example.org" type="chat"><body>yo</body></message>)");
-  EXPECT_TRUE(router->sessions().is_open("bob@example.org", "carol@example.org", now));
+  EXPECT_TRUE(router->presences().sessions().is_open("bob@example.org", "carol@example.org", now));
   handle(R"(<message from="carol@example.org/c" to="bob\40example.org@sched.example.org" type="chat"><gone xmlns="http://jabber.org/protocol/chatstates"/></message>)");
-  EXPECT_FALSE(router->sessions().is_open("bob@example.org", "carol@example.org", now));
+  EXPECT_FALSE(router->presences().sessions().is_open("bob@example.org", "carol@example.org", now));
 }
 
 TEST_F(EnrolmentTest, PrivilegeAdvertisementIsRecognisedInBothNamespaces) {
@@ -265,7 +265,7 @@ TEST_F(EnrolmentTest, PrivilegeAdvertisementIsRecognisedInBothNamespaces) {
     restart(settings());
     handle(std::string(R"(<message from="example.org" to="sched.example.org"><privilege xmlns=")") + ns +
            R"("><perm access="presence" type="managed_entity"/></privilege></message>)");
-    EXPECT_TRUE(router->subscriptions().presence_privilege()) << ns;
+    EXPECT_TRUE(router->presences().subscriptions().presence_privilege()) << ns;
     EXPECT_TRUE(out.stanzas.empty()) << "never answered";
   }
 }

@@ -48,15 +48,15 @@ TEST_F(PacedPresenceTest, TheFirstUsersComeAtConnectAndTheRestAsAskedInJidOrder)
   EXPECT_EQ(out.paced.back().attr("to"), user(Router::kPacedUsersAtOnce - 1));
 
   Outbox more;
-  EXPECT_TRUE(router->pace_more(400, more));
+  EXPECT_TRUE(router->presences().pace_more(400, more));
   ASSERT_EQ(more.paced.size(), 400u);
   EXPECT_EQ(more.paced.front().attr("to"), user(Router::kPacedUsersAtOnce));
   Outbox rest;
-  EXPECT_FALSE(router->pace_more(400, rest)) << "no users left";
+  EXPECT_FALSE(router->presences().pace_more(400, rest)) << "no users left";
   ASSERT_EQ(rest.paced.size(), 100u);
   EXPECT_EQ(rest.paced.back().attr("to"), user(kUsers - 1));
   Outbox none;
-  EXPECT_FALSE(router->pace_more(400, none));
+  EXPECT_FALSE(router->presences().pace_more(400, none));
   EXPECT_TRUE(none.paced.empty());
 
   std::set<std::string> asked;
@@ -69,9 +69,9 @@ TEST_F(PacedPresenceTest, TheFirstUsersComeAtConnectAndTheRestAsAskedInJidOrder)
 TEST_F(PacedPresenceTest, AfterADisconnectNothingMoreIsHandedOutAndTheNextConnectStartsOver) {
   Outbox out;
   router->connected(now, out);
-  router->disconnected();
+  router->releaser().disconnected();
   Outbox more;
-  EXPECT_FALSE(router->pace_more(400, more));
+  EXPECT_FALSE(router->presences().pace_more(400, more));
   EXPECT_TRUE(more.paced.empty());
   std::size_t asked = 0;
   for (const auto& s : store.subscriptions()) asked += s.asked ? 1 : 0;

@@ -101,7 +101,7 @@ TEST_F(PoolTest, AnAdminFlushesPeopleNotPoolsAndDropsAPoolsLine) {
          "\\40example.org@sched.example.org\" type=\"chat\"><body>yes?</body></message>");
     }
   }
-  ASSERT_EQ(router.holds_for("helpdesk@sched.example.org").size(), 1u) << "erin waits";
+  ASSERT_EQ(router.scheduler().holds_for("helpdesk@sched.example.org").size(), 1u) << "erin waits";
   auto admin = [&](const std::string& text) {
     in("<message from=\"admin@example.org/r\" to=\"sched.example.org\" type=\"chat\"><body>" + text +
        "</body></message>");
@@ -115,7 +115,7 @@ TEST_F(PoolTest, AnAdminFlushesPeopleNotPoolsAndDropsAPoolsLine) {
   EXPECT_TRUE(out.releases.empty()) << "nothing goes out without an address";
   EXPECT_EQ(admin("drop helpdesk@sched.example.org confirm"),
             "Dropped 1 held message for helpdesk@sched.example.org.");
-  EXPECT_TRUE(router.holds_for("helpdesk@sched.example.org").empty());
+  EXPECT_TRUE(router.scheduler().holds_for("helpdesk@sched.example.org").empty());
   bool erin_told = false;
   for (const auto& m : out.stanzas) erin_told |= m.attr("to") == "erin@example.org";
   EXPECT_TRUE(erin_told) << "the sender hears that the message was dropped";
@@ -148,7 +148,7 @@ TEST_F(PoolTest, ABounceOfAReleasedPoolMessageIsHeldAgain) {
   in("<message from=\"" + member + "\" to=\"helpdesk\\20alice\\40example.org@sched.example.org\" type=\"error\" "
      "id=\"a1\"><error type=\"cancel\"><service-unavailable xmlns=\"urn:ietf:params:xml:ns:xmpp-stanzas\"/></error></message>");
   EXPECT_TRUE(out.stanzas.empty()) << "held again, not passed on";
-  EXPECT_EQ(router.holds_count(), 1u);
+  EXPECT_EQ(router.scheduler().holds().size(), 1u);
 }
 
 TEST_F(PoolTest, ExpiryNoticesComeFromThePoolAddress) {

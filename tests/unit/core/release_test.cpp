@@ -59,7 +59,7 @@ TEST_F(SchedulerTest, RemovedFromTheConfigMeansUnenrolledAndHoldsBounced) {
   s.enrolled.erase("bob@example.org");
   out.clear();
   router->reconfigure(s, now, out);
-  EXPECT_FALSE(router->enrolled("bob@example.org"));
+  EXPECT_FALSE(router->directory().enrolled("bob@example.org"));
   EXPECT_TRUE(store.holds().empty());
   auto told = bodies(out.stanzas, "alice@example.org");
   ASSERT_EQ(told.size(), 1u);
@@ -75,13 +75,13 @@ TEST_F(SchedulerTest, DeliveredHoldsNoLongerCountAgainstTheSendersCap) {
   in(chat("alice@example.org", "bob", "m2", "two"));
   tick_to(kMonday0800Utc + 24h);
   ASSERT_EQ(out.releases.size(), 2u);
-  router->release_confirmed(ids_of(out), now, out);
+  router->releaser().release_confirmed(ids_of(out), now, out);
   tick_to(now + 16min);
-  ASSERT_EQ(router->holds_count(), 0u);
+  ASSERT_EQ(router->scheduler().holds().size(), 0u);
   now = kMonday0800Utc + 34h;  // Tue 19:00: off again
   in(chat("alice@example.org", "bob", "m3", "three"));
   EXPECT_TRUE(out.stanzas.empty()) << "held, not refused as over the cap";
-  EXPECT_EQ(router->holds_count(), 1u);
+  EXPECT_EQ(router->scheduler().holds().size(), 1u);
 }
 
 TEST_F(SchedulerTest, ReleasedMessagesDoNotMakeAFreeTargetLookBusy) {
@@ -93,7 +93,7 @@ TEST_F(SchedulerTest, ReleasedMessagesDoNotMakeAFreeTargetLookBusy) {
   now += 1s;
   in(chat("carol@example.org", "bob", "c1", "hello"));
   EXPECT_EQ(out.stanzas.size(), 1u) << "in flight is not waiting in line";
-  router->release_confirmed(ids, now, out);
+  router->releaser().release_confirmed(ids, now, out);
   now += 1s;
   in(chat("boss@example.org", "bob", "b1", "hello"));
   EXPECT_EQ(out.stanzas.size(), 1u) << "sent is not waiting in line";
@@ -108,7 +108,7 @@ TEST_F(SchedulerTest, AQueuedConversationThatOpensAgainIsReleasedFirst) {
   in("<message from=\"bob@example.org/r\" to=\"alice\\40example.org@sched.example.org\" type=\"chat\" "
      "id=\"x\"><body>yes?</body></message>");
   EXPECT_EQ(released_bodies(), std::vector<std::string>{"first"});
-  EXPECT_TRUE(router->holds_for("bob@example.org").empty());
+  EXPECT_TRUE(router->scheduler().holds_for("bob@example.org").empty());
 }
 
 TEST_F(SchedulerTest, AnUnreadableHoldIsDroppedWithoutHarm) {
@@ -126,7 +126,7 @@ TEST_F(SchedulerTest, AnUnreadableHoldIsDroppedWithoutHarm) {
   r.connected(now, o);
   r.handle(xml("<presence from=\"bob@example.org\" to=\"sched.example.org\" type=\"subscribed\"/>"), now, o);
   r.handle(xml("<presence from=\"bob@example.org/desk\" to=\"sched.example.org\"/>"), now, o);
-  EXPECT_EQ(r.holds_count(), 0u);
+  EXPECT_EQ(r.scheduler().holds().size(), 0u);
   EXPECT_TRUE(st.holds().empty());
 }
 
@@ -146,9 +146,9 @@ TEST_F(SchedulerTest, ReleasingManyHoldsIsLinear) {
   // not time: every hold is released exactly once in order.
   present("bob@example.org");
   ASSERT_EQ(out.releases.size(), 10000u);
-  router->release_confirmed(ids_of(out), now, out);
+  router->releaser().release_confirmed(ids_of(out), now, out);
   tick_to(now + 16min);
-  EXPECT_EQ(router->holds_count(), 0u);
+  EXPECT_EQ(router->scheduler().holds().size(), 0u);
 }
 
 }  // namespace

@@ -39,7 +39,7 @@ TEST_F(SchedulerTest, OffHoursHoldsWithOneNoticeAfterCommitNamingTheTime) {
   ASSERT_EQ(store.holds().size(), 1u) << "written to the store in the same turn";
   in(chat("alice@example.org", "bob", "m2", "two"));
   EXPECT_TRUE(out.after_commit.empty()) << "once per hold episode, not per message";
-  EXPECT_EQ(router->holds_for("bob@example.org").size(), 2u);
+  EXPECT_EQ(router->scheduler().holds_for("bob@example.org").size(), 2u);
 }
 
 TEST_F(SchedulerTest, ReleasedAtTheNextWorkingTimeInOrderWithSummaryAndDelayStamp) {
@@ -48,9 +48,9 @@ TEST_F(SchedulerTest, ReleasedAtTheNextWorkingTimeInOrderWithSummaryAndDelayStam
   now += 1min;
   in(chat("carol@example.org", "bob", "c1", "from carol"));
   in(chat("alice@example.org", "bob", "m2", "two"));
-  ASSERT_TRUE(router->next_wake());
-  EXPECT_EQ(*router->next_wake(), kMonday0800Utc + 24h) << "Tue 09:00 Berlin = 08:00 UTC";
-  tick_to(*router->next_wake());
+  ASSERT_TRUE(router->scheduler().next_wake());
+  EXPECT_EQ(*router->scheduler().next_wake(), kMonday0800Utc + 24h) << "Tue 09:00 Berlin = 08:00 UTC";
+  tick_to(*router->scheduler().next_wake());
   EXPECT_EQ(released_bodies(), (std::vector<std::string>{"one", "two", "from carol"}))
       << "conversations first come first served, each in order";
   const auto& first = out.releases[0].stanza;
@@ -66,7 +66,7 @@ TEST_F(SchedulerTest, ReleasedAtTheNextWorkingTimeInOrderWithSummaryAndDelayStam
   // Confirmed by the ping answer: kept as `sent` for the confirm window, then deleted.
   std::vector<std::int64_t> ids;
   for (const auto& r : out.releases) ids.push_back(r.hold_id);
-  router->release_confirmed(ids, now, out);
+  router->releaser().release_confirmed(ids, now, out);
   EXPECT_EQ(store.holds().size(), 3u);
   EXPECT_EQ(store.holds()[0].state, HoldState::sent);
   tick_to(now + 15min);
@@ -86,11 +86,11 @@ TEST_F(SchedulerTest, BusyInAnotherConversationQueuesWithPositionThenOneSlotAtAT
   // carol's conversation goes idle: one slot frees, alice (first come) is released alone.
   tick_to(now + 10min);
   EXPECT_EQ(released_bodies(), std::vector<std::string>{"queued"});
-  EXPECT_FALSE(router->session_idle("bob@example.org", now))
+  EXPECT_FALSE(router->presences().session_idle("bob@example.org", now))
       << "a conversation released from the queue holds its slot";
-  EXPECT_FALSE(router->sessions().is_open("alice@example.org", "bob@example.org", now))
+  EXPECT_FALSE(router->presences().sessions().is_open("alice@example.org", "bob@example.org", now))
       << "but it is no conversation until bob answers";
-  EXPECT_EQ(router->holds_for("bob@example.org").size(), 1u);
+  EXPECT_EQ(router->scheduler().holds_for("bob@example.org").size(), 1u);
 }
 
 TEST_F(SchedulerTest, KnownOfflineInWorkingTimeHoldsUntilBackThenReleases) {
@@ -169,7 +169,7 @@ TEST_F(SchedulerTest, CorrectionsAndRetractionsApplyToHeldCopies) {
   in(chat("alice@example.org", "bob", "m1c", "the typo", "<replace xmlns=\"urn:xmpp:message-correct:0\" id=\"m1\"/>"));
   in(chat("alice@example.org", "bob", "m2", "never mind"));
   in(chat("alice@example.org", "bob", "m2r", "", "<retract xmlns=\"urn:xmpp:message-retract:1\" id=\"m2\"/>"));
-  auto held = router->holds_for("bob@example.org");
+  auto held = router->scheduler().holds_for("bob@example.org");
   ASSERT_EQ(held.size(), 1u);
   EXPECT_NE(held[0].stanza.find("the typo"), std::string::npos);
   EXPECT_EQ(held[0].stanza_id, "m1");
@@ -182,7 +182,7 @@ TEST_F(SchedulerTest, HoldsSurviveARestartAndAreNotAnnouncedTwice) {
   Outbox o;
   router->connected(now, o);
   router->set_schedule("bob@example.org", office_hours(now), now, o);
-  EXPECT_EQ(router->holds_for("bob@example.org").size(), 1u);
+  EXPECT_EQ(router->scheduler().holds_for("bob@example.org").size(), 1u);
   in(chat("alice@example.org", "bob", "m2", "again"));
   EXPECT_TRUE(out.after_commit.empty()) << "same episode as before the restart";
   present("bob@example.org");
@@ -196,7 +196,7 @@ TEST_F(SchedulerTest, UnconfirmedReleasesGoOutAgainAfterAReconnect) {
   out.clear();
   present("bob@example.org");
   ASSERT_EQ(out.releases.size(), 1u);
-  router->disconnected();  // no ping answer came
+  router->releaser().disconnected();  // no ping answer came
   out.clear();
   router->connected(now, out);
   present("bob@example.org");
@@ -208,11 +208,11 @@ TEST_F(SchedulerTest, BounceInsideTheConfirmWindowHoldsAgain) {
   in(chat("alice@example.org", "bob", "m1", "x"));
   out.clear();
   present("bob@example.org");
-  router->release_confirmed({out.releases[0].hold_id}, now, out);
+  router->releaser().release_confirmed({out.releases[0].hold_id}, now, out);
   in("<message from=\"bob@example.org\" to=\"alice\\40example.org@sched.example.org\" type=\"error\" id=\"m1\">"
      "<error type=\"cancel\"><service-unavailable xmlns=\"urn:ietf:params:xml:ns:xmpp-stanzas\"/></error></message>");
   EXPECT_TRUE(out.stanzas.empty()) << "the bounce is not passed on: the message is held again";
-  ASSERT_EQ(router->holds_for("bob@example.org").size(), 1u);
+  ASSERT_EQ(router->scheduler().holds_for("bob@example.org").size(), 1u);
 }
 
 TEST_F(SchedulerTest, AMessageTheServerKeepsBouncingIsGivenUpWithANotice) {
@@ -230,7 +230,7 @@ TEST_F(SchedulerTest, AMessageTheServerKeepsBouncingIsGivenUpWithANotice) {
     ASSERT_EQ(out.releases.size(), 1u) << i;
     in(bounce);
   }
-  EXPECT_EQ(router->holds_count(), 0u);
+  EXPECT_EQ(router->scheduler().holds().size(), 0u);
   ASSERT_EQ(bodies(out.stanzas, "alice@example.org").size(), 1u);
   EXPECT_NE(bodies(out.stanzas, "alice@example.org")[0].find("the server refused it"), std::string::npos);
 }

@@ -24,7 +24,7 @@ TEST_F(SettingsTest, EnrolByChatThenSetZoneHoursAndKind) {
   EXPECT_EQ(say("alice@example.org", "enrol Europe/Berlin"),
             "You are enrolled (time zone Europe/Berlin). Others now reach you through "
             "alice\\40example.org@sched.example.org; send \"help\" for your settings.");
-  EXPECT_TRUE(router->enrolled("alice@example.org"));
+  EXPECT_TRUE(router->directory().enrolled("alice@example.org"));
   ASSERT_EQ(store.enrolments().size(), 1u);
 
   EXPECT_EQ(say("alice@example.org", "timezone America/New_York"), "Time zone set to America/New_York.");
@@ -64,7 +64,7 @@ TEST_F(SettingsTest, SettingsSurviveARestartAndUnenrolForgetsThem) {
   EXPECT_TRUE(router->directory().may_subscribe("alice@example.org", "someone@other.org"));
   EXPECT_EQ(say("alice@example.org", "unenrol"),
             "You are unenrolled; messages held for you went back to their senders.");
-  EXPECT_FALSE(router->enrolled("alice@example.org"));
+  EXPECT_FALSE(router->directory().enrolled("alice@example.org"));
   EXPECT_TRUE(store.settings().empty()) << "nothing of alice is kept";
 }
 

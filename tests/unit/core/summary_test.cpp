@@ -77,7 +77,7 @@ class SummaryTest : public ::testing::Test {
   }
   // The stream is cut and comes back a minute later; bob's presence arrives again.
   void stream_cut_and_back() {
-    router.disconnected();
+    router.releaser().disconnected();
     now += 1min;
     out.clear();
     router.connected(now, out);
@@ -105,7 +105,7 @@ TEST_F(SummaryTest, AStreamCutBeforeTheReleaseIsConfirmedSendsTheSummaryAgainWit
   EXPECT_EQ(summaries(), std::vector<std::string>{kSummary}) << "and its summary with it";
 
   // Confirmed this time: nothing is held, and a later cut sends nothing again.
-  router.release_confirmed(released_ids(), now, out);
+  router.releaser().release_confirmed(released_ids(), now, out);
   stream_cut_and_back();
   EXPECT_TRUE(out.releases.empty());
   EXPECT_TRUE(summaries().empty());
@@ -118,7 +118,7 @@ TEST_F(SummaryTest, AConfirmedSummaryIsNotRepeatedForMessagesThatArriveLater) {
   out.clear();
   router.tick(now, out);
   ASSERT_EQ(summaries().size(), 1u);
-  router.release_confirmed(released_ids(), now, out);
+  router.releaser().release_confirmed(released_ids(), now, out);
   // The conversation is open now: alice's next message goes at once, with no summary.
   now += 1min;
   out.clear();

@@ -109,7 +109,7 @@ TEST_F(TakeoverTest, APauseSurvivesAndEndsOnTimeLeavingNoRow) {
   EXPECT_TRUE(router->availability().paused("bob@example.org", now));
   in(to_bob("p1"));
   EXPECT_TRUE(forwarded_to("bob@example.org").empty()) << "still paused: held";
-  EXPECT_EQ(router->holds_for("bob@example.org").size(), 1u);
+  EXPECT_EQ(router->scheduler().holds_for("bob@example.org").size(), 1u);
   tick_to(now + 1h);
   EXPECT_FALSE(router->availability().paused("bob@example.org", now));
   ASSERT_EQ(out.releases.size(), 1u) << "released when the pause ends";
@@ -144,7 +144,7 @@ TEST_F(TakeoverTest, ASenderToldOnceIsNotToldAgainAndHearsDeliveredOnce) {
   ids.clear();
   for (const auto& r : out.releases) ids.push_back(r.hold_id);
   out.clear();
-  router->release_confirmed(ids, now, out);
+  router->releaser().release_confirmed(ids, now, out);
   EXPECT_EQ(notices(), std::vector<std::string>{
                            "Concierge: your 2 held messages to bob@example.org were delivered."});
   EXPECT_EQ(rows(Kind::delivering) + rows(Kind::hold_notice), 0u) << "the episode is over";

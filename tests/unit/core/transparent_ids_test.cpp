@@ -31,7 +31,7 @@ class TwoExtensionsTest : public TransparentTest {
   }
   std::vector<std::string> held_bodies(const std::string& target) const {
     std::vector<std::string> b;
-    for (const auto& h : router->holds_for(target)) b.push_back(xml(h.stanza).child_text("body").value_or(""));
+    for (const auto& h : router->scheduler().holds_for(target)) b.push_back(xml(h.stanza).child_text("body").value_or(""));
     return b;
   }
   // The release iq now going out to `extension`: its id.

@@ -56,9 +56,9 @@ TEST_F(TransparentRestartTest, ACancelAfterARestartStillDropsItsHold) {
   divert_to_bob("alice@example.org/phone", "d4", "kept");
   divert_to_bob("alice@example.org/phone", "d5", "delivered by the extension");
   restart_concierge();
-  ASSERT_EQ(router->holds_for("bob@example.org").size(), 2u);
+  ASSERT_EQ(router->scheduler().holds_for("bob@example.org").size(), 2u);
   pass(divert::encode(divert::Cancel{{"example.org", "sched.example.org", "cc-d5"}, "d5"}));
-  const auto left = router->holds_for("bob@example.org");
+  const auto left = router->scheduler().holds_for("bob@example.org");
   ASSERT_EQ(left.size(), 1u);
   EXPECT_NE(left[0].stanza.find("kept"), std::string::npos);
 }

@@ -18,7 +18,7 @@ TEST_F(TransparentTest, AFreeTargetGetsItAtOnceByTheExtensionsOwnCopy) {
   EXPECT_EQ(out.stanzas.size(), 1u) << "nothing relayed besides the verdict";
   EXPECT_TRUE(out.forwarded.empty());
   EXPECT_TRUE(out.after_commit.empty());
-  EXPECT_EQ(router->holds_count(), 0u);
+  EXPECT_EQ(router->scheduler().holds().size(), 0u);
 }
 
 TEST_F(TransparentTest, APausedTargetsMessageIsHeldAndReleasedFromTheRealSender) {
@@ -58,12 +58,12 @@ TEST_F(TransparentTest, ABounceHoldsItAgainAndTheResultConfirmsIt) {
   divert_to_bob("alice@example.org/phone", "d3", "one");
   tick_to(now + 1h);
   ASSERT_EQ(out.releases.size(), 1u);
-  EXPECT_TRUE(router->holds_for("bob@example.org").empty()) << "on its way out";
+  EXPECT_TRUE(router->scheduler().holds_for("bob@example.org").empty()) << "on its way out";
   std::string iq_id(out.releases[0].stanza.attr("id"));
   pass(divert::encode(divert::ReleaseAnswer{{"example.org", "sched.example.org", iq_id},
                                             divert::ReleaseAnswer::Outcome::kBounced,
                                             "service-unavailable"}));
-  EXPECT_EQ(router->holds_for("bob@example.org").size(), 1u) << "held again after the bounce";
+  EXPECT_EQ(router->scheduler().holds_for("bob@example.org").size(), 1u) << "held again after the bounce";
 
   out.clear();
   router->pause("bob@example.org", now, now, out);  // bob says "end": it goes again
@@ -81,11 +81,11 @@ TEST_F(TransparentTest, CancelDropsTheHoldOfThatDivertOnly) {
   router->pause("bob@example.org", now + 1h, now, out);
   divert_to_bob("alice@example.org/phone", "d5", "kept");
   divert_to_bob("alice@example.org/phone", "d6", "cancelled");
-  ASSERT_EQ(router->holds_for("bob@example.org").size(), 2u);
+  ASSERT_EQ(router->scheduler().holds_for("bob@example.org").size(), 2u);
   pass(divert::encode(divert::Cancel{{"example.org", "sched.example.org", "cc-d6"}, "d6"}));
   ASSERT_EQ(out.stanzas.size(), 1u);
   EXPECT_EQ(out.stanzas[0].attr("type"), "result");
-  const auto left = router->holds_for("bob@example.org");
+  const auto left = router->scheduler().holds_for("bob@example.org");
   ASSERT_EQ(left.size(), 1u);
   EXPECT_NE(left[0].stanza.find("kept"), std::string::npos);
 }
@@ -101,12 +101,12 @@ TEST_F(TransparentTest, ABlockedSenderIsRefusedByTheVerdict) {
 }
 
 TEST_F(TransparentTest, WhenTheStoreCannotCommitTheHeldVerdictBecomesDeliver) {
-  router->report_commits();
+  router->scheduler().commits().watch();
   router->pause("bob@example.org", now + 1h, now, out);
   divert_to_bob("alice@example.org/phone", "d8", "lunch?");
   ASSERT_EQ(verdicts(out.after_commit).size(), 1u);
   out.clear();
-  router->commit_failed(out);
+  router->scheduler().commit_failed(out);
   withdrawn = way.rewrite(out);
   EXPECT_EQ(withdrawn, std::set<std::string>{"cd-d8"});
   const auto v = verdicts(out.stanzas);
@@ -122,7 +122,7 @@ TEST_F(TransparentTest, WhenTheStoreCannotCommitTheHeldVerdictBecomesDeliver) {
 // A client that sends no message ids: every divert of the failed turn still becomes `deliver`,
 // and no `held` verdict is left to go out later for a hold that was refused.
 TEST_F(TransparentTest, DivertsWithoutIdsAllFailOpenWhenTheStoreCannotCommit) {
-  router->report_commits();
+  router->scheduler().commits().watch();
   router->pause("bob@example.org", now + 1h, now, out);
   Outbox turn;
   for (const std::string id : {"n1", "n2"}) {
@@ -134,7 +134,7 @@ TEST_F(TransparentTest, DivertsWithoutIdsAllFailOpenWhenTheStoreCannotCommit) {
   }
   ASSERT_EQ(verdicts(turn.after_commit).size(), 2u);
   out.clear();
-  router->commit_failed(out);
+  router->scheduler().commit_failed(out);
   withdrawn = way.rewrite(out);
   EXPECT_EQ(withdrawn, (std::set<std::string>{"cd-n1", "cd-n2"}));
   const auto v = verdicts(out.stanzas);
@@ -206,7 +206,7 @@ TEST_F(TransparentTest, AttentionAndEncryptedOnlyDivertsAreHeldAndReleasedNotDel
   EXPECT_TRUE(verdicts(out.stanzas).empty()) << out.stanzas[0].to_xml();
   ASSERT_EQ(verdicts(out.after_commit).size(), 1u);
   EXPECT_TRUE(std::holds_alternative<divert::Held>(verdicts(out.after_commit)[0].decision));
-  EXPECT_EQ(router->holds_for("bob@example.org").size(), 2u);
+  EXPECT_EQ(router->scheduler().holds_for("bob@example.org").size(), 2u);
 
   tick_to(now + 1h);
   ASSERT_EQ(out.releases.size(), 2u);
@@ -235,7 +235,7 @@ TEST_F(TransparentTest, ACorrectionOrRetractionOfAHeldCopyAppliesToItWithNoRelea
                         "<retract xmlns=\"urn:xmpp:message-retract:1\" id=\"m-c3\"/>");
   ASSERT_EQ(verdicts(out.after_commit).size(), 1u);
   EXPECT_TRUE(std::holds_alternative<divert::Held>(verdicts(out.after_commit)[0].decision));
-  EXPECT_EQ(router->holds_for("bob@example.org").size(), 1u);
+  EXPECT_EQ(router->scheduler().holds_for("bob@example.org").size(), 1u);
 
   tick_to(now + 1h);
   ASSERT_EQ(out.releases.size(), 1u);
@@ -255,7 +255,7 @@ TEST_F(TransparentTest, ACorrectionOfAHeldEncryptedMessageReplacesItsEncryptedPa
   divert_to_bob("alice@example.org/phone", "e2", "[OMEMO]",
                 omemo + "bmV3</payload></encrypted>"
                 "<replace xmlns=\"urn:xmpp:message-correct:0\" id=\"m-e1\"/>");
-  ASSERT_EQ(router->holds_for("bob@example.org").size(), 1u);
+  ASSERT_EQ(router->scheduler().holds_for("bob@example.org").size(), 1u);
 
   tick_to(now + 1h);
   ASSERT_EQ(out.releases.size(), 1u);
@@ -313,7 +313,7 @@ TEST_F(TransparentLimitsTest, TheLimitsApplyOnlyToWhatWouldBeHeld) {
   const auto too_fast = decision_for("h2", "two");  // h0 and h1 took the two tokens
   ASSERT_TRUE(std::holds_alternative<divert::Refuse>(too_fast));
   EXPECT_EQ(std::get<divert::Refuse>(too_fast).condition, "resource-constraint");
-  EXPECT_EQ(router->holds_for("bob@example.org").size(), 1u);
+  EXPECT_EQ(router->scheduler().holds_for("bob@example.org").size(), 1u);
 }
 
 class ProxyOnlyTest : public TransparentTest {

@@ -110,7 +110,7 @@ TEST_F(SchedulerTest, AdminCommandsOnlyForAdminsAndDestructiveOnesNeedConfirmati
   EXPECT_EQ(say("boss@example.org", "queues"), "Held per target:\n  bob@example.org: 1");
   EXPECT_NE(say("boss@example.org", "flush bob@example.org").find("send \"flush bob@example.org confirm\""),
             std::string::npos);
-  EXPECT_EQ(router->holds_for("bob@example.org").size(), 1u) << "not without confirmation";
+  EXPECT_EQ(router->scheduler().holds_for("bob@example.org").size(), 1u) << "not without confirmation";
   say("boss@example.org", "flush bob@example.org confirm");
   EXPECT_EQ(released_bodies(), std::vector<std::string>{"x"});
   EXPECT_NE(say("boss@example.org", "stats").find("Released in the last hour: 1."), std::string::npos);

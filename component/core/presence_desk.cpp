@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: MIT
-// Router: presence of enrolled users, the XEP-0100 subscription with the component, proxy
-// presence subscriptions (DESIGN §2 last paragraph, §4) and session tracking.
+// PresenceDesk: presence of enrolled users, the XEP-0100 subscription with the component and
+// proxy presence subscriptions (DESIGN §2 last paragraph, §4).
 #include <algorithm>
 #include <charconv>
 
-#include <component/core/router.hpp>
+#include <component/core/presence_desk.hpp>
 #include <component/core/text.hpp>
 #include <component/core/timestamp.hpp>
 
@@ -52,12 +52,26 @@ std::optional<Instant> parse_idle(const xmpp::Element& presence, Instant now) {
 
 }  // namespace
 
-bool Router::session_idle(const std::string& bare, Instant now) const {
+PresenceDesk::PresenceDesk(const Settings& settings, Store& store, const Directory& directory,
+                           const Availability& availability, RateLimiter& limiter,
+                           RouterStats& stats, PresenceActions actions)
+    : settings_(settings),
+      directory_(directory),
+      availability_(availability),
+      limiter_(limiter),
+      stats_(stats),
+      actions_(std::move(actions)),
+      sessions_(settings.idle_after),
+      subscriptions_(store) {
+  sessions_.keep_in(store);
+}
+
+bool PresenceDesk::session_idle(const std::string& bare, Instant now) const {
   return sessions_.counted(bare, now) < settings_.max_concurrent &&
          presence_.reachability(bare) != Reachability::dnd;
 }
 
-xmpp::Element Router::component_presence(const std::string& to, std::string_view type) const {
+xmpp::Element PresenceDesk::component_presence(const std::string& to, std::string_view type) const {
   xmpp::Element p("presence");
   p.set_attr("from", settings_.component_domain);
   p.set_attr("to", to);
@@ -65,36 +79,36 @@ xmpp::Element Router::component_presence(const std::string& to, std::string_view
   return p;
 }
 
-void Router::handle_presence(const xmpp::Element& stanza, const Addressing& a, Instant now,
-                             Outbox& out) {
-  if (!served(a.from) || !a.from.has_local()) {
+void PresenceDesk::handle(const xmpp::Element& stanza, const xmpp::Jid& from, const xmpp::Jid& to,
+                          Instant now, Outbox& out) {
+  if (!settings_.serves(from.domain()) || !from.has_local()) {
     ++stats_.dropped;
     // Floods from elsewhere: one log line per domain, not per stanza.
     if (logged_foreign_domains_.size() < 1000 &&
-        logged_foreign_domains_.insert(a.from.domain()).second) {
-      out.log(LogLevel::info, "ignoring presence from " + a.from.domain() +
+        logged_foreign_domains_.insert(from.domain()).second) {
+      out.log(LogLevel::info, "ignoring presence from " + from.domain() +
                                   ", which is not a served domain");
     }
     return;
   }
-  if (a.to.has_local()) {
+  if (to.has_local()) {
     // Subscriptions and probes to proxies come from anyone of the served domains: a flood of
     // them is limited like messages (presence of enrolled users to the component is not).
-    if (!limiter_.allow(lower(a.from.bare_string()), now)) {
+    if (!limiter_.allow(lower(from.bare_string()), now)) {
       ++stats_.dropped;
       return;
     }
-    presence_to_proxy(stanza, a, now, out);
+    to_proxy(stanza, from, to, now, out);
   } else {
-    presence_to_component(stanza, a, now, out);
+    to_component(stanza, from, now, out);
   }
 }
 
-void Router::presence_to_component(const xmpp::Element& stanza, const Addressing& a, Instant now,
-                                   Outbox& out) {
-  const std::string bare = lower(a.from.bare_string());
+void PresenceDesk::to_component(const xmpp::Element& stanza, const xmpp::Jid& from, Instant now,
+                                Outbox& out) {
+  const std::string bare = lower(from.bare_string());
   const std::string_view type = stanza.attr("type");
-  const bool is_enrolled = enrolled(bare);
+  const bool is_enrolled = directory_.enrolled(bare);
 
   if (type.empty() || type == "unavailable") {
     if (!is_enrolled) {
@@ -103,7 +117,7 @@ void Router::presence_to_component(const xmpp::Element& stanza, const Addressing
     }
     // Presence counts only by right (DESIGN §4): a subscription the user granted, or XEP-0356
     // (the server forwards each resource's presence, from its full JID).
-    if (!subscriptions_.believe_presence(bare, a.from.has_resource(), type.empty())) {
+    if (!subscriptions_.believe_presence(bare, from.has_resource(), type.empty())) {
       ++stats_.dropped;
       out.log(LogLevel::debug, "ignored a presence of " + bare +
                                    ", who has not granted a subscription: unknown, not offline");
@@ -112,7 +126,7 @@ void Router::presence_to_component(const xmpp::Element& stanza, const Addressing
     ++stats_.presences;
     if (type.empty()) {
       ResourceState r;
-      r.resource = a.from.resource();
+      r.resource = from.resource();
       r.show = parse_show(stanza);
       r.priority = parse_priority(stanza);
       r.idle_since = parse_idle(stanza, now);
@@ -126,10 +140,10 @@ void Router::presence_to_component(const xmpp::Element& stanza, const Addressing
       }
       presence_.available(bare, std::move(r));
     } else {
-      presence_.unavailable(bare, a.from.resource(), now);
+      presence_.unavailable(bare, from.resource(), now);
     }
-    try_release(bare, now, out);
-    publish_proxy_status(bare, now, out);
+    actions_.release(bare, now, out);
+    publish(bare, now, out);
     return;
   }
   if (type == "subscribe") {
@@ -139,7 +153,7 @@ void Router::presence_to_component(const xmpp::Element& stanza, const Addressing
       return;
     }
     out.send(component_presence(bare, "subscribed"));
-    out.send(component_presence(a.from.full_string()));
+    out.send(component_presence(from.full_string()));
     if (subscriptions_.approve(bare)) out.send(component_presence(bare, "subscribe"));
     return;
   }
@@ -159,23 +173,23 @@ void Router::presence_to_component(const xmpp::Element& stanza, const Addressing
     if (subscriptions_.denied(bare, is_enrolled) &&
         presence_.reachability(bare) != Reachability::unknown) {
       presence_.forget(bare);
-      try_release(bare, now, out);
-      publish_proxy_status(bare, now, out);
+      actions_.release(bare, now, out);
+      publish(bare, now, out);
     }
     return;
   }
   if (type == "probe") {
-    if (is_enrolled) out.send(component_presence(a.from.full_string()));
+    if (is_enrolled) out.send(component_presence(from.full_string()));
     return;
   }
   ++stats_.dropped;  // presence errors (a probe that bounced, …): nothing to answer
 }
 
-void Router::presence_to_proxy(const xmpp::Element& stanza, const Addressing& a, Instant now,
-                               Outbox& out) {
+void PresenceDesk::to_proxy(const xmpp::Element& stanza, const xmpp::Jid& from, const xmpp::Jid& to,
+                            Instant now, Outbox& out) {
   const std::string_view type = stanza.attr("type");
-  const std::string subscriber = lower(a.from.bare_string());
-  auto target_jid = xmpp::user_from_proxy(a.to, settings_.component_domain);
+  const std::string subscriber = lower(from.bare_string());
+  auto target_jid = xmpp::user_from_proxy(to, settings_.component_domain);
   const std::string target = target_jid ? lower(target_jid->bare_string()) : std::string();
   const auto proxy = target_jid ? xmpp::proxy_jid(target_jid->bare(), settings_.component_domain)
                                 : std::nullopt;
@@ -187,7 +201,7 @@ void Router::presence_to_proxy(const xmpp::Element& stanza, const Addressing& a,
     out.send(std::move(p));
   };
   const bool known = target_jid && target_jid->domain() != settings_.component_domain &&
-                     enrolled(target);
+                     directory_.enrolled(target);
   if (type == "subscribe") {
     // Privacy (DESIGN §7): by default only senders of the target's own domain may subscribe;
     // the target may widen or narrow that ("subscribers …").
@@ -196,7 +210,7 @@ void Router::presence_to_proxy(const xmpp::Element& stanza, const Addressing& a,
       return;
     }
     if (subscriptions_.add_subscriber(target, subscriber)) {
-      scheduler_.changed();  // the target's schedule changes now matter (proxy presence)
+      actions_.changed();  // the target's schedule changes now matter (proxy presence)
     }
     reply("subscribed");
     const ProxyStatus status = proxy_status(target, now);
@@ -221,7 +235,7 @@ void Router::presence_to_proxy(const xmpp::Element& stanza, const Addressing& a,
   ++stats_.dropped;  // directed presence, `subscribed`/`unsubscribed` to a proxy: nothing to do
 }
 
-void Router::handle_privilege(const xmpp::Element& privilege, Outbox& out) {
+void PresenceDesk::handle_privilege(const xmpp::Element& privilege, Outbox& out) {
   const std::string_view ns = privilege.attr("xmlns");
   if (ns != "urn:xmpp:privilege:1" && ns != "urn:xmpp:privilege:2") return;
   for (const auto& perm : privilege.children) {

@@ -35,7 +35,11 @@ bool set_up_session(pg_conn* conn, std::string* error) {
       !pg::execute(conn, "SET synchronous_commit = on", error)) {
     return false;
   }
-  return pg::execute(conn, "SET lock_timeout = '1s'", error);
+  // A transaction left open by a stopped or cut-off process (SIGSTOP between the fence check
+  // and COMMIT) would keep its row locks, the lease row's included, and no standby could take
+  // over: PostgreSQL ends such a session. A live instance never idles that long inside one.
+  return pg::execute(conn, "SET lock_timeout = '1s'", error) &&
+         pg::execute(conn, "SET idle_in_transaction_session_timeout = '5s'", error);
 }
 
 }  // namespace

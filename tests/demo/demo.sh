@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# The demo: installs what is missing, builds, starts a private Prosody on free loopback ports,
-# creates alice, bob, carol and dave, starts Concierge, plays a short conversation between real XMPP clients
-# through it, prints what each user saw, and stops everything it started (also on error/Ctrl-C).
+# The demo: installs what is missing, builds, starts a private Prosody on free loopback ports with
+# our mod_concierge, creates alice, bob, carol and dave, starts Concierge ([served] mode = "both"),
+# plays a short conversation between real XMPP clients through proxy addresses and then between
+# plain addresses (transparent mode), prints what each user saw, and stops everything it started
+# (also on error/Ctrl-C). Exits non-zero when an expected step does not happen (ctest e2e_demo).
 # Usage: bash tests/demo/demo.sh [-v]     (-v prints Concierge's log at the end)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."

@@ -76,6 +76,15 @@ class _Server:
     def _log_files(self) -> list[str]:
         return []
 
+    def wait_log(self, substring: str, timeout: float, count: int = 1) -> bool:
+        """True once the server's log holds `substring` at least `count` times; False on timeout."""
+        deadline = time.monotonic() + timeout
+        while self.log_text().count(substring) < count:
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.05)
+        return True
+
     def _wait_ready(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

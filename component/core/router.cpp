@@ -138,7 +138,10 @@ void Router::handle_message(const xmpp::Element& stanza, const Addressing& a, In
     }
   };
 
-  if (!settings_.serves(a.from.domain())) {
+  // Senders of other servers only through the transparent way, and only with served.remote
+  // (DESIGN §11): the divert's mark is the transparent way's alone (it strips forged ones).
+  const bool remote_ok = settings_.remote_senders && settings_.transparent_way && diverted(stanza);
+  if (!settings_.serves(a.from.domain()) && !remote_ok) {
     refuse_or_drop(Refusal::sender_not_served,
                    "Concierge serves only users of its own server's domains.");
     return;
@@ -231,7 +234,11 @@ void Router::handle_bounce(const xmpp::Element& stanza, const Addressing& a, Ins
   auto original_sender = a.to.has_local()
                              ? xmpp::user_from_proxy(a.to, settings_.component_domain)
                              : std::nullopt;
-  if (!original_sender || !settings_.serves(original_sender->domain()) ||
+  // A sender of another server (served.remote) has only diverted messages held: a bounce of
+  // one of their releases holds it again, and nothing else reaches them from a proxy address.
+  const bool remote = original_sender && !settings_.serves(original_sender->domain()) &&
+                      settings_.remote_senders && settings_.transparent_way;
+  if (!original_sender || (!settings_.serves(original_sender->domain()) && !remote) ||
       !settings_.serves(a.from.domain())) {
     ++stats_.dropped;
     out.log(LogLevel::debug, "dropped an error message that answers nothing we relayed");
@@ -240,6 +247,10 @@ void Router::handle_bounce(const xmpp::Element& stanza, const Addressing& a, Ins
   if (releaser_.rehold_bounce(stanza, lower(a.from.bare_string()),
                               lower(original_sender->bare_string()), now, out)) {
     return;  // a released message the server refused: held again, not bounced to the sender
+  }
+  if (remote) {
+    ++stats_.dropped;
+    return;
   }
   const std::string writer_full =
       writers_.writer_full(lower(original_sender->bare_string()), lower(a.from.bare_string()));

@@ -64,7 +64,15 @@ bool TransparentWay::from_extension(const xmpp::Element& stanza) const {
 
 bool TransparentWay::handle(const xmpp::Element& stanza, Instant now, Router& router,
                             Outbox& out) {
-  if (!from_extension(stanza)) return false;
+  if (!from_extension(stanza)) {
+    // The diverted mark is this way's alone: a sender who forges one (over s2s to a proxy
+    // address, say) is taken as the proxy way takes them, without it.
+    if (stanza.name != "message" || !diverted(stanza)) return false;
+    xmpp::Element plain = stanza;
+    plain.remove_children(kDivertedMark, divert::kNamespace);
+    router.handle(plain, now, out);
+    return true;
+  }
   if (stanza.name == "message") {
     if (!stanza.child("report", divert::kNamespace)) return false;
     if (auto r = divert::decode_report(stanza); r && open_) report(*r, now, router, out);
@@ -115,10 +123,10 @@ void TransparentWay::divert(const divert::Divert& d, Instant now, Router& router
   const auto sender = xmpp::Jid::parse(d.message.attr("from"));
   const auto target = xmpp::Jid::parse(d.message.attr("to"));
   const bool local_sender = sender && served_.count(sender->domain());
-  // Senders of other servers are scheduled only with served.remote, and not yet at all: what
-  // the Router refuses to unserved senders would bounce them (DESIGN §11).
+  // Senders of other servers are scheduled only with served.remote (DESIGN §11): notices to
+  // them leave over s2s, and they learn at most that it will wait (privacy, §7).
   auto proxy = target ? xmpp::proxy_jid(target->bare(), domain_) : std::nullopt;
-  if (!sender || !target || !proxy || !local_sender ||
+  if (!sender || !target || !proxy || (!local_sender && !remote_) ||
       !router.directory().enrolled(lower(target->bare_string()))) {
     out.send(verdict(d, divert::Deliver{}));
     return;
@@ -196,7 +204,7 @@ void TransparentWay::divert(const divert::Divert& d, Instant now, Router& router
 void TransparentWay::report(const divert::Report& r, Instant now, Router& router, Outbox& out) {
   const auto sender = xmpp::Jid::parse(r.from);
   const auto to = xmpp::Jid::parse(r.to);
-  if (!sender || !to || !served_.count(sender->domain())) return;
+  if (!sender || !to || (!served_.count(sender->domain()) && !remote_)) return;
   auto proxy = xmpp::proxy_jid(to->bare(), domain_);
   if (!proxy) return;
   const bool to_enrolled = router.directory().enrolled(lower(to->bare_string()));

@@ -132,9 +132,6 @@ class RemoteSendersPassThrough(_TwoServers, unittest.TestCase):
 class RemoteSendersScheduled(_TwoServers, unittest.TestCase):
     REMOTE = True
 
-    # Concierge's core does not schedule senders of other servers yet (TransparentWay::divert
-    # answers `deliver` for them whatever served.remote says): this fails until it does.
-    @unittest.expectedFailure
     def test_a_remote_sender_is_held_told_only_that_it_will_wait_and_released(self):
         local = self.pause_bob()
         ended = False

@@ -180,7 +180,8 @@ local function fail_open(divert_id, why)
 		:tag("cancel", { xmlns = NS, id = divert_id }));
 end
 
--- The timer of the queue: fails open whatever ran out of time, then waits for the next.
+-- The timer of the queue: fails open whatever ran out of time (an error in one is logged and
+-- the rest go on), then waits for the next.
 local function expire()
 	local now = time_now();
 	while queue_first <= queue_last do
@@ -189,7 +190,13 @@ local function expire()
 		if p and p.deadline > now then return p.deadline - now; end
 		queue[queue_first] = nil;
 		queue_first = queue_first + 1;
-		if p then fail_open(divert_id, "no answer within " .. timeout .. " s"); end
+		if p then
+			-- An error in one delivery must not stall the timer: the others still fail open.
+			local ok, err = pcall(fail_open, divert_id, "no answer within " .. timeout .. " s");
+			if not ok then
+				module:log("error", "failing open %s raised an error: %s", divert_id, tostring(err));
+			end
+		end
 	end
 	queue, queue_first, queue_last = {}, 1, 0;
 	timer_armed = false;

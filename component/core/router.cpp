@@ -20,6 +20,21 @@ std::size_t stanza_weight(const xmpp::Element& element, std::size_t max_depth, b
   return weight;
 }
 
+namespace {
+
+// An oversized stanza: refused, unless it is an error or a presence (dropped).
+void refuse_oversized(const xmpp::Element& stanza, RouterStats& stats, Outbox& out) {
+  if (stanza.attr("type") == "error" || stanza.name == "presence") {
+    ++stats.dropped;
+    out.log(LogLevel::warn, "dropped an oversized <" + stanza.name + ">");
+    return;
+  }
+  refuse_stanza(stanza, Refusal::stanza_too_large, "This stanza is too large or too deeply nested.",
+                stats, out);
+}
+
+}  // namespace
+
 Router::Router(Settings settings, Store& store)
     : settings_(std::move(settings)),
       store_(store),
@@ -29,7 +44,8 @@ Router::Router(Settings settings, Store& store)
       availability_(settings_),
       writers_(settings_.idle_after) {
   writers_.keep_in(store_);
-  load_remembered();  // pauses, told notices, conversations, …: a takeover resumes them
+  load_remembered(store_, availability_, scheduler_.notices().book(), presences_.sessions(),
+                  writers_, pools_.desk());  // pauses, told notices, conversations, …: a takeover resumes them
 }
 
 void Router::reconfigure(Settings settings, Instant now, Outbox& out) {
@@ -72,7 +88,7 @@ void Router::handle(const xmpp::Element& stanza, Instant now, Outbox& out) {
   bool too_deep = false;
   if (stanza_weight(stanza, settings_.max_depth, too_deep) > settings_.max_stanza_bytes ||
       too_deep) {
-    refuse_oversized(stanza, out);
+    refuse_oversized(stanza, stats_, out);
     return;
   }
   auto from = xmpp::Jid::parse(stanza.attr("from"));
@@ -103,22 +119,7 @@ void Router::handle_too_deep(const xmpp::Element& top_level, Outbox& out) {
     out.log(LogLevel::debug, "dropped a <" + top_level.name + "> that is not a stanza");
     return;
   }
-  refuse_oversized(top_level, out);
-}
-
-void Router::refuse_oversized(const xmpp::Element& stanza, Outbox& out) {
-  if (stanza.attr("type") == "error" || stanza.name == "presence") {
-    ++stats_.dropped;
-    out.log(LogLevel::warn, "dropped an oversized <" + stanza.name + ">");
-    return;
-  }
-  refuse(stanza, Refusal::stanza_too_large, "This stanza is too large or too deeply nested.", out);
-}
-
-void Router::refuse(const xmpp::Element& stanza, Refusal refusal, const std::string& text,
-                    Outbox& out) {
-  ++stats_.refused;
-  out.send(make_error_reply(stanza, refusal, text));
+  refuse_oversized(top_level, stats_, out);
 }
 
 void Router::handle_message(const xmpp::Element& stanza, const Addressing& a, Instant now,
@@ -132,7 +133,7 @@ void Router::handle_message(const xmpp::Element& stanza, const Addressing& a, In
   const bool answerable = carries_content(stanza) && type != "headline";
   auto refuse_or_drop = [&](Refusal refusal, const std::string& text) {
     if (answerable) {
-      refuse(stanza, refusal, text, out);
+      refuse_stanza(stanza, refusal, text, stats_, out);
     } else {
       ++stats_.dropped;
     }
@@ -209,20 +210,8 @@ void Router::handle_message(const xmpp::Element& stanza, const Addressing& a, In
     }
     return;
   }
-  relay(stanza, a.from, *target, out);
+  relay_stanza(proxy_, stats_, stanza, a.from, *target, out);
   presences_.track_session(stanza, sender_key, target_key, now, out);
-}
-
-void Router::relay(const xmpp::Element& stanza, const xmpp::Jid& sender, const xmpp::Jid& target,
-                   Outbox& out) {
-  auto copy = proxy_.relayed(stanza, sender, target.full_string());
-  if (!copy) {
-    ++stats_.dropped;
-    out.log(LogLevel::warn, "dropped a message whose sender has no proxy address");
-    return;
-  }
-  ++stats_.relayed;
-  out.forward(std::move(*copy));
 }
 
 void Router::handle_bounce(const xmpp::Element& stanza, const Addressing& a, Instant now,
@@ -257,7 +246,7 @@ void Router::handle_bounce(const xmpp::Element& stanza, const Addressing& a, Ins
   if (!writer_full.empty() && !original_sender->has_resource()) {
     if (auto full = xmpp::Jid::parse(writer_full)) original_sender = std::move(full);
   }
-  relay(stanza, a.from, *original_sender, out);
+  relay_stanza(proxy_, stats_, stanza, a.from, *original_sender, out);
 }
 
 }  // namespace concierge::core

@@ -7,7 +7,7 @@
 // Availability (schedules and pauses), the Scheduler (decision, holds, notices) and the
 // Releaser, the CommandTable and AdminCommands (chat and ad-hoc commands) and Registration
 // (XEP-0077). Implemented across router.cpp,
-// router_timers.cpp, router_iq.cpp, router_commands.cpp, remembered.cpp and
+// router_timers.cpp, router_iq.cpp, router_commands.cpp and
 // compile_outcomes.cpp. It must not read the clock, open sockets or include a C
 // library header (DESIGN §8); the §2 table is decision.hpp, a pure function it only feeds.
 
@@ -35,6 +35,7 @@
 #include <component/core/recent_writers.hpp>
 #include <component/core/refusal.hpp>
 #include <component/core/registration.hpp>
+#include <component/core/remembered.hpp>
 #include <component/core/releaser.hpp>
 #include <component/core/router_types.hpp>
 #include <component/core/scheduler.hpp>
@@ -48,6 +49,19 @@
 #include <xmpp/jid.hpp>
 
 namespace concierge::core {
+
+// What the rooms may ask of each other, wired by the Router (router_commands.cpp). The
+// references are the Router's members and must outlive what is returned.
+// Registration: the commands' own served, enrol and unenrol.
+RegistrationActions registration_actions(const CommandActions& commands);
+// Presence: releases (through the pools), re-decisions, notice times, the stream's state.
+PresenceActions presence_actions(Pools& pools, Scheduler& scheduler, Releaser& releaser);
+// Pools: conversations and published presence.
+PoolActions pool_actions(PresenceDesk& presences);
+// Admin commands: what they read, and dropping and flushing holds.
+AdminRooms admin_rooms(const Settings& settings, const Directory& directory,
+                       PresenceDesk& presences, Scheduler& scheduler, Releaser& releaser,
+                       RouterStats& stats);
 
 // The decision point for every stanza that reaches the component (DESIGN §2, §7). Pure: the
 // caller passes each stanza with the instant it arrived and sends what lands in the outbox.
@@ -130,26 +144,12 @@ class Router {
   void handle_iq(const xmpp::Element& stanza, const Addressing& a, Instant now, Outbox& out);
   // What the command tables and registration may ask of the router (router_commands.cpp).
   CommandActions command_actions();
-  AdminRooms admin_rooms();
-  PresenceActions presence_actions();
-  PoolActions pool_actions();
-  RegistrationActions registration_actions();
   // `url`: nullopt keeps the calendar; empty removes the URL; another URL becomes pending.
   void enrol(const std::string& bare, const std::string& timezone,
              const std::optional<std::string>& url,
              Instant now, Outbox& out);
   void unenrol(const std::string& bare, Outbox& out);
 
-  // What a takeover must not lose (DESIGN §10, remembered.cpp): keep_pause() writes `bare`'s
-  // pause as it is in memory (forgets it when gone; the other kinds are written by the classes
-  // that own them); load_remembered() reads every kind back.
-  void keep_pause(const std::string& bare);
-  void load_remembered();
-
-  void refuse(const xmpp::Element& stanza, Refusal refusal, const std::string& text, Outbox& out);
-  void refuse_oversized(const xmpp::Element& stanza, Outbox& out);
-  void relay(const xmpp::Element& stanza, const xmpp::Jid& sender, const xmpp::Jid& target,
-             Outbox& out);
 
 
   Settings settings_;
@@ -162,7 +162,7 @@ class Router {
   RouterStats stats_;
   // Presence, conversations and presence subscriptions (presence_desk.hpp).
   PresenceDesk presences_{settings_, store_, directory_, availability_, limiter_, stats_,
-                          presence_actions()};
+                          presence_actions(pools_, scheduler_, releaser_)};
   // The decision, holds and notices (scheduler.hpp); releasing them (releaser.hpp).
   Scheduler scheduler_{SchedulerRooms{settings_, store_, directory_, availability_, presences_.book(),
                                       presences_.sessions(), proxy_, presences_.subscriptions(), limiter_, stats_}};
@@ -171,12 +171,12 @@ class Router {
                      scheduler_};
   // Pools' stanzas and assignments; where every target's holds are re-decided (pools.hpp).
   Pools pools_{settings_, store_, presences_.sessions(), directory_, availability_, presences_.book(), scheduler_,
-               releaser_, stats_, pool_actions()};
+               releaser_, stats_, pool_actions(presences_)};
   // Commands (chat and ad-hoc), admin commands and registration: they hold references to the
   // rooms above and call back through the actions (router_commands.cpp).
-  AdminCommands admin_{admin_rooms()};
+  AdminCommands admin_{admin_rooms(settings_, directory_, presences_, scheduler_, releaser_, stats_)};
   CommandTable commands_{settings_, directory_, availability_, admin_, command_actions(), stats_};
-  Registration registration_{settings_, directory_, registration_actions(), stats_};
+  Registration registration_{settings_, directory_, registration_actions(command_actions()), stats_};
 };
 
 }  // namespace concierge::core

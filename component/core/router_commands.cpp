@@ -72,56 +72,52 @@ CommandActions Router::command_actions() {
   return a;
 }
 
-PresenceActions Router::presence_actions() {
+PresenceActions presence_actions(Pools& pools, Scheduler& scheduler, Releaser& releaser) {
   PresenceActions a;
-  a.release = [this](const std::string& bare, Instant now, Outbox& out) {
-    pools_.release(bare, now, out);
+  a.release = [&](const std::string& bare, Instant now, Outbox& out) {
+    pools.release(bare, now, out);
   };
-  a.replied = [this](const std::string& bare, Instant now, Outbox& out) {
-    if (scheduler_.holds().of_target(bare)) pools_.release(bare, now, out);
+  a.replied = [&](const std::string& bare, Instant now, Outbox& out) {
+    if (scheduler.holds().of_target(bare)) pools.release(bare, now, out);
   };
-  a.changed = [this] { scheduler_.changed(); };
-  a.when = [this](Instant t, const std::string& reader, const std::string& about, Instant now) {
-    return scheduler_.notices().when(t, reader, about, now);
+  a.changed = [&] { scheduler.changed(); };
+  a.when = [&](Instant t, const std::string& reader, const std::string& about, Instant now) {
+    return scheduler.notices().when(t, reader, about, now);
   };
-  a.online = [this] { return releaser_.online(); };
+  a.online = [&] { return releaser.online(); };
   return a;
 }
 
-PoolActions Router::pool_actions() {
+PoolActions pool_actions(PresenceDesk& presences) {
   PoolActions a;
-  a.session_idle = [this](const std::string& who, Instant now) { return presences_.session_idle(who, now); };
-  a.track_session = [this](const xmpp::Element& stanza, const std::string& sender,
+  a.session_idle = [&](const std::string& who, Instant now) { return presences.session_idle(who, now); };
+  a.track_session = [&](const xmpp::Element& stanza, const std::string& sender,
                            const std::string& target, Instant now, Outbox& out) {
-    presences_.track_session(stanza, sender, target, now, out);
+    presences.track_session(stanza, sender, target, now, out);
   };
-  a.publish = [this](const std::string& member, Instant now, Outbox& out) {
-    presences_.publish(member, now, out);
+  a.publish = [&](const std::string& member, Instant now, Outbox& out) {
+    presences.publish(member, now, out);
   };
   return a;
 }
 
-AdminRooms Router::admin_rooms() {
+AdminRooms admin_rooms(const Settings& settings, const Directory& directory,
+                       PresenceDesk& presences, Scheduler& scheduler, Releaser& releaser,
+                       RouterStats& stats) {
   AdminActions a;
-  a.holds_for = [this](const std::string& target) { return scheduler_.holds_for(target); };
-  a.drop = [this](const std::string& target, const std::string& why, Outbox& out) {
-    scheduler_.bounce_holds(target, why, out);
+  a.holds_for = [&](const std::string& target) { return scheduler.holds_for(target); };
+  a.drop = [&](const std::string& target, const std::string& why, Outbox& out) {
+    scheduler.bounce_holds(target, why, out);
   };
-  a.flush = [this](const std::string& target, Instant now, Outbox& out) {
-    releaser_.flush(target, now, out);
+  a.flush = [&](const std::string& target, Instant now, Outbox& out) {
+    releaser.flush(target, now, out);
   };
-  return AdminRooms{settings_, directory_, presences_.sessions(), scheduler_.holds(), releaser_.counts(),
-                    stats_, std::move(a)};
+  return AdminRooms{settings, directory, presences.sessions(), scheduler.holds(), releaser.counts(),
+                    stats, std::move(a)};
 }
 
-RegistrationActions Router::registration_actions() {
-  RegistrationActions a;
-  a.served = [this](const xmpp::Jid& jid) { return settings_.serves(jid.domain()); };
-  a.enrol = [this](const std::string& user, const std::string& zone,
-                   const std::optional<std::string>& url, Instant now,
-                   Outbox& out) { enrol(user, zone, url, now, out); };
-  a.unenrol = [this](const std::string& user, Outbox& out) { unenrol(user, out); };
-  return a;
+RegistrationActions registration_actions(const CommandActions& commands) {
+  return RegistrationActions{commands.served, commands.enrol, commands.unenrol};
 }
 
 void Router::enrol(const std::string& bare, const std::string& timezone,
@@ -136,7 +132,7 @@ void Router::enrol(const std::string& bare, const std::string& timezone,
 void Router::unenrol(const std::string& bare, Outbox& out) {
   scheduler_.bounce_holds(bare, "they no longer use Concierge.", out);
   availability_.forget(bare);
-  keep_pause(bare);
+  keep_pause(availability_, store_, bare);
   presences_.book().forget(bare);
   const std::set<std::string> subscribers = presences_.subscriptions().forget(bare);
   withdraw_proxy(settings_.component_domain, bare, subscribers, out);

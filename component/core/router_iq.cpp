@@ -19,24 +19,24 @@ void Router::handle_iq(const xmpp::Element& stanza, const Addressing& a, Instant
   std::optional<xmpp::Jid> target;
   if (a.to.has_local()) {
     if (!settings_.serves(a.from.domain())) {
-      refuse(stanza, Refusal::sender_not_served,
-             "Concierge serves only users of its own server's domains.", out);
+      refuse_stanza(stanza, Refusal::sender_not_served,
+             "Concierge serves only users of its own server's domains.", stats_, out);
       return;
     }
     target = xmpp::user_from_proxy(a.to, settings_.component_domain);
     if (!target || target->domain() == settings_.component_domain) {
-      refuse(stanza, Refusal::not_a_proxy, "This is not a Concierge address.", out);
+      refuse_stanza(stanza, Refusal::not_a_proxy, "This is not a Concierge address.", stats_, out);
       return;
     }
     if (!directory_.enrolled(lower(target->bare_string()))) {
-      refuse(stanza, Refusal::target_not_enrolled,
-             target->bare_string() + " does not use Concierge.", out);
+      refuse_stanza(stanza, Refusal::target_not_enrolled,
+             target->bare_string() + " does not use Concierge.", stats_, out);
       return;
     }
   }
   IqAnswer answer = answer_iq(stanza, target ? &*target : nullptr, settings_);
   if (answer.refusal) {
-    refuse(stanza, *answer.refusal, answer.text, out);
+    refuse_stanza(stanza, *answer.refusal, answer.text, stats_, out);
     return;
   }
   ++stats_.answered;

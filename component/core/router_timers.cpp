@@ -52,7 +52,7 @@ void Router::pause(const std::string& bare, Instant until, Instant now, Outbox& 
   scheduler_.at(now);
   scheduler_.changed();
   availability_.set_pause(bare, until, now);
-  keep_pause(bare);
+  keep_pause(availability_, store_, bare);
   pools_.release(bare, now, out);
   presences_.publish(bare, now, out);
 }

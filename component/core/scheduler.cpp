@@ -97,25 +97,24 @@ void take_payload(xmpp::Element& held, const xmpp::Element& correction) {
   }
 }
 
-// The proxy way's copy of `stanza` from `sender` to `target`, counted.
-void relay(const SchedulerRooms& rooms, const xmpp::Element& stanza, const xmpp::Jid& sender,
-           const xmpp::Jid& target, Outbox& out) {
-  auto copy = rooms.proxy.relayed(stanza, sender, target.full_string());
-  if (!copy) {
-    ++rooms.stats.dropped;
-    out.log(LogLevel::warn, "dropped a message whose sender has no proxy address");
-    return;
-  }
-  ++rooms.stats.relayed;
-  out.forward(std::move(*copy));
-}
-
 }  // namespace
 
 void refuse_stanza(const xmpp::Element& stanza, Refusal refusal, const std::string& text,
                    RouterStats& stats, Outbox& out) {
   ++stats.refused;
   out.send(make_error_reply(stanza, refusal, text));
+}
+
+void relay_stanza(const ProxyAddressing& proxy, RouterStats& stats, const xmpp::Element& stanza,
+                  const xmpp::Jid& sender, const xmpp::Jid& target, Outbox& out) {
+  auto copy = proxy.relayed(stanza, sender, target.full_string());
+  if (!copy) {
+    ++stats.dropped;
+    out.log(LogLevel::warn, "dropped a message whose sender has no proxy address");
+    return;
+  }
+  ++stats.relayed;
+  out.forward(std::move(*copy));
 }
 
 Scheduler::Scheduler(const SchedulerRooms& rooms)
@@ -177,7 +176,7 @@ void Scheduler::forward_urgent(const Inbound& m, Instant now, Outbox& out) {
     urgent.add_child(xmpp::make("attention", {{"xmlns", "urn:xmpp:attention:0"}}));
   }
   ++rooms_.stats.urgent;
-  relay(rooms_, urgent, m.sender, m.target, out);
+  relay_stanza(rooms_.proxy, rooms_.stats, urgent, m.sender, m.target, out);
   // It opens no conversation and releases nothing else held (DESIGN §2); if `to` answers,
   // that answer engages the conversation.
   rooms_.sessions.delivered(m.from, m.to, now);
@@ -197,7 +196,7 @@ bool Scheduler::schedule_message(const Inbound& m, Instant now, Outbox& out) {
       forward_urgent(m, now, out);
       return false;
     case Action::forward:
-      relay(rooms_, m.stanza, m.sender, m.target, out);
+      relay_stanza(rooms_.proxy, rooms_.stats, m.stanza, m.sender, m.target, out);
       if (m.has_body) notices_.reply_notice(m.from, m.to, now, out);  // `from` replies to `to`
       return true;
     case Action::drop:

@@ -106,5 +106,8 @@ std::string unstorable_text(const std::string& target);
 // Refuses `stanza` with `refusal` and `text` (counted).
 void refuse_stanza(const xmpp::Element& stanza, Refusal refusal, const std::string& text,
                    RouterStats& stats, Outbox& out);
+// The proxy way's copy of `stanza` from `sender` to `target`, forwarded and counted.
+void relay_stanza(const ProxyAddressing& proxy, RouterStats& stats, const xmpp::Element& stanza,
+                  const xmpp::Jid& sender, const xmpp::Jid& target, Outbox& out);
 
 }  // namespace concierge::core

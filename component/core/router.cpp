@@ -73,8 +73,6 @@ void Router::reconfigure(Settings settings) {
   writers_.set_idle_after(settings_.idle_after);
 }
 
-
-
 void Router::handle(const xmpp::Element& stanza, Instant now, Outbox& out) {
   // Not marking the wake-up dirty here: most stanzas change no timer, and next_wake() is asked
   // every loop turn. Holds, schedules, pauses and proxy subscriptions mark it where they change.
@@ -139,10 +137,11 @@ void Router::handle_message(const xmpp::Element& stanza, const Addressing& a, In
     }
   };
 
-  // Senders of other servers only through the transparent way, and only with served.remote
-  // (DESIGN §11): the divert's mark is the transparent way's alone (it strips forged ones).
-  const bool remote_ok = settings_.remote_senders && settings_.transparent_way && diverted(stanza);
-  if (!settings_.serves(a.from.domain()) && !remote_ok) {
+  // Senders of other servers only diverted, with served.remote (DESIGN §11): the divert's
+  // mark is the transparent way's alone (it strips forged ones). The mark is looked for only
+  // then: a served sender's relay pays nothing for it.
+  if (!settings_.serves(a.from.domain()) &&
+      !(settings_.schedules_remote() && diverted(stanza))) {
     refuse_or_drop(Refusal::sender_not_served,
                    "Concierge serves only users of its own server's domains.");
     return;
@@ -226,7 +225,7 @@ void Router::handle_bounce(const xmpp::Element& stanza, const Addressing& a, Ins
   // A sender of another server (served.remote) has only diverted messages held: a bounce of
   // one of their releases holds it again, and nothing else reaches them from a proxy address.
   const bool remote = original_sender && !settings_.serves(original_sender->domain()) &&
-                      settings_.remote_senders && settings_.transparent_way;
+                      settings_.schedules_remote();
   if (!original_sender || (!settings_.serves(original_sender->domain()) && !remote) ||
       !settings_.serves(a.from.domain())) {
     ++stats_.dropped;

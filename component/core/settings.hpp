@@ -65,6 +65,9 @@ struct Settings {
 
   // Whether users of `domain` are served (served.domains).
   bool serves(const std::string& domain) const { return served_domains.count(domain) != 0; }
+  // Whether senders of other servers are scheduled: through the transparent way only, and
+  // only with served.remote (DESIGN §11).
+  bool schedules_remote() const { return remote_senders && transparent_way; }
 
   static Settings from_config(const config::Config& config, std::string version);
 };

@@ -55,9 +55,9 @@ struct CommandActions {
   std::function<std::vector<std::string>(const std::string& user, Instant now)> peers;
   // "I'm busy until …": an `until` <= now ends the pause (held messages are re-decided).
   std::function<void(const std::string& user, Instant until, Instant now, Outbox& out)> pause;
-  // Ends `user`'s conversations with `peers`; what waited for either side may go.
-  std::function<void(const std::string& user, const std::vector<std::string>& peers, Instant now,
-                     Outbox& out)>
+  // Ends every conversation that counts against `user` (open, or `user`'s slot kept for one
+  // released from the line); what waited for either side may go. Returns the peers.
+  std::function<std::vector<std::string>(const std::string& user, Instant now, Outbox& out)>
       end_conversations;
   // Enrols (or updates; `url` nullopt keeps the calendar) and unenrols `user` (DESIGN §4).
   std::function<void(const std::string& user, const std::string& zone,

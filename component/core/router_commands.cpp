@@ -44,18 +44,22 @@ CommandActions Router::command_actions() {
     return scheduler_.notices().when(t, reader, about, now);
   };
   a.reachable = [this](const std::string& who, Instant now) {
-    return presences_.session_idle(who, now) && presences_.book().reachability(who) != Reachability::offline;
+    return presences_.session_idle(who, now) &&
+           presences_.book().reachability(who) != Reachability::offline;
   };
-  a.peers = [this](const std::string& user, Instant now) { return presences_.sessions().peers(user, now); };
+  a.peers = [this](const std::string& user, Instant now) {
+    return presences_.sessions().peers(user, now);
+  };
   a.pause = [this](const std::string& user, Instant until, Instant now, Outbox& out) {
     pause(user, until, now, out);
   };
-  a.end_conversations = [this](const std::string& user, const std::vector<std::string>& peers,
-                               Instant now, Outbox& out) {
+  a.end_conversations = [this](const std::string& user, Instant now, Outbox& out) {
+    const std::vector<std::string> peers = presences_.sessions().counting_peers(user, now);
     for (const auto& peer : peers) presences_.sessions().end(user, peer);
     for (const auto& peer : peers) pools_.release(peer, now, out);
     pools_.release(user, now, out);
     presences_.publish(user, now, out);
+    return peers;
   };
   a.enrol = [this](const std::string& user, const std::string& zone,
                    const std::optional<std::string>& url, Instant now,
@@ -63,7 +67,8 @@ CommandActions Router::command_actions() {
   a.unenrol = [this](const std::string& user, Outbox& out) { unenrol(user, out); };
   a.subscribers_changed = [this](const std::string& user, Outbox& out) {
     const std::vector<std::string> dropped = presences_.subscriptions().drop_subscribers(
-        user, [&](const std::string& subscriber) { return directory_.may_subscribe(user, subscriber); });
+        user,
+        [&](const std::string& subscriber) { return directory_.may_subscribe(user, subscriber); });
     if (dropped.empty()) return dropped.size();
     withdraw_proxy(settings_.component_domain, user, dropped, out);
     scheduler_.changed();  // their schedule's changes may matter no longer
@@ -90,11 +95,12 @@ PresenceActions presence_actions(Pools& pools, Scheduler& scheduler, Releaser& r
 
 PoolActions pool_actions(PresenceDesk& presences) {
   PoolActions a;
-  a.session_idle = [&](const std::string& who, Instant now) { return presences.session_idle(who, now); };
-  a.track_session = [&](const xmpp::Element& stanza, const std::string& sender,
-                           const std::string& target, Instant now, Outbox& out) {
-    presences.track_session(stanza, sender, target, now, out);
+  a.session_idle = [&](const std::string& who, Instant now) {
+    return presences.session_idle(who, now);
   };
+  a.track_session = [&](const xmpp::Element& stanza, const std::string& sender,
+                        const std::string& target, Instant now,
+                        Outbox& out) { presences.track_session(stanza, sender, target, now, out); };
   a.publish = [&](const std::string& member, Instant now, Outbox& out) {
     presences.publish(member, now, out);
   };
@@ -112,8 +118,8 @@ AdminRooms admin_rooms(const Settings& settings, const Directory& directory,
   a.flush = [&](const std::string& target, Instant now, Outbox& out) {
     releaser.flush(target, now, out);
   };
-  return AdminRooms{settings, directory, presences.sessions(), scheduler.holds(), releaser.counts(),
-                    stats, std::move(a)};
+  return AdminRooms{settings,          directory, presences.sessions(), scheduler.holds(),
+                    releaser.counts(), stats,     std::move(a)};
 }
 
 RegistrationActions registration_actions(const CommandActions& commands) {
@@ -126,7 +132,8 @@ void Router::enrol(const std::string& bare, const std::string& timezone,
   ask_to_compile(directory_, bare, out);
   out.log(LogLevel::info, std::string(inserted ? "enrolled " : "updated the enrolment of ") + bare);
   // XEP-0100: the gateway asks for the user's presence once registration succeeds.
-  if (presences_.subscriptions().ask(bare)) out.send(presences_.component_presence(bare, "subscribe"));
+  if (presences_.subscriptions().ask(bare))
+    out.send(presences_.component_presence(bare, "subscribe"));
 }
 
 void Router::unenrol(const std::string& bare, Outbox& out) {

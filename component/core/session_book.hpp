@@ -71,6 +71,8 @@ class SessionBook {
   int counted(const std::string& user, Instant now, const std::string& except = {}) const;
   // Peers of `user` in open sessions (reservations are not conversations yet).
   std::vector<std::string> peers(const std::string& user, Instant now) const;
+  // Peers whose conversation counts against `user`: open, or `user`'s slot kept for them.
+  std::vector<std::string> counting_peers(const std::string& user, Instant now) const;
 
   // Ends every entry silent for idle_after by `now`; returns their participant pairs.
   std::vector<std::pair<std::string, std::string>> expire(Instant now);
@@ -101,6 +103,7 @@ class SessionBook {
   std::map<Key, Session>::iterator open(const Key& key, Instant now);
   // The live entry of (a, b), a stale one ended first; creates one when `create`.
   Session* live_entry(const Key& key, Instant now, bool create);
+  std::vector<std::string> peers_where(const std::string& user, Instant now, bool reserved_too) const;
   static const std::string& other(const Key& key, const std::string& user) {
     return key.first == user ? key.second : key.first;
   }

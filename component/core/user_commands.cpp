@@ -147,8 +147,7 @@ std::string end(CommandRooms& r, Asked& a) {
     r.router.pause(a.user, a.now, a.now, a.out);
     return texts::pause_ended();
   }
-  const auto peers = r.router.peers(a.user, a.now);
-  r.router.end_conversations(a.user, peers, a.now, a.out);
+  const auto peers = r.router.end_conversations(a.user, a.now, a.out);
   return peers.empty() ? texts::no_conversation() : texts::ended_conversations(peers);
 }
 

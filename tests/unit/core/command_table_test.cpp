@@ -46,8 +46,9 @@ class CommandTableTest : public ::testing::Test {
     a.peers = [](const std::string&, Instant) { return std::vector<std::string>{}; };
     a.reachable = [](const std::string&, Instant) { return true; };
     a.cancel = [](const std::vector<std::int64_t>&) {};
-    a.end_conversations = [](const std::string&, const std::vector<std::string>&, Instant,
-                             Outbox&) {};
+    a.end_conversations = [](const std::string&, Instant, Outbox&) {
+      return std::vector<std::string>{};
+    };
     a.enrol = [](const std::string&, const std::string&, const std::optional<std::string>&, Instant,
                  Outbox&) {};
     a.unenrol = [](const std::string&, Outbox&) {};

@@ -296,6 +296,20 @@ TEST_F(ConversationRulesTest, ASlotKeptForAReleasedConversationIsBusyNotAConvers
       << "bob is in no conversation yet";
 }
 
+TEST_F(ConversationRulesTest, EndFreesASlotKeptForAReleasedConversation) {
+  bob_granted_and_online("dnd");
+  chat("alice@example.org", "bob", "first");
+  presence("bob@example.org/desk");  // leaving dnd: released from the line, the slot is alice's
+  ASSERT_EQ(released(), std::vector<std::string>{"first"});
+  chat("carol@example.org", "bob", "waiting");
+  ASSERT_TRUE(to_bob().empty()) << "bob's one slot is kept for alice";
+  EXPECT_EQ(say("bob@example.org", "end"), "Ended your conversation with alice@example.org.");
+  EXPECT_EQ(released(), std::vector<std::string>{"waiting"}) << "the line moves at once";
+  EXPECT_EQ(say("bob@example.org", "end"), "Ended your conversation with carol@example.org.");
+  chat("boss@example.org", "bob", "straight");
+  EXPECT_EQ(to_bob(), std::vector<std::string>{"straight"}) << "no slot kept any more";
+}
+
 // --- 7. notices are marked; senders learn once that their messages were delivered --------
 
 TEST_F(ConversationRulesTest, SendersAreToldOnceWhenTheirHeldMessagesWereDelivered) {

@@ -8,7 +8,6 @@
 #include <component/core/decision.hpp>
 #include <component/core/message_limits.hpp>
 #include <component/core/scheduler.hpp>
-#include <component/core/message_limits.hpp>
 #include <component/core/text.hpp>
 #include <xmpp/divert.hpp>
 
@@ -135,7 +134,7 @@ Scheduler::Scheduler(const SchedulerRooms& rooms)
 // --- the decision table (decision.hpp), fed with the target's state -------------------------
 
 TargetState Scheduler::target_state(const std::string& sender, const std::string& target,
-                                 Instant now) const {
+                                    Instant now) const {
   TargetState b;
   b.paused = rooms_.availability.paused(target, now);
   b.reach = rooms_.presence.reachability(target);
@@ -148,15 +147,15 @@ TargetState Scheduler::target_state(const std::string& sender, const std::string
 }
 
 bool Scheduler::urgent_allowed(const xmpp::Element& stanza, const std::string& sender,
-                            const std::string& target, Instant now) const {
+                               const std::string& target, Instant now) const {
   const auto body = stanza.child_text("body");
   const bool prefixed = body && !rooms_.settings.urgent_prefix.empty() &&
                         body->starts_with(rooms_.settings.urgent_prefix);
   if (!prefixed && !marked_urgent(stanza)) return false;
   // During a pause only the always-through list may interrupt (DESIGN §2).
-  const bool allowed = (!rooms_.availability.paused(target, now) &&
-                        rooms_.directory.urgent_from_anyone(target)) ||
-                       rooms_.directory.always_through(target).count(sender);
+  const bool allowed =
+      (!rooms_.availability.paused(target, now) && rooms_.directory.urgent_from_anyone(target)) ||
+      rooms_.directory.always_through(target).count(sender);
   if (!allowed) return false;
   return urgent_sent_.sent_last_hour(sender, target, now) < rooms_.settings.urgent_max_per_hour;
 }
@@ -180,12 +179,13 @@ void Scheduler::forward_urgent(const Inbound& m, Instant now, Outbox& out) {
   // It opens no conversation and releases nothing else held (DESIGN §2); if `to` answers,
   // that answer engages the conversation.
   rooms_.sessions.delivered(m.from, m.to, now);
-  out.send(notices_.notice(m.to, m.from, "Concierge: delivered to " + name_of(m.to) + " as urgent."));
+  out.send(
+      notices_.notice(m.to, m.from, "Concierge: delivered to " + name_of(m.to) + " as urgent."));
 }
 
 // An urgent message is forwarded but engages nothing, and returns false.
 bool Scheduler::schedule_message(const Inbound& m, Instant now, Outbox& out) {
-  if (m.has_body && apply_to_held(m.stanza, m.from, m.to, out)) return false;
+  if (apply_to_held(m.stanza, m.from, m.to, m.has_body, out)) return false;
 
   TargetState b = target_state(m.from, m.to, now);
   b.never_held = m.never_held;
@@ -200,14 +200,16 @@ bool Scheduler::schedule_message(const Inbound& m, Instant now, Outbox& out) {
       if (m.has_body) notices_.reply_notice(m.from, m.to, now, out);  // `from` replies to `to`
       return true;
     case Action::drop:
-      ++rooms_.stats.dropped;  // chat states, receipts, no-store: relayed only when a message would go
+      ++rooms_.stats
+            .dropped;  // chat states, receipts, no-store: relayed only when a message would go
       return false;
     case Action::hold:
       break;
   }
   if (m.limits_when_held) {  // a diverted message: only what would be held meets the limits
     if (auto over = limit_exceeded(rooms_.limiter, rooms_.settings, m.stanza, m.from, now)) {
-      refuse_stanza(m.stanza, over->first, over->second, rooms_.stats, out);  // it has content: never dropped
+      refuse_stanza(m.stanza, over->first, over->second, rooms_.stats,
+                    out);  // it has content: never dropped
       return false;
     }
   }
@@ -234,9 +236,11 @@ bool Scheduler::schedule_message(const Inbound& m, Instant now, Outbox& out) {
 // XEP-0308 corrections and XEP-0424 retractions of a message that is still held apply to the
 // held copy; the correction/retraction itself is then not relayed.
 bool Scheduler::apply_to_held(const xmpp::Element& stanza, const std::string& sender,
-                           const std::string& target, Outbox& out) {
+                              const std::string& target, bool has_content, Outbox& out) {
   auto ref = applies_to(stanza);
-  if (!ref || ref->first.empty()) return false;
+  // A retraction needs no body (XEP-0424 makes its fallback optional); a correction without
+  // content would empty the held copy, so it is no correction.
+  if (!ref || ref->first.empty() || (!ref->second && !has_content)) return false;
   const auto* ids = holds_.of_target(target);
   if (!ids) return false;
   for (std::int64_t id : *ids) {
@@ -258,9 +262,9 @@ bool Scheduler::apply_to_held(const xmpp::Element& stanza, const std::string& se
   return false;
 }
 
-void Scheduler::hold(const xmpp::Element& original, xmpp::Element relayed, const std::string& sender,
-                  const std::string& target, HoldReason reason, Instant now, Outbox& out,
-                  std::optional<Instant> received) {
+void Scheduler::hold(const xmpp::Element& original, xmpp::Element relayed,
+                     const std::string& sender, const std::string& target, HoldReason reason,
+                     Instant now, Outbox& out, std::optional<Instant> received) {
   if (refuse_unstorable(original, target, out)) return;
   Hold h;
   h.sender = sender;
@@ -270,13 +274,14 @@ void Scheduler::hold(const xmpp::Element& original, xmpp::Element relayed, const
   h.received = received.value_or(now);
   h.reason = reason;
   const std::int64_t id = holds_.add(std::move(h));
-  commits_.held(id, make_error_reply(original, Refusal::store_unavailable, unstorable_text(target)));
+  commits_.held(id,
+                make_error_reply(original, Refusal::store_unavailable, unstorable_text(target)));
   ++rooms_.stats.held;
   notices_.hold_notice(sender, target, reason, now, out);
 }
 
 bool Scheduler::hold_behind(const xmpp::Element& forwarded, Instant received, Instant now,
-                         Outbox& out) {
+                            Outbox& out) {
   const auto from = xmpp::Jid::parse(forwarded.attr("from"));
   const auto to = xmpp::Jid::parse(forwarded.attr("to"));
   if (!from || !to) return false;

@@ -84,8 +84,9 @@ class Scheduler {
   bool urgent_allowed(const xmpp::Element& stanza, const std::string& sender,
                       const std::string& target, Instant now) const;
   void forward_urgent(const Inbound& m, Instant now, Outbox& out);
+  // A correction or retraction from `sender` of a copy held for `target`, applied to it.
   bool apply_to_held(const xmpp::Element& stanza, const std::string& sender,
-                     const std::string& target, Outbox& out);
+                     const std::string& target, bool has_content, Outbox& out);
   // The store fails: refuses `original`, which would be held for `target`; true if so.
   bool refuse_unstorable(const xmpp::Element& original, const std::string& target, Outbox& out);
 

@@ -175,6 +175,23 @@ TEST_F(SchedulerTest, CorrectionsAndRetractionsApplyToHeldCopies) {
   EXPECT_EQ(held[0].stanza_id, "m1");
 }
 
+TEST_F(SchedulerTest, ARetractionWithoutABodyStillRemovesTheHeldCopy) {
+  now = kMonday0800Utc + 10h;
+  in(chat("alice@example.org", "bob", "m1", "sent to the wrong person"));
+  in(chat("alice@example.org", "bob", "m2", "still wanted"));
+  in("<message from=\"alice@example.org/r\" to=\"bob\\40example.org@sched.example.org\" "
+     "type=\"chat\" id=\"m1r\"><retract xmlns=\"urn:xmpp:message-retract:1\" id=\"m1\"/></message>");
+  const auto held = router->scheduler().holds_for("bob@example.org");
+  ASSERT_EQ(held.size(), 1u);
+  EXPECT_EQ(held[0].stanza_id, "m2") << "only the retracted one is gone";
+  in("<message from=\"alice@example.org/r\" to=\"bob\\40example.org@sched.example.org\" "
+     "type=\"chat\" id=\"m2c\"><replace xmlns=\"urn:xmpp:message-correct:0\" id=\"m2\"/></message>");
+  ASSERT_EQ(router->scheduler().holds_for("bob@example.org").size(), 1u);
+  EXPECT_NE(router->scheduler().holds_for("bob@example.org")[0].stanza.find("still wanted"),
+            std::string::npos)
+      << "a correction with nothing in it does not empty the held copy";
+}
+
 TEST_F(SchedulerTest, HoldsSurviveARestartAndAreNotAnnouncedTwice) {
   now = kMonday0800Utc + 10h;
   in(chat("alice@example.org", "bob", "m1", "durable"));

@@ -54,7 +54,8 @@ CommandActions Router::command_actions() {
     pause(user, until, now, out);
   };
   a.end_conversations = [this](const std::string& user, Instant now, Outbox& out) {
-    const std::vector<std::string> peers = presences_.sessions().counting_peers(user, now);
+    const std::vector<std::string> peers =
+        presences_.sessions().peers(user, now, SessionBook::Peers::counting);
     for (const auto& peer : peers) presences_.sessions().end(user, peer);
     for (const auto& peer : peers) pools_.release(peer, now, out);
     pools_.release(user, now, out);

@@ -156,22 +156,14 @@ int SessionBook::counted(const std::string& user, Instant now, const std::string
   return n;
 }
 
-std::vector<std::string> SessionBook::peers(const std::string& user, Instant now) const {
-  return peers_where(user, now, false);
-}
-
-std::vector<std::string> SessionBook::counting_peers(const std::string& user, Instant now) const {
-  return peers_where(user, now, true);
-}
-
-std::vector<std::string> SessionBook::peers_where(const std::string& user, Instant now,
-                                                  bool reserved_too) const {
+std::vector<std::string> SessionBook::peers(const std::string& user, Instant now,
+                                            Peers which) const {
   std::vector<std::string> out;
   auto p = peers_.find(user);
   if (p == peers_.end()) return out;
   for (const Key* key : p->second) {
     const Session& s = sessions_.find(*key)->second;
-    const bool counts = reserved_too ? s.counts_for(key->first == user) : s.open;
+    const bool counts = which == Peers::counting ? s.counts_for(key->first == user) : s.open;
     if (live(s, now) && counts) out.push_back(other(*key, user));
   }
   std::sort(out.begin(), out.end());

@@ -69,10 +69,11 @@ class SessionBook {
   // Sessions of `user` that count against it (open, or its slot reserved), with anyone other
   // than `except`.
   int counted(const std::string& user, Instant now, const std::string& except = {}) const;
-  // Peers of `user` in open sessions (reservations are not conversations yet).
-  std::vector<std::string> peers(const std::string& user, Instant now) const;
-  // Peers whose conversation counts against `user`: open, or `user`'s slot kept for them.
-  std::vector<std::string> counting_peers(const std::string& user, Instant now) const;
+  // Peers of `user`, sorted: in open sessions (reservations are not conversations yet), or
+  // with `counting`, also those `user`'s slot is kept for.
+  enum class Peers { open, counting };
+  std::vector<std::string> peers(const std::string& user, Instant now,
+                                 Peers which = Peers::open) const;
 
   // Ends every entry silent for idle_after by `now`; returns their participant pairs.
   std::vector<std::pair<std::string, std::string>> expire(Instant now);
@@ -91,7 +92,7 @@ class SessionBook {
     bool second_reserved = false;  // key.second's slot is reserved for key.first
     bool reserves(bool first) const { return first ? first_reserved : second_reserved; }
     bool counts_for(bool first) const { return open || reserves(first); }
-    Instant kept{};                // the last activity written to the store
+    Instant kept{};                  // the last activity written to the store
     std::uint8_t kept_flags = 0xFF;  // the flags written to the store (none yet)
   };
   static std::uint8_t flags_of(const Session& s);
@@ -103,7 +104,6 @@ class SessionBook {
   std::map<Key, Session>::iterator open(const Key& key, Instant now);
   // The live entry of (a, b), a stale one ended first; creates one when `create`.
   Session* live_entry(const Key& key, Instant now, bool create);
-  std::vector<std::string> peers_where(const std::string& user, Instant now, bool reserved_too) const;
   static const std::string& other(const Key& key, const std::string& user) {
     return key.first == user ? key.second : key.first;
   }

@@ -1,13 +1,17 @@
 # SPDX-License-Identifier: MIT
-"""Senders on another server (issue 10, `[served] remote`): two Prosodys on loopback, each with
+"""Senders on another server (issue 10, `[served] remote`): two servers on loopback, each with
 its own domain, s2s between them (tests/support/s2s_prosody.py: dialback without TLS, and a
-test-only module that sends s2s for the other domain to its port on 127.0.0.1 — no /etc/hosts).
-Concierge serves `localhost` transparently and enrols bob there; carol is on `remote.localhost`.
+test-only module that sends s2s for the other domain to its port on 127.0.0.1 — the machine's
+/etc/hosts untouched). Concierge serves `localhost` transparently and enrols bob there; carol is
+on `remote.localhost`, a Prosody. The home server is a Prosody, or (the last class) an ejabberd
+(tests/support/s2s_ejabberd.py: its VM sees the peer's name in a /etc/hosts of its own mount
+namespace) with mod_concierge installed as the README says.
 
 - remote = false: carol's message to a paused bob passes through unscheduled, at once, and she
   gets no notice (alice, local, is held beside her: bob really is paused).
 - remote = true: carol's message is held; her notice comes over s2s from the component's
   domain and says only that it will wait; bob gets it from her real JID when he ends the pause.
+  The same with ejabberd at home.
 
 Run: /usr/bin/python3 -m unittest -v tests/e2e/test_s2s.py   (as root)
 """
@@ -22,6 +26,7 @@ import unittest
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
 
 from prosody import Concierge  # noqa: E402
+from s2s_ejabberd import S2SEjabberd  # noqa: E402
 from s2s_prosody import S2SProsody  # noqa: E402
 from xmpp_clients import Client, body, child, message  # noqa: E402
 
@@ -44,10 +49,11 @@ class _TwoServers:
     carol on the remote one. Mixed into a TestCase that sets REMOTE."""
 
     REMOTE = False
+    make_home = staticmethod(lambda: S2SProsody("localhost", transparent=True))
 
     @classmethod
     def setUpClass(cls):
-        cls.home = S2SProsody("localhost", transparent=True)
+        cls.home = cls.make_home()
         cls.remote = S2SProsody("remote.localhost", component_domain="sched.remote.localhost",
                                 component_secret="unused-remote-secret")
         cls.home.route_to(cls.remote)
@@ -57,7 +63,7 @@ class _TwoServers:
             cls.home.start()
             cls.remote.start()
             for server in (cls.home, cls.remote):
-                if not _logged(server.log_text, "loopback s2s routes ready"):
+                if isinstance(server, S2SProsody) and not _logged(server.log_text, "loopback s2s routes ready"):
                     raise AssertionError(f"mod_loopback_s2s did not load:\n{server.log_text()}")
             cls.home.register("bob", "pw")
             cls.home.register("alice", "pw")
@@ -129,7 +135,7 @@ class RemoteSendersPassThrough(_TwoServers, unittest.TestCase):
             self.end_pause(local)
 
 
-class RemoteSendersScheduled(_TwoServers, unittest.TestCase):
+class _Scheduled(_TwoServers):
     REMOTE = True
 
     def test_a_remote_sender_is_held_told_only_that_it_will_wait_and_released(self):
@@ -151,6 +157,14 @@ class RemoteSendersScheduled(_TwoServers, unittest.TestCase):
         finally:
             if not ended:
                 self.end_pause(local)
+
+
+class RemoteSendersScheduled(_Scheduled, unittest.TestCase):
+    pass
+
+
+class RemoteSendersScheduledOnEjabberd(_Scheduled, unittest.TestCase):
+    make_home = staticmethod(lambda: S2SEjabberd(transparent=True))
 
 
 if __name__ == "__main__":

@@ -47,7 +47,7 @@ std::optional<std::string> not_an_address(const std::string& user, const std::st
 
 void ask_to_compile(Directory& directory, const std::string& user, Outbox& out) {
   out.schedule_changed.push_back(user);
-  directory.expect_compile(user);
+  directory.pending().expect_compile(user);
 }
 
 CommandTable::CommandTable(const Settings& settings, Directory& directory,

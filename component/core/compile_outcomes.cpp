@@ -35,7 +35,7 @@ void Router::schedule_failed(const std::string& bare, const ScheduleSource& used
                              const std::string& why, Instant now, Outbox& out) {
   (void)now;
   if (directory_.schedule_source(bare) != std::optional<ScheduleSource>(used)) return;  // out of date
-  const Directory::Failure failure = directory_.failed(bare, used, why);
+  const PendingCalendars::Failure failure = directory_.pending().failed(bare, used, why);
   if (failure.was_pending) {
     // The calendar still of record is compiled again (with the settings as they are now): after
     // a restart it may not have been compiled at all yet.

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Directory: enrolments and users' own settings merged with the config's [users] keys (those
-// win). A new calendar is only *pending* until it compiles: a bad one leaves the previous one
-// (and its source) in force.
+// win). A new calendar is only *pending* until it compiles (pending_calendars.cpp); a good one
+// becomes the calendar of record here, a bad one leaves the previous one (and its source) in force.
 #include <component/core/directory.hpp>
 
 #include <algorithm>
@@ -38,37 +38,39 @@ std::optional<std::set<std::string>> parse_jid_list(std::string_view text, std::
 }
 
 Directory::Directory(const Settings& settings, Store& store)
-    : settings_(settings), store_(store), senders_(settings, store) {
+    : settings_(settings), store_(store), pending_(store), senders_(settings, store) {
   // Row by row from the store (a million users: no vector of them beside the maps).
   store_.each_enrolment([this](Enrolment&& e) {
     auto& slot = users_[e.jid].enrolment;
     if (!slot) ++self_enrolled_;
     slot = std::move(e);
   });
-  store_.each_setting([this](UserSetting&& setting) { load(std::move(setting)); });
-}
-
-void Directory::load(UserSetting&& setting) {
-  if (setting.key == "pending_url" || setting.key == "pending_upload") {
-    auto& pending = pending_[setting.jid];
-    (setting.key == "pending_url" ? pending.url : pending.upload) = std::move(setting.value);
-    awaiting_.insert(std::move(setting.jid));
-  } else if (!senders_.load(setting)) {
-    auto& settings = users_[std::move(setting.jid)].settings;
-    auto at = std::lower_bound(settings.begin(), settings.end(), setting.key,
-                               [](const auto& kv, const std::string& k) { return kv.first < k; });
-    if (at != settings.end() && at->first == setting.key) {
-      at->second = std::move(setting.value);
-    } else {
-      settings.emplace(at, std::move(setting.key), std::move(setting.value));
-    }
-  }
+  store_.each_setting([this](UserSetting&& setting) {
+    if (pending_.load(setting) || senders_.load(setting)) return;
+    users_[std::move(setting.jid)].set(std::move(setting.key), std::move(setting.value));
+  });
 }
 
 const std::string* Directory::Own::value(std::string_view key) const {
   auto at = std::lower_bound(settings.begin(), settings.end(), key,
                              [](const auto& kv, std::string_view k) { return kv.first < k; });
   return at != settings.end() && at->first == key ? &at->second : nullptr;
+}
+
+void Directory::Own::set(std::string key, std::string value) {
+  auto at = std::lower_bound(settings.begin(), settings.end(), key,
+                             [](const auto& kv, const std::string& k) { return kv.first < k; });
+  if (at != settings.end() && at->first == key) {
+    at->second = std::move(value);
+  } else {
+    settings.emplace(at, std::move(key), std::move(value));
+  }
+}
+
+void Directory::Own::erase(const std::string& key) {
+  auto at = std::lower_bound(settings.begin(), settings.end(), key,
+                             [](const auto& kv, const std::string& k) { return kv.first < k; });
+  if (at != settings.end() && at->first == key) settings.erase(at);
 }
 
 const Directory::Own* Directory::own(const std::string& bare) const {
@@ -110,17 +112,17 @@ bool Directory::enrol(const std::string& bare, const std::string& timezone,
   e.jid = bare;
   e.timezone = timezone;
   if (inserted) e.enrolled_at = now;
-  const auto pending = pending_.find(bare);
-  const bool url_pending = pending != pending_.end() && !pending->second.url.empty();
+  const PendingCalendar* pending = pending_.find(bare);
+  const bool url_pending = pending && !pending->url.empty();
   if (url && url->empty()) {
     e.calendar_url.clear();  // the form's URL field emptied: no URL (an upload stays)
-    if (url_pending) set_pending(bare, std::nullopt);
+    if (url_pending) pending_.drop(bare);
   } else if (url && *url == e.calendar_url) {
-    if (url_pending) set_pending(bare, std::nullopt);  // back to the URL in force
+    if (url_pending) pending_.drop(bare);  // back to the URL in force
   } else if (url) {
     // A new URL is pending like any other new calendar: it replaces the one in force only
     // once it compiles.
-    set_pending(bare, PendingCalendar{*url, ""});
+    pending_.give(bare, PendingCalendar{*url, ""});
   }
   store_.put_enrolment(e);
   return inserted;
@@ -131,9 +133,7 @@ void Directory::unenrol(const std::string& bare) {
     if (user->second.enrolment) --self_enrolled_;
     users_.erase(user);
   }
-  pending_.erase(bare);
-  awaiting_.erase(bare);
-  error_told_.erase(bare);
+  pending_.forget(bare);
   senders_.forget(bare);
   store_.remove_enrolment(bare);
 }
@@ -148,25 +148,15 @@ const std::string* Directory::own_value(const std::string& bare, const std::stri
   return user ? user->value(key) : nullptr;
 }
 
-void Directory::set_own(const std::string& bare, const std::string& key,
-                        const std::string& value) {
-  auto less = [](const auto& kv, const std::string& k) { return kv.first < k; };
+void Directory::set_own(const std::string& bare, const std::string& key, const std::string& value) {
   if (value.empty()) {
     if (auto user = users_.find(bare); user != users_.end()) {
-      auto& settings = user->second.settings;
-      auto at = std::lower_bound(settings.begin(), settings.end(), key, less);
-      if (at != settings.end() && at->first == key) settings.erase(at);
-      if (settings.empty() && !user->second.enrolment) users_.erase(user);
+      user->second.erase(key);
+      if (user->second.settings.empty() && !user->second.enrolment) users_.erase(user);
     }
     store_.remove_setting(bare, key);
   } else {
-    auto& settings = users_[bare].settings;
-    auto at = std::lower_bound(settings.begin(), settings.end(), key, less);
-    if (at != settings.end() && at->first == key) {
-      at->second = value;
-    } else {
-      settings.emplace(at, key, value);
-    }
+    users_[bare].set(key, value);
     store_.put_setting({bare, key, value});
   }
 }
@@ -253,9 +243,9 @@ std::optional<ScheduleSource> Directory::schedule_source(const std::string& bare
   };
   if (admin("calendar")) {
     config_calendar();
-  } else if (auto p = pending_.find(bare); p != pending_.end()) {
-    s.url = p->second.url;
-    s.upload = p->second.upload;
+  } else if (const PendingCalendar* p = pending_.find(bare)) {
+    s.url = p->url;
+    s.upload = p->upload;
     s.pending = true;
   } else if (const auto* upload = set("calendar_upload")) {
     s.upload = *upload;
@@ -283,7 +273,7 @@ std::vector<std::string> Directory::schedule_users() const {
 }
 
 void Directory::remove_calendar(const std::string& bare) {
-  set_pending(bare, std::nullopt);
+  pending_.drop(bare);
   set_own(bare, "calendar_upload", "");
   set_own(bare, "calendar_url", "");
   if (Enrolment* e = self_enrolment(bare)) {
@@ -292,25 +282,10 @@ void Directory::remove_calendar(const std::string& bare) {
   }
 }
 
-void Directory::expect_compile(const std::string& bare) {
-  // Only a calendar being read has an outcome the command could not tell; a setting's answer
-  // is the one answer to its change.
-  if (pending_.count(bare)) {
-    awaiting_.insert(bare);
-  } else {
-    awaiting_.erase(bare);
-  }
-}
-
-bool Directory::is_pending(const std::string& bare, const ScheduleSource& used) const {
-  auto pending = pending_.find(bare);
-  return used.pending && pending != pending_.end() && pending->second.url == used.url &&
-         pending->second.upload == used.upload;
-}
-
 bool Directory::compiled(const std::string& bare, const ScheduleSource& used) {
-  if (is_pending(bare, used)) {
-    // The new calendar is good: it becomes the user's calendar of record.
+  if (pending_.is_pending(bare, used)) {
+    // The new calendar is good: it becomes the user's calendar of record (written before the
+    // pending one is dropped).
     set_own(bare, "calendar_upload", used.upload);
     if (Enrolment* e = self_enrolment(bare)) {
       e->calendar_url = used.url;
@@ -318,40 +293,8 @@ bool Directory::compiled(const std::string& bare, const ScheduleSource& used) {
     } else {
       set_own(bare, "calendar_url", used.url);
     }
-    set_pending(bare, std::nullopt);
   }
-  error_told_.erase(bare);
-  return awaiting_.erase(bare) != 0;
-}
-
-Directory::Failure Directory::failed(const std::string& bare, const ScheduleSource& used,
-                                     const std::string& why) {
-  Failure f;
-  f.was_pending = is_pending(bare, used);
-  if (f.was_pending) set_pending(bare, std::nullopt);
-  awaiting_.erase(bare);
-  // Once per distinct problem for a calendar already in force (refreshes fail alike); always
-  // for a new one the user just gave.
-  if (f.was_pending) {
-    f.tell = true;
-  } else if (error_told_[bare] != why) {
-    error_told_[bare] = why;
-    f.tell = true;
-  }
-  return f;
-}
-
-void Directory::set_pending(const std::string& bare, std::optional<PendingCalendar> pending) {
-  // Kept in the store too: a user told "you will hear" hears, even across a restart.
-  store_.remove_setting(bare, "pending_url");
-  store_.remove_setting(bare, "pending_upload");
-  if (!pending) {
-    pending_.erase(bare);
-    return;
-  }
-  if (!pending->url.empty()) store_.put_setting({bare, "pending_url", pending->url});
-  if (!pending->upload.empty()) store_.put_setting({bare, "pending_upload", pending->upload});
-  pending_[bare] = std::move(*pending);
+  return pending_.compiled(bare, used);
 }
 
 }  // namespace concierge::core

@@ -3,7 +3,8 @@
 // Directory: who uses Concierge and what they set for themselves (DESIGN §4, §5, §7) — the
 // enrolments (by the config's [users] and by the users themselves), each user's own settings
 // (time zone, calendar, weekly hours, calendar kind, always-through, urgent policy, proxy
-// subscribers), a calendar given but not yet compiled (pending), and the SenderRules (privacy,
+// subscribers) and the calendar of record, with two parts it holds: the PendingCalendars
+// (calendars given but not yet compiled, pending_calendars.hpp) and the SenderRules (privacy,
 // blocklist). It merges them with the config's keys (those win) into what is in force. It owns
 // that state and writes its changes to the store; it must not touch presence, sessions, holds,
 // schedules or stanzas, and sends nothing: its callers tell users what changed.
@@ -17,6 +18,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include <component/core/pending_calendars.hpp>
 #include <component/core/router_types.hpp>
 #include <component/core/sender_rules.hpp>
 #include <component/core/settings.hpp>
@@ -27,12 +29,6 @@ namespace concierge::core {
 
 // "a@x, b@y c@z" → bare JIDs, lower-case; nullopt names the first bad one in `bad`.
 std::optional<std::set<std::string>> parse_jid_list(std::string_view text, std::string& bad);
-
-// A calendar a user just gave (a URL or an upload's text): in force only once it compiles.
-struct PendingCalendar {
-  std::string url;
-  std::string upload;
-};
 
 class Directory {
  public:
@@ -77,41 +73,27 @@ class Directory {
   // Enrolled users with something to compile (a calendar or weekly hours).
   std::vector<std::string> schedule_users() const;
 
-  // --- Calendars on their way ----------------------------------------------------------
-  bool calendar_pending(const std::string& bare) const { return pending_.count(bare) != 0; }
-  void give_calendar(const std::string& bare, PendingCalendar calendar) {
-    set_pending(bare, std::move(calendar));
-  }
+  // --- The calendar of record ----------------------------------------------------------
   // "calendar none": no URL, no upload, nothing pending.
   void remove_calendar(const std::string& bare);
-  // A schedule input of `bare` changed and is compiled again: when a calendar is being read,
-  // its outcome is awaited (the user hears of it).
-  void expect_compile(const std::string& bare);
   // `used` compiled: a pending calendar becomes the one of record. True when its outcome was
   // awaited.
   bool compiled(const std::string& bare, const ScheduleSource& used);
-  // `used` failed with `why`: a pending calendar is dropped (`was_pending`); `tell` when the
-  // user must hear of it (always for a new calendar; once per distinct problem otherwise).
-  struct Failure {
-    bool was_pending = false;
-    bool tell = false;
-  };
-  Failure failed(const std::string& bare, const ScheduleSource& used, const std::string& why);
+  // Calendars given and not yet compiled (a failure is theirs: pending().failed()).
+  PendingCalendars& pending() { return pending_; }
 
   SenderRules& senders() { return senders_; }
   const SenderRules& senders() const { return senders_; }
 
  private:
-  void load(UserSetting&& setting);
-  bool is_pending(const std::string& bare, const ScheduleSource& used) const;
-  void set_pending(const std::string& bare, std::optional<PendingCalendar> pending);
-
   // What one user did themselves, in one entry of one map (a million users at startup: one
   // look-up and two allocations each, not an entry in a map per kind and a std::map each).
   struct Own {
-    std::optional<Enrolment> enrolment;  // when they enrolled themselves
+    std::optional<Enrolment> enrolment;                         // when they enrolled themselves
     std::vector<std::pair<std::string, std::string>> settings;  // UserSetting keys, sorted
     const std::string* value(std::string_view key) const;
+    void set(std::string key, std::string value);  // replaces or inserts, in order
+    void erase(const std::string& key);
   };
   const Own* own(const std::string& bare) const;
   Enrolment* self_enrolment(const std::string& bare);
@@ -120,9 +102,7 @@ class Directory {
   Store& store_;
   std::unordered_map<std::string, Own> users_;  // by bare JID; no empty entry
   std::size_t self_enrolled_ = 0;               // entries with an enrolment
-  std::unordered_map<std::string, PendingCalendar> pending_;
-  std::set<std::string> awaiting_;  // told when their next compile ends
-  std::unordered_map<std::string, std::string> error_told_;  // the last problem told
+  PendingCalendars pending_;
   SenderRules senders_;
 };
 

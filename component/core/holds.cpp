@@ -117,7 +117,7 @@ std::optional<Instant> Scheduler::next_wake() const {
       if (auto c = s->next_change_after(t)) earlier(Instant{std::chrono::seconds(*c)});
     };
     for (const auto& target : holds_.targets()) change_of(target);
-    for (const auto& [target, subscribers] : rooms_.subscriptions.all_subscribers()) {
+    for (const auto& [target, subscribers] : rooms_.subscriptions.proxies().all_subscribers()) {
       change_of(target);
     }
     schedule_wake_ = next;

@@ -209,24 +209,24 @@ void PresenceDesk::to_proxy(const xmpp::Element& stanza, const xmpp::Jid& from, 
       reply("unsubscribed");
       return;
     }
-    if (subscriptions_.add_subscriber(target, subscriber)) {
+    if (subscriptions_.proxies().add_subscriber(target, subscriber)) {
       actions_.changed();  // the target's schedule changes now matter (proxy presence)
     }
     reply("subscribed");
     const ProxyStatus status = proxy_status(target, now);
-    subscriptions_.publish(target, status);
+    subscriptions_.proxies().publish(target, status);
     out.send(proxy_presence(target, subscriber, status, now));
     return;
   }
   if (type == "unsubscribe") {
-    subscriptions_.remove_subscriber(target, subscriber);
+    subscriptions_.proxies().remove_subscriber(target, subscriber);
     reply("unsubscribed");
     reply("unavailable");
     return;
   }
   if (type == "probe") {
-    if (known && subscriptions_.subscribed(target, subscriber)) {
-      out.send(proxy_presence(target, subscriber, subscriptions_.published(target), now));
+    if (known && subscriptions_.proxies().subscribed(target, subscriber)) {
+      out.send(proxy_presence(target, subscriber, subscriptions_.proxies().published(target), now));
     } else {
       reply("unsubscribed");
     }

@@ -31,10 +31,10 @@ void PresenceDesk::connected(std::size_t users, Instant now, Outbox& out) {
   presence_.clear();  // unknown again until the probes (or the server's replay) answer
   subscriptions_.start_pacing(directory_.enrolled_users());
   pace_more(users, out);
-  subscriptions_.forget_published();
-  for (const auto& [target, subscribers] : subscriptions_.all_subscribers()) {
+  subscriptions_.proxies().forget_published();
+  for (const auto& [target, subscribers] : subscriptions_.proxies().all_subscribers()) {
     const ProxyStatus status = proxy_status(target, now);
-    subscriptions_.publish(target, status);
+    subscriptions_.proxies().publish(target, status);
     for (const auto& subscriber : subscribers) {
       out.paced.push_back(proxy_presence(target, subscriber, status, now));
     }
@@ -54,7 +54,7 @@ bool PresenceDesk::pace_more(std::size_t users, Outbox& out) {
 }
 
 void PresenceDesk::disconnecting(Outbox& out) {
-  for (const auto& [target, subscribers] : subscriptions_.all_subscribers()) {
+  for (const auto& [target, subscribers] : subscriptions_.proxies().all_subscribers()) {
     auto proxy = xmpp::Jid::parse(target);
     auto from = proxy ? xmpp::proxy_jid(*proxy, settings_.component_domain) : std::nullopt;
     if (!from) continue;
@@ -100,10 +100,10 @@ xmpp::Element PresenceDesk::proxy_presence(const std::string& target, const std:
 }
 
 void PresenceDesk::publish(const std::string& target, Instant now, Outbox& out) {
-  const std::set<std::string>& subscribers = subscriptions_.subscribers(target);
+  const std::set<std::string>& subscribers = subscriptions_.proxies().subscribers(target);
   if (subscribers.empty()) return;
   const ProxyStatus status = proxy_status(target, now);
-  if (!subscriptions_.publish(target, status)) return;
+  if (!subscriptions_.proxies().publish(target, status)) return;
   for (const auto& subscriber : subscribers) {
     out.send(proxy_presence(target, subscriber, status, now));
   }

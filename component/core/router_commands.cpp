@@ -67,7 +67,7 @@ CommandActions Router::command_actions() {
                    Outbox& out) { enrol(user, zone, url, now, out); };
   a.unenrol = [this](const std::string& user, Outbox& out) { unenrol(user, out); };
   a.subscribers_changed = [this](const std::string& user, Outbox& out) {
-    const std::vector<std::string> dropped = presences_.subscriptions().drop_subscribers(
+    const std::vector<std::string> dropped = presences_.subscriptions().proxies().drop_subscribers(
         user,
         [&](const std::string& subscriber) { return directory_.may_subscribe(user, subscriber); });
     if (dropped.empty()) return dropped.size();

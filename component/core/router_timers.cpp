@@ -33,7 +33,7 @@ void Router::tick(Instant now, Outbox& out) {
   }
   // Schedule boundaries, ended sessions and pauses: re-decide every target with holds.
   for (const auto& target : scheduler_.holds().targets()) pools_.release(target, now, out);
-  for (const auto& [target, subscribers] : presences_.subscriptions().all_subscribers()) {
+  for (const auto& [target, subscribers] : presences_.subscriptions().proxies().all_subscribers()) {
     presences_.publish(target, now, out);
   }
   scheduler_.changed();

@@ -64,7 +64,7 @@ Answer enrol(CommandRooms& r, Asked& a) {
       xmpp::proxy_jid(*xmpp::Jid::parse(a.user), r.settings.component_domain)->bare_string(),
       a.form);
   // One answer per change: a calendar being read says so here, and later only if it fails.
-  if (r.directory.calendar_pending(a.user)) text += " " + texts::reading_calendar(true);
+  if (r.directory.pending().contains(a.user)) text += " " + texts::reading_calendar(true);
   return text;
 }
 
@@ -141,7 +141,7 @@ Answer calendar(CommandRooms& r, Asked& a, bool upload) {
     }
     p.upload = a.arg;
   }
-  r.directory.give_calendar(a.user, std::move(p));
+  r.directory.pending().give(a.user, std::move(p));
   ask_to_compile(r.directory, a.user, a.out);
   return texts::reading_calendar(!upload);
 }

@@ -5,13 +5,12 @@
 
 namespace concierge::core {
 
-Subscriptions::Subscriptions(Store& store) : store_(store) {
+Subscriptions::Subscriptions(Store& store) : store_(store), proxies_(store) {
   // Row by row from the store (a million users: no vector of them beside the map).
   store_.each_subscription([this](SubscriptionState&& s) {
     std::string jid = s.jid;
     users_.emplace(std::move(jid), std::move(s));
   });
-  for (auto& p : store_.proxy_subscriptions()) proxy_subscribers_[p.target].insert(p.subscriber);
 }
 
 SubscriptionState& Subscriptions::entry(const std::string& bare) {
@@ -101,69 +100,9 @@ bool Subscriptions::set_presence_privilege(bool granted) {
   return true;
 }
 
-bool Subscriptions::add_subscriber(const std::string& target, const std::string& subscriber) {
-  if (!proxy_subscribers_[target].insert(subscriber).second) return false;
-  store_.add_proxy_subscription({target, subscriber});
-  return true;
-}
-
-void Subscriptions::remove_subscriber(const std::string& target, const std::string& subscriber) {
-  auto it = proxy_subscribers_.find(target);
-  if (it == proxy_subscribers_.end() || !it->second.erase(subscriber)) return;
-  store_.remove_proxy_subscription({target, subscriber});
-  if (it->second.empty()) proxy_subscribers_.erase(it);
-}
-
-bool Subscriptions::subscribed(const std::string& target, const std::string& subscriber) const {
-  auto it = proxy_subscribers_.find(target);
-  return it != proxy_subscribers_.end() && it->second.count(subscriber) != 0;
-}
-
-const std::set<std::string>& Subscriptions::subscribers(const std::string& target) const {
-  static const std::set<std::string> kNone;
-  auto it = proxy_subscribers_.find(target);
-  return it != proxy_subscribers_.end() ? it->second : kNone;
-}
-
-std::vector<std::string> Subscriptions::drop_subscribers(
-    const std::string& target, const std::function<bool(const std::string&)>& keep) {
-  std::vector<std::string> dropped;
-  auto subs = proxy_subscribers_.find(target);
-  if (subs == proxy_subscribers_.end()) return dropped;
-  for (auto it = subs->second.begin(); it != subs->second.end();) {
-    if (keep(*it)) {
-      ++it;
-      continue;
-    }
-    store_.remove_proxy_subscription({target, *it});
-    dropped.push_back(*it);
-    it = subs->second.erase(it);
-  }
-  if (subs->second.empty()) proxy_subscribers_.erase(subs);
-  return dropped;
-}
-
-bool Subscriptions::publish(const std::string& target, ProxyStatus status) {
-  auto [it, inserted] = published_.try_emplace(target, status);
-  if (!inserted && it->second == status) return false;
-  it->second = status;
-  return true;
-}
-
-ProxyStatus Subscriptions::published(const std::string& target) const {
-  auto it = published_.find(target);
-  return it != published_.end() ? it->second : ProxyStatus::available;
-}
-
 std::set<std::string> Subscriptions::forget(const std::string& bare) {
-  std::set<std::string> subscribers;
-  if (auto it = proxy_subscribers_.find(bare); it != proxy_subscribers_.end()) {
-    subscribers = std::move(it->second);
-    proxy_subscribers_.erase(it);
-  }
-  published_.erase(bare);
   users_.erase(bare);
-  return subscribers;
+  return proxies_.forget(bare);
 }
 
 Subscriptions::Greeting Subscriptions::greeting(const std::string& bare) {

@@ -2,33 +2,28 @@
 #pragma once
 // Subscriptions: who may see whose presence. Owns the XEP-0100 subscription between each user
 // and the component (asked, granted, approved) and the denials whose echoes are not believed,
-// whether the server grants the component presence by right (XEP-0356), the subscribers of
-// each proxy JID and the status each was last sent (DESIGN §2 last paragraph, §4), the pacing
-// of the connect's greetings — and the store rows of subscriptions (it writes them where they
-// change). It must not touch presence itself, sessions, schedules or holds, and knows no
+// whether the server grants the component presence by right (XEP-0356), the pacing of the
+// connect's greetings — and the store rows of those subscriptions (it writes them where they
+// change). It holds the ProxySubscribers (proxy_subscribers.hpp: each proxy JID's subscribers
+// and the status each was last sent, DESIGN §2 last paragraph, §4), and forgets both of a user
+// who leaves. It must not touch presence itself, sessions, schedules or holds, and knows no
 // stanzas: it answers with plain values (whom to ask, greet or tell), and the Router builds
 // and addresses the presence stanzas.
 
 #include <cstddef>
-#include <cstdint>
-#include <functional>
-#include <map>
 #include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
+#include <component/core/proxy_subscribers.hpp>
 #include <component/core/store_port.hpp>
 
 namespace concierge::core {
 
-// What subscribers of a proxy JID see (DESIGN §2, proxy presence): derived status only,
-// never the user's raw presence or idle time.
-enum class ProxyStatus : std::uint8_t { available, in_conversation, off };
-
 class Subscriptions {
  public:
-  // `store` must outlive this; its subscription rows are read here.
+  // `store` must outlive this; its subscription rows (the proxies' too) are read here.
   explicit Subscriptions(Store& store);
 
   // --- The user and the component (XEP-0100) -------------------------------------------
@@ -64,32 +59,8 @@ class Subscriptions {
   bool presence_privilege() const { return presence_privilege_; }
 
   // --- Proxy JIDs' subscribers (DESIGN §2, §7) ------------------------------------------
-  // `subscriber` subscribed to `target`'s proxy: true when new (stored).
-  bool add_subscriber(const std::string& target, const std::string& subscriber);
-  // `subscriber` unsubscribed from `target`'s proxy (stored).
-  void remove_subscriber(const std::string& target, const std::string& subscriber);
-  bool subscribed(const std::string& target, const std::string& subscriber) const;
-  // `target`'s subscribers, sorted; empty when none.
-  const std::set<std::string>& subscribers(const std::string& target) const;
-  std::size_t subscriber_count(const std::string& target) const {
-    return subscribers(target).size();
-  }
-  // Every target with subscribers → its subscribers.
-  const std::map<std::string, std::set<std::string>>& all_subscribers() const {
-    return proxy_subscribers_;
-  }
-  // Removes (stored) the subscribers of `target` for whom `keep` says false, and returns
-  // them, sorted (a target narrowing who may subscribe).
-  std::vector<std::string> drop_subscribers(const std::string& target,
-                                            const std::function<bool(const std::string&)>& keep);
-
-  // `status` is what `target`'s subscribers see now: true when it differs from what was last
-  // sent to them (recorded as sent).
-  bool publish(const std::string& target, ProxyStatus status);
-  // What `target`'s subscribers were last sent (available when nothing yet).
-  ProxyStatus published(const std::string& target) const;
-  // The stream restarts: nothing has been sent yet.
-  void forget_published() { published_.clear(); }
+  ProxySubscribers& proxies() { return proxies_; }
+  const ProxySubscribers& proxies() const { return proxies_; }
 
   // `bare` is unenrolled: their subscription, subscribers and published status are forgotten
   // here (the store forgets its rows with the enrolment). Returns the subscribers, sorted, who
@@ -124,8 +95,7 @@ class Subscriptions {
   // presence (or an approval).
   std::set<std::string> declined_;
   bool presence_privilege_ = false;
-  std::map<std::string, std::set<std::string>> proxy_subscribers_;  // target → subscribers
-  std::unordered_map<std::string, ProxyStatus> published_;          // last status sent
+  ProxySubscribers proxies_;
   std::vector<std::string> paced_users_;  // enrolled at the connect, sorted
   std::size_t paced_next_ = 0;            // the next one to greet
 };

@@ -98,9 +98,9 @@ TEST_F(SettingsTest, SubscribersPolicyNarrowsWhoSeesTheProxyAndDropsThoseWhoNoLo
     olga_dropped |= s.attr("to") == "olga@other.org" && s.attr("type") == "unsubscribed";
   }
   EXPECT_TRUE(olga_dropped);
-  EXPECT_EQ(router->presences().subscriptions().subscriber_count("bob@example.org"), 1u);
+  EXPECT_EQ(router->presences().subscriptions().proxies().subscriber_count("bob@example.org"), 1u);
   say("bob@example.org", "subscribers nobody");
-  EXPECT_EQ(router->presences().subscriptions().subscriber_count("bob@example.org"), 0u);
+  EXPECT_EQ(router->presences().subscriptions().proxies().subscriber_count("bob@example.org"), 0u);
   EXPECT_FALSE(subscribe("alice@example.org"));
 }
 

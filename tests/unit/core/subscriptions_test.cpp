@@ -23,12 +23,6 @@ class SubscriptionsTest : public ::testing::Test {
     }
     return {.jid = bare};
   }
-  // The stored subscribers, as "target>subscriber".
-  std::vector<std::string> stored_subscribers() {
-    std::vector<std::string> rows;
-    for (const auto& p : store.proxy_subscriptions()) rows.push_back(p.target + ">" + p.subscriber);
-    return rows;
-  }
 
   MemoryStore store;
   Subscriptions subs{store};
@@ -84,54 +78,17 @@ TEST_F(SubscriptionsTest, ADenialsEchoesAreIgnoredUntilTheNextAvailable) {
   EXPECT_TRUE(subs.believe_presence("carol@x", true, false)) << "not enrolled: not remembered";
 }
 
-TEST_F(SubscriptionsTest, ProxySubscribersAreKeptInTheStore) {
-  EXPECT_TRUE(subs.add_subscriber("bob@x", "carol@x"));
-  EXPECT_FALSE(subs.add_subscriber("bob@x", "carol@x")) << "clients repeat";
-  EXPECT_TRUE(subs.add_subscriber("bob@x", "alice@x"));
-  EXPECT_EQ(subs.subscriber_count("bob@x"), 2u);
-  EXPECT_TRUE(subs.subscribed("bob@x", "carol@x"));
-  EXPECT_FALSE(subs.subscribed("carol@x", "bob@x")) << "one direction";
-  subs.remove_subscriber("bob@x", "carol@x");
-  EXPECT_FALSE(subs.subscribed("bob@x", "carol@x"));
-  EXPECT_EQ(stored_subscribers(), std::vector<std::string>{"bob@x>alice@x"});
-
-  Subscriptions restarted(store);
-  EXPECT_TRUE(restarted.subscribed("bob@x", "alice@x"));
-  EXPECT_EQ(restarted.all_subscribers().size(), 1u);
-}
-
-TEST_F(SubscriptionsTest, DropsTheSubscribersNoLongerAllowed) {
-  for (const char* s : {"a@x", "b@y", "c@x"}) subs.add_subscriber("bob@x", s);
-  const auto dropped =
-      subs.drop_subscribers("bob@x", [](const std::string& s) { return s.ends_with("@x"); });
-  EXPECT_EQ(dropped, std::vector<std::string>{"b@y"});
-  EXPECT_EQ(subs.subscribers("bob@x"), (std::set<std::string>{"a@x", "c@x"}));
-  EXPECT_EQ(stored_subscribers().size(), 2u);
-  subs.drop_subscribers("bob@x", [](const std::string&) { return false; });
-  EXPECT_EQ(subs.subscriber_count("bob@x"), 0u);
-  EXPECT_TRUE(subs.all_subscribers().empty()) << "no empty entry left behind";
-}
-
-TEST_F(SubscriptionsTest, PublishesOnlyChanges) {
-  EXPECT_EQ(subs.published("bob@x"), ProxyStatus::available) << "nothing sent yet";
-  EXPECT_TRUE(subs.publish("bob@x", ProxyStatus::off)) << "the first is news";
-  EXPECT_FALSE(subs.publish("bob@x", ProxyStatus::off));
-  EXPECT_EQ(subs.published("bob@x"), ProxyStatus::off);
-  EXPECT_TRUE(subs.publish("bob@x", ProxyStatus::in_conversation));
-  subs.forget_published();
-  EXPECT_TRUE(subs.publish("bob@x", ProxyStatus::in_conversation)) << "a new stream";
-}
-
 TEST_F(SubscriptionsTest, ForgettingAUserReturnsTheirSubscribers) {
   subs.approve("bob@x");
-  subs.add_subscriber("bob@x", "carol@x");
-  subs.add_subscriber("alice@x", "bob@x");
-  subs.publish("bob@x", ProxyStatus::off);
+  subs.proxies().add_subscriber("bob@x", "carol@x");
+  subs.proxies().add_subscriber("alice@x", "bob@x");
+  subs.proxies().publish("bob@x", ProxyStatus::off);
   EXPECT_EQ(subs.forget("bob@x"), std::set<std::string>{"carol@x"});
-  EXPECT_EQ(subs.subscriber_count("bob@x"), 0u);
-  EXPECT_EQ(subs.published("bob@x"), ProxyStatus::available);
+  EXPECT_EQ(subs.proxies().subscriber_count("bob@x"), 0u);
+  EXPECT_EQ(subs.proxies().published("bob@x"), ProxyStatus::available);
   EXPECT_FALSE(subs.of("bob@x").from);
-  EXPECT_TRUE(subs.subscribed("alice@x", "bob@x")) << "their own subscriptions are others'";
+  EXPECT_TRUE(subs.proxies().subscribed("alice@x", "bob@x"))
+      << "their own subscriptions are others'";
   EXPECT_TRUE(subs.approved().empty());
 }
 

@@ -18,7 +18,7 @@ void TurnCommit::commit(core::Outbox& out) {
   // their messages are held.
   const bool committed = store_.commit();
   if (committed) {
-    router_.scheduler().commit_succeeded(out);
+    router_.scheduler().commits().succeeded(out);
     transparent_.committed();
     if (!after_commit_.empty() && stream_.connected()) {  // else: with the next stream
       for (const auto& stanza : after_commit_) stream_.connection().send(stanza);
@@ -32,7 +32,7 @@ void TurnCommit::commit(core::Outbox& out) {
                  "again; retrying every second");
     }
     // The holds this commit lacked are refused to their senders; their notices must not go.
-    const auto withdrawn = router_.scheduler().commit_failed(out);
+    const auto withdrawn = router_.scheduler().commits().failed(out);
     // Diverts whose holds were refused: `deliver` instead of the `held` verdicts waiting here.
     const auto verdicts = transparent_.rewrite(out);
     std::erase_if(after_commit_, [&](const xmpp::Element& notice) {

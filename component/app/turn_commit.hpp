@@ -4,7 +4,7 @@
 // only after it — the notices telling senders their messages are held. When the store refuses
 // a commit, the core withdraws the holds it lacked and their notices never go.
 // Owns: the notices waiting for the turn's commit and whether the last commit failed. Must not
-// touch: the core's state other than through Router::commit_succeeded / commit_failed and
+// touch: the core's state other than through StoreFaults::succeeded / failed and
 // TransparentWay's, the stream other than sending those notices, or the lease.
 
 #include <vector>

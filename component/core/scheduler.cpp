@@ -265,7 +265,7 @@ bool Scheduler::apply_to_held(const xmpp::Element& stanza, const std::string& se
 void Scheduler::hold(const xmpp::Element& original, xmpp::Element relayed,
                      const std::string& sender, const std::string& target, HoldReason reason,
                      Instant now, Outbox& out, std::optional<Instant> received) {
-  if (refuse_unstorable(original, target, out)) return;
+  if (commits_.refused(original, target, out)) return;
   Hold h;
   h.sender = sender;
   h.target = target;
@@ -274,8 +274,7 @@ void Scheduler::hold(const xmpp::Element& original, xmpp::Element relayed,
   h.received = received.value_or(now);
   h.reason = reason;
   const std::int64_t id = holds_.add(std::move(h));
-  commits_.held(id,
-                make_error_reply(original, Refusal::store_unavailable, unstorable_text(target)));
+  commits_.held(id, original, target);
   ++rooms_.stats.held;
   notices_.hold_notice(sender, target, reason, now, out);
 }

@@ -2,10 +2,10 @@
 #pragma once
 // Scheduler: DESIGN §2's decision for a message to an enrolled target, and the holds that
 // follow from it (§5, §6). Owns the HoldBook, the NoticeWriter (what senders were told), the
-// urgent log (urgent.max_per_hour), the CommitGuard (which holds this turn's commit still
-// owes) and the next_wake() cache. Gathers a target's state for decide() (decision.hpp) from
-// the rooms it only reads (scheduler_rooms.hpp), and relays, holds or refuses.
-// Releasing is the Releaser's (releaser.hpp). Must not touch pools, commands, presence
+// urgent log (urgent.max_per_hour), the StoreFaults (which holds this turn's commit still owes,
+// and what senders get while the store fails) and the next_wake() cache. Gathers a target's state
+// for decide() (decision.hpp) from the rooms it only reads (scheduler_rooms.hpp), and relays, holds
+// or refuses. Releasing is the Releaser's (releaser.hpp). Must not touch pools, commands, presence
 // subscriptions or how stanzas were addressed: it gets an Inbound (plain values) and the instant.
 
 #include <cstdint>
@@ -15,7 +15,6 @@
 #include <utility>
 #include <vector>
 
-#include <component/core/commit_guard.hpp>
 #include <component/core/decision.hpp>
 #include <component/core/hold_book.hpp>
 #include <component/core/hourly_counts.hpp>
@@ -24,6 +23,7 @@
 #include <component/core/outbox.hpp>
 #include <component/core/refusal.hpp>
 #include <component/core/scheduler_rooms.hpp>
+#include <component/core/store_faults.hpp>
 #include <component/core/time.hpp>
 #include <xmpp/element.hpp>
 
@@ -65,11 +65,8 @@ class Scheduler {
   // confirm window are forgotten, and so is bookkeeping that only matters for a while.
   void expire(Instant now, Outbox& out);
 
-  // The store's commits (store_faults.cpp, DESIGN §6).
-  CommitGuard& commits() { return commits_; }
-  bool store_failing() const { return commits_.failing(); }
-  void commit_succeeded(Outbox& out);
-  std::set<std::pair<std::string, std::string>> commit_failed(Outbox& out);
+  // The store's commits and what senders get while it fails (store_faults.hpp, DESIGN §6).
+  StoreFaults& commits() { return commits_; }
 
   // next_wake(): `now` is the base for schedule changes; changed() marks the cache stale.
   void at(Instant now) { wake_base_ = now; }
@@ -79,22 +76,19 @@ class Scheduler {
   std::optional<Instant> next_wake() const;
 
  private:
-  TargetState target_state(const std::string& sender, const std::string& target,
-                           Instant now) const;
+  TargetState target_state(const std::string& sender, const std::string& target, Instant now) const;
   bool urgent_allowed(const xmpp::Element& stanza, const std::string& sender,
                       const std::string& target, Instant now) const;
   void forward_urgent(const Inbound& m, Instant now, Outbox& out);
   // A correction or retraction from `sender` of a copy held for `target`, applied to it.
   bool apply_to_held(const xmpp::Element& stanza, const std::string& sender,
                      const std::string& target, bool has_content, Outbox& out);
-  // The store fails: refuses `original`, which would be held for `target`; true if so.
-  bool refuse_unstorable(const xmpp::Element& original, const std::string& target, Outbox& out);
 
   SchedulerRooms rooms_;
   HoldBook holds_;        // every hold and its counts
   NoticeWriter notices_;  // which notice each sender got; "delivered" and reply notices owed
   UrgentLog urgent_sent_;
-  CommitGuard commits_;
+  StoreFaults commits_{holds_, notices_, rooms_.stats, [this](std::int64_t id) { erase_hold(id); }};
   // next_wake() cache, read on every loop turn: recomputed only after holds, schedules,
   // pauses or proxy subscriptions changed (they mark it dirty), or a tick.
   mutable bool wake_dirty_ = true;
@@ -102,8 +96,6 @@ class Scheduler {
   Instant wake_base_{};
 };
 
-// What the sender of a message to `target` reads when it cannot be stored.
-std::string unstorable_text(const std::string& target);
 // Refuses `stanza` with `refusal` and `text` (counted).
 void refuse_stanza(const xmpp::Element& stanza, Refusal refusal, const std::string& text,
                    RouterStats& stats, Outbox& out);

@@ -180,7 +180,7 @@ void TransparentWay::divert(const divert::Divert& d, Instant now, Router& router
         Pending{d.divert_id, d.envelope.id, {domain_, d.envelope.from, d.envelope.id}});
     turn.after_commit.insert(turn.after_commit.begin(), verdict(d, divert::Held{d.token}));
   } else if (refused && refused->condition == "resource-constraint" &&
-             router.scheduler().store_failing()) {
+             router.scheduler().commits().failing()) {
     out.send(verdict(d, divert::Deliver{}));  // the store cannot commit: fail open
   } else if (refused) {
     out.send(verdict(d, *refused));

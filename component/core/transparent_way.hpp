@@ -106,7 +106,7 @@ class TransparentWay {
   // within seconds).
   std::map<ExtensionId, std::int64_t> held_;
   std::map<std::int64_t, ExtensionId> held_order_;  // hold id → its key in held_, oldest first
-  // Errors the Router may still send for holds of this turn (commit_failed): (to, id).
+  // Errors the core may still send for holds of this turn (StoreFaults::failed): (to, id).
   std::multimap<std::pair<std::string, std::string>, Pending> uncommitted_;
   std::map<ExtensionId, Released> releases_;  // by (extension, release iq id)
   std::uint64_t next_release_ = 0;

@@ -82,7 +82,7 @@ TEST_F(StoreFaultTest, AHoldTheCommitLackedIsRefusedToItsSenderAndNeverCounted) 
   EXPECT_EQ(held(), "Nothing you sent is held.") << "not committed yet: not counted";
 
   out.clear();
-  const auto withdrawn = router.scheduler().commit_failed(out);
+  const auto withdrawn = router.scheduler().commits().failed(out);
   ASSERT_EQ(out.stanzas.size(), 1u);
   expect_unstorable_error(out.stanzas[0], "m1");
   EXPECT_EQ(withdrawn, (std::set<std::pair<std::string, std::string>>{{notice_from, notice_to}}))
@@ -94,8 +94,8 @@ TEST_F(StoreFaultTest, AHoldTheCommitLackedIsRefusedToItsSenderAndNeverCounted) 
 }
 
 TEST_F(StoreFaultTest, WhileTheStoreFailsMessagesToHoldAreRefusedAtOnceOthersStillGo) {
-  router.scheduler().commit_failed(out);  // a commit failed with nothing held
-  EXPECT_TRUE(router.scheduler().store_failing());
+  router.scheduler().commits().failed(out);  // a commit failed with nothing held
+  EXPECT_TRUE(router.scheduler().commits().failing());
   in(chat("bob", "m2"));
   ASSERT_EQ(out.stanzas.size(), 1u);
   expect_unstorable_error(out.stanzas[0], "m2");
@@ -109,8 +109,8 @@ TEST_F(StoreFaultTest, WhileTheStoreFailsMessagesToHoldAreRefusedAtOnceOthersSti
 
   // The store commits again: messages are held again, announced after the commit.
   out.clear();
-  router.scheduler().commit_succeeded(out);
-  EXPECT_FALSE(router.scheduler().store_failing());
+  router.scheduler().commits().succeeded(out);
+  EXPECT_FALSE(router.scheduler().commits().failing());
   ASSERT_EQ(out.logs.size(), 1u);
   EXPECT_EQ(out.logs[0].text, "the store commits again: messages are held again");
   in(chat("bob", "m3"));
@@ -121,17 +121,17 @@ TEST_F(StoreFaultTest, WhileTheStoreFailsMessagesToHoldAreRefusedAtOnceOthersSti
       "Concierge: bob@example.org is off until Tue 09:00; your message will be delivered then.");
   ASSERT_EQ(store.holds().size(), 1u);
   EXPECT_EQ(store.holds()[0].stanza_id, "m3");
-  router.scheduler().commit_succeeded(out);
+  router.scheduler().commits().succeeded(out);
   EXPECT_NE(held().find("bob@example.org: 1 message,"), std::string::npos);
 }
 
 TEST_F(StoreFaultTest, CommittedHoldsStayWhenALaterCommitFails) {
   in(chat("bob", "m1"));
-  router.scheduler().commit_succeeded(out);
+  router.scheduler().commits().succeeded(out);
   in(chat("bob", "m2"));
   EXPECT_TRUE(out.after_commit.empty()) << "same hold episode: no second notice";
   out.clear();
-  const auto withdrawn = router.scheduler().commit_failed(out);
+  const auto withdrawn = router.scheduler().commits().failed(out);
   ASSERT_EQ(out.stanzas.size(), 1u) << "only m2 is refused";
   expect_unstorable_error(out.stanzas[0], "m2");
   EXPECT_TRUE(withdrawn.empty()) << "alice's episode with bob goes on: m1 is held";
@@ -142,7 +142,7 @@ TEST_F(StoreFaultTest, CommittedHoldsStayWhenALaterCommitFails) {
 
 TEST_F(StoreFaultTest, AHoldCancelledInTheSameTurnIsNotRefused) {
   in(chat("bob", "m1"));
-  router.scheduler().commit_succeeded(out);
+  router.scheduler().commits().succeeded(out);
   in("<message from=\"alice@example.org/phone\" to=\"sched.example.org\" type=\"chat\">"
      "<body>cancel</body></message>");
   ASSERT_EQ(out.stanzas.size(), 1u);
@@ -152,7 +152,7 @@ TEST_F(StoreFaultTest, AHoldCancelledInTheSameTurnIsNotRefused) {
      "type=\"chat\" id=\"r1\"><body>/retracted</body>"
      "<retract xmlns=\"urn:xmpp:message-retract:1\" id=\"m2\"/></message>");
   out.clear();
-  router.scheduler().commit_failed(out);
+  router.scheduler().commits().failed(out);
   EXPECT_TRUE(out.stanzas.empty()) << "m2 was retracted: nothing to refuse";
   EXPECT_TRUE(store.holds().empty());
 }

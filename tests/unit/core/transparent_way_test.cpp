@@ -106,7 +106,7 @@ TEST_F(TransparentTest, WhenTheStoreCannotCommitTheHeldVerdictBecomesDeliver) {
   divert_to_bob("alice@example.org/phone", "d8", "lunch?");
   ASSERT_EQ(verdicts(out.after_commit).size(), 1u);
   out.clear();
-  router->scheduler().commit_failed(out);
+  router->scheduler().commits().failed(out);
   withdrawn = way.rewrite(out);
   EXPECT_EQ(withdrawn, std::set<std::string>{"cd-d8"});
   const auto v = verdicts(out.stanzas);
@@ -134,7 +134,7 @@ TEST_F(TransparentTest, DivertsWithoutIdsAllFailOpenWhenTheStoreCannotCommit) {
   }
   ASSERT_EQ(verdicts(turn.after_commit).size(), 2u);
   out.clear();
-  router->scheduler().commit_failed(out);
+  router->scheduler().commits().failed(out);
   withdrawn = way.rewrite(out);
   EXPECT_EQ(withdrawn, (std::set<std::string>{"cd-n1", "cd-n2"}));
   const auto v = verdicts(out.stanzas);

@@ -44,33 +44,23 @@ Router::Router(Settings settings, Store& store)
       availability_(settings_),
       writers_(settings_.idle_after) {
   writers_.keep_in(store_);
-  load_remembered(store_, availability_, scheduler_.notices().book(), presences_.sessions(),
-                  writers_, pools_.desk());  // pauses, told notices, conversations, …: a takeover resumes them
+  load_remembered(
+      store_, availability_, scheduler_.notices().book(), presences_.sessions(), writers_,
+      pools_.desk());  // pauses, told notices, conversations, …: a takeover resumes them
 }
 
 void Router::reconfigure(Settings settings, Instant now, Outbox& out) {
-  std::vector<std::string> removed;
-  for (const auto& user : settings_.enrolled) {
-    if (!settings.enrolled.count(user) && !directory_.enrolment(user)) removed.push_back(user);
-  }
-  reconfigure(std::move(settings));
-  for (const auto& user : removed) {
-    scheduler_.bounce_holds(user, "they no longer use Concierge.", out);
-    presences_.book().forget(user);
-    out.log(LogLevel::info, "unenrolled " + user + " (removed from [users])");
-  }
-  for (const auto& target : scheduler_.holds().targets()) {
-    pools_.release(target, now, out);  // limits may have changed
-  }
-}
-
-void Router::reconfigure(Settings settings) {
+  const std::vector<std::string> removed = enrolments_.leaving(settings);
   scheduler_.changed();
   settings_ = std::move(settings);
   proxy_ = ProxyAddressing(settings_.component_domain);
   limiter_.set_rate(settings_.messages_per_sender_per_minute);
   presences_.sessions().set_idle_after(settings_.idle_after);
   writers_.set_idle_after(settings_.idle_after);
+  for (const auto& user : removed) enrolments_.removed_from_users(user, out);
+  for (const auto& target : scheduler_.holds().targets()) {
+    pools_.release(target, now, out);  // limits may have changed
+  }
 }
 
 void Router::handle(const xmpp::Element& stanza, Instant now, Outbox& out) {
@@ -140,8 +130,7 @@ void Router::handle_message(const xmpp::Element& stanza, const Addressing& a, In
   // Senders of other servers only diverted, with served.remote (DESIGN §11): the divert's
   // mark is the transparent way's alone (it strips forged ones). The mark is looked for only
   // then: a served sender's relay pays nothing for it.
-  if (!settings_.serves(a.from.domain()) &&
-      !(settings_.schedules_remote() && diverted(stanza))) {
+  if (!settings_.serves(a.from.domain()) && !(settings_.schedules_remote() && diverted(stanza))) {
     refuse_or_drop(Refusal::sender_not_served,
                    "Concierge serves only users of its own server's domains.");
     return;
@@ -189,7 +178,8 @@ void Router::handle_message(const xmpp::Element& stanza, const Addressing& a, In
     return;
   }
   const bool target_enrolled = directory_.enrolled(target_key);
-  switch (admit(target_enrolled, target_enrolled || writers_.wrote_recently(target_key, sender_key, now),
+  switch (admit(target_enrolled,
+                target_enrolled || writers_.wrote_recently(target_key, sender_key, now),
                 directory_.senders().blocks(target_key, sender_key))) {
     case Admission::refuse_not_enrolled:
       refuse_or_drop(Refusal::target_not_enrolled,
@@ -219,9 +209,8 @@ void Router::handle_bounce(const xmpp::Element& stanza, const Addressing& a, Ins
   // sender's proxy, and goes back to the sender from the target's proxy. Never answered.
   // A bounce for a message relayed to a pool member: the pool's (never naming the member).
   if (pools_.bounce(stanza, a.to, settings_.serves(a.from.domain()), now, out)) return;
-  auto original_sender = a.to.has_local()
-                             ? xmpp::user_from_proxy(a.to, settings_.component_domain)
-                             : std::nullopt;
+  auto original_sender =
+      a.to.has_local() ? xmpp::user_from_proxy(a.to, settings_.component_domain) : std::nullopt;
   // A sender of another server (served.remote) has only diverted messages held: a bounce of
   // one of their releases holds it again, and nothing else reaches them from a proxy address.
   const bool remote = original_sender && !settings_.serves(original_sender->domain()) &&

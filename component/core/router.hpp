@@ -5,11 +5,11 @@
 // settings, privacy, blocklists), the Pools (pool assignments), RecentWriters, the
 // PresenceDesk (presence, subscriptions — the component's and the proxies' — and sessions), the
 // Availability (schedules and pauses), the Scheduler (decision, holds, notices) and the
-// Releaser, the CommandTable and AdminCommands (chat and ad-hoc commands) and Registration
-// (XEP-0077). Implemented across router.cpp,
-// router_timers.cpp, router_iq.cpp, router_commands.cpp and
-// compile_outcomes.cpp. It must not read the clock, open sockets or include a C
-// library header (DESIGN §8); the §2 table is decision.hpp, a pure function it only feeds.
+// Releaser, the EnrolmentDesk (a user joining or leaving), the CommandTable and AdminCommands
+// (chat and ad-hoc commands) and Registration (XEP-0077). Implemented across router.cpp,
+// router_timers.cpp, router_iq.cpp, router_commands.cpp and compile_outcomes.cpp. It must not read
+// the clock, open sockets or include a C library header (DESIGN §8); the §2 table is decision.hpp,
+// a pure function it only feeds.
 
 #include <cstdint>
 #include <deque>
@@ -17,26 +17,27 @@
 #include <memory>
 #include <optional>
 #include <set>
-#include <unordered_map>
 #include <string>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
 #include <component/core/availability.hpp>
 #include <component/core/command_table.hpp>
 #include <component/core/directory.hpp>
+#include <component/core/enrolment_desk.hpp>
 #include <component/core/inbound.hpp>
 #include <component/core/message_limits.hpp>
-#include <component/core/proxy_addressing.hpp>
 #include <component/core/outbox.hpp>
 #include <component/core/pools.hpp>
 #include <component/core/presence_desk.hpp>
+#include <component/core/proxy_addressing.hpp>
 #include <component/core/rate_limiter.hpp>
 #include <component/core/recent_writers.hpp>
 #include <component/core/refusal.hpp>
 #include <component/core/registration.hpp>
-#include <component/core/remembered.hpp>
 #include <component/core/releaser.hpp>
+#include <component/core/remembered.hpp>
 #include <component/core/router_types.hpp>
 #include <component/core/scheduler.hpp>
 #include <component/core/session_book.hpp>
@@ -52,7 +53,7 @@ namespace concierge::core {
 
 // What the rooms may ask of each other, wired by the Router (router_commands.cpp). The
 // references are the Router's members and must outlive what is returned.
-// Registration: the commands' own served, enrol and unenrol.
+// Registration: the commands' own served, enrol and unenrol (the EnrolmentDesk's).
 RegistrationActions registration_actions(const CommandActions& commands);
 // Presence: releases (through the pools), re-decisions, notice times, the stream's state.
 PresenceActions presence_actions(Pools& pools, Scheduler& scheduler, Releaser& releaser);
@@ -74,9 +75,8 @@ class Router {
   Router(const Router&) = delete;
   Router& operator=(const Router&) = delete;
 
-  // SIGHUP: new users, limits, … take effect for the next stanza.
-  void reconfigure(Settings settings);
-  // The same, for a running component: users no longer under [users] (and not enrolled by
+  // SIGHUP: new users, limits, … take effect for the next stanza; every target's holds are
+  // re-decided (limits may have changed). Users no longer under [users] (and not enrolled by
   // themselves) are unenrolled — their held messages bounce to the senders with a notice.
   void reconfigure(Settings settings, Instant now, Outbox& out);
   const Settings& settings() const { return settings_; }
@@ -85,8 +85,8 @@ class Router {
   // A stanza the connection could not read whole (nested deeper than it converts): its
   // top-level element alone. Answered as a stanza over the bounds (never an error or presence).
   void handle_too_deep(const xmpp::Element& top_level, Outbox& out);
-  // Timers: ends silent sessions, forgets expired bookkeeping. Call at scheduler().next_wake() and about
-  // once a minute.
+  // Timers: ends silent sessions, forgets expired bookkeeping. Call at scheduler().next_wake() and
+  // about once a minute.
   void tick(Instant now, Outbox& out);
   // The stream to the server is up: what we knew of presence is stale (unknown again). Puts
   // the component's presence, subscription requests and probes for enrolled users, and every
@@ -108,7 +108,7 @@ class Router {
     directory_.senders().set_blocked(target, sender, blocked, false);
   }
 
-  // --- Users' own settings (compile_outcomes.cpp) -------------------------------------------------
+  // --- Users' own settings (compile_outcomes.cpp) ----------------------------------------
   // app/ compiled `used` for `bare`: a null schedule means nothing to compile (no calendar, no
   // hours: schedule.unknown applies). A pending calendar becomes the one of record; a user
   // who gave it hears of it only when it differs from what they were told (warnings, no
@@ -117,8 +117,8 @@ class Router {
                          std::shared_ptr<const ical::Schedule> schedule, Instant now, Outbox& out);
   // `used` could not be fetched or compiled: the previous schedule stays; the user is told
   // why (always for a new calendar; once per distinct problem for the one in force).
-  void schedule_failed(const std::string& bare, const ScheduleSource& used,
-                       const std::string& why, Instant now, Outbox& out);
+  void schedule_failed(const std::string& bare, const ScheduleSource& used, const std::string& why,
+                       Instant now, Outbox& out);
 
   // The rooms, for what is theirs alone: what the directory says of a user (directory.hpp, also
   // what a schedule is compiled from), schedules and pauses (availability.hpp); presence,
@@ -144,39 +144,51 @@ class Router {
   void handle_iq(const xmpp::Element& stanza, const Addressing& a, Instant now, Outbox& out);
   // What the command tables and registration may ask of the router (router_commands.cpp).
   CommandActions command_actions();
-  // `url`: nullopt keeps the calendar; empty removes the URL; another URL becomes pending.
-  void enrol(const std::string& bare, const std::string& timezone,
-             const std::optional<std::string>& url,
-             Instant now, Outbox& out);
-  void unenrol(const std::string& bare, Outbox& out);
-
-
 
   Settings settings_;
   Store& store_;
   RateLimiter limiter_;
-  ProxyAddressing proxy_;  // the proxy way in: how what goes out is addressed
-  Directory directory_;  // enrolments, users' own settings, privacy and blocklists
+  ProxyAddressing proxy_;      // the proxy way in: how what goes out is addressed
+  Directory directory_;        // enrolments, users' own settings, privacy and blocklists
   Availability availability_;  // schedules and pauses
-  RecentWriters writers_;  // who wrote to whom lately, from which resource
+  RecentWriters writers_;      // who wrote to whom lately, from which resource
   RouterStats stats_;
   // Presence, conversations and presence subscriptions (presence_desk.hpp).
-  PresenceDesk presences_{settings_, store_, directory_, availability_, limiter_, stats_,
+  PresenceDesk presences_{settings_,
+                          store_,
+                          directory_,
+                          availability_,
+                          limiter_,
+                          stats_,
                           presence_actions(pools_, scheduler_, releaser_)};
   // The decision, holds and notices (scheduler.hpp); releasing them (releaser.hpp).
-  Scheduler scheduler_{SchedulerRooms{settings_, store_, directory_, availability_, presences_.book(),
-                                      presences_.sessions(), proxy_, presences_.subscriptions(), limiter_, stats_}};
-  Releaser releaser_{SchedulerRooms{settings_, store_, directory_, availability_, presences_.book(),
-                                    presences_.sessions(), proxy_, presences_.subscriptions(), limiter_, stats_},
-                     scheduler_};
+  Scheduler scheduler_{SchedulerRooms{settings_, store_, directory_, availability_,
+                                      presences_.book(), presences_.sessions(), proxy_,
+                                      presences_.subscriptions(), limiter_, stats_}};
+  Releaser releaser_{
+      SchedulerRooms{settings_, store_, directory_, availability_, presences_.book(),
+                     presences_.sessions(), proxy_, presences_.subscriptions(), limiter_, stats_},
+      scheduler_};
   // Pools' stanzas and assignments; where every target's holds are re-decided (pools.hpp).
-  Pools pools_{settings_, store_, presences_.sessions(), directory_, availability_, presences_.book(), scheduler_,
-               releaser_, stats_, pool_actions(presences_)};
+  Pools pools_{settings_,
+               store_,
+               presences_.sessions(),
+               directory_,
+               availability_,
+               presences_.book(),
+               scheduler_,
+               releaser_,
+               stats_,
+               pool_actions(presences_)};
+  // A user joining or leaving, across the rooms above (enrolment_desk.hpp).
+  EnrolmentDesk enrolments_{settings_, store_, directory_, availability_, presences_, scheduler_};
   // Commands (chat and ad-hoc), admin commands and registration: they hold references to the
   // rooms above and call back through the actions (router_commands.cpp).
-  AdminCommands admin_{admin_rooms(settings_, directory_, presences_, scheduler_, releaser_, stats_)};
+  AdminCommands admin_{
+      admin_rooms(settings_, directory_, presences_, scheduler_, releaser_, stats_)};
   CommandTable commands_{settings_, directory_, availability_, admin_, command_actions(), stats_};
-  Registration registration_{settings_, directory_, registration_actions(command_actions()), stats_};
+  Registration registration_{settings_, directory_, registration_actions(command_actions()),
+                             stats_};
 };
 
 }  // namespace concierge::core

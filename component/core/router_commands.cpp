@@ -1,35 +1,11 @@
 // SPDX-License-Identifier: MIT
 // Router: what the command tables (command_table.hpp, admin_commands.hpp) and registration
-// (registration.hpp) may ask of it — releases, pauses, conversations, enrolment — as the small
-// sets of callbacks they hold; and enrolling and unenrolling a user (DESIGN §4), which reach
-// into holds, presence and proxy subscriptions.
+// (registration.hpp) may ask of it — releases, pauses, conversations, enrolment (the
+// EnrolmentDesk's) — as the small sets of callbacks they hold.
 #include <component/core/router.hpp>
 #include <component/core/service_info.hpp>
 
 namespace concierge::core {
-
-namespace {
-
-// `target`'s proxy address on `domain` is withdrawn from `subscribers` (unenrolled, or no
-// longer allowed to see it): `unavailable`, then `unsubscribed`, to each.
-template <typename Subscribers>
-void withdraw_proxy(const std::string& domain, const std::string& target,
-                    const Subscribers& subscribers, Outbox& out) {
-  if (subscribers.empty()) return;
-  auto jid = xmpp::Jid::parse(target);
-  auto proxy = jid ? xmpp::proxy_jid(*jid, domain) : std::nullopt;
-  for (const auto& subscriber : subscribers) {
-    for (const char* type : {"unavailable", "unsubscribed"}) {
-      xmpp::Element p("presence");
-      p.set_attr("from", proxy ? proxy->bare_string() : domain);
-      p.set_attr("to", subscriber);
-      p.set_attr("type", type);
-      out.send(std::move(p));
-    }
-  }
-}
-
-}  // namespace
 
 CommandActions Router::command_actions() {
   CommandActions a;
@@ -64,16 +40,10 @@ CommandActions Router::command_actions() {
   };
   a.enrol = [this](const std::string& user, const std::string& zone,
                    const std::optional<std::string>& url, Instant now,
-                   Outbox& out) { enrol(user, zone, url, now, out); };
-  a.unenrol = [this](const std::string& user, Outbox& out) { unenrol(user, out); };
+                   Outbox& out) { enrolments_.enrol(user, zone, url, now, out); };
+  a.unenrol = [this](const std::string& user, Outbox& out) { enrolments_.unenrol(user, out); };
   a.subscribers_changed = [this](const std::string& user, Outbox& out) {
-    const std::vector<std::string> dropped = presences_.subscriptions().proxies().drop_subscribers(
-        user,
-        [&](const std::string& subscriber) { return directory_.may_subscribe(user, subscriber); });
-    if (dropped.empty()) return dropped.size();
-    withdraw_proxy(settings_.component_domain, user, dropped, out);
-    scheduler_.changed();  // their schedule's changes may matter no longer
-    return dropped.size();
+    return enrolments_.subscribers_changed(user, out);
   };
   return a;
 }
@@ -125,30 +95,6 @@ AdminRooms admin_rooms(const Settings& settings, const Directory& directory,
 
 RegistrationActions registration_actions(const CommandActions& commands) {
   return RegistrationActions{commands.served, commands.enrol, commands.unenrol};
-}
-
-void Router::enrol(const std::string& bare, const std::string& timezone,
-                   const std::optional<std::string>& url, Instant now, Outbox& out) {
-  const bool inserted = directory_.enrol(bare, timezone, url, now);
-  ask_to_compile(directory_, bare, out);
-  out.log(LogLevel::info, std::string(inserted ? "enrolled " : "updated the enrolment of ") + bare);
-  // XEP-0100: the gateway asks for the user's presence once registration succeeds.
-  if (presences_.subscriptions().ask(bare))
-    out.send(presences_.component_presence(bare, "subscribe"));
-}
-
-void Router::unenrol(const std::string& bare, Outbox& out) {
-  scheduler_.bounce_holds(bare, "they no longer use Concierge.", out);
-  availability_.forget(bare);
-  keep_pause(availability_, store_, bare);
-  presences_.book().forget(bare);
-  const std::set<std::string> subscribers = presences_.subscriptions().forget(bare);
-  withdraw_proxy(settings_.component_domain, bare, subscribers, out);
-  // Removing the user's data removes both directions of the subscription (XEP-0100 §4.3).
-  out.send(presences_.component_presence(bare, "unsubscribe"));
-  out.send(presences_.component_presence(bare, "unsubscribed"));
-  directory_.unenrol(bare);
-  out.log(LogLevel::info, "unenrolled " + bare);
 }
 
 }  // namespace concierge::core

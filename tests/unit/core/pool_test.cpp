@@ -92,7 +92,7 @@ TEST_F(PoolTest, TheSecondSenderGetsTheOtherMemberThenTheQueue) {
 TEST_F(PoolTest, AnAdminFlushesPeopleNotPoolsAndDropsAPoolsLine) {
   Settings s = pool_settings();
   s.admins = {"admin@example.org"};
-  router.reconfigure(s);
+  router.reconfigure(s, now, out);
   for (const char* who : {"alice", "dave", "erin"}) {
     const std::string sender = std::string(who) + "@example.org";
     const std::string member = ask(sender, "1");
@@ -154,7 +154,7 @@ TEST_F(PoolTest, ABounceOfAReleasedPoolMessageIsHeldAgain) {
 TEST_F(PoolTest, ExpiryNoticesComeFromThePoolAddress) {
   Settings s = pool_settings();
   s.max_hold_age = 1h;
-  router.reconfigure(s);
+  router.reconfigure(s, now, out);
   for (const char* who : {"x1", "x2"}) {
     const std::string m = ask(std::string(who) + "@example.org", "1");
     in("<message from=\"" + m + "/d\" to=\"helpdesk\\20" + who + "\\40example.org@sched.example.org\" "

@@ -23,7 +23,7 @@ TEST_F(SchedulerTest, HoldsExpireWithANoticeToTheSender) {
   now = kMonday0800Utc + 10h;
   Settings s = settings();
   s.max_hold_age = 1h;
-  router->reconfigure(s);
+  router->reconfigure(s, now, out);
   in(chat("alice@example.org", "bob", "m1", "x"));
   tick_to(now + 1h);
   EXPECT_TRUE(store.holds().empty());
@@ -69,7 +69,7 @@ TEST_F(SchedulerTest, RemovedFromTheConfigMeansUnenrolledAndHoldsBounced) {
 TEST_F(SchedulerTest, DeliveredHoldsNoLongerCountAgainstTheSendersCap) {
   Settings s = settings();
   s.holds_per_sender = 2;
-  router->reconfigure(s);
+  router->reconfigure(s, now, out);
   now = kMonday0800Utc + 10h;
   in(chat("alice@example.org", "bob", "m1", "one"));
   in(chat("alice@example.org", "bob", "m2", "two"));
@@ -133,7 +133,7 @@ TEST_F(SchedulerTest, AnUnreadableHoldIsDroppedWithoutHarm) {
 TEST_F(SchedulerTest, ReleasingManyHoldsIsLinear) {
   Settings s = settings();
   s.holds_per_target = 100000;
-  router->reconfigure(s);
+  router->reconfigure(s, now, out);
   gone("bob@example.org");
   for (int i = 0; i < 2000; ++i) {
     for (int j = 0; j < 5; ++j) {

@@ -290,7 +290,7 @@ TEST_F(RouterTest, ReconfigureEnrolsNewUsers) {
   EXPECT_EQ(condition_of(handle(msg)[0]), "item-not-found");
   Settings s = test_settings();
   s.enrolled.insert("carol@example.org");
-  router.reconfigure(s);
+  router.reconfigure(s, now, out);
   EXPECT_EQ(handle(msg)[0].attr("to"), "carol@example.org");
 }
 

@@ -177,7 +177,7 @@ TEST_F(TransparentTest, TheEnrolledSetGoesOnConnectAndWhenItChanges) {
 
   Settings more = transparent_settings();
   for (int i = 0; i < 1500; ++i) more.enrolled.insert("u" + std::to_string(i) + "@example.org");
-  router->reconfigure(more);
+  router->reconfigure(more, now, out);
   way.enrolment_may_have_changed(*router, now, out);
   ASSERT_EQ(out.stanzas.size(), 2u);
   const auto a = divert::decode_enrolled_chunk(out.stanzas[0]);

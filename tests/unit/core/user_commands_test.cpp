@@ -102,7 +102,7 @@ TEST_F(SchedulerTest, UsersChooseTheirPrivacyAndBlocklistAndItIsRemembered) {
 TEST_F(SchedulerTest, AdminCommandsOnlyForAdminsAndDestructiveOnesNeedConfirmation) {
   Settings s = settings();
   s.admins = {"boss@example.org"};
-  router->reconfigure(s);
+  router->reconfigure(s, now, out);
   EXPECT_EQ(say("alice@example.org", "stats"), "Only Concierge's admins may use \"stats\".");
   now = kMonday0800Utc + 10h;
   in(chat("alice@example.org", "bob", "m1", "x"));

@@ -56,6 +56,11 @@ void EnrolmentDesk::enrol(const std::string& bare, const std::string& timezone,
 }
 
 void EnrolmentDesk::unenrol(const std::string& bare, Outbox& out) {
+  forget(bare, out);
+  out.log(LogLevel::info, "unenrolled " + bare);
+}
+
+void EnrolmentDesk::forget(const std::string& bare, Outbox& out) {
   scheduler_.bounce_holds(bare, kLeft, out);
   availability_.forget(bare);
   keep_pause(availability_, store_, bare);
@@ -66,7 +71,6 @@ void EnrolmentDesk::unenrol(const std::string& bare, Outbox& out) {
   out.send(presences_.component_presence(bare, "unsubscribe"));
   out.send(presences_.component_presence(bare, "unsubscribed"));
   directory_.unenrol(bare);
-  out.log(LogLevel::info, "unenrolled " + bare);
 }
 
 std::size_t EnrolmentDesk::subscribers_changed(const std::string& bare, Outbox& out) {
@@ -88,8 +92,7 @@ std::vector<std::string> EnrolmentDesk::leaving(const Settings& next) const {
 }
 
 void EnrolmentDesk::removed_from_users(const std::string& bare, Outbox& out) {
-  scheduler_.bounce_holds(bare, kLeft, out);
-  presences_.book().forget(bare);
+  forget(bare, out);  // as if they had left themselves (DESIGN §12)
   out.log(LogLevel::info, "unenrolled " + bare + " (removed from [users])");
 }
 

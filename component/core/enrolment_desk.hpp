@@ -45,11 +45,15 @@ class EnrolmentDesk {
   // Reconfiguring to `next`: the users under [users] now who are not under `next`'s and did
   // not enrol themselves.
   std::vector<std::string> leaving(const Settings& next) const;
-  // `bare` was removed from [users] (leaving()): their holds bounce to the senders and what was
-  // known of their presence goes.
+  // `bare` was removed from [users] (leaving()): unenrolled as if they had left themselves —
+  // holds bounced, schedule, pause and presence forgotten, the proxy withdrawn from its
+  // subscribers, the component's subscription ended both ways (DESIGN §12).
   void removed_from_users(const std::string& bare, Outbox& out);
 
  private:
+  // What unenrolling forgets and tells, for both ways of leaving.
+  void forget(const std::string& bare, Outbox& out);
+
   const Settings& settings_;
   Store& store_;
   Directory& directory_;

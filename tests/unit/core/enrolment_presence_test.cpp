@@ -110,6 +110,32 @@ TEST_F(EnrolmentTest, UnregisterRemovesDataAndBothSubscriptions) {
   EXPECT_TRUE(store.subscriptions().empty());
 }
 
+// DESIGN §12: removing a user from [users] unenrols them — as leaving does: the component
+// drops its subscription to their presence both ways, their proxy's subscribers are told it is
+// gone, and the store forgets them.
+TEST_F(EnrolmentTest, AUserRemovedFromTheConfigIsUnenrolledLikeOneWhoLeaves) {
+  presence("bob@example.org", "", "subscribed");
+  handle(R"(<presence from="alice@example.org/a" to="bob\40example.org@sched.example.org" type="subscribe"/>)");
+  ASSERT_EQ(store.proxy_subscriptions().size(), 1u);
+  ASSERT_EQ(store.subscriptions().size(), 1u);
+  Settings without_bob = settings();
+  without_bob.enrolled.erase("bob@example.org");
+  without_bob.users.erase("bob@example.org");
+  out.clear();
+  router->reconfigure(without_bob, now, out);
+  EXPECT_FALSE(router->directory().enrolled("bob@example.org"));
+  std::vector<std::string> to_bob, to_alice;
+  for (const auto& s : out.stanzas) {
+    if (s.attr("to") == "bob@example.org") to_bob.push_back(s.name + ":" + std::string(s.attr("type")));
+    if (s.attr("to") == "alice@example.org") to_alice.push_back(s.name + ":" + std::string(s.attr("type")));
+  }
+  EXPECT_EQ(to_bob, (std::vector<std::string>{"presence:unsubscribe", "presence:unsubscribed"}));
+  EXPECT_EQ(to_alice, (std::vector<std::string>{"presence:unavailable", "presence:unsubscribed"}))
+      << "bob's proxy is gone for its subscriber";
+  EXPECT_TRUE(store.subscriptions().empty());
+  EXPECT_TRUE(store.proxy_subscriptions().empty());
+}
+
 TEST_F(EnrolmentTest, ConfigUsersCannotUnregisterOrChangeTheirSettings) {
   handle(R"(<iq type="set" id="u" from="bob@example.org/a" to="sched.example.org"><query xmlns="jabber:iq:register"><remove/></query></iq>)");
   ASSERT_EQ(out.stanzas.size(), 1u);

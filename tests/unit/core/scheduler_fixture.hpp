@@ -86,6 +86,23 @@ class SchedulerTest : public CoreTest {
   }
 };
 
+// The rooms a Scheduler works over, built by hand from scheduler_settings() (no Router): for
+// tests that drive one room alone. A test fixture derives from it and adds its room(s) after.
+struct HandBuiltRooms {
+  Settings settings = scheduler_settings();
+  MemoryStore store;
+  Directory directory{settings, store};
+  Availability availability{settings};
+  PresenceBook presence;
+  SessionBook sessions{settings.idle_after};
+  ProxyAddressing proxy{settings.component_domain};
+  Subscriptions subscriptions{store};
+  RateLimiter limiter{settings.messages_per_sender_per_minute};
+  RouterStats stats;
+  SchedulerRooms rooms{settings, store, directory,     availability, presence,
+                       sessions, proxy, subscriptions, limiter,      stats};
+};
+
 // The hold ids of the releases in `o`.
 inline std::vector<std::int64_t> ids_of(const Outbox& o) {
   std::vector<std::int64_t> v;

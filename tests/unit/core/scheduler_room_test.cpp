@@ -18,7 +18,7 @@ namespace {
 const std::string kBob = "bob@example.org";
 const std::string kAlice = "alice@example.org";
 
-class SchedulerRoomTest : public ::testing::Test {
+class SchedulerRoomTest : public ::testing::Test, protected HandBuiltRooms {
  protected:
   SchedulerRoomTest() {
     availability.set_schedule(kBob, office_hours(kMonday0800Utc));
@@ -41,18 +41,6 @@ class SchedulerRoomTest : public ::testing::Test {
     return ids;
   }
 
-  Settings settings = scheduler_settings();
-  MemoryStore store;
-  Directory directory{settings, store};
-  Availability availability{settings};
-  PresenceBook presence;
-  SessionBook sessions{settings.idle_after};
-  ProxyAddressing proxy{settings.component_domain};
-  Subscriptions subscriptions{store};
-  RateLimiter limiter{settings.messages_per_sender_per_minute};
-  RouterStats stats;
-  SchedulerRooms rooms{settings, store, directory,     availability, presence,
-                       sessions, proxy, subscriptions, limiter,      stats};
   Scheduler scheduler{rooms};
   Releaser releaser{rooms, scheduler};
   Outbox out;

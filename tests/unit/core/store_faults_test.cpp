@@ -21,7 +21,7 @@ const std::string kBob = "bob@example.org";
 const std::string kAlice = "alice@example.org";
 const std::string kCarol = "carol@example.org";
 
-class StoreFaultsTest : public ::testing::Test {
+class StoreFaultsTest : public ::testing::Test, protected HandBuiltRooms {
  protected:
   // A hold of `sender`'s message `id` for `target`, taken this turn.
   std::int64_t hold(const std::string& sender, const std::string& target, const std::string& id) {
@@ -38,18 +38,6 @@ class StoreFaultsTest : public ::testing::Test {
     return hold_id;
   }
 
-  Settings settings = scheduler_settings();
-  MemoryStore store;
-  Directory directory{settings, store};
-  Availability availability{settings};
-  PresenceBook presence;
-  SessionBook sessions{settings.idle_after};
-  ProxyAddressing proxy{settings.component_domain};
-  Subscriptions subscriptions{store};
-  RateLimiter limiter{settings.messages_per_sender_per_minute};
-  RouterStats stats;
-  SchedulerRooms rooms{settings, store, directory,     availability, presence,
-                       sessions, proxy, subscriptions, limiter,      stats};
   HoldBook holds{store, [](const std::string&, const std::string&) {}, [] {}};
   NoticeWriter notices{rooms, holds};
   std::vector<std::int64_t> erased;

@@ -3,8 +3,8 @@
 
 namespace concierge::core {
 
-Admission admit(bool enrolled, bool wrote_recently, bool blocked) {
-  if (!enrolled && !wrote_recently) return Admission::refuse_not_enrolled;
+Admission admit(bool enrolled, bool talking, bool blocked) {
+  if (!enrolled && !talking) return Admission::refuse_not_enrolled;
   if (blocked) return Admission::refuse_blocked;
   return Admission::pass;
 }

@@ -21,9 +21,10 @@ enum class Admission : std::uint8_t {
   refuse_blocked,       // not-acceptable: B blocks A
 };
 
-// `enrolled`: B is enrolled. `wrote_recently`: B wrote to A through Concierge within
-// session.idle_after (A may answer even a B who is not enrolled). `blocked`: B blocks A.
-Admission admit(bool enrolled, bool wrote_recently, bool blocked);
+// `enrolled`: B is enrolled. `talking`: B wrote to A through Concierge within
+// session.idle_after, or a session between them is open (A may answer even a B who is not
+// enrolled). `blocked`: B blocks A.
+Admission admit(bool enrolled, bool talking, bool blocked);
 
 // What is known of an enrolled B when a message from A arrives.
 struct TargetState {

@@ -178,9 +178,11 @@ void Router::handle_message(const xmpp::Element& stanza, const Addressing& a, In
     return;
   }
   const bool target_enrolled = directory_.enrolled(target_key);
-  switch (admit(target_enrolled,
-                target_enrolled || writers_.wrote_recently(target_key, sender_key, now),
-                directory_.senders().blocks(target_key, sender_key))) {
+  // A target who is not enrolled may be answered while they talk to the sender (DESIGN §2's
+  // first row): they wrote within idle_after, or a conversation with them is still open.
+  const bool may_answer = target_enrolled || writers_.wrote_recently(target_key, sender_key, now) ||
+                          presences_.sessions().is_open(sender_key, target_key, now);
+  switch (admit(target_enrolled, may_answer, directory_.senders().blocks(target_key, sender_key))) {
     case Admission::refuse_not_enrolled:
       refuse_or_drop(Refusal::target_not_enrolled,
                      target->bare_string() + " does not use Concierge.");

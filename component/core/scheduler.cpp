@@ -77,6 +77,14 @@ std::optional<std::pair<std::string, bool>> applies_to(const xmpp::Element& m) {
   return std::nullopt;
 }
 
+// A body or an encrypted payload (OMEMO, OpenPGP, XEP-0027): what a XEP-0308 correction must
+// carry to replace a held copy's.
+bool has_payload(const xmpp::Element& m) {
+  return m.child("body") || m.child("encrypted", "eu.siacs.conversations.axolotl") ||
+         m.child("encrypted", "urn:xmpp:omemo:2") || m.child("openpgp", "urn:xmpp:openpgp:0") ||
+         m.child("x", "jabber:x:encrypted");
+}
+
 // What a held copy keeps when it is corrected: when it was stamped, its ids and how it arrived
 // (the diverted mark with the original's release token); a correction's own are not taken.
 bool keeps_when_corrected(const xmpp::Element& c) {
@@ -185,7 +193,7 @@ void Scheduler::forward_urgent(const Inbound& m, Instant now, Outbox& out) {
 
 // An urgent message is forwarded but engages nothing, and returns false.
 bool Scheduler::schedule_message(const Inbound& m, Instant now, Outbox& out) {
-  if (apply_to_held(m.stanza, m.from, m.to, m.has_body, out)) return false;
+  if (apply_to_held(m.stanza, m.from, m.to, out)) return false;
 
   TargetState b = target_state(m.from, m.to, now);
   b.never_held = m.never_held;
@@ -236,11 +244,11 @@ bool Scheduler::schedule_message(const Inbound& m, Instant now, Outbox& out) {
 // XEP-0308 corrections and XEP-0424 retractions of a message that is still held apply to the
 // held copy; the correction/retraction itself is then not relayed.
 bool Scheduler::apply_to_held(const xmpp::Element& stanza, const std::string& sender,
-                              const std::string& target, bool has_content, Outbox& out) {
+                              const std::string& target, Outbox& out) {
   auto ref = applies_to(stanza);
-  // A retraction needs no body (XEP-0424 makes its fallback optional); a correction without
-  // content would empty the held copy, so it is no correction.
-  if (!ref || ref->first.empty() || (!ref->second && !has_content)) return false;
+  // A retraction needs no body (XEP-0424 makes its fallback optional); a correction without a
+  // payload would empty the held copy, so it is not applied (it goes its way after it).
+  if (!ref || ref->first.empty() || (!ref->second && !has_payload(stanza))) return false;
   const auto* ids = holds_.of_target(target);
   if (!ids) return false;
   for (std::int64_t id : *ids) {

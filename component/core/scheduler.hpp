@@ -82,7 +82,7 @@ class Scheduler {
   void forward_urgent(const Inbound& m, Instant now, Outbox& out);
   // A correction or retraction from `sender` of a copy held for `target`, applied to it.
   bool apply_to_held(const xmpp::Element& stanza, const std::string& sender,
-                     const std::string& target, bool has_content, Outbox& out);
+                     const std::string& target, Outbox& out);
 
   SchedulerRooms rooms_;
   HoldBook holds_;        // every hold and its counts

@@ -117,6 +117,30 @@ TEST_F(RouterTest, NotEnrolledUserMayAnswerSomeoneWhoWroteToThem) {
   EXPECT_EQ(condition_of(late[0]), "item-not-found");
 }
 
+// DESIGN §2, first row: a target who is not enrolled is refused only when no session with them
+// is open *and* they have not written within idle_after — bob may go on writing to carol in
+// an open conversation after her last word is older than that.
+TEST_F(RouterTest, NotEnrolledUserIsReachedWhileAConversationWithThemIsOpen) {
+  handle(R"(<message from="carol@example.org/c" to="bob\40example.org@sched.example.org" type="chat"><body>hi</body></message>)");
+  auto answer = handle(
+      R"(<message from="bob@example.org/b" to="carol\40example.org@sched.example.org" type="chat"><body>yes?</body></message>)");
+  ASSERT_EQ(answer.size(), 1u);
+  ASSERT_EQ(answer[0].attr("to"), "carol@example.org") << "bob answered: the conversation is open";
+  const Duration step = router.settings().idle_after / 2;
+  for (int i = 0; i < 4; ++i) {  // two idle_after of bob alone, carol silent
+    now += step;
+    auto more = handle(
+        R"(<message from="bob@example.org/b" to="carol\40example.org@sched.example.org" type="chat"><body>and another thing</body></message>)");
+    ASSERT_EQ(more.size(), 1u);
+    EXPECT_EQ(more[0].attr("to"), "carol@example.org") << "message " << i << " still reaches carol";
+  }
+  now += router.settings().idle_after + 1s;  // silence both ways: the conversation ended
+  auto late = handle(
+      R"(<message from="bob@example.org/b" to="carol\40example.org@sched.example.org" type="chat"><body>hello?</body></message>)");
+  ASSERT_EQ(late.size(), 1u);
+  EXPECT_EQ(condition_of(late[0]), "item-not-found");
+}
+
 TEST_F(RouterTest, SenderOutsideServedDomainsIsRefusedNeverRelayed) {
   auto sent = handle(
       R"(<message from="mallory@evil.example" to="bob\40example.org@sched.example.org" type="chat"><body>spam</body></message>)");

@@ -246,6 +246,24 @@ TEST_F(TransparentTest, ACorrectionOrRetractionOfAHeldCopyAppliesToItWithNoRelea
   EXPECT_EQ(release->message.child_text("body"), "lunch at 1?");
 }
 
+// A correction with nothing in it (no body, no encrypted payload) does not empty the held
+// copy: bob gets the original as written, and the empty correction after it, as he would have.
+TEST_F(TransparentTest, AnEmptyCorrectionLeavesTheHeldCopyAsWritten) {
+  router->pause("bob@example.org", now + 1h, now, out);
+  divert_to_bob("alice@example.org/phone", "e1", "lunch at 12?");
+  divert_content_to_bob("alice@example.org/phone", "e2",
+                        "<replace xmlns=\"urn:xmpp:message-correct:0\" id=\"m-e1\"/>");
+  tick_to(now + 1h);
+  ASSERT_EQ(out.releases.size(), 2u);
+  const auto first = divert::decode_release(out.releases[0].stanza);
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->message.attr("id"), "m-e1");
+  EXPECT_EQ(first->message.child_text("body"), "lunch at 12?") << "not emptied";
+  const auto second = divert::decode_release(out.releases[1].stanza);
+  ASSERT_TRUE(second);
+  EXPECT_NE(second->message.child("replace", "urn:xmpp:message-correct:0"), nullptr);
+}
+
 // A correction of a held encrypted message replaces its whole payload: bob gets the new
 // ciphertext (and its fallback body), in the original's place, with the original's token.
 TEST_F(TransparentTest, ACorrectionOfAHeldEncryptedMessageReplacesItsEncryptedPayload) {

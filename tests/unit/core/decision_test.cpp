@@ -174,7 +174,7 @@ INSTANTIATE_TEST_SUITE_P(Design2, DecisionTable, ::testing::ValuesIn(rows()),
 
 // Row 1: refused when B is not enrolled (unless B wrote to A lately), or B blocks A; before
 // any of B's state is looked at.
-TEST(Admission, NotEnrolledIsRefusedUnlessBWroteToALately) {
+TEST(Admission, NotEnrolledIsRefusedUnlessBIsTalkingToA) {  // B wrote lately, or a session is open
   EXPECT_EQ(admit(false, false, false), Admission::refuse_not_enrolled);
   EXPECT_EQ(admit(false, true, false), Admission::pass);
   EXPECT_EQ(admit(true, false, false), Admission::pass);

@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: MIT
-// TOML text -> checked Config (DESIGN §12). The only translation unit that includes toml++: it
-// is slow to compile, and keeping it here keeps its types out of every other file.
+// TOML text -> checked Config (DESIGN §12) through toml++: the whole file (parse_whole), or a
+// large file's rest once its plain [users] tables are read (plain_users.hpp). The only
+// translation unit that includes toml++: it is slow to compile, and keeping it here keeps its
+// types out of every other file.
 #include <config/config.hpp>
 #include <config/endpoint.hpp>
+#include <config/plain_users.hpp>  // parse_whole, parse_without_users
 
 #include <config/table_reader.hpp>
 #include <config/text.hpp>
@@ -241,12 +244,8 @@ User read_user(Problems& problems, const toml::table& table, std::string path,
   return user;
 }
 
-// Whether `bare_jid`'s domain is one of served.domains (always, while none are known yet: the
-// missing key is reported on its own).
 bool domain_served(const Config& config, const std::string& bare_jid) {
-  return config.served.domains.empty() ||
-         std::any_of(config.served.domains.begin(), config.served.domains.end(),
-                     [&](const std::string& d) { return text::iequals(d, domain_of(bare_jid)); });
+  return detail::domain_served(config.served.domains, bare_jid);
 }
 
 void read_users(Problems& problems, TableReader& root, Config& config) {
@@ -363,7 +362,7 @@ Config read_config(Problems& problems, const toml::table& document) {
 
 }  // namespace
 
-ParseResult parse(std::string_view text, std::string_view file) {
+ParseResult detail::parse_whole(std::string_view text, std::string_view file) {
   try {
     Problems problems{std::string(file)};
     toml::table document;
@@ -381,6 +380,20 @@ ParseResult parse(std::string_view text, std::string_view file) {
   } catch (...) {
     return file_error(file, "cannot read the config");
   }
+}
+
+std::optional<Config> detail::parse_without_users(std::string_view text, std::string_view file) {
+  toml::table document;
+  try {
+    document = toml::parse(text, std::string_view(file));
+  } catch (const toml::parse_error&) {
+    return std::nullopt;
+  }
+  if (document.contains("users")) return std::nullopt;
+  Problems problems{std::string(file)};
+  Config config = read_config(problems, document);
+  if (!problems.empty()) return std::nullopt;
+  return config;
 }
 
 }  // namespace concierge::config

@@ -33,6 +33,13 @@ bool is_bare_jid(std::string_view text) {
          text.find('/') == std::string_view::npos && !has_space_or_control(text);
 }
 
+bool domain_served(const std::vector<std::string>& domains, std::string_view bare_jid) {
+  const std::string_view domain = domain_of(bare_jid);
+  return domains.empty() || std::any_of(domains.begin(), domains.end(), [&](const std::string& d) {
+           return text::iequals(d, domain);
+         });
+}
+
 // A pool name becomes a localpart; a backslash would let it collide with XEP-0106 escapes.
 bool is_localpart(std::string_view text) {
   return !text.empty() && text.find_first_of("@/\\\"&':<>") == std::string_view::npos &&

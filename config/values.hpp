@@ -23,6 +23,10 @@ bool is_localpart(std::string_view text);
 // The part after '@' of a JID is_bare_jid accepted.
 std::string_view domain_of(std::string_view bare_jid);
 
+// Whether `bare_jid`'s domain is one of `domains` (served.domains), ASCII case-insensitively;
+// always while none are known (the missing key is reported on its own).
+bool domain_served(const std::vector<std::string>& domains, std::string_view bare_jid);
+
 // Why `calendar` is not a usable calendar location, or nullopt when it is: a file path or an
 // https URL (plain http only with allow_private_urls). The value is never quoted back: a URL may
 // carry an access token.

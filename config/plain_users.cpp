@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <cstring>
-#include <deque>
 #include <unordered_set>
 #include <utility>
 
@@ -15,11 +14,15 @@
 namespace concierge::config::detail {
 namespace {
 
-bool is_blank(char c) { return c == ' ' || c == '\t'; }
+bool is_blank(char c) {
+  return c == ' ' || c == '\t';
+}
 
 // Characters kept as they are inside a one-line string or a comment: tab and printable ASCII.
 // Anything else (escapes, control characters, UTF-8 that toml++ would validate) gives up.
-bool is_plain(char c) { return c == '\t' || (c >= 0x20 && c < 0x7f); }
+bool is_plain(char c) {
+  return c == '\t' || (c >= 0x20 && c < 0x7f);
+}
 
 bool is_bare_key_char(char c) {
   return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
@@ -150,8 +153,7 @@ bool read_entry(Line& line, User& user, std::string_view file, int number) {
     return read_choice(*value, {CalendarKind::work, CalendarKind::personal}, user.calendar_kind);
   }
   if (*key == "urgent_from") {
-    return read_choice(*value, {UrgentFrom::always_through, UrgentFrom::anyone},
-                       user.urgent_from);
+    return read_choice(*value, {UrgentFrom::always_through, UrgentFrom::anyone}, user.urgent_from);
   }
   return false;
 }
@@ -223,21 +225,23 @@ std::optional<PlainUsers> split_plain_users(std::string_view text, std::string_v
 }
 
 bool plain_users_fit(const Config& config, const std::vector<User>& users) {
-  // Lower-cased JIDs: views of the JIDs written in lower case (most are), else of a copy.
-  std::unordered_set<std::string_view> seen;
-  std::deque<std::string> lowered;
-  seen.reserve(users.size());
+  // No JID twice: the hashes of the lower-cased JIDs, sorted (10⁶ of them fit the caches far
+  // better than a set of strings); only when two hashes meet are the JIDs compared.
+  std::vector<std::size_t> hashes;
+  hashes.reserve(users.size());
   for (const User& user : users) {
     if (!domain_served(config.served.domains, user.jid)) return false;
-    std::string_view key = user.jid;
-    if (std::any_of(key.begin(), key.end(), [](char c) { return c >= 'A' && c <= 'Z'; })) {
-      key = lowered.emplace_back(text::lower(key));
-    }
-    if (!seen.insert(key).second) return false;
+    hashes.push_back(std::hash<std::string>{}(text::lower(user.jid)));
     if (user.origins.count("calendar") &&
         calendar_problem(user.calendar, config.schedule.allow_private_urls)) {
       return false;
     }
+  }
+  std::sort(hashes.begin(), hashes.end());
+  if (std::adjacent_find(hashes.begin(), hashes.end()) == hashes.end()) return true;
+  std::unordered_set<std::string> seen;
+  for (const User& user : users) {
+    if (!seen.insert(text::lower(user.jid)).second) return false;
   }
   return true;
 }

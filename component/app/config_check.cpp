@@ -2,6 +2,8 @@
 #include <component/app/config_check.hpp>
 
 #include <filesystem>
+#include <string_view>
+#include <unordered_map>
 
 #include <component/app/calendar_file.hpp>
 #include <component/store/pg_store.hpp>
@@ -26,15 +28,28 @@ config::Error error_at(const config::Config& config, const config::User& user,
 
 std::vector<config::Error> check_with_calendars(const config::Config& config) {
   std::vector<config::Error> errors;
+  // Each distinct zone and hours checked once: a million users share a few dozen of them.
+  std::unordered_map<std::string_view, bool> zone_valid;
+  std::unordered_map<std::string_view, std::string> hours_problem;  // empty: none
   for (const auto& user : config.users) {
-    if (!ical::is_valid_zone(user.timezone)) {
+    auto zone = zone_valid.find(user.timezone);
+    if (zone == zone_valid.end()) {
+      zone = zone_valid.emplace(user.timezone, ical::is_valid_zone(user.timezone)).first;
+    }
+    if (!zone->second) {
       errors.push_back(error_at(config, user, "timezone",
                                 "unknown time zone \"" + user.timezone +
                                     "\" (use an IANA name such as \"Europe/Berlin\")"));
     }
     if (!user.hours.empty()) {
-      auto hours = ical::parse_hours(user.hours);
-      if (!hours) errors.push_back(error_at(config, user, "hours", hours.error()));
+      auto problem = hours_problem.find(user.hours);
+      if (problem == hours_problem.end()) {
+        auto hours = ical::parse_hours(user.hours);
+        problem = hours_problem.emplace(user.hours, hours ? std::string() : hours.error()).first;
+      }
+      if (!problem->second.empty()) {
+        errors.push_back(error_at(config, user, "hours", problem->second));
+      }
     }
     const std::string& cal = user.calendar;
     if (!cal.empty() && !cal.starts_with("https://") && !cal.starts_with("http://") &&
@@ -82,7 +97,8 @@ std::vector<config::Error> config_warnings(const config::Config& config) {
       config::Error w;
       w.origin = pool.origin;
       w.key = config::text::key_path("pools", pool.name) + ".members";
-      w.message = "\"" + member + "\" has no [users] entry: the pool reaches them only once they "
+      w.message = "\"" + member +
+                  "\" has no [users] entry: the pool reaches them only once they "
                   "enrol themselves";
       warnings.push_back(std::move(w));
     }
@@ -92,10 +108,14 @@ std::vector<config::Error> config_warnings(const config::Config& config) {
 
 LogLevel log_level(config::LogLevel level) {
   switch (level) {
-    case config::LogLevel::error: return LogLevel::error;
-    case config::LogLevel::warn: return LogLevel::warn;
-    case config::LogLevel::info: return LogLevel::info;
-    case config::LogLevel::debug: return LogLevel::debug;
+    case config::LogLevel::error:
+      return LogLevel::error;
+    case config::LogLevel::warn:
+      return LogLevel::warn;
+    case config::LogLevel::info:
+      return LogLevel::info;
+    case config::LogLevel::debug:
+      return LogLevel::debug;
   }
   return LogLevel::info;
 }

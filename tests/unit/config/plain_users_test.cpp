@@ -103,7 +103,8 @@ TEST(PlainUsers, AnythingElseIsReadWholeWithTheSameResult) {
       // not plain, but valid
       "[users.\"bob@example.org\"]\ntimezone = \"Europe\\/Berlin\"\n",  // an escape: an error
       "[users.\"bob@example.org\"]\ntimezone = \"Europe/Berl\\u0069n\"\n",
-      "[users.\"bob@example.org\"]\ntimezone = \"UTC\"\nalways_through = [\n  \"a@example.org\",\n]\n",
+      "[users.\"bob@example.org\"]\ntimezone = \"UTC\"\n"
+      "always_through = [\n  \"a@example.org\",\n]\n",
       "[users]\n\"bob@example.org\" = { timezone = \"UTC\" }\n",
       "[users.'bob@example.org']\ntimezone = \"UTC\"\n",
       "[ users.\"bob@example.org\" ]\ntimezone = \"UTC\"\n",
@@ -113,19 +114,25 @@ TEST(PlainUsers, AnythingElseIsReadWholeWithTheSameResult) {
       "[users.\"bob@example.org\"]\ntimezone = \"UTC\" # caf\xc3\xa9\n",
       "[users.\"bob@example.org\"]\n\"timezone\" = \"UTC\"\n",
       // a multi-line string elsewhere, hiding a header-like line
-      "[users.\"bob@example.org\"]\ntimezone = \"UTC\"\n[log]\nlevel = \"\"\"\n[users.\"x@example.org\"]\n"
+      "[users.\"bob@example.org\"]\ntimezone = \"UTC\"\n[log]\nlevel = "
+      "\"\"\"\n[users.\"x@example.org\"]\n"
       "\"\"\"\n",
       // wrong: each must be reported exactly as before
       "[users.\"bob@example.org\"]\nhours = \"mon 09:00-17:00\"\n",
       "[users.\"bob@example.org\"]\ntimezone = \"\"\n",
       "[users.\"bob@example.org\"]\ntimezone = \"UTC\"\ncolour = \"blue\"\n",
       "[users.\"bob@example.org\"]\ntimezone = \"UTC\"\ntimezone = \"UTC\"\n",
-      "[users.\"bob@example.org\"]\ntimezone = \"UTC\"\nalways_through = \"a@example.org\"\n",
-      "[users.\"bob@example.org\"]\ntimezone = \"UTC\"\nalways_through = [\"not a jid\"]\n",
+      "[users.\"bob@example.org\"]\ntimezone = \"UTC\"\n"
+      "always_through = \"a@example.org\"\n",
+      "[users.\"bob@example.org\"]\ntimezone = \"UTC\"\n"
+      "always_through = [\"not a jid\"]\n",
       "[users.\"bob@example.org\"]\ntimezone = \"UTC\"\ncalendar_kind = \"play\"\n",
-      "[users.\"bob@example.org\"]\ntimezone = \"UTC\"\ncalendar = \"http://cal.example.org/b\"\n",
-      "[users.\"bob@example.org\"]\ntimezone = \"UTC\"\n[users.\"BOB@example.org\"]\ntimezone = \"UTC\"\n",
-      "[users.\"bob@example.org\"]\ntimezone = \"UTC\"\n[users.\"bob@example.org\"]\ntimezone = \"UTC\"\n",
+      "[users.\"bob@example.org\"]\ntimezone = \"UTC\"\n"
+      "calendar = \"http://cal.example.org/b\"\n",
+      "[users.\"bob@example.org\"]\ntimezone = \"UTC\"\n[users.\"BOB@example.org\"]\ntimezone = "
+      "\"UTC\"\n",
+      "[users.\"bob@example.org\"]\ntimezone = \"UTC\"\n[users.\"bob@example.org\"]\ntimezone = "
+      "\"UTC\"\n",
       "[users.\"bob@elsewhere.org\"]\ntimezone = \"UTC\"\n",
       "[users.\"bob\"]\ntimezone = \"UTC\"\n",
       "[users.\"bob@example.org\"]\ntimezone = \"UTC\"\n[users.\"bob@example.org\".more]\nx = 1\n",
@@ -150,15 +157,24 @@ TEST(PlainUsers, AnythingElseIsReadWholeWithTheSameResult) {
 // parse() never differs from the whole file's reading.
 TEST(PlainUsers, RandomMixesReadAsTheWholeFile) {
   const std::vector<std::string> lines = {
-      "timezone = \"UTC\"",          "timezone = 'Asia/Tokyo'",
-      "timezone = \"\"",             "hours = \"mon-fri 09:00-17:00\"  # office",
-      "calendar = \"/c/x.ics\"",     "calendar = \"https://cal.example.org/x.ics\"",
-      "calendar_kind = \"work\"",    "urgent_from = \"always_through\"",
-      "always_through = []",         "always_through = [\"a@example.org\", 'b@example.org',]",
-      "always_through = [\"a b\"]",  "# a comment",
-      "",                            "  \t",
-      "colour = \"blue\"",           "hours = 5",
-      "timezone = \"U\\u0054C\"",    "\thours = \"sat 10:00-11:00\"\r",
+      "timezone = \"UTC\"",
+      "timezone = 'Asia/Tokyo'",
+      "timezone = \"\"",
+      "hours = \"mon-fri 09:00-17:00\"  # office",
+      "calendar = \"/c/x.ics\"",
+      "calendar = \"https://cal.example.org/x.ics\"",
+      "calendar_kind = \"work\"",
+      "urgent_from = \"always_through\"",
+      "always_through = []",
+      "always_through = [\"a@example.org\", 'b@example.org',]",
+      "always_through = [\"a b\"]",
+      "# a comment",
+      "",
+      "  \t",
+      "colour = \"blue\"",
+      "hours = 5",
+      "timezone = \"U\\u0054C\"",
+      "\thours = \"sat 10:00-11:00\"\r",
   };
   const std::vector<std::string> headers = {
       "[users.\"u%d@example.org\"]", "[users.\"U%d@Example.org\"]  # again?",

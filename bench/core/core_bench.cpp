@@ -10,9 +10,12 @@
 //  release:   10 000 messages held for 1 000 off-duty targets; the time to decide and queue
 //             their release when the working day starts (one tick), vs holding them.
 //
-// Usage: core_bench [--messages N] [--users N] [--holds N]. Bounded: N messages, N users.
+// Usage: core_bench [--messages N] [--users N] [--holds N] [--targets N] [--senders N]: the
+// release case holds N messages from --senders people (997) for --targets people (1000).
+// Bounded: N messages, N users.
 #include <malloc.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -56,10 +59,14 @@ int main(int argc, char** argv) {
   int messages = 200000;
   int users = 100000;
   int holds = 10000;
+  int targets = 1000;
+  int senders = 997;
   for (int i = 1; i + 1 < argc; i += 2) {
     if (!std::strcmp(argv[i], "--messages")) messages = std::atoi(argv[i + 1]);
     if (!std::strcmp(argv[i], "--users")) users = std::atoi(argv[i + 1]);
     if (!std::strcmp(argv[i], "--holds")) holds = std::atoi(argv[i + 1]);
+    if (!std::strcmp(argv[i], "--targets")) targets = std::max(1, std::atoi(argv[i + 1]));
+    if (!std::strcmp(argv[i], "--senders")) senders = std::max(1, std::atoi(argv[i + 1]));
   }
   const int pairs = 1000;
   std::vector<xmpp::Element> input;
@@ -152,8 +159,8 @@ int main(int argc, char** argv) {
 
   // Release at a boundary: every target works Mon-Fri 09:00-17:00 UTC; messages arrive at
   // 20:00 Monday and are held; Tuesday 09:00 they are all decided and queued for release.
-  const int targets = 1000;
   core::Settings hs = settings(targets);
+  hs.holds_per_target = hs.holds_per_sender = static_cast<std::size_t>(holds);
   for (int i = 0; i < targets; ++i) hs.users["user" + std::to_string(i) + "@example.org"].timezone = "UTC";
   core::MemoryStore hold_store;
   core::Router scheduler(hs, hold_store);
@@ -174,8 +181,8 @@ int main(int argc, char** argv) {
   to_hold.reserve(static_cast<std::size_t>(holds));
   for (int i = 0; i < holds; ++i) {
     // Senders outside the target set so they are not enrolled targets themselves.
-    auto m = chat(i % 997, i % targets, i);
-    m.set_attr("from", "sender" + std::to_string(i % 997) + "@example.org/r");
+    auto m = chat(i % senders, i % targets, i);
+    m.set_attr("from", "sender" + std::to_string(i % senders) + "@example.org/r");
     to_hold.push_back(std::move(m));
   }
   start = Clock::now();

@@ -13,7 +13,6 @@ class ObservedStore final : public core::Store {
  public:
   ObservedStore(core::Store& inner, HoldMetrics& metrics) : inner_(inner), metrics_(metrics) {}
 
-  std::vector<core::Enrolment> enrolments() override { return inner_.enrolments(); }
   bool each_enrolment(const std::function<void(core::Enrolment&&)>& row) override {
     return inner_.each_enrolment(row);
   }
@@ -28,7 +27,6 @@ class ObservedStore final : public core::Store {
   }
   void put_enrolment(const core::Enrolment& e) override { inner_.put_enrolment(e); }
   void remove_enrolment(const std::string& jid) override { inner_.remove_enrolment(jid); }
-  std::vector<core::SubscriptionState> subscriptions() override { return inner_.subscriptions(); }
   void put_subscription(const core::SubscriptionState& s) override { inner_.put_subscription(s); }
   void remove_subscription(const std::string& jid) override { inner_.remove_subscription(jid); }
   std::vector<core::ProxySubscription> proxy_subscriptions() override {
@@ -40,7 +38,6 @@ class ObservedStore final : public core::Store {
   void remove_proxy_subscription(const core::ProxySubscription& s) override {
     inner_.remove_proxy_subscription(s);
   }
-  std::vector<core::UserSetting> settings() override { return inner_.settings(); }
   void put_setting(const core::UserSetting& s) override { inner_.put_setting(s); }
   void remove_setting(const std::string& jid, const std::string& key) override {
     inner_.remove_setting(jid, key);

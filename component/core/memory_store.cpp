@@ -5,7 +5,20 @@
 
 namespace concierge::core {
 
-std::vector<Enrolment> MemoryStore::enrolments() { return enrolments_; }
+bool MemoryStore::each_enrolment(const std::function<void(Enrolment&&)>& row) {
+  for (Enrolment e : enrolments_) row(std::move(e));
+  return true;
+}
+
+bool MemoryStore::each_subscription(const std::function<void(SubscriptionState&&)>& row) {
+  for (SubscriptionState s : subscriptions_) row(std::move(s));
+  return true;
+}
+
+bool MemoryStore::each_setting(const std::function<void(UserSetting&&)>& row) {
+  for (UserSetting s : settings_) row(std::move(s));
+  return true;
+}
 
 std::optional<Enrolment> MemoryStore::enrolment(const std::string& jid) {
   for (const auto& e : enrolments_) {
@@ -40,8 +53,6 @@ void MemoryStore::remove_enrolment(const std::string& jid) {
   std::erase_if(proxy_subscriptions_, [&](const ProxySubscription& s) { return s.target == jid; });
 }
 
-std::vector<SubscriptionState> MemoryStore::subscriptions() { return subscriptions_; }
-
 void MemoryStore::put_subscription(const SubscriptionState& state) {
   for (auto& s : subscriptions_) {
     if (s.jid == state.jid) {
@@ -56,7 +67,9 @@ void MemoryStore::remove_subscription(const std::string& jid) {
   std::erase_if(subscriptions_, [&](const SubscriptionState& s) { return s.jid == jid; });
 }
 
-std::vector<ProxySubscription> MemoryStore::proxy_subscriptions() { return proxy_subscriptions_; }
+std::vector<ProxySubscription> MemoryStore::proxy_subscriptions() {
+  return proxy_subscriptions_;
+}
 
 void MemoryStore::add_proxy_subscription(const ProxySubscription& s) {
   for (const auto& p : proxy_subscriptions_) {
@@ -78,9 +91,13 @@ std::vector<Hold> MemoryStore::holds() {
   return out;
 }
 
-void MemoryStore::put_hold(const Hold& hold) { holds_[hold.id] = hold; }
+void MemoryStore::put_hold(const Hold& hold) {
+  holds_[hold.id] = hold;
+}
 
-void MemoryStore::remove_hold(std::int64_t id) { holds_.erase(id); }
+void MemoryStore::remove_hold(std::int64_t id) {
+  holds_.erase(id);
+}
 
 std::vector<Remembered> MemoryStore::remembered() {
   std::vector<Remembered> out;
@@ -89,7 +106,9 @@ std::vector<Remembered> MemoryStore::remembered() {
   return out;
 }
 
-void MemoryStore::remember(const Remembered& row) { remembered_[{row.kind, row.a, row.b}] = row; }
+void MemoryStore::remember(const Remembered& row) {
+  remembered_[{row.kind, row.a, row.b}] = row;
+}
 
 void MemoryStore::forget(Remembered::Kind kind, const std::string& a, const std::string& b) {
   remembered_.erase({kind, a, b});

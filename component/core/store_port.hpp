@@ -29,10 +29,10 @@ struct Enrolment {
 // The XEP-0100 mutual presence subscription between a user and the component's bare domain,
 // as Concierge has seen it. Remembered so that a user is asked once, not on every connect.
 struct SubscriptionState {
-  std::string jid;        // bare
-  bool asked = false;     // we sent <presence type="subscribe"/> to the user
-  bool to = false;        // the user approved: we receive their presence
-  bool from = false;      // we approved theirs: they receive ours
+  std::string jid;     // bare
+  bool asked = false;  // we sent <presence type="subscribe"/> to the user
+  bool to = false;     // the user approved: we receive their presence
+  bool from = false;   // we approved theirs: they receive ours
 };
 
 // A subscription of `subscriber` to the proxy JID of `target` (DESIGN §2, proxy presence).
@@ -106,13 +106,25 @@ class Store {
  public:
   virtual ~Store() = default;
 
-  virtual std::vector<Enrolment> enrolments() = 0;
+  // Every enrolment (subscription state, user setting) handed to `row` as it is read (issue
+  // 12: a million users at startup), so that no vector of them is built; in the same order
+  // as the vectors below. False when the read failed; the rows handed over until then stay
+  // handed over.
+  virtual bool each_enrolment(const std::function<void(Enrolment&&)>& row) = 0;
+  virtual bool each_subscription(const std::function<void(SubscriptionState&&)>& row) = 0;
+  virtual bool each_setting(const std::function<void(UserSetting&&)>& row) = 0;
+  // The same as vectors, for tests and tools: empty when the read failed (no partial list).
+  std::vector<Enrolment> enrolments() { return collect<Enrolment>(&Store::each_enrolment); }
+  std::vector<SubscriptionState> subscriptions() {
+    return collect<SubscriptionState>(&Store::each_subscription);
+  }
+  std::vector<UserSetting> settings() { return collect<UserSetting>(&Store::each_setting); }
+
   virtual std::optional<Enrolment> enrolment(const std::string& jid) = 0;
   virtual void put_enrolment(const Enrolment& enrolment) = 0;  // insert or replace
   // Removes the enrolment, its subscription state and the proxy subscriptions to it.
   virtual void remove_enrolment(const std::string& jid) = 0;
 
-  virtual std::vector<SubscriptionState> subscriptions() = 0;
   virtual void put_subscription(const SubscriptionState& state) = 0;
   virtual void remove_subscription(const std::string& jid) = 0;
 
@@ -122,26 +134,8 @@ class Store {
 
   // Users' own settings. put_setting inserts or replaces (jid, key); remove_enrolment removes
   // the user's settings too.
-  virtual std::vector<UserSetting> settings() = 0;
   virtual void put_setting(const UserSetting& setting) = 0;
   virtual void remove_setting(const std::string& jid, const std::string& key) = 0;
-
-  // Loading (issue 12: a million users at startup): the rows of enrolments(), subscriptions()
-  // and settings() in the same order, each handed to `row` as it is read, so that no vector of
-  // them is built. False when the read failed; the rows handed over until then stay handed
-  // over. The defaults read the vectors.
-  virtual bool each_enrolment(const std::function<void(Enrolment&&)>& row) {
-    for (auto& e : enrolments()) row(std::move(e));
-    return true;
-  }
-  virtual bool each_subscription(const std::function<void(SubscriptionState&&)>& row) {
-    for (auto& s : subscriptions()) row(std::move(s));
-    return true;
-  }
-  virtual bool each_setting(const std::function<void(UserSetting&&)>& row) {
-    for (auto& s : settings()) row(std::move(s));
-    return true;
-  }
 
   // Held messages, in id order. put_hold inserts or replaces (by id).
   virtual std::vector<Hold> holds() = 0;
@@ -177,22 +171,30 @@ class Store {
   virtual void set_lease_epoch(std::int64_t epoch) { (void)epoch; }
   // The last commit failed because the lease had moved on to another instance.
   virtual bool fenced() const { return false; }
+
+ private:
+  template <class Row>
+  std::vector<Row> collect(bool (Store::*each)(const std::function<void(Row&&)>&)) {
+    std::vector<Row> rows;
+    if (!(this->*each)([&rows](Row&& r) { rows.push_back(std::move(r)); })) rows.clear();
+    return rows;
+  }
 };
 
 // An in-memory Store for tests of the core (and the benchmark's fake-store baseline).
 class MemoryStore final : public Store {
  public:
-  std::vector<Enrolment> enrolments() override;
+  bool each_enrolment(const std::function<void(Enrolment&&)>& row) override;
+  bool each_subscription(const std::function<void(SubscriptionState&&)>& row) override;
+  bool each_setting(const std::function<void(UserSetting&&)>& row) override;
   std::optional<Enrolment> enrolment(const std::string& jid) override;
   void put_enrolment(const Enrolment& enrolment) override;
   void remove_enrolment(const std::string& jid) override;
-  std::vector<SubscriptionState> subscriptions() override;
   void put_subscription(const SubscriptionState& state) override;
   void remove_subscription(const std::string& jid) override;
   std::vector<ProxySubscription> proxy_subscriptions() override;
   void add_proxy_subscription(const ProxySubscription& s) override;
   void remove_proxy_subscription(const ProxySubscription& s) override;
-  std::vector<UserSetting> settings() override { return settings_; }
   void put_setting(const UserSetting& setting) override;
   void remove_setting(const std::string& jid, const std::string& key) override;
   std::vector<Hold> holds() override;

@@ -40,14 +40,6 @@ core::Instant instant_at(const PGresult* result, int row, int column) {
 
 }  // namespace
 
-std::vector<core::Enrolment> PgStore::enrolments() {
-  std::vector<core::Enrolment> rows;
-  if (!each_enrolment([&rows](core::Enrolment&& e) { rows.push_back(std::move(e)); })) {
-    rows.clear();  // as when the query fails at once: no partial list
-  }
-  return rows;
-}
-
 // The reads that can return a million rows go row by row (read_each): never the whole result
 // at once beside what is built from it.
 bool PgStore::each_enrolment(const std::function<void(core::Enrolment&&)>& row) {
@@ -66,14 +58,6 @@ std::optional<core::Enrolment> PgStore::enrolment(const std::string& jid) {
                          .timezone = text_at(r.get(), 0, 1),
                          .calendar_url = text_at(r.get(), 0, 2),
                          .enrolled_at = instant_at(r.get(), 0, 3)};
-}
-
-std::vector<core::SubscriptionState> PgStore::subscriptions() {
-  std::vector<core::SubscriptionState> rows;
-  if (!each_subscription([&rows](core::SubscriptionState&& s) { rows.push_back(std::move(s)); })) {
-    rows.clear();
-  }
-  return rows;
 }
 
 bool PgStore::each_subscription(const std::function<void(core::SubscriptionState&&)>& row) {
@@ -111,14 +95,6 @@ std::vector<core::Hold> PgStore::holds() {
     });
   });
   if (!read) rows.clear();  // as when the query fails at once: no partial list
-  return rows;
-}
-
-std::vector<core::UserSetting> PgStore::settings() {
-  std::vector<core::UserSetting> rows;
-  if (!each_setting([&rows](core::UserSetting&& s) { rows.push_back(std::move(s)); })) {
-    rows.clear();
-  }
   return rows;
 }
 

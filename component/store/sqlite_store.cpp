@@ -67,8 +67,12 @@ std::string damage_in(sqlite3* db) {
 std::string damaged_text(const std::string& path, const std::string& found) {
   return "the file is damaged (SQLite's quick_check: " + found +
          "); Concierge does not start on it and has not written to it. Restore the latest copy "
-         "made by the admin's \"backup\" command (" + path + ".backup-…), or recover what is "
-         "still readable into a new file, sqlite3 " + path + " .recover | sqlite3 NEW.db (README, "
+         "made by the admin's \"backup\" command (" +
+         path +
+         ".backup-…), or recover what is "
+         "still readable into a new file, sqlite3 " +
+         path +
+         " .recover | sqlite3 NEW.db (README, "
          "\"A damaged store\", for a sqlite3 without .recover), and set store.path to it";
 }
 
@@ -243,13 +247,6 @@ bool SqliteStore::done(Statement::Step step) {
   return false;
 }
 
-
-std::vector<core::Enrolment> SqliteStore::enrolments() {
-  std::vector<core::Enrolment> rows;
-  each_enrolment([&rows](core::Enrolment&& e) { rows.push_back(std::move(e)); });
-  return rows;
-}
-
 bool SqliteStore::each_enrolment(const std::function<void(core::Enrolment&&)>& row) {
   Statement::Use use(statement(Sql::kSelectEnrolments));
   Statement::Step step;
@@ -265,12 +262,6 @@ std::optional<core::Enrolment> SqliteStore::enrolment(const std::string& jid) {
   if (step == Statement::Step::kRow) return enrolment_from(use);
   if (step == Statement::Step::kError) last_error_ = message_of(db_.get());
   return std::nullopt;
-}
-
-std::vector<core::SubscriptionState> SqliteStore::subscriptions() {
-  std::vector<core::SubscriptionState> rows;
-  each_subscription([&rows](core::SubscriptionState&& s) { rows.push_back(std::move(s)); });
-  return rows;
 }
 
 bool SqliteStore::each_subscription(const std::function<void(core::SubscriptionState&&)>& row) {
@@ -327,12 +318,6 @@ void SqliteStore::put_hold(const core::Hold& hold) {
 
 void SqliteStore::remove_hold(std::int64_t id) {
   write(Sql::kDeleteHold, {id});
-}
-
-std::vector<core::UserSetting> SqliteStore::settings() {
-  std::vector<core::UserSetting> rows;
-  each_setting([&rows](core::UserSetting&& s) { rows.push_back(std::move(s)); });
-  return rows;
 }
 
 bool SqliteStore::each_setting(const std::function<void(core::UserSetting&&)>& row) {

@@ -69,7 +69,6 @@ class SqliteStore final : public core::Store {
   SqliteStore& operator=(const SqliteStore&) = delete;
 
   // Rows come back sorted by JID (proxy subscriptions by target, then subscriber).
-  std::vector<core::Enrolment> enrolments() override;
   // Row by row, in the same order (one statement step at a time): loading a million users.
   bool each_enrolment(const std::function<void(core::Enrolment&&)>& row) override;
   bool each_subscription(const std::function<void(core::SubscriptionState&&)>& row) override;
@@ -77,10 +76,8 @@ class SqliteStore final : public core::Store {
   std::optional<core::Enrolment> enrolment(const std::string& jid) override;
   void put_enrolment(const core::Enrolment& enrolment) override;
   void remove_enrolment(const std::string& jid) override;
-  std::vector<core::UserSetting> settings() override;
   void put_setting(const core::UserSetting& setting) override;
   void remove_setting(const std::string& jid, const std::string& key) override;
-  std::vector<core::SubscriptionState> subscriptions() override;
   void put_subscription(const core::SubscriptionState& state) override;
   void remove_subscription(const std::string& jid) override;
   std::vector<core::ProxySubscription> proxy_subscriptions() override;

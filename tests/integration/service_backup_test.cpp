@@ -11,13 +11,20 @@ namespace {
 class SlowBackupStore final : public core::Store {
  public:
   std::promise<void> finish;
-  std::vector<core::Enrolment> enrolments() override { return memory.enrolments(); }
+  bool each_enrolment(const std::function<void(core::Enrolment&&)>& row) override {
+    return memory.each_enrolment(row);
+  }
+  bool each_subscription(const std::function<void(core::SubscriptionState&&)>& row) override {
+    return memory.each_subscription(row);
+  }
+  bool each_setting(const std::function<void(core::UserSetting&&)>& row) override {
+    return memory.each_setting(row);
+  }
   std::optional<core::Enrolment> enrolment(const std::string& j) override {
     return memory.enrolment(j);
   }
   void put_enrolment(const core::Enrolment& e) override { memory.put_enrolment(e); }
   void remove_enrolment(const std::string& j) override { memory.remove_enrolment(j); }
-  std::vector<core::SubscriptionState> subscriptions() override { return memory.subscriptions(); }
   void put_subscription(const core::SubscriptionState& s) override { memory.put_subscription(s); }
   void remove_subscription(const std::string& j) override { memory.remove_subscription(j); }
   std::vector<core::ProxySubscription> proxy_subscriptions() override {
@@ -29,7 +36,6 @@ class SlowBackupStore final : public core::Store {
   void remove_proxy_subscription(const core::ProxySubscription& s) override {
     memory.remove_proxy_subscription(s);
   }
-  std::vector<core::UserSetting> settings() override { return memory.settings(); }
   void put_setting(const core::UserSetting& s) override { memory.put_setting(s); }
   void remove_setting(const std::string& j, const std::string& k) override {
     memory.remove_setting(j, k);

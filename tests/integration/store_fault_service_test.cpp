@@ -9,9 +9,9 @@
 #include <atomic>
 #include <optional>
 
+#include <tests/integration/service_fixture.hpp>
 #include <tests/support/fake_server.hpp>
 #include <tests/support/running_service.hpp>
-#include <tests/integration/service_fixture.hpp>
 
 namespace concierge::app {
 namespace {
@@ -26,7 +26,15 @@ class SwitchableStore final : public core::Store {
  public:
   std::atomic<bool> full{false};
 
-  std::vector<core::Enrolment> enrolments() override { return s_.enrolments(); }
+  bool each_enrolment(const std::function<void(core::Enrolment&&)>& row) override {
+    return s_.each_enrolment(row);
+  }
+  bool each_subscription(const std::function<void(core::SubscriptionState&&)>& row) override {
+    return s_.each_subscription(row);
+  }
+  bool each_setting(const std::function<void(core::UserSetting&&)>& row) override {
+    return s_.each_setting(row);
+  }
   std::optional<core::Enrolment> enrolment(const std::string& jid) override {
     return s_.enrolment(jid);
   }
@@ -38,7 +46,6 @@ class SwitchableStore final : public core::Store {
     s_.remove_enrolment(jid);
     dirty_ = true;
   }
-  std::vector<core::SubscriptionState> subscriptions() override { return s_.subscriptions(); }
   void put_subscription(const core::SubscriptionState& s) override {
     s_.put_subscription(s);
     dirty_ = true;
@@ -58,7 +65,6 @@ class SwitchableStore final : public core::Store {
     s_.remove_proxy_subscription(s);
     dirty_ = true;
   }
-  std::vector<core::UserSetting> settings() override { return s_.settings(); }
   void put_setting(const core::UserSetting& s) override {
     s_.put_setting(s);
     dirty_ = true;

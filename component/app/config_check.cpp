@@ -97,8 +97,7 @@ std::vector<config::Error> config_warnings(const config::Config& config) {
       config::Error w;
       w.origin = pool.origin;
       w.key = config::text::key_path("pools", pool.name) + ".members";
-      w.message = "\"" + member +
-                  "\" has no [users] entry: the pool reaches them only once they "
+      w.message = "\"" + member + "\" has no [users] entry: the pool reaches them only once they "
                   "enrol themselves";
       warnings.push_back(std::move(w));
     }
@@ -108,14 +107,10 @@ std::vector<config::Error> config_warnings(const config::Config& config) {
 
 LogLevel log_level(config::LogLevel level) {
   switch (level) {
-    case config::LogLevel::error:
-      return LogLevel::error;
-    case config::LogLevel::warn:
-      return LogLevel::warn;
-    case config::LogLevel::info:
-      return LogLevel::info;
-    case config::LogLevel::debug:
-      return LogLevel::debug;
+    case config::LogLevel::error: return LogLevel::error;
+    case config::LogLevel::warn: return LogLevel::warn;
+    case config::LogLevel::info: return LogLevel::info;
+    case config::LogLevel::debug: return LogLevel::debug;
   }
   return LogLevel::info;
 }

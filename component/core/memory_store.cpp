@@ -67,9 +67,7 @@ void MemoryStore::remove_subscription(const std::string& jid) {
   std::erase_if(subscriptions_, [&](const SubscriptionState& s) { return s.jid == jid; });
 }
 
-std::vector<ProxySubscription> MemoryStore::proxy_subscriptions() {
-  return proxy_subscriptions_;
-}
+std::vector<ProxySubscription> MemoryStore::proxy_subscriptions() { return proxy_subscriptions_; }
 
 void MemoryStore::add_proxy_subscription(const ProxySubscription& s) {
   for (const auto& p : proxy_subscriptions_) {
@@ -91,13 +89,9 @@ std::vector<Hold> MemoryStore::holds() {
   return out;
 }
 
-void MemoryStore::put_hold(const Hold& hold) {
-  holds_[hold.id] = hold;
-}
+void MemoryStore::put_hold(const Hold& hold) { holds_[hold.id] = hold; }
 
-void MemoryStore::remove_hold(std::int64_t id) {
-  holds_.erase(id);
-}
+void MemoryStore::remove_hold(std::int64_t id) { holds_.erase(id); }
 
 std::vector<Remembered> MemoryStore::remembered() {
   std::vector<Remembered> out;
@@ -106,9 +100,7 @@ std::vector<Remembered> MemoryStore::remembered() {
   return out;
 }
 
-void MemoryStore::remember(const Remembered& row) {
-  remembered_[{row.kind, row.a, row.b}] = row;
-}
+void MemoryStore::remember(const Remembered& row) { remembered_[{row.kind, row.a, row.b}] = row; }
 
 void MemoryStore::forget(Remembered::Kind kind, const std::string& a, const std::string& b) {
   remembered_.erase({kind, a, b});

@@ -32,7 +32,7 @@ Settings Settings::from_config(const config::Config& config, std::string version
   s.holds_per_sender = static_cast<std::size_t>(config.limits.holds_per_sender);
   s.urgent_prefix = config.urgent.prefix;
   s.urgent_max_per_hour = config.urgent.max_per_hour;
-  s.privacy_default = config.privacy.default_level == config::PrivacyLevel::exact  ? Privacy::exact
+  s.privacy_default = config.privacy.default_level == config::PrivacyLevel::exact ? Privacy::exact
                       : config.privacy.default_level == config::PrivacyLevel::wait ? Privacy::wait
                                                                                    : Privacy::none;
   for (const auto& pool : config.pools) {

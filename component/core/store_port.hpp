@@ -29,10 +29,10 @@ struct Enrolment {
 // The XEP-0100 mutual presence subscription between a user and the component's bare domain,
 // as Concierge has seen it. Remembered so that a user is asked once, not on every connect.
 struct SubscriptionState {
-  std::string jid;     // bare
-  bool asked = false;  // we sent <presence type="subscribe"/> to the user
-  bool to = false;     // the user approved: we receive their presence
-  bool from = false;   // we approved theirs: they receive ours
+  std::string jid;        // bare
+  bool asked = false;     // we sent <presence type="subscribe"/> to the user
+  bool to = false;        // the user approved: we receive their presence
+  bool from = false;      // we approved theirs: they receive ours
 };
 
 // A subscription of `subscriber` to the proxy JID of `target` (DESIGN §2, proxy presence).

@@ -67,12 +67,8 @@ std::string damage_in(sqlite3* db) {
 std::string damaged_text(const std::string& path, const std::string& found) {
   return "the file is damaged (SQLite's quick_check: " + found +
          "); Concierge does not start on it and has not written to it. Restore the latest copy "
-         "made by the admin's \"backup\" command (" +
-         path +
-         ".backup-…), or recover what is "
-         "still readable into a new file, sqlite3 " +
-         path +
-         " .recover | sqlite3 NEW.db (README, "
+         "made by the admin's \"backup\" command (" + path + ".backup-…), or recover what is "
+         "still readable into a new file, sqlite3 " + path + " .recover | sqlite3 NEW.db (README, "
          "\"A damaged store\", for a sqlite3 without .recover), and set store.path to it";
 }
 

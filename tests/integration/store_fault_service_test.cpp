@@ -9,9 +9,9 @@
 #include <atomic>
 #include <optional>
 
-#include <tests/integration/service_fixture.hpp>
 #include <tests/support/fake_server.hpp>
 #include <tests/support/running_service.hpp>
+#include <tests/integration/service_fixture.hpp>
 
 namespace concierge::app {
 namespace {

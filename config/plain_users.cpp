@@ -191,6 +191,8 @@ std::optional<PlainUsers> split_plain_users(std::string_view text, std::string_v
     const std::size_t newline = text.find('\n', begin);
     const std::size_t end = newline == text.npos ? text.size() : newline;
     std::string_view line = text.substr(begin, end - begin);
+    // The rest gets a line's bytes as they are (a CR that is not part of CRLF is toml++'s error).
+    const std::string_view raw = text.substr(begin, (newline == text.npos ? end : end + 1) - begin);
     begin = end + 1;
     ++number;
     if (newline != text.npos && !line.empty() && line.back() == '\r') line.remove_suffix(1);
@@ -210,8 +212,7 @@ std::optional<PlainUsers> split_plain_users(std::string_view text, std::string_v
     if (!user) {
       // A multi-line string could hold a line that looks like a header: leave it to toml++.
       if (line.find(R"(""")") != line.npos || line.find("'''") != line.npos) return std::nullopt;
-      out.rest.append(line);
-      out.rest += '\n';
+      out.rest.append(raw);
       continue;
     }
     Line cursor(line);

@@ -62,7 +62,7 @@ Settings Settings::from_config(const config::Config& config, std::string version
     for (const auto& a : u.always_through) user.always_through.insert(lower(a));
     user.urgent_from_anyone = u.urgent_from == config::UrgentFrom::anyone;
     s.enrolled.emplace_hint(s.enrolled.end(), jids[i]);
-    s.users.emplace_hint(s.users.end(), std::move(jids[i]), std::move(user));
+    s.users.insert_or_assign(s.users.end(), std::move(jids[i]), std::move(user));  // the last wins
   }
   return s;
 }

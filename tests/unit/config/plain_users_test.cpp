@@ -139,6 +139,10 @@ TEST(PlainUsers, AnythingElseIsReadWholeWithTheSameResult) {
       "[users.\"bob@example.org\"]\ntimezone = \"UTC\" extra\n",
       "[users.\"bob@example.org\"]\ntimezone = \"UTC\"\r",
       "[users.\"bob@example.org\"]\ntimezone = \"UTC\"\n[log]\nlevel = \"loud\"\n",
+      // a CR that is not part of a CRLF, outside the user tables: toml++'s error, as before
+      "[users.\"bob@example.org\"]\ntimezone = \"UTC\"\n[log]\nlevel = \"info\"\r\r\n",
+      "[users.\"bob@example.org\"]\ntimezone = \"UTC\"\n[log]\nlevel = \"info\"\r",
+      "\r\r\n[users.\"c@example.org\"] # h\ntimezone = \"UTC\"\r\n",
   };
   for (const std::string& users : cases) {
     const std::string text = with_users(users);
@@ -203,6 +207,36 @@ TEST(PlainUsers, RandomMixesReadAsTheWholeFile) {
   }
   EXPECT_GT(fast, 20);  // the fast path was exercised, not only the fallback
   EXPECT_LT(fast, 280);
+}
+
+// Plain lines with odd bytes put into them here and there (a review's fuzzing found the CRs
+// above this way): parse() never differs from the whole file's reading.
+TEST(PlainUsers, OddBytesInPlainLinesReadAsTheWholeFile) {
+  const std::vector<std::string> lines = {
+      "[users.\"bob@example.org\"]", "[users.\"al@example.org\"]", "[users.\"c@example.org\"] # h",
+      "timezone = \"UTC\"",          "hours = \"mon 09:00-10:00\"", "calendar = \"/c.ics\"",
+      "always_through = [\"a@example.org\",]", "[log]", "level = \"info\"", "# c", "",
+  };
+  const std::vector<std::string> odd = {
+      "\r", "\r\r", "\t", "\f", std::string("\0", 1), "\x01", "\x7f", "\xc3\xa9", "\xef\xbb\xbf",
+      "\"", "'", "\"\"\"", "'''", "\\", "[", "]", "[users.", "\"]", "{", ",", "=", "#", ".",
+      "users.\"d@example.org\".timezone = \"UTC\"", "[[users]]", "\n[",
+  };
+  std::mt19937 random(7);
+  int fast = 0;
+  for (int file = 0; file < 10000; ++file) {
+    std::string text(kMinimal);
+    for (int l = 2 + static_cast<int>(random() % 8); l > 0; --l) {
+      std::string line = lines[random() % lines.size()];
+      if (random() % 6 == 0) line.insert(random() % (line.size() + 1), odd[random() % odd.size()]);
+      text += line;
+      if (line.starts_with("[users.") && random() % 8 != 0) text += "\ntimezone = \"UTC\"";
+      if (random() % 10 != 0) text += random() % 4 == 0 ? "\r\n" : "\n";
+    }
+    fast += detail::parse_plain(text, kFile).has_value() ? 1 : 0;
+    expect_same_as_whole(text);
+  }
+  EXPECT_GT(fast, 50);  // the fast path was exercised, not only the fallback
 }
 
 }  // namespace

@@ -97,8 +97,15 @@ std::optional<Divert> decode_divert(const Element& iq) {
 Element encode(const Verdict& v) {
   Element p = payload("verdict");
   p.set_attr("id", v.divert_id);
-  if (std::holds_alternative<Deliver>(v.decision)) {
-    p.add_child(Element("deliver"));
+  if (const auto* deliver = std::get_if<Deliver>(&v.decision)) {
+    Element d("deliver");
+    if (const auto& pass = deliver->pass) {
+      Element e = make("pass", {{"scope", pass->scope == Pass::Scope::any ? "any" : "sender"},
+                                {"ttl", std::to_string(pass->ttl_ms)}});
+      if (!pass->urgent_prefix.empty()) e.set_attr("urgent-prefix", pass->urgent_prefix);
+      d.add_child(std::move(e));
+    }
+    p.add_child(std::move(d));
   } else if (const auto* held = std::get_if<Held>(&v.decision)) {
     p.add_child(make("held", {{"token", held->token}}));
   } else {
@@ -116,7 +123,21 @@ std::optional<Verdict> decode_verdict(const Element& iq) {
   const Element* d = p ? first_element(*p) : nullptr;
   if (!d || p->attr("id").empty()) return std::nullopt;
   Verdict v{envelope_of(iq), std::string(p->attr("id")), Deliver{}};
-  if (d->name == "deliver") return v;
+  if (d->name == "deliver") {
+    if (const Element* e = d->child("pass")) {
+      const std::string_view scope = e->attr("scope");
+      std::uint32_t ttl = 0;
+      const std::string_view t = e->attr("ttl");
+      if ((scope != "any" && scope != "sender") || t.empty() || t.size() > 9 ||
+          t.find_first_not_of("0123456789") != std::string_view::npos) {
+        return std::nullopt;
+      }
+      for (char c : t) ttl = ttl * 10 + static_cast<std::uint32_t>(c - '0');
+      v.decision = Deliver{Pass{scope == "any" ? Pass::Scope::any : Pass::Scope::sender, ttl,
+                                std::string(e->attr("urgent-prefix"))}};
+    }
+    return v;
+  }
   if (d->name == "held" && !d->attr("token").empty()) {
     v.decision = Held{std::string(d->attr("token"))};
     return v;
@@ -152,6 +173,7 @@ Element encode(const Report& r) {
   if (!r.id.empty()) p.set_attr("id", r.id);
   if (!r.chat_state.empty()) p.set_attr("chat-state", r.chat_state);
   if (r.has_body) p.set_attr("has-body", "true");
+  if (r.passed) p.set_attr("passed", "true");
   Element m = stanza("message", "normal", r.envelope);
   m.add_child(std::move(p));
   return m;
@@ -164,7 +186,31 @@ std::optional<Report> decode_report(const Element& message) {
   return Report{envelope_of(message),         std::string(p->attr("from")),
                 std::string(p->attr("to")),   type.empty() ? "normal" : type,
                 std::string(p->attr("id")),   std::string(p->attr("chat-state")),
-                p->attr("has-body") == "true"};
+                p->attr("has-body") == "true", p->attr("passed") == "true"};
+}
+
+Element encode(const Revoke& r) {
+  Element p = payload("revoke");
+  for (const auto& pass : r.passes) {
+    Element e = make("pass", {{"to", pass.to}});
+    if (!pass.from.empty()) e.set_attr("from", pass.from);
+    p.add_child(std::move(e));
+  }
+  Element iq = stanza("iq", "set", r.envelope);
+  iq.add_child(std::move(p));
+  return iq;
+}
+
+std::optional<Revoke> decode_revoke(const Element& iq) {
+  const Element* p = find_payload(iq, "iq", "set", "revoke");
+  if (!p) return std::nullopt;
+  Revoke r{envelope_of(iq), {}};
+  for (const auto& c : p->children) {
+    if (c.is_text() || c.name != "pass") continue;
+    if (c.attr("to").empty()) return std::nullopt;
+    r.passes.push_back({std::string(c.attr("to")), std::string(c.attr("from"))});
+  }
+  return r;
 }
 
 Element encode(const Release& r) {

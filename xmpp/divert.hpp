@@ -38,8 +38,20 @@ struct Divert {
   friend bool operator==(const Divert&, const Divert&) = default;
 };
 
+// A deliver's pass (PROTOCOL.md "Passes"): the next plain messages from the sender (scope
+// sender) or from anyone (scope any) to the target go without a divert for `ttl_ms`, unless
+// revoked.
+struct Pass {
+  enum class Scope { sender, any };
+  Scope scope = Scope::sender;
+  std::uint32_t ttl_ms = 0;
+  std::string urgent_prefix;  // scope any: a body starting with it is diverted ("" none)
+  friend bool operator==(const Pass&, const Pass&) = default;
+};
+
 // Concierge -> extension: the answer to a divert (iq result).
 struct Deliver {
+  std::optional<Pass> pass;
   friend bool operator==(const Deliver&, const Deliver&) = default;
 };
 struct Held {
@@ -75,7 +87,20 @@ struct Report {
   std::string id;
   std::string chat_state;  // XEP-0085 element name, "" if none
   bool has_body = false;
+  bool passed = false;  // a diverted kind of message a pass let through (PROTOCOL.md "Passes")
   friend bool operator==(const Report&, const Report&) = default;
+};
+
+// Concierge -> extension (iq set): passes that no longer hold.
+struct Revoke {
+  struct Revoked {
+    std::string to;    // the target's bare JID
+    std::string from;  // the sender's bare JID; "" the any pass
+    friend bool operator==(const Revoked&, const Revoked&) = default;
+  };
+  Envelope envelope;
+  std::vector<Revoked> passes;
+  friend bool operator==(const Revoke&, const Revoke&) = default;
 };
 
 // Concierge -> extension (iq set): a held message handed back.
@@ -127,6 +152,7 @@ Element encode(const Release& release);
 Element encode(const ReleaseAnswer& answer);
 Element encode(const EnrolledChunk& chunk);
 Element encode(const EnrolledState& state);
+Element encode(const Revoke& revoke);
 // The `enrolled` get that asks for an EnrolledState.
 Element encode_enrolled_query(const Envelope& envelope);
 // The `result` that answers a cancel or an enrolled chunk.
@@ -140,6 +166,7 @@ std::optional<Release> decode_release(const Element& iq);
 std::optional<ReleaseAnswer> decode_release_answer(const Element& iq);
 std::optional<EnrolledChunk> decode_enrolled_chunk(const Element& iq);
 std::optional<EnrolledState> decode_enrolled_state(const Element& iq);
+std::optional<Revoke> decode_revoke(const Element& iq);
 
 // A whole push: `users` split into chunks of at most `per_chunk` (an empty set is one empty
 // chunk), ids "<id_prefix>-<generation>-<n>".

@@ -39,7 +39,10 @@ void CoreBridge::on_stanza(xmpp::Element&& stanza) {
     flush(outbox_);
     return;
   }
+  const std::size_t before = outbox_.stanzas.size();
   parts_.router.handle(stanza, wall_now(), outbox_);
+  // Passes it may have ended are revoked before anything that follows from it.
+  parts_.transparent.touched(stanza, wall_now(), parts_.router, outbox_, before);
   if (stanza.attr("to") == parts_.config.component.jid) {
     // Commands and registrations (to the component itself) may enrol or unenrol someone.
     parts_.transparent.enrolment_may_have_changed(parts_.router, wall_now(), outbox_);
@@ -72,6 +75,7 @@ void CoreBridge::on_too_deep(xmpp::Element&& top_level) {
 
 void CoreBridge::flush(core::Outbox& out) {
   Logger& log = parts_.log;
+  parts_.transparent.recheck_passes(wall_now(), parts_.router, out);
   parts_.transparent.rewrite(out);  // diverted messages' releases and notices, as that way needs
   for (const auto& line : out.logs) log.log(line.level, line.text);
   // The core's own refusals (each one error reply), not errors relayed back to a sender.

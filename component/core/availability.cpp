@@ -8,6 +8,7 @@ namespace concierge::core {
 
 void Availability::set_schedule(const std::string& bare,
                                 std::shared_ptr<const ical::Schedule> schedule) {
+  ++version_;
   if (schedule) {
     schedules_[bare] = std::move(schedule);
   } else {
@@ -21,6 +22,7 @@ const ical::Schedule* Availability::schedule_of(const std::string& bare) const {
 }
 
 void Availability::set_pause(const std::string& bare, Instant until, Instant now) {
+  ++version_;
   if (until <= now) {
     pauses_.erase(bare);
   } else {
@@ -74,6 +76,7 @@ std::vector<std::string> Availability::forget_ended_pauses(Instant now) {
 }
 
 void Availability::forget(const std::string& bare) {
+  ++version_;
   schedules_.erase(bare);
   pauses_.erase(bare);
 }

@@ -6,6 +6,7 @@
 // sessions, holds, the directory or stanzas, and never reads the clock (every answer is for a
 // given instant).
 
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -41,11 +42,15 @@ class Availability {
   std::vector<std::string> forget_ended_pauses(Instant now);
   // `bare` left: their schedule and pause are forgotten.
   void forget(const std::string& bare);
+  // Grows with every schedule or pause set, or forgotten: a reader that decided on them knows
+  // when to look again.
+  std::uint64_t version() const { return version_; }
 
  private:
   const Settings& settings_;
   std::unordered_map<std::string, std::shared_ptr<const ical::Schedule>> schedules_;
   std::unordered_map<std::string, Instant> pauses_;  // until
+  std::uint64_t version_ = 0;
 };
 
 }  // namespace concierge::core

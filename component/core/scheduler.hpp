@@ -75,8 +75,12 @@ class Scheduler {
   // with holds or proxy subscribers changes; or a session goes idle. nullopt: nothing pending.
   std::optional<Instant> next_wake() const;
 
- private:
+ // What the decision would read of `target` for a message from `sender` now (urgent and
+  // never_held are the message's, left false). `sender` "": someone in no conversation with
+  // `target` (every counted session counts).
   TargetState target_state(const std::string& sender, const std::string& target, Instant now) const;
+
+ private:
   bool urgent_allowed(const xmpp::Element& stanza, const std::string& sender,
                       const std::string& target, Instant now) const;
   void forward_urgent(const Inbound& m, Instant now, Outbox& out);

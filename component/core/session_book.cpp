@@ -144,6 +144,19 @@ bool SessionBook::engaged(const std::string& sender, const std::string& target, 
   return s.open || (target_first ? s.first_wrote : s.second_wrote) || s.reserves(target_first);
 }
 
+bool SessionBook::engaged_with_anyone(const std::string& user, Instant now) const {
+  auto p = peers_.find(user);
+  if (p == peers_.end()) return false;
+  for (const Key* key : p->second) {
+    const Session& s = sessions_.find(*key)->second;
+    const bool first = key->first == user;
+    if (live(s, now) && (s.open || (first ? s.first_wrote : s.second_wrote) || s.reserves(first))) {
+      return true;
+    }
+  }
+  return false;
+}
+
 int SessionBook::counted(const std::string& user, Instant now, const std::string& except) const {
   auto p = peers_.find(user);
   if (p == peers_.end()) return 0;

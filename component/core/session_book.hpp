@@ -66,6 +66,9 @@ class SessionBook {
   // or `target` wrote to `sender` within idle_after (this message answers it and opens it), or
   // `target`'s slot is reserved for `sender`.
   bool engaged(const std::string& sender, const std::string& target, Instant now) const;
+  // Whether a message from someone to `user` could belong to a conversation (engaged() for
+  // some sender): `user` wrote to them, they talk, or `user`'s slot is kept for them.
+  bool engaged_with_anyone(const std::string& user, Instant now) const;
   // Sessions of `user` that count against it (open, or its slot reserved), with anyone other
   // than `except`.
   int counted(const std::string& user, Instant now, const std::string& except = {}) const;

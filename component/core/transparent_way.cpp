@@ -55,6 +55,7 @@ void TransparentWay::reconfigure(const Settings& settings) {
   open_ = settings.transparent_way;
   remote_ = settings.remote_senders;
   push_.reconfigure(domain_, served_);
+  passes_.reconfigure(settings);
 }
 
 bool TransparentWay::from_extension(const xmpp::Element& stanza) const {
@@ -70,7 +71,9 @@ bool TransparentWay::handle(const xmpp::Element& stanza, Instant now, Router& ro
     if (stanza.name != "message" || !diverted(stanza)) return false;
     xmpp::Element plain = stanza;
     plain.remove_children(kDivertedMark, divert::kNamespace);
+    const std::size_t before = out.stanzas.size();
     router.handle(plain, now, out);
+    touched(plain, now, router, out, before);
     return true;
   }
   if (stanza.name == "message") {
@@ -145,6 +148,10 @@ void TransparentWay::divert(const divert::Divert& d, Instant now, Router& router
   const std::string sender_bare = lower(sender->bare_string());
   const std::string target_bare = lower(target->bare_string());
   diverted_pairs_.insert({sender_bare, target_bare});
+  // As the extension did: a divert to the target ends their any pass, a message from an
+  // enrolled sender theirs.
+  passes_.any_dropped(target_bare);
+  passes_.any_dropped(sender_bare);
 
   Outbox turn;
   const std::int64_t newest = router.scheduler().holds().newest_id();
@@ -164,6 +171,7 @@ void TransparentWay::divert(const divert::Divert& d, Instant now, Router& router
   }
   const bool held = router.scheduler().holds().newest_id() > newest;
   const bool dropped_now = router.stats().dropped > dropped;
+  passes_.recheck({sender_bare, target_bare}, now, router, out);  // before the verdict
   if (held) {
     // `held` only once the hold is committed (DESIGN §6): with the turn's notices.
     const std::int64_t hold_id = router.scheduler().holds().newest_id();
@@ -184,9 +192,12 @@ void TransparentWay::divert(const divert::Divert& d, Instant now, Router& router
     out.send(verdict(d, divert::Deliver{}));  // the store cannot commit: fail open
   } else if (refused) {
     out.send(verdict(d, *refused));
-  } else if (forwarded || dropped_now) {
-    // Forwarded: the extension delivers its own copy. Dropped (bodiless, not to go now):
-    // nothing here to hold it, so it goes as if Concierge were not there.
+  } else if (forwarded) {
+    // The extension delivers its own copy, and the next plain ones while a pass holds.
+    out.send(verdict(d, divert::Deliver{passes_.grant(sender_bare, target_bare, now, router)}));
+  } else if (dropped_now) {
+    // Dropped (bodiless, not to go now): nothing here to hold it, so it goes as if Concierge
+    // were not there.
     out.send(verdict(d, divert::Deliver{}));
   } else {
     // Taken in without a hold of its own: a correction or retraction applied to a held copy.
@@ -207,22 +218,34 @@ void TransparentWay::report(const divert::Report& r, Instant now, Router& router
   if (!sender || !to || (!served_.count(sender->domain()) && !remote_)) return;
   auto proxy = xmpp::proxy_jid(to->bare(), domain_);
   if (!proxy) return;
-  const bool to_enrolled = router.directory().enrolled(lower(to->bare_string()));
-  // Without its body: a placeholder says there was one, only where nothing can be held
-  // (a message to an enrolled user that was reported, not diverted, must not be held here).
+  const std::string sender_bare = lower(sender->bare_string());
+  const std::string to_bare = lower(to->bare_string());
+  const bool to_enrolled = router.directory().enrolled(to_bare);
+  passes_.any_dropped(sender_bare);  // as the extension did
+  // Without its body: a placeholder says there was one, only where nothing can be held — a
+  // message to an enrolled user that was reported, not diverted, must not be held here, so
+  // one a pass let through is a message that is never held (`no-store`).
   xmpp::Element m = xmpp::make("message", {{"from", r.from},
                                            {"to", proxy->bare_string()},
                                            {"type", r.type},
                                            {"id", r.id}});
-  if (r.has_body && !to_enrolled) m.add_child(xmpp::make("body"));
+  if (r.has_body && (!to_enrolled || r.passed)) m.add_child(xmpp::make("body"));
+  if (r.passed) m.add_child(xmpp::make("no-store", {{"xmlns", "urn:xmpp:hints"}}));
   if (!r.chat_state.empty()) {
     m.add_child(xmpp::make(r.chat_state, {{"xmlns", "http://jabber.org/protocol/chatstates"}}));
   }
   m.add_child(xmpp::make(std::string(kDivertedMark), {{"xmlns", std::string(divert::kNamespace)}}));
-  if (m.children.size() == 1) return;  // nothing the Router would learn from
-  diverted_pairs_.insert({lower(sender->bare_string()), lower(to->bare_string())});
+  if (m.children.size() == 1) {  // nothing the Router would learn from
+    passes_.recheck({sender_bare}, now, router, out);
+    return;
+  }
+  diverted_pairs_.insert({sender_bare, to_bare});
+  if (r.passed && !passes_.holds(sender_bare, to_bare, now)) {
+    out.log(LogLevel::debug, "a message went through on a pass revoked on its way");
+  }
   Outbox turn;
   router.handle(m, now, turn);
+  passes_.recheck({sender_bare, to_bare}, now, router, out);
   // What it relays is delivered already; a report is never answered.
   merge(turn,
         [&](const xmpp::Element& s, bool is_forward) {
@@ -359,6 +382,7 @@ void TransparentWay::recall_held(const Router& router) {
 
 void TransparentWay::enrolment_may_have_changed(const Router& router, Instant now, Outbox& out) {
   if (!open_) return;
+  passes_.recheck_all(now, router, out);
   push_.push_changed(router.directory().enrolled_users(), now, out);
 }
 

@@ -23,6 +23,7 @@
 
 #include <component/core/enrolled_push.hpp>
 #include <component/core/outbox.hpp>
+#include <component/core/pass_book.hpp>
 #include <component/core/router.hpp>
 #include <component/core/settings.hpp>
 #include <component/core/time.hpp>
@@ -50,6 +51,18 @@ class TransparentWay {
   // set goes again when it differs from the last one pushed.
   void enrolment_may_have_changed(const Router& router, Instant now, Outbox& out);
 
+  // A stanza that was not this way's went to the Router: what it did may have ended passes.
+  // Its revokes go into `out` at `at`, before what the Router answered to it.
+  void touched(const xmpp::Element& stanza, Instant now, const Router& router, Outbox& out,
+               std::size_t at) {
+    passes_.touched(stanza, now, router, out, at);
+  }
+  // Every outbox before app/ sends it, before rewrite(): holds made and schedules changed since
+  // the last call may have ended passes.
+  void recheck_passes(Instant now, const Router& router, Outbox& out) {
+    passes_.recheck_changed(now, router, out);
+  }
+
   // Every outbox before app/ sends it: released copies of diverted messages become release
   // iqs to the sender's server, notices about diverted conversations come from the
   // component's bare JID, errors refusing a held divert because the store failed become
@@ -64,7 +77,11 @@ class TransparentWay {
   std::vector<std::int64_t> take_confirmed() { return std::exchange(confirmed_, {}); }
   // The stream is gone: release iqs in flight will never be answered (their holds are held
   // again by the Router and go out anew).
-  void disconnected() { releases_.clear(); }
+  void disconnected() {
+    releases_.clear();
+    passes_.clear();
+  }
+  const PassBook& passes() const { return passes_; }
 
  private:
   struct Pending {  // a divert held, until its commit
@@ -115,6 +132,7 @@ class TransparentWay {
   // (sender, target) bare JIDs of conversations that arrived diverted.
   std::set<std::pair<std::string, std::string>> diverted_pairs_;
   EnrolledPush push_;
+  PassBook passes_;
 };
 
 }  // namespace concierge::core

@@ -141,6 +141,52 @@ TEST(Verdict, RoundTripsAndReadsTheProtocolsExamples) {
                             "<held/></verdict></iq>")));  // held needs its token
 }
 
+TEST(Pass, RidesOnDeliverAndReadsTheProtocolsExamples) {
+  const Envelope env{"concierge.example.org", "example.org", "cd-1"};
+  const Verdict sender{env, "d1", Deliver{Pass{Pass::Scope::sender, 60000, ""}}};
+  EXPECT_EQ(encode(sender).child("verdict", kNamespace)->to_xml(),
+            "<verdict xmlns=\"urn:concierge:divert:0\" id=\"d1\"><deliver>"
+            "<pass scope=\"sender\" ttl=\"60000\"/></deliver></verdict>");
+  const Verdict any{env, "d1", Deliver{Pass{Pass::Scope::any, 45000, "!!"}}};
+  EXPECT_EQ(decode_verdict(parsed(encode(any).to_xml())), any);
+  EXPECT_EQ(decode_verdict(parsed(encode(sender).to_xml())), sender);
+  const std::string both = protocol_example("scope=\"any\"");
+  const std::string first = both.substr(0, both.find("<verdict", 1));
+  const std::string second = both.substr(both.find("<verdict", 1));
+  auto a = decode_verdict(parsed("<iq type='result'>" + first + "</iq>"));
+  auto b = decode_verdict(parsed("<iq type='result'>" + second + "</iq>"));
+  ASSERT_TRUE(a && b);
+  EXPECT_EQ(std::get<Deliver>(a->decision).pass, (Pass{Pass::Scope::sender, 60000, ""}));
+  EXPECT_EQ(std::get<Deliver>(b->decision).pass, (Pass{Pass::Scope::any, 45000, "!!"}));
+  // A pass the extension could misread is no verdict at all (the extension fails open).
+  for (const char* bad : {"<pass scope='all' ttl='1'/>", "<pass scope='any'/>",
+                          "<pass scope='any' ttl='-1'/>", "<pass scope='any' ttl='9999999999'/>"}) {
+    EXPECT_FALSE(decode_verdict(parsed(std::string("<iq type='result'><verdict "
+                                                   "xmlns='urn:concierge:divert:0' id='d1'><deliver>") +
+                                       bad + "</deliver></verdict></iq>")))
+        << bad;
+  }
+  auto passed = decode_report(parsed(protocol_example("passed=\"true\"")));
+  ASSERT_TRUE(passed);
+  EXPECT_TRUE(passed->passed);
+  EXPECT_TRUE(passed->has_body);
+  Report r = *passed;
+  EXPECT_EQ(decode_report(parsed(encode(r).to_xml())), r);
+  r.passed = false;
+  EXPECT_EQ(encode(r).child("report", kNamespace)->attr("passed"), "");
+}
+
+TEST(Revoke, NamesSenderPassesAndTheAnyPass) {
+  Revoke r{{"concierge.example.org", "example.org", "cr-12"},
+           {{"bob@example.org", "alice@example.org"}, {"bob@example.org", ""}}};
+  EXPECT_EQ(decode_revoke(parsed(encode(r).to_xml())), r);
+  auto doc = decode_revoke(parsed(protocol_example("<revoke ")));
+  ASSERT_TRUE(doc);
+  EXPECT_EQ(doc->passes, r.passes);
+  EXPECT_FALSE(decode_revoke(parsed(
+      "<iq type='set'><revoke xmlns='urn:concierge:divert:0'><pass from='a@x'/></revoke></iq>")));
+}
+
 TEST(Cancel, RoundTrips) {
   Cancel c{kToConcierge, "5f2a9c0e1d"};
   EXPECT_EQ(decode_cancel(parsed(encode(c).to_xml())), c);
@@ -159,7 +205,7 @@ TEST(Report, CarriesNoBodyOnlyThatThereWasOne) {
   EXPECT_EQ(m.name, "message");
   EXPECT_EQ(m.child("report", kNamespace)->children.size(), 0u);
   EXPECT_EQ(decode_report(parsed(m.to_xml())), r);
-  auto doc = decode_report(parsed(protocol_example("<report ")));
+  auto doc = decode_report(parsed(protocol_example("chat-state=\"active\"")));
   ASSERT_TRUE(doc);
   EXPECT_EQ(doc->chat_state, "active");
   EXPECT_TRUE(doc->has_body);

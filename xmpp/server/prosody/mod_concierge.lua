@@ -45,10 +45,24 @@ local content_payloads = {
 	["urn:xmpp:message-retract:1 retract"] = true;
 };
 
+-- What makes a message not plain: a pass never lets it through (PROTOCOL.md "Passes").
+local not_plain = {
+	["urn:xmpp:attention:0 attention"] = true;
+	["http://jabber.org/protocol/shim headers"] = true;
+	["urn:xmpp:message-correct:0 replace"] = true;
+	["urn:xmpp:message-retract:1 retract"] = true;
+	["urn:xmpp:fasten:0 apply-to"] = true;
+	["http://jabber.org/protocol/chatstates gone"] = true;
+};
+
 -- The enrolled set, persisted so a restart does not let messages bypass Concierge.
 local store = module:open_store("concierge");
 local enrolled = store:get("enrolled") or { generation = 0, users = {} };
 local incoming = nil; -- { generation, chunks, got = {n = true}, users = {} } while a push arrives
+
+-- Passes (PROTOCOL.md "Passes"), in memory only: target bare JID -> { any = deadline or nil,
+-- prefix = the urgent prefix of the any pass, from = { [sender bare JID] = deadline } }.
+local passes = {};
 
 -- Diverts waiting for a verdict, by divert id. Our own table: module:send_iq tracks only 256.
 local pending = {};
@@ -146,10 +160,33 @@ local function classify(origin, stanza)
 	if stanza:get_child("x", "http://jabber.org/protocol/muc#user") then return nil; end
 	local users = enrolled.users;
 	if users[to_bare] and has_content(stanza) and fits(stanza) then
-		return "divert";
+		return "divert", from_bare, to_bare;
 	end
-	if users[to_bare] or users[from_bare] then return "report"; end
+	if users[to_bare] or users[from_bare] then return "report", from_bare, to_bare; end
 	return nil;
+end
+
+-- Whether a pass lets `stanza` (which would be diverted) from `from_bare` go to `to_bare`.
+local function passes_through(stanza, from_bare, to_bare)
+	local p = passes[to_bare];
+	if not p then return false; end
+	local now = time_now();
+	local sender = p.from[from_bare];
+	local any = p.any and p.any > now;
+	if not (any or (sender and sender > now)) then return false; end
+	local body = stanza:get_child_text("body");
+	if not body then return false; end
+	for _, tag in ipairs(stanza.tags) do
+		if not_plain[(tag.attr.xmlns or "") .. " " .. tag.name] then return false; end
+	end
+	if sender and sender > now then return true; end
+	-- Only the any pass: a body asking to go as urgent is for Concierge to decide.
+	local prefix = p.prefix;
+	if not prefix or prefix == "" then return true; end
+	for b in stanza:childtags("body") do
+		if b:get_text():sub(1, #prefix) == prefix then return false; end
+	end
+	return true;
 end
 
 -- Whether Concierge's stream is up: mod_component keeps it in its per-host environment
@@ -160,13 +197,14 @@ local function component_connected()
 	return env == nil or env.connected ~= false;
 end
 
-local function report(stanza)
+local function report(stanza, passed)
 	local state;
 	for tag in stanza:childtags(nil, "http://jabber.org/protocol/chatstates") do state = tag.name; break; end
 	module:send(st.message({ from = module.host, to = component, type = "normal" })
 		:tag("report", { xmlns = NS, from = stanza.attr.from, to = stanza.attr.to,
 			type = stanza.attr.type or "normal", id = stanza.attr.id, ["chat-state"] = state,
-			["has-body"] = stanza:get_child("body") and "true" or nil }));
+			["has-body"] = stanza:get_child("body") and "true" or nil,
+			passed = passed and "true" or nil }));
 end
 
 -- Fail open: deliver, then tell Concierge to drop whatever it held for this divert.
@@ -240,13 +278,27 @@ end
 -- push see a held message only when it is released. Never wait here: the hook runs in the
 -- sender's session (or a whole s2s link).
 local function on_message(event)
-	local what = classify(event.origin, event.stanza);
-	if what == nil or not component_connected() then return; end -- down: delivered as usual
+	local stanza = event.stanza;
+	local what, from_bare, to_bare = classify(event.origin, stanza);
+	if what == nil then return; end
+	if not component_connected() then -- down: delivered as usual, and the passes end with the stream
+		if next(passes) then passes = {}; end
+		return;
+	end
+	-- A message from a target may start a conversation: their any pass ends here.
+	local own = passes[from_bare];
+	if own then own.any = nil; end
 	if what == "divert" then
-		divert(event.stanza);
+		if passes_through(stanza, from_bare, to_bare) then
+			report(stanza, true);
+			return; -- the server's own routing delivers it, as without Concierge
+		end
+		local p = passes[to_bare];
+		if p then p.any = nil; end -- the verdict brings a new one if it still applies
+		divert(stanza);
 		return true;
 	end
-	report(event.stanza);
+	report(stanza);
 end
 module:hook("message/bare", on_message, 50);
 module:hook("message/full", on_message, 50);
@@ -261,6 +313,19 @@ local function on_verdict(stanza)
 	if not decision then return fail_open(divert_id, "unreadable verdict"); end
 	if decision.name == "deliver" then
 		pending[divert_id] = nil;
+		local pass = decision:get_child("pass", NS) or decision:get_child("pass");
+		local ttl = pass and tonumber(pass.attr.ttl);
+		if ttl and ttl > 0 then
+			local to_bare = jid.bare(p.stanza.attr.to);
+			local entry = passes[to_bare];
+			if not entry then entry = { from = {} }; passes[to_bare] = entry; end
+			local deadline = time_now() + ttl / 1000;
+			if pass.attr.scope == "any" then
+				entry.any, entry.prefix = deadline, pass.attr["urgent-prefix"];
+			elseif pass.attr.scope == "sender" then
+				entry.from[jid.bare(p.stanza.attr.from)] = deadline;
+			end
+		end
 		deliver(p.stanza);
 	elseif decision.name == "held" and hashes.equals(decision.attr.token or "", p.token) then
 		pending[divert_id] = nil;
@@ -339,11 +404,27 @@ local function save_enrolled(generation, users)
 	module:log("info", "Enrolled set generation %d stored", generation);
 end
 
+module:hook("iq-set/host/" .. NS .. ":revoke", function (event)
+	local origin, stanza = event.origin, event.stanza;
+	if stanza.attr.from ~= component then
+		origin.send(st.error_reply(stanza, "auth", "forbidden")); return true;
+	end
+	for pass in stanza.tags[1]:childtags("pass", NS) do
+		local entry = pass.attr.to and passes[jid.bare(pass.attr.to)];
+		if entry then
+			if pass.attr.from then entry.from[jid.bare(pass.attr.from)] = nil; else entry.any = nil; end
+		end
+	end
+	origin.send(st.reply(stanza));
+	return true;
+end);
+
 module:hook("iq/host/" .. NS .. ":enrolled", function (event)
 	local origin, stanza = event.origin, event.stanza;
 	if stanza.attr.from ~= component then
 		origin.send(st.error_reply(stanza, "auth", "forbidden")); return true;
 	end
+	passes = {}; -- a connect, or a change to the set: Concierge grants anew
 	if stanza.attr.type == "get" then
 		local count = 0;
 		for _ in pairs(enrolled.users) do count = count + 1; end

@@ -5,6 +5,7 @@ speaks the divert protocol of xmpp/server/PROTOCOL.md and records what the exten
     fake = FakeConcierge(server, "concierge.localhost", secret).connect()
     fake.push_enrolled(["bob@localhost"], generation=1)
     fake.policy = "held"          # deliver | held | held-wrong-token | refuse | silent | error
+    fake.grant = '<pass scope="sender" ttl="60000"/>'   # inside each <deliver/> while set
     divert = fake.wait_divert(lambda d: d.message.get("id") == "m1")
     fake.release(divert)          # -> the extension's answer (an iq element)
 
@@ -56,6 +57,7 @@ class FakeConcierge:
         self.domain = domain
         self.secret = secret
         self.policy = "deliver"
+        self.grant = ""  # XML put inside <deliver/> (a <pass/>, PROTOCOL.md "Passes"); "" for none
         self.refusal = ("cancel", "not-acceptable", "bob does not take messages from you")
         self.diverts: list[Divert] = []
         self.reports: list[ET.Element] = []
@@ -134,7 +136,7 @@ class FakeConcierge:
                        "xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>")
             return
         if self.policy == "deliver":
-            decision = "<deliver/>"
+            decision = f"<deliver>{self.grant}</deliver>" if self.grant else "<deliver/>"
         elif self.policy == "held":
             decision = f"<held token={quoteattr(d.token)}/>"
         elif self.policy == "held-wrong-token":  # a component that could never release it
@@ -201,6 +203,12 @@ class FakeConcierge:
         if answer.get("type") != "result" or el is None:
             raise AssertionError(f"enrolled query failed: {ET.tostring(answer, encoding='unicode')}")
         return int(el.get("generation")), int(el.get("count"))
+
+    def revoke(self, passes, host: str = "localhost") -> ET.Element:
+        """Revokes passes, each (target, sender) or (target, None) for the any pass; the answer."""
+        items = "".join(f"<pass to={quoteattr(to)}" + (f" from={quoteattr(frm)}" if frm else "") + "/>"
+                        for to, frm in passes)
+        return self.iq(host, "set", f"<revoke xmlns='{NS}'>{items}</revoke>")
 
     def release(self, d: Divert, token: str | None = None, stamp: str = "2026-01-01T00:00:00Z") -> ET.Element:
         """Hands a held divert back (with Concierge's delay stamp); the extension's answer."""

@@ -1,13 +1,16 @@
 %% SPDX-License-Identifier: MIT
 %% mod_concierge for ejabberd 23.01: transparent delivery through Concierge.
 %% Diverts chats to enrolled users to the Concierge component and delivers what Concierge
-%% releases as if from the original sender. Protocol: xmpp/server/PROTOCOL.md; options and
-%% installation: config/deploy/ejabberd-transparent.yml.
+%% releases as if from the original sender; while a pass from a `deliver` verdict holds, plain
+%% messages to that target go without asking and are only reported. Protocol:
+%% xmpp/server/PROTOCOL.md; options and installation: config/deploy/ejabberd-transparent.yml.
 -module(mod_concierge).
 -behaviour(gen_mod).
+-behaviour(gen_server).
 
 -export([start/2, stop/1, reload/3, depends/2, mod_opt_type/1, mod_options/1, mod_doc/0]).
--export([sm_receive_packet/1, offline_message/1, process_iq/1, decode_iq_subel/1]).
+-export([sm_receive_packet/1, offline_message/1, process_iq/1, decode_iq_subel/1, component_disconnected/2]).
+-export([init/1, handle_call/3, handle_cast/2, handle_info/2, terminate/2, code_change/3]).
 
 -include("logger.hrl").
 -include("xmpp.hrl").
@@ -21,6 +24,13 @@
 -record(concierge_generation, {host :: binary(), generation = 0 :: integer(), count = 0 :: integer()}).
 %% Chunks of a push still arriving (ram only).
 -record(concierge_chunk, {key :: {binary(), integer(), integer()}, chunks :: integer(), jids :: [binary()]}).
+%% Passes (PROTOCOL.md "Passes") live in one ets table per VirtualHost, in memory only: a
+%% restart or a reconnect of Concierge ends them anyway. Rows are
+%% {{Target, Sender | any}, Deadline, UrgentPrefix}: bare JIDs as jid:tolower/1 tuples, the
+%% deadline in erlang:monotonic_time(millisecond), the prefix a binary or none.
+%% Stale rows are swept by the table's owner, a gen_server under ejabberd_gen_mod_sup: the
+%% process that calls start/2 (a reload_config, an ejabberdctl rpc) may not outlive it.
+-define(SWEEP_MS, 60000).
 
 %%% gen_mod
 
@@ -38,6 +48,9 @@ start(Host, _Opts) ->
     %% After mod_offline (50), before ejabberd_sm bounces (100): a release that would bounce.
     ejabberd_hooks:add(offline_message_hook, Host, ?MODULE, offline_message, 90),
     gen_iq_handler:add_iq_handler(ejabberd_local, Host, ?NS, ?MODULE, process_iq),
+    {ok, _} = gen_mod:start_child(?MODULE, Host, []),
+    %% Global (ejabberd_service runs it with the component's domain): passes end with the stream.
+    ejabberd_hooks:add(component_disconnected, ?MODULE, component_disconnected, 50),
     #concierge_generation{generation = G, count = N} = generation(Host),
     ?INFO_MSG("mod_concierge started on ~ts: component ~ts, ~B enrolled (generation ~B)",
               [Host, component(Host), N, G]),
@@ -46,7 +59,12 @@ start(Host, _Opts) ->
 stop(Host) ->
     ejabberd_hooks:delete(sm_receive_packet, Host, ?MODULE, sm_receive_packet, 25),
     ejabberd_hooks:delete(offline_message_hook, Host, ?MODULE, offline_message, 90),
-    gen_iq_handler:remove_iq_handler(ejabberd_local, Host, ?NS).
+    gen_iq_handler:remove_iq_handler(ejabberd_local, Host, ?NS),
+    case gen_mod:is_loaded_elsewhere(Host, ?MODULE) of
+        true -> ok;
+        false -> ejabberd_hooks:delete(component_disconnected, ?MODULE, component_disconnected, 50)
+    end,
+    gen_mod:stop_child(?MODULE, Host).
 
 reload(_Host, _NewOpts, _OldOpts) -> ok.
 
@@ -98,19 +116,32 @@ classify(#message{type = T, from = From, to = To} = Pkt) when T == chat; T == no
             end;
         true ->
             case enrolled(Host, From) of
-                true -> report(Host, Component, Pkt), Pkt;
+                true -> drop_any_pass(Host, From), report(Host, Component, Pkt), Pkt;
                 false -> Pkt
             end
     end;
 classify(Pkt) -> Pkt.
 
-divert_or_report(Host, Component, Pkt) ->
+divert_or_report(Host, Component, #message{from = From, to = To} = Pkt) ->
+    %% A message from a target may start a conversation: their any pass ends here (a no-op
+    %% for senders who are not enrolled, who have none).
+    drop_any_pass(Host, From),
     Inner = has_content(Pkt) andalso inner(Pkt),
     Small = Inner /= false andalso
         byte_size(fxml:element_to_binary(Inner)) =< gen_mod:get_module_opt(Host, ?MODULE, max_stanza_size),
     %% With the component down an iq would go to s2s instead of failing: deliver directly.
     case Small andalso ejabberd_router:is_my_route(Component) of
-        true -> divert(Host, Component, Pkt, Inner), {stop, drop};
+        true ->
+            case passed(Host, Pkt) of
+                %% Not re-posted: the server's own routing goes on with it, as without Concierge.
+                true -> report(Host, Component, Pkt, true), Pkt;
+                false ->
+                    %% The verdict brings a new any pass if it still applies.
+                    drop_any_pass(Host, To),
+                    divert(Host, Component, Pkt, Inner),
+                    {stop, drop}
+            end;
+        false when Small -> drop_passes(Host), Pkt; % the stream is down: no pass survives it
         false when Inner /= false -> Pkt;
         false -> report(Host, Component, Pkt), Pkt
     end.
@@ -141,18 +172,135 @@ has_el(Pkt, Name, NS) ->
 enrolled(Host, #jid{luser = U, lserver = S}) ->
     mnesia:dirty_read(concierge_enrolled, {Host, U, S}) /= [].
 
-report(Host, Component, #message{from = From, to = To, type = T, id = Id, body = Body} = Pkt) ->
+report(Host, Component, Pkt) -> report(Host, Component, Pkt, false).
+
+report(Host, Component, #message{from = From, to = To, type = T, id = Id, body = Body} = Pkt, Passed) ->
     State = [N || #xmlel{name = N} = E <- els(Pkt), fxml:get_tag_attr_s(<<"xmlns">>, E) == ?NS_CHATSTATES],
     Attrs = [{<<"xmlns">>, ?NS}, {<<"from">>, jid:encode(From)}, {<<"to">>, jid:encode(To)},
              {<<"type">>, atom_to_binary(T)}]
         ++ [{<<"id">>, Id} || Id /= <<>>]
         ++ [{<<"chat-state">>, S} || [S | _] <- [State]]
-        ++ [{<<"has-body">>, <<"true">>} || Body /= []],
+        ++ [{<<"has-body">>, <<"true">>} || Body /= []]
+        ++ [{<<"passed">>, <<"true">>} || Passed],
     case ejabberd_router:is_my_route(Component) of
         true -> ejabberd_router:route(#message{from = jid:make(Host), to = jid:make(Component), type = normal,
                                                sub_els = [#xmlel{name = <<"report">>, attrs = Attrs}]});
         false -> ok
     end.
+
+%%% passes (PROTOCOL.md "Passes")
+
+%% Whether a pass lets this message, which would be diverted, go at once. Only plain messages:
+%% what is not plain (a nudge, headers, a correction, a retraction, leaving) Concierge must see.
+passed(Host, #message{from = From, to = To, body = Body} = Pkt) ->
+    Target = bare(To),
+    Now = erlang:monotonic_time(millisecond),
+    Sender = live(Host, {Target, bare(From)}, Now) /= false,
+    Any = live(Host, {Target, any}, Now),
+    (Sender orelse Any /= false) andalso Body /= [] andalso not lists:any(fun not_plain/1, els(Pkt))
+        andalso (Sender orelse not urgent(Body, Any)).
+
+%% A body asking to go as urgent (any pass only) is for Concierge to decide; with several
+%% bodies (xml:lang), any one of them.
+urgent(_Body, none) -> false;
+urgent(Body, Prefix) -> lists:any(fun(#text{data = D}) -> binary:longest_common_prefix([D, Prefix]) == byte_size(Prefix) end, Body).
+
+not_plain(#xmlel{name = Name} = El) ->
+    case {fxml:get_tag_attr_s(<<"xmlns">>, El), Name} of
+        {<<"urn:xmpp:attention:0">>, <<"attention">>} -> true;
+        {<<"http://jabber.org/protocol/shim">>, <<"headers">>} -> true;
+        {<<"urn:xmpp:message-correct:0">>, <<"replace">>} -> true;
+        {<<"urn:xmpp:message-retract:1">>, <<"retract">>} -> true;
+        {<<"urn:xmpp:fasten:0">>, <<"apply-to">>} ->
+            fxml:get_subtag_with_xmlns(El, <<"retract">>, <<"urn:xmpp:message-retract:0">>) /= false;
+        {?NS_CHATSTATES, <<"gone">>} -> true;
+        _ -> false
+    end.
+
+bare(#jid{} = J) -> jid:remove_resource(jid:tolower(J)).
+
+passes_table(Host) -> gen_mod:get_module_proc(Host, concierge_passes).
+
+%% The prefix of a live pass (none for a sender pass), or false. The table is gone only while
+%% the module stops: then there are no passes.
+live(Host, Key, Now) ->
+    try ets:lookup(passes_table(Host), Key) of
+        [{_, Deadline, Prefix}] when Deadline > Now -> Prefix;
+        _ -> false
+    catch error:badarg -> false
+    end.
+
+grant(Host, #message{from = From, to = To}, #xmlel{} = Deliver) ->
+    case fxml:get_subtag(Deliver, <<"pass">>) of
+        false -> ok;
+        Pass ->
+            Ttl = try binary_to_integer(fxml:get_tag_attr_s(<<"ttl">>, Pass)) catch _:_ -> 0 end,
+            Key = case fxml:get_tag_attr_s(<<"scope">>, Pass) of
+                      <<"sender">> -> {bare(To), bare(From)};
+                      <<"any">> -> {bare(To), any};
+                      _ -> false % a scope we do not know: no pass, every message is asked about
+                  end,
+            Prefix = case fxml:get_tag_attr_s(<<"urgent-prefix">>, Pass) of
+                         <<>> -> none;
+                         P -> P
+                     end,
+            if
+                Key == false; Ttl =< 0 -> ok;
+                %% ttl counts from the verdict's arrival, which is now.
+                true -> catch ets:insert(passes_table(Host), {Key, erlang:monotonic_time(millisecond) + Ttl, Prefix}),
+                        ok
+            end
+    end.
+
+drop_any_pass(Host, #jid{} = Target) ->
+    catch ets:delete(passes_table(Host), {bare(Target), any}),
+    ok.
+
+drop_passes(Host) ->
+    catch ets:delete_all_objects(passes_table(Host)),
+    ok.
+
+revoke(Host, #xmlel{children = Els}) ->
+    lists:foreach(
+      fun(#xmlel{name = <<"pass">>} = P) ->
+              try
+                  Target = bare(jid:decode(fxml:get_tag_attr_s(<<"to">>, P))),
+                  Key = case fxml:get_tag_attr_s(<<"from">>, P) of
+                            <<>> -> {Target, any};
+                            F -> {Target, bare(jid:decode(F))}
+                        end,
+                  ets:delete(passes_table(Host), Key)
+              catch _:_ -> ok % an address we cannot read names no pass we gave
+              end;
+         (_) -> ok
+      end, Els).
+
+%% The component's stream ended: every pass of the hosts it serves ends with it.
+component_disconnected(Component, _Reason) ->
+    [drop_passes(H) || H <- ejabberd_option:hosts(), gen_mod:is_loaded(H, ?MODULE), component(H) == Component],
+    ok.
+
+%% The owner of a host's pass table; it also sweeps passes nobody looked at since they ended.
+init([Host, _Opts]) ->
+    process_flag(trap_exit, true),
+    ets:new(passes_table(Host), [named_table, public, set, {read_concurrency, true}, {write_concurrency, true}]),
+    erlang:send_after(?SWEEP_MS, self(), sweep),
+    {ok, Host}.
+
+handle_call(_Request, _From, Host) -> {reply, ok, Host}.
+
+handle_cast(_Msg, Host) -> {noreply, Host}.
+
+handle_info(sweep, Host) ->
+    Now = erlang:monotonic_time(millisecond),
+    ets:select_delete(passes_table(Host), [{{'_', '$1', '_'}, [{'=<', '$1', Now}], [true]}]),
+    erlang:send_after(?SWEEP_MS, self(), sweep),
+    {noreply, Host};
+handle_info(_Info, Host) -> {noreply, Host}.
+
+terminate(_Reason, _Host) -> ok.
+
+code_change(_OldVsn, Host, _Extra) -> {ok, Host}.
 
 %%% divert, verdict, fail open
 
@@ -185,7 +333,7 @@ divert(Host, Component, Pkt, Inner) ->
 
 verdict(Host, Component, DivertId, Token, Pkt, #iq{type = result, sub_els = [#xmlel{name = <<"verdict">>} = V]}) ->
     case {fxml:get_tag_attr_s(<<"id">>, V), fxml:remove_cdata(V#xmlel.children)} of
-        {DivertId, [#xmlel{name = <<"deliver">>}]} -> deliver(Pkt);
+        {DivertId, [#xmlel{name = <<"deliver">>} = D]} -> grant(Host, Pkt, D), deliver(Pkt);
         {DivertId, [#xmlel{name = <<"held">>} = H]} ->
             case equals(fxml:get_tag_attr_s(<<"token">>, H), Token) of
                 true -> ok;
@@ -242,11 +390,14 @@ handle_iq(Host, #iq{type = set, sub_els = [#xmlel{name = <<"release">>} = R]} = 
                     xmpp:make_error(IQ, xmpp:err_forbidden(<<"invalid release token">>, <<"en">>))
             end
     end;
+%% Any enrolled iq is a connect or a change to the set: Concierge grants passes anew.
 handle_iq(Host, #iq{type = get, sub_els = [#xmlel{name = <<"enrolled">>}]} = IQ) ->
+    drop_passes(Host),
     #concierge_generation{generation = G, count = N} = generation(Host),
     xmpp:make_iq_result(IQ, #xmlel{name = <<"enrolled">>, attrs = [{<<"xmlns">>, ?NS},
                                    {<<"generation">>, integer_to_binary(G)}, {<<"count">>, integer_to_binary(N)}]});
 handle_iq(Host, #iq{type = set, sub_els = [#xmlel{name = <<"enrolled">>} = E]} = IQ) ->
+    drop_passes(Host),
     try [binary_to_integer(fxml:get_tag_attr_s(A, E)) || A <- [<<"generation">>, <<"chunk">>, <<"chunks">>]] of
         [G, C, N] when C >= 1, C =< N ->
             Jids = [J || #xmlel{name = <<"user">>} = U <- E#xmlel.children, J <- [fxml:get_tag_attr_s(<<"jid">>, U)], J /= <<>>],
@@ -255,6 +406,9 @@ handle_iq(Host, #iq{type = set, sub_els = [#xmlel{name = <<"enrolled">>} = E]} =
         _ -> xmpp:make_error(IQ, xmpp:err_bad_request())
     catch _:_ -> xmpp:make_error(IQ, xmpp:err_bad_request())
     end;
+handle_iq(Host, #iq{type = set, sub_els = [#xmlel{name = <<"revoke">>} = R]} = IQ) ->
+    revoke(Host, R),
+    xmpp:make_iq_result(IQ);
 handle_iq(_Host, IQ) ->
     xmpp:make_error(IQ, xmpp:err_feature_not_implemented()).
 

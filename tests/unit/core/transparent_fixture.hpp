@@ -58,15 +58,22 @@ class TransparentTest : public CoreTest {
                                        "token-" + id, "2026-11-30T09:00:00Z", m}));
   }
   // `stanza` from the server, through the adapter (and the Router when not its own).
+  // As app/ wires it: the passes a stanza the Router took may have ended are rechecked, and
+  // every outbox is rechecked and rewritten before it goes.
   void pass(const xmpp::Element& stanza) {
     out.clear();
-    if (!way.handle(stanza, now, *router, out)) router->handle(stanza, now, out);
+    if (!way.handle(stanza, now, *router, out)) {
+      router->handle(stanza, now, out);
+      way.touched(stanza, now, *router, out, 0);
+    }
+    way.recheck_passes(now, *router, out);
     withdrawn = way.rewrite(out);
   }
   void tick_to(Instant t) {
     now = t;
     out.clear();
     router->tick(now, out);
+    way.recheck_passes(now, *router, out);
     way.rewrite(out);
   }
   // The verdicts in `stanzas`.

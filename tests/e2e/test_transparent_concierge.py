@@ -135,6 +135,23 @@ class TransparentWithConcierge:
         self.assertIsNone(child(got, NS_DELAY, "delay"), "not held, so no stamp")
         self.assertEqual(self.alice.find(message(frm=self.concierge.jid)), [], "no notice")
 
+    def test_1b_a_pass_lets_the_next_plain_messages_go_without_a_divert(self):
+        """Bob is free: Concierge's deliver carried a pass, so the next messages go through the
+        server's own routing, are only reported, and arrive at once and in order (test_2 then
+        shows the pause ending the pass)."""
+        diverted = self.concierge.count_log("<divert")
+        passed = self.concierge.count_log('passed="true"')
+        mids = [self.alice.send_message(BOB, f"quick one {i}") for i in range(5)]
+        for mid in mids:
+            self.bob.wait_for(message(id=mid), WAIT, what="a passed message at once")
+        got = [m.get("id") for m in self.bob.find(message(frm="alice@localhost/phone")) if m.get("id") in mids]
+        self.assertEqual(got, mids, "in the order sent, once each")
+        self.assertTrue(self.concierge.wait_log('passed="true"', WAIT, count=passed + 4),
+                        "at least four reported as passed")
+        self.assertLessEqual(self.concierge.count_log("<divert") - diverted, 1,
+                             "at most the first asked about (a pass from test_1 may still hold)")
+        self.assertEqual(self.alice.find(message(frm=self.concierge.jid)), [], "no notice")
+
     def test_2_a_paused_target_gets_it_at_release_with_concierges_stamp(self):
         self.assertIn("paused until", self.command(self.bob, "pause 1h").lower())
         mid = self.alice.send_message(BOB, "held for later")

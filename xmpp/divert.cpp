@@ -179,14 +179,32 @@ Element encode(const Report& r) {
   return m;
 }
 
+namespace {
+
+std::optional<Report> report_of(const Element& message, const Element& p) {
+  if (p.attr("from").empty() || p.attr("to").empty()) return std::nullopt;
+  std::string type(p.attr("type"));
+  return Report{envelope_of(message),        std::string(p.attr("from")),
+                std::string(p.attr("to")),   type.empty() ? "normal" : type,
+                std::string(p.attr("id")),   std::string(p.attr("chat-state")),
+                p.attr("has-body") == "true", p.attr("passed") == "true"};
+}
+
+}  // namespace
+
 std::optional<Report> decode_report(const Element& message) {
   const Element* p = find_payload(message, "message", "", "report");
-  if (!p || p->attr("from").empty() || p->attr("to").empty()) return std::nullopt;
-  std::string type(p->attr("type"));
-  return Report{envelope_of(message),         std::string(p->attr("from")),
-                std::string(p->attr("to")),   type.empty() ? "normal" : type,
-                std::string(p->attr("id")),   std::string(p->attr("chat-state")),
-                p->attr("has-body") == "true", p->attr("passed") == "true"};
+  return p ? report_of(message, *p) : std::nullopt;
+}
+
+std::vector<Report> decode_reports(const Element& message) {
+  std::vector<Report> reports;
+  if (message.name != "message") return reports;
+  for (const Element& c : message.children) {
+    if (c.is_text() || c.name != "report" || c.attr("xmlns") != kNamespace) continue;
+    if (auto r = report_of(message, c)) reports.push_back(std::move(*r));
+  }
+  return reports;
 }
 
 Element encode(const Revoke& r) {

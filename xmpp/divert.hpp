@@ -162,6 +162,8 @@ std::optional<Divert> decode_divert(const Element& iq);
 std::optional<Verdict> decode_verdict(const Element& iq);
 std::optional<Cancel> decode_cancel(const Element& iq);
 std::optional<Report> decode_report(const Element& message);
+// Every well-formed report of a message (an extension may batch them, PROTOCOL.md "Report").
+std::vector<Report> decode_reports(const Element& message);
 std::optional<Release> decode_release(const Element& iq);
 std::optional<ReleaseAnswer> decode_release_answer(const Element& iq);
 std::optional<EnrolledChunk> decode_enrolled_chunk(const Element& iq);

@@ -78,7 +78,9 @@ bool TransparentWay::handle(const xmpp::Element& stanza, Instant now, Router& ro
   }
   if (stanza.name == "message") {
     if (!stanza.child("report", divert::kNamespace)) return false;
-    if (auto r = divert::decode_report(stanza); r && open_) report(*r, now, router, out);
+    if (open_) {
+      for (const auto& r : divert::decode_reports(stanza)) report(r, now, router, out);
+    }
     return true;  // reports are never answered
   }
   if (stanza.name != "iq") return false;

@@ -108,8 +108,8 @@ class FakeConcierge:
             return st
         name = xmpp_clients.local(payload.tag)
         if kind == "message" and name == "report":
-            with self._cond:
-                self.reports.append(payload)
+            with self._cond:  # one message may carry several (PROTOCOL.md "Report")
+                self.reports.extend(r for r in el if r.tag == f"{{{NS}}}report")
                 self._cond.notify_all()
         elif kind == "iq" and name == "divert":
             fwd = payload.find(f"{{{NS_FORWARD}}}forwarded")

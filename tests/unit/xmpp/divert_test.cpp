@@ -176,6 +176,23 @@ TEST(Pass, RidesOnDeliverAndReadsTheProtocolsExamples) {
   EXPECT_EQ(encode(r).child("report", kNamespace)->attr("passed"), "");
 }
 
+TEST(Report, SeveralInOneMessageAreReadInOrderAndAMalformedOneIsSkipped) {
+  const auto reports = decode_reports(parsed(
+      "<message from='example.org' to='concierge.example.org'>"
+      "<report xmlns='urn:concierge:divert:0' from='a@x/r' to='b@x' id='1' passed='true' has-body='true'/>"
+      "<report xmlns='urn:concierge:divert:0' to='b@x' id='no-from'/>"
+      "<other xmlns='urn:example'/>"
+      "<report xmlns='urn:concierge:divert:0' from='c@x/r' to='b@x' id='2' chat-state='gone'/>"
+      "</message>"));
+  ASSERT_EQ(reports.size(), 2u);
+  EXPECT_EQ(reports[0].id, "1");
+  EXPECT_TRUE(reports[0].passed);
+  EXPECT_EQ(reports[1].id, "2");
+  EXPECT_EQ(reports[1].chat_state, "gone");
+  EXPECT_EQ(reports[1].envelope.from, "example.org");
+  EXPECT_TRUE(decode_reports(parsed("<iq><report xmlns='urn:concierge:divert:0' from='a@x' to='b@x'/></iq>")).empty());
+}
+
 TEST(Revoke, NamesSenderPassesAndTheAnyPass) {
   Revoke r{{"concierge.example.org", "example.org", "cr-12"},
            {{"bob@example.org", "alice@example.org"}, {"bob@example.org", ""}}};

@@ -197,14 +197,32 @@ local function component_connected()
 	return env == nil or env.connected ~= false;
 end
 
+-- Reports of one turn of the event loop go in one message (PROTOCOL.md "Report"): a stanza to
+-- the component per message costs the server more than the message itself. The batch goes
+-- when the turn ends (a timer of no delay), when it is full, and before any divert or cancel,
+-- so that Concierge reads everything in the order it passed.
+local batch, batch_size = nil, 0;
+local max_batch = 100;
+local function flush_reports()
+	if not batch then return; end
+	local b = batch;
+	batch, batch_size = nil, 0;
+	module:send(b);
+end
+
 local function report(stanza, passed)
 	local state;
 	for tag in stanza:childtags(nil, "http://jabber.org/protocol/chatstates") do state = tag.name; break; end
-	module:send(st.message({ from = module.host, to = component, type = "normal" })
-		:tag("report", { xmlns = NS, from = stanza.attr.from, to = stanza.attr.to,
+	if not batch then
+		batch = st.message({ from = module.host, to = component, type = "normal" });
+		module:add_timer(0, flush_reports);
+	end
+	batch_size = batch_size + 1;
+	batch:tag("report", { xmlns = NS, from = stanza.attr.from, to = stanza.attr.to,
 			type = stanza.attr.type or "normal", id = stanza.attr.id, ["chat-state"] = state,
 			["has-body"] = stanza:get_child("body") and "true" or nil,
-			passed = passed and "true" or nil }));
+			passed = passed and "true" or nil }):up();
+	if batch_size >= max_batch then flush_reports(); end
 end
 
 -- Fail open: deliver, then tell Concierge to drop whatever it held for this divert.
@@ -214,6 +232,7 @@ local function fail_open(divert_id, why)
 	pending[divert_id] = nil;
 	module:log("warn", "Concierge did not decide on %s (%s): delivered directly", divert_id, why);
 	deliver(p.stanza);
+	flush_reports();
 	module:send(st.iq({ type = "set", id = "cc-" .. divert_id, from = module.host, to = component })
 		:tag("cancel", { xmlns = NS, id = divert_id }));
 end
@@ -249,6 +268,7 @@ local function stamp()
 end
 
 local function divert(stanza)
+	flush_reports();
 	local divert_id = id.medium();
 	local token = token_for(divert_id, stanza.attr.from, stanza.attr.to, stanza.attr.id);
 	-- The copy inside <forwarded/> differs only in its top element's namespace (the client's,

@@ -195,7 +195,28 @@ void PassBook::touched(const xmpp::Element& stanza, Instant now, const Router& r
   }
 }
 
+void PassBook::sweep(Instant now) {
+  for (auto it = by_target_.begin(); it != by_target_.end();) {
+    Passes& p = it->second;
+    if (p.any && *p.any <= now) p.any.reset();
+    for (auto s = p.from.begin(); s != p.from.end();) {
+      if (s->second > now) {
+        ++s;
+        continue;
+      }
+      forget_sender(s->first, it->first);
+      s = p.from.erase(s);
+    }
+    it = (!p.any && p.from.empty()) ? by_target_.erase(it) : std::next(it);
+  }
+}
+
 void PassBook::recheck_changed(Instant now, const Router& router, Outbox& out) {
+  // Passes nobody rechecked end by their ttl alone: forgotten once a minute.
+  if (now >= next_sweep_) {
+    sweep(now);
+    next_sweep_ = now + kLongest;
+  }
   const HoldBook& holds = router.scheduler().holds();
   const std::uint64_t times = router.availability().version();
   if (by_target_.empty()) {

@@ -75,11 +75,14 @@ class PassBook {
   void recheck_target(const std::string& target, const std::string* sender, Instant now,
                       const Router& router, std::vector<xmpp::divert::Revoke::Revoked>& revoked);
   void forget_sender(const std::string& sender, const std::string& target);
+  // Forgets every pass whose time is up.
+  void sweep(Instant now);
   void send(std::vector<xmpp::divert::Revoke::Revoked> revoked, Outbox& out);
 
   std::string domain_;  // the component's
   std::int64_t newest_hold_ = 0;   // the newest hold recheck_changed() has seen
   std::uint64_t times_seen_ = 0;  // Availability::version() it has seen
+  Instant next_sweep_{};
   std::string urgent_prefix_;
   Duration idle_after_{};
   std::uint64_t next_id_ = 0;

@@ -138,6 +138,15 @@ TEST_F(PassesTest, BobAnsweringByTheProxyWayRevokesHisAnyPass) {
   EXPECT_EQ(way.passes().size(), 0u);
 }
 
+TEST_F(PassesTest, PassesNobodyRecheckedAreForgottenOnceTheirTimeIsUp) {
+  divert_to_bob("alice@example.org/phone", "w1", "lunch?");
+  ASSERT_TRUE(granted());
+  tick_to(now + 30s);
+  EXPECT_EQ(way.passes().size(), 1u) << "still running";
+  tick_to(now + 61s);
+  EXPECT_EQ(way.passes().size(), 0u);
+}
+
 TEST_F(PassesTest, AStreamLostForgetsEveryPass) {
   divert_to_bob("alice@example.org/phone", "v1", "lunch?");
   ASSERT_TRUE(granted());

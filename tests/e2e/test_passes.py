@@ -21,50 +21,23 @@ import unittest
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from fake_concierge import FakeConcierge  # noqa: E402
 from test_transparent import _ejabberd, _prosody  # noqa: E402
-from transparent_scenarios import ALICE, BOB, CAROL, COMPONENT, SECRET  # noqa: E402
-from xmpp_clients import Client, body, message  # noqa: E402
+from transparent_scenarios import ALICE, BOB, CAROL, WithFakeConcierge  # noqa: E402
+from xmpp_clients import body, message  # noqa: E402
 
 SENDER_PASS = '<pass scope="sender" ttl="60000"/>'
 ANY_PASS = '<pass scope="any" ttl="60000" urgent-prefix="!!"/>'
 WAIT = 5  # seconds: a real server delivers within milliseconds
 
 
-class PassScenarios:
+class PassScenarios(WithFakeConcierge):
     """Mixed into a unittest.TestCase that sets make_server(); one server per class. Bob is
     enrolled, Alice and Carol are not. Every test starts with no pass (an enrolled push)."""
 
     make_server = None
 
-    @classmethod
-    def setUpClass(cls):
-        cls.server = cls.make_server()
-        try:
-            for user in ("alice", "bob", "carol"):
-                cls.server.register(user, "pw")
-            cls.fake = FakeConcierge(cls.server, COMPONENT, SECRET).connect()
-            cls.generation = 1
-            cls.fake.push_enrolled([BOB], generation=cls.generation)
-            cls.alice = Client(cls.server, "alice", "pw", resource="phone").connect()
-            cls.bob = Client(cls.server, "bob", "pw", resource="laptop").connect()
-            cls.carol = Client(cls.server, "carol", "pw", resource="desk").connect()
-        except BaseException:
-            cls.tearDownClass()
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        for name in ("alice", "bob", "carol", "fake"):
-            if getattr(cls, name, None) is not None:
-                getattr(cls, name).disconnect()
-                setattr(cls, name, None)
-        cls.server.stop()
-
     def setUp(self):
-        if self.fake._xmpp is None:
-            self.fake.connect()
-        self.fake.policy = "deliver"
+        super().setUp()
         self.fake.grant = ""
         type(self).generation += 1
         self.fake.push_enrolled([BOB], generation=self.generation)  # also ends every pass

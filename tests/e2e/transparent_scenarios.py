@@ -37,8 +37,12 @@ def same_xml(a: ET.Element, b: ET.Element) -> bool:
             and len(a) == len(b) and all(same_xml(x, y) for x, y in zip(a, b)))
 
 
-class TransparentScenarios:
-    """Mixed into a unittest.TestCase that sets make_server(); one server per class."""
+class WithFakeConcierge:
+    """One server per class (make_server()), a fake Concierge that enrolled ENROLLED, and alice,
+    bob and carol logged in; the users of USERS not logged in stay offline."""
+
+    USERS = ("alice", "bob", "carol")
+    ENROLLED = (BOB,)
 
     @classmethod
     def make_server(cls):
@@ -48,11 +52,11 @@ class TransparentScenarios:
     def setUpClass(cls):
         cls.server = cls.make_server()
         try:
-            for user in ("alice", "bob", "carol", "dave"):  # dave stays offline
+            for user in cls.USERS:
                 cls.server.register(user, "pw")
             cls.fake = FakeConcierge(cls.server, COMPONENT, SECRET).connect()
             cls.generation = 1
-            cls.fake.push_enrolled([BOB, DAVE], generation=cls.generation)
+            cls.fake.push_enrolled(list(cls.ENROLLED), generation=cls.generation)
             cls.alice = Client(cls.server, "alice", "pw", resource="phone").connect()
             cls.bob = Client(cls.server, "bob", "pw", resource="laptop").connect()
             cls.carol = Client(cls.server, "carol", "pw", resource="desk").connect()
@@ -72,6 +76,13 @@ class TransparentScenarios:
         if self.fake._xmpp is None:
             self.fake.connect()
         self.fake.policy = "deliver"
+
+
+class TransparentScenarios(WithFakeConcierge):
+    """Mixed into a unittest.TestCase that sets make_server(); dave is enrolled and offline."""
+
+    USERS = ("alice", "bob", "carol", "dave")
+    ENROLLED = (BOB, DAVE)
 
     def diverts_of(self, msg_id):
         return [d for d in self.fake.diverts if d.message is not None and d.message.get("id") == msg_id]

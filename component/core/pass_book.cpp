@@ -65,6 +65,12 @@ std::optional<Instant> PassBook::sender_until(const std::string& sender, const s
   // conversation lasts idle_after past this message at least, so the pass may too.
   const TargetState b = router.scheduler().target_state(sender, target, now);
   if (b.paused || !b.engaged || b.reach == Reachability::offline) return std::nullopt;
+  // The sender's held messages to the target go first (order per sender, DESIGN §2).
+  if (const auto* ids = router.scheduler().holds().of_target(target)) {
+    for (std::int64_t id : *ids) {
+      if (router.scheduler().holds().at(id).sender == sender) return std::nullopt;
+    }
+  }
   return now + std::min(kLongest, idle_after_);
 }
 
@@ -84,13 +90,6 @@ std::optional<divert::Pass> PassBook::grant(const std::string& sender, const std
     return divert::Pass{Scope::sender, ttl(*until), ""};
   }
   return std::nullopt;
-}
-
-void PassBook::any_dropped(const std::string& target) {
-  auto it = by_target_.find(target);
-  if (it == by_target_.end()) return;
-  it->second.any.reset();
-  if (it->second.from.empty()) by_target_.erase(it);
 }
 
 bool PassBook::holds(const std::string& sender, const std::string& target, Instant now) const {
@@ -231,8 +230,18 @@ void PassBook::recheck_changed(Instant now, const Router& router, Outbox& out) {
     recheck_all(now, router, out);
     return;
   }
-  if (holds.newest_id() <= newest_hold_) return;
   std::vector<std::string> users;
+  // A release marks its sender as having written and may reserve its target's slot (a pool).
+  for (const auto& r : out.releases) {
+    if (auto h = holds.all().find(r.hold_id); h != holds.all().end()) {
+      users.push_back(h->second.sender);
+      users.push_back(h->second.target);
+    }
+  }
+  if (holds.newest_id() <= newest_hold_) {
+    if (!users.empty()) recheck(users, now, router, out);
+    return;
+  }
   for (auto it = holds.all().upper_bound(newest_hold_); it != holds.all().end(); ++it) {
     users.push_back(it->second.target);
   }

@@ -38,8 +38,6 @@ class PassBook {
   // Router took it: the pass that verdict carries, recorded; nullopt when none applies.
   std::optional<xmpp::divert::Pass> grant(const std::string& sender, const std::string& target,
                                           Instant now, const Router& router);
-  // The extension dropped `target`'s any pass (it diverted a message to them).
-  void any_dropped(const std::string& target);
   // Whether a pass let `sender` through to `target` now (for a passed report).
   bool holds(const std::string& sender, const std::string& target, Instant now) const;
 

@@ -87,6 +87,7 @@ bool TransparentWay::handle(const xmpp::Element& stanza, Instant now, Router& ro
   const std::string_view type = stanza.attr("type");
   if (type == "result" || type == "error") {
     const std::string_view id = stanza.attr("id");
+    if (id.starts_with("cr-")) return true;  // the answer to a revoke: nothing to do
     if (EnrolledPush::is_push_id(id)) {
       if (type == "error") out.log(LogLevel::warn, "a server extension refused the enrolled set");
       return true;
@@ -150,10 +151,6 @@ void TransparentWay::divert(const divert::Divert& d, Instant now, Router& router
   const std::string sender_bare = lower(sender->bare_string());
   const std::string target_bare = lower(target->bare_string());
   diverted_pairs_.insert({sender_bare, target_bare});
-  // As the extension did: a divert to the target ends their any pass, a message from an
-  // enrolled sender theirs.
-  passes_.any_dropped(target_bare);
-  passes_.any_dropped(sender_bare);
 
   Outbox turn;
   const std::int64_t newest = router.scheduler().holds().newest_id();
@@ -223,7 +220,6 @@ void TransparentWay::report(const divert::Report& r, Instant now, Router& router
   const std::string sender_bare = lower(sender->bare_string());
   const std::string to_bare = lower(to->bare_string());
   const bool to_enrolled = router.directory().enrolled(to_bare);
-  passes_.any_dropped(sender_bare);  // as the extension did
   // Without its body: a placeholder says there was one, only where nothing can be held — a
   // message to an enrolled user that was reported, not diverted, must not be held here, so
   // one a pass let through is a message that is never held (`no-store`).

@@ -107,7 +107,8 @@ TEST_F(PassesTest, AConversationGivesASenderPassThatPassedMessagesKeepAndGoneEnd
   divert_to_bob("dave@example.org/pc", "t0", "got a minute?");
   ASSERT_TRUE(granted());
   report("bob@example.org/desk", "dave@example.org", "active", true);
-  EXPECT_TRUE(revoked().empty()) << "the extension dropped it itself";
+  EXPECT_EQ(revoked(), std::vector<std::string>{"bob@example.org"})
+      << "dropped by the extension too, but a verdict on its way may bring it back";
   EXPECT_EQ(way.passes().size(), 0u);
   divert_to_bob("dave@example.org/pc", "t1", "sure");
   auto p = granted();

@@ -153,7 +153,9 @@ TEST_F(TransparentTest, AReportedReplyEngagesTheConversationWithoutRelayingAnyth
   pass(divert::encode(divert::Report{{"example.org", "sched.example.org", ""},
                                      "bob@example.org/desk", "dave@example.org", "chat", "r1",
                                      "active", true}));
-  EXPECT_TRUE(out.stanzas.empty()) << out.stanzas[0].to_xml();
+  // Nothing relayed: only bob's pass for anyone is revoked (he is talking to dave now).
+  ASSERT_EQ(out.stanzas.size(), 1u);
+  EXPECT_TRUE(divert::decode_revoke(out.stanzas[0])) << out.stanzas[0].to_xml();
   // bob is in a conversation with dave now: alice waits in line, and is told so.
   divert_to_bob("alice@example.org/phone", "d11", "me too");
   ASSERT_EQ(verdicts(out.after_commit).size(), 1u);

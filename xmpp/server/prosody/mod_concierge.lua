@@ -12,6 +12,7 @@ local id = require "util.id";
 local datetime = require "util.datetime";
 local modulemanager = require "core.modulemanager";
 local time_now = require "util.time".now;
+local monotonic = require "util.time".monotonic; -- pass deadlines: a clock step must not stretch them
 
 local NS = "urn:concierge:divert:0";
 local NS_FORWARD = "urn:xmpp:forward:0";
@@ -170,8 +171,11 @@ end
 local function passes_through(stanza, from_bare, to_bare)
 	local p = passes[to_bare];
 	if not p then return false; end
-	local now = time_now();
+	local now = monotonic();
 	local sender = p.from[from_bare];
+	if sender and sender <= now then p.from[from_bare], sender = nil, nil; end -- ended: forgotten
+	if p.any and p.any <= now then p.any = nil; end
+	if not p.any and next(p.from) == nil then passes[to_bare] = nil; return false; end
 	local any = p.any and p.any > now;
 	if not (any or (sender and sender > now)) then return false; end
 	local body = stanza:get_child_text("body");
@@ -339,7 +343,7 @@ local function on_verdict(stanza)
 			local to_bare = jid.bare(p.stanza.attr.to);
 			local entry = passes[to_bare];
 			if not entry then entry = { from = {} }; passes[to_bare] = entry; end
-			local deadline = time_now() + ttl / 1000;
+			local deadline = monotonic() + ttl / 1000;
 			if pass.attr.scope == "any" then
 				entry.any, entry.prefix = deadline, pass.attr["urgent-prefix"];
 			elseif pass.attr.scope == "sender" then

@@ -177,10 +177,7 @@ void PassBook::touched(const xmpp::Element& stanza, Instant now, const Router& r
       users.push_back(lower(user->bare_string()));
     } else if (to->has_local()) {
       users.push_back(lower(to->bare_string()));
-    } else if (stanza.name != "presence") {
-      users.clear();
-      recheck_all(now, router, revokes);  // a command: it may change anyone's state
-    }
+    }  // a command to the component: its sender here, everyone after it (enrolment_may_have_changed)
   }
   if (!users.empty()) recheck(users, now, router, revokes);
   if (revokes.stanzas.empty()) return;

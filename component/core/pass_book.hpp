@@ -46,9 +46,9 @@ class PassBook {
   void recheck(const std::vector<std::string>& users, Instant now, const Router& router,
                Outbox& out);
   void recheck_all(Instant now, const Router& router, Outbox& out);
-  // `stanza` went to the Router: its sender and the user it was for are rechecked (everyone
-  // after a command to the component); the revokes go into `out` at `at`, before what the
-  // Router answered to it.
+  // `stanza` went to the Router: its sender and the user it was for are rechecked (after a
+  // command to the component, app/ rechecks everyone through enrolment_may_have_changed); the
+  // revokes go into `out` at `at`, before what the Router answered to it.
   void touched(const xmpp::Element& stanza, Instant now, const Router& router, Outbox& out,
                std::size_t at);
   // Holds made since the last call: their targets are rechecked; after a schedule or a pause
